@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install install-dev clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $@
+
+install: $(STAMP)
+
+$(VENV)/.installed-dev: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[all,dev]'
+	touch $@
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/kantelmeter demo
+
+test: install-dev
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: install-dev
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info

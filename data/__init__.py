@@ -1,0 +1,1 @@
+"""Data files shipped with kantelmeter (municipal figures, the source study's tallies)."""

@@ -1,0 +1,96 @@
+"""The ``kantelmeter`` command.
+
+Each subcommand is a thin shell around a public function; it parses
+arguments, calls the function and prints or writes its result.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kantelmeter.instruments import InstrumentError, list_instruments, load_instrument
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kantelmeter")
+def main() -> None:
+    """Measure the effects of 'de Kanteling' of the Wmo."""
+
+
+@main.group()
+def instruments() -> None:
+    """List, show and validate questionnaires."""
+
+
+@instruments.command("list")
+def instruments_list() -> None:
+    """List the shipped instruments."""
+    for instrument_id in list_instruments():
+        instrument = load_instrument(instrument_id)
+        click.echo(f"{instrument.id:<22} {instrument.version:<6} {instrument.title.en}")
+
+
+@instruments.command("show")
+@click.argument("instrument_id")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def instruments_show(instrument_id: str, lang: str) -> None:
+    """Print the codebook of INSTRUMENT_ID (a shipped id or a YAML file)."""
+    instrument = _load(instrument_id)
+    click.echo(f"{instrument.title[lang]} ({instrument.id} {instrument.version})\n")
+    codebook = instrument.codebook(lang)[["item", "type", "text", "codes", "scales"]]
+    click.echo(codebook.to_string(index=False, max_colwidth=60))
+
+
+@instruments.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def instruments_validate(files: tuple[str, ...]) -> None:
+    """Check instrument FILES; list every problem and exit 1 if any."""
+    failed = False
+    for file in files:
+        try:
+            instrument = load_instrument(Path(file))
+        except InstrumentError as exc:
+            failed = True
+            click.echo(f"{file}: {exc}", err=True)
+        else:
+            click.echo(f"{file}: ok ({instrument.id}, {len(instrument.items)} items, {len(instrument.scales)} scales)")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("instrument_id")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md"]), default="csv", show_default=True)
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of the terminal.")
+def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
+    """Write the codebook of INSTRUMENT_ID as CSV or Markdown."""
+    table = _load(instrument_id).codebook(lang)
+    text = table.to_csv(index=False) if fmt == "csv" else table.to_markdown(index=False)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True)
+def demo(out: str) -> None:
+    """Run the main job on synthetic data in an embedded store under OUT."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for instrument_id in list_instruments():
+        instrument = load_instrument(instrument_id)
+        target = folder / f"codebook_{instrument.id}.csv"
+        instrument.codebook("nl").to_csv(target, index=False)
+        click.echo(f"validated {instrument.id}: {len(instrument.items)} items -> {target}")
+
+
+def _load(source: str):
+    try:
+        return load_instrument(source)
+    except (InstrumentError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None

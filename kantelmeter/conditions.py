@@ -1,0 +1,208 @@
+"""Show-if conditions: a small, safe expression language over earlier answers.
+
+A condition is written as a Python-like expression, for example
+``household == 2 and age >= 65`` or ``3 in interventions``. It is parsed with
+:mod:`ast` and checked against a whitelist of node types; it is never handed
+to :func:`eval`. Names refer to item ids; the value of a multiple-choice item
+is the set of its chosen codes. A comparison with an unanswered item is false,
+so an item that depends on a skipped question stays hidden.
+
+The same parsed condition renders as an XLSForm ``relevant`` expression and as
+REDCap branching logic, so one declaration serves every collection channel.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Condition", "ConditionError"]
+
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_XLSFORM_OP = {ast.Eq: "=", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_REDCAP_OP = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+ALLOWED = "item ids, numbers, quoted strings, tuples, ==, !=, <, <=, >, >=, in, not in, and, or, not, ( )"
+
+
+class ConditionError(ValueError):
+    """A show-if expression that is not valid in the condition language."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed show-if condition.
+
+    Parameters
+    ----------
+    source : str
+        The expression as written in the instrument file.
+
+    Examples
+    --------
+    >>> c = Condition("household == 2 and age >= 65")
+    >>> sorted(c.items)
+    ['age', 'household']
+    >>> c.evaluate({"household": 2, "age": 70})
+    True
+    >>> c.evaluate({"household": 2})            # age unanswered: hidden
+    False
+    >>> Condition("3 in interventions").evaluate({"interventions": {1, 3}})
+    True
+    >>> Condition("household in (1, 2)").to_xlsform()
+    '(${household} = 1 or ${household} = 2)'
+    >>> Condition("3 in interventions").to_redcap()
+    '[interventions(3)] = "1"'
+    """
+
+    source: str
+    _tree: ast.expr = field(init=False, repr=False, compare=False)
+    items: frozenset[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            tree = ast.parse(self.source.strip(), mode="eval").body
+        except SyntaxError as exc:
+            raise ConditionError(f"cannot parse {self.source!r}: {exc.msg}; allowed: {ALLOWED}") from None
+        names: set[str] = set()
+        _check(tree, self.source, names)
+        object.__setattr__(self, "_tree", tree)
+        object.__setattr__(self, "items", frozenset(names))
+
+    def evaluate(self, answers: Mapping[str, object]) -> bool:
+        """Whether the condition holds for one respondent's answers.
+
+        Parameters
+        ----------
+        answers : mapping
+            Item id to answer; a missing key or ``None`` means unanswered.
+            Multiple-choice answers are sets (or lists) of codes.
+        """
+        return bool(_evaluate(self._tree, answers))
+
+    def to_xlsform(self) -> str:
+        """The condition as an XLSForm ``relevant`` expression."""
+        return _render(self._tree, _xlsform_ref, _XLSFORM_OP, _xlsform_selected)
+
+    def to_redcap(self) -> str:
+        """The condition as REDCap branching logic."""
+        return _render(self._tree, _redcap_ref, _REDCAP_OP, _redcap_checked)
+
+
+def _check(node: ast.AST, source: str, names: set[str]) -> None:
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(value, source, names)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check(node.operand, source, names)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        _check(node.operand, source, names)
+    elif isinstance(node, ast.Compare):
+        if len(node.ops) != 1:
+            raise ConditionError(f"chained comparison in {source!r}; write 'a < x and x < b'")
+        if not isinstance(node.ops[0], (*_COMPARE, ast.In, ast.NotIn)):
+            raise ConditionError(f"operator {type(node.ops[0]).__name__} in {source!r}; allowed: {ALLOWED}")
+        _check(node.left, source, names)
+        _check(node.comparators[0], source, names)
+    elif isinstance(node, ast.Name):
+        names.add(node.id)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)) and not isinstance(node.value, bool):
+        pass
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for element in node.elts:
+            if not isinstance(element, ast.Constant):
+                raise ConditionError(f"a list in {source!r} may hold only literal values")
+            _check(element, source, names)
+    else:
+        raise ConditionError(f"{ast.unparse(node)!r} in {source!r} is not allowed; allowed: {ALLOWED}")
+
+
+def _value(node: ast.expr, answers: Mapping[str, object]) -> object:
+    if isinstance(node, ast.Name):
+        value = answers.get(node.id)
+        if isinstance(value, (list, tuple)):
+            return set(value)
+        return None if _is_missing(value) else value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return {_value(e, answers) for e in node.elts}
+    if isinstance(node, ast.UnaryOp):  # a negative literal
+        return -node.operand.value
+    if isinstance(node, ast.Constant):
+        return node.value
+    return _evaluate(node, answers)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _evaluate(node: ast.expr, answers: Mapping[str, object]) -> bool:
+    if isinstance(node, ast.BoolOp):
+        results = (_evaluate(v, answers) for v in node.values)
+        return all(results) if isinstance(node.op, ast.And) else any(results)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _evaluate(node.operand, answers)
+    if isinstance(node, ast.Compare):
+        left, right, op = _value(node.left, answers), _value(node.comparators[0], answers), node.ops[0]
+        if left is None or right is None:
+            return False
+        if isinstance(op, (ast.In, ast.NotIn)):
+            inside = left in right if isinstance(right, set) else False
+            return inside if isinstance(op, ast.In) else not inside
+        try:
+            return bool(_COMPARE[type(op)](left, right))
+        except TypeError:  # e.g. a set compared with a number
+            return False
+    return not _is_missing(_value(node, answers))
+
+
+def _literal(node: ast.expr) -> str:
+    value = -node.operand.value if isinstance(node, ast.UnaryOp) else node.value
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _xlsform_ref(name: str) -> str:
+    return "${" + name + "}"
+
+
+def _redcap_ref(name: str) -> str:
+    return f"[{name}]"
+
+
+def _xlsform_selected(item: str, code: str) -> str:
+    return f"selected(${{{item}}}, '{code.strip(chr(39))}')"
+
+
+def _redcap_checked(item: str, code: str) -> str:
+    return f'[{item}({code.strip(chr(39))})] = "1"'
+
+
+def _render(node: ast.expr, ref, ops, selected) -> str:
+    if isinstance(node, ast.BoolOp):
+        joiner = " and " if isinstance(node.op, ast.And) else " or "
+        return "(" + joiner.join(_render(v, ref, ops, selected) for v in node.values) + ")"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return f"not({_render(node.operand, ref, ops, selected)})"
+    if isinstance(node, ast.Compare):
+        op, left, right = node.ops[0], node.left, node.comparators[0]
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if isinstance(right, ast.Name):  # a code chosen in a multiple-choice item
+                text = selected(right.id, _literal(left))
+            else:
+                text = "(" + " or ".join(
+                    f"{ref(left.id)} {ops[ast.Eq]} {_literal(e)}" for e in right.elts) + ")"
+            return text if isinstance(op, ast.In) else f"not({text})"
+        return f"{_operand(left, ref)} {ops[type(op)]} {_operand(right, ref)}"
+    return _operand(node, ref)
+
+
+def _operand(node: ast.expr, ref) -> str:
+    return ref(node.id) if isinstance(node, ast.Name) else _literal(node)

@@ -1,0 +1,676 @@
+"""The instrument model: a questionnaire as data.
+
+An instrument is a YAML file (see ``questionnaires/``) that declares its items,
+response scales, scales and licence. :func:`load_instrument` reads one,
+checks it completely and returns an :class:`Instrument`; every problem in the
+file is reported at once, each with the file, line, field path, offending
+value and what is allowed (in the spirit of pandera's lazy validation).
+
+Instruments whose wording is licensed (SOC, UWES) ship their structure with
+placeholder text; :func:`load_instrument` takes an ``overlay`` file that
+supplies the licensed wording by item id.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from kantelmeter.conditions import Condition, ConditionError
+
+__all__ = [
+    "Instrument",
+    "InstrumentError",
+    "InstrumentProblem",
+    "Item",
+    "ItemType",
+    "ResponseScale",
+    "Scale",
+    "list_instruments",
+    "load_instrument",
+]
+
+LANGUAGES = ("nl", "en")
+
+
+class InstrumentProblem(BaseModel):
+    """One problem found in an instrument or overlay file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int | None
+    path: str
+    value: Any = None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where}: {self.path or '<top>'}{value}: {self.problem}"
+
+
+class InstrumentError(ValueError):
+    """An instrument file with one or more problems; all of them are listed.
+
+    Attributes
+    ----------
+    problems : list of InstrumentProblem
+    """
+
+    def __init__(self, problems: list[InstrumentProblem]):
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {noun}:\n" + "\n".join(f"  {p}" for p in problems))
+
+    def table(self) -> pd.DataFrame:
+        """The problems as a DataFrame with columns file, line, path, value, problem."""
+        return pd.DataFrame([p.model_dump() for p in self.problems])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """A text in Dutch and English."""
+
+    nl: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def __getitem__(self, lang: str) -> str:
+        if lang not in LANGUAGES:
+            raise KeyError(f"language {lang!r}; allowed: {', '.join(LANGUAGES)}")
+        return getattr(self, lang)
+
+
+class Code(_Model):
+    """One answer option: its stored code and its label."""
+
+    code: int
+    label: Text
+
+
+class ResponseScale(_Model):
+    """Ordered answer codes, and missing codes kept apart from them.
+
+    Missing codes ("weet niet", "niet van toepassing") are stored as given so
+    nothing is lost, and treated as missing by scoring.
+    """
+
+    codes: list[Code] = Field(min_length=1)
+    missing: list[Code] = []
+
+    @property
+    def valid_codes(self) -> list[int]:
+        return [c.code for c in self.codes]
+
+    @property
+    def missing_codes(self) -> list[int]:
+        return [c.code for c in self.missing]
+
+    def labels(self, lang: str = "nl", include_missing: bool = True) -> dict[int, str]:
+        """Code to label, in the given language."""
+        options = self.codes + (self.missing if include_missing else [])
+        return {c.code: c.label[lang] for c in options}
+
+
+class ItemType(StrEnum):
+    """The kinds of question an instrument may ask."""
+
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+    rating = "rating"
+    score = "score"
+    number = "number"
+    date = "date"
+    text = "text"
+
+
+CODED_TYPES = {ItemType.single_choice, ItemType.multiple_choice, ItemType.rating}
+SCORABLE_TYPES = {ItemType.single_choice, ItemType.rating, ItemType.score}
+
+
+class Item(_Model):
+    """One question.
+
+    ``score`` is an integer rating between ``min`` and ``max`` (0-10 unless
+    stated) whose end points may carry anchor labels; it may reference a
+    response scale for its missing codes. ``identifier`` marks items that hold a
+    BSN, a name or a client number: those are pseudonymised at entry.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
+    type: ItemType
+    text: Text
+    help: Text | None = None
+    response_scale: str | None = None
+    required: bool = False
+    show_if: str | None = None
+    identifier: Literal["bsn", "name", "client_number"] | None = None
+    min: float | None = None
+    max: float | None = None
+    anchors: dict[Literal["min", "max"], Text] | None = None
+    occasions: list[str] | None = None
+
+
+def _scale_item(value: Any) -> Any:
+    """Accept the psych-style shorthand ``"-soc1"`` for ``{item: soc1, key: -1}``."""
+    if isinstance(value, str):
+        return {"item": value.lstrip("+-"), "key": -1 if value.startswith("-") else 1}
+    return value
+
+
+class ScaleItem(_Model):
+    item: str
+    key: Literal[1, -1]
+
+
+class Scale(_Model):
+    """A scale: keyed items combined by sum or mean.
+
+    ``min_answered`` is the fewest valid answers a score needs; between it and
+    the full count the score is prorated (the mean of the answered items, times
+    the item count for a sum). ``range`` may state the theoretical range, which
+    is then checked against the one implied by the items' codes.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text
+    description: Text | None = None
+    items: list[Annotated[ScaleItem, BeforeValidator(_scale_item)]] = Field(min_length=1)
+    method: Literal["sum", "mean"] = "mean"
+    min_answered: int | None = None
+    range: tuple[float, float] | None = None
+
+    @property
+    def keys(self) -> dict[str, int]:
+        """Item id to key (+1 or -1)."""
+        return {s.item: s.key for s in self.items}
+
+    @property
+    def required_answers(self) -> int:
+        return self.min_answered if self.min_answered is not None else len(self.items)
+
+
+class Section(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    intro: Text | None = None
+    occasions: list[str] | None = None
+    items: list[Item] = Field(min_length=1)
+
+
+class Source(_Model):
+    citation: str
+    url: str | None = None
+    note: Text | None = None
+
+
+class Licence(_Model):
+    name: str
+    text_restricted: bool = False
+    note: Text | None = None
+
+
+class Instrument(_Model):
+    """A validated questionnaire.
+
+    Load one with :func:`load_instrument`. The wide response columns
+    (:attr:`columns`) follow the tidy contract: one column per item, and one
+    0/1 column ``<item>_<code>`` per option of a multiple-choice item.
+
+    Examples
+    --------
+    >>> soc = load_instrument("soc13")
+    >>> soc.id, len(soc.items), [s.id for s in soc.scales]
+    ('soc13', 13, ['comprehensibility', 'manageability', 'meaningfulness', 'soc_total'])
+    >>> soc.scale("soc_total").range
+    (13.0, 91.0)
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    title: Text
+    description: Text
+    source: Source
+    licence: Licence
+    occasions: list[str] = Field(min_length=1)
+    response_scales: dict[str, ResponseScale] = {}
+    sections: list[Section] = Field(min_length=1)
+    scales: list[Scale] = []
+
+    @property
+    def items(self) -> list[Item]:
+        """Every item, in order."""
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> Item:
+        """The item with this id."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(f"instrument {self.id!r} has no item {item_id!r}")
+
+    def scale(self, scale_id: str) -> Scale:
+        """The scale with this id."""
+        for scale in self.scales:
+            if scale.id == scale_id:
+                return scale
+        known = ", ".join(s.id for s in self.scales) or "none"
+        raise KeyError(f"instrument {self.id!r} has no scale {scale_id!r}; scales: {known}")
+
+    def response_scale_of(self, item: Item | str) -> ResponseScale | None:
+        """The response scale an item answers on (None for open items)."""
+        item = self.item(item) if isinstance(item, str) else item
+        return self.response_scales[item.response_scale] if item.response_scale else None
+
+    def valid_codes(self, item: Item | str) -> list[int] | None:
+        """The valid (non-missing) codes of a coded or score item, else None."""
+        item = self.item(item) if isinstance(item, str) else item
+        if item.type is ItemType.score:
+            return list(range(int(item.min if item.min is not None else 0),
+                              int(item.max if item.max is not None else 10) + 1))
+        scale = self.response_scale_of(item)
+        return scale.valid_codes if scale and item.type in CODED_TYPES else None
+
+    def missing_codes(self, item: Item | str) -> list[int]:
+        """The codes that mean 'no valid answer' for an item."""
+        scale = self.response_scale_of(item)
+        return scale.missing_codes if scale else []
+
+    def items_at(self, occasion: str) -> list[Item]:
+        """The items asked at an occasion."""
+        if occasion not in self.occasions:
+            raise KeyError(f"instrument {self.id!r} is not asked at {occasion!r}; "
+                           f"occasions: {', '.join(self.occasions)}")
+        return [item for section in self.sections for item in section.items
+                if occasion in (item.occasions or section.occasions or self.occasions)]
+
+    def columns_of(self, item: Item) -> list[str]:
+        """The wide response columns that hold an item's answer."""
+        if item.type is ItemType.multiple_choice:
+            return [f"{item.id}_{code}" for code in self.response_scales[item.response_scale].valid_codes]
+        return [item.id]
+
+    @property
+    def columns(self) -> list[str]:
+        """Every wide response column, in item order."""
+        return [column for item in self.items for column in self.columns_of(item)]
+
+    @property
+    def identifiers(self) -> list[Item]:
+        """Items that carry personal identifiers (BSN, name, client number)."""
+        return [item for item in self.items if item.identifier]
+
+    def condition(self, item: Item | str) -> Condition | None:
+        """The parsed show-if condition of an item, if it has one."""
+        item = self.item(item) if isinstance(item, str) else item
+        return Condition(item.show_if) if item.show_if else None
+
+    def codebook(self, lang: str = "nl") -> pd.DataFrame:
+        """One row per item: its text, type, codes, missing codes, scales and keys.
+
+        Parameters
+        ----------
+        lang : {'nl', 'en'}
+
+        Examples
+        --------
+        >>> cb = load_instrument("soc13").codebook("en")
+        >>> cb.loc[cb["item"] == "soc1", ["scales", "required"]].iloc[0].tolist()
+        ['meaningfulness (-), soc_total (-)', False]
+        """
+        in_scales: dict[str, list[str]] = {}
+        for scale in self.scales:
+            for member in scale.items:
+                in_scales.setdefault(member.item, []).append(f"{scale.id} ({'+' if member.key > 0 else '-'})")
+        rows = []
+        for section in self.sections:
+            for item in section.items:
+                scale = self.response_scale_of(item)
+                codes = self.valid_codes(item)
+                labels = scale.labels(lang, include_missing=False) if scale and item.type in CODED_TYPES else {}
+                rows.append({
+                    "section": section.id,
+                    "item": item.id,
+                    "text": item.text[lang],
+                    "type": item.type.value,
+                    "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes) if codes else
+                             _bounds(item),
+                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in scale.missing) if scale else "",
+                    "required": item.required,
+                    "show_if": item.show_if or "",
+                    "identifier": item.identifier or "",
+                    "occasions": ", ".join(item.occasions or section.occasions or self.occasions),
+                    "scales": ", ".join(in_scales.get(item.id, [])),
+                })
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        head = (f"<h4>{html.escape(self.title.nl)} / {html.escape(self.title.en)} "
+                f"<small>({html.escape(self.id)} {html.escape(self.version)})</small></h4>"
+                f"<p>{html.escape(self.description.nl)}</p>")
+        return head + self.codebook("nl").to_html(index=False, escape=True)
+
+
+def _bounds(item: Item) -> str:
+    if item.min is None and item.max is None:
+        return ""
+    low = "" if item.min is None else f"{item.min:g}"
+    high = "" if item.max is None else f"{item.max:g}"
+    return f"{low}..{high}"
+
+
+# --- loading -----------------------------------------------------------------
+
+def _shipped() -> dict[str, Any]:
+    folder = resources.files("kantelmeter.questionnaires")
+    return {entry.name.removesuffix(".yaml"): entry for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+
+
+def list_instruments() -> list[str]:
+    """The ids of the instruments shipped with kantelmeter.
+
+    Examples
+    --------
+    >>> "soc13" in list_instruments()
+    True
+    """
+    return sorted(_shipped())
+
+
+def load_instrument(source: str | Path, overlay: str | Path | None = None) -> Instrument:
+    """Load and validate an instrument.
+
+    Parameters
+    ----------
+    source : str or path
+        A shipped instrument id (see :func:`list_instruments`) or the path of
+        a YAML file.
+    overlay : str or path, optional
+        A YAML file with licensed item wording, merged by item id (see
+        ``questionnaires/README.md``).
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    InstrumentError
+        Listing every problem found, each with file, line, field and value.
+
+    Examples
+    --------
+    >>> load_instrument("soc13").licence.text_restricted
+    True
+    """
+    shipped = _shipped()
+    if isinstance(source, str) and source in shipped:
+        name, text = f"questionnaires/{source}.yaml", shipped[source].read_text(encoding="utf-8")
+    else:
+        path = Path(source)
+        if not path.is_file():
+            known = ", ".join(sorted(shipped))
+            raise FileNotFoundError(f"{source!r} is neither a shipped instrument ({known}) nor a file")
+        name, text = str(path), path.read_text(encoding="utf-8")
+    instrument = parse_instrument(text, name)
+    return apply_overlay(instrument, overlay) if overlay is not None else instrument
+
+
+def parse_instrument(text: str, name: str = "<string>") -> Instrument:
+    """Validate the YAML text of an instrument; see :func:`load_instrument`."""
+    data, lines, problems = _read_yaml(text, name)
+    if data is None:
+        raise InstrumentError(problems)
+    if not isinstance(data, dict):
+        raise InstrumentError([InstrumentProblem(file=name, line=1, path="", value=type(data).__name__,
+                                                 problem="an instrument file must be a mapping of fields")])
+    try:
+        instrument = Instrument.model_validate(data)
+    except ValidationError as exc:
+        problems += [_from_pydantic(error, name, lines) for error in exc.errors()]
+        raise InstrumentError(problems) from None
+    problems += [InstrumentProblem(file=name, line=_line_of(path, lines), path=_dotted(path), value=value,
+                                   problem=problem) for path, value, problem in _semantic_problems(instrument)]
+    if problems:
+        raise InstrumentError(problems)
+    return instrument
+
+
+def apply_overlay(instrument: Instrument, overlay: str | Path) -> Instrument:
+    """Merge licensed item wording from an overlay file into an instrument.
+
+    The overlay names the instrument it is for and gives, per item id, a
+    ``text`` (and optionally ``help``) in Dutch and English. Ids the instrument
+    does not have are an error, so a typo never silently leaves a placeholder.
+    """
+    name = str(overlay)
+    data, lines, problems = _read_yaml(Path(overlay).read_text(encoding="utf-8"), name)
+    if data is None:
+        raise InstrumentError(problems)
+    if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
+        raise InstrumentError([InstrumentProblem(file=name, line=1, path="items", value=None,
+                                                 problem="an overlay needs 'instrument' and an 'items' mapping")])
+    if data.get("instrument") != instrument.id:
+        problems.append(InstrumentProblem(file=name, line=_line_of(("instrument",), lines), path="instrument",
+                                          value=data.get("instrument"),
+                                          problem=f"overlay is for another instrument; expected {instrument.id!r}"))
+    known = {item.id for item in instrument.items}
+    for item_id, fields in data["items"].items():
+        if item_id not in known:
+            problems.append(InstrumentProblem(file=name, line=_line_of(("items", item_id), lines),
+                                              path=f"items.{item_id}", value=item_id,
+                                              problem=f"unknown item id; {instrument.id} has {', '.join(sorted(known))}"))
+        elif not isinstance(fields, dict) or not set(fields) <= {"text", "help"}:
+            problems.append(InstrumentProblem(file=name, line=_line_of(("items", item_id), lines),
+                                              path=f"items.{item_id}", value=fields,
+                                              problem="an overlay entry may set only 'text' and 'help'"))
+    if problems:
+        raise InstrumentError(problems)
+    merged = instrument.model_dump(mode="json", exclude_unset=False)
+    for section in merged["sections"]:
+        for item in section["items"]:
+            item.update(data["items"].get(item["id"], {}))
+    try:
+        return Instrument.model_validate(merged)
+    except ValidationError as exc:
+        raise InstrumentError([_from_pydantic(error, name, lines) for error in exc.errors()]) from None
+
+
+# --- YAML with line numbers --------------------------------------------------
+
+def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[InstrumentProblem]]:
+    """Parse YAML, recording the line of every node and flagging duplicate keys."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, {}, [InstrumentProblem(file=name, line=mark.line + 1 if mark else None, path="",
+                                            value=None, problem=f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    lines: dict[tuple, int] = {}
+    problems: list[InstrumentProblem] = []
+    for path, node in _walk(root, ()):
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            counts = Counter(key.value for key, _ in node.value)
+            problems += [InstrumentProblem(file=name, line=key.start_mark.line + 1, path=_dotted(path + (key.value,)),
+                                           value=key.value, problem="key appears more than once in this mapping")
+                         for key, _ in node.value if counts[key.value] > 1]
+    return data, lines, problems
+
+
+def _walk(node: yaml.Node | None, path: tuple) -> Iterator[tuple[tuple, yaml.Node]]:
+    if node is None:
+        return
+    yield path, node
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _walk(value, path + (key.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            yield from _walk(value, path + (index,))
+
+
+def _line_of(path: Iterable, lines: dict[tuple, int]) -> int | None:
+    path = tuple(path)
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _dotted(path: Iterable) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _from_pydantic(error: dict, name: str, lines: dict[tuple, int]) -> InstrumentProblem:
+    # Pydantic adds the tag of a validator or union branch to the location; drop what is not a field.
+    path = tuple(part for part in error["loc"] if isinstance(part, int) or not part.startswith(("function-", "literal[")))
+    value = error.get("input")
+    if isinstance(value, (dict, list)):
+        value = None
+    return InstrumentProblem(file=name, line=_line_of(path, lines), path=_dotted(path), value=value,
+                             problem=_allowed(error))
+
+
+def _allowed(error: dict) -> str:
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "enum":
+        return f"not allowed; allowed: {', '.join(t.value for t in ItemType)}"
+    return error["msg"]
+
+
+# --- cross-field checks ------------------------------------------------------
+
+def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str]]:
+    """Checks that span fields: references, ordering, codes, scale rules."""
+    for name, scale in instrument.response_scales.items():
+        codes = Counter(c.code for c in scale.codes + scale.missing)
+        for kind, options in (("codes", scale.codes), ("missing", scale.missing)):
+            for index, option in enumerate(options):
+                if codes[option.code] > 1:
+                    yield (("response_scales", name, kind, index, "code"), option.code,
+                           "code is used more than once in this response scale (a missing code may not equal a valid code)")
+
+    seen: dict[str, tuple] = {}
+    columns: Counter = Counter(instrument.columns)
+    for s, section in enumerate(instrument.sections):
+        for i, item in enumerate(section.items):
+            here = ("sections", s, "items", i)
+            if item.id in seen:
+                yield here + ("id",), item.id, "item id is used more than once"
+            yield from _item_problems(instrument, item, here, seen)
+            for column in instrument.columns_of(item):
+                if item.type is ItemType.multiple_choice and columns[column] > 1:
+                    yield here + ("id",), column, "an option column of this item collides with another item id"
+            seen[item.id] = here
+        for o, occasion in enumerate(section.occasions or []):
+            if occasion not in instrument.occasions:
+                yield (("sections", s, "occasions", o), occasion,
+                       f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
+
+    scale_ids = Counter(scale.id for scale in instrument.scales)
+    for c, scale in enumerate(instrument.scales):
+        yield from _scale_problems(instrument, scale, ("scales", c), seen, scale_ids)
+
+
+def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dict) -> Iterator[tuple[tuple, Any, str]]:
+    scales = instrument.response_scales
+    if item.type in CODED_TYPES and item.response_scale is None:
+        yield here + ("response_scale",), None, f"a {item.type.value} item needs a response_scale"
+    if item.response_scale is not None and item.response_scale not in scales:
+        yield (here + ("response_scale",), item.response_scale,
+               f"unknown response scale; defined: {', '.join(scales) or 'none'}")
+    if item.type not in CODED_TYPES | {ItemType.score} and item.response_scale is not None:
+        yield here + ("response_scale",), item.response_scale, f"a {item.type.value} item takes no response_scale"
+    if item.type is ItemType.score and (item.min is None) != (item.max is None):
+        yield here + ("min",), item.min, "a score item gives both min and max, or neither (0-10)"
+    if item.min is not None and item.max is not None and item.min >= item.max:
+        yield here + ("max",), item.max, f"max must be greater than min ({item.min:g})"
+    if item.type is ItemType.score and item.response_scale in scales and scales[item.response_scale].codes:
+        overlap = set(scales[item.response_scale].missing_codes) & set(instrument.valid_codes(item))
+        if overlap:
+            yield (here + ("response_scale",), sorted(overlap),
+                   "missing codes of this response scale fall inside the score's range")
+    if item.identifier and item.type is not ItemType.text:
+        yield here + ("identifier",), item.identifier, "an identifier item must be of type text"
+    for o, occasion in enumerate(item.occasions or []):
+        if occasion not in instrument.occasions:
+            yield (here + ("occasions", o), occasion,
+                   f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
+    if item.show_if is not None:
+        try:
+            condition = Condition(item.show_if)
+        except ConditionError as exc:
+            yield here + ("show_if",), item.show_if, str(exc)
+            return
+        for ref in sorted(condition.items):
+            if ref == item.id:
+                yield here + ("show_if",), item.show_if, f"the condition refers to the item itself ({ref})"
+            elif ref not in earlier:
+                later = any(other.id == ref for other in instrument.items)
+                yield (here + ("show_if",), item.show_if,
+                       f"{ref!r} is {'a later item' if later else 'not an item'}; a condition may refer only to earlier items")
+
+
+def _scale_problems(instrument: Instrument, scale: Scale, here: tuple, items: dict,
+                    scale_ids: Counter) -> Iterator[tuple[tuple, Any, str]]:
+    if scale_ids[scale.id] > 1:
+        yield here + ("id",), scale.id, "scale id is used more than once"
+    members = Counter(member.item for member in scale.items)
+    usable = True
+    for m, member in enumerate(scale.items):
+        if member.item not in items:
+            usable = False
+            yield here + ("items", m), member.item, "unknown item"
+            continue
+        item = instrument.item(member.item)
+        if item.type not in SCORABLE_TYPES:
+            usable = False
+            yield (here + ("items", m), member.item,
+                   f"a {item.type.value} item cannot be scored; allowed types: rating, score, single_choice")
+        elif instrument.valid_codes(item) is None:
+            usable = False
+        if members[member.item] > 1:
+            yield here + ("items", m), member.item, "item appears more than once in this scale"
+    if scale.min_answered is not None and not 1 <= scale.min_answered <= len(scale.items):
+        yield (here + ("min_answered",), scale.min_answered,
+               f"must be between 1 and the number of items ({len(scale.items)})")
+    if usable and scale.range is not None:
+        expected = theoretical_range(instrument, scale)
+        if tuple(scale.range) != expected:
+            yield here + ("range",), list(scale.range), f"the items' codes give the range {list(expected)}"
+
+
+def theoretical_range(instrument: Instrument, scale: Scale) -> tuple[float, float]:
+    """The lowest and highest score a scale can take, from its items' codes.
+
+    Examples
+    --------
+    >>> soc = load_instrument("soc13")
+    >>> theoretical_range(soc, soc.scale("meaningfulness"))
+    (4.0, 28.0)
+    """
+    lows, highs = zip(*((min(codes), max(codes)) for codes in
+                        (instrument.valid_codes(member.item) for member in scale.items)))
+    if scale.method == "sum":
+        return float(sum(lows)), float(sum(highs))
+    return float(sum(lows) / len(lows)), float(sum(highs) / len(highs))

@@ -1,0 +1,1 @@
+"""Reading and writing response files: SPSS, Excel, CSV, XLSForm and REDCap."""

@@ -1,0 +1,1 @@
+"""The web form: renders instruments and hands answers to the store."""

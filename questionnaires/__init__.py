@@ -1,0 +1,1 @@
+"""The instruments shipped with kantelmeter, one YAML file each (see README.md here)."""
