@@ -328,8 +328,10 @@ class Instrument(_Model):
         Examples
         --------
         >>> cb = load_instrument("soc13").codebook("en")
-        >>> cb.loc[cb["item"] == "soc1", ["scales", "required"]].iloc[0].tolist()
-        ['meaningfulness (-), soc_total (-)', False]
+        >>> cb.set_index("item").loc["soc1", "scales"]
+        'meaningfulness (-), soc_total (-)'
+        >>> len(cb), bool(cb["required"].any())
+        (13, False)
         """
         in_scales: dict[str, list[str]] = {}
         for scale in self.scales:
