@@ -6,16 +6,52 @@ and a publishable report. See README.md for a tour.
 """
 
 from kantelmeter.conditions import Condition, ConditionError
+from kantelmeter.costbenefit import (
+    CostBenefit,
+    CostBenefitError,
+    check_published,
+    load_radar_2012,
+    monte_carlo,
+    sensitivity,
+)
+from kantelmeter.disclosure import (
+    DisclosureError,
+    SuppressedTable,
+    check_table,
+    display_table,
+    method_statement,
+    suppress,
+    suppress_percentages,
+)
 from kantelmeter.instruments import (
     Instrument,
     InstrumentError,
     list_instruments,
     load_instrument,
 )
+from kantelmeter.privacy import BSNError, KeyFileError, Pseudonymiser, is_valid_bsn, validate_bsn
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BSNError",
+    "CostBenefit",
+    "CostBenefitError",
+    "DisclosureError",
+    "KeyFileError",
+    "Pseudonymiser",
+    "SuppressedTable",
+    "check_published",
+    "check_table",
+    "display_table",
+    "is_valid_bsn",
+    "load_radar_2012",
+    "method_statement",
+    "monte_carlo",
+    "sensitivity",
+    "suppress",
+    "suppress_percentages",
+    "validate_bsn",
     "Condition",
     "ConditionError",
     "Instrument",
