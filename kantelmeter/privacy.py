@@ -95,7 +95,8 @@ def validate_bsn(value: str | int, *, where: str = "") -> str:
         raise BSNError(f"{prefix}BSN of type {type(value).__name__} is not allowed; allowed: text or a whole "
                        f"number (read BSNs as text so that leading zeros survive)")
     text = str(value).strip()
-    digits = re.sub(r"[\s.\-]", "", text)
+    # Separators are a way of writing text; in a number a minus sign is just wrong.
+    digits = re.sub(r"[\s.\-]", "", text) if isinstance(value, str) else text
     masked = _mask(text)
     if not digits.isascii() or not digits.isdigit():
         raise BSNError(f"{prefix}BSN {masked} contains characters other than digits; allowed: 9 digits")

@@ -58,6 +58,7 @@ def test_eight_digits_get_the_leading_zero_back():
     ("1112223330", "has 10 digits"),
     ("11122233a", "characters other than digits"),
     ("١١١٢٢٢٣٣٣", "characters other than digits"),  # Arabic-Indic digits pass str.isdigit
+    (-111222333, "characters other than digits"),
     (111222333.0, "type float"),
     (True, "type bool"),
     (None, "type NoneType"),
