@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["tornado"]
+__all__ = ["age_pyramid", "monte_carlo_ratio", "tornado"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
@@ -61,5 +61,97 @@ def tornado(sensitivity_table: pd.DataFrame, outcome: str = "ratio", ax: Axes | 
     if outcome == "ratio":
         ax.axvline(1.0, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel(_TORNADO_LABELS[outcome])
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def monte_carlo_ratio(draws: pd.DataFrame, ax: Axes | None = None, bins: int = 50,
+                      label: str = "benefit/cost ratio (euro back per euro invested)") -> Axes:
+    """Histogram of the benefit/cost ratio over Monte Carlo draws, with break-even and the 95% interval.
+
+    The share of draws right of the break-even line (ratio 1) is the
+    probability that the benefits cover the investments (Briggs et al. 2006,
+    ch. 4); the dashed lines mark the 2.5th and 97.5th percentiles.
+
+    Parameters
+    ----------
+    draws : pandas.DataFrame
+        ``MonteCarloResult.draws`` of :func:`kantelmeter.costbenefit.monte_carlo`
+        (a column ``ratio``).
+    ax : matplotlib.axes.Axes, optional
+    bins : int, default 50
+    label : str
+        Text of the x axis (the report's language).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from kantelmeter.costbenefit import load_radar_2012, monte_carlo
+    >>> ax = monte_carlo_ratio(monte_carlo(load_radar_2012(), n=500, seed=3).draws)
+    >>> [round(line.get_xdata()[0], 2) for line in ax.get_lines()][:1]
+    [1.0]
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    ratio = draws["ratio"]
+    ax.hist(ratio, bins=bins, color="#4c72b0", alpha=0.8)
+    ax.axvline(1.0, color="black", linewidth=1.2)
+    for quantile in (0.025, 0.975):
+        ax.axvline(ratio.quantile(quantile), color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel(label)
+    ax.set_ylabel("draws")
+    return ax
+
+
+def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | None = None,
+                label: str = "share of inhabitants (%)") -> Axes:
+    """The age structure of two years back to back, as a population pyramid.
+
+    The published figures have no split by sex, so the two halves of the
+    pyramid are two years: the earlier to the left, the later to the right,
+    as percentages of each year's population so that ageing shows as a shift
+    of mass upwards.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        :func:`kantelmeter.municipal.population_by_age` (``year``,
+        ``age_group``, ``age_from``, ``share_pct``).
+    years : (int, int)
+        The two years, earlier first.
+    ax : matplotlib.axes.Axes, optional
+    label : str
+        Text of the x axis (the report's language).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from kantelmeter.municipal import population_by_age
+    >>> ax = age_pyramid(population_by_age(), (2006, 2013))
+    >>> len(ax.patches), ax.get_yticklabels()[-1].get_text()
+    (36, '85+')
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
+    present = set(population["year"])
+    missing = [year for year in years if year not in present]
+    if missing:
+        raise ValueError(f"age_pyramid: year(s) {missing} not in the population table; "
+                         f"allowed: {', '.join(map(str, sorted(present)))}")
+    groups = population.drop_duplicates("age_group").sort_values("age_from")["age_group"].tolist()
+    for year, sign, colour in ((years[0], -1, "#4c72b0"), (years[1], 1, "#dd8452")):
+        share = population[population["year"] == year].set_index("age_group")["share_pct"].reindex(groups)
+        ax.barh(range(len(groups)), sign * share, color=colour, label=str(year))
+    ax.set_yticks(range(len(groups)), groups)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(label)
     ax.legend(loc="lower right", frameon=False)
     return ax

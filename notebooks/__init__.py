@@ -1,0 +1,1 @@
+"""The analysis notebooks, shipped so that `kantelmeter report` can run them."""
