@@ -1,0 +1,430 @@
+"""The form app: respondents answer by invitation link, interviewers sign in.
+
+:func:`create_app` builds a Starlette application around a
+:class:`kantelmeter.store.Store`. It renders any instrument from its YAML,
+one section per page, and hands every page of answers to the store as it is
+submitted, so a respondent can stop and resume. The app holds no answers of
+its own: the store is the only state that matters, which is what lets a
+server be killed and restarted without losing an acknowledged page.
+
+Routes
+------
+``/r/{token}``
+    Respondent mode. The token opens exactly one respondent, instrument and
+    occasion; a completed response shows a thank-you page and stays locked.
+``/login``, ``/logout``, ``/interviewer``, ``/interviewer/start``, ``/interviewer/responses/{id}``
+    Interviewer mode: sign in, see completion counts (never answer values),
+    pick or create a respondent and fill in a questionnaire with them.
+
+Every form carries a CSRF token and a submission key; see
+:mod:`kantelmeter.web.security`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from kantelmeter.instruments import Instrument, list_instruments, load_instrument
+from kantelmeter.privacy import BSNError
+from kantelmeter.store import ResponseLocked, Store
+from kantelmeter.web import forms
+from kantelmeter.web.i18n import choose_language, translate
+from kantelmeter.web.render import environment, item_views, submitted_values
+from kantelmeter.web.security import LoginThrottle, SafetyMiddleware, Signer, csrf_matches, csrf_token, new_csrf_secret
+
+__all__ = ["create_app"]
+
+CSRF_COOKIE = "km_csrf"
+SESSION_COOKIE = "km_session"
+LANG_COOKIE = "km_lang"
+SESSION_HOURS = 8
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # at least 22 url-safe characters: 132 bits
+
+
+@dataclass(frozen=True)
+class Target:
+    """The response a form fills in and where its pages live."""
+
+    instrument: Instrument
+    occasion: str
+    base: str
+    response: int | None
+    status: str | None
+    respondent: str
+    source: str
+    interviewer: str | None = None
+
+
+class _SignIn(Exception):
+    """Raised by interviewer pages for a request without a valid session."""
+
+
+def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterable[Instrument] = (),
+               throttle: LoginThrottle | None = None) -> Starlette:
+    """The form app around a store.
+
+    Parameters
+    ----------
+    store : Store
+    secret : bytes, optional
+        Signs sessions and CSRF tokens. Give the same secret to every process
+        serving one store (and across restarts) so open forms stay valid; a
+        random one is made otherwise.
+    instruments : iterable of Instrument, optional
+        Instruments interviewers may administer besides the shipped ones
+        (invitation links always use the instrument registered in the store).
+    throttle : LoginThrottle, optional
+        The sign-in limiter; by default five failures per address and user
+        name in fifteen minutes.
+
+    Returns
+    -------
+    starlette.applications.Starlette
+    """
+    app = _FormApp(store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle())
+    routes = [
+        Route("/", app.home),
+        Route("/r/{token}", app.respondent, methods=["GET", "POST"]),
+        Route("/login", app.login, methods=["GET", "POST"]),
+        Route("/logout", app.logout, methods=["POST"]),
+        Route("/interviewer", app.overview),
+        Route("/interviewer/start", app.start, methods=["GET", "POST"]),
+        Route("/interviewer/responses/{response:int}", app.interview, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(packages=[("kantelmeter.web", "static")]), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(SafetyMiddleware)],
+                     exception_handlers={_SignIn: app.sign_in_first, 403: app.forbidden, 404: app.not_found})
+
+
+class _FormApp:
+    """The request handlers; one instance per app, sharing the store and the secret."""
+
+    def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle):
+        self.store, self.secret, self.throttle = store, secret, throttle
+        self.sessions = Signer(secret, "session")
+        self.catalogue = {i.id: i for i in (load_instrument(name) for name in list_instruments())}
+        self.catalogue.update({i.id: i for i in instruments})
+        self.env = environment()
+
+    # --- rendering ------------------------------------------------------------
+
+    def page(self, request: Request, template: str, context: Mapping[str, object], status: int = 200,
+             user: str | None = None) -> HTMLResponse:
+        """A rendered page with the shared context, and the cookies it needs set."""
+        lang = self.lang(request)
+        cookie = request.cookies.get(CSRF_COOKIE) or new_csrf_secret()
+        query = dict(request.query_params) | {"lang": "en" if lang == "nl" else "nl"}
+        html = self.env.get_template(template).render(
+            lang=lang, csrf=csrf_token(self.secret, cookie), user=user,
+            switch_url=f"{request.url.path}?{urlencode(query)}", **context)
+        response = HTMLResponse(html, status_code=status)
+        if CSRF_COOKIE not in request.cookies:
+            self.cookie(request, response, CSRF_COOKIE, cookie)
+        if request.query_params.get("lang") == lang:
+            self.cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
+        return response
+
+    @staticmethod
+    def cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
+
+    @staticmethod
+    def lang(request: Request) -> str:
+        return choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+    def message(self, request: Request, title: str, text: str, status: int = 200, link: str | None = None,
+                link_text: str = "", user: str | None = None) -> HTMLResponse:
+        lang = self.lang(request)
+        return self.page(request, "message.html", {"title": translate(title, lang), "text": translate(text, lang),
+                                                   "link": link, "link_text": link_text}, status, user)
+
+    async def not_found(self, request: Request, exc: Exception) -> HTMLResponse:
+        return self.message(request, "not_found_title", "not_found_text", 404)
+
+    async def forbidden(self, request: Request, exc: Exception) -> HTMLResponse:
+        lang = self.lang(request)
+        return self.message(request, "expired_title", "expired_text", 403, link=request.url.path,
+                            link_text=translate("back_to_form", lang))
+
+    async def sign_in_first(self, request: Request, exc: Exception) -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
+
+    async def form(self, request: Request) -> FormData:
+        """The submitted form, refused with 403 unless its CSRF token matches the cookie."""
+        form = await request.form()
+        if not csrf_matches(self.secret, request.cookies.get(CSRF_COOKIE), form.get("csrf")):
+            raise HTTPException(403)
+        return form
+
+    # --- respondent mode ------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        return RedirectResponse("/interviewer", status_code=303)
+
+    async def respondent(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        form = await self.form(request) if request.method == "POST" else None
+        target = await run_in_threadpool(self.invitation_target, token)
+        if target is None:
+            raise HTTPException(404)
+        handler = self.submit if form is not None else self.show
+        return await run_in_threadpool(handler, request, target, form)
+
+    def invitation_target(self, token: str) -> Target | None:
+        invitation = self.store.invitation(token) if TOKEN.match(token) else None
+        if invitation is None:
+            return None
+        return Target(self.store.instrument(invitation.instrument, invitation.version), invitation.occasion,
+                      f"/r/{token}", invitation.response, invitation.status, invitation.respondent, "web")
+
+    # --- the questionnaire, shared by both modes -------------------------------
+
+    def show(self, request: Request, target: Target, _form: None = None) -> Response:
+        """A page of the questionnaire: the one asked for, or where the respondent left off."""
+        if target.status == "complete":
+            return self.finished(request, target)
+        instrument = target.instrument
+        answers = self.store.answers(target.response) if target.response else {}
+        all_pages = forms.pages(instrument, target.occasion)
+        wanted = next((p for p in all_pages if p.id == request.query_params.get("page")), None)
+        if wanted is None or not forms.visible_items(instrument, wanted, answers):
+            wanted = forms.resume_page(instrument, all_pages, answers)
+        values = submitted_values(instrument, wanted.items, answers)
+        errors = {}
+        if request.query_params.get("check"):
+            errors = forms.read_page(instrument, wanted, values, answers).errors
+        return self.questionnaire(request, target, wanted, answers, values, errors,
+                                  added=bool(request.query_params.get("added")))
+
+    def questionnaire(self, request: Request, target: Target, page: forms.Page, answers: Mapping[str, object],
+                      values: Mapping[str, list[str]], errors: Mapping[str, forms.FieldError],
+                      added: bool = False, status: int = 200) -> HTMLResponse:
+        instrument, lang = target.instrument, self.lang(request)
+        all_pages = forms.pages(instrument, target.occasion)
+        current = {**answers, **forms.read_page(instrument, page, values, answers, check_required=False).answers}
+        shown = [item.id for item in forms.visible_items(instrument, page, current)]
+        views = item_views(instrument, page.items, lang, values, errors=errors, visible=shown)
+        for view, item in zip(views, page.items):
+            if item.identifier:
+                view.value = ""  # stored as a pseudonym; never shown back
+        referred = {name for item in page.items if item.show_if for name in forms.condition_items(item)}
+        earlier = forms.item_values(instrument, answers)
+        context = {
+            "title": page.section.title[lang],
+            "intro": page.section.intro[lang] if page.section.intro else None,
+            "instrument_title": instrument.title[lang],
+            "respondent": target.respondent if target.interviewer else None,
+            "views": views,
+            "position": [p.number for p in all_pages].index(page.number) + 1,
+            "total": len(all_pages),
+            "last": forms.next_page(instrument, all_pages, page, current) is None,
+            "has_previous": forms.previous_page(instrument, all_pages, page, current) is not None,
+            "action": target.base,
+            "page_id": page.id,
+            "shown": ",".join(shown),
+            "submission": secrets.token_urlsafe(16),
+            "earlier": json.dumps({name: sorted(value) if isinstance(value, set) else value
+                                   for name, value in earlier.items()
+                                   if name in referred and value is not None and name not in
+                                   {item.id for item in page.items}}),
+            "added": added,
+        }
+        return self.page(request, "page.html", context, status, target.interviewer)
+
+    def finished(self, request: Request, target: Target) -> HTMLResponse:
+        if target.interviewer:
+            return self.message(request, "thanks_title", "interview_done", link="/interviewer",
+                                link_text=translate("to_overview", self.lang(request)), user=target.interviewer)
+        return self.message(request, "thanks_title", "thanks_text")
+
+    def submit(self, request: Request, target: Target, form: FormData) -> Response:
+        """Read a submitted page, save it in one transaction and send the browser on.
+
+        A page with errors is shown again with the typed values and nothing is
+        saved. The submission key makes a repeated post (a double click, a
+        retry after a lost connection) a no-op in the store.
+        """
+        if target.status == "complete":
+            return RedirectResponse(target.base, status_code=303)
+        instrument = target.instrument
+        all_pages = forms.pages(instrument, target.occasion)
+        page = next((p for p in all_pages if p.id == form.get("page")), None)
+        if page is None:
+            return RedirectResponse(target.base, status_code=303)
+        going_back = form.get("action") == "previous"
+        answers = self.store.answers(target.response) if target.response else {}
+        values = {key: form.getlist(key) for key in form.keys()}
+        result = forms.read_page(instrument, page, values, answers, check_required=not going_back)
+        if result.errors:
+            return self.questionnaire(request, target, page, answers, values, result.errors, status=422)
+        settled = forms.settle(instrument, {**answers, **result.answers})
+        changes = {column: value for column, value in settled.items()
+                   if column in result.answers or (value is None and answers.get(column) is not None)}
+        added = set(result.shown) - set(str(form.get("shown", "")).split(","))
+        complete, destination = False, None
+        if added and not going_back:
+            # items revealed by an answer on this page, in a browser without the page script
+            destination = f"{target.base}?{urlencode({'page': page.id, 'added': 1})}"
+        elif going_back:
+            before = forms.previous_page(instrument, all_pages, page, settled) or page
+            destination = f"{target.base}?{urlencode({'page': before.id})}"
+        else:
+            after = forms.next_page(instrument, all_pages, page, settled)
+            if after is not None:
+                destination = f"{target.base}?{urlencode({'page': after.id})}"
+            elif (open_page := forms.incomplete(instrument, all_pages, settled)) is not None:
+                destination = f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}"
+            else:
+                complete, destination = True, target.base
+        response = target.response
+        try:
+            if response is None:
+                response = self.store.start_response(target.respondent, instrument, target.occasion, target.source)
+            self.store.save_answers(response, changes, complete=complete, submission=str(form.get("submission")),
+                                    actor=target.interviewer or "respondent")
+        except ResponseLocked:
+            destination = target.base
+        return RedirectResponse(destination, status_code=303)
+
+    # --- interviewer mode -----------------------------------------------------
+
+    def user(self, request: Request) -> str:
+        user = self.sessions.unsign(request.cookies.get(SESSION_COOKIE), max_age=SESSION_HOURS * 3600)
+        if user is None:
+            raise _SignIn()
+        return user
+
+    async def login(self, request: Request) -> Response:
+        lang = self.lang(request)
+        if request.method == "GET":
+            return self.page(request, "login.html", {"title": translate("login_title", lang), "error": None})
+        form = await self.form(request)
+        username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+        address = request.client.host if request.client else "?"
+        if self.throttle.blocked(address, username):
+            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username,
+                                                     "error": translate("login_blocked", lang)}, 429)
+        if not username or not await run_in_threadpool(self.store.verify_user, username, password):
+            self.throttle.fail(address, username)
+            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username,
+                                                     "error": translate("login_failed", lang)}, 401)
+        self.throttle.succeed(address, username)
+        response = RedirectResponse("/interviewer", status_code=303)
+        self.cookie(request, response, SESSION_COOKIE, self.sessions.sign(username), max_age=SESSION_HOURS * 3600)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        await self.form(request)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    async def overview(self, request: Request) -> Response:
+        user = self.user(request)
+        counts = await run_in_threadpool(self.store.completion)
+        lang = self.lang(request)
+        return self.page(request, "overview.html", {"title": translate("overview_title", lang),
+                                                    "rows": completion_table(counts)}, user=user)
+
+    async def start(self, request: Request) -> Response:
+        """Pick a respondent (by pseudonym, or by identifiers that are pseudonymised at once) and begin."""
+        user = self.user(request)
+        error = None
+        if request.method == "POST":
+            form = await self.form(request)
+            try:
+                response = await run_in_threadpool(self.begin, form, user)
+            except _Refusal as refusal:
+                error = refusal.key
+            else:
+                return RedirectResponse(f"/interviewer/responses/{response}", status_code=303)
+        lang = self.lang(request)
+        choices = [(f"{i.id}:{occasion}", f"{i.title[lang]} · {occasion}")
+                   for i in self.catalogue.values() for occasion in i.occasions]
+        return self.page(request, "start.html", {"title": translate("respondents_title", lang), "choices": choices,
+                                                 "error": translate(error, lang) if error else None},
+                         422 if error else 200, user)
+
+    def begin(self, form: FormData, user: str) -> int:
+        instrument_id, _, occasion = str(form.get("questionnaire", "")).partition(":")
+        instrument = self.catalogue.get(instrument_id)
+        if instrument is None or occasion not in instrument.occasions:
+            raise _Refusal("invalid_choice")
+        identifiers = {kind: str(form.get(kind, "")).strip() for kind in ("bsn", "client_number", "name")}
+        identifiers = {kind: value for kind, value in identifiers.items() if value}
+        pseudonym = str(form.get("respondent", "")).strip()
+        try:
+            if identifiers or not pseudonym:
+                pseudonym = self.store.add_respondent(cohort=str(form.get("cohort", "")).strip() or None,
+                                                      identifiers=identifiers or None, actor=user)
+            return self.store.start_response(pseudonym, instrument, occasion, "interview", actor=user)
+        except KeyError:
+            raise _Refusal("unknown_respondent") from None
+        except ResponseLocked:
+            raise _Refusal("already_complete") from None
+        except BSNError:
+            raise _Refusal("bsn_invalid") from None
+
+    async def interview(self, request: Request) -> Response:
+        user = self.user(request)
+        form = await self.form(request) if request.method == "POST" else None
+        target = await run_in_threadpool(self.interview_target, request.path_params["response"], user)
+        handler = self.submit if form is not None else self.show
+        return await run_in_threadpool(handler, request, target, form)
+
+    def interview_target(self, response: int, user: str) -> Target:
+        try:
+            found = self.store.response_info(response)
+        except KeyError:
+            raise HTTPException(404) from None
+        return Target(self.store.instrument(found.instrument, found.version), found.occasion,
+                      f"/interviewer/responses/{response}", response, found.status, found.respondent,
+                      "interview", user)
+
+
+class _Refusal(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def completion_table(counts: pd.DataFrame) -> list[dict[str, object]]:
+    """Started and completed responses per instrument, occasion and cohort.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        As :meth:`Store.completion` returns it: instrument, occasion, cohort, status, n.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"instrument": ["citizen"] * 3, "occasion": ["intake"] * 3,
+    ...                        "cohort": ["pilot", "pilot", None], "status": ["complete", "partial", "partial"],
+    ...                        "n": [4, 2, 1]})
+    >>> completion_table(counts)
+    [{'instrument': 'citizen', 'occasion': 'intake', 'cohort': '', 'started': 1, 'completed': 0}, {'instrument': 'citizen', 'occasion': 'intake', 'cohort': 'pilot', 'started': 6, 'completed': 4}]
+    """
+    if counts.empty:
+        return []
+    frame = counts.assign(cohort=counts["cohort"].fillna(""), completed=counts["n"].where(counts["status"] == "complete", 0))
+    table = frame.groupby(["instrument", "occasion", "cohort"], as_index=False).agg(started=("n", "sum"),
+                                                                                     completed=("completed", "sum"))
+    return [{key: (int(value) if key in ("started", "completed") else value) for key, value in row.items()}
+            for row in table.to_dict("records")]

@@ -1,0 +1,124 @@
+"""The words of the form app itself, in Dutch (the default) and English.
+
+Question texts come from the instrument; this module holds only what the app
+says around them: buttons, validation messages, page titles. The language is
+chosen by ``?lang=`` (which also sets a cookie), then the cookie, then Dutch.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MESSAGES", "choose_language", "translate"]
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # validation
+    "required": {"nl": "Deze vraag moet beantwoord worden.", "en": "This question needs an answer."},
+    "invalid_choice": {"nl": "Kies een van de getoonde antwoorden.", "en": "Choose one of the answers shown."},
+    "one_answer": {"nl": "Geef maar één antwoord.", "en": "Give one answer only."},
+    "number": {"nl": "Vul een getal in, bijvoorbeeld 42.", "en": "Enter a number, for example 42."},
+    "number_range": {"nl": "Vul een getal in van {min} tot en met {max}.",
+                     "en": "Enter a number from {min} to {max}."},
+    "date": {"nl": "Vul een datum in als dd-mm-jjjj, bijvoorbeeld 28-05-2010.",
+             "en": "Enter a date as dd-mm-yyyy, for example 28-05-2010."},
+    "too_long": {"nl": "Dit antwoord is te lang (hoogstens {limit} tekens).",
+                 "en": "This answer is too long (at most {limit} characters)."},
+    "error_summary": {"nl": "Er is iets niet goed ingevuld", "en": "Something needs your attention"},
+    "error_count": {"nl": "Controleer de volgende vragen:", "en": "Please check these questions:"},
+    "new_questions": {"nl": "Door uw antwoord zijn er vragen op deze pagina bijgekomen.",
+                      "en": "Your answer added questions to this page."},
+    # navigation
+    "next": {"nl": "Volgende", "en": "Next"},
+    "previous": {"nl": "Vorige", "en": "Previous"},
+    "finish": {"nl": "Versturen", "en": "Submit"},
+    "page_of": {"nl": "Deel {number} van {total}", "en": "Part {number} of {total}"},
+    "required_mark": {"nl": "verplicht", "en": "required"},
+    "saved_note": {"nl": "Uw antwoorden worden per pagina bewaard. U kunt stoppen en later verdergaan met dezelfde link.",
+                   "en": "Your answers are saved page by page. You can stop and carry on later with the same link."},
+    "language_switch": {"nl": "English", "en": "Nederlands"},
+    "choose_one": {"nl": "Kies één antwoord.", "en": "Choose one answer."},
+    "choose_any": {"nl": "Kruis aan wat van toepassing is.", "en": "Tick all that apply."},
+    "date_hint": {"nl": "Bijvoorbeeld 28-05-2010.", "en": "For example 28-05-2010."},
+    "missing_options": {"nl": "Of:", "en": "Or:"},
+    # pages
+    "thanks_title": {"nl": "Hartelijk dank", "en": "Thank you"},
+    "thanks_text": {"nl": "Uw antwoorden zijn ontvangen. U kunt dit venster sluiten.",
+                    "en": "Your answers have been received. You may close this window."},
+    "not_found_title": {"nl": "Deze link werkt niet", "en": "This link does not work"},
+    "not_found_text": {"nl": "Controleer of u de hele link heeft overgenomen, of vraag een nieuwe aan.",
+                       "en": "Check that you copied the whole link, or ask for a new one."},
+    "expired_title": {"nl": "Het formulier is verlopen", "en": "The form has expired"},
+    "expired_text": {"nl": "Laad de pagina opnieuw en probeer het nog eens. Wat u al had bewaard, blijft bewaard.",
+                     "en": "Reload the page and try again. What you saved before is kept."},
+    "back_to_form": {"nl": "Terug naar het formulier", "en": "Back to the form"},
+    # interviewer mode
+    "login_title": {"nl": "Inloggen voor interviewers", "en": "Interviewer sign-in"},
+    "username": {"nl": "Gebruikersnaam", "en": "User name"},
+    "password": {"nl": "Wachtwoord", "en": "Password"},
+    "login": {"nl": "Inloggen", "en": "Sign in"},
+    "logout": {"nl": "Uitloggen", "en": "Sign out"},
+    "login_failed": {"nl": "Gebruikersnaam of wachtwoord klopt niet.", "en": "User name or password is not correct."},
+    "login_blocked": {"nl": "Te veel pogingen. Probeer het over een kwartier opnieuw.",
+                      "en": "Too many attempts. Try again in fifteen minutes."},
+    "overview_title": {"nl": "Overzicht", "en": "Overview"},
+    "overview_intro": {"nl": "Aantallen per vragenlijst, meetmoment en cohort. Antwoorden worden hier niet getoond.",
+                       "en": "Counts per questionnaire, occasion and cohort. Answers are not shown here."},
+    "instrument": {"nl": "Vragenlijst", "en": "Questionnaire"},
+    "occasion": {"nl": "Meetmoment", "en": "Occasion"},
+    "cohort": {"nl": "Cohort", "en": "Cohort"},
+    "started": {"nl": "Begonnen", "en": "Started"},
+    "completed": {"nl": "Afgerond", "en": "Completed"},
+    "invited": {"nl": "Uitgenodigd", "en": "Invited"},
+    "no_responses": {"nl": "Nog geen antwoorden.", "en": "No responses yet."},
+    "respondent": {"nl": "Respondent", "en": "Respondent"},
+    "respondents_title": {"nl": "Vragenlijst afnemen", "en": "Administer a questionnaire"},
+    "pick_respondent": {"nl": "Kies een bestaande respondent", "en": "Pick an existing respondent"},
+    "new_respondent": {"nl": "Nieuwe respondent", "en": "New respondent"},
+    "new_respondent_note": {
+        "nl": "Naam, BSN en cliëntnummer worden direct omgezet in een pseudoniem en nooit zo bewaard.",
+        "en": "Name, citizen service number and client number are turned into a pseudonym at once and never stored as typed."},
+    "identifier_bsn": {"nl": "BSN", "en": "Citizen service number (BSN)"},
+    "identifier_name": {"nl": "Naam", "en": "Name"},
+    "identifier_client_number": {"nl": "Cliëntnummer", "en": "Client number"},
+    "optional": {"nl": "niet verplicht", "en": "optional"},
+    "create": {"nl": "Aanmaken", "en": "Create"},
+    "start": {"nl": "Beginnen", "en": "Start"},
+    "created": {"nl": "Respondent {pseudonym} is aangemaakt.", "en": "Respondent {pseudonym} was created."},
+    "bsn_invalid": {"nl": "Dit is geen geldig BSN (de elfproef klopt niet).",
+                    "en": "This is not a valid citizen service number (the eleven test fails)."},
+    "unknown_respondent": {"nl": "Deze respondent bestaat niet.", "en": "This respondent does not exist."},
+    "already_complete": {"nl": "Deze respondent heeft deze vragenlijst op dit meetmoment al ingevuld.",
+                         "en": "This respondent has already completed this questionnaire at this occasion."},
+    "interview_done": {"nl": "De vragenlijst is afgerond en opgeslagen.", "en": "The questionnaire is complete and saved."},
+    "to_overview": {"nl": "Naar het overzicht", "en": "To the overview"},
+    "administer": {"nl": "Vragenlijst afnemen", "en": "Administer a questionnaire"},
+    "skip_link": {"nl": "Naar de inhoud", "en": "Skip to content"},
+}
+
+
+def translate(key: str, lang: str, **params: object) -> str:
+    """A message of the app in a language, with its values filled in.
+
+    Examples
+    --------
+    >>> translate("number_range", "nl", min=18, max=110)
+    'Vul een getal in van 18 tot en met 110.'
+    >>> translate("next", "en")
+    'Next'
+    """
+    return MESSAGES[key][lang].format(**params)
+
+
+def choose_language(query: str | None, cookie: str | None) -> str:
+    """The language of a request: ``?lang=``, then the cookie, then Dutch.
+
+    Examples
+    --------
+    >>> choose_language("en", None), choose_language(None, "en"), choose_language("fr", None)
+    ('en', 'en', 'nl')
+    """
+    for candidate in (query, cookie):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
