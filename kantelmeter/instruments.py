@@ -505,8 +505,12 @@ def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[Instru
     lines: dict[tuple, int] = {}
     problems: list[InstrumentProblem] = []
     for path, node in _walk(root, ()):
-        lines[path] = node.start_mark.line + 1
+        # A field's line is the line of its key (set while visiting its parent), not
+        # the line where a block value starts, which is the next one.
+        lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
+            for key, _ in node.value:
+                lines.setdefault(path + (key.value,), key.start_mark.line + 1)
             counts = Counter(key.value for key, _ in node.value)
             problems += [InstrumentProblem(file=name, line=key.start_mark.line + 1, path=_dotted(path + (key.value,)),
                                            value=key.value, problem="key appears more than once in this mapping")
