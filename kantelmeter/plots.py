@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "monte_carlo_ratio", "tornado"]
+__all__ = ["age_pyramid", "monte_carlo_ratio", "radar", "tornado", "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
@@ -154,4 +154,106 @@ def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | Non
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(label)
     ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+_ATTRIBUTION_LEGEND = {"yes": "due to the support", "partly": "partly due to the support",
+                       "no": "not due to the support"}
+
+
+def wheel_improvements(summary: pd.DataFrame, labels: dict[str, str] | None = None,
+                       legend: dict[str, str] | None = None, ax: Axes | None = None) -> Axes:
+    """Per wheel domain the number of people who improved, split by attribution.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`kantelmeter.wheel.summarise` without grouping (``domain``,
+        ``improved_yes``, ``improved_partly``, ``improved_no``).
+    labels : dict, optional
+        Domain id to the text shown (for instance the section titles of the
+        wheel instrument in the report's language).
+    legend : dict, optional
+        Attribution (``yes``, ``partly``, ``no``) to legend text.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from kantelmeter.wheel import summarise, thesis_changes
+    >>> ax = wheel_improvements(summarise(thesis_changes()))
+    >>> [round(bar.get_width()) for bar in ax.patches[:6]]  # attributed fully to the pilot
+    [0, 3, 0, 2, 2, 0]
+    """
+    labels = labels or {}
+    legend = {**_ATTRIBUTION_LEGEND, **(legend or {})}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(summary) + 1.2))
+    left = pd.Series(0.0, index=summary.index)
+    for attribution, colour in (("yes", "#4c72b0"), ("partly", "#8fb0d9"), ("no", "#c8c8c8")):
+        values = summary[f"improved_{attribution}"].astype(float)
+        ax.barh(range(len(summary)), values, left=left, color=colour, label=legend[attribution])
+        left += values
+    ax.set_yticks(range(len(summary)), [labels.get(d, d) for d in summary["domain"]])
+    ax.invert_yaxis()
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def radar(profile: pd.DataFrame, value: str = "mean_before", by: str | None = "cohort",
+          labels: dict[str, str] | None = None, limits: tuple[float, float] = (1, 5),
+          ax: Axes | None = None) -> Axes:
+    """Radar (spider) plot of the participation wheel: one polygon per group, one spoke per domain.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        :func:`kantelmeter.wheel.profile` (``domain`` and ``value``, plus the
+        grouping column ``by``).
+    value : str, default "mean_before"
+        The column drawn along the spokes (``mean_after`` for follow-up).
+    by : str or None, default "cohort"
+        One polygon per value of this column; None for a single polygon.
+    labels : dict, optional
+        Domain id to the text at the end of its spoke.
+    limits : (float, float), default (1, 5)
+        Range of the spokes (the wheel's levels 1-5).
+    ax : matplotlib.axes.Axes, optional
+        Must be a polar Axes; a new one when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"cohort": ["pilot"] * 3 + ["regular"] * 3, "domain": ["a", "b", "c"] * 2,
+    ...                       "mean_before": [2.0, 3.0, 4.0, 3.0, 3.0, 3.0]})
+    >>> ax = radar(frame)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['pilot', 'regular']
+    >>> ax.get_lines()[0].get_ydata().tolist()  # the polygon is closed
+    [2.0, 3.0, 4.0, 2.0]
+    """
+    import numpy as np
+
+    labels = labels or {}
+    domains = list(dict.fromkeys(profile["domain"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6), subplot_kw={"projection": "polar"})
+    angles = np.linspace(0, 2 * np.pi, len(domains), endpoint=False)
+    closed = np.append(angles, angles[0])
+    groups = [(None, profile)] if by is None else list(profile.groupby(by, sort=False))
+    for group, rows in groups:
+        values = rows.set_index("domain")[value].reindex(domains).to_numpy(dtype=float)
+        ax.plot(closed, np.append(values, values[0]), linewidth=1.8, label=None if group is None else str(group))
+        ax.fill(closed, np.append(values, values[0]), alpha=0.12)
+    ax.set_xticks(angles, [labels.get(d, d) for d in domains])
+    ax.set_ylim(*limits)
+    if by is not None:
+        ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), frameon=False)
     return ax
