@@ -1,0 +1,146 @@
+"""Responses as SPSS .sav files, with every label an analyst needs.
+
+:func:`write_sav` gives each variable its question as variable label, its
+answer options as value labels, declares the instrument's missing codes
+("weet niet", "n.v.t.") as user-missing, so SPSS leaves them out of
+statistics while keeping them visible, and sets the measurement level
+(nominal, ordinal or scale) from the item type. :func:`read_sav` reads a
+file back with user-missing codes kept as codes, for import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from kantelmeter.instruments import Instrument, Item, ItemType
+
+__all__ = ["read_sav", "spss_metadata", "write_sav"]
+
+MEASURE = {
+    ItemType.single_choice: "nominal",
+    ItemType.multiple_choice: "nominal",
+    ItemType.rating: "ordinal",
+    ItemType.score: "scale",
+    ItemType.number: "scale",
+    ItemType.date: "scale",
+    ItemType.text: "nominal",
+}
+META_LABELS = {
+    "respondent": {"nl": "Respondent (pseudoniem)", "en": "Respondent (pseudonym)"},
+    "occasion": {"nl": "Meetmoment", "en": "Occasion"},
+    "cohort": {"nl": "Cohort", "en": "Cohort"},
+    "collected_at": {"nl": "Ingevuld op (UTC)", "en": "Collected at (UTC)"},
+}
+CHOSEN = {"nl": {0: "niet gekozen", 1: "gekozen"}, "en": {0: "not chosen", 1: "chosen"}}
+# SPSS allows at most three discrete user-missing values per variable, or one range plus one value.
+MAX_DISCRETE_MISSING = 3
+MAX_LABEL = 255
+
+
+def read_sav(path: str | Path) -> pd.DataFrame:
+    """Read an SPSS file of responses; user-missing codes stay codes (not NaN)."""
+    frame, _ = pyreadstat.read_sav(str(path), user_missing=True, apply_value_formats=False)
+    return frame
+
+
+def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl") -> dict:
+    """Variable labels, value labels, missing declarations and measures for these columns.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :func:`pyreadstat.write_sav`: ``column_labels``,
+        ``variable_value_labels``, ``missing_ranges``, ``variable_measure``.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> meta = spss_metadata(load_instrument("soc13"), ["respondent", "soc1"], "en")
+    >>> meta["variable_measure"], meta["variable_value_labels"]["soc1"][1]
+    ({'respondent': 'nominal', 'soc1': 'ordinal'}, '1 - one extreme')
+    """
+    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    labels, values, missing, measure = {}, {}, {}, {}
+    for column in columns:
+        if column in META_LABELS:
+            labels[column] = META_LABELS[column][lang]
+            measure[column] = "scale" if column == "collected_at" else "nominal"
+            continue
+        item = items[column]
+        labels[column] = _variable_label(instrument, item, column, lang)[:MAX_LABEL]
+        measure[column] = MEASURE[item.type]
+        value_labels = _value_labels(instrument, item, lang)
+        if value_labels:
+            values[column] = value_labels
+        codes = instrument.missing_codes(item) if item.type is not ItemType.multiple_choice else []
+        if codes:
+            missing[column] = _missing_declaration(instrument, item, codes)
+    return {"column_labels": labels, "variable_value_labels": values, "missing_ranges": missing,
+            "variable_measure": measure}
+
+
+def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
+    if item.type is ItemType.multiple_choice:
+        code = int(column.rsplit("_", 1)[1])
+        return f"{item.text[lang]}: {instrument.response_scale_of(item).labels(lang)[code]}"
+    return item.text[lang]
+
+
+def _value_labels(instrument: Instrument, item: Item, lang: str) -> dict[int, str]:
+    scale = instrument.response_scale_of(item)
+    if item.type is ItemType.multiple_choice:
+        return CHOSEN[lang]
+    if item.type is ItemType.score:
+        codes = instrument.valid_codes(item)
+        anchors = {codes[0]: item.anchors.get("min"), codes[-1]: item.anchors.get("max")} if item.anchors else {}
+        labelled = {code: text[lang] for code, text in anchors.items() if text is not None}
+        return labelled | ({c.code: c.label[lang] for c in scale.missing} if scale else {})
+    return scale.labels(lang) if scale else {}
+
+
+def _missing_declaration(instrument: Instrument, item: Item, codes: list[int]) -> list:
+    if len(codes) <= MAX_DISCRETE_MISSING:
+        return list(codes)
+    low, high = min(codes), max(codes)
+    inside = [c for c in instrument.valid_codes(item) if low <= c <= high]
+    if inside:
+        raise ValueError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
+                         f"one range; the missing codes {codes} span the valid codes {inside}")
+    return [{"lo": low, "hi": high}]
+
+
+def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl") -> list[Path]:
+    """Write responses (the wide DataFrame of the store) to an SPSS .sav file with labels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :meth:`kantelmeter.Store.responses`.
+    instrument : Instrument
+    path : path
+    lang : {'nl', 'en'}
+        The language of the labels.
+
+    Returns
+    -------
+    list of Path
+    """
+    path = Path(path)
+    data = frame.copy()
+    if "collected_at" in data and isinstance(data["collected_at"].dtype, pd.DatetimeTZDtype):
+        data["collected_at"] = data["collected_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    for column in data.columns:
+        item = items.get(column)
+        if item is not None and item.type is ItemType.date:
+            # Python dates become SPSS DATE variables; datetime64 would become DATETIME.
+            data[column] = data[column].map(lambda t: None if pd.isna(t) else t.date()).astype(object)
+        elif column in ("respondent", "occasion", "cohort") or (item is not None and item.type is ItemType.text):
+            data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
+    meta = spss_metadata(instrument, list(data.columns), lang)
+    pyreadstat.write_sav(data, str(path), file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64],
+                         **meta)
+    return [path]

@@ -1,0 +1,382 @@
+"""Checking imported response rows against their instrument, all problems at once.
+
+:func:`validate_responses` takes a table of raw cells (text from CSV, objects
+from Excel, numbers from SPSS) whose columns are already named after the
+instrument (see :mod:`kantelmeter.io.mapping`) and checks every cell and
+every row: codes and ranges, types, unknown columns, items not asked at the
+occasion, required items whose show-if condition holds, duplicate
+respondents within the file and in the store, cohort conflicts. Like
+pandera's lazy validation it reports every failure in one table, each with
+its row and column, instead of stopping at the first. When there are none it
+also returns the typed rows, ready for :meth:`kantelmeter.Store.add_responses`.
+
+Identifier values (BSN, name, client number) are never shown in a report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.privacy import BSNError, validate_bsn
+
+__all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
+
+META_COLUMNS = ("respondent", "occasion", "cohort", "collected_at")
+WITHHELD = "<withheld>"
+PROBLEM_COLUMNS = ["row", "column", "value", "problem"]
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in a table of responses.
+
+    Attributes
+    ----------
+    source : str
+        The file (or other source) checked.
+    problems : DataFrame
+        One row per problem: ``row`` (the row number as the user sees it; None
+        for a problem with a whole column), ``column``, ``value`` and ``problem``.
+    data : DataFrame or None
+        The checked rows with typed values and pseudonymised respondents,
+        when there were no problems.
+    """
+
+    source: str
+    problems: pd.DataFrame
+    data: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.problems.empty
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.source}: no problems in {0 if self.data is None else len(self.data)} rows"
+        lines = [f"{self.source}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
+                 "nothing was imported"]
+        for row, column, value, problem in self.problems.itertuples(index=False):
+            where = f"row {row}, " if row is not None and not pd.isna(row) else ""
+            shown = "" if value is None or (isinstance(value, float) and math.isnan(value)) else f" (value {value!r})"
+            lines.append(f"  {where}column {column}{shown}: {problem}")
+        return "\n".join(lines)
+
+
+class ImportRejected(ValueError):
+    """An import that was refused; ``report`` lists every problem."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(str(report))
+
+
+class _Problems:
+    """Collects problems; identifier values are masked on the way in."""
+
+    def __init__(self, row_numbers: pd.Series, withheld: set[str]):
+        self.rows: list[tuple] = []
+        self.row_numbers = row_numbers
+        self.withheld = withheld
+
+    def column(self, column: str, problem: str, value: Any = None) -> None:
+        self.rows.append((None, column, value, problem))
+
+    def cell(self, index: Any, column: str, value: Any, problem: str) -> None:
+        self.rows.append((int(self.row_numbers.at[index]), column,
+                          WITHHELD if column in self.withheld else _shown(value), problem))
+
+    def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str | Callable[[Any], str]) -> None:
+        for index in mask[mask].index:
+            value = raw.at[index]
+            self.cell(index, column, value, problem(value) if callable(problem) else problem)
+
+    def frame(self) -> pd.DataFrame:
+        table = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS, dtype=object)
+        order = table["row"].map(lambda r: -1 if r is None else r)
+        return table.assign(_order=order).sort_values(["_order"], kind="stable").drop(columns="_order") \
+            .reset_index(drop=True)
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return value
+
+
+def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: str, *,
+                       respondent: str = "respondent", respondent_kind: str | None = None,
+                       pseudonymise: Callable[[str, Any], str] | None = None, cohort: str | None = None,
+                       store=None, first_row: int = 2, source: str = "<data>") -> ValidationReport:
+    """Check raw response rows against an instrument and report every problem.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    frame : DataFrame
+        Raw cells, columns named by instrument column (``soc1``, a
+        multiple-choice option ``interventions_3``, or the item id of a
+        multiple-choice item holding space-separated codes such as ``"1 3"``)
+        or a meta column (``respondent``, ``occasion``, ``cohort``,
+        ``collected_at``). Empty strings and None are missing.
+    occasion : str
+        The occasion all rows belong to.
+    respondent : str
+        The column that identifies the respondent.
+    respondent_kind : {'bsn', 'client_number', 'name'}, optional
+        The respondent column holds this identifier and is pseudonymised. If
+        not given and the respondent column is an identifier item of the
+        instrument, its kind is used; otherwise the column holds pseudonyms.
+    pseudonymise : callable, optional
+        ``(kind, value) -> pseudonym``, for example ``store.pseudonym``;
+        needed when the respondent column holds identifiers.
+    cohort : str, optional
+        The cohort of every row when the table has no ``cohort`` column.
+    store : Store, optional
+        Also report respondents that already have a response at this
+        occasion, and cohorts that differ from the stored ones.
+    first_row : int
+        The number the user sees for the first data row (2 in a spreadsheet
+        with a header row, 1 for SPSS cases).
+    source : str
+        The file name, for the report.
+
+    Returns
+    -------
+    ValidationReport
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> soc = load_instrument("soc13")
+    >>> raw = pd.DataFrame({"respondent": ["r1", "r2", "r2"], "soc1": ["4", "9", ""], "mood": ["", "", ""]})
+    >>> print(validate_responses(soc, raw, "intake", source="wave1.csv"))
+    wave1.csv: 4 problems; nothing was imported
+      column mood: not a column of instrument 'soc13'...
+      row 3, column soc1 (value '9'): not a code of this item; allowed: 1, 2, 3, 4, 5, 6, 7
+      row 3, column respondent (value 'r2'): respondent appears more than once at occasion 'intake' (rows 3, 4)
+      row 4, column respondent (value 'r2'): respondent appears more than once at occasion 'intake' (rows 3, 4)
+    >>> validate_responses(soc, raw.iloc[:1, :2], "intake").data[["respondent", "soc1"]]
+      respondent  soc1
+    0         r1   4.0
+    """
+    frame = frame.reset_index(drop=True)
+    rows = pd.Series(range(first_row, first_row + len(frame)), index=frame.index)
+    identifier_items = {item.id: item.identifier for item in instrument.identifiers}
+    kind = respondent_kind or identifier_items.get(respondent)
+    problems = _Problems(rows, set(identifier_items) | ({respondent} if kind else set()))
+    typed = pd.DataFrame(index=frame.index)
+
+    by_column = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
+    asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
+    if occasion not in instrument.occasions:
+        problems.column("occasion", f"occasion {occasion!r} is not one of {instrument.id}'s occasions; "
+                                    f"allowed: {', '.join(instrument.occasions)}", occasion)
+
+    for column in frame.columns:
+        if column in META_COLUMNS or column in by_column or column in multiple or column == respondent:
+            continue
+        problems.column(column, f"not a column of instrument {instrument.id!r}; allowed: item ids "
+                                f"({', '.join(instrument.columns[:8])}, ...) and {', '.join(META_COLUMNS)}")
+
+    pseudonyms = _respondents(frame, respondent, kind, pseudonymise, problems)
+    typed["respondent"] = pseudonyms
+    typed["cohort"] = _cohorts(frame, cohort)
+    if "collected_at" in frame:
+        typed["collected_at"] = _times(frame["collected_at"], problems)
+    if "occasion" in frame:
+        raw = frame["occasion"].astype(object)
+        problems.cells(_present(raw) & (raw.astype(str).str.strip() != occasion), raw, "occasion",
+                       f"this import is for occasion {occasion!r}; import other occasions separately")
+
+    for item in instrument.items:
+        columns = [c for c in instrument.columns_of(item)]
+        if item.id in multiple and item.id in frame:
+            values = _packed_choices(instrument, item, frame[item.id], problems)
+        else:
+            values = {c: _typed(instrument, item, c, frame[c], problems) for c in columns if c in frame}
+        for column, series in values.items():
+            if item.id not in asked:
+                problems.cells(series.notna(), frame.get(column, frame.get(item.id)), column,
+                               f"item {item.id!r} is not asked at occasion {occasion!r}")
+            typed[column] = series
+
+    _required(instrument, occasion, asked, typed, frame, problems)
+    _duplicates(instrument, occasion, typed, store, problems, rows)
+    report_problems = problems.frame()
+    data = None
+    if report_problems.empty:
+        data = typed[[c for c in ["respondent", "cohort", "collected_at", *instrument.columns] if c in typed]]
+    return ValidationReport(source=source, problems=report_problems, data=data)
+
+
+def _present(raw: pd.Series) -> pd.Series:
+    """Cells holding something: not None/NaN and not blank text."""
+    text = raw.astype(object)
+    blank = text.map(lambda v: isinstance(v, str) and not v.strip())
+    return text.notna() & ~blank
+
+
+def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymise, problems: _Problems) -> pd.Series:
+    if column not in frame:
+        problems.column(column, f"the respondent column {column!r} is missing; name it with the respondent "
+                                "option or map a column to it")
+        return pd.Series(None, index=frame.index, dtype=object)
+    raw = frame[column].astype(object)
+    present = _present(raw)
+    problems.cells(~present, raw, column, "no respondent given")
+    if kind is None:
+        return raw.where(present, None).map(lambda v: None if v is None else _plain(v))
+    if pseudonymise is None:
+        raise ValueError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
+    result = pd.Series(None, index=frame.index, dtype=object)
+    for index in present[present].index:
+        try:
+            result.at[index] = pseudonymise(kind, _plain(raw.at[index]))
+        except ValueError as exc:  # BSNError masks the number in its message
+            problems.cell(index, column, raw.at[index], str(exc))
+    return result
+
+
+def _plain(value: Any) -> str:
+    """A cell as text; a whole float (1234.0 from Excel or SPSS) loses its decimals."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _cohorts(frame: pd.DataFrame, cohort: str | None) -> pd.Series:
+    if "cohort" in frame:
+        raw = frame["cohort"].astype(object)
+        filled = raw.where(_present(raw), cohort)
+        return filled.map(lambda v: None if v is None else _plain(v))
+    return pd.Series(cohort, index=frame.index, dtype=object)
+
+
+def _times(raw: pd.Series, problems: _Problems) -> pd.Series:
+    present = _present(raw)
+    parsed = pd.to_datetime(raw.where(present, None), errors="coerce", utc=True, format="mixed")
+    problems.cells(present & parsed.isna(), raw, "collected_at",
+                   "not a date and time; allowed: ISO 8601 such as 2011-05-03 or 2011-05-03T14:30:00+02:00")
+    return parsed
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Cells as floats (NaN where missing or not a number); a decimal comma is accepted."""
+    text = raw.astype(object).map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    return pd.to_numeric(text.where(_present(raw), None), errors="coerce").astype("float64")
+
+
+def _typed(instrument: Instrument, item: Item, column: str, raw: pd.Series, problems: _Problems) -> pd.Series:
+    """One column converted to its stored type, with every bad cell reported."""
+    present = _present(raw)
+    if item.type is ItemType.text:
+        text = raw.astype(object).where(present, None).map(lambda v: None if v is None else _plain(v))
+        if item.identifier == "bsn":
+            for index in text[text.notna()].index:
+                try:
+                    validate_bsn(text.at[index])
+                except BSNError as exc:
+                    problems.cell(index, column, None, str(exc))
+        return text
+    if item.type is ItemType.date:
+        parsed = pd.to_datetime(raw.where(present, None), errors="coerce", format="mixed")
+        problems.cells(present & parsed.isna(), raw, column, "not a date; allowed: YYYY-MM-DD")
+        return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
+    numbers = _numbers(raw)
+    not_number = present & numbers.isna()
+    problems.cells(not_number, raw, column, "not a number")
+    valid = present & ~not_number
+    if item.type is ItemType.multiple_choice:
+        problems.cells(valid & ~numbers.isin([0, 1]), raw, column,
+                       "an option column holds 1 (chosen) or 0 (not chosen)")
+        return numbers
+    if item.type is ItemType.number:
+        low, high = item.min, item.max
+        outside = valid & (((numbers < low) if low is not None else False) | ((numbers > high) if high is not None else False))
+        problems.cells(outside, raw, column, f"outside the allowed range {_range(low, high)}")
+        return numbers
+    allowed = instrument.valid_codes(item) + instrument.missing_codes(item)
+    problems.cells(valid & ~numbers.isin(allowed), raw, column, f"not a code of this item; allowed: {_codes(instrument, item)}")
+    return numbers
+
+
+def _range(low: float | None, high: float | None) -> str:
+    return f"{'-inf' if low is None else f'{low:g}'}..{'inf' if high is None else f'{high:g}'}"
+
+
+def _codes(instrument: Instrument, item: Item) -> str:
+    valid, missing = instrument.valid_codes(item), instrument.missing_codes(item)
+    shown = (f"{valid[0]}..{valid[-1]}" if item.type is ItemType.score else ", ".join(map(str, valid)))
+    return shown + (f"; missing codes: {', '.join(map(str, missing))}" if missing else "")
+
+
+def _packed_choices(instrument: Instrument, item: Item, raw: pd.Series, problems: _Problems) -> dict[str, pd.Series]:
+    """A multiple-choice answer written as space-separated codes ("1 3", as ODK exports it) as 0/1 columns."""
+    codes = instrument.valid_codes(item)
+    present = _present(raw)
+    chosen = raw.where(present, None).map(lambda v: None if v is None else _plain(v).replace(",", " ").split())
+    bad = chosen.map(lambda c: c is not None and any(not p.lstrip("-").isdigit() or int(p) not in codes for p in c))
+    problems.cells(bad, raw, item.id, f"codes of a multiple-choice item, separated by spaces; allowed: "
+                                      f"{', '.join(map(str, codes))}")
+    return {column: chosen.map(lambda c, code=code: np.nan if c is None else float(str(code) in c))
+            .astype("float64") for column, code in zip(instrument.columns_of(item), codes)}
+
+
+def _answer_value(item: Item, instrument: Instrument, typed: pd.DataFrame, index: int) -> Any:
+    """One typed answer in the form a show-if condition expects (a set of codes for multiple choice)."""
+    if item.type is ItemType.multiple_choice:
+        columns = [c for c in instrument.columns_of(item) if c in typed]
+        if not columns or all(pd.isna(typed.at[index, c]) for c in columns):
+            return None
+        return {code for code, c in zip(instrument.valid_codes(item), instrument.columns_of(item))
+                if c in typed and typed.at[index, c] == 1}
+    return typed.at[index, item.id] if item.id in typed else None
+
+
+def _required(instrument: Instrument, occasion: str, asked: set[str], typed: pd.DataFrame, frame: pd.DataFrame,
+              problems: _Problems) -> None:
+    """Required items asked at this occasion must be answered wherever their show-if condition holds."""
+    for item in instrument.items:
+        if not item.required or item.id not in asked:
+            continue
+        columns = [c for c in instrument.columns_of(item) if c in typed]
+        answered = typed[columns].notna().any(axis=1) if columns else pd.Series(False, index=typed.index)
+        unanswered = ~answered
+        condition = instrument.condition(item)
+        if condition is not None and unanswered.any():
+            refs = [instrument.item(ref) for ref in condition.items]
+            shown = {index: condition.evaluate({ref.id: _answer_value(ref, instrument, typed, index) for ref in refs})
+                     for index in unanswered[unanswered].index}
+            unanswered &= pd.Series(shown, dtype=bool).reindex(typed.index, fill_value=False)
+        rule = f" (shown because {item.show_if})" if item.show_if else ""
+        problems.cells(unanswered, pd.Series(None, index=typed.index, dtype=object), item.id,
+                       f"required item {item.id!r} is not answered{rule}")
+
+
+def _duplicates(instrument: Instrument, occasion: str, typed: pd.DataFrame, store, problems: _Problems,
+                rows: pd.Series) -> None:
+    respondents = typed["respondent"]
+    known = respondents.notna()
+    twice = known & respondents.duplicated(keep=False)
+    for pseudonym, group in respondents[twice].groupby(respondents[twice]):
+        numbers = ", ".join(str(rows.at[i]) for i in group.index)
+        problems.cells(respondents == pseudonym, respondents, "respondent",
+                       f"respondent appears more than once at occasion {occasion!r} (rows {numbers})")
+    if store is None or not known.any():
+        return
+    already = store.responded(instrument, occasion, respondents[known])
+    problems.cells(respondents.isin(already), respondents, "respondent",
+                   f"respondent already has a response to {instrument.id!r} at {occasion!r} in the store")
+    stored = store.cohorts(respondents[known])
+    conflict = respondents.map(lambda p: p in stored and stored[p] is not None) & typed["cohort"].notna() & \
+        (typed["cohort"] != respondents.map(stored))
+    problems.cells(conflict, typed["cohort"], "cohort",
+                   lambda value: f"the store has this respondent in another cohort; given {value!r}")

@@ -1,0 +1,1016 @@
+"""The response store: the only module that speaks SQL.
+
+A :class:`Store` keeps instruments, respondents (by pseudonym only),
+responses, answers, invitations, users and an append-only audit log in a
+relational database through SQLAlchemy Core. SQLite is the default (one file,
+write-ahead log, foreign keys on); a team points ``url`` at PostgreSQL
+(``postgresql+psycopg://user@host/db``).
+
+Privacy by construction
+-----------------------
+* Respondents are known by a pseudonym. :meth:`Store.add_respondent` derives
+  it from an identifier (BSN, client number, name) with the keyed HMAC of
+  :class:`kantelmeter.privacy.Pseudonymiser`; the key lives in a file outside
+  the database, so the same BSN always gives the same pseudonym and the
+  database alone cannot be reversed.
+* Answers to identifier items (``identifier: bsn | name | client_number`` in
+  the instrument) are pseudonymised by :meth:`Store.save_answers` and
+  :meth:`Store.add_responses` before they are written: no caller can store
+  one in plain text by mistake, and the stored pseudonym still links records
+  of the same person. A BSN failing the eleven-test is rejected.
+* The audit log records who did what and when, naming objects by internal
+  numbers (response id, respondent number), never by answer values,
+  identifiers or pseudonyms, so an erased respondent leaves no trace that
+  links back to them.
+
+Concurrency
+-----------
+Every method is one transaction, safe to call from several threads or
+processes at once. On SQLite, writing transactions start with
+``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of
+failing half-way; on PostgreSQL the response row is locked with
+``SELECT ... FOR UPDATE`` while answers are saved.
+
+Examples
+--------
+>>> from kantelmeter import load_instrument
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
+>>> soc = load_instrument("soc13")
+>>> person = store.add_respondent(cohort="pilot")
+>>> response = store.start_response(person, soc, "intake")
+>>> store.save_answers(response, {"soc1": 5, "soc2": 3}, complete=True, submission="s-1")
+True
+>>> store.save_answers(response, {"soc1": 5, "soc2": 3}, complete=True, submission="s-1")  # a double click
+False
+>>> store.responses(soc)[["cohort", "soc1", "soc2", "soc3"]]
+  cohort  soc1  soc2  soc3
+0  pilot   5.0   3.0   NaN
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import math
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.privacy import Pseudonymiser
+
+__all__ = ["DuplicateResponse", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
+
+SOURCES = ("web", "import", "interview")
+STATUSES = ("partial", "complete")
+TEXT_TYPES = {ItemType.text, ItemType.date}
+# Pseudonyms derived from identifiers are preferred in this order: the most stable identifier wins.
+IDENTIFIER_PRIORITY = ("bsn", "client_number", "name")
+META_COLUMNS = ["respondent", "occasion", "cohort", "collected_at"]
+
+metadata = MetaData()
+
+schema_versions = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+instruments = Table(
+    "instruments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", String(32), primary_key=True),
+    Column("definition", Text, nullable=False),  # the validated instrument as JSON
+    Column("sha256", String(64), nullable=False),
+    Column("registered_at", DateTime, nullable=False),
+)
+respondents = Table(
+    "respondents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(64), nullable=False, unique=True),
+    Column("cohort", String(64)),
+    Column("created_at", DateTime, nullable=False),
+)
+batches = Table(
+    "batches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("instrument", String(64), nullable=False),
+    Column("occasion", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    UniqueConstraint("instrument", "occasion", "sha256"),
+)
+responses_table = Table(
+    "responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("respondent_id", Integer, ForeignKey("respondents.id", ondelete="CASCADE"), nullable=False),
+    Column("instrument", String(64), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("occasion", String(64), nullable=False),
+    Column("collected_at", DateTime),
+    Column("status", String(8), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("batch_id", Integer, ForeignKey("batches.id")),
+    ForeignKeyConstraint(["instrument", "version"], ["instruments.id", "instruments.version"]),
+    UniqueConstraint("respondent_id", "instrument", "occasion"),
+    CheckConstraint(f"status IN {STATUSES}", name="response_status"),
+    CheckConstraint(f"source IN {SOURCES}", name="response_source"),
+)
+answers_table = Table(
+    "answers", metadata,
+    Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("column", String(64), primary_key=True),
+    Column("value_numeric", Float),
+    Column("value_text", Text),
+)
+_column = answers_table.c["column"]  # named like the wide column it holds; "column" is quoted in SQL
+submissions = Table(
+    "submissions", metadata,
+    Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("saved_at", DateTime, nullable=False),
+)
+invitations = Table(
+    "invitations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("respondent_id", Integer, ForeignKey("respondents.id", ondelete="CASCADE"), nullable=False),
+    Column("instrument", String(64), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("occasion", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    ForeignKeyConstraint(["instrument", "version"], ["instruments.id", "instruments.version"]),
+)
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("object", String(64)),
+    Column("detail", String(255)),
+)
+
+
+class StoreError(Exception):
+    """A request the store cannot carry out; the message says why."""
+
+
+class ResponseLocked(StoreError):
+    """A complete response is final: it can no longer be changed."""
+
+
+class DuplicateResponse(StoreError, ValueError):
+    """A respondent already has a response to this instrument at this occasion."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What an invitation token opens: one respondent, instrument and occasion.
+
+    ``response`` is the id of the response begun with it (None before the
+    first save) and ``status`` its state: None, ``"partial"`` or ``"complete"``.
+    """
+
+    respondent: str
+    instrument: str
+    version: str
+    occasion: str
+    cohort: str | None
+    created_at: datetime
+    response: int | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    """Which respondent, instrument version and occasion a response belongs to, and its status."""
+
+    respondent: str
+    instrument: str
+    version: str
+    occasion: str
+    status: str
+
+
+# --- schema and migrations ---------------------------------------------------
+
+def _migration_1(conn: Connection) -> None:
+    """The first schema: every table, and an audit log that refuses updates and deletes."""
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions])
+    if conn.dialect.name == "sqlite":
+        for event_name in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER audit_no_{event_name.lower()} BEFORE {event_name} ON audit "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    else:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$")
+        conn.exec_driver_sql("CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit "
+                             "FOR EACH ROW EXECUTE FUNCTION audit_append_only()")
+        conn.exec_driver_sql("CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()")
+
+
+# Schema changes are appended here as numbered functions; a database is brought
+# up to date by running, in order, the ones it has not seen.
+MIGRATIONS = {1: _migration_1}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def _now() -> datetime:
+    """The current time in UTC, stored without zone information (every stored time is UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The driver must not open transactions itself: _sqlite_begin chooses the kind.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    # Deleted rows are overwritten with zeros, so an erased respondent is not left in free pages.
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer takes the write lock at once: a deferred transaction that reads first and
+    # writes later fails with 'database is locked' when another writer got in between.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
+
+def _chunks(rows: Iterable, size: int = 20_000) -> Iterator[list]:
+    """Rows in lists of ``size``, so a bulk insert never holds everything twice."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Store:
+    """Responses, respondents and invitations in SQLite or PostgreSQL.
+
+    Parameters
+    ----------
+    url : str
+        An SQLAlchemy URL: ``sqlite:///kantelmeter.db`` (the default) or
+        ``postgresql+psycopg://user@host:port/database``.
+    key_file : path, optional
+        The pseudonymisation key, created on first use with mode 0600; see
+        :class:`kantelmeter.privacy.Pseudonymiser` for the default location.
+        Keep it outside the database and its backups.
+    actor : str, optional
+        Who is recorded in the audit log when a method is not given an
+        ``actor`` itself; by default the operating-system user.
+
+    Notes
+    -----
+    The schema is created or migrated to :data:`SCHEMA_VERSION` when the
+    store is opened. Times are stored in UTC.
+    """
+
+    def __init__(self, url: str = "sqlite:///kantelmeter.db", key_file: str | Path | None = None,
+                 actor: str | None = None):
+        self.url = url
+        self.engine: Engine = create_engine(url, **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        elif self.engine.dialect.name != "postgresql":
+            raise StoreError(f"database {self.engine.dialect.name!r} in {url!r} is not supported; "
+                             "use sqlite:///FILE or postgresql+psycopg://...")
+        self.pseudonymiser = Pseudonymiser(key_file)
+        self.actor = actor or getpass.getuser()
+        self._instruments: dict[tuple[str, str], Instrument] = {}
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # --- transactions ---------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(read_only=True) as conn, conn.begin():
+            yield conn
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two processes opening a new database at once must not both create the tables.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
+            schema_versions.create(conn, checkfirst=True)
+            current = conn.execute(select(func.max(schema_versions.c.version))).scalar() or 0
+            if current > SCHEMA_VERSION:
+                raise StoreError(f"the database {self!r} has schema version {current}, newer than this "
+                                 f"kantelmeter knows ({SCHEMA_VERSION}); upgrade kantelmeter")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](conn)
+                conn.execute(insert(schema_versions).values(version=version, applied_at=_now()))
+
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        with self._read() as conn:
+            return conn.execute(select(func.max(schema_versions.c.version))).scalar()
+
+    def _log(self, conn: Connection, action: str, object_id: Any = None, detail: str | None = None,
+             actor: str | None = None) -> None:
+        conn.execute(insert(audit).values(at=_now(), actor=(actor or self.actor)[:64], action=action,
+                                          object=None if object_id is None else str(object_id),
+                                          detail=detail))
+
+    def log(self, action: str, object_id: Any = None, detail: str | None = None, actor: str | None = None) -> None:
+        """Append an entry to the audit log (for example an export or a login).
+
+        Never pass answer values, identifiers or pseudonyms: name objects by
+        instrument id, response id or file type.
+        """
+        with self._write() as conn:
+            self._log(conn, action, object_id, detail, actor)
+
+    def audit_log(self) -> pd.DataFrame:
+        """The audit log: columns at, actor, action, object, detail, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(select(audit.c.at, audit.c.actor, audit.c.action, audit.c.object,
+                                       audit.c.detail).order_by(audit.c.id)).all()
+        return pd.DataFrame(rows, columns=["at", "actor", "action", "object", "detail"])
+
+    # --- instruments ----------------------------------------------------------
+
+    def register_instrument(self, instrument: Instrument, actor: str | None = None) -> None:
+        """Record an instrument version; registering the same version again is a no-op.
+
+        Raises
+        ------
+        StoreError
+            If this id and version are registered with a different content:
+            a changed questionnaire needs a new ``version``.
+        """
+        definition = instrument.model_dump_json()
+        digest = hashlib.sha256(definition.encode()).hexdigest()
+        key = (instrument.id, instrument.version)
+        with self._write() as conn:
+            known = conn.execute(select(instruments.c.sha256).where(
+                instruments.c.id == instrument.id, instruments.c.version == instrument.version)).scalar()
+            if known is None:
+                conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
+                                                        definition=definition, sha256=digest,
+                                                        registered_at=_now()))
+                self._log(conn, "register_instrument", f"{instrument.id} {instrument.version}", actor=actor)
+            elif known != digest:
+                raise StoreError(f"instrument {instrument.id!r} version {instrument.version!r} is already "
+                                 "registered with different content; give the changed instrument a new version")
+        self._instruments[key] = instrument
+
+    def instrument(self, instrument_id: str, version: str | None = None) -> Instrument:
+        """A registered instrument; the most recently registered version unless ``version`` is given."""
+        if version is not None and (instrument_id, version) in self._instruments:
+            return self._instruments[(instrument_id, version)]
+        query = select(instruments.c.version, instruments.c.definition).where(instruments.c.id == instrument_id)
+        if version is not None:
+            query = query.where(instruments.c.version == version)
+        with self._read() as conn:
+            row = conn.execute(query.order_by(instruments.c.registered_at.desc()).limit(1)).first()
+        if row is None:
+            raise KeyError(f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
+                           "is not registered in this store; register it with register_instrument()")
+        loaded = Instrument.model_validate_json(row.definition)
+        self._instruments[(instrument_id, row.version)] = loaded
+        return loaded
+
+    def _resolve(self, instrument: Instrument | str) -> Instrument:
+        if isinstance(instrument, Instrument):
+            if self._instruments.get((instrument.id, instrument.version)) != instrument:
+                self.register_instrument(instrument)
+            return instrument
+        return self.instrument(instrument)
+
+    # --- respondents ----------------------------------------------------------
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The pseudonym of an identifier (``kind`` bsn, client_number or name).
+
+        Raises :class:`kantelmeter.privacy.BSNError` for a BSN that fails the
+        eleven-test.
+        """
+        return self.pseudonymiser.pseudonymise(kind, value)
+
+    def add_respondent(self, cohort: str | None = None, identifiers: Mapping[str, str] | None = None,
+                       actor: str | None = None) -> str:
+        """Add a respondent (or find the one these identifiers belong to) and return the pseudonym.
+
+        Parameters
+        ----------
+        cohort : str, optional
+            For example ``"pilot"`` or ``"regular"``.
+        identifiers : mapping, optional
+            Kind (``bsn``, ``client_number``, ``name``) to value. The pseudonym
+            is the keyed HMAC of the first kind present in that order, so the
+            same BSN always gives the same pseudonym; the values themselves are
+            never stored. Without identifiers the pseudonym is random.
+
+        Raises
+        ------
+        StoreError
+            If the respondent exists with another cohort.
+        """
+        if identifiers:
+            unknown = set(identifiers) - set(IDENTIFIER_PRIORITY)
+            if unknown:
+                raise StoreError(f"unknown identifier kind {sorted(unknown)}; allowed: {', '.join(IDENTIFIER_PRIORITY)}")
+            kind = next(k for k in IDENTIFIER_PRIORITY if k in identifiers)
+            pseudonym = self.pseudonym(kind, identifiers[kind])
+        else:
+            pseudonym = "r-" + secrets.token_hex(10)
+        with self._write() as conn:
+            self._respondent_ids(conn, {pseudonym: cohort}, actor)
+        return pseudonym
+
+    def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
+                        actor: str | None) -> dict[str, int]:
+        """Internal numbers of these pseudonyms, adding the new ones with their cohort."""
+        existing: dict[str, tuple[int, str | None]] = {}
+        for chunk in _chunks(cohorts, 500):
+            for row in conn.execute(select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
+                                    .where(respondents.c.pseudonym.in_(chunk))):
+                existing[row.pseudonym] = (row.id, row.cohort)
+        conflicts = [(p, existing[p][1], c) for p, c in cohorts.items()
+                     if p in existing and c is not None and existing[p][1] is not None and existing[p][1] != c]
+        if conflicts:
+            shown = "; ".join(f"respondent {p}: stored cohort {old!r}, given {new!r}" for p, old, new in conflicts[:5])
+            raise StoreError(f"{len(conflicts)} respondent(s) already belong to another cohort: {shown}")
+        ids = {p: existing[p][0] for p in existing}
+        new = [{"pseudonym": p, "cohort": c, "created_at": _now()} for p, c in cohorts.items() if p not in existing]
+        if new:
+            rows = conn.execute(insert(respondents).returning(respondents.c.id, sort_by_parameter_order=True), new)
+            for row, values in zip(rows, new):
+                ids[values["pseudonym"]] = row.id
+            self._log(conn, "add_respondent", ids[new[0]["pseudonym"]] if len(new) == 1 else None,
+                      f"{len(new)} added", actor)
+        return ids
+
+    def cohorts(self, pseudonyms: Iterable[str]) -> dict[str, str | None]:
+        """The cohort of each of these respondents that the store knows."""
+        found = {}
+        with self._read() as conn:
+            for chunk in _chunks(set(pseudonyms), 500):
+                found.update(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
+                                          .where(respondents.c.pseudonym.in_(chunk))).tuples())
+        return found
+
+    # --- responses and answers ------------------------------------------------
+
+    def start_response(self, respondent: str, instrument: Instrument | str, occasion: str,
+                       source: str = "web", actor: str | None = None) -> int:
+        """Begin a response, or return the partial one this respondent already has.
+
+        Parameters
+        ----------
+        respondent : str
+            A pseudonym from :meth:`add_respondent` or an invitation.
+        instrument : Instrument or str
+            An Instrument (registered if needed) or a registered instrument id.
+        occasion : str
+            One of the instrument's occasions.
+        source : {'web', 'import', 'interview'}
+
+        Returns
+        -------
+        int
+            The response id.
+
+        Raises
+        ------
+        ResponseLocked
+            If the respondent has already completed this instrument at this occasion.
+        KeyError
+            For an unknown respondent or occasion.
+        """
+        instrument = self._resolve(instrument)
+        if occasion not in instrument.occasions:
+            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
+                           f"{', '.join(instrument.occasions)}")
+        if source not in SOURCES:
+            raise StoreError(f"source {source!r}; allowed: {', '.join(SOURCES)}")
+        try:
+            with self._write() as conn:
+                respondent_id = self._respondent_id(conn, respondent)
+                response_id = conn.execute(insert(responses_table).values(
+                    respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
+                    occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
+                self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
+                return response_id
+        except IntegrityError:
+            pass  # the respondent already has a response here: a retry, or another request won the race
+        with self._read() as conn:
+            row = conn.execute(select(responses_table.c.id, responses_table.c.status)
+                               .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+                               .where(respondents.c.pseudonym == respondent,
+                                      responses_table.c.instrument == instrument.id,
+                                      responses_table.c.occasion == occasion)).one()
+        if row.status == "complete":
+            raise ResponseLocked(f"response {row.id}: this respondent has already completed {instrument.id} "
+                                 f"at {occasion}")
+        return row.id
+
+    @staticmethod
+    def _respondent_id(conn: Connection, pseudonym: str) -> int:
+        found = conn.execute(select(respondents.c.id).where(respondents.c.pseudonym == pseudonym)).scalar()
+        if found is None:
+            raise KeyError(f"no respondent with pseudonym {pseudonym!r} in this store")
+        return found
+
+    def save_answers(self, response_id: int, answers: Mapping[str, Any], complete: bool = False,
+                     submission: str | None = None, actor: str | None = None) -> bool:
+        """Save answers to a response in one transaction.
+
+        Parameters
+        ----------
+        response_id : int
+            From :meth:`start_response`.
+        answers : mapping
+            Wide column (see ``Instrument.columns``) to value: a number for
+            coded, score and number items (0/1 for a multiple-choice option
+            column), a string for text items, an ISO date or ``datetime.date``
+            for date items. ``None`` or NaN clears an answer. Answers to
+            identifier items are replaced by their pseudonym before storage.
+        complete : bool
+            Mark the response complete, which locks it.
+        submission : str, optional
+            An idempotency key, for example a random id in the form: a second
+            save with the same key (a retry or a double click) changes nothing.
+
+        Returns
+        -------
+        bool
+            True if saved, False if this submission was saved before.
+
+        Raises
+        ------
+        ResponseLocked
+            If the response is already complete.
+        StoreError
+            For a column the instrument does not have, or a value of the wrong type.
+        """
+        with self._write() as conn:
+            query = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query.where(responses_table.c.id == response_id)).first()
+            if row is None:
+                raise KeyError(f"no response with id {response_id}")
+            if submission is not None and conn.execute(select(submissions.c.key).where(
+                    submissions.c.response_id == response_id, submissions.c.key == submission)).first():
+                return False
+            if row.status == "complete":
+                raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
+            instrument = self.instrument(row.instrument, row.version)
+            values = list(_answer_rows(instrument, self.pseudonymiser, {response_id: answers}))
+            if answers:
+                conn.execute(delete(answers_table).where(answers_table.c.response_id == response_id,
+                                                         _column.in_(list(answers))))
+            if values:
+                conn.execute(insert(answers_table), [dict(zip(("response_id", "column", "value_numeric",
+                                                               "value_text"), v)) for v in values])
+            if submission is not None:
+                conn.execute(insert(submissions).values(response_id=response_id, key=submission, saved_at=_now()))
+            if complete:
+                conn.execute(update(responses_table).where(responses_table.c.id == response_id)
+                             .values(status="complete", collected_at=_now()))
+            self._log(conn, "complete_response" if complete else "save_answers", response_id,
+                      f"{len(answers)} columns", actor)
+        return True
+
+    def answers(self, response_id: int) -> dict[str, Any]:
+        """The stored answers of one response: column to value (identifier answers as pseudonyms)."""
+        with self._read() as conn:
+            rows = conn.execute(select(_column, answers_table.c.value_numeric,
+                                       answers_table.c.value_text)
+                                .where(answers_table.c.response_id == response_id)).all()
+        return {r.column: r.value_text if r.value_numeric is None else r.value_numeric for r in rows}
+
+    def response_status(self, response_id: int) -> str:
+        """``"partial"`` or ``"complete"``."""
+        with self._read() as conn:
+            status = conn.execute(select(responses_table.c.status).where(responses_table.c.id == response_id)).scalar()
+        if status is None:
+            raise KeyError(f"no response with id {response_id}")
+        return status
+
+    def response_info(self, response_id: int) -> ResponseInfo:
+        """The respondent, instrument, occasion and status of a response (no answers).
+
+        Raises
+        ------
+        KeyError
+            For an unknown response id.
+        """
+        with self._read() as conn:
+            row = conn.execute(select(respondents.c.pseudonym, responses_table.c.instrument, responses_table.c.version,
+                                      responses_table.c.occasion, responses_table.c.status)
+                               .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+                               .where(responses_table.c.id == response_id)).first()
+        if row is None:
+            raise KeyError(f"no response with id {response_id}")
+        return ResponseInfo(*row)
+
+    def add_responses(self, instrument: Instrument | str, occasion: str, frame: pd.DataFrame,
+                      source: str = "import", batch: str | None = None, actor: str | None = None) -> int:
+        """Add many complete responses in one transaction: all of them or none.
+
+        Parameters
+        ----------
+        instrument : Instrument or str
+        occasion : str
+        frame : DataFrame
+            Column ``respondent`` (pseudonyms), optionally ``cohort`` and
+            ``collected_at``, and wide instrument columns holding checked
+            values (see :func:`kantelmeter.io.validate_responses`).
+        source : {'import', 'interview', 'web'}
+        batch : str, optional
+            A key of this batch, such as the SHA-256 of the imported file: a
+            batch already stored for this instrument and occasion is skipped.
+
+        Returns
+        -------
+        int
+            The number of responses added (0 for a batch seen before).
+
+        Raises
+        ------
+        DuplicateResponse
+            If a respondent already has a response at this occasion.
+        """
+        instrument = self._resolve(instrument)
+        unknown = set(frame.columns) - set(instrument.columns) - set(META_COLUMNS)
+        if unknown:
+            raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {instrument.id!r}")
+        if frame.empty:
+            return 0
+        now = _now()
+        cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
+                   if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object))
+        collected = (pd.to_datetime(frame["collected_at"], utc=True).dt.tz_localize(None)
+                     if "collected_at" in frame else pd.Series(now, index=frame.index))
+        try:
+            with self._write() as conn:
+                batch_id = None
+                if batch is not None:
+                    if self._batch_seen(conn, instrument.id, occasion, batch):
+                        return 0
+                    batch_id = conn.execute(insert(batches).values(
+                        instrument=instrument.id, occasion=occasion, sha256=batch, rows=len(frame),
+                        imported_at=now).returning(batches.c.id)).scalar()
+                ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
+                rows = [{"respondent_id": ids[p], "instrument": instrument.id, "version": instrument.version,
+                         "occasion": occasion, "collected_at": None if pd.isna(t) else t.to_pydatetime(),
+                         "status": "complete", "source": source, "batch_id": batch_id}
+                        for p, t in zip(frame["respondent"], collected)]
+                result = conn.execute(insert(responses_table).returning(responses_table.c.id,
+                                                                        sort_by_parameter_order=True), rows)
+                response_ids = [r.id for r in result]
+                values = frame[[c for c in instrument.columns if c in frame]]
+                answers = dict(zip(response_ids, values.to_dict("records")))
+                self._bulk_answers(conn, _answer_rows(instrument, self.pseudonymiser, answers))
+                self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
+                          actor)
+        except IntegrityError as exc:
+            raise DuplicateResponse(f"some respondents already have a response to {instrument.id!r} at "
+                                    f"{occasion!r}, or appear twice; nothing was added ({exc.orig})") from None
+        return len(frame)
+
+    def _bulk_answers(self, conn: Connection, rows: Iterable[tuple]) -> None:
+        # The driver's own bulk paths: COPY on PostgreSQL, executemany on SQLite. Both run
+        # inside the open transaction, so a failure or a killed process leaves nothing.
+        cursor = conn.connection.driver_connection.cursor()
+        if conn.dialect.name == "postgresql":
+            with cursor.copy('COPY answers (response_id, "column", value_numeric, value_text) FROM STDIN') as copy:
+                for chunk in _chunks(rows):
+                    for row in chunk:
+                        copy.write_row(row)
+        else:
+            for chunk in _chunks(rows):
+                cursor.executemany('INSERT INTO answers (response_id, "column", value_numeric, value_text) '
+                                   "VALUES (?, ?, ?, ?)", chunk)
+        cursor.close()
+
+    @staticmethod
+    def _batch_seen(conn: Connection, instrument_id: str, occasion: str, batch: str) -> bool:
+        return conn.execute(select(batches.c.id).where(batches.c.instrument == instrument_id,
+                                                       batches.c.occasion == occasion,
+                                                       batches.c.sha256 == batch)).first() is not None
+
+    def batch_seen(self, instrument: Instrument | str, occasion: str, batch: str) -> bool:
+        """Whether a batch with this key (a file's SHA-256) was added for this instrument and occasion."""
+        instrument_id = instrument.id if isinstance(instrument, Instrument) else instrument
+        with self._read() as conn:
+            return self._batch_seen(conn, instrument_id, occasion, batch)
+
+    def responded(self, instrument: Instrument | str, occasion: str, pseudonyms: Iterable[str]) -> set[str]:
+        """Which of these respondents already have a response to the instrument at this occasion."""
+        instrument_id = instrument.id if isinstance(instrument, Instrument) else instrument
+        found: set[str] = set()
+        with self._read() as conn:
+            for chunk in _chunks(set(pseudonyms), 500):
+                found.update(conn.execute(
+                    select(respondents.c.pseudonym)
+                    .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
+                    .where(responses_table.c.instrument == instrument_id, responses_table.c.occasion == occasion,
+                           respondents.c.pseudonym.in_(chunk))).scalars())
+        return found
+
+    def responses(self, instrument: Instrument | str, occasion: str | None = None, cohort: str | None = None,
+                  include_partial: bool = False) -> pd.DataFrame:
+        """The responses to an instrument as a wide DataFrame (the tidy contract).
+
+        Parameters
+        ----------
+        instrument : Instrument or str
+            Its :attr:`~Instrument.columns` give the item columns; responses to
+            every version with this id are read.
+        occasion, cohort : str, optional
+            Keep only these.
+        include_partial : bool
+            Also return responses that were begun but not completed.
+
+        Returns
+        -------
+        DataFrame
+            One row per response, ordered by respondent and occasion: columns
+            ``respondent``, ``occasion``, ``cohort``, ``collected_at`` (UTC),
+            then one column per instrument column: floats for coded, score and
+            number items (NaN when missing), strings for text items, dates as
+            datetime64.
+        """
+        instrument = self._resolve(instrument)
+        items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+        value = {column: (answers_table.c.value_text if item.type in TEXT_TYPES else answers_table.c.value_numeric)
+                 for column, item in items.items()}
+        # One aggregate per column turns the long answers into wide rows inside the database.
+        pivots = [func.max(case((_column == column, value[column]))).label(f"c{i}")
+                  for i, column in enumerate(items)]
+        query = (select(respondents.c.pseudonym, responses_table.c.occasion, respondents.c.cohort,
+                        responses_table.c.collected_at, *pivots)
+                 .select_from(responses_table)
+                 .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+                 .outerjoin(answers_table, answers_table.c.response_id == responses_table.c.id)
+                 .where(responses_table.c.instrument == instrument.id)
+                 .group_by(responses_table.c.id, respondents.c.pseudonym, responses_table.c.occasion,
+                           respondents.c.cohort, responses_table.c.collected_at)
+                 .order_by(respondents.c.pseudonym, responses_table.c.occasion))
+        if occasion is not None:
+            query = query.where(responses_table.c.occasion == occasion)
+        if cohort is not None:
+            query = query.where(respondents.c.cohort == cohort)
+        if not include_partial:
+            query = query.where(responses_table.c.status == "complete")
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(rows, columns=META_COLUMNS + list(items))
+        frame["collected_at"] = pd.to_datetime(frame["collected_at"]).dt.tz_localize("UTC")
+        for column, item in items.items():
+            if item.type is ItemType.date:
+                frame[column] = pd.to_datetime(frame[column])
+            elif item.type is ItemType.text:
+                frame[column] = frame[column].astype("str").where(frame[column].notna())
+            else:
+                frame[column] = frame[column].astype("float64")
+        for column in ("respondent", "occasion", "cohort"):
+            frame[column] = frame[column].astype("str").where(frame[column].notna())
+        return frame
+
+    def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
+        """Counts of responses per instrument, occasion, cohort and status (no answer values).
+
+        Returns
+        -------
+        DataFrame
+            Columns instrument, occasion, cohort, status, n.
+        """
+        query = (select(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
+                        responses_table.c.status, func.count().label("n"))
+                 .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+                 .group_by(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
+                           responses_table.c.status)
+                 .order_by(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
+                           responses_table.c.status))
+        if instrument is not None:
+            query = query.where(responses_table.c.instrument ==
+                                (instrument.id if isinstance(instrument, Instrument) else instrument))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return pd.DataFrame(rows, columns=["instrument", "occasion", "cohort", "status", "n"])
+
+    # --- invitations ----------------------------------------------------------
+
+    def create_invitations(self, instrument: Instrument | str, occasion: str, count: int,
+                           cohort: str | None = None, actor: str | None = None) -> list[str]:
+        """Create ``count`` invitations, each for a new respondent, and return their tokens.
+
+        A token carries 256 random bits (``secrets.token_urlsafe(32)``); only
+        its SHA-256 is stored, so the database cannot be used to answer in
+        someone's name. Hand the tokens out once: they cannot be recovered.
+        """
+        instrument = self._resolve(instrument)
+        if occasion not in instrument.occasions:
+            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
+                           f"{', '.join(instrument.occasions)}")
+        tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+        pseudonyms = {"r-" + secrets.token_hex(10): cohort for _ in range(count)}
+        with self._write() as conn:
+            ids = self._respondent_ids(conn, pseudonyms, actor)
+            if tokens:
+                conn.execute(insert(invitations), [
+                    {"token_sha256": _token_hash(token), "respondent_id": ids[p], "instrument": instrument.id,
+                     "version": instrument.version, "occasion": occasion, "created_at": _now()}
+                    for token, p in zip(tokens, pseudonyms)])
+            self._log(conn, "create_invitations", instrument.id, f"{occasion}: {count} invitations", actor)
+        return tokens
+
+    def invitation(self, token: str) -> Invitation | None:
+        """What a token opens, or None for an unknown (or erased) token."""
+        query = (select(respondents.c.pseudonym, invitations.c.instrument, invitations.c.version,
+                        invitations.c.occasion, respondents.c.cohort, invitations.c.created_at,
+                        responses_table.c.id, responses_table.c.status)
+                 .join(respondents, respondents.c.id == invitations.c.respondent_id)
+                 .outerjoin(responses_table, (responses_table.c.respondent_id == invitations.c.respondent_id)
+                            & (responses_table.c.instrument == invitations.c.instrument)
+                            & (responses_table.c.occasion == invitations.c.occasion))
+                 .where(invitations.c.token_sha256 == _token_hash(token)))
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else Invitation(*row)
+
+    # --- users ----------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, actor: str | None = None) -> None:
+        """Add a user who may sign in; the password is kept as an argon2id hash."""
+        if not username or len(username) > 64:
+            raise StoreError(f"username {username!r}: give 1 to 64 characters")
+        if len(password) < 12:
+            raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+        try:
+            with self._write() as conn:
+                conn.execute(insert(users).values(username=username, password_hash=PasswordHasher().hash(password),
+                                                  created_at=_now()))
+                self._log(conn, "add_user", username, actor=actor)
+        except IntegrityError:
+            raise StoreError(f"user {username!r} already exists") from None
+
+    def verify_user(self, username: str, password: str) -> bool:
+        """Whether this password belongs to this user; each attempt is logged."""
+        hasher = PasswordHasher()
+        with self._read() as conn:
+            stored = conn.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
+        try:
+            # An unknown user costs a hash too, so timing does not reveal which usernames exist.
+            ok = hasher.verify(stored or _dummy_hash(), password) and stored is not None
+        except VerificationError:
+            ok = False
+        self.log("sign_in" if ok else "sign_in_failed", username[:64], actor=username or "?")
+        return ok
+
+    # --- erasure --------------------------------------------------------------
+
+    def erase(self, respondent: str, actor: str | None = None) -> int:
+        """Remove everything stored about a respondent and log the erasure.
+
+        Responses, answers, submissions and invitations go with the
+        respondent. The audit entry names only the internal respondent
+        number and how many responses were removed. On SQLite deleted pages
+        are zeroed and the write-ahead log is checkpointed; on PostgreSQL the
+        tables are vacuumed, so the data do not linger on disk.
+
+        Returns
+        -------
+        int
+            The number of responses removed.
+        """
+        with self._write() as conn:
+            respondent_id = self._respondent_id(conn, respondent)
+            removed = conn.execute(select(func.count()).select_from(responses_table)
+                                   .where(responses_table.c.respondent_id == respondent_id)).scalar()
+            conn.execute(delete(respondents).where(respondents.c.id == respondent_id))
+            self._log(conn, "erase", respondent_id, f"{removed} responses", actor)
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            if self.engine.dialect.name == "sqlite":
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                driver.autocommit = True  # VACUUM cannot run inside a transaction
+                driver.execute("VACUUM respondents, responses, answers, submissions, invitations")
+                driver.autocommit = False
+        finally:
+            raw.close()
+        return removed
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
+                 answers: Mapping[int, Mapping[str, Any]]) -> Iterator[tuple[int, str, float | None, str | None]]:
+    """(response id, column, numeric value, text value) for every given answer.
+
+    Identifier answers become pseudonyms here, the one gate every write passes.
+    """
+    items: dict[str, Item] = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    for response_id, values in answers.items():
+        for column, value in values.items():
+            item = items.get(column)
+            if item is None:
+                raise StoreError(f"response {response_id}: column {column!r} is not a column of instrument "
+                                 f"{instrument.id!r}; columns: {', '.join(items)}")
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+                continue
+            if item.identifier:
+                yield response_id, column, None, pseudonymiser.pseudonymise(
+                    item.identifier, str(value), where=f"response {response_id}, column {column!r}")
+            elif item.type is ItemType.date:
+                yield response_id, column, None, _iso_date(response_id, column, value)
+            elif item.type is ItemType.text:
+                yield response_id, column, None, str(value)
+            else:
+                yield response_id, column, _number(response_id, column, value), None
+
+
+def _number(response_id: int, column: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a number") from None
+
+
+def _iso_date(response_id: int, column: str, value: Any) -> str:
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a date "
+                         "(YYYY-MM-DD)") from None
+
+
+@cache
+def _dummy_hash() -> str:
+    """The hash of a random password, checked against when a username is unknown."""
+    return PasswordHasher().hash(secrets.token_hex(16))
