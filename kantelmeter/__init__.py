@@ -29,11 +29,30 @@ from kantelmeter.instruments import (
     list_instruments,
     load_instrument,
 )
+from kantelmeter.io import (
+    ImportRejected,
+    export_responses,
+    import_responses,
+    validate_responses,
+    write_redcap_dictionary,
+    write_xlsform,
+)
 from kantelmeter.privacy import BSNError, KeyFileError, Pseudonymiser, is_valid_bsn, validate_bsn
+from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DuplicateResponse",
+    "ImportRejected",
+    "ResponseLocked",
+    "Store",
+    "StoreError",
+    "export_responses",
+    "import_responses",
+    "validate_responses",
+    "write_redcap_dictionary",
+    "write_xlsform",
     "BSNError",
     "CostBenefit",
     "CostBenefitError",
