@@ -110,6 +110,8 @@ def _check(node: ast.AST, source: str, names: set[str]) -> None:
             raise ConditionError(f"chained comparison in {source!r}; write 'a < x and x < b'")
         if not isinstance(node.ops[0], (*_COMPARE, ast.In, ast.NotIn)):
             raise ConditionError(f"operator {type(node.ops[0]).__name__} in {source!r}; allowed: {ALLOWED}")
+        if isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            _check_membership(node.left, node.comparators[0], source)
         _check(node.left, source, names)
         _check(node.comparators[0], source, names)
     elif isinstance(node, ast.Name):
@@ -123,6 +125,15 @@ def _check(node: ast.AST, source: str, names: set[str]) -> None:
             _check(element, source, names)
     else:
         raise ConditionError(f"{ast.unparse(node)!r} in {source!r} is not allowed; allowed: {ALLOWED}")
+
+
+def _check_membership(left: ast.expr, right: ast.expr, source: str) -> None:
+    # Only the two forms every channel can render: an item in a tuple of codes,
+    # and a code in a multiple-choice item.
+    item_in_codes = isinstance(left, ast.Name) and isinstance(right, (ast.Tuple, ast.List))
+    code_in_item = isinstance(left, ast.Constant) and isinstance(right, ast.Name)
+    if not (item_in_codes or code_in_item):
+        raise ConditionError(f"'in' in {source!r} must read 'item in (1, 2)' or '3 in multiple_choice_item'")
 
 
 def _value(node: ast.expr, answers: Mapping[str, object]) -> object:
@@ -141,7 +152,12 @@ def _value(node: ast.expr, answers: Mapping[str, object]) -> object:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):  # pandas.NA has no truth value: it is missing
+        return True
 
 
 def _evaluate(node: ast.expr, answers: Mapping[str, object]) -> bool:
