@@ -76,6 +76,26 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
         click.echo(text)
 
 
+@main.command("report")
+@click.argument("notebook", default="nulmeting")
+@click.option("--db", "db_url", required=True, help="SQLAlchemy URL of the store, e.g. sqlite:///kantelmeter.db.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Smallest number of people a published figure may rest on.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="Keep the executed notebook here (default: a temporary folder).")
+def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: str, workdir: str | None) -> None:
+    """Run NOTEBOOK (default: nulmeting) against a store and write a publishable HTML report."""
+    from kantelmeter.report import ReportError, report
+
+    try:
+        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, workdir=workdir)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"report written to {path}")
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True)
 def demo(out: str) -> None:
