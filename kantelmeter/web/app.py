@@ -27,6 +27,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -118,9 +119,13 @@ class _FormApp:
     def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle):
         self.store, self.secret, self.throttle = store, secret, throttle
         self.sessions = Signer(secret, "session")
-        self.catalogue = {i.id: i for i in (load_instrument(name) for name in list_instruments())}
-        self.catalogue.update({i.id: i for i in instruments})
+        self.extra = {i.id: i for i in instruments}
         self.env = environment()
+
+    @cached_property
+    def catalogue(self) -> dict[str, Instrument]:
+        """The instruments an interviewer may choose; loaded on first use, as respondents never need them."""
+        return {i.id: i for i in (load_instrument(name) for name in list_instruments())} | self.extra
 
     # --- rendering ------------------------------------------------------------
 
@@ -272,15 +277,18 @@ class _FormApp:
         answers = self.store.answers(target.response) if target.response else {}
         values = {key: form.getlist(key) for key in form.keys()}
         result = forms.read_page(instrument, page, values, answers, check_required=not going_back)
-        if result.errors:
-            return self.questionnaire(request, target, page, answers, values, result.errors, status=422)
+        # Items an answer revealed on this page in a browser without the page script were never
+        # seen: they are shown before moving on, not flagged as unanswered.
+        added = set(result.shown) - set(str(form.get("shown", "")).split(","))
+        errors = {item: error for item, error in result.errors.items()
+                  if not (item in added and error.key == "required")}
+        if errors:
+            return self.questionnaire(request, target, page, answers, values, errors, status=422)
         settled = forms.settle(instrument, {**answers, **result.answers})
         changes = {column: value for column, value in settled.items()
                    if column in result.answers or (value is None and answers.get(column) is not None)}
-        added = set(result.shown) - set(str(form.get("shown", "")).split(","))
         complete, destination = False, None
         if added and not going_back:
-            # items revealed by an answer on this page, in a browser without the page script
             destination = f"{target.base}?{urlencode({'page': page.id, 'added': 1})}"
         elif going_back:
             before = forms.previous_page(instrument, all_pages, page, settled) or page
