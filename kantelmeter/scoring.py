@@ -150,11 +150,12 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
     values = np.full((len(responses), len(items)), np.nan)
     problems: list[pd.DataFrame] = []
     for j, item_id in enumerate(items):
-        valid = instrument.valid_codes(item_id)
+        item = instrument.item(item_id)
+        valid = instrument.valid_codes(item)
         if valid is None:
-            raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {instrument.item(item_id).type.value} "
-                             "item and has no codes to score")
-        missing = instrument.missing_codes(item_id)
+            raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {item.type.value} item and has no codes "
+                             "to score")
+        missing = instrument.missing_codes(item)
         allowed = _codes_text(valid, missing)
         if item_id not in responses.columns:
             problems.append(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
@@ -162,8 +163,8 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
                                            "problem": "the responses have no column for this item"}]))
             continue
         column, unreadable = _as_float(responses[item_id])
-        is_valid = np.isin(column, valid)
-        bad = ~is_valid & ~np.isnan(column) & ~np.isin(column, missing)
+        is_valid = _among(column, valid)
+        bad = ~is_valid & ~np.isnan(column) & ~_among(column, missing)
         values[:, j] = np.where(is_valid, column, np.nan)
         if unreadable.any() or bad.any():
             problems.append(_problem_rows(responses, item_id, unreadable, bad, allowed))
@@ -172,6 +173,16 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
     if errors == "raise" and len(table):
         raise ScoringError(table)
     return values, table
+
+
+def _among(column: np.ndarray, codes: Sequence[int]) -> np.ndarray:
+    """Which values are among the codes; a range test when the codes are consecutive (the usual case)."""
+    if not codes:
+        return np.zeros(len(column), dtype=bool)
+    low, high = min(codes), max(codes)
+    if len(codes) == high - low + 1:
+        return (column >= low) & (column <= high) & (column == np.floor(column))
+    return np.isin(column, codes)
 
 
 def _as_float(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
