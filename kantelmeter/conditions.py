@@ -61,6 +61,8 @@ class Condition:
     '(${household} = 1 or ${household} = 2)'
     >>> Condition("3 in interventions").to_redcap()
     '[interventions(3)] = "1"'
+    >>> Condition("not (household == 2 or age < 18)").to_redcap()
+    '([household] <> "2" and [age] >= 18)'
     """
 
     source: str
@@ -90,11 +92,11 @@ class Condition:
 
     def to_xlsform(self) -> str:
         """The condition as an XLSForm ``relevant`` expression."""
-        return _render(self._tree, _xlsform_ref, _XLSFORM_OP, _xlsform_selected)
+        return _render(self._tree, _XLSFORM)
 
     def to_redcap(self) -> str:
         """The condition as REDCap branching logic."""
-        return _render(self._tree, _redcap_ref, _REDCAP_OP, _redcap_checked)
+        return _render(self._tree, _REDCAP)
 
 
 def _check(node: ast.AST, source: str, names: set[str]) -> None:
@@ -180,45 +182,54 @@ def _evaluate(node: ast.expr, answers: Mapping[str, object]) -> bool:
     return not _is_missing(_value(node, answers))
 
 
-def _literal(node: ast.expr) -> str:
-    value = -node.operand.value if isinstance(node, ast.UnaryOp) else node.value
-    return f"'{value}'" if isinstance(value, str) else str(value)
+@dataclass(frozen=True)
+class _Dialect:
+    """How one collection channel writes references, operators and literals."""
+
+    ref: str                 # format of an item reference, e.g. "${{{}}}"
+    ops: dict
+    chosen: str              # format of 'code is ticked' in a multiple-choice item
+    not_chosen: str
+    blank: str               # an empty answer
+    quote_equality: bool     # REDCap wants quoted values with = and <>
+
+    def literal(self, node: ast.expr, op: type | None = None) -> str:
+        value = -node.operand.value if isinstance(node, ast.UnaryOp) else node.value
+        if isinstance(value, str) or (self.quote_equality and op in (ast.Eq, ast.NotEq)):
+            return f"'{value}'" if not self.quote_equality else f'"{value}"'
+        return str(value)
+
+    def operand(self, node: ast.expr, op: type) -> str:
+        return self.ref.format(node.id) if isinstance(node, ast.Name) else self.literal(node, op)
 
 
-def _xlsform_ref(name: str) -> str:
-    return "${" + name + "}"
+_XLSFORM = _Dialect(ref="${{{}}}", ops=_XLSFORM_OP, chosen="selected(${{{0}}}, '{1}')",
+                    not_chosen="not(selected(${{{0}}}, '{1}'))", blank="''", quote_equality=False)
+_REDCAP = _Dialect(ref="[{}]", ops=_REDCAP_OP, chosen='[{0}({1})] = "1"', not_chosen='[{0}({1})] = "0"',
+                   blank='""', quote_equality=True)
+_NEGATED = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 
 
-def _redcap_ref(name: str) -> str:
-    return f"[{name}]"
-
-
-def _xlsform_selected(item: str, code: str) -> str:
-    return f"selected(${{{item}}}, '{code.strip(chr(39))}')"
-
-
-def _redcap_checked(item: str, code: str) -> str:
-    return f'[{item}({code.strip(chr(39))})] = "1"'
-
-
-def _render(node: ast.expr, ref, ops, selected) -> str:
+def _render(node: ast.expr, dialect: _Dialect, negate: bool = False) -> str:
+    """Render in negation normal form: REDCap has no 'not', so negations are
+    pushed down to the comparisons (De Morgan) for every channel alike."""
     if isinstance(node, ast.BoolOp):
-        joiner = " and " if isinstance(node.op, ast.And) else " or "
-        return "(" + joiner.join(_render(v, ref, ops, selected) for v in node.values) + ")"
+        conjunction = isinstance(node.op, ast.And) != negate
+        joiner = " and " if conjunction else " or "
+        return "(" + joiner.join(_render(v, dialect, negate) for v in node.values) + ")"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return f"not({_render(node.operand, ref, ops, selected)})"
+        return _render(node.operand, dialect, not negate)
     if isinstance(node, ast.Compare):
         op, left, right = node.ops[0], node.left, node.comparators[0]
         if isinstance(op, (ast.In, ast.NotIn)):
-            if isinstance(right, ast.Name):  # a code chosen in a multiple-choice item
-                text = selected(right.id, _literal(left))
-            else:
-                text = "(" + " or ".join(
-                    f"{ref(left.id)} {ops[ast.Eq]} {_literal(e)}" for e in right.elts) + ")"
-            return text if isinstance(op, ast.In) else f"not({text})"
-        return f"{_operand(left, ref)} {ops[type(op)]} {_operand(right, ref)}"
-    return _operand(node, ref)
-
-
-def _operand(node: ast.expr, ref) -> str:
-    return ref(node.id) if isinstance(node, ast.Name) else _literal(node)
+            inside = isinstance(op, ast.In) != negate
+            if isinstance(right, ast.Name):  # a code ticked in a multiple-choice item
+                return (dialect.chosen if inside else dialect.not_chosen).format(right.id, left.value)
+            compare, joiner = (ast.Eq, " or ") if inside else (ast.NotEq, " and ")
+            reference = dialect.ref.format(left.id)
+            return "(" + joiner.join(f"{reference} {dialect.ops[compare]} {dialect.literal(e, compare)}"
+                                     for e in right.elts) + ")"
+        compare = _NEGATED[type(op)] if negate else type(op)
+        return f"{dialect.operand(left, compare)} {dialect.ops[compare]} {dialect.operand(right, compare)}"
+    # A bare item id: 'answered'.
+    return f"{dialect.ref.format(node.id)} {dialect.ops[ast.Eq if negate else ast.NotEq]} {dialect.blank}"

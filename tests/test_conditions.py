@@ -91,17 +91,22 @@ def test_refusal_names_what_is_allowed():
         Condition("len(x) == 1")
 
 
+# REDCap has no 'not' and wants quoted values with = and <> (REDCap branching-logic
+# guide), so negations are pushed down to the comparisons in both channels.
 @pytest.mark.parametrize(("source", "xlsform", "redcap"), [
-    ("household == 2 and age >= 65", "(${household} = 2 and ${age} >= 65)", "([household] = 2 and [age] >= 65)"),
-    ("household != 2", "${household} != 2", "[household] <> 2"),
-    ("household in (1, 2)", "(${household} = 1 or ${household} = 2)", "([household] = 1 or [household] = 2)"),
-    ("household not in (1, 2)", "not((${household} = 1 or ${household} = 2))",
-     "not(([household] = 1 or [household] = 2))"),
+    ("household == 2 and age >= 65", "(${household} = 2 and ${age} >= 65)", '([household] = "2" and [age] >= 65)'),
+    ("household != 2", "${household} != 2", '[household] <> "2"'),
+    ("household in (1, 2)", "(${household} = 1 or ${household} = 2)", '([household] = "1" or [household] = "2")'),
+    ("household not in (1, 2)", "(${household} != 1 and ${household} != 2)",
+     '([household] <> "1" and [household] <> "2")'),
     ("3 in interventions", "selected(${interventions}, '3')", '[interventions(3)] = "1"'),
-    ("3 not in interventions", "not(selected(${interventions}, '3'))", 'not([interventions(3)] = "1")'),
-    ("not (age < 18 or age > 99)", "not((${age} < 18 or ${age} > 99))", "not(([age] < 18 or [age] > 99))"),
-    ("name == 'Jan'", "${name} = 'Jan'", "[name] = 'Jan'"),
+    ("3 not in interventions", "not(selected(${interventions}, '3'))", '[interventions(3)] = "0"'),
+    ("not (age < 18 or age > 99)", "(${age} >= 18 and ${age} <= 99)", "([age] >= 18 and [age] <= 99)"),
+    ("not (3 in interventions and household == 1)", "(not(selected(${interventions}, '3')) or ${household} != 1)",
+     '([interventions(3)] = "0" or [household] <> "1")'),
+    ("name == 'Jan'", "${name} = 'Jan'", '[name] = "Jan"'),
     ("delta > -2", "${delta} > -2", "[delta] > -2"),
+    ("age", "${age} != ''", '[age] <> ""'),
 ])
 def test_rendering(source, xlsform, redcap):
     condition = Condition(source)
