@@ -89,7 +89,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.instruments import Instrument, Item, ItemType
@@ -319,14 +319,15 @@ class Store:
 
     def __init__(self, url: str = "sqlite:///kantelmeter.db", key_file: str | Path | None = None,
                  actor: str | None = None):
+        backend = make_url(url).get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreError(f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
+                             "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE")
         self.url = url
-        self.engine: Engine = create_engine(url, **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}))
-        if self.engine.dialect.name == "sqlite":
+        self.engine: Engine = create_engine(url, **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}))
+        if backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        elif self.engine.dialect.name != "postgresql":
-            raise StoreError(f"database {self.engine.dialect.name!r} in {url!r} is not supported; "
-                             "use sqlite:///FILE or postgresql+psycopg://...")
         self.pseudonymiser = Pseudonymiser(key_file)
         self.actor = actor or getpass.getuser()
         self._instruments: dict[tuple[str, str], Instrument] = {}
@@ -406,16 +407,21 @@ class Store:
         definition = instrument.model_dump_json()
         digest = hashlib.sha256(definition.encode()).hexdigest()
         key = (instrument.id, instrument.version)
-        with self._write() as conn:
-            known = conn.execute(select(instruments.c.sha256).where(
-                instruments.c.id == instrument.id, instruments.c.version == instrument.version)).scalar()
-            if known is None:
-                conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
-                                                        definition=definition, sha256=digest,
-                                                        registered_at=_now()))
-                self._log(conn, "register_instrument", f"{instrument.id} {instrument.version}", actor=actor)
-            elif known != digest:
-                raise StoreError(f"instrument {instrument.id!r} version {instrument.version!r} is already "
+        stored = select(instruments.c.sha256).where(instruments.c.id == instrument.id,
+                                                   instruments.c.version == instrument.version)
+        try:
+            with self._write() as conn:
+                known = conn.execute(stored).scalar()
+                if known is None:
+                    conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
+                                                            definition=definition, sha256=digest,
+                                                            registered_at=_now()))
+                    self._log(conn, "register_instrument", f"{instrument.id} {instrument.version}", actor=actor)
+        except IntegrityError:  # another process registered it at the same moment
+            with self._read() as conn:
+                known = conn.execute(stored).scalar()
+        if known is not None and known != digest:
+            raise StoreError(f"instrument {instrument.id!r} version {instrument.version!r} is already "
                                  "registered with different content; give the changed instrument a new version")
         self._instruments[key] = instrument
 
@@ -479,8 +485,13 @@ class Store:
             pseudonym = self.pseudonym(kind, identifiers[kind])
         else:
             pseudonym = "r-" + secrets.token_hex(10)
-        with self._write() as conn:
-            self._respondent_ids(conn, {pseudonym: cohort}, actor)
+        try:
+            with self._write() as conn:
+                self._respondent_ids(conn, {pseudonym: cohort}, actor)
+        except IntegrityError:
+            # Another request added the same identifier at the same moment; it exists now, so check its cohort.
+            with self._write() as conn:
+                self._respondent_ids(conn, {pseudonym: cohort}, actor)
         return pseudonym
 
     def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
@@ -512,7 +523,7 @@ class Store:
         with self._read() as conn:
             for chunk in _chunks(set(pseudonyms), 500):
                 found.update(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
-                                          .where(respondents.c.pseudonym.in_(chunk))).tuples())
+                                          .where(respondents.c.pseudonym.in_(chunk))).all())
         return found
 
     # --- responses and answers ------------------------------------------------
