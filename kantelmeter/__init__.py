@@ -37,12 +37,20 @@ from kantelmeter.io import (
     write_redcap_dictionary,
     write_xlsform,
 )
+from kantelmeter import wheel
+from kantelmeter.reliability import ItemAnalysis, item_analysis
+from kantelmeter.scoring import ScoringError, score
 from kantelmeter.privacy import BSNError, KeyFileError, Pseudonymiser, is_valid_bsn, validate_bsn
 from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ItemAnalysis",
+    "ScoringError",
+    "item_analysis",
+    "score",
+    "wheel",
     "DuplicateResponse",
     "ImportRejected",
     "ResponseLocked",

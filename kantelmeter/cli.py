@@ -96,6 +96,32 @@ def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: st
     click.echo(f"report written to {path}")
 
 
+@main.command("score")
+@click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the scores to this CSV or XLSX file.")
+def score_command(instrument_id: str, file: str, out: str | None) -> None:
+    """Score the responses in FILE (CSV, XLSX or SAV) on every scale of the instrument."""
+    from kantelmeter.io import read_csv, read_sav, read_xlsx
+    from kantelmeter.scoring import ScoringError, score
+
+    readers = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".sav": read_sav}
+    suffix = Path(file).suffix.lower()
+    if suffix not in readers:
+        raise click.ClickException(f"{file}: cannot read a {suffix or 'extensionless'} file; "
+                                   f"allowed: {', '.join(readers)}")
+    try:
+        scores = score(_load(instrument_id), readers[suffix](file))
+    except ScoringError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    if out is None:
+        click.echo(scores.to_csv(index=False))
+    elif Path(out).suffix.lower() == ".xlsx":
+        scores.to_excel(out, index=False)
+    else:
+        scores.to_csv(out, index=False)
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True)
 def demo(out: str) -> None:

@@ -189,8 +189,11 @@ def _as_float(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A column as float64, with a mask of the entries that are not numbers at all."""
     if column.dtype.kind in "biuf":
         return column.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(column), dtype=bool)
-    converted = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return converted, np.isnan(converted) & column.notna().to_numpy()
+    # text cells (CSV read as text, Excel objects): an empty or blank cell is no answer
+    text = column.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).to_numpy()
+    converted = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return converted, np.isnan(converted) & ~blank
 
 
 def _problem_rows(responses: pd.DataFrame, item_id: str, unreadable: np.ndarray, bad: np.ndarray,
@@ -307,6 +310,7 @@ def _combine(instrument: Instrument, values: np.ndarray, items: list[str], scale
         # sum of keyed answers: +x for key +1, (min + max - x) for key -1
         keyed = np.where(answered, block, 0.0) @ keys + answered @ offsets
         count = answered @ members
-        mean = np.divide(keyed, count, out=np.full_like(keyed, np.nan), where=count >= required)
-        out[start:start + _BLOCK_ROWS] = mean * multiplier
+        # multiply before dividing: a complete sum (count == items) then stays an exact integer
+        out[start:start + _BLOCK_ROWS] = np.divide(keyed * multiplier, count, out=np.full_like(keyed, np.nan),
+                                                   where=count >= required)
     return out
