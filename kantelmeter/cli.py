@@ -135,6 +135,96 @@ def demo(out: str) -> None:
         click.echo(f"validated {instrument.id}: {len(instrument.items)} items -> {target}")
 
 
+DB_HELP = "SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://user@host/db."
+
+
+def _store(db_url: str, key_file: str | None):
+    from kantelmeter.store import Store
+
+    return Store(db_url, key_file=key_file)
+
+
+@main.command("serve")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
+def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...]) -> None:
+    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
+    from kantelmeter.web.app import serve
+
+    serve(_store(db_url, key_file), host=host, port=port, instruments=[_load(source) for source in extra])
+
+
+@main.command("invite")
+@click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
+@click.option("--occasion", required=True)
+@click.option("--count", type=click.IntRange(min=1), required=True)
+@click.option("--cohort", help="For example pilot or regular.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | None, base_url: str,
+                   out: str | None, db_url: str, key_file: str | None) -> None:
+    """Create COUNT invitation links, each for a new respondent, and print them or write a CSV."""
+    import csv
+
+    from kantelmeter.web.app import invitation_links
+
+    instrument = _load(instrument_id)
+    if occasion not in instrument.occasions:
+        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
+                                 param_hint="--occasion")
+    links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
+    if out is None:
+        click.echo("\n".join(links))
+        return
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["link", "instrument", "occasion", "cohort"])
+        writer.writerows([link, instrument.id, occasion, cohort or ""] for link in links)
+    click.echo(f"{count} links written to {out}; each opens one respondent's form: keep the file safe")
+
+
+@main.group("user")
+def user_group() -> None:
+    """Manage interviewer accounts."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.password_option(prompt="Password (at least 12 characters)")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_add(username: str, password: str, db_url: str) -> None:
+    """Add an interviewer USERNAME; the password is asked for and stored as an argon2 hash."""
+    from kantelmeter.store import StoreError
+
+    try:
+        _store(db_url, None).add_user(username, password)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {username} added")
+
+
+@main.command("paper")
+@click.argument("instrument_id")
+@click.option("--occasion", required=True)
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
+def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> None:
+    """Write a printable form of INSTRUMENT_ID with codes for data entry (HTML, and PDF with Chromium)."""
+    from kantelmeter.web.paper import write_paper
+
+    instrument = _load(instrument_id)
+    if occasion not in instrument.occasions:
+        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
+                                 param_hint="--occasion")
+    for path in write_paper(instrument, occasion, lang, out):
+        click.echo(f"written {path}")
+
+
 def _load(source: str):
     try:
         return load_instrument(source)

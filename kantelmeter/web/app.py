@@ -49,7 +49,7 @@ from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
 from kantelmeter.web.security import LoginThrottle, SafetyMiddleware, Signer, csrf_matches, csrf_token, new_csrf_secret
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "invitation_links", "serve"]
 
 CSRF_COOKIE = "km_csrf"
 SESSION_COOKIE = "km_session"
@@ -111,6 +111,49 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
     ]
     return Starlette(routes=routes, middleware=[Middleware(SafetyMiddleware)],
                      exception_handlers={_SignIn: app.sign_in_first, 403: app.forbidden, 404: app.not_found})
+
+
+def invitation_links(store: Store, instrument: Instrument, occasion: str, count: int, cohort: str | None = None,
+                     base_url: str = "http://127.0.0.1:8000") -> list[str]:
+    """Create invitations, each for a new respondent, and return their links.
+
+    The links are the only copy of the tokens (the store keeps their hashes):
+    hand them out and keep the list as safe as the answers.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from kantelmeter import load_instrument
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
+    >>> links = invitation_links(store, load_instrument("soc13"), "intake", 2, base_url="https://form.example.nl/")
+    >>> [link[:len("https://form.example.nl/r/")] for link in links]
+    ['https://form.example.nl/r/', 'https://form.example.nl/r/']
+    >>> len(set(links)), store.invitation(links[0].rsplit("/", 1)[1]).occasion
+    (2, 'intake')
+    """
+    store.register_instrument(instrument)
+    tokens = store.create_invitations(instrument, occasion, count, cohort=cohort)
+    return [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
+
+
+def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: Iterable[Instrument] = ()) -> None:
+    """Run the form app with uvicorn until interrupted.
+
+    The secret that signs sessions and forms comes from the environment
+    variable ``KANTELMETER_SECRET`` when set (keep it the same across restarts
+    and processes), else it is random per run. The uvicorn access log is off:
+    it would record invitation tokens; the app logs redacted paths instead.
+    """
+    import logging
+    import os
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configured = os.environ.get("KANTELMETER_SECRET")
+    app = create_app(store, secret=configured.encode() if configured else None, instruments=instruments)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)
 
 
 class _FormApp:

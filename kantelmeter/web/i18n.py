@@ -93,6 +93,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "interview_done": {"nl": "De vragenlijst is afgerond en opgeslagen.", "en": "The questionnaire is complete and saved."},
     "to_overview": {"nl": "Naar het overzicht", "en": "To the overview"},
     "administer": {"nl": "Vragenlijst afnemen", "en": "Administer a questionnaire"},
+    # the paper form
+    "paper_question": {"nl": "vraag {number}", "en": "question {number}"},
+    "paper_eq": {"nl": "bij {question} {answer} is gekozen", "en": "at {question} {answer} is chosen"},
+    "paper_ne": {"nl": "bij {question} niet {answer} is gekozen", "en": "at {question} {answer} is not chosen"},
+    "paper_lt": {"nl": "het antwoord op {question} kleiner is dan {answer}", "en": "the answer to {question} is less than {answer}"},
+    "paper_le": {"nl": "het antwoord op {question} {answer} of minder is", "en": "the answer to {question} is {answer} or less"},
+    "paper_gt": {"nl": "het antwoord op {question} groter is dan {answer}", "en": "the answer to {question} is more than {answer}"},
+    "paper_ge": {"nl": "het antwoord op {question} {answer} of meer is", "en": "the answer to {question} is {answer} or more"},
+    "paper_ticked": {"nl": "bij {question} {answer} is aangekruist", "en": "at {question} {answer} is ticked"},
+    "paper_not_ticked": {"nl": "bij {question} {answer} niet is aangekruist", "en": "at {question} {answer} is not ticked"},
+    "paper_answered": {"nl": "{question} is beantwoord", "en": "{question} is answered"},
+    "paper_not": {"nl": "niet geldt dat {condition}", "en": "it is not so that {condition}"},
+    "paper_and": {"nl": "en", "en": "and"},
+    "paper_or": {"nl": "of", "en": "or"},
+    "paper_only_if": {"nl": "Alleen beantwoorden als {condition}. Anders: {otherwise}.",
+                      "en": "Only answer if {condition}. Otherwise: {otherwise}."},
+    "paper_go_to": {"nl": "ga naar vraag {number}", "en": "go to question {number}"},
+    "paper_go_to_end": {"nl": "u bent klaar", "en": "you have finished"},
+    "paper_how": {"nl": "Zet een kruisje in het hokje van uw antwoord. Volg de aanwijzingen in de grijze balken. "
+                        "De kleine cijfers naast de hokjes zijn voor de verwerking.",
+                  "en": "Put a cross in the box of your answer. Follow the instructions in the grey bars. "
+                        "The small numbers beside the boxes are for processing."},
+    "paper_entry": {"nl": "Voor de invoer: elke vraag heeft een kolom met de naam tussen haken; vul de code in naast het "
+                          "gekozen hokje. Bij 'kruis aan wat van toepassing is' krijgt elke optie een eigen kolom "
+                          "<naam>_<code>: 1 als aangekruist, 0 als niet.",
+                    "en": "For data entry: each question has a column named in brackets; enter the code beside the "
+                          "ticked box. For 'tick all that apply' each option has its own column <name>_<code>: "
+                          "1 when ticked, 0 when not."},
+    "paper_occasion": {"nl": "Meetmoment", "en": "Occasion"},
+    "paper_respondent": {"nl": "Respondentnummer", "en": "Respondent number"},
+    "paper_thanks": {"nl": "Dit was de laatste vraag. Hartelijk dank voor uw medewerking.",
+                     "en": "This was the last question. Thank you for taking part."},
     "skip_link": {"nl": "Naar de inhoud", "en": "Skip to content"},
 }
 

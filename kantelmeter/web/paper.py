@@ -1,0 +1,177 @@
+"""The paper form: a printable questionnaire with codes for data entry.
+
+Many older citizens prefer paper. :func:`paper_form` renders an instrument at
+one occasion as a self-contained HTML page with print CSS: questions numbered
+through the whole form, a box per answer with its code beside it (the value a
+typist enters in the column named beside the question), and show-if
+conditions turned into routing instructions ("Alleen beantwoorden als u bij
+vraag 5 'ja' heeft gekozen. Anders: ga naar vraag 8."). :func:`write_paper`
+also prints it to PDF with headless Chromium where one is installed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from kantelmeter.instruments import Instrument
+from kantelmeter.web import forms
+from kantelmeter.web.i18n import translate
+from kantelmeter.web.render import environment, item_views
+
+__all__ = ["find_chromium", "paper_form", "routing_text", "write_paper"]
+
+_COMPARISON = {ast.Eq: "paper_eq", ast.NotEq: "paper_ne", ast.Lt: "paper_lt", ast.LtE: "paper_le",
+               ast.Gt: "paper_gt", ast.GtE: "paper_ge"}
+
+
+def routing_text(instrument: Instrument, condition: str, numbers: dict[str, int], lang: str) -> str:
+    """A show-if condition in words, naming questions by their number on paper.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    condition : str
+        The ``show_if`` expression.
+    numbers : dict
+        Item id to question number; an item not on this form is named by its id.
+    lang : {'nl', 'en'}
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> citizen = load_instrument("citizen")
+    >>> numbers = {item.id: n for n, item in enumerate(citizen.items_at("follow_up"), start=1)}
+    >>> routing_text(citizen, "network_involved == 1", numbers, "nl")
+    'bij vraag 8 “ja” is gekozen'
+    >>> routing_text(citizen, "5 in interventions", numbers, "en")
+    'at question 3 “referral to another agency” is ticked'
+    """
+    return _words(ast.parse(condition.strip(), mode="eval").body, instrument, numbers, lang)
+
+
+def _words(node: ast.expr, instrument: Instrument, numbers: dict[str, int], lang: str) -> str:
+    if isinstance(node, ast.BoolOp):
+        joiner = translate("paper_and" if isinstance(node.op, ast.And) else "paper_or", lang)
+        return f" {joiner} ".join(_words(v, instrument, numbers, lang) for v in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return translate("paper_not", lang, condition=_words(node.operand, instrument, numbers, lang))
+    if isinstance(node, ast.Name):
+        return translate("paper_answered", lang, question=_question(node.id, numbers, lang))
+    op, left, right = node.ops[0], node.left, node.comparators[0]
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ast.Name):  # a ticked multiple-choice option
+        key = "paper_ticked" if isinstance(op, ast.In) else "paper_not_ticked"
+        return translate(key, lang, question=_question(right.id, numbers, lang),
+                         answer=_label(instrument, right.id, _constant(left), lang))
+    question = _question(left.id, numbers, lang)
+    if isinstance(op, (ast.In, ast.NotIn)):
+        answers = f" {translate('paper_or', lang)} ".join(
+            _label(instrument, left.id, _constant(e), lang) for e in right.elts)
+        key = "paper_eq" if isinstance(op, ast.In) else "paper_ne"
+        return translate(key, lang, question=question, answer=answers)
+    value = _constant(right)
+    answer = _label(instrument, left.id, value, lang) if isinstance(op, (ast.Eq, ast.NotEq)) else value
+    return translate(_COMPARISON[type(op)], lang, question=question, answer=answer)
+
+
+def _constant(node: ast.expr) -> object:
+    return -node.operand.value if isinstance(node, ast.UnaryOp) else node.value
+
+
+def _question(item_id: str, numbers: dict[str, int], lang: str) -> str:
+    return translate("paper_question", lang, number=numbers.get(item_id, item_id))
+
+
+def _label(instrument: Instrument, item_id: str, code: object, lang: str) -> str:
+    scale = instrument.response_scale_of(item_id)
+    labels = scale.labels(lang) if scale else {}
+    return f"\u201c{labels.get(code, code)}\u201d"
+
+
+def paper_form(instrument: Instrument, occasion: str, lang: str = "nl") -> str:
+    """The questionnaire at an occasion as one printable, self-contained HTML page.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    occasion : str
+    lang : {'nl', 'en'}
+
+    Returns
+    -------
+    str
+        HTML with its print style sheet inlined, so the file prints alone.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> html = paper_form(load_instrument("soc13"), "intake", "en")
+    >>> html.count('class="box"'), "[soc7]" in html
+    (91, True)
+    """
+    items = instrument.items_at(occasion)
+    numbers = {item.id: number for number, item in enumerate(items, start=1)}
+    sections = []
+    for page in forms.pages(instrument, occasion):
+        views = item_views(instrument, page.items, lang, {}, numbers=numbers)
+        for view, item in zip(views, page.items):
+            view.condition = _instruction(instrument, item, items, numbers, lang) if item.show_if else None
+        sections.append({"title": page.section.title[lang],
+                         "intro": page.section.intro[lang] if page.section.intro else None, "views": views})
+    css = resources.files("kantelmeter.web").joinpath("static/paper.css").read_text(encoding="utf-8")
+    return environment().get_template("paper.html").render(
+        lang=lang, instrument=instrument, title=instrument.title[lang], occasion=occasion, sections=sections,
+        css=css, description=instrument.description[lang])
+
+
+def _instruction(instrument: Instrument, item, items, numbers: dict[str, int], lang: str) -> str:
+    """'Only answer if ...; otherwise go to question X' for a conditional item."""
+    position = numbers[item.id]
+    after = next((numbers[later.id] for later in items[position:] if later.show_if != item.show_if), None)
+    condition = routing_text(instrument, item.show_if, numbers, lang)
+    otherwise = translate("paper_go_to", lang, number=after) if after else translate("paper_go_to_end", lang)
+    return translate("paper_only_if", lang, condition=condition, otherwise=otherwise)
+
+
+def find_chromium() -> str | None:
+    """The Chromium that prints PDFs: ``KANTELMETER_CHROMIUM``, or one on the PATH."""
+    configured = os.environ.get("KANTELMETER_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    return next(filter(None, (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Path) -> list[Path]:
+    """Write the paper form as HTML, and as PDF beside it when Chromium is installed.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    occasion : str
+    lang : {'nl', 'en'}
+    out : path
+        The HTML file (``.html``); the PDF gets the same name with ``.pdf``.
+
+    Returns
+    -------
+    list of Path
+        The files written: the HTML, then the PDF if one was made.
+    """
+    html_path = Path(out).with_suffix(".html")
+    html_path.write_text(paper_form(instrument, occasion, lang), encoding="utf-8")
+    chromium = find_chromium()
+    if chromium is None:
+        return [html_path]
+    pdf_path = html_path.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}",
+                        html_path.resolve().as_uri()],
+                       check=True, capture_output=True, timeout=120)
+    return [html_path, pdf_path]
