@@ -47,8 +47,8 @@ __all__ = [
 #: between-person variance has (almost) no degrees of freedom.
 MIN_PROFESSIONALS = 5
 
-# Optimisers tried in turn; statsmodels' own default order, then Powell.
-_OPTIMISERS = ("bfgs", "lbfgs", "cg", "powell")
+# Optimisers run on every fit, and the gradient-free fallback (last).
+_OPTIMISERS = ("bfgs", "lbfgs", "powell")
 
 
 class LongitudinalError(ValueError):
@@ -380,7 +380,7 @@ def fit_growth(data: pd.DataFrame, outcome: str = "work_enjoyment", time: str = 
         raise LongitudinalError(f"fit_growth: {n_professionals} professional(s) with complete rows in "
                                 f"{used[1:]}; at least {MIN_PROFESSIONALS} are needed")
     if frame[outcome].nunique() < 2:
-        value = frame[outcome].iloc[0] if len(frame) else None
+        value = float(frame[outcome].iloc[0]) if len(frame) else None
         raise LongitudinalError(f"fit_growth: outcome {outcome!r} is constant ({value!r}) in all "
                                 f"{len(frame)} rows; a growth model needs variation")
     if random_slope and (frame.groupby(professional)[time].nunique() > 1).sum() < 2:
@@ -391,14 +391,20 @@ def fit_growth(data: pd.DataFrame, outcome: str = "work_enjoyment", time: str = 
 
 def _mixedlm(formula: str, frame: pd.DataFrame, professional: str, re_formula: str,
              reml: bool) -> tuple[MixedLMResults, list[str]]:
-    """Fit MixedLM, collecting convergence warnings instead of printing them.
+    """Fit MixedLM by the best of several optimisers, collecting their warnings instead of printing them.
 
-    A gradient optimiser can step into a region where the marginal
-    covariance is singular and raise; the next optimiser is then tried
-    (Powell, which needs no gradient, last).
+    On small panels with a variance near its boundary one quasi-Newton
+    method may stop early or far from the optimum while another converges,
+    and a gradient step can land where the marginal covariance is singular.
+    BFGS and L-BFGS are both run and the converged fit with the highest
+    likelihood is kept; Powell (no gradient) is the fallback when neither
+    converges.
     """
     model = smf.mixedlm(formula, frame, groups=frame[professional], re_formula=re_formula)
+    fits = []
     for method in _OPTIMISERS:
+        if method == _OPTIMISERS[-1] and any(result.converged for result, _ in fits):
+            break
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -406,11 +412,12 @@ def _mixedlm(formula: str, frame: pd.DataFrame, professional: str, re_formula: s
                 result = model.fit(reml=reml, method=[method])
             except np.linalg.LinAlgError:
                 continue
-        messages = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)))
-        if result.converged or method == _OPTIMISERS[-1]:
-            return result, messages
-    raise LongitudinalError(f"fit_growth: {formula} could not be fitted by any of {', '.join(_OPTIMISERS)} "
-                            "(singular covariance); simplify the model, for example random_slope=False")
+        fits.append((result, list(dict.fromkeys(str(w.message) for w in caught
+                                                if issubclass(w.category, ConvergenceWarning)))))
+    if not fits:
+        raise LongitudinalError(f"fit_growth: {formula} could not be fitted by any of {', '.join(_OPTIMISERS)} "
+                                "(singular covariance); simplify the model, for example random_slope=False")
+    return max(fits, key=lambda fit: (bool(fit[0].converged), fit[0].llf))
 
 
 def _fit(spec: _Spec, frame: pd.DataFrame, reml: bool) -> GrowthFit:
