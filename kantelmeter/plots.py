@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "monte_carlo_ratio", "radar", "tornado", "wheel_improvements"]
+__all__ = ["age_pyramid", "agreement", "monte_carlo_ratio", "radar", "tornado", "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
@@ -257,3 +257,64 @@ def radar(profile: pd.DataFrame, value: str = "mean_before", by: str | None = "c
     if by is not None:
         ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), frameon=False)
     return ax
+
+
+def agreement(indicators: pd.DataFrame, by: str = "cohort", labels: dict[str, str] | None = None,
+              label: str = "% (fully) agree", ax: Axes | None = None) -> Axes:
+    """Percentage who (fully) agree per statement, one bar per group, with its confidence interval.
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        :func:`kantelmeter.ceo.indicators` (``item``, ``pct_agree``,
+        ``ci_low``, ``ci_high`` and the grouping column ``by``). Filter it
+        first: what is drawn is published.
+    by : str, default "cohort"
+    labels : dict, optional
+        Item id to the text shown (the statement in the report's language).
+    label : str
+        Text of the x axis.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"item": ["a", "a", "b"], "cohort": ["pilot", "regular", "pilot"],
+    ...                       "pct_agree": [80.0, 60.0, 50.0], "ci_low": [70.0, 50.0, 40.0],
+    ...                       "ci_high": [88.0, 69.0, 60.0]})
+    >>> ax = agreement(table)
+    >>> [round(bar.get_width()) for bar in ax.patches]
+    [80, 50, 60]
+    """
+    import numpy as np
+
+    labels = labels or {}
+    items = list(dict.fromkeys(indicators["item"]))
+    groups = list(dict.fromkeys(indicators[by]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 * len(items) * max(len(groups), 1) + 1.5))
+    height = 0.8 / len(groups)
+    for k, group in enumerate(groups):
+        rows = indicators[indicators[by] == group].set_index("item").reindex(items)
+        present = rows["pct_agree"].notna().to_numpy()
+        y = np.arange(len(items))[present] + k * height
+        values = rows["pct_agree"].to_numpy()[present]
+        errors = np.vstack([values - rows["ci_low"].to_numpy()[present], rows["ci_high"].to_numpy()[present] - values])
+        ax.barh(y, values, height=height, xerr=errors, capsize=2, label=str(group))
+    ax.set_yticks(np.arange(len(items)) + height * (len(groups) - 1) / 2,
+                  [_wrap(labels.get(item, item)) for item in items])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(label)
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def _wrap(text: str, width: int = 45) -> str:
+    """Break a long statement over lines so that the tick labels stay narrow."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))

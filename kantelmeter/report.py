@@ -65,6 +65,7 @@ _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 body { max-width: 60rem; margin: 0 auto; padding: 1rem 2rem; }
 table.km-table { border-collapse: collapse; margin: 0.5rem 0 1rem 0; font-variant-numeric: tabular-nums; }
 table.km-table th, table.km-table td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: right; }
+table.km-table tbody th, table.km-table td:first-child { text-align: left; }
 table.km-table caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 </style>
