@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "agreement", "monte_carlo_ratio", "radar", "tornado", "wheel_improvements"]
+__all__ = ["age_pyramid", "agreement", "growth_trajectories", "monte_carlo_ratio", "radar", "team_composition",
+           "tornado", "wave_heatmap", "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
@@ -318,3 +319,148 @@ def _wrap(text: str, width: int = 45) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width))
+
+
+# --- professionals over time (issue 7) ----------------------------------------
+
+def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict | None = None,
+                        professional: str = "professional", points: int = 40, ax: Axes | None = None) -> Axes:
+    """Each professional's trajectory, with the model's mean trajectory and its CI band per group.
+
+    Thin lines are the observed scores of one professional over time; the
+    thick line per group is the population-mean trajectory of the growth
+    model and the band its confidence interval (:meth:`kantelmeter.longitudinal.GrowthFit.predict`:
+    the uncertainty about the mean, not the spread between people; Singer &
+    Willett 2003, *Applied Longitudinal Data Analysis*, ch. 4).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The tidy panel the model was fitted on.
+    fit : kantelmeter.longitudinal.GrowthFit
+    by : str, optional
+        A covariate of the model; one mean trajectory (and colour) per value.
+    at : dict, optional
+        Values of the model's other covariates at which the mean is drawn,
+        for example ``{"team": 1, "end_announced": False}``.
+    professional : str
+    points : int
+        Points along the time axis of each mean trajectory.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from kantelmeter.longitudinal import fit_growth
+    >>> from kantelmeter.synth import professional_panel
+    >>> data = professional_panel(seed=1).data
+    >>> fit = fit_growth(data, "work_enjoyment", covariates=["role"], interactions=["months:role"])
+    >>> ax = growth_trajectories(data, fit, by="role")
+    >>> [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    ['service_provider', 'helper']
+    """
+    import numpy as np
+
+    spec = fit.spec
+    at = dict(at or {})
+    needed = [c for c in dict.fromkeys(name.strip() for term in spec.covariates + spec.interactions
+                                       for name in term.split(":")) if c != spec.time]
+    missing = [c for c in needed if c != by and c not in at]
+    if missing:
+        raise ValueError(f"growth_trajectories: the model uses {missing} besides {spec.time!r}; "
+                         f"give their values in at= (or draw them as by=); by={by!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    groups = list(data[by].dropna().unique()) if by else [None]
+    if by and isinstance(data[by].dtype, pd.CategoricalDtype):
+        groups = [g for g in data[by].cat.categories if g in set(groups)]
+    colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    for _, person in data.sort_values(spec.time).groupby(professional, observed=True):
+        colour = colours[person[by].iloc[0]] if by else "grey"
+        ax.plot(person[spec.time], person[spec.outcome], color=colour, alpha=0.25, linewidth=0.8, marker=".",
+                label="_individual")
+    times = pd.Series(data[spec.time].dropna()).agg(["min", "max"])
+    grid = pd.Series(np.linspace(times["min"], times["max"], points), name=spec.time)
+    for group in groups:
+        newdata = pd.DataFrame({spec.time: grid, **at, **({by: group} if by else {})})
+        band = fit.predict(newdata)
+        colour = colours[group] if by else "black"
+        ax.fill_between(band[spec.time], band["ci_low"], band["ci_high"], color=colour, alpha=0.2, label="_band")
+        ax.plot(band[spec.time], band["predicted"], color=colour, linewidth=2.5,
+                label=str(group) if by else "model mean")
+    ax.set_xlabel(spec.time)
+    ax.set_ylabel(spec.outcome)
+    ax.legend(frameon=False, title=by)
+    return ax
+
+
+def wave_heatmap(data: pd.DataFrame, scales: list[str], wave: str = "wave", ax: Axes | None = None) -> Axes:
+    """Mean score per scale (rows) and wave (columns), annotated, with the n per wave in the labels.
+
+    Each cell is the plain mean of those who answered at that wave: in a panel
+    whose members change, a change in a column can be a change in who
+    answered (see :func:`kantelmeter.longitudinal.wave_changes` for changes
+    within persons).
+
+    Examples
+    --------
+    >>> from kantelmeter.synth import professional_panel
+    >>> ax = wave_heatmap(professional_panel(seed=1).data, ["work_enjoyment", "autonomy"])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['work_enjoyment', 'autonomy']
+    """
+    import seaborn as sns
+
+    unknown = [c for c in [*scales, wave] if c not in data.columns]
+    if unknown:
+        raise ValueError(f"wave_heatmap: unknown column(s) {unknown}; the data has {list(data.columns)}")
+    means = data.groupby(wave, observed=True)[scales].mean().T
+    counts = data.groupby(wave, observed=True).size()
+    means.columns = [f"{w}\n(n={counts[w]})" for w in means.columns]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * means.shape[1] + 2.5, 0.5 * len(scales) + 1.2))
+    sns.heatmap(means, annot=True, fmt=".2f", cmap="viridis", cbar_kws={"label": "mean score"}, ax=ax)
+    ax.set_xlabel(wave)
+    ax.set_ylabel("")
+    return ax
+
+
+def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list | None = None,
+                     professional: str = "professional", team: str = "team", label: str | None = "function",
+                     ax: Axes | None = None) -> Axes:
+    """Who was in which team when: one bar per professional from joining to leaving.
+
+    A professional without a ``left`` date stays until ``end`` (the team's
+    dissolution). Dotted vertical lines mark the wave dates.
+
+    Examples
+    --------
+    >>> from kantelmeter.synth import professional_panel
+    >>> panel = professional_panel(seed=1)
+    >>> ax = team_composition(panel.roster, end=panel.truth.dissolved, waves=list(panel.truth.wave_dates))
+    >>> len(ax.patches), len(ax.get_yticklabels())
+    (18, 18)
+    """
+    unknown = [c for c in [professional, team, "joined", "left", *([label] if label else [])] if c not in roster]
+    if unknown:
+        raise ValueError(f"team_composition: unknown column(s) {unknown}; the roster has {list(roster.columns)}")
+    rows = roster.sort_values([team, "joined", professional]).reset_index(drop=True)
+    start = pd.to_datetime(rows["joined"])
+    stop = pd.to_datetime(rows["left"]).fillna(pd.Timestamp(end))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    teams = list(dict.fromkeys(rows[team]))
+    for index, row in rows.iterrows():
+        ax.barh(index, stop[index] - start[index], left=start[index], color=colours[teams.index(row[team]) % 10],
+                label=f"team {row[team]}" if row[team] not in rows[team].iloc[:index].tolist() else "_")
+    names = rows[professional].astype(str) + (" (" + rows[label].astype(str) + ")" if label else "")
+    ax.set_yticks(range(len(rows)), names)
+    ax.invert_yaxis()
+    for moment in waves or []:
+        ax.axvline(pd.Timestamp(moment), color="grey", linestyle=":", linewidth=1)
+    ax.legend(frameon=False, loc="lower left")
+    return ax
