@@ -39,6 +39,14 @@ from kantelmeter.io import (
 )
 from kantelmeter import wheel
 from kantelmeter.reliability import ItemAnalysis, item_analysis
+from kantelmeter.longitudinal import (
+    GrowthFit,
+    LongitudinalError,
+    compare_growth,
+    fit_growth,
+    leavers_vs_stayers,
+    wave_changes,
+)
 from kantelmeter.scoring import ScoringError, score
 from kantelmeter.privacy import BSNError, KeyFileError, Pseudonymiser, is_valid_bsn, validate_bsn
 from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreError
@@ -46,6 +54,12 @@ from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreErr
 __version__ = "0.1.0"
 
 __all__ = [
+    "GrowthFit",
+    "LongitudinalError",
+    "compare_growth",
+    "fit_growth",
+    "leavers_vs_stayers",
+    "wave_changes",
     "ItemAnalysis",
     "ScoringError",
     "item_analysis",
