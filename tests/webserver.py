@@ -1,0 +1,104 @@
+"""A real `kantelmeter serve` in a subprocess on a free loopback port, for browser and load tests.
+
+Also used by ``benchmarks/bench_web.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+# The same secret across restarts keeps forms opened before a crash valid after it.
+SECRET = "test-secret-that-signs-forms-and-sessions"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    """The Chromium to drive; a missing one fails under CI (``CI=true``) and skips elsewhere."""
+    path = os.environ.get("KANTELMETER_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).exists():
+        message = f"Chromium not found at {path}: install it (apt-get install chromium) or set KANTELMETER_CHROMIUM"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`kantelmeter serve` against a store, started and stopped by the test.
+
+    Parameters
+    ----------
+    db_url : str
+    key_file : path
+    instruments : list of path
+        Extra instrument files interviewers may use.
+    log : path
+        Where the server's output goes (read by tests that check the log).
+    """
+
+    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = ()):
+        self.db_url, self.key_file, self.log, self.instruments = db_url, key_file, log, instruments
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> Server:
+        command = [sys.executable, "-c", "from kantelmeter.cli import main; main()", "serve", "--db", self.db_url,
+                   "--key-file", str(self.key_file), "--port", str(self.port)]
+        for instrument in self.instruments:
+            command += ["--instrument", str(instrument)]
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            env=os.environ | {"KANTELMETER_SECRET": SECRET})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/login", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server did not answer within {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """End the server abruptly, as a power cut would (SIGKILL: no shutdown handlers run)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of a hidden form field."""
+    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
