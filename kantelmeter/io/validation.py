@@ -233,7 +233,7 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
     present = _present(raw)
     problems.cells(~present, raw, column, "no respondent given")
     if kind is None:
-        return raw.where(present, None).map(lambda v: None if v is None else _plain(v))
+        return _text_cells(raw)
     if pseudonymise is None:
         raise ValueError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
     result = pd.Series(None, index=frame.index, dtype=object)
@@ -245,6 +245,12 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
     return result
 
 
+def _text_cells(raw: pd.Series, default: str | None = None) -> pd.Series:
+    """Cells as stripped text in an object Series, ``default`` where a cell is empty."""
+    return pd.Series([_plain(value) if present else default for value, present in zip(raw.astype(object), _present(raw))],
+                     index=raw.index, dtype=object)
+
+
 def _plain(value: Any) -> str:
     """A cell as text; a whole float (1234.0 from Excel or SPSS) loses its decimals."""
     if isinstance(value, float) and value.is_integer():
@@ -254,9 +260,7 @@ def _plain(value: Any) -> str:
 
 def _cohorts(frame: pd.DataFrame, cohort: str | None) -> pd.Series:
     if "cohort" in frame:
-        raw = frame["cohort"].astype(object)
-        filled = raw.where(_present(raw), cohort)
-        return filled.map(lambda v: None if v is None else _plain(v))
+        return _text_cells(frame["cohort"], default=cohort)
     return pd.Series(cohort, index=frame.index, dtype=object)
 
 
@@ -278,7 +282,7 @@ def _typed(instrument: Instrument, item: Item, column: str, raw: pd.Series, prob
     """One column converted to its stored type, with every bad cell reported."""
     present = _present(raw)
     if item.type is ItemType.text:
-        text = raw.astype(object).where(present, None).map(lambda v: None if v is None else _plain(v))
+        text = _text_cells(raw)
         if item.identifier == "bsn":
             for index in text[text.notna()].index:
                 try:
@@ -321,12 +325,12 @@ def _codes(instrument: Instrument, item: Item) -> str:
 def _packed_choices(instrument: Instrument, item: Item, raw: pd.Series, problems: _Problems) -> dict[str, pd.Series]:
     """A multiple-choice answer written as space-separated codes ("1 3", as ODK exports it) as 0/1 columns."""
     codes = instrument.valid_codes(item)
-    present = _present(raw)
-    chosen = raw.where(present, None).map(lambda v: None if v is None else _plain(v).replace(",", " ").split())
-    bad = chosen.map(lambda c: c is not None and any(not p.lstrip("-").isdigit() or int(p) not in codes for p in c))
+    chosen = pd.Series([None if v is None else v.replace(",", " ").split() for v in _text_cells(raw)],
+                       index=raw.index, dtype=object)
+    bad = chosen.map(lambda c: isinstance(c, list) and any(not p.lstrip("-").isdigit() or int(p) not in codes for p in c))
     problems.cells(bad, raw, item.id, f"codes of a multiple-choice item, separated by spaces; allowed: "
                                       f"{', '.join(map(str, codes))}")
-    return {column: chosen.map(lambda c, code=code: np.nan if c is None else float(str(code) in c))
+    return {column: chosen.map(lambda c, code=code: np.nan if not isinstance(c, list) else float(str(code) in c))
             .astype("float64") for column, code in zip(instrument.columns_of(item), codes)}
 
 
@@ -349,6 +353,9 @@ def _required(instrument: Instrument, occasion: str, asked: set[str], typed: pd.
             continue
         columns = [c for c in instrument.columns_of(item) if c in typed]
         answered = typed[columns].notna().any(axis=1) if columns else pd.Series(False, index=typed.index)
+        # A cell that holds something unusable is reported as such, not also as unanswered.
+        for column in {*instrument.columns_of(item), item.id} & set(frame.columns):
+            answered |= _present(frame[column])
         unanswered = ~answered
         condition = instrument.condition(item)
         if condition is not None and unanswered.any():
