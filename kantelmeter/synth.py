@@ -136,6 +136,9 @@ class ProfessionalTruth:
 class ProfessionalPanel:
     """A synthetic professional panel and the truth it was drawn from.
 
+    Not real data: the professionals are ``synth-prof...`` and their cohort
+    ``synth-professionals``.
+
     Attributes
     ----------
     truth : ProfessionalTruth
@@ -156,6 +159,28 @@ class ProfessionalPanel:
     roster: pd.DataFrame
     data: pd.DataFrame
     responses: pd.DataFrame
+    instrument: Instrument
+    seed: int
+    synthetic: bool = True
+
+    def to_store(self, store) -> int:
+        """Put the responses in a :class:`kantelmeter.store.Store`, one batch per wave keyed by the seed.
+
+        Returns the number of responses added (none when this panel is already stored).
+
+        Examples
+        --------
+        >>> from kantelmeter.store import Store
+        >>> store = Store("sqlite://")
+        >>> professional_panel(seed=1).to_store(store)
+        43
+        """
+        store.register_instrument(self.instrument)
+        added = 0
+        for occasion, frame in self.responses.groupby("occasion", sort=False):
+            added += store.add_responses(self.instrument, occasion, frame.drop(columns="occasion"), source="import",
+                                         batch=f"synthetic professional panel seed {self.seed} {occasion}")
+        return added
 
 
 def _study_team(truth: ProfessionalTruth, rng: np.random.Generator) -> list[dict[str, Any]]:
@@ -330,7 +355,7 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
 
     people = [dict(person, site=site) for site in range(1, n_teams + 1) for person in _study_team(truth_, rng)]
     roster = pd.DataFrame(people)
-    roster.insert(0, "professional", [f"prof{index + 1:03d}" for index in range(len(roster))])
+    roster.insert(0, "professional", [f"synth-prof{index + 1:03d}" for index in range(len(roster))])
     roster["role"] = _assign_roles(roster, truth_, rng)
 
     occasions = _occasions(roster, truth_, rng)
@@ -340,14 +365,14 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
     panel["occasion"] = "wave_" + panel["wave"].astype(str)
     latent = _latent(panel, truth_, rng)
 
-    answers = _answers(instrument, latent, truth_, rng)
+    codes = _answers(instrument, latent, truth_, rng)
     background = {"organisation": panel["organisation"].map({"municipality": 1, "partner": 2}),
                   "team": panel["team"]}
     responses = pd.DataFrame({"respondent": panel["professional"], "occasion": panel["occasion"],
-                              "cohort": "professionals", "collected_at": panel["date"]})
+                              "cohort": "synth-professionals", "collected_at": panel["date"]})
     item_columns = {column: np.nan for column in instrument.columns}
     item_columns.update({key: value.to_numpy(float) for key, value in background.items() if key in item_columns})
-    item_columns.update(answers)
+    item_columns.update(codes)
     responses = pd.concat([responses, pd.DataFrame(item_columns, index=responses.index)], axis=1)
 
     scored = score(instrument, responses, scales=[name for name in latent if name in
@@ -358,6 +383,6 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
     data = panel[["row", "occasion", "wave", "date", "months", "end_announced"]].join(roster, on="row")
     data = data[roster_columns + ["occasion", "wave", "date", "months", "end_announced"]]
     for name in latent:
-        data[name] = scored[name] if name in scored.columns else answers[name]
+        data[name] = scored[name] if name in scored.columns else codes[name]
     return ProfessionalPanel(truth=truth_, roster=roster, data=data.reset_index(drop=True),
-                             responses=responses.reset_index(drop=True))
+                             responses=responses.reset_index(drop=True), instrument=instrument, seed=seed)
