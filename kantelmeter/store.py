@@ -283,7 +283,10 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
-def _chunks(rows: Iterable, size: int = 20_000) -> Iterator[list]:
+BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
+
+
+def _chunks(rows: Iterable, size: int = BULK_CHUNK) -> Iterator[list]:
     """Rows in lists of ``size``, so a bulk insert never holds everything twice."""
     chunk = []
     for row in rows:
@@ -753,11 +756,11 @@ class Store:
         cursor = conn.connection.driver_connection.cursor()
         if conn.dialect.name == "postgresql":
             with cursor.copy('COPY answers (response_id, "column", value_numeric, value_text) FROM STDIN') as copy:
-                for chunk in _chunks(rows):
+                for chunk in _chunks(rows, BULK_CHUNK):
                     for row in chunk:
                         copy.write_row(row)
         else:
-            for chunk in _chunks(rows):
+            for chunk in _chunks(rows, BULK_CHUNK):
                 cursor.executemany('INSERT INTO answers (response_id, "column", value_numeric, value_text) '
                                    "VALUES (?, ?, ?, ?)", chunk)
         cursor.close()
