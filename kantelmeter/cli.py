@@ -225,6 +225,133 @@ def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> Non
         click.echo(f"written {path}")
 
 
+def _store_instrument(store, source: str):
+    """The instrument as the store registered it, else a shipped id or a YAML file."""
+    try:
+        return store.instrument(source)
+    except KeyError:
+        return _load(source)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
+@click.option("--occasion", required=True, help="The occasion every row belongs to.")
+@click.option("--respondent", default="respondent", show_default=True, help="The column naming the respondent.")
+@click.option("--respondent-kind", type=click.Choice(["bsn", "client_number", "name"]),
+              help="The respondent column holds this identifier: it is checked and pseudonymised.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+              help="CSV (source,target) or YAML mapping file columns to item ids.")
+@click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
+@click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
+@click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
+@click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+def import_command(file: str, instrument_id: str, occasion: str, respondent: str, respondent_kind: str | None,
+                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, problems: str | None,
+                   db_url: str, key_file: str | None) -> None:
+    """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
+    from kantelmeter.io import ImportRejected, import_responses
+    from kantelmeter.store import StoreError
+
+    store = _store(db_url, key_file)
+    try:
+        result = import_responses(store, _store_instrument(store, instrument_id), occasion, file,
+                                  respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
+                                  cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
+    except ImportRejected as exc:
+        if problems:
+            exc.report.problems.to_csv(problems, index=False)
+        click.echo(str(exc.report), err=True)
+        sys.exit(1)
+    except (StoreError, ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(str(result))
+
+
+@main.command("export")
+@click.option("--instrument", "instrument_id", required=True, help="A registered or shipped instrument id.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The file to write: .sav (SPSS with labels), .csv (plus codebook) or .xlsx.")
+@click.option("--occasion", help="Only this occasion.")
+@click.option("--cohort", help="Only this cohort.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+def export_command(instrument_id: str, out: str, occasion: str | None, cohort: str | None, lang: str,
+                   db_url: str, key_file: str | None) -> None:
+    """Export the complete responses to an instrument; respondents appear as pseudonyms only."""
+    from kantelmeter.io import export_responses
+    from kantelmeter.store import StoreError
+
+    store = _store(db_url, key_file)
+    try:
+        written = export_responses(store, _store_instrument(store, instrument_id), out, occasion=occasion,
+                                   cohort=cohort, lang=lang)
+    except (StoreError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(f"written {path}")
+
+
+@main.command("xlsform")
+@click.argument("instrument_id")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The .xlsx XLSForm to write.")
+@click.option("--occasion", help="Only the items asked at this occasion.")
+def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
+    """Write INSTRUMENT_ID as an XLSForm for ODK or KoboToolbox."""
+    from kantelmeter.io import write_xlsform
+
+    instrument = _load(instrument_id)
+    if occasion is not None and occasion not in instrument.occasions:
+        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
+                                 param_hint="--occasion")
+    for path in write_xlsform(instrument, out, occasion):
+        click.echo(f"written {path}")
+
+
+@main.command("redcap")
+@click.argument("instrument_id")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def redcap_command(instrument_id: str, out: str, lang: str) -> None:
+    """Write INSTRUMENT_ID as a REDCap data dictionary."""
+    from kantelmeter.io import write_redcap_dictionary
+
+    for path in write_redcap_dictionary(_load(instrument_id), out, lang):
+        click.echo(f"written {path}")
+
+
+@main.command("erase")
+@click.argument("respondent", required=False)
+@click.option("--bsn", is_flag=True, help="Ask for the respondent's BSN (hidden input) instead of a pseudonym.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+def erase_command(respondent: str | None, bsn: bool, yes: bool, db_url: str, key_file: str | None) -> None:
+    """Remove everything stored about RESPONDENT (a pseudonym), or about the citizen with a BSN (--bsn)."""
+    from kantelmeter.privacy import BSNError
+    from kantelmeter.store import StoreError
+
+    if bool(respondent) == bsn:
+        raise click.UsageError("give either a RESPONDENT pseudonym or --bsn")
+    store = _store(db_url, key_file)
+    if bsn:
+        # Asked for, not passed as an argument, so the number stays out of the shell history.
+        try:
+            respondent = store.pseudonym("bsn", click.prompt("BSN", hide_input=True))
+        except BSNError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not yes:
+        click.confirm(f"Erase every response of respondent {respondent}? This cannot be undone", abort=True)
+    try:
+        removed = store.erase(respondent)
+    except (KeyError, StoreError) as exc:
+        raise click.ClickException(str(exc).strip('"')) from None
+    click.echo(f"respondent {respondent} erased with {removed} responses")
+
+
 def _load(source: str):
     try:
         return load_instrument(source)

@@ -1,0 +1,62 @@
+"""The import, export, xlsform, redcap and erase commands."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadstat
+from click.testing import CliRunner
+
+from kantelmeter import Store, load_instrument
+from kantelmeter.cli import main
+
+BSN = "111222333"
+
+
+def _run(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+def test_import_export_and_erase_from_the_command_line(tmp_path):
+    db, key = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k.key"
+    data = tmp_path / "soc.csv"
+    pd.DataFrame({"bsn": [BSN, "123456782"], "soc1": [3, 4], "soc2": [5, 6]}).to_csv(data, index=False)
+    common = ["--db", db, "--key-file", key]
+    done = _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--respondent", "bsn",
+                "--respondent-kind", "bsn", "--cohort", "pilot", *common)
+    assert done.exit_code == 0, done.output
+    assert "2 responses added" in done.output
+    again = _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--respondent", "bsn",
+                 "--respondent-kind", "bsn", *common)
+    assert "imported before; nothing added" in again.output
+
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"respondent": ["r1"], "soc1": [12]}).to_csv(bad, index=False)
+    problems = tmp_path / "problems.csv"
+    refused = _run("import", bad, "--instrument", "soc13", "--occasion", "intake", "--problems", problems, *common)
+    assert refused.exit_code == 1
+    assert "row 2, column soc1 (value '12'): not a code" in refused.output
+    assert pd.read_csv(problems).column.tolist() == ["soc1"]
+
+    out = tmp_path / "soc.sav"
+    exported = _run("export", "--instrument", "soc13", "--out", out, *common)
+    assert exported.exit_code == 0, exported.output
+    frame, meta = pyreadstat.read_sav(str(out))
+    assert sorted(frame.soc1) == [3.0, 4.0] and meta.column_names_to_labels["respondent"] == "Respondent (pseudoniem)"
+    assert BSN not in out.read_bytes().decode("latin-1")
+
+    erased = _run("erase", "--bsn", "--yes", *common, input=f"{BSN}\n")
+    assert erased.exit_code == 0, erased.output
+    assert "erased with 1 responses" in erased.output and BSN not in erased.output
+    assert len(Store(db, key_file=key).responses(load_instrument("soc13"))) == 1
+    missing = _run("erase", "r-unknown", "--yes", *common)
+    assert missing.exit_code == 1 and "no respondent with pseudonym 'r-unknown'" in missing.output
+    assert _run("erase", *common).exit_code == 2
+
+
+def test_forms_from_the_command_line(tmp_path):
+    form = _run("xlsform", "soc13", "--out", tmp_path / "soc.xlsx", "--occasion", "intake")
+    assert form.exit_code == 0, form.output
+    assert pd.read_excel(tmp_path / "soc.xlsx", sheet_name="settings").form_id.tolist() == ["soc13_intake"]
+    assert _run("xlsform", "soc13", "--out", tmp_path / "x.xlsx", "--occasion", "week_9").exit_code == 2
+    dd = _run("redcap", "soc13", "--out", tmp_path / "dd.csv", "--lang", "en")
+    assert dd.exit_code == 0 and len(pd.read_csv(tmp_path / "dd.csv")) == 14
