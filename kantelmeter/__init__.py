@@ -45,6 +45,7 @@ from kantelmeter.longitudinal import (
     compare_growth,
     fit_growth,
     leavers_vs_stayers,
+    panel_from_responses,
     wave_changes,
 )
 from kantelmeter.scoring import ScoringError, score
@@ -59,6 +60,7 @@ __all__ = [
     "compare_growth",
     "fit_growth",
     "leavers_vs_stayers",
+    "panel_from_responses",
     "wave_changes",
     "ItemAnalysis",
     "ScoringError",

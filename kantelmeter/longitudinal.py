@@ -29,10 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import patsy
+import pingouin
 import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLMResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.scoring import score
 
 __all__ = [
     "GrowthFit",
@@ -40,12 +44,15 @@ __all__ = [
     "compare_growth",
     "fit_growth",
     "leavers_vs_stayers",
+    "panel_from_responses",
     "wave_changes",
 ]
 
 #: Fewest professionals a growth model is fitted on: with fewer, the
 #: between-person variance has (almost) no degrees of freedom.
 MIN_PROFESSIONALS = 5
+
+_DAYS_PER_MONTH = 365.25 / 12
 
 # Optimisers run on every fit, and the gradient-free fallback (last).
 _OPTIMISERS = ("bfgs", "lbfgs", "powell")
@@ -294,6 +301,69 @@ def _as_model_frame(frame: pd.DataFrame, reference: pd.DataFrame | None, columns
         elif not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].astype("category")
     return frame
+
+
+def panel_from_responses(instrument: Instrument, responses: pd.DataFrame, start: str | pd.Timestamp,
+                         labels: Sequence[str] = (), keep: Sequence[str] = (), lang: str = "en") -> pd.DataFrame:
+    """The tidy panel (one row per professional x wave) from wide responses to a repeated instrument.
+
+    Scale scores come from :func:`kantelmeter.scoring.score`. ``wave`` is the
+    position (from 1) of the occasion among the instrument's occasions,
+    ``date`` the day the answers were collected and ``months`` the time since
+    ``start`` in months of 365.25/12 days, the time axis of :func:`fit_growth`.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    responses : pandas.DataFrame
+        Wide responses (tidy contract), for example from
+        :meth:`kantelmeter.store.Store.responses`.
+    start : date
+        Month 0, such as the start of the pilot.
+    labels : sequence of str
+        Coded items (organisation, team) to add as categorical columns of
+        their answer labels, in code order, so the first code is the
+        reference of a model.
+    keep : sequence of str
+        Further item columns to copy unchanged (a role-conception score).
+    lang : {"en", "nl"}
+        Language of the labels.
+
+    Examples
+    --------
+    >>> from kantelmeter.synth import professional_panel
+    >>> panel = professional_panel(seed=1)
+    >>> data = panel_from_responses(panel.instrument, panel.responses, "2010-03-01", labels=["organisation"])
+    >>> data["organisation"].cat.categories.tolist()
+    ['municipality', 'partner organisation']
+    >>> bool((data["work_enjoyment"] == panel.data["work_enjoyment"]).all())
+    True
+    """
+    _check_columns(responses, ["respondent", "occasion", "collected_at", *labels, *keep], "panel_from_responses")
+    unknown = sorted(set(responses["occasion"].dropna()) - set(instrument.occasions))
+    if unknown:
+        raise LongitudinalError(f"panel_from_responses: occasion(s) {unknown} are not occasions of "
+                                f"{instrument.id!r}; allowed: {', '.join(instrument.occasions)}")
+    scores = score(instrument, responses)
+    date = pd.to_datetime(responses["collected_at"])
+    if date.dt.tz is not None:
+        date = date.dt.tz_convert("UTC").dt.tz_localize(None)
+    data = pd.DataFrame({"professional": responses["respondent"], "occasion": responses["occasion"],
+                         "wave": responses["occasion"].map(lambda o: instrument.occasions.index(o) + 1),
+                         "date": date.dt.normalize(),
+                         "months": (date - pd.Timestamp(start)).dt.days / _DAYS_PER_MONTH})
+    for item_id in labels:
+        scale = instrument.response_scale_of(item_id)
+        if scale is None or instrument.item(item_id).type is ItemType.multiple_choice:
+            raise LongitudinalError(f"panel_from_responses: item {item_id!r} has no single coded answer to label; "
+                                    "allowed: single-choice or rating items")
+        names = scale.labels(lang, include_missing=False)
+        data[item_id] = pd.Categorical(responses[item_id].map(names), categories=list(names.values()))
+    for item_id in keep:
+        data[item_id] = responses[item_id]
+    for scale in instrument.scales:
+        data[scale.id] = scores[scale.id]
+    return data.sort_values(["professional", "wave"]).reset_index(drop=True)
 
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str], where: str) -> None:
@@ -659,8 +729,6 @@ def leavers_vs_stayers(data: pd.DataFrame, outcome: str = "work_enjoyment", wave
 
 
 def _two_groups(x: np.ndarray, y: np.ndarray, confidence: float) -> dict:
-    import pingouin
-
     row = {"n_leavers": len(x), "n_stayers": len(y), "mean_leavers": x.mean() if len(x) else np.nan,
            "mean_stayers": y.mean() if len(y) else np.nan}
     row["difference"] = row["mean_leavers"] - row["mean_stayers"]

@@ -12,6 +12,7 @@ from kantelmeter.longitudinal import (
     compare_growth,
     fit_growth,
     leavers_vs_stayers,
+    panel_from_responses,
     wave_changes,
 )
 from kantelmeter.scoring import score
@@ -228,3 +229,20 @@ def test_too_few_professionals_and_constant_outcome():
 def test_unknown_synthetic_parameter_is_named():
     with pytest.raises(TypeError, match="unknown parameter 'end_dip'.*outcome"):
         professional_panel(end_dip=0.0)
+
+
+def test_panel_from_stored_responses_matches_the_synthetic_panel(tmp_path):
+    from kantelmeter.store import Store
+
+    panel = professional_panel(seed=9)
+    store = Store("sqlite://", key_file=tmp_path / "key")
+    assert panel.to_store(store) == len(panel.data)
+    data = panel_from_responses(panel.instrument, store.responses("professional"), "2010-03-01",
+                                labels=["organisation", "team"], keep=["role_service_vs_helper"])
+    expected = panel.data.sort_values(["professional", "wave"]).reset_index(drop=True)
+    np.testing.assert_allclose(data["work_enjoyment"], expected["work_enjoyment"])
+    np.testing.assert_allclose(data["months"], expected["months"], atol=1 / 30)
+    assert data["team"].cat.categories.tolist() == ["team 1", "team 2"]
+    assert (data["organisation"] == "municipality").sum() == (expected["organisation"] == "municipality").sum()
+    with pytest.raises(LongitudinalError, match="'years_in_job' has no single coded answer"):
+        panel_from_responses(panel.instrument, panel.responses, "2010-03-01", labels=["years_in_job"])
