@@ -124,15 +124,21 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True)
-def demo(out: str) -> None:
+@click.option("--seed", type=int, default=2010, show_default=True, help="Seed of the synthetic study.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def demo(out: str, seed: int, lang: str) -> None:
     """Run the main job on synthetic data in an embedded store under OUT."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    for instrument_id in list_instruments():
-        instrument = load_instrument(instrument_id)
-        target = folder / f"codebook_{instrument.id}.csv"
-        instrument.codebook("nl").to_csv(target, index=False)
-        click.echo(f"validated {instrument.id}: {len(instrument.items)} items -> {target}")
+    import time
+
+    from kantelmeter.demo import run
+
+    started = time.perf_counter()
+    result = run(out, seed=seed, lang=lang)
+    click.echo(f"synthetic store:  {result.store_url}")
+    click.echo(f"scores:           {', '.join(str(path) for path in result.scores)}")
+    click.echo(f"notebooks:        {', '.join(str(path) for path in result.notebooks.values())} (and .html)")
+    click.echo(f"baseline report:  {result.report}")
+    click.echo(f"done in {time.perf_counter() - started:.0f} s")
 
 
 DB_HELP = "SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://user@host/db."
