@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
@@ -168,6 +169,13 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
     2   q3    1         0.51
     3   q4   -1         0.56
     """
+    # every product here is skinny (respondents x items) or tiny (items x items): one BLAS
+    # thread is fastest, and many threads on a busy machine are far slower
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed)
+
+
+def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -> ItemAnalysis:
     if isinstance(source, Instrument):
         if responses is None or scale is None:
             raise ValueError("with an instrument, give the responses and the scale id to analyse")

@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from kantelmeter.instruments import Instrument, Scale
 
@@ -299,18 +300,29 @@ def _combine(instrument: Instrument, values: np.ndarray, items: list[str], scale
                 codes = instrument.valid_codes(member.item)
                 offsets[position[member.item], s] = min(codes) + max(codes)
     members = np.abs(keys)
+    counting = np.hstack([offsets, members])            # one product gives the offsets and the counts
     n_items = members.sum(axis=0)
     required = np.array([scale.required_answers for scale in scales])
     # a mean is the score itself; a sum is that mean times the number of items (prorating)
     multiplier = np.where([scale.method == "sum" for scale in scales], n_items, 1.0)
     out = np.empty((len(values), len(scales)))
+    # These products are skinny (rows x ~13 items x a few scales): one BLAS thread does them
+    # fastest, and several threads on a busy machine are up to fifty times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _combine_blocks(values, keys, counting, multiplier, required, out)
+    return out
+
+
+def _combine_blocks(values: np.ndarray, keys: np.ndarray, counting: np.ndarray, multiplier: np.ndarray,
+                    required: np.ndarray, out: np.ndarray) -> None:
+    n_scales = keys.shape[1]
     for start in range(0, len(values), _BLOCK_ROWS):
         block = values[start:start + _BLOCK_ROWS]
         answered = ~np.isnan(block)
+        weights = answered.astype(float) @ counting
         # sum of keyed answers: +x for key +1, (min + max - x) for key -1
-        keyed = np.where(answered, block, 0.0) @ keys + answered @ offsets
-        count = answered @ members
+        keyed = np.where(answered, block, 0.0) @ keys + weights[:, :n_scales]
+        count = weights[:, n_scales:]
         # multiply before dividing: a complete sum (count == items) then stays an exact integer
         out[start:start + _BLOCK_ROWS] = np.divide(keyed * multiplier, count, out=np.full_like(keyed, np.nan),
                                                    where=count >= required)
-    return out

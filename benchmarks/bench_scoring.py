@@ -1,0 +1,121 @@
+"""Scoring 1,000,000 responses against a straightforward row-by-row scorer.
+
+Three workloads: SOC-13 (13 seven-point items, 4 scales), the participation
+wheel at two occasions (500,000 respondents x 2, 6 one-item scales, plus the
+change table) and the citizen questionnaire's scales (with missing codes).
+The row-by-row baseline runs on a subsample and is extrapolated linearly (it
+is linear in the rows). Peak memory is measured with tracemalloc while
+scoring and divided by the input frame's own size (``memory_usage(deep=True)``).
+
+Wall time depends on how busy the machine is; CPU time of this process is
+printed beside it. Run: ``python benchmarks/bench_scoring.py [rows]``
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+
+from kantelmeter import score, wheel
+from kantelmeter.instruments import load_instrument
+
+BASELINE_ROWS = 20_000
+
+
+def naive_score(instrument, responses: pd.DataFrame) -> pd.DataFrame:
+    """The straightforward scorer: one row at a time, one item at a time."""
+    rules = {item.id: (set(instrument.valid_codes(item) or []), set(instrument.missing_codes(item)),
+                       min(instrument.valid_codes(item) or [0]) + max(instrument.valid_codes(item) or [0]))
+             for item in instrument.items}
+    rows = []
+    for row in responses.to_dict("records"):
+        scores = {}
+        for scale in instrument.scales:
+            answered = []
+            for member in scale.items:
+                value = row.get(member.item)
+                valid, missing, reverse_sum = rules[member.item]
+                if value is None or (isinstance(value, float) and math.isnan(value)) or value in missing:
+                    continue
+                if value not in valid:
+                    raise ValueError(f"respondent {row.get('respondent')}: {member.item} = {value}")
+                answered.append(value if member.key > 0 else reverse_sum - value)
+            if len(answered) < scale.required_answers:
+                scores[scale.id] = float("nan")
+            else:
+                mean = sum(answered) / len(answered)
+                scores[scale.id] = mean * len(scale.items) if scale.method == "sum" else mean
+        rows.append(scores)
+    return pd.DataFrame(rows)
+
+
+def responses(instrument, n_respondents: int, occasions: list[str], seed: int) -> pd.DataFrame:
+    """Random valid answers (5% missing codes where an item has them, 2% blank)."""
+    rng = np.random.default_rng(seed)
+    n = n_respondents * len(occasions)
+    frame = pd.DataFrame({"respondent": np.repeat([f"p{i:07d}" for i in range(n_respondents)], len(occasions)),
+                          "occasion": np.tile(occasions, n_respondents),
+                          "cohort": np.repeat(rng.choice(["pilot", "regular"], n_respondents), len(occasions))})
+    items = sorted({member.item for scale in instrument.scales for member in scale.items}
+                   | {item.id for item in instrument.items if item.id.endswith("_attribution")})
+    for item in items:
+        values = rng.choice(instrument.valid_codes(item), n).astype(float)
+        missing = instrument.missing_codes(item)
+        if missing:
+            values[rng.random(n) < 0.05] = missing[0]
+        values[rng.random(n) < 0.02] = np.nan
+        frame[item] = values
+    return frame
+
+
+def measure(label: str, instrument, frame: pd.DataFrame) -> None:
+    score(instrument, frame.head(1000))                    # warm up imports and caches
+    timings, cpu = [], []
+    for _ in range(3):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        score(instrument, frame)
+        timings.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    fast = min(timings)
+    tracemalloc.start()
+    score(instrument, frame)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    frame_bytes = frame.memory_usage(deep=True).sum()
+
+    sample = frame.sample(BASELINE_ROWS, random_state=1)
+    start = time.perf_counter()
+    slow = naive_score(instrument, sample)
+    naive = (time.perf_counter() - start) * len(frame) / len(sample)
+    # the two scorers must agree before their speed is compared
+    np.testing.assert_allclose(slow.to_numpy(), score(instrument, sample).iloc[:, -len(slow.columns):].to_numpy())
+
+    print(f"{label:<34} rows {len(frame):>9,}  score() {fast:6.3f} s wall ({min(cpu):5.3f} s CPU)  row-by-row "
+          f"{naive:7.1f} s (extrapolated from {BASELINE_ROWS:,})  speed-up {naive / fast:5.0f}x  "
+          f"peak memory {peak / frame_bytes:4.2f}x input ({frame_bytes / 1e6:.0f} MB)")
+
+
+def main(rows: int = 1_000_000) -> None:
+    soc13 = load_instrument("soc13")
+    measure("SOC-13", soc13, responses(soc13, rows, ["intake"], seed=1))
+
+    participation = load_instrument("participation_wheel")
+    wheel_frame = responses(participation, rows // 2, ["intake", "follow_up"], seed=2)
+    measure("participation wheel, two occasions", participation, wheel_frame)
+    start = time.perf_counter()
+    table = wheel.changes(participation, wheel_frame)
+    summary = wheel.summarise(table, by="cohort")
+    print(f"{'wheel.changes + summarise':<34} rows {len(wheel_frame):>9,}  {time.perf_counter() - start:6.3f} s "
+          f"({len(table):,} respondent-domain rows, {len(summary)} summary rows)")
+
+    citizen = load_instrument("citizen")
+    measure("citizen questionnaire scales", citizen, responses(citizen, rows, ["follow_up"], seed=3))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
