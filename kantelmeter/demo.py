@@ -26,7 +26,7 @@ from kantelmeter.report import execute, report, to_html
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
-__all__ = ["DemoResult", "NOTEBOOKS", "run"]
+__all__ = ["DemoResult", "NOTEBOOKS", "fill_store", "run", "score_store", "write_codebooks"]
 
 #: The notebooks the demo executes besides the report, with the parameters each takes from the demo.
 NOTEBOOKS = {
@@ -109,11 +109,8 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
         stale.unlink()
     store_url = f"sqlite:///{database.resolve()}"
     store = Store(store_url, key_file=out / "pseudonym.key", actor="kantelmeter demo")
-    study = synth.study(seed=seed)
-    study.to_store(store)
-    _add_professionals(store, synth.professional_panel(seed=seed))
     covariates = out / "covariates.csv"
-    study.citizens.assign(cohort="synth-" + study.citizens["cohort"].astype(str)).to_csv(covariates, index=False)
+    fill_store(store, seed=seed, covariates=covariates)
     steps.update()
 
     steps.set_postfix_str("scoring")
@@ -174,12 +171,37 @@ def score_store(store: Store, folder: Path) -> list[Path]:
     return written
 
 
-def _add_professionals(store: Store, panel: synth.ProfessionalPanel) -> None:
+def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, **truth) -> synth.SyntheticStudy:
+    """Put a synthetic study and its professional panel in a store.
+
+    Parameters
+    ----------
+    store : Store
+    seed : int
+        Seed of both the study and the panel.
+    covariates : path, optional
+        Where to write the citizens' baseline covariates as CSV (respondent,
+        cohort as stored, intake date, period, age, sex, household, benefit,
+        complexity): the registration data a municipality would hold beside
+        the questionnaires.
+    **truth
+        Overrides of :class:`kantelmeter.synth.StudyTruth` (``n_pilot=40`` for a quick study).
+
+    Returns
+    -------
+    kantelmeter.synth.SyntheticStudy
+    """
+    study = synth.study(seed=seed, **truth)
+    study.to_store(store)
     instrument = load_instrument("professional")
     store.register_instrument(instrument)
-    responses = panel.responses.assign(cohort=_PROFESSIONAL_COHORT)
+    responses = synth.professional_panel(seed=seed).responses.assign(cohort=_PROFESSIONAL_COHORT)
     for occasion, frame in responses.groupby("occasion", sort=False):
         store.add_responses(instrument, occasion, frame.drop(columns="occasion"), source="import")
+    if covariates is not None:
+        citizens = study.citizens.assign(cohort="synth-" + study.citizens["cohort"].astype(str))
+        citizens.drop(columns=["follow_up_date", "dropped_out"], errors="ignore").to_csv(covariates, index=False)
+    return study
 
 
 def _execute_with_html(name: str, folder: Path, parameters: dict, lang: str) -> Path:

@@ -356,7 +356,7 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
         output = Path(output)
         output.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(str(path), str(output), parameters=parameters, progress_bar=progress,
-                                   kernel_name="python3", cwd=str(cwd or output.parent))
+                                   kernel_name="python3", language="python", cwd=str(cwd or output.parent))
     return output
 
 
