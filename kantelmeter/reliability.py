@@ -54,6 +54,9 @@ class ItemAnalysis:
         have code NA.
     scale : str
         What was analysed.
+    loadings : pandas.DataFrame
+        The one-factor ML solution behind omega total: ``item``,
+        standardised ``loading`` and ``uniqueness``.
     """
 
     summary: pd.DataFrame
@@ -251,7 +254,8 @@ def _from_frame(frame: pd.DataFrame, keys):
         key = {item.lstrip("+-"): -1 if item.startswith("-") else 1 for item in keys}
     unknown = [item for item in key if item not in frame.columns]
     if unknown:
-        raise KeyError(f"keys name items the data lack: {', '.join(unknown)}; columns: {', '.join(map(str, frame.columns))}")
+        raise KeyError(f"keys name items the data lack: {', '.join(unknown)}; "
+                       f"columns: {', '.join(map(str, frame.columns))}")
     wrong = {item: value for item, value in key.items() if value not in (1, -1)}
     if wrong:
         raise ValueError(f"keys must be 1 or -1; got {wrong}")

@@ -100,7 +100,9 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"{int(twice.sum())} rows answer an item more than once for the same respondent and "
                          f"occasion, e.g. respondent {first['respondent']}, occasion {first['occasion']}, "
                          f"item {first['item']}; allowed: one value per respondent, occasion and item")
-    values = pd.to_numeric(responses["value"], errors="coerce") if _numeric_like(responses["value"]) else responses["value"]
+    values = responses["value"]
+    if _numeric_like(values):
+        values = pd.to_numeric(values, errors="coerce")
     wide = responses.assign(value=values).pivot(index=keys, columns="item", values="value")
     wide.columns.name = None
     return wide.reset_index()
