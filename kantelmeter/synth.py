@@ -3,20 +3,510 @@
 Every generator takes a ``seed`` and the true parameters, and returns the
 truth beside the data it generated, so that an estimator can be checked
 against the value it should recover. Nothing here is real data: every
-result built on it must say so.
+result built on it must say so (``synthetic=True``, respondents ``synth-...``).
+
+- :func:`study`: citizens of a pilot and a regular cohort, answering every
+  citizen instrument at intake and follow-up (issue 6, effects);
+- :func:`professional_panel`: the pilot's professionals over waves (issue 7).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kantelmeter.instruments import Instrument, ItemType, load_instrument
-from kantelmeter.scoring import score
+from kantelmeter.scoring import ID_COLUMNS, answers, score
+from kantelmeter.wheel import domains
+
+# --- citizens: pilot versus regular service (issue 6) ---------------------------
+
+#: The baseline covariates of the citizens, in the form :func:`kantelmeter.effects.compare_cohorts` takes.
+#: The pilot's selection depends on complexity only after the front office started choosing cases, hence
+#: the period-by-complexity term: with it the propensity model is the true one.
+COVARIATES = ["age", "sex", "household", "benefit", "complexity", "period", "period:complexity"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one kind of latent outcome behaves, in the units of its natural range ``low``-``high``.
+
+    A citizen's level is ``mean + complexity_level*(c - 3) + age*(age - 60)/15
+    + u`` with ``u ~ N(0, sd_person)``; intake is that level plus ``N(0,
+    sd_occasion)``; follow-up without the pilot adds ``change +
+    complexity_change*(c - 3)`` (times the study's ``confounding``) and fresh
+    occasion noise; the pilot adds its effect. Each item answer adds ``N(0,
+    item_sd)`` before unbiased rounding to the item's codes.
+    """
+
+    low: float
+    high: float
+    mean: float
+    sd_person: float
+    sd_occasion: float
+    change: float
+    complexity_level: float
+    complexity_change: float
+    age: float
+    item_sd: float
+
+
+# Complex questions (more life domains involved) start lower and, in regular
+# service, improve less: the combination that makes naive comparisons of a
+# pilot that selects complex cases too pessimistic.
+FAMILIES = {
+    "wellbeing": Family(0, 10, 5.5, 1.2, 0.8, 0.3, -0.35, -0.30, -0.10, 0.0),
+    "wheel": Family(1, 5, 3.2, 0.5, 0.3, 0.05, -0.15, -0.10, -0.05, 0.0),
+    "soc": Family(1, 7, 4.6, 0.6, 0.3, 0.0, -0.15, -0.10, 0.05, 0.9),
+    "experience": Family(1, 5, 3.6, 0.5, 0.3, 0.0, -0.10, -0.10, 0.0, 0.6),
+}
+
+# Which family drives each instrument's scales, and whether every scale has its
+# own latent (the wheel's domains) or the scales share one (facets of one trait).
+_SCALE_FAMILIES = {"citizen": ("experience", False), "participation_wheel": ("wheel", True), "soc13": ("soc", False)}
+
+# The two outcome items of the citizen questionnaire that carry a truth of their own.
+WELLBEING_ITEM = "wellbeing"
+LADDER_ITEM = "ladder_rung"
+
+_SOC_OVERLAY = "synthetic/soc13_placeholder_overlay.yaml"
+
+
+@dataclass(frozen=True)
+class StudyTruth:
+    """The known design and effects of a synthetic pilot-versus-regular study.
+
+    Timeline and selection follow the pilot 'Kansen en Kantelen' (Van der
+    Zwaan 2014, ch. 4): pilot intakes on Tuesday and Thursday mornings from
+    ``start`` to ``end``; until ``selection_from`` the pilot takes the first
+    Wmo visitor of the morning (a random visitor), afterwards the front office
+    picks complex cases: the chance of a visitor being picked is multiplied
+    by ``exp(selection)`` per extra life domain in the question (complexity
+    1-5). The regular cohort is a random sample of visitors over the same
+    period. Effects are in the natural units of each outcome: well-being
+    points (0-10), wheel levels (1-5, a number for all domains or a mapping
+    per domain), SOC item units (1-7, so 13 times that on ``soc_total``),
+    agreement units (1-5) for the citizen's experience scales, and a log odds
+    ratio of a higher rung of the responsibility ladder. ``confounding``
+    scales how much complexity slows improvement (0: not at all).
+    Drop-out before follow-up has base probability ``dropout`` (more for
+    complex cases: missing at random given the covariates); each answer is
+    left blank with probability ``item_missing`` and answered "don't know"
+    (where an item has such a code) with probability ``dont_know``.
+    """
+
+    n_pilot: int = 90
+    n_regular: int = 300
+    start: str = "2010-05-28"
+    end: str = "2012-09-01"
+    selection_from: str = "2011-03-01"
+    selection: float = 0.8
+    effect_wellbeing: float = 1.0
+    effect_wheel: float | Mapping[str, float] = 0.3
+    effect_soc: float = 0.25
+    effect_experience: float = 0.3
+    effect_ladder: float = -0.8
+    confounding: float = 1.0
+    dropout: float = 0.2
+    item_missing: float = 0.03
+    dont_know: float = 0.02
+    follow_up_months: float = 4.0
+
+    def wheel_effect(self, domain: str) -> float:
+        """The pilot's effect on one wheel domain."""
+        return self.effect_wheel[domain] if isinstance(self.effect_wheel, Mapping) else self.effect_wheel
+
+
+@dataclass
+class SyntheticStudy:
+    """A synthetic pilot-versus-regular study and the truth it was drawn from. Not real data.
+
+    Attributes
+    ----------
+    truth : StudyTruth
+    seed : int
+    citizens : pandas.DataFrame
+        One row per citizen: respondent (``synth-p001``, ``synth-r001``),
+        cohort (``pilot``/``regular``), intake_date, period
+        (``first_visitor``/``selected``), professional, the covariates, and
+        ``dropped_out``.
+    responses : dict of str to pandas.DataFrame
+        Per instrument id, the wide item-level answers (tidy contract:
+        respondent, occasion, cohort, collected_at, one column per item).
+    outcomes : pandas.DataFrame
+        The outcome frame: one row per citizen and occasion answered, with the
+        citizen columns, every scale score of every instrument, the
+        well-being and ladder items, and ``<domain>_improved`` (0/1, at
+        follow-up) per wheel domain.
+    true_effects : pandas.DataFrame
+        Index outcome; ``parameter`` (the effect put in, in the outcome's
+        natural units; a log odds ratio for the ladder), ``ate`` and ``att``:
+        the average effect of the pilot on the outcome as scored, over all
+        citizens and over the pilot's, from every citizen's answers drawn with
+        and without the pilot (same random draws), before drop-out and
+        missingness.
+    instruments : dict of str to Instrument
+    synthetic : bool
+        Always True: every table and store filled from this is synthetic.
+    """
+
+    truth: StudyTruth
+    seed: int
+    citizens: pd.DataFrame
+    responses: dict[str, pd.DataFrame]
+    outcomes: pd.DataFrame
+    true_effects: pd.DataFrame
+    instruments: dict[str, Instrument]
+    synthetic: bool = True
+
+    def to_store(self, store) -> int:
+        """Put every response in a :class:`kantelmeter.store.Store`, marked as a synthetic import.
+
+        The respondents keep their ``synth-`` pseudonyms, the cohorts are
+        ``synth-pilot`` and ``synth-regular`` so that nothing synthetic can be
+        mistaken for a real cohort, and each batch is keyed by the seed so
+        filling the same store twice adds nothing. Returns the number of
+        responses added.
+
+        Examples
+        --------
+        >>> from kantelmeter.store import Store
+        >>> store = Store("sqlite://")
+        >>> small = study(seed=1, n_pilot=20, n_regular=30)
+        >>> small.to_store(store) == sum(len(frame) for frame in small.responses.values())
+        True
+        >>> small.to_store(store)
+        0
+        """
+        added = 0
+        for instrument_id, responses in self.responses.items():
+            instrument = self.instruments[instrument_id]
+            store.register_instrument(instrument)
+            for occasion, frame in responses.groupby("occasion", sort=False):
+                frame = frame.drop(columns="occasion").assign(cohort="synth-" + frame["cohort"].astype(str))
+                added += store.add_responses(instrument, occasion, frame, source="import",
+                                             batch=f"synthetic study seed {self.seed} {instrument_id} {occasion}")
+        return added
+
+
+def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
+    """A synthetic pilot and regular cohort in the shape of the study, with known true effects.
+
+    Covariates are drawn for Wmo counter visitors (age, sex, household,
+    benefit, complexity = the number of life domains in the question, 1-5);
+    the pilot cohort is selected as :class:`StudyTruth` describes, the
+    regular cohort at random. Latent outcomes follow :class:`Family`; every
+    item of every citizen instrument (citizen, participation_wheel, soc13
+    with the invented demo overlay) is answered by reading the instrument:
+    items of a scale follow the scale's latent (reversed where keyed -1), the
+    well-being item and the ladder rung follow their own, other items are
+    drawn over their valid codes, hidden items (show-if) stay blank. The
+    scores come from :func:`kantelmeter.scoring.score`, so the path
+    instrument -> answers -> score -> effects is the real one.
+
+    Parameters
+    ----------
+    seed : int
+    **truth
+        Overrides of :class:`StudyTruth` fields.
+
+    Returns
+    -------
+    SyntheticStudy
+
+    Examples
+    --------
+    >>> s = study(seed=1)
+    >>> s.synthetic, s.citizens.groupby("cohort").size().to_dict()
+    (True, {'pilot': 90, 'regular': 300})
+    >>> bool(s.citizens["respondent"].str.startswith("synth-").all())
+    True
+    >>> round(float(s.true_effects.loc["wellbeing", "ate"]), 1)
+    1.0
+    """
+    fields = {f.name for f in dataclasses.fields(StudyTruth)}
+    unknown = sorted(set(truth) - fields)
+    if unknown:
+        raise TypeError(f"study: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields))}")
+    truth_ = StudyTruth(**truth)
+    if truth_.n_pilot < 2 or truth_.n_regular < 2:
+        raise ValueError(f"study: n_pilot={truth_.n_pilot}, n_regular={truth_.n_regular}; allowed: 2 or more each")
+    rng = np.random.default_rng(seed)
+    instruments = dict(_citizen_instruments())
+    citizens = _citizens(truth_, rng)
+    latent = _latent_outcomes(citizens, truth_, instruments, rng)
+    draws = int(rng.integers(2 ** 63))
+    dropped = citizens["dropped_out"].to_numpy()
+    pilot = (citizens["cohort"] == "pilot").to_numpy()
+
+    responses, outcomes, arms = {}, [], {}
+    for number, (instrument_id, instrument) in enumerate(instruments.items()):
+        per_occasion = []
+        for occasion in instrument.occasions:
+            # the same draws answer with and without the pilot, so their difference is the pilot's alone
+            answered = [_answer(instrument, occasion, latent, arm, citizens,
+                                np.random.default_rng([draws, number, len(per_occasion)])) for arm in (0, 1)]
+            arms[instrument_id, occasion] = [_outcomes_of(instrument, frame) for frame in answered]
+            frame = answered[0].mask(pd.Series(pilot, index=answered[0].index), answered[1], axis=0)
+            keep = ~dropped if occasion != instrument.occasions[0] else np.ones(len(frame), bool)
+            per_occasion.append(_with_missingness(instrument, frame[keep], truth_, rng))
+        responses[instrument_id] = pd.concat(per_occasion, ignore_index=True)
+        outcomes.append(_outcomes_of(instrument, responses[instrument_id]))
+    wheel = instruments["participation_wheel"]
+    return SyntheticStudy(truth=truth_, seed=seed, citizens=citizens, responses=responses,
+                          outcomes=_outcome_frame(citizens, responses, outcomes, wheel),
+                          true_effects=_true_effects(arms, pilot, truth_, instruments), instruments=instruments)
+
+
+@functools.cache
+def _citizen_instruments() -> tuple[tuple[str, Instrument], ...]:
+    """The citizen instruments, SOC-13 with the invented demo text; loaded once (instruments are immutable)."""
+    overlay = resources.files("kantelmeter.data").joinpath(_SOC_OVERLAY)
+    return (("citizen", load_instrument("citizen")), ("participation_wheel", load_instrument("participation_wheel")),
+            ("soc13", load_instrument("soc13", overlay=overlay)))
+
+
+def _choose(rng: np.random.Generator, options: list[str], probabilities: np.ndarray) -> np.ndarray:
+    """One option per row, drawn with that row's probabilities (rows of ``probabilities``)."""
+    cumulative = np.cumsum(probabilities, axis=1)
+    picks = (rng.random((len(cumulative), 1)) > cumulative).sum(axis=1)
+    return np.asarray(options, dtype=object)[np.minimum(picks, len(options) - 1)]
+
+
+def _visitors(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Covariates of Wmo counter visitors: mostly older people, and younger ones with an income question."""
+    older = rng.random(n) < 0.6
+    age = np.clip(np.where(older, rng.normal(75, 8, n), rng.normal(42, 11, n)), 18, 98).round()
+    household = _choose(rng, ["alone", "couple", "family", "other"],
+                        np.where(older[:, None], [0.45, 0.4, 0.05, 0.1], [0.3, 0.15, 0.4, 0.15]))
+    benefit = _choose(rng, ["pension", "none", "social_assistance", "disability"],
+                      np.where(older[:, None], [0.85, 0.05, 0.03, 0.07], [0.05, 0.35, 0.35, 0.25]))
+    chance = 0.3 + 0.15 * np.isin(benefit, ["social_assistance", "disability"]) + 0.1 * (household == "alone")
+    return pd.DataFrame({"age": age, "sex": np.where(rng.random(n) < 0.6, "female", "male"),
+                         "household": household, "benefit": benefit,
+                         "complexity": 1.0 + rng.binomial(4, chance)})
+
+
+def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
+    """Both cohorts with intake dates, selection period, professional and drop-out."""
+    start, end, shift = pd.Timestamp(truth.start), pd.Timestamp(truth.end), pd.Timestamp(truth.selection_from)
+    mornings = pd.date_range(start, end, freq="W-TUE", inclusive="left").union(
+        pd.date_range(start, end, freq="W-THU", inclusive="left"))
+    if truth.n_pilot > len(mornings):
+        raise ValueError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
+                         f"from {truth.start} to {truth.end}")
+    pilot_dates = pd.DatetimeIndex(np.sort(rng.choice(mornings.to_numpy(), truth.n_pilot, replace=False)))
+    first_visitor = int((pilot_dates < shift).sum())
+    picked = truth.n_pilot - first_visitor
+    # the front office picks from many visitors, favouring complex questions: an exponential tilt,
+    # so that the true propensity is logistic in complexity within the selection period
+    pool = _visitors(40 * max(picked, 1), rng)
+    weights = np.exp(truth.selection * pool["complexity"].to_numpy())
+    chosen = rng.choice(len(pool), picked, replace=False, p=weights / weights.sum())
+    pilot = pd.concat([_visitors(first_visitor, rng), pool.iloc[chosen]], ignore_index=True)
+    pilot["intake_date"] = pilot_dates
+    regular = _visitors(truth.n_regular, rng)
+    weekdays = pd.bdate_range(start, end, inclusive="left")
+    regular["intake_date"] = pd.DatetimeIndex(np.sort(rng.choice(weekdays.to_numpy(), truth.n_regular)))
+    pilot["professional"] = [f"synth-regiehouder-{k:02d}" for k in rng.integers(1, 11, len(pilot))]
+    regular["professional"] = [f"synth-counter-{k:02d}" for k in rng.integers(1, 13, len(regular))]
+    pilot.insert(0, "respondent", [f"synth-p{k:03d}" for k in range(1, len(pilot) + 1)])
+    regular.insert(0, "respondent", [f"synth-r{k:03d}" for k in range(1, len(regular) + 1)])
+    citizens = pd.concat([pilot.assign(cohort="pilot"), regular.assign(cohort="regular")], ignore_index=True)
+    citizens["period"] = np.where(citizens["intake_date"] >= shift, "selected", "first_visitor")
+    offset = truth.follow_up_months * 30.44 + rng.integers(-14, 15, len(citizens))
+    citizens["follow_up_date"] = citizens["intake_date"] + pd.to_timedelta(offset.round(), unit="D")
+    leave = 1 / (1 + np.exp(-(np.log(truth.dropout / (1 - truth.dropout)) + 0.3 * (citizens["complexity"] - 3))))
+    citizens["dropped_out"] = rng.random(len(citizens)) < leave
+    columns = ["respondent", "cohort", "intake_date", "follow_up_date", "period", "professional", "age", "sex",
+               "household", "benefit", "complexity", "dropped_out"]
+    return citizens[columns]
+
+
+def _latent_outcomes(citizens: pd.DataFrame, truth: StudyTruth, instruments: dict[str, Instrument],
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Per latent outcome, a 3 x n array: intake, follow-up without the pilot, follow-up with it."""
+    complexity = citizens["complexity"].to_numpy() - 3
+    age = (citizens["age"].to_numpy() - 60) / 15
+    n = len(citizens)
+    units = {"wellbeing": ("wellbeing", truth.effect_wellbeing)}
+    for instrument_id, (family, per_scale) in _SCALE_FAMILIES.items():
+        effect = {"wheel": None, "soc": truth.effect_soc, "experience": truth.effect_experience}[family]
+        scales = [scale.id for scale in instruments[instrument_id].scales] if per_scale else [family]
+        units.update({name: (family, truth.wheel_effect(name) if effect is None else effect) for name in scales})
+    latent = {}
+    for name, (family, effect) in units.items():
+        f = FAMILIES[family]
+        level = f.mean + f.complexity_level * complexity + f.age * age + rng.normal(0, f.sd_person, n)
+        without = (level + f.change + truth.confounding * f.complexity_change * complexity
+                   + rng.normal(0, f.sd_occasion, n))
+        latent[name] = np.vstack([level + rng.normal(0, f.sd_occasion, n), without, without + effect])
+    # the rung of the responsibility ladder: a proportional-odds latent, higher for complex questions
+    ladder = 0.4 * complexity + rng.logistic(size=n)
+    latent["ladder"] = np.vstack([ladder, ladder, ladder + truth.effect_ladder])
+    return latent
+
+
+def _index(values: np.ndarray, n_codes: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions 0..n_codes-1 from continuous positions: unbiased rounding, clipped to the ends."""
+    return np.clip(_stochastic_round(values, rng), 0, n_codes - 1).astype(int)
+
+
+def _answer(instrument: Instrument, occasion: str, latent: dict[str, np.ndarray], arm: int,
+            citizens: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Every item asked at an occasion, answered by every citizen (before drop-out and missingness)."""
+    row = 0 if occasion == instrument.occasions[0] else 1 + arm
+    family, per_scale = _SCALE_FAMILIES.get(instrument.id, (None, False))
+    drivers = {member.item: (scale.id if per_scale else family, member.key)
+               for scale in reversed(instrument.scales) for member in scale.items}
+    n = len(citizens)
+    columns: dict[str, np.ndarray] = {column: np.full(n, np.nan) for column in instrument.columns}
+    for item in instrument.items_at(occasion):
+        codes = np.asarray(instrument.valid_codes(item) or [], dtype=float)
+        noise, uniform = rng.normal(size=n), rng.random(n)
+        if item.type is ItemType.multiple_choice:
+            columns.update({column: (rng.random(n) < 0.3).astype(float) for column in instrument.columns_of(item)})
+        elif item.id in drivers or item.id == WELLBEING_ITEM:
+            unit, key = drivers.get(item.id, (WELLBEING_ITEM, 1))
+            f = FAMILIES[family if item.id in drivers else WELLBEING_ITEM]
+            position = ((latent[unit][row] - f.low) / (f.high - f.low) * (len(codes) - 1)
+                        + f.item_sd * noise * (len(codes) - 1) / (f.high - f.low))
+            index = _index(position if key > 0 else len(codes) - 1 - position, len(codes), rng)
+            columns[item.id] = codes[index]
+        elif item.id == LADDER_ITEM:
+            columns[item.id] = codes[np.digitize(latent["ladder"][row], np.linspace(-1.5, 1.5, len(codes) - 1))]
+        elif len(codes):
+            columns[item.id] = codes[(uniform * len(codes)).astype(int)]
+        elif item.type is ItemType.number:
+            columns[item.id] = _number(item, citizens, uniform)
+    frame = pd.DataFrame(columns)
+    for item in instrument.items_at(occasion):
+        condition = instrument.condition(item)
+        if condition is not None:
+            shown = [condition.evaluate(answers) for answers in _as_answers(instrument, frame, condition.items)]
+            frame.loc[~np.asarray(shown, bool), instrument.columns_of(item)] = np.nan
+    first = occasion == instrument.occasions[0]
+    identity = pd.DataFrame({"respondent": citizens["respondent"], "occasion": occasion, "cohort": citizens["cohort"],
+                             "collected_at": citizens["intake_date" if first else "follow_up_date"]})
+    return pd.concat([identity, frame], axis=1)
+
+
+def _number(item, citizens: pd.DataFrame, uniform: np.ndarray) -> np.ndarray:
+    """A number item: the citizen's covariate of the same name (age), else a value in the lower part of its range."""
+    if item.id in citizens.columns and pd.api.types.is_numeric_dtype(citizens[item.id]):
+        return citizens[item.id].to_numpy(float)
+    low = item.min if item.min is not None else 0
+    high = item.max if item.max is not None else low + 10
+    return np.floor(low + uniform * (high - low) / 4)
+
+
+def _as_answers(instrument: Instrument, frame: pd.DataFrame, items) -> list[dict]:
+    """Per row, the answers a show-if condition reads (a set of codes for a multiple-choice item)."""
+    values = {}
+    for item_id in items:
+        item = instrument.item(item_id)
+        if item.type is ItemType.multiple_choice:
+            codes = instrument.response_scale_of(item).valid_codes
+            chosen = frame[instrument.columns_of(item)].to_numpy() == 1
+            values[item_id] = [{code for code, on in zip(codes, row) if on} for row in chosen]
+        else:
+            values[item_id] = [None if pd.isna(v) else v for v in frame[item_id].to_numpy()]
+    return [dict(zip(values, row)) for row in zip(*values.values())]
+
+
+def _with_missingness(instrument: Instrument, frame: pd.DataFrame, truth: StudyTruth,
+                      rng: np.random.Generator) -> pd.DataFrame:
+    """Blank answers at random, and answer 'don't know' where an item has that code."""
+    frame = frame.reset_index(drop=True)
+    values = frame[instrument.columns].to_numpy(float, copy=True)
+    for item in instrument.items:
+        columns = [instrument.columns.index(column) for column in instrument.columns_of(item)]
+        answered = ~np.isnan(values[:, columns]).any(axis=1)
+        blank = answered & (rng.random(len(frame)) < truth.item_missing)
+        values[np.ix_(blank, columns)] = np.nan
+        missing_codes = instrument.missing_codes(item)
+        if missing_codes and item.type is not ItemType.multiple_choice:
+            dont_know = answered & ~blank & (rng.random(len(frame)) < truth.dont_know)
+            values[dont_know, columns[0]] = missing_codes[0]
+    return pd.concat([frame.drop(columns=instrument.columns), pd.DataFrame(values, columns=instrument.columns)],
+                     axis=1)
+
+
+def _outcomes_of(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFrame:
+    """The scale scores and outcome items of one instrument's responses (missing codes as NaN)."""
+    scored = score(instrument, responses).drop(columns=list(ID_COLUMNS), errors="ignore")
+    items = [item for item in (WELLBEING_ITEM, LADDER_ITEM) if item in instrument.columns]
+    values, _ = answers(instrument, responses, items)
+    return scored.assign(**dict(zip(items, values.T)))
+
+
+def _outcome_frame(citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], outcomes: list[pd.DataFrame],
+                   wheel: Instrument) -> pd.DataFrame:
+    """One row per citizen and occasion: the citizen's columns and every outcome; improvement per wheel domain."""
+    keys = ["respondent", "occasion"]
+    frames = [responses[instrument_id][keys + ["collected_at"]].join(scores)
+              for instrument_id, scores in zip(responses, outcomes)]
+    clash = pd.Index([c for f in frames for c in f.columns if c not in keys + ["collected_at"]])
+    if clash.duplicated().any():
+        raise ValueError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
+    merged = frames[0]
+    for frame in frames[1:]:
+        merged = merged.merge(frame.drop(columns="collected_at"), on=keys, how="outer")
+    merged = citizens.drop(columns="follow_up_date").merge(merged, on="respondent", how="right")
+    intake = merged[merged["occasion"] == wheel.occasions[0]].set_index("respondent")
+    later = merged["occasion"] != wheel.occasions[0]
+    for domain in domains(wheel):
+        before = merged["respondent"].map(intake[domain])
+        merged[f"{domain}_improved"] = (merged[domain] > before).astype(float).where(
+            later & merged[domain].notna() & before.notna())
+    merged = merged.sort_values(["cohort", "respondent", "occasion"], key=lambda s: s.map(
+        {wheel.occasions[0]: 0}).fillna(1) if s.name == "occasion" else s, ignore_index=True)
+    merged.attrs["synthetic"] = True
+    return merged
+
+
+def _true_effects(arms: dict, pilot: np.ndarray, truth: StudyTruth, instruments: dict[str, Instrument]) -> pd.DataFrame:
+    """Average effects on every outcome as scored, from each citizen's answers with and without the pilot."""
+    rows = []
+    wheel = instruments["participation_wheel"]
+    for (instrument_id, occasion), (without, with_) in arms.items():
+        instrument = instruments[instrument_id]
+        if occasion == instrument.occasions[0]:
+            continue
+        differences = {column: (with_[column] - without[column]).to_numpy() for column in without}
+        if instrument_id == wheel.id:
+            intake = arms[instrument_id, instrument.occasions[0]][0]
+            for domain in domains(wheel):
+                improved = [np.where(arm[domain].notna() & intake[domain].notna(), arm[domain] > intake[domain], np.nan)
+                            for arm in (without, with_)]
+                differences[f"{domain}_improved"] = improved[1] - improved[0]
+        for column, difference in differences.items():
+            rows.append({"outcome": column, "parameter": _parameter(column, instrument, truth),
+                         "ate": np.nanmean(difference), "att": np.nanmean(difference[pilot])})
+    return pd.DataFrame(rows).set_index("outcome")
+
+
+def _parameter(outcome: str, instrument: Instrument, truth: StudyTruth) -> float:
+    """The effect put into the latent outcome behind a scored outcome (NaN for derived 0/1 outcomes)."""
+    if outcome == WELLBEING_ITEM:
+        return truth.effect_wellbeing
+    if outcome == LADDER_ITEM:
+        return truth.effect_ladder
+    if outcome not in {scale.id for scale in instrument.scales}:
+        return np.nan
+    family, per_scale = _SCALE_FAMILIES[instrument.id]
+    effect = truth.wheel_effect(outcome) if family == "wheel" else (
+        truth.effect_soc if family == "soc" else truth.effect_experience)
+    scale = instrument.scale(outcome)
+    return effect * len(scale.items) if scale.method == "sum" else effect
+
 
 # --- professionals over time (issue 7) ----------------------------------------
 

@@ -1,0 +1,268 @@
+"""Effect estimators checked against independent implementations, published values and identities."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+
+from kantelmeter import effects
+from kantelmeter.effects import EffectsError, OverlapWarning, compare_cohorts, prepare
+
+
+def _cohort_frame(before_pilot, after_pilot, before_regular, after_regular, **covariates):
+    """An outcome frame from per-cohort arrays of baseline and follow-up values."""
+    before = np.r_[before_pilot, before_regular]
+    after = np.r_[after_pilot, after_regular]
+    n = len(before)
+    cohort = ["pilot"] * len(before_pilot) + ["regular"] * len(before_regular)
+    people = pd.DataFrame({"respondent": [f"c{i}" for i in range(n)], "cohort": cohort, **covariates})
+    return pd.concat([people.assign(occasion="intake", y=before), people.assign(occasion="follow_up", y=after)],
+                     ignore_index=True)
+
+
+@pytest.fixture
+def pairs():
+    rng = np.random.default_rng(11)
+    before = rng.normal(5, 1.5, 40).round()
+    after = (before + rng.normal(0.6, 1.2, 40)).round()
+    frame = pd.DataFrame({"respondent": np.tile(np.arange(40), 2), "cohort": "pilot",
+                          "occasion": ["intake"] * 40 + ["follow_up"] * 40, "y": np.r_[before, after],
+                          "z": np.r_[before, before + rng.normal(0.1, 1.0, 40)]})
+    return frame, before, after
+
+
+def test_prepost_matches_scipy_and_pingouin(pairs):
+    frame, before, after = pairs
+    row = effects.prepost(frame, ["y"]).iloc[0]
+    reference = stats.ttest_rel(after, before)
+    assert row["t"] == pytest.approx(reference.statistic)
+    assert row["p_t"] == pytest.approx(reference.pvalue)
+    ci = pg.ttest(after, before, paired=True)["CI95"].iloc[0]
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ci), abs=0.005)  # pingouin rounds to 2 decimals
+    # d_z is t / sqrt(n) (Lakens 2013, eq. 7): an identity independent of how d_z is computed
+    assert row["d_z"] == pytest.approx(reference.statistic / np.sqrt(40))
+    nonzero = (after - before) != 0
+    assert row["p_wilcoxon"] == pytest.approx(stats.wilcoxon(after[nonzero], before[nonzero]).pvalue)
+    assert row["r_rb"] == pytest.approx(pg.wilcoxon(after, before)["RBC"].iloc[0])
+
+
+def test_prepost_holm_and_bh_adjust_over_outcomes(pairs):
+    frame, *_ = pairs
+    holm = effects.prepost(frame, ["y", "z"], correction="holm")
+    raw = holm["p_t"].to_numpy()
+    order = np.argsort(raw)
+    expected = np.empty(2)
+    expected[order] = np.minimum(1, np.maximum.accumulate(raw[order] * np.array([2, 1])))  # Holm 1979 step-down
+    assert holm["p_t_adj"].to_numpy() == pytest.approx(expected)
+    bh = effects.prepost(frame, ["y", "z"], correction="fdr_bh")["p_t_adj"].to_numpy()
+    expected_bh = np.minimum(1, np.minimum.accumulate((raw[order] * 2 / np.array([1, 2]))[::-1])[::-1])
+    assert bh[order] == pytest.approx(expected_bh)
+
+
+def test_difference_in_change_is_welch_on_change_scores():
+    rng = np.random.default_rng(12)
+    frame = _cohort_frame(rng.normal(4, 1, 30), rng.normal(6, 1.5, 30), rng.normal(5, 1, 50), rng.normal(5.5, 1, 50))
+    row = effects.difference_in_change(prepare(frame, "y"))
+    cohorts = prepare(frame, "y").frame
+    change = cohorts["outcome"] - cohorts["baseline"]
+    pilot, regular = change[cohorts["treated"] == 1], change[cohorts["treated"] == 0]
+    reference = pg.ttest(pilot, regular, correction=True)
+    assert row["estimate"] == pytest.approx(pilot.mean() - regular.mean())
+    assert row["p"] == pytest.approx(reference["p_val"].iloc[0] if "p_val" in reference else reference["p-val"].iloc[0])
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(reference.filter(like="CI").iloc[0, 0]), abs=0.005)
+
+
+def test_hedges_g_and_interval_match_pingouin():
+    rng = np.random.default_rng(13)
+    frame = _cohort_frame(rng.normal(4, 1, 25), rng.normal(6, 1.5, 25), rng.normal(5, 1, 40), rng.normal(5.5, 1, 40))
+    cohorts = prepare(frame, "y")
+    row = effects.hedges_g(cohorts)
+    change = cohorts.frame["outcome"] - cohorts.frame["baseline"]
+    pilot, regular = change[cohorts.frame["treated"] == 1], change[cohorts.frame["treated"] == 0]
+    g = pg.compute_effsize(pilot, regular, eftype="hedges")
+    assert row["estimate"] == pytest.approx(g)
+    ci = pg.compute_esci(stat=g, nx=25, ny=40, eftype="cohen", decimals=6)
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ci), abs=1e-5)
+
+
+@pytest.mark.parametrize(("counts", "interval"), [
+    # Newcombe (1998), Stat Med 17:873-890, Table II, method 10 (hybrid score)
+    ((56, 70, 48, 80), (0.0524, 0.3339)),
+    ((9, 10, 3, 10), (0.1705, 0.8090)),
+])
+def test_risk_difference_reproduces_newcombe_1998(counts, interval):
+    a, n1, c, n0 = counts
+    frame = pd.DataFrame({"respondent": range(n1 + n0), "occasion": "follow_up",
+                          "cohort": ["pilot"] * n1 + ["regular"] * n0,
+                          "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c)})
+    row = effects.risk_difference(prepare(frame, "improved", baseline=None))
+    assert row["estimate"] == pytest.approx(a / n1 - c / n0)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(interval, abs=5e-5)
+
+
+def test_risk_ratio_is_katz_log_interval():
+    a, n1, c, n0 = 30, 60, 20, 70
+    frame = pd.DataFrame({"respondent": range(n1 + n0), "occasion": "follow_up",
+                          "cohort": ["pilot"] * n1 + ["regular"] * n0,
+                          "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c)})
+    row = effects.risk_ratio(prepare(frame, "improved", baseline=None))
+    ratio = (a / n1) / (c / n0)
+    half = 1.959964 * np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
+    assert row["estimate"] == pytest.approx(ratio)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ratio * np.exp(-half), ratio * np.exp(half)), rel=1e-5)
+
+
+def test_sample_size_reproduces_cohen_and_borm():
+    # Cohen (1988), Table 2.4.1: n per group for d = 0.2, 0.5, 0.8 at alpha 0.05 (two-sided), power 0.80
+    assert [effects.sample_size(d) for d in (0.2, 0.5, 0.8)] == [394, 64, 26]
+    # Borm et al. (2007): ANCOVA needs the t-test's n times 1 - rho^2
+    assert effects.sample_size(0.5, rho=0.6) == int(np.ceil(63.7656 * (1 - 0.36)))
+    d = effects.minimal_detectable_effect(64)
+    assert 0.49 < d < 0.5 and effects.sample_size(d * 1.0001) == 64
+    assert effects.minimal_detectable_effect(64, rho=0.6) == pytest.approx(d * np.sqrt(1 - 0.36), rel=0.01)
+    with pytest.raises(EffectsError, match="rho=1.2"):
+        effects.sample_size(0.5, rho=1.2)
+
+
+def test_ancova_coefficient_equals_least_squares_and_cluster_changes_only_the_error():
+    rng = np.random.default_rng(14)
+    n = 120
+    pilot = np.repeat([1, 0], n // 2)
+    age = rng.normal(60, 10, n)
+    before = rng.normal(5, 1, n)
+    after = 1 + 0.6 * before + 0.02 * age + 0.8 * pilot + rng.normal(0, 1, n)
+    frame = _cohort_frame(before[:60], after[:60], before[60:], after[60:], age=age,
+                          team=np.repeat(np.arange(12), 10))
+    row = effects.ancova(prepare(frame, "y", covariates=["age"]))
+    design = np.column_stack([np.ones(n), pilot, before, age])
+    assert row["estimate"] == pytest.approx(np.linalg.lstsq(design, after, rcond=None)[0][1])
+    clustered = effects.ancova(prepare(frame, "y", covariates=["age"], cluster="team"))
+    assert clustered["estimate"] == pytest.approx(row["estimate"])
+    assert clustered["se"] != pytest.approx(row["se"])
+
+
+def test_mixed_model_with_complete_data_equals_difference_in_change():
+    # with every respondent measured twice and no covariates, the REML occasion x cohort estimate is
+    # exactly the difference in mean change (balanced data: GLS equals OLS)
+    rng = np.random.default_rng(15)
+    person = rng.normal(0, 1, 60)
+    frame = _cohort_frame(5 + person[:30], 6 + person[:30] + rng.normal(0, .5, 30),
+                          5 + person[30:], 5.3 + person[30:] + rng.normal(0, .5, 30))
+    cohorts = prepare(frame, "y")
+    assert effects.mixed_model(cohorts)["estimate"] == pytest.approx(
+        effects.difference_in_change(cohorts)["estimate"], abs=1e-6)
+
+
+def test_mixed_model_uses_respondents_without_follow_up():
+    rng = np.random.default_rng(16)
+    frame = _cohort_frame(rng.normal(5, 1, 30), rng.normal(6, 1, 30), rng.normal(5, 1, 40), rng.normal(5, 1, 40))
+    frame.loc[(frame["occasion"] == "follow_up") & frame["respondent"].isin(["c0", "c1", "c40"]), "y"] = np.nan
+    row = effects.mixed_model(prepare(frame, "y"))
+    assert (row["n_pilot"], row["n_regular"]) == (30, 40)
+    assert (effects.ancova(prepare(frame, "y"))["n_pilot"], effects.ancova(prepare(frame, "y"))["n_regular"]) == (28, 39)
+
+
+def _stratified(frame):
+    """Standardisation over one binary covariate: the effect any saturated adjustment must give."""
+    follow = frame[frame["occasion"] == "follow_up"]
+    effect = 0.0
+    for _, stratum in follow.groupby("x"):
+        means = stratum.groupby("cohort")["y"].mean()
+        effect += (means["pilot"] - means["regular"]) * len(stratum) / len(follow)
+    return effect
+
+
+def test_aipw_and_ipw_equal_standardisation_with_a_saturated_binary_covariate():
+    rng = np.random.default_rng(17)
+    n = 400
+    x = (rng.random(n) < 0.5).astype(float)
+    pilot = rng.random(n) < np.where(x == 1, 0.6, 0.25)
+    y = 2 * x + 1.0 * pilot + rng.normal(0, 1, n)
+    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "x": x,
+                          "cohort": np.where(pilot, "pilot", "regular"), "y": y})
+    cohorts = prepare(frame, "y", baseline=None, covariates=["x"])
+    expected = _stratified(frame)
+    assert effects.aipw(cohorts)["estimate"] == pytest.approx(expected, abs=1e-9)
+    assert effects.ipw(cohorts)["estimate"] == pytest.approx(expected, abs=1e-9)
+    weights = effects.ipw_weights(cohorts, effects.propensity_scores(cohorts))
+    balance = effects.balance(cohorts, weights)
+    assert abs(balance["smd_before"].iloc[0]) > 0.5 and abs(balance["smd_after"].iloc[0]) < 1e-9
+
+
+def test_proportional_odds_recovers_a_known_log_odds_ratio():
+    rng = np.random.default_rng(18)
+    n = 3000
+    pilot = rng.random(n) < 0.5
+    complexity = rng.integers(1, 6, n).astype(float)
+    latent = -0.7 * pilot + 0.5 * complexity + rng.logistic(size=n)
+    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "complexity": complexity,
+                          "cohort": np.where(pilot, "pilot", "regular"),
+                          "rung": np.digitize(latent, [0.5, 1.5, 2.5]) + 1})
+    row = effects.proportional_odds(prepare(frame, "rung", baseline=None, covariates=["complexity"]))
+    assert row["ci_low"] < -0.7 < row["ci_high"]
+    assert row["estimate"] == pytest.approx(-0.7, abs=0.15)
+
+
+def test_overlap_warns_and_refuses():
+    rng = np.random.default_rng(19)
+    n = 300
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "x": x, "y": rng.normal(size=n)})
+    strong = frame.assign(cohort=np.where(rng.random(n) < 1 / (1 + np.exp(-2.5 * x)), "pilot", "regular"))
+    with pytest.warns(OverlapWarning, match="limited overlap"):
+        effects.aipw(prepare(strong, "y", baseline=None, covariates=["x"]))
+    separated = frame.assign(cohort=np.where(x > 0, "pilot", "regular"))
+    with pytest.raises(EffectsError, match="separate the cohorts|no overlap"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        effects.aipw(prepare(separated, "y", baseline=None, covariates=["x"]))
+
+
+@pytest.fixture
+def small():
+    rng = np.random.default_rng(20)
+    return _cohort_frame(rng.normal(5, 1, 20), rng.normal(6, 1, 20), rng.normal(5, 1, 30), rng.normal(5, 1, 30),
+                         age=rng.normal(60, 10, 50))
+
+
+def test_bad_input_gets_a_clear_message(small):
+    with pytest.raises(EffectsError, match=r"cohort 'pilot' has 3 respondent\(s\).*at least 5"):
+        compare_cohorts(small[~small["respondent"].isin([f"c{i}" for i in range(3, 20)])], "y")
+    with pytest.raises(EffectsError, match="'y' is constant"):
+        compare_cohorts(small.assign(y=4.0), "y")
+    missing = small.copy()
+    missing.loc[missing["respondent"] == "c7", "age"] = np.nan
+    with pytest.raises(EffectsError, match=r"covariate 'age' is missing for 1 analysed respondent\(s\): c7"):
+        compare_cohorts(missing, "y", covariates=["age"])
+    with pytest.raises(EffectsError, match="no column.*'income'"):
+        compare_cohorts(small, "y", covariates=["income"])
+    with pytest.raises(EffectsError, match="method.*'magic' unknown"):
+        compare_cohorts(small, "y", method="magic")
+    with pytest.raises(EffectsError, match="exactly two cohorts"):
+        compare_cohorts(small.assign(cohort="pilot"), "y")
+    with pytest.raises(EffectsError, match="needs a baseline"):
+        compare_cohorts(small, "y", baseline=None, method="change")
+    with pytest.raises(EffectsError, match="needs a 0/1 outcome"):
+        compare_cohorts(small, "y", method="risk_difference")
+
+
+def test_compare_cohorts_returns_one_tidy_row_per_outcome_and_method(small):
+    small = small.assign(z=small["y"] * 2)
+    table = compare_cohorts(small, ["y", "z"], covariates=["age"], method="all")
+    assert list(table.columns) == effects.COMPARISON_COLUMNS
+    assert table[["outcome", "method"]].value_counts().eq(1).all() and len(table) == 14
+    assert table[["estimate", "se", "ci_low", "ci_high", "p"]].notna().all().all()
+    assert ((table["ci_low"] < table["estimate"]) & (table["estimate"] < table["ci_high"])).all()
+    y, z = (table[table["outcome"] == name].set_index("method")["estimate"] for name in ("y", "z"))
+    np.testing.assert_allclose(z.drop("hedges_g"), 2 * y.drop("hedges_g"), rtol=1e-6)  # effects scale with y
+    assert z["hedges_g"] == pytest.approx(y["hedges_g"])                                 # a standardised one does not
+
+
+def test_recovery_measures():
+    results = pd.DataFrame({"method": ["a"] * 4, "estimate": [1.0, 2.0, 3.0, 4.0], "se": 1.0,
+                            "ci_low": [0, 1, 2, 3.5], "ci_high": [2, 3, 4, 5], "truth": 2.0})
+    row = effects.recovery(results).loc["a"]
+    assert row["bias"] == 0.5 and row["coverage"] == 0.75
+    assert row["bias_mcse"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
