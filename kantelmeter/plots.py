@@ -455,8 +455,10 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     teams = list(dict.fromkeys(rows[team]))
     for index, row in rows.iterrows():
+        # a team coded 1/2 gets a word in the legend; a labelled team ("team 1") is shown as it is
+        name = row[team] if isinstance(row[team], str) else f"team {row[team]}"
         ax.barh(index, stop[index] - start[index], left=start[index], color=colours[teams.index(row[team]) % 10],
-                label=f"team {row[team]}" if row[team] not in rows[team].iloc[:index].tolist() else "_")
+                label=name if row[team] not in rows[team].iloc[:index].tolist() else "_")
     names = rows[professional].astype(str) + (" (" + rows[label].astype(str) + ")" if label else "")
     ax.set_yticks(range(len(rows)), names)
     ax.invert_yaxis()
