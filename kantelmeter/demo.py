@@ -36,9 +36,6 @@ NOTEBOOKS = {
     "cost_benefit": ("lang",),
 }
 
-#: Marks the professionals' cohort as synthetic, as synth marks the citizens' cohorts.
-_PROFESSIONAL_COHORT = "synth-professionals"
-
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -193,11 +190,7 @@ def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, *
     """
     study = synth.study(seed=seed, **truth)
     study.to_store(store)
-    instrument = load_instrument("professional")
-    store.register_instrument(instrument)
-    responses = synth.professional_panel(seed=seed).responses.assign(cohort=_PROFESSIONAL_COHORT)
-    for occasion, frame in responses.groupby("occasion", sort=False):
-        store.add_responses(instrument, occasion, frame.drop(columns="occasion"), source="import")
+    synth.professional_panel(seed=seed).to_store(store)
     if covariates is not None:
         citizens = study.citizens.assign(cohort="synth-" + study.citizens["cohort"].astype(str))
         citizens.drop(columns=["follow_up_date", "dropped_out"], errors="ignore").to_csv(covariates, index=False)
