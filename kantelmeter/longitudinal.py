@@ -495,8 +495,9 @@ def _fit(spec: _Spec, frame: pd.DataFrame, reml: bool) -> GrowthFit:
     null, _ = _mixedlm(f"{spec.outcome} ~ 1", frame, spec.professional, "~1", reml)
     between = float(null.cov_re.iloc[0, 0])
     waves = frame.groupby(spec.professional).size()
-    return GrowthFit(spec=spec, data=frame, result=result, fe_cov=_gls_cov(result), icc=between / (between + float(null.scale)),
-                     single_wave=int((waves == 1).sum()), converged=bool(result.converged), warnings=messages)
+    return GrowthFit(spec=spec, data=frame, result=result, fe_cov=_gls_cov(result),
+                     icc=between / (between + float(null.scale)), single_wave=int((waves == 1).sum()),
+                     converged=bool(result.converged), warnings=messages)
 
 
 def _gls_cov(result: MixedLMResults) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The professionals-over-time notebook runs on the synthetic panel and answers its question with a figure and a table."""
+"""The professionals-over-time notebook runs on the synthetic panel and answers its question."""
 
 from pathlib import Path
 
