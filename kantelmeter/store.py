@@ -60,9 +60,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -158,6 +160,7 @@ answers_table = Table(
     Column("column", String(64), primary_key=True),
     Column("value_numeric", Float),
     Column("value_text", Text),
+    sqlite_with_rowid=False,  # stored in key order: faster bulk inserts and reads by response
 )
 _column = answers_table.c["column"]  # named like the wide column it holds; "column" is quoted in SQL
 submissions = Table(
@@ -497,27 +500,33 @@ class Store:
                 self._respondent_ids(conn, {pseudonym: cohort}, actor)
         return pseudonym
 
+    @staticmethod
+    def _known_respondents(conn: Connection, pseudonyms: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """Pseudonym to (internal number, cohort) for those of these pseudonyms the store has."""
+        known: dict[str, tuple[int, str | None]] = {}
+        for chunk in _chunks(pseudonyms, 500):
+            for row in conn.execute(select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
+                                    .where(respondents.c.pseudonym.in_(chunk))):
+                known[row.pseudonym] = (row.id, row.cohort)
+        return known
+
     def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
                         actor: str | None) -> dict[str, int]:
         """Internal numbers of these pseudonyms, adding the new ones with their cohort."""
-        existing: dict[str, tuple[int, str | None]] = {}
-        for chunk in _chunks(cohorts, 500):
-            for row in conn.execute(select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
-                                    .where(respondents.c.pseudonym.in_(chunk))):
-                existing[row.pseudonym] = (row.id, row.cohort)
+        existing = self._known_respondents(conn, cohorts)
         conflicts = [(p, existing[p][1], c) for p, c in cohorts.items()
                      if p in existing and c is not None and existing[p][1] is not None and existing[p][1] != c]
         if conflicts:
             shown = "; ".join(f"respondent {p}: stored cohort {old!r}, given {new!r}" for p, old, new in conflicts[:5])
             raise StoreError(f"{len(conflicts)} respondent(s) already belong to another cohort: {shown}")
         ids = {p: existing[p][0] for p in existing}
-        new = [{"pseudonym": p, "cohort": c, "created_at": _now()} for p, c in cohorts.items() if p not in existing]
+        new = [p for p in cohorts if p not in existing]
         if new:
-            rows = conn.execute(insert(respondents).returning(respondents.c.id, sort_by_parameter_order=True), new)
-            for row, values in zip(rows, new):
-                ids[values["pseudonym"]] = row.id
-            self._log(conn, "add_respondent", ids[new[0]["pseudonym"]] if len(new) == 1 else None,
-                      f"{len(new)} added", actor)
+            now = _now()
+            self._bulk_insert(conn, respondents, ["pseudonym", "cohort", "created_at"],
+                              ((p, cohorts[p], now) for p in new))
+            ids.update({p: number for p, (number, _) in self._known_respondents(conn, new).items()})
+            self._log(conn, "add_respondent", ids[new[0]] if len(new) == 1 else None, f"{len(new)} added", actor)
         return ids
 
     def cohorts(self, pseudonyms: Iterable[str]) -> dict[str, str | None]:
@@ -733,36 +742,43 @@ class Store:
                         instrument=instrument.id, occasion=occasion, sha256=batch, rows=len(frame),
                         imported_at=now).returning(batches.c.id)).scalar()
                 ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
-                rows = [{"respondent_id": ids[p], "instrument": instrument.id, "version": instrument.version,
-                         "occasion": occasion, "collected_at": None if pd.isna(t) else t.to_pydatetime(),
-                         "status": "complete", "source": source, "batch_id": batch_id}
-                        for p, t in zip(frame["respondent"], collected)]
-                result = conn.execute(insert(responses_table).returning(responses_table.c.id,
-                                                                        sort_by_parameter_order=True), rows)
-                response_ids = [r.id for r in result]
-                values = frame[[c for c in instrument.columns if c in frame]]
-                answers = dict(zip(response_ids, values.to_dict("records")))
-                self._bulk_answers(conn, _answer_rows(instrument, self.pseudonymiser, answers))
+                self._bulk_insert(conn, responses_table, ["respondent_id", "instrument", "version", "occasion",
+                                                          "collected_at", "status", "source", "batch_id"],
+                                  ((ids[p], instrument.id, instrument.version, occasion,
+                                    None if pd.isna(t) else t.to_pydatetime(), "complete", source, batch_id)
+                                   for p, t in zip(frame["respondent"], collected)))
+                # Each respondent has one response per instrument and occasion, so the ids follow from it.
+                response_of = dict(conn.execute(
+                    select(responses_table.c.respondent_id, responses_table.c.id)
+                    .where(responses_table.c.instrument == instrument.id,
+                           responses_table.c.occasion == occasion)).all())
+                response_ids = [response_of[ids[p]] for p in frame["respondent"]]
+                self._bulk_insert(conn, answers_table, ["response_id", "column", "value_numeric", "value_text"],
+                                  _bulk_answer_rows(instrument, self.pseudonymiser, response_ids, frame))
                 self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
                           actor)
-        except IntegrityError as exc:
+        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
             raise DuplicateResponse(f"some respondents already have a response to {instrument.id!r} at "
-                                    f"{occasion!r}, or appear twice; nothing was added ({exc.orig})") from None
+                                    f"{occasion!r}, or appear twice; nothing was added ({getattr(exc, 'orig', exc)})") from None
         return len(frame)
 
-    def _bulk_answers(self, conn: Connection, rows: Iterable[tuple]) -> None:
-        # The driver's own bulk paths: COPY on PostgreSQL, executemany on SQLite. Both run
-        # inside the open transaction, so a failure or a killed process leaves nothing.
+    @staticmethod
+    def _bulk_insert(conn: Connection, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
+        """Insert many rows through the driver's own bulk path: COPY on PostgreSQL, executemany on SQLite.
+
+        Both run inside the open transaction, so a failure or a killed process leaves nothing.
+        """
+        names = ", ".join(f'"{c}"' for c in columns)
         cursor = conn.connection.driver_connection.cursor()
         if conn.dialect.name == "postgresql":
-            with cursor.copy('COPY answers (response_id, "column", value_numeric, value_text) FROM STDIN') as copy:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for chunk in _chunks(rows, BULK_CHUNK):
                     for row in chunk:
                         copy.write_row(row)
         else:
+            statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
             for chunk in _chunks(rows, BULK_CHUNK):
-                cursor.executemany('INSERT INTO answers (response_id, "column", value_numeric, value_text) '
-                                   "VALUES (?, ?, ?, ?)", chunk)
+                cursor.executemany(statement, chunk)
         cursor.close()
 
     @staticmethod
@@ -1005,6 +1021,29 @@ def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
                 yield response_id, column, None, str(value)
             else:
                 yield response_id, column, _number(response_id, column, value), None
+
+
+def _bulk_answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser, response_ids: list[int],
+                      frame: pd.DataFrame) -> Iterator[tuple[int, str, float | None, str | None]]:
+    """The rows of :func:`_answer_rows` for a whole frame, numbers taken column-wise with numpy.
+
+    Coded, score and number columns (the bulk of any instrument) are stacked at once; text, date
+    and identifier columns go through :func:`_answer_rows`, the same gate as single saves.
+    """
+    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    numeric = [c for c in frame.columns if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
+    others = [c for c in frame.columns if c in items and c not in numeric]
+    try:
+        values = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"columns {numeric} must hold numbers: {exc}") from None
+    chosen = ~np.isnan(values)
+    ids = np.repeat(np.asarray(response_ids), len(numeric)).reshape(values.shape)[chosen].tolist()
+    names = np.tile(np.asarray(numeric, dtype=object), len(response_ids)).reshape(values.shape)[chosen].tolist()
+    yield from zip(ids, names, values[chosen].tolist(), repeat(None))
+    if others:
+        yield from _answer_rows(instrument, pseudonymiser,
+                                dict(zip(response_ids, frame[others].to_dict("records"))))
 
 
 def _number(response_id: int, column: str, value: Any) -> float:

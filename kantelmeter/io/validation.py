@@ -217,8 +217,17 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     return ValidationReport(source=source, problems=report_problems, data=data)
 
 
+def _is_text(raw: pd.Series) -> bool:
+    """Whether a column holds only text (as read from CSV), so vectorised string methods apply."""
+    return pd.api.types.is_string_dtype(raw.dtype) and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")
+
+
 def _present(raw: pd.Series) -> pd.Series:
     """Cells holding something: not None/NaN and not blank text."""
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        return raw.notna()
+    if _is_text(raw):
+        return raw.notna() & raw.astype("str").str.strip().ne("").fillna(False).astype(bool)
     text = raw.astype(object)
     blank = text.map(lambda v: isinstance(v, str) and not v.strip())
     return text.notna() & ~blank
@@ -274,7 +283,12 @@ def _times(raw: pd.Series, problems: _Problems) -> pd.Series:
 
 def _numbers(raw: pd.Series) -> pd.Series:
     """Cells as floats (NaN where missing or not a number); a decimal comma is accepted."""
-    text = raw.astype(object).map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        return raw.astype("float64")
+    if _is_text(raw):
+        text = raw.astype("str").str.strip().str.replace(",", ".", regex=False)
+    else:
+        text = raw.astype(object).map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
     return pd.to_numeric(text.where(_present(raw), None), errors="coerce").astype("float64")
 
 

@@ -1,0 +1,109 @@
+"""Benchmark: import 100,000 responses x 40 items into the store and read them back.
+
+Prints rows per second for the import (reading, checking every cell,
+pseudonymising nothing, one transaction) and for reading the wide DataFrame
+back, on SQLite and, when ``KANTELMETER_PG_URL`` is set, on PostgreSQL; each
+as a ratio to the baseline measured in the same run: pandas reading the
+same CSV file.
+
+    python benchmarks/bench_store.py [--rows 100000] [--items 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from kantelmeter import Store
+from kantelmeter.instruments import parse_instrument
+from kantelmeter.io import import_responses
+
+
+def synthetic_instrument(items: int):
+    """A one-section instrument of five-point rating items with two missing codes."""
+    lines = [
+        "id: bench", 'version: "1"', "title: {nl: Benchmark, en: Benchmark}",
+        "description: {nl: Synthetisch, en: Synthetic}", "source: {citation: synthetic}",
+        "licence: {name: EUPL-1.2}", "occasions: [intake]",
+        "response_scales:", "  agree5:", "    codes:",
+        *[f"      - {{code: {c}, label: {{nl: '{c}', en: '{c}'}}}}" for c in range(1, 6)],
+        "    missing:", "      - {code: 8, label: {nl: weet niet, en: don't know}}",
+        "sections:", "  - id: main", "    title: {nl: Vragen, en: Questions}", "    items:",
+    ]
+    for i in range(1, items + 1):
+        lines += [f"      - id: q{i}", "        type: rating", "        response_scale: agree5",
+                  f"        text: {{nl: Vraag {i}, en: Question {i}}}"]
+    return parse_instrument("\n".join(lines), "bench.yaml")
+
+
+def write_data(path: Path, rows: int, items: int, seed: int = 2012) -> None:
+    rng = np.random.default_rng(seed)
+    codes = rng.choice([1, 2, 3, 4, 5, 8], size=(rows, items), p=[0.1, 0.2, 0.3, 0.2, 0.15, 0.05]).astype(float)
+    codes[rng.random((rows, items)) < 0.03] = np.nan  # item non-response
+    frame = pd.DataFrame(codes, columns=[f"q{i}" for i in range(1, items + 1)]).astype("Int64")
+    frame.insert(0, "respondent", [f"r{i:06d}" for i in range(rows)])
+    frame.to_csv(path, index=False)
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def run(url: str, key_file: Path, instrument, data: Path, rows: int, baseline: float, label: str) -> None:
+    store = Store(url, key_file=key_file)
+    import_seconds, result = timed(lambda: import_responses(store, instrument, "intake", data))
+    assert result.added == rows, result
+    read_seconds, wide = timed(lambda: store.responses(instrument))
+    assert wide.shape == (rows, 4 + len(instrument.columns))
+    store.close()
+    for what, seconds in (("import", import_seconds), ("read", read_seconds)):
+        print(f"{label:<11} {what:<7} {seconds:8.2f} s {rows / seconds:12,.0f} rows/s "
+              f"{seconds / baseline:8.1f} x pandas.read_csv")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=40)
+    args = parser.parse_args()
+    instrument = synthetic_instrument(args.items)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        data = folder / "responses.csv"
+        write_data(data, args.rows, args.items)
+        baseline, _ = timed(lambda: pd.read_csv(data))
+        print(f"{args.rows:,} responses x {args.items} items ({data.stat().st_size / 1e6:.1f} MB CSV)")
+        print(f"{'baseline':<11} {'read':<7} {baseline:8.2f} s {args.rows / baseline:12,.0f} rows/s "
+              f"{1:8.1f} x pandas.read_csv")
+        run(f"sqlite:///{folder / 'bench.db'}", folder / "key", instrument, data, args.rows, baseline, "sqlite")
+        pg_url = os.environ.get("KANTELMETER_PG_URL")
+        if pg_url:
+            schema = f"bench_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(pg_url)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            try:
+                url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+                run(url.render_as_string(hide_password=False), folder / "key", instrument, data, args.rows,
+                    baseline, "postgresql")
+            finally:
+                with admin.begin() as conn:
+                    conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+                admin.dispose()
+        else:
+            print("postgresql  skipped: set KANTELMETER_PG_URL to include it")
+
+
+if __name__ == "__main__":
+    main()
