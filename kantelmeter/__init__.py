@@ -37,7 +37,15 @@ from kantelmeter.io import (
     write_redcap_dictionary,
     write_xlsform,
 )
-from kantelmeter import wheel
+from kantelmeter import effects, synth, wheel
+from kantelmeter.effects import (
+    EffectsError,
+    OverlapWarning,
+    compare_cohorts,
+    minimal_detectable_effect,
+    prepost,
+    sample_size,
+)
 from kantelmeter.reliability import ItemAnalysis, item_analysis
 from kantelmeter.longitudinal import (
     GrowthFit,
@@ -55,6 +63,14 @@ from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreErr
 __version__ = "0.1.0"
 
 __all__ = [
+    "effects",
+    "synth",
+    "EffectsError",
+    "OverlapWarning",
+    "compare_cohorts",
+    "minimal_detectable_effect",
+    "prepost",
+    "sample_size",
     "GrowthFit",
     "LongitudinalError",
     "compare_growth",
