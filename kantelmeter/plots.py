@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "agreement", "growth_trajectories", "monte_carlo_ratio", "radar", "team_composition",
-           "tornado", "wave_heatmap", "wheel_improvements"]
+__all__ = ["age_pyramid", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio",
+           "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
+           "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
@@ -465,4 +466,125 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     for moment in waves or []:
         ax.axvline(pd.Timestamp(moment), color="grey", linestyle=":", linewidth=1)
     ax.legend(frameon=False, loc="lower left")
+    return ax
+
+
+def forest(comparison: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Forest plot of a cohort comparison: one point and 95% interval per outcome and method.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`kantelmeter.effects.compare_cohorts` (``outcome``, ``method``,
+        ``estimate``, ``ci_low``, ``ci_high``). Outcomes in different units
+        each get their own panel row block; the dotted line marks no difference.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"outcome": ["wellbeing"] * 2, "method": ["naive", "dr"], "estimate": [0.4, 0.8],
+    ...                       "ci_low": [0.0, 0.4], "ci_high": [0.8, 1.2]})
+    >>> ax = forest(table)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['wellbeing: naive', 'wellbeing: dr']
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(comparison) + 1.2))
+    rows = comparison.reset_index(drop=True)
+    y = range(len(rows))
+    headline = (rows["method"] == "dr").to_numpy()
+    ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                fmt="none", ecolor="grey", capsize=2)
+    ax.scatter(rows["estimate"][~headline], [i for i in y if not headline[i]], color="#4c72b0", zorder=3)
+    ax.scatter(rows["estimate"][headline], [i for i in y if headline[i]], color="#c44e52", marker="D", zorder=3,
+               label="doubly robust (headline)")
+    ax.set_yticks(list(y), [f"{o}: {m}" for o, m in zip(rows["outcome"], rows["method"])])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linestyle=":", linewidth=1)
+    ax.set_xlabel("pilot minus regular (outcome units)")
+    if headline.any():
+        ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def love(balance_table: pd.DataFrame, threshold: float = 0.1, ax: Axes | None = None) -> Axes:
+    """Love plot: absolute standardised mean difference per covariate, before and after weighting.
+
+    Points left of ``threshold`` (0.1, Austin 2009, *Stat Med* 28:3083-3107)
+    count as balanced.
+
+    Parameters
+    ----------
+    balance_table : pandas.DataFrame
+        :func:`kantelmeter.effects.balance` (``covariate``, ``smd_before`` and
+        optionally ``smd_after``).
+    threshold : float, default 0.1
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"covariate": ["age", "complexity"], "smd_before": [-0.08, 0.6],
+    ...                       "smd_after": [-0.05, -0.04]})
+    >>> ax = love(table)
+    >>> [round(float(x), 2) for x in ax.collections[0].get_offsets()[:, 0]]
+    [0.08, 0.6]
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.35 * len(balance_table) + 1.2))
+    y = list(range(len(balance_table)))
+    ax.scatter(balance_table["smd_before"].abs(), y, color="#dd8452", label="before weighting")
+    if "smd_after" in balance_table.columns:
+        ax.scatter(balance_table["smd_after"].abs(), y, color="#4c72b0", marker="D", label="after weighting")
+    ax.set_yticks(y, balance_table["covariate"])
+    ax.invert_yaxis()
+    ax.axvline(threshold, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("absolute standardised mean difference")
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def propensity_overlap(cohorts, scores: pd.Series, bins: int = 20, ax: Axes | None = None) -> Axes:
+    """Overlap of the cohorts' propensity scores: two histograms on one axis.
+
+    Parameters
+    ----------
+    cohorts : kantelmeter.effects.Cohorts
+        From :func:`kantelmeter.effects.prepare` (its ``frame["treated"]`` and labels).
+    scores : pandas.Series
+        :func:`kantelmeter.effects.propensity_scores`.
+    bins : int, default 20
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from kantelmeter import synth
+    >>> from kantelmeter.effects import prepare, propensity_scores
+    >>> cohorts = prepare(synth.study(seed=1).outcomes, "wellbeing", covariates=["age", "complexity"])
+    >>> ax = propensity_overlap(cohorts, propensity_scores(cohorts))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['pilot', 'regular']
+    """
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    treated = cohorts.frame["treated"].reindex(scores.index).to_numpy() == 1
+    edges = np.linspace(0, 1, bins + 1)
+    ax.hist(scores[treated], bins=edges, alpha=0.6, density=True, label=cohorts.treated_label)
+    ax.hist(scores[~treated], bins=edges, alpha=0.6, density=True, label=cohorts.control_label)
+    ax.set_xlabel("propensity score (probability of being in the pilot)")
+    ax.set_ylabel("density")
+    ax.legend(frameon=False)
     return ax
