@@ -986,7 +986,7 @@ def _check_power_input(**values: float) -> None:
                "ratio": (0, np.inf)}
     for name, value in values.items():
         low, high = allowed[name]
-        if not (np.isfinite(value) or high == np.inf) or not low < value < high:
+        if not (np.isfinite(value) and low < value < high):
             raise EffectsError(f"{name}={value!r}; allowed: strictly between {low} and {high}")
 
 
