@@ -102,3 +102,65 @@ class Server:
 def hidden(html: str, name: str) -> str:
     """The value of a hidden form field."""
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+class Submitter:
+    """Clients that each open an invitation link and submit its one-page form, many at once.
+
+    Every acknowledged submission (the server answered 303) is recorded with
+    the time its POST took. With ``retry`` a client whose request failed (a
+    killed server, a refused connection) opens the link again and resubmits
+    until ``deadline``; a link that opens on the thank-you page is recorded as
+    done without an acknowledgement.
+    """
+
+    def __init__(self, base_url: str, concurrency: int, retry: bool = False, deadline: float = 60.0):
+        self.base_url, self.concurrency, self.retry = base_url, concurrency, retry
+        self.deadline = time.monotonic() + deadline
+        self.acknowledged: dict[str, float] = {}
+        self.done_unacknowledged: set[str] = set()
+        self.failures = 0
+
+    async def run(self, jobs: dict[str, dict[str, str]]) -> None:
+        """Submit ``jobs`` (token to form fields) with ``concurrency`` clients."""
+        import asyncio
+
+        queue: asyncio.Queue = asyncio.Queue()
+        for job in jobs.items():
+            queue.put_nowait(job)
+        await asyncio.gather(*(self._client(queue) for _ in range(self.concurrency)))
+
+    async def _client(self, queue) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10, follow_redirects=False) as client:
+            while not queue.empty():
+                token, fields = queue.get_nowait()
+                while not await self._submit(client, token, fields):
+                    if not self.retry or time.monotonic() > self.deadline:
+                        raise RuntimeError(f"submission for link {token[:6]}... was not acknowledged")
+                    self.failures += 1
+                    await _sleep(0.05)
+
+    async def _submit(self, client: httpx.AsyncClient, token: str, fields: dict[str, str]) -> bool:
+        try:
+            page = await client.get(f"/r/{token}")
+            if page.status_code == 200 and 'name="submission"' not in page.text:
+                self.done_unacknowledged.add(token)  # saved before a crash, acknowledgement lost
+                return True
+            if page.status_code != 200:
+                return False
+            data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
+            started = time.perf_counter()
+            answer = await client.post(f"/r/{token}", data={**data, "action": "next", **fields})
+            latency = time.perf_counter() - started
+        except httpx.TransportError:
+            return False
+        if answer.status_code != 303:
+            return False
+        self.acknowledged[token] = latency
+        return True
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
