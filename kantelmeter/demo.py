@@ -67,8 +67,9 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     pseudonymisation key beside it, ``out/scores/`` (scale scores per
     instrument), ``out/covariates.csv`` (the synthetic citizens' baseline
     covariates, standing in for the municipality's registration data),
-    ``out/nulmeting.html`` (the report) and ``out/notebooks/`` (each notebook
-    executed, and as HTML).
+    ``out/nulmeting.html`` (the report) with its tables as CSV in
+    ``out/nulmeting_tables/``, and ``out/notebooks/`` (each notebook executed,
+    and as HTML).
 
     Parameters
     ----------
@@ -92,7 +93,8 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     """
     from tqdm.auto import tqdm
 
-    out = Path(out)
+    # absolute paths: notebooks run side by side and must not depend on the working directory
+    out = Path(out).resolve()
     folder = out / "notebooks"
     steps = tqdm(total=5, desc="kantelmeter demo", unit="step", file=sys.stderr, disable=not progress)
 

@@ -321,7 +321,7 @@ def notebook_path(notebook: str | Path) -> Traversable | Path:
 
 
 def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, Any] | None = None, *,
-            progress: bool = True, cwd: str | Path | None = None) -> Path:
+            progress: bool = True) -> Path:
     """Run a notebook with papermill, injecting ``parameters`` after its ``parameters`` cell.
 
     Parameters
@@ -335,8 +335,13 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
         declare is refused, so a typo cannot silently leave a default in place.
     progress : bool, default True
         Show papermill's progress bar (one step per cell, on stderr).
-    cwd : path, optional
-        Working directory of the kernel (default: the output's folder).
+
+    Notes
+    -----
+    The kernel starts in the current working directory. papermill's own
+    ``cwd`` option is not used: it changes the working directory of the whole
+    process, which would break notebooks executed side by side in threads
+    (:func:`kantelmeter.demo.run`).
 
     Returns
     -------
@@ -353,10 +358,10 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
         if unknown:
             raise ReportError(f"{source.name}: parameter(s) {', '.join(unknown)} not declared; allowed: "
                               f"{', '.join(sorted(declared))}")
-        output = Path(output)
+        output = Path(output).resolve()
         output.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(str(path), str(output), parameters=parameters, progress_bar=progress,
-                                   kernel_name="python3", language="python", cwd=str(cwd or output.parent))
+                                   kernel_name="python3", language="python")
     return output
 
 
@@ -494,8 +499,10 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
     """Run the baseline report (or another notebook) against a store and write it as publishable HTML.
 
     Steps: execute the notebook with papermill (parameters ``db_url``,
-    ``min_cell``, ``lang``, ``output_dir``), convert it with
-    :func:`to_html`, :func:`audit` the page, and only then write ``out``.
+    ``min_cell``, ``lang`` and ``output_dir``, the folder ``<out>_tables``
+    beside the report where the notebook writes its published tables as CSV),
+    convert it with :func:`to_html`, :func:`audit` the page, and only then
+    write ``out``.
 
     Parameters
     ----------
@@ -527,10 +534,11 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
 
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="kantelmeter-report-") as scratch:
-        folder = Path(workdir) if workdir else Path(scratch)
+        folder = Path(workdir or scratch).resolve()
         name = Path(notebook_path(notebook).name).stem
         executed = folder / f"{name}.ipynb"
-        parameters = {"db_url": db_url, "min_cell": int(min_cell), "lang": lang, "output_dir": str(folder)}
+        tables = out.resolve().with_name(f"{out.stem}_tables")
+        parameters = {"db_url": db_url, "min_cell": int(min_cell), "lang": lang, "output_dir": str(tables)}
         try:
             execute(notebook, executed, parameters, progress=progress)
         except papermill.PapermillExecutionError as exc:
