@@ -146,7 +146,7 @@ def test_a_validation_error_is_summarised_and_linked(site, browser):
     page.locator("button[value=next]").click()
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
-    assert page.evaluate("document.activeElement.id") == "error-summary"  # read out first
+    expect(summary).to_be_focused()  # read out first
     expect(summary.locator("a")).to_have_count(2)
     expect(page.locator("#age-error")).to_have_text("Vul een getal in van 18 tot en met 110.")
     assert page.get_attribute("#age", "aria-describedby") == "age-help age-error"

@@ -138,7 +138,7 @@ class Submitter:
                     if not self.retry or time.monotonic() > self.deadline:
                         raise RuntimeError(f"submission for link {token[:6]}... was not acknowledged")
                     self.failures += 1
-                    await _sleep(0.05)
+                    await _sleep(0.25)  # a restarting server needs the CPU more than a retry storm
 
     async def _submit(self, client: httpx.AsyncClient, token: str, fields: dict[str, str]) -> bool:
         try:
