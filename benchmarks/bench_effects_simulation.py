@@ -15,7 +15,7 @@ import warnings
 import pandas as pd
 
 from kantelmeter import synth
-from kantelmeter.effects import METHODS, OverlapWarning, prepare, recovery
+from kantelmeter.effects import METHODS, EffectsError, OverlapWarning, prepare, recovery
 
 CONTINUOUS = ["naive", "change", "ancova", "mixed", "ipw", "dr"]
 SCENARIOS = {"selection (default truth)": {}, "no selection": {"selection": 0.0, "confounding": 0.0}}
@@ -38,7 +38,10 @@ def run(seeds: int) -> pd.DataFrame:
                 cohorts = prepare(study.outcomes, outcome, baseline=baseline, covariates=synth.COVARIATES)
                 for method in methods:
                     start = time.perf_counter()
-                    row = METHODS[method](cohorts, 0.05)
+                    try:
+                        row = METHODS[method](cohorts, 0.05)
+                    except EffectsError:  # refused data sets are counted, not hidden
+                        row = {"outcome": outcome, "method": method, "refused": True}
                     rows.append({**row, "seconds": time.perf_counter() - start, "scenario": scenario,
                                  "truth": study.true_effects.loc[outcome, target]})
     return pd.DataFrame(rows)
@@ -55,12 +58,14 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OverlapWarning)
         results = run(seeds)
-    table = recovery(results, by=["scenario", "outcome", "method"])
+    refused = results.get("refused", pd.Series(False, index=results.index)).fillna(False).astype(bool)
+    table = recovery(results[~refused], by=["scenario", "outcome", "method"])
+    table["refused"] = refused.groupby([results["scenario"], results["outcome"], results["method"]]).sum()
     seconds = results.groupby(["scenario", "outcome", "method"], sort=False)["seconds"].mean()
     table["abs_bias_vs_naive"] = _versus_naive(table["bias"].abs())
     table["se_ratio"] = table["model_se"] / table["empirical_se"]
     table["time_vs_naive"] = _versus_naive(seconds)
-    columns = ["n_sim", "truth", "bias", "bias_mcse", "relative_bias", "coverage", "coverage_mcse", "se_ratio",
+    columns = ["n_sim", "refused", "truth", "bias", "bias_mcse", "relative_bias", "coverage", "coverage_mcse", "se_ratio",
                "abs_bias_vs_naive", "time_vs_naive"]
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"{seeds} synthetic studies per scenario (90 pilot, 200 regular citizens; synthetic data)\n")

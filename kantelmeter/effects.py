@@ -812,6 +812,11 @@ def aipw(cohorts: Cohorts, alpha: float = 0.05) -> dict:
         fit = sm.OLS(y[mask], exog[mask]).fit()
         predicted[arm] = fit.predict(exog)
         leverage[mask] = fit.get_influence().hat_matrix_diag
+    alone = cohorts.frame.index[leverage > 1 - 1e-8]
+    if len(alone):
+        raise EffectsError(f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "
+                           "cohort's outcome model (a covariate category held by one respondent in that cohort); "
+                           "merge sparse categories or drop the covariate")
     residual = y - np.where(t == 1, predicted[1], predicted[0])
     weight = np.where(t == 1, 1 / e, -1 / (1 - e))
     estimate = np.mean(predicted[1] - predicted[0] + weight * residual)

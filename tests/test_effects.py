@@ -266,3 +266,15 @@ def test_recovery_measures():
     row = effects.recovery(results).loc["a"]
     assert row["bias"] == 0.5 and row["coverage"] == 0.75
     assert row["bias_mcse"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+
+
+def test_aipw_refuses_a_category_held_by_one_respondent_of_a_cohort():
+    rng = np.random.default_rng(21)
+    n = 60
+    household = np.array(["alone"] * 30 + ["couple"] * 29 + ["other"])
+    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "household": household,
+                          "cohort": ["pilot", "regular"] * 30, "y": rng.normal(size=n)})
+    frame.loc[frame["household"] == "other", "cohort"] = "pilot"
+    frame.loc[57, "household"] = "other"      # a regular respondent shares the category, so the propensity fits
+    with pytest.raises(EffectsError, match="alone determine part of their cohort's outcome model"):
+        effects.aipw(prepare(frame, "y", baseline=None, covariates=["household"]))
