@@ -14,6 +14,7 @@ do), so an item's missing answers cost only that item's pairs.
 
 from __future__ import annotations
 
+import functools
 import html
 import warnings
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
@@ -174,8 +175,18 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
     """
     # every product here is skinny (respondents x items) or tiny (items x items): one BLAS
     # thread is fastest, and many threads on a busy machine are far slower
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_threads().limit(limits=1, user_api="blas"):
         return _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed)
+
+
+@functools.cache
+def _blas_threads() -> ThreadpoolController:
+    """The BLAS thread pools, found once: scanning the loaded libraries costs milliseconds per call.
+
+    numpy has loaded its BLAS by the time this module is imported, so the
+    libraries found at the first call are the ones every later call uses.
+    """
+    return ThreadpoolController()
 
 
 def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -> ItemAnalysis:
@@ -189,12 +200,13 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -
     k = values.shape[1]
     if k < 2:
         raise ValueError(f"{name} has {k} item; item analysis needs at least two")
-    blank = np.isnan(values).all(axis=1)
+    answered = ~np.isnan(values)
+    blank = ~answered.any(axis=1)
     if blank.any():  # respondents who skipped the whole scale say nothing about it
-        values = values[~blank]
+        values, answered = values[~blank], answered[~blank]
     n = len(values)
     items = list(key)
-    cov = _pairwise_cov(values)
+    cov = _pairwise_cov(values, answered)
     if np.any(np.diag(cov) <= 0) or np.isnan(cov).any():
         bad = [item for item, v in zip(items, np.diag(cov)) if not v > 0]
         raise ValueError(f"{name}: items without variance or without pairs of answers: "
@@ -203,8 +215,8 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -
     one_factor = _fit_factor_model(_cov2cor(cov), np.ones((k, 1)))
     summary = _summary(total, cov, one_factor, n, k, confidence, items, groups)
     if n_boot:
-        summary = _add_bootstrap(summary, values, n_boot, seed, confidence)
-    table = _item_table(values, cov, key, one_factor)
+        summary = _add_bootstrap(summary, values, answered, n_boot, seed, confidence)
+    table = _item_table(values, answered, cov, key, one_factor)
     if labels is not None:
         frequencies = _label(frequencies, labels)
     loadings = pd.DataFrame({"item": items, "loading": one_factor.loadings[:, 0],
@@ -220,6 +232,9 @@ def _from_instrument(instrument: Instrument, responses: pd.DataFrame, scale_id: 
     wide = to_wide(responses)
     items = [member.item for member in scale.items]
     values, _ = answers(instrument, wide, items)
+    # each item's answers contiguous (as pandas holds them): the per-item sums, means and the
+    # covariance product all run down columns, much faster than across respondent rows
+    values = np.asfortranarray(values)
     key = scale.keys
     for j, item in enumerate(items):
         if key[item] < 0:
@@ -262,26 +277,32 @@ def _from_frame(frame: pd.DataFrame, keys):
     not_numeric = [item for item in key if frame[item].dtype.kind not in "biuf"]
     if not_numeric:
         raise ValueError(f"items must be numeric; not numeric: {', '.join(not_numeric)}")
-    values = frame[list(key)].to_numpy(dtype=float, na_value=np.nan)
-    signs = np.array(list(key.values()))
-    low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
-    values = np.where(signs < 0, low + high - values, values)
+    # a copy of our own, reversed in place column by column: a whole-matrix np.where would
+    # allocate a second respondents x items matrix, and big temporaries cost page faults
+    values = frame[list(key)].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    for j, item in enumerate(key):
+        if key[item] < 0:
+            values[:, j] = np.nanmin(values[:, j]) + np.nanmax(values[:, j]) - values[:, j]
     return values, key, _frequencies(frame, list(key)), "items"
 
 
 def _frequencies(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
     """Counts of every raw answer per item (before keying), blanks included."""
-    parts = [_counts(frame[item]) if item in frame.columns else pd.Series({np.nan: len(frame)}) for item in items]
-    table = pd.DataFrame({"item": np.repeat(items, [len(part) for part in parts]),
-                          "code": pd.array([pd.NA if pd.isna(code) else code for part in parts for code in part.index],
-                                           dtype=object),
-                          "n": np.concatenate([part.to_numpy() for part in parts])})
+    # plain arrays per item, one DataFrame at the end: a Series per item costs more than the counting
+    parts = [_counts(frame[item]) for item in items]
+    codes = [code for part_codes, _ in parts for code in part_codes.tolist()]
+    table = pd.DataFrame({"item": np.repeat(items, [len(part_codes) for part_codes, _ in parts]),
+                          "code": pd.array([pd.NA if pd.isna(code) else code for code in codes], dtype=object),
+                          "n": np.concatenate([n for _, n in parts])})
     table["share"] = table["n"] / len(frame)
     return table
 
 
-def _counts(column: pd.Series) -> pd.Series:
-    """Value counts in code order, blanks last; by bincount when the answers are small whole numbers."""
+def _counts(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The answers given, in code order with blank (NaN) last, and how often each was given.
+
+    By bincount when the answers are small whole numbers.
+    """
     if column.dtype.kind in "biuf":
         values = column.to_numpy(dtype=float, na_value=np.nan)
         present = values[~np.isnan(values)]
@@ -290,9 +311,10 @@ def _counts(column: pd.Series) -> pd.Series:
             counts = np.bincount((present - low).astype(np.int64))
             codes = np.flatnonzero(counts)
             blank = len(values) - len(present)
-            return pd.Series(np.append(counts[codes], blank) if blank else counts[codes],
-                             index=np.append(codes + low, np.nan) if blank else codes + low)
-    return column.value_counts(dropna=False, sort=False).sort_index(na_position="last")
+            return (np.append(codes + low, np.nan), np.append(counts[codes], blank)) if blank \
+                else (codes + low, counts[codes])
+    counts = column.value_counts(dropna=False, sort=False).sort_index(na_position="last")
+    return counts.index.to_numpy(), counts.to_numpy()
 
 
 def _label(frequencies: pd.DataFrame, labels: dict) -> pd.DataFrame:
@@ -311,18 +333,17 @@ def _label(frequencies: pd.DataFrame, labels: dict) -> pd.DataFrame:
 
 # --- coefficients ------------------------------------------------------------
 
-def _pairwise_cov(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def _pairwise_cov(values: np.ndarray, answered: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Pairwise-complete covariances (ddof 1), with optional integer case weights.
 
     For items i and j only the rows answering both count, as in R's
     ``cov(x, use="pairwise")`` and pandas' ``DataFrame.cov``; done as three
-    matrix products instead of a loop over pairs.
+    matrix products instead of a loop over pairs. ``answered`` is ``~isnan(values)``.
     """
-    answered = ~np.isnan(values)
     if answered.all():
         return np.cov(values, rowvar=False, fweights=None if weights is None else weights.astype(int))
     # centring first keeps the sums of products small (numerically safer)
-    centred = np.where(answered, values - np.nanmean(values, axis=0), 0.0)
+    centred = np.where(answered, values - _means(values, answered), 0.0)
     mask = answered.astype(float)
     weighted = mask if weights is None else mask * weights[:, None]
     pairs = mask.T @ weighted                       # n_ij
@@ -330,6 +351,13 @@ def _pairwise_cov(values: np.ndarray, weights: np.ndarray | None = None) -> np.n
     products = centred.T @ (centred * (1.0 if weights is None else weights[:, None]))
     with np.errstate(divide="ignore", invalid="ignore"):
         return (products - sums * sums.T / pairs) / (pairs - 1)
+
+
+def _means(values: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Per item mean of the answers: a masked sum, where ``nanmean`` would copy the whole matrix."""
+    if answered.all():      # the usual complete answers: a plain mean is several times faster
+        return values.mean(axis=0)
+    return np.add.reduce(values, axis=0, where=answered) / np.count_nonzero(answered, axis=0)
 
 
 def _cov2cor(cov: np.ndarray) -> np.ndarray:
@@ -377,14 +405,15 @@ def _summary(total: dict, cov: np.ndarray, one_factor, n: int, k: int, confidenc
     return summary
 
 
-def _add_bootstrap(summary: pd.DataFrame, values: np.ndarray, n_boot: int, seed, confidence: float) -> pd.DataFrame:
+def _add_bootstrap(summary: pd.DataFrame, values: np.ndarray, answered: np.ndarray, n_boot: int, seed,
+                   confidence: float) -> pd.DataFrame:
     """Percentile bootstrap over respondents for the alpha family (psych's ``n.iter``)."""
     rng = np.random.default_rng(seed)
     n = len(values)
     draws = []
     for _ in range(n_boot):
         weights = np.bincount(rng.integers(0, n, n), minlength=n)
-        draws.append(_coefficients(_pairwise_cov(values, weights)))
+        draws.append(_coefficients(_pairwise_cov(values, answered, weights)))
     draws = pd.DataFrame(draws)
     tail = (1 - confidence) / 2
     bounds = draws.quantile([tail, 1 - tail])
@@ -403,7 +432,8 @@ def _add_bootstrap(summary: pd.DataFrame, values: np.ndarray, n_boot: int, seed,
     return summary
 
 
-def _item_table(values: np.ndarray, cov: np.ndarray, key: Mapping[str, int], one_factor) -> pd.DataFrame:
+def _item_table(values: np.ndarray, answered: np.ndarray, cov: np.ndarray, key: Mapping[str, int],
+                one_factor) -> pd.DataFrame:
     k = len(cov)
     row_sums = cov.sum(axis=1)
     variance = np.diag(cov)
@@ -413,8 +443,8 @@ def _item_table(values: np.ndarray, cov: np.ndarray, key: Mapping[str, int], one
     return pd.DataFrame({
         "item": list(key),
         "key": list(key.values()),
-        "n": (~np.isnan(values)).sum(axis=0),
-        "mean": np.nanmean(values, axis=0),
+        "n": np.count_nonzero(answered, axis=0),
+        "mean": _means(values, answered),
         "sd": np.sqrt(variance),                  # pairwise variance of an item = its own variance
         "r_item_total": row_sums / np.sqrt(variance * cov.sum()),
         "r_item_rest": (row_sums - variance) / np.sqrt(variance * rest_variance),
@@ -476,6 +506,8 @@ def _fit_factor_model(cor: np.ndarray, pattern: np.ndarray, start_from: _FactorM
 
     if start_from is None:
         smc = 1 - 1 / np.diag(np.linalg.inv(cor))
+        # not the principal-axis factor: near as it is, with several groups of items it leads the
+        # search to a worse local optimum (one group's factor) than this start does
         start_loadings = np.sqrt(np.clip(smc, 0.05, 0.95))
         start_uniqueness = 1 - start_loadings**2
     else:
@@ -483,8 +515,14 @@ def _fit_factor_model(cor: np.ndarray, pattern: np.ndarray, start_from: _FactorM
     start = np.concatenate([np.broadcast_to(start_loadings[:, None], (k, m))[free],
                             np.log(np.maximum(start_uniqueness - _MIN_UNIQUENESS, 1e-6)),
                             np.full(len(upper[0]), np.arctanh(0.5))])
-    fit = optimize.minimize(discrepancy, start, jac=True, method="BFGS", options={"maxiter": 5000, "gtol": 1e-7})
-    # BFGS often stops on "precision loss" at the optimum itself: judge by the gradient instead
+    # L-BFGS-B (here without bounds) spends far less time per step than scipy's BFGS, given the one
+    # BLAS thread of item_analysis (with a busy thread pool its small BLAS calls are far slower);
+    # ftol 0 makes it stop on the gradient as BFGS does, not on a small relative change that
+    # leaves loadings 1e-5 off
+    fit = optimize.minimize(discrepancy, start, jac=True, method="L-BFGS-B",
+                            options={"maxiter": 5000, "gtol": 1e-7, "ftol": 0.0})
+    # a line search may fail at the optimum itself (no further progress in floating point):
+    # judge by the gradient instead of the message
     if np.max(np.abs(fit.jac)) > 1e-3:
         warnings.warn(f"the factor model did not converge ({fit.message}); omega may be off", RuntimeWarning,
                       stacklevel=3)
