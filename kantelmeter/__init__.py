@@ -3,118 +3,59 @@
 Questionnaires are data (``questionnaires/*.yaml``); answers flow one way from
 collection through the store into tidy DataFrames, scores, effect estimates
 and a publishable report. See README.md for a tour.
+
+The public names below are imported on first use (PEP 562), so that the web
+form and the command line start without loading statsmodels and pingouin.
+
+Examples
+--------
+>>> import kantelmeter as km
+>>> km.load_instrument("soc13").id
+'soc13'
+>>> "score" in km.__all__ and callable(km.score)
+True
 """
 
-from kantelmeter.conditions import Condition, ConditionError
-from kantelmeter.costbenefit import (
-    CostBenefit,
-    CostBenefitError,
-    check_published,
-    load_radar_2012,
-    monte_carlo,
-    sensitivity,
-)
-from kantelmeter.disclosure import (
-    DisclosureError,
-    SuppressedTable,
-    check_table,
-    display_table,
-    method_statement,
-    suppress,
-    suppress_percentages,
-)
-from kantelmeter.instruments import (
-    Instrument,
-    InstrumentError,
-    list_instruments,
-    load_instrument,
-)
-from kantelmeter.io import (
-    ImportRejected,
-    export_responses,
-    import_responses,
-    validate_responses,
-    write_redcap_dictionary,
-    write_xlsform,
-)
-from kantelmeter import effects, synth, wheel
-from kantelmeter.effects import (
-    EffectsError,
-    OverlapWarning,
-    compare_cohorts,
-    minimal_detectable_effect,
-    prepost,
-    sample_size,
-)
-from kantelmeter.reliability import ItemAnalysis, item_analysis
-from kantelmeter.longitudinal import (
-    GrowthFit,
-    LongitudinalError,
-    compare_growth,
-    fit_growth,
-    leavers_vs_stayers,
-    panel_from_responses,
-    wave_changes,
-)
-from kantelmeter.scoring import ScoringError, score
-from kantelmeter.privacy import BSNError, KeyFileError, Pseudonymiser, is_valid_bsn, validate_bsn
-from kantelmeter.store import DuplicateResponse, ResponseLocked, Store, StoreError
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "effects",
-    "synth",
-    "EffectsError",
-    "OverlapWarning",
-    "compare_cohorts",
-    "minimal_detectable_effect",
-    "prepost",
-    "sample_size",
-    "GrowthFit",
-    "LongitudinalError",
-    "compare_growth",
-    "fit_growth",
-    "leavers_vs_stayers",
-    "panel_from_responses",
-    "wave_changes",
-    "ItemAnalysis",
-    "ScoringError",
-    "item_analysis",
-    "score",
-    "wheel",
-    "DuplicateResponse",
-    "ImportRejected",
-    "ResponseLocked",
-    "Store",
-    "StoreError",
-    "export_responses",
-    "import_responses",
-    "validate_responses",
-    "write_redcap_dictionary",
-    "write_xlsform",
-    "BSNError",
-    "CostBenefit",
-    "CostBenefitError",
-    "DisclosureError",
-    "KeyFileError",
-    "Pseudonymiser",
-    "SuppressedTable",
-    "check_published",
-    "check_table",
-    "display_table",
-    "is_valid_bsn",
-    "load_radar_2012",
-    "method_statement",
-    "monte_carlo",
-    "sensitivity",
-    "suppress",
-    "suppress_percentages",
-    "validate_bsn",
-    "Condition",
-    "ConditionError",
-    "Instrument",
-    "InstrumentError",
-    "list_instruments",
-    "load_instrument",
-]
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "kantelmeter.conditions": ["Condition", "ConditionError"],
+    "kantelmeter.instruments": ["Instrument", "InstrumentError", "list_instruments", "load_instrument"],
+    "kantelmeter.scoring": ["ScoringError", "score"],
+    "kantelmeter.reliability": ["ItemAnalysis", "item_analysis"],
+    "kantelmeter.effects": ["EffectsError", "OverlapWarning", "compare_cohorts", "minimal_detectable_effect",
+                            "prepost", "sample_size"],
+    "kantelmeter.longitudinal": ["GrowthFit", "LongitudinalError", "compare_growth", "fit_growth",
+                                 "leavers_vs_stayers", "panel_from_responses", "wave_changes"],
+    "kantelmeter.costbenefit": ["CostBenefit", "CostBenefitError", "check_published", "load_radar_2012",
+                                "monte_carlo", "sensitivity"],
+    "kantelmeter.disclosure": ["DisclosureError", "SuppressedTable", "check_table", "display_table",
+                               "method_statement", "suppress", "suppress_percentages"],
+    "kantelmeter.privacy": ["BSNError", "KeyFileError", "Pseudonymiser", "is_valid_bsn", "validate_bsn"],
+    "kantelmeter.store": ["DuplicateResponse", "ResponseLocked", "Store", "StoreError"],
+    "kantelmeter.io": ["ImportRejected", "export_responses", "import_responses", "validate_responses",
+                       "write_redcap_dictionary", "write_xlsform"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+# Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
+_SUBMODULES = ["ceo", "effects", "municipal", "plots", "report", "soc", "synth", "wheel"]
+
+__all__ = sorted(_WHERE) + _SUBMODULES
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"kantelmeter.{name}")
+    else:
+        raise AttributeError(f"module 'kantelmeter' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
