@@ -183,8 +183,8 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
 def _blas_threads() -> ThreadpoolController:
     """The BLAS thread pools, found once: scanning the loaded libraries costs milliseconds per call.
 
-    numpy has loaded its BLAS by the time this module is imported, so the
-    libraries found at the first call are the ones every later call uses.
+    numpy and scipy (imported above) load their BLAS libraries on import, so
+    the libraries found at the first call are the ones every later call uses.
     """
     return ThreadpoolController()
 
