@@ -150,7 +150,8 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
     """
     if errors not in ("raise", "report"):
         raise ValueError(f"errors={errors!r}; allowed: 'raise', 'report'")
-    values = np.full((len(responses), len(items)), np.nan)
+    # Filled and later read item by item: column-major keeps each item contiguous.
+    values = np.full((len(responses), len(items)), np.nan, order="F")
     problems: list[pd.DataFrame] = []
     for j, item_id in enumerate(items):
         item = instrument.item(item_id)
