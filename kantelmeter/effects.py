@@ -195,6 +195,11 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     per_person = data.sort_values(occasion, key=lambda s: s != (baseline or follow_up), kind="stable")
     people = per_person.groupby(respondent, sort=True).first()
     _check_cohort_constant(data, respondent, cohort)
+    # without this, a respondent with no cohort label would silently count as regular service
+    unlabelled = people.index[people[cohort].isna()]
+    if len(unlabelled):
+        raise EffectsError(f"column {cohort!r} is missing for respondent(s) {_some(unlabelled)}; "
+                           f"allowed: {treated!r} or {control!r} for every respondent")
     design = _design(people, covariates)
     frame = pd.DataFrame({"treated": (people[cohort] == treated).astype(int)}, index=people.index)
     frame["outcome"] = _values_at(data, respondent, occasion, follow_up, outcome).reindex(frame.index)

@@ -246,6 +246,10 @@ def test_bad_input_gets_a_clear_message(small):
         compare_cohorts(small, "y", baseline=None, method="change")
     with pytest.raises(EffectsError, match="needs a 0/1 outcome"):
         compare_cohorts(small, "y", method="risk_difference")
+    unlabelled = small.copy()
+    unlabelled.loc[unlabelled["respondent"] == "c3", "cohort"] = None
+    with pytest.raises(EffectsError, match=r"column 'cohort' is missing for respondent\(s\) c3"):
+        compare_cohorts(unlabelled, "y")
 
 
 def test_compare_cohorts_returns_one_tidy_row_per_outcome_and_method(small):
