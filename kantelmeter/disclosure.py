@@ -22,9 +22,14 @@ Choices documented here:
 - Zeros are not suppressed: a zero describes nobody. It can still disclose
   something about a group (if nobody in team 1 was dissatisfied, everybody in
   team 1 was satisfied); the threshold rule does not guard against that.
-- Totals are always treated as public, whether or not the table shows them,
-  because totals are usually published elsewhere (a conservative assumption).
-  The result therefore always carries its total row and column.
+- The result always carries its total row and column, and the totals are
+  lines like any other: a total below the minimum is withheld, and a total
+  can be withheld as a complement (always so when another total of its line
+  is small). The audit treats withheld totals as unknown, so a withheld total
+  must not be published elsewhere (for instance the number of respondents of
+  a cohort in another table): with it, a withheld count can follow by
+  subtraction. Totals cannot all be assumed public: a small total would then
+  follow from the grand total and the other totals.
 - All withheld cells carry the same marker, ``x`` (the CBS sign for 'secret'):
   marking small cells differently from their complements would tell the
   reader which cells are small.
