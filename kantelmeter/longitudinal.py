@@ -684,8 +684,9 @@ def leavers_vs_stayers(data: pd.DataFrame, outcome: str = "work_enjoyment", wave
     measured at the same moment. The difference (leavers minus stayers)
     has a Welch confidence interval (Welch 1947, *Biometrika* 34, 28); the
     standardised difference is Hedges' g with its small-sample correction and
-    the normal-approximation CI of Hedges & Olkin (1985, *Statistical Methods
-    for Meta-Analysis*, Academic Press, ch. 5), as computed by pingouin.
+    the CI g +/- t(n1 + n2 - 2) se with the large-sample standard error of
+    Hedges & Olkin (1985, *Statistical Methods for Meta-Analysis*, Academic
+    Press, ch. 5), as ``pingouin.compute_esci`` computes it.
 
     Parameters
     ----------
