@@ -193,7 +193,11 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
                            f"occasions present: {', '.join(map(str, pd.unique(data[occasion])))}")
 
     per_person = data.sort_values(occasion, key=lambda s: s != (baseline or follow_up), kind="stable")
-    people = per_person.groupby(respondent, sort=True).first()
+    # Covariates come from the baseline row alone: filling a blank from a later
+    # row would adjust for a value the pilot may have changed.
+    people = per_person.groupby(respondent, sort=True).head(1).set_index(respondent).sort_index()
+    constant = list(dict.fromkeys(c for c in (cohort, cluster) if c is not None))
+    people[constant] = per_person.groupby(respondent, sort=True)[constant].first()
     _check_cohort_constant(data, respondent, cohort)
     # without this, a respondent with no cohort label would silently count as regular service
     unlabelled = people.index[people[cohort].isna()]

@@ -282,3 +282,18 @@ def test_aipw_refuses_a_category_held_by_one_respondent_of_a_cohort():
     frame.loc[57, "household"] = "other"      # a regular respondent shares the category, so the propensity fits
     with pytest.raises(EffectsError, match="alone determine part of their cohort's outcome model"):
         effects.aipw(prepare(frame, "y", baseline=None, covariates=["household"]))
+
+
+def test_covariates_are_never_taken_from_the_follow_up_row():
+    # A covariate blank at baseline must not be filled from the follow-up row
+    # (a post-treatment value): the analyst is told instead.
+    rows = []
+    for i in range(40):
+        cohort = "pilot" if i % 2 else "regular"
+        rows.append({"respondent": i, "cohort": cohort, "occasion": "intake", "y": float(i % 5), "age": float(i)})
+        rows.append({"respondent": i, "cohort": cohort, "occasion": "follow_up", "y": float(i % 7), "age": 99.0})
+    data = pd.DataFrame(rows)
+    assert (prepare(data, "y", covariates=["age"]).frame["age"] < 99).all()
+    data.loc[(data["respondent"] == 3) & (data["occasion"] == "intake"), "age"] = np.nan
+    with pytest.raises(EffectsError, match=r"covariate 'age' is missing for 1 analysed respondent\(s\): 3"):
+        prepare(data, "y", covariates=["age"])
