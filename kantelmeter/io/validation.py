@@ -222,15 +222,30 @@ def _is_text(raw: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(raw.dtype) and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")
 
 
+def _by_distinct(raw: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``convert`` applied to a column's cells, once per distinct value when the column holds text.
+
+    A survey column repeats a handful of codes, so the Python work of ``convert`` runs on those
+    few values and is spread back over the rows with integer indexing. Columns of other objects
+    (Excel, SPSS) are converted cell by cell, because Python equality merges 1, 1.0 and True.
+    """
+    if not _is_text(raw):
+        return convert(raw.astype(object))
+    codes, distinct = pd.factorize(raw, use_na_sentinel=False)
+    converted = convert(pd.Series(distinct, dtype=object))
+    return pd.Series(converted.to_numpy()[codes], index=raw.index, dtype=converted.dtype)
+
+
+def _filled(cells: pd.Series) -> pd.Series:
+    """Cells of an object column holding something: not None/NaN and not blank text."""
+    return cells.notna() & ~cells.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+
+
 def _present(raw: pd.Series) -> pd.Series:
     """Cells holding something: not None/NaN and not blank text."""
     if pd.api.types.is_numeric_dtype(raw.dtype):
         return raw.notna()
-    if _is_text(raw):
-        return raw.notna() & raw.astype("str").str.strip().ne("").fillna(False).astype(bool)
-    text = raw.astype(object)
-    blank = text.map(lambda v: isinstance(v, str) and not v.strip())
-    return text.notna() & ~blank
+    return _by_distinct(raw, _filled)
 
 
 def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymise, problems: _Problems) -> pd.Series:
@@ -256,8 +271,9 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
 
 def _text_cells(raw: pd.Series, default: str | None = None) -> pd.Series:
     """Cells as stripped text in an object Series, ``default`` where a cell is empty."""
-    return pd.Series([_plain(value) if present else default for value, present in zip(raw.astype(object), _present(raw))],
-                     index=raw.index, dtype=object)
+    return _by_distinct(raw, lambda cells: pd.Series(
+        [_plain(value) if filled else default for value, filled in zip(cells, _filled(cells))],
+        index=cells.index, dtype=object))
 
 
 def _plain(value: Any) -> str:
@@ -285,11 +301,9 @@ def _numbers(raw: pd.Series) -> pd.Series:
     """Cells as floats (NaN where missing or not a number); a decimal comma is accepted."""
     if pd.api.types.is_numeric_dtype(raw.dtype):
         return raw.astype("float64")
-    if _is_text(raw):
-        text = raw.astype("str").str.strip().str.replace(",", ".", regex=False)
-    else:
-        text = raw.astype(object).map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
-    return pd.to_numeric(text.where(_present(raw), None), errors="coerce").astype("float64")
+    return _by_distinct(raw, lambda cells: pd.to_numeric(
+        cells.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v).where(_filled(cells), None),
+        errors="coerce").astype("float64"))
 
 
 def _typed(instrument: Instrument, item: Item, column: str, raw: pd.Series, problems: _Problems) -> pd.Series:
