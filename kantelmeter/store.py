@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import math
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
@@ -60,7 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from itertools import repeat
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -91,6 +94,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -291,13 +295,9 @@ BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small
 
 def _chunks(rows: Iterable, size: int = BULK_CHUNK) -> Iterator[list]:
     """Rows in lists of ``size``, so a bulk insert never holds everything twice."""
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+    rows = iter(rows)
+    # islice fills each list in C: a Python loop over millions of answers cost seconds.
+    while chunk := list(islice(rows, size)):
         yield chunk
 
 
@@ -503,12 +503,9 @@ class Store:
     @staticmethod
     def _known_respondents(conn: Connection, pseudonyms: Iterable[str]) -> dict[str, tuple[int, str | None]]:
         """Pseudonym to (internal number, cohort) for those of these pseudonyms the store has."""
-        known: dict[str, tuple[int, str | None]] = {}
-        for chunk in _chunks(pseudonyms, 500):
-            for row in conn.execute(select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
-                                    .where(respondents.c.pseudonym.in_(chunk))):
-                known[row.pseudonym] = (row.id, row.cohort)
-        return known
+        return {row.pseudonym: (row.id, row.cohort) for row in conn.execute(
+            select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
+            .where(_among(conn, respondents.c.pseudonym, pseudonyms)))}
 
     def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
                         actor: str | None) -> dict[str, int]:
@@ -523,20 +520,22 @@ class Store:
         new = [p for p in cohorts if p not in existing]
         if new:
             now = _now()
+            # New rows get numbers above every number handed out before (SQLite under its write lock, PostgreSQL
+            # by its sequence), so one range query finds them; rows other writers added meanwhile are skipped.
+            before = conn.execute(select(func.coalesce(func.max(respondents.c.id), 0))).scalar()
             self._bulk_insert(conn, respondents, ["pseudonym", "cohort", "created_at"],
                               ((p, cohorts[p], now) for p in new))
-            ids.update({p: number for p, (number, _) in self._known_respondents(conn, new).items()})
+            added = set(new)
+            ids.update((p, number) for p, number in conn.execute(
+                select(respondents.c.pseudonym, respondents.c.id).where(respondents.c.id > before)) if p in added)
             self._log(conn, "add_respondent", ids[new[0]] if len(new) == 1 else None, f"{len(new)} added", actor)
         return ids
 
     def cohorts(self, pseudonyms: Iterable[str]) -> dict[str, str | None]:
         """The cohort of each of these respondents that the store knows."""
-        found = {}
         with self._read() as conn:
-            for chunk in _chunks(set(pseudonyms), 500):
-                found.update(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
-                                          .where(respondents.c.pseudonym.in_(chunk))).all())
-        return found
+            return dict(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
+                                     .where(_among(conn, respondents.c.pseudonym, pseudonyms))).all())
 
     # --- responses and answers ------------------------------------------------
 
@@ -727,6 +726,9 @@ class Store:
             raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {instrument.id!r}")
         if frame.empty:
             return 0
+        items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+        numeric = [c for c in frame.columns if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
+        others = [c for c in frame.columns if c in items and c not in numeric]
         now = _now()
         cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
                    if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object))
@@ -753,8 +755,9 @@ class Store:
                     .where(responses_table.c.instrument == instrument.id,
                            responses_table.c.occasion == occasion)).all())
                 response_ids = [response_of[ids[p]] for p in frame["respondent"]]
-                self._bulk_insert(conn, answers_table, ["response_id", "column", "value_numeric", "value_text"],
-                                  _bulk_answer_rows(instrument, self.pseudonymiser, response_ids, frame))
+                # Text, date and identifier answers pass _answer_rows, the same gate as single saves.
+                self._insert_answers(conn, _NumericAnswers.of(frame[numeric], response_ids), _answer_rows(
+                    instrument, self.pseudonymiser, dict(zip(response_ids, frame[others].to_dict("records")))))
                 self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
                           actor)
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
@@ -762,13 +765,28 @@ class Store:
                                     f"{occasion!r}, or appear twice; nothing was added ({getattr(exc, 'orig', exc)})") from None
         return len(frame)
 
+    @classmethod
+    def _insert_answers(cls, conn: Connection, numeric: _NumericAnswers, others: Iterable[tuple]) -> None:
+        """Insert answers in bulk: numeric ones by binary COPY on PostgreSQL or executemany on SQLite, others row by row."""
+        columns = list(answers_table.c.keys())
+        if conn.dialect.name == "postgresql":
+            driver = conn.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY answers ({_quoted(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                for block in numeric.binary_copy(driver.info.encoding):
+                    copy.write(block)
+        else:
+            # Leaving out the always-empty text column makes executemany about a third faster.
+            cls._bulk_insert(conn, answers_table, columns[:3], numeric.rows())
+        cls._bulk_insert(conn, answers_table, columns, others)
+
     @staticmethod
     def _bulk_insert(conn: Connection, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
         """Insert many rows through the driver's own bulk path: COPY on PostgreSQL, executemany on SQLite.
 
         Both run inside the open transaction, so a failure or a killed process leaves nothing.
         """
-        names = ", ".join(f'"{c}"' for c in columns)
+        names = _quoted(columns)
         cursor = conn.connection.driver_connection.cursor()
         if conn.dialect.name == "postgresql":
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
@@ -796,15 +814,12 @@ class Store:
     def responded(self, instrument: Instrument | str, occasion: str, pseudonyms: Iterable[str]) -> set[str]:
         """Which of these respondents already have a response to the instrument at this occasion."""
         instrument_id = instrument.id if isinstance(instrument, Instrument) else instrument
-        found: set[str] = set()
         with self._read() as conn:
-            for chunk in _chunks(set(pseudonyms), 500):
-                found.update(conn.execute(
-                    select(respondents.c.pseudonym)
-                    .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
-                    .where(responses_table.c.instrument == instrument_id, responses_table.c.occasion == occasion,
-                           respondents.c.pseudonym.in_(chunk))).scalars())
-        return found
+            return set(conn.execute(
+                select(respondents.c.pseudonym)
+                .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
+                .where(responses_table.c.instrument == instrument_id, responses_table.c.occasion == occasion,
+                       _among(conn, respondents.c.pseudonym, pseudonyms))).scalars())
 
     def responses(self, instrument: Instrument | str, occasion: str | None = None, cohort: str | None = None,
                   include_partial: bool = False) -> pd.DataFrame:
@@ -831,40 +846,58 @@ class Store:
         """
         instrument = self._resolve(instrument)
         items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-        value = {column: (answers_table.c.value_text if item.type in TEXT_TYPES else answers_table.c.value_numeric)
-                 for column, item in items.items()}
-        # One aggregate per column turns the long answers into wide rows inside the database.
-        pivots = [func.max(case((_column == column, value[column]))).label(f"c{i}")
-                  for i, column in enumerate(items)]
-        query = (select(respondents.c.pseudonym, responses_table.c.occasion, respondents.c.cohort,
-                        responses_table.c.collected_at, *pivots)
-                 .select_from(responses_table)
-                 .join(respondents, respondents.c.id == responses_table.c.respondent_id)
-                 .outerjoin(answers_table, answers_table.c.response_id == responses_table.c.id)
-                 .where(responses_table.c.instrument == instrument.id)
-                 .group_by(responses_table.c.id, respondents.c.pseudonym, responses_table.c.occasion,
-                           respondents.c.cohort, responses_table.c.collected_at)
-                 .order_by(respondents.c.pseudonym, responses_table.c.occasion))
+        text = [column for column, item in items.items() if item.type in TEXT_TYPES]
+        numeric = [column for column in items if column not in text]
+        chosen = [responses_table.c.instrument == instrument.id]
         if occasion is not None:
-            query = query.where(responses_table.c.occasion == occasion)
+            chosen.append(responses_table.c.occasion == occasion)
         if cohort is not None:
-            query = query.where(respondents.c.cohort == cohort)
+            chosen.append(respondents.c.cohort == cohort)
         if not include_partial:
-            query = query.where(responses_table.c.status == "complete")
+            chosen.append(responses_table.c.status == "complete")
+        joined = responses_table.join(respondents, respondents.c.id == responses_table.c.respondent_id)
+        meta = (select(responses_table.c.id, respondents.c.pseudonym, responses_table.c.occasion, respondents.c.cohort,
+                       responses_table.c.collected_at)
+                .select_from(joined).where(*chosen).order_by(respondents.c.pseudonym, responses_table.c.occasion))
+
+        def long(columns: list[str], value) -> Any:
+            # The answers stay long on the way out (response id, position of the column, value) and are
+            # pivoted with numpy: one aggregate per column in SQL was the slowest part of a read. Columns
+            # the instrument does not have get position -1 and are dropped after the fetch, because a
+            # filter on "column" made SQLite look up every column of every response by key.
+            position = case({c: i for i, c in enumerate(columns)}, value=_column, else_=-1)
+            return (select(answers_table.c.response_id, position, value)
+                    .select_from(joined.join(answers_table, answers_table.c.response_id == responses_table.c.id))
+                    .where(*chosen, value.is_not(None)))
+
         with self._read() as conn:
-            rows = conn.execute(query).all()
-        frame = pd.DataFrame(rows, columns=META_COLUMNS + list(items))
-        frame["collected_at"] = pd.to_datetime(frame["collected_at"]).dt.tz_localize("UTC")
-        for column, item in items.items():
-            if item.type is ItemType.date:
-                frame[column] = pd.to_datetime(frame[column])
-            elif item.type is ItemType.text:
-                frame[column] = frame[column].astype("str").where(frame[column].notna())
-            else:
-                frame[column] = frame[column].astype("float64")
-        for column in ("respondent", "occasion", "cohort"):
-            frame[column] = frame[column].astype("str").where(frame[column].notna())
-        return frame
+            if conn.dialect.name == "postgresql":
+                # The reads below must see one snapshot, not a response committed or erased between them.
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            rows = conn.execute(meta).all()
+            numbers = _driver_rows(conn, long(numeric, answers_table.c.value_numeric)) if numeric else []
+            texts = _driver_rows(conn, long(text, answers_table.c.value_text)) if text else []
+        ids = pd.Index([row[0] for row in rows], dtype="int64")
+        frame = pd.DataFrame([row[1:] for row in rows], columns=META_COLUMNS)
+        wide = {column: frame[column].astype("str").where(frame[column].notna())
+                for column in ("respondent", "occasion", "cohort")}
+        wide["collected_at"] = pd.to_datetime(frame["collected_at"]).dt.tz_localize("UTC")
+        # Every value is a float (ids and positions exactly so), so one fromiter reads them without a tuple per row.
+        flat = np.fromiter(chain.from_iterable(numbers), dtype="float64", count=3 * len(numbers)).reshape(-1, 3)
+        flat = flat[flat[:, 1] >= 0]
+        matrix = np.full((len(ids), len(numeric)), np.nan, order="F")
+        matrix[ids.get_indexer(flat[:, 0].astype("int64")), flat[:, 1].astype("intp")] = flat[:, 2]
+        wide.update(zip(numeric, matrix.T))
+        strings = np.full((len(ids), len(text)), None, dtype=object)
+        texts = [row for row in texts if row[1] >= 0]
+        if texts:
+            response, position, value = zip(*texts)
+            strings[ids.get_indexer(response), list(position)] = value
+        for column, values in zip(text, strings.T):
+            values = pd.Series(values, dtype=object)
+            wide[column] = (pd.to_datetime(values) if items[column].type is ItemType.date
+                            else values.astype("str").where(values.notna()))
+        return pd.DataFrame(wide)[META_COLUMNS + list(items)]
 
     def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
         """Counts of responses per instrument, occasion, cohort and status (no answer values).
@@ -993,6 +1026,43 @@ class Store:
         return removed
 
 
+def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
+    """The condition that ``column`` is one of ``values``, with all values bound as one parameter.
+
+    A lookup of a whole import's respondents was hundreds of IN lists of 500 parameters, each
+    expanded by SQLAlchemy; one array (PostgreSQL) or one JSON text read by ``json_each``
+    (SQLite, built in since 3.38) does it in a single statement.
+    """
+    values = list(dict.fromkeys(values))
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("among", values, type_=ARRAY(String)))
+    return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
+
+
+def _driver_rows(conn: Connection, query: Any) -> list[tuple]:
+    """The rows of a query fetched by the driver's own cursor, as plain tuples.
+
+    For millions of answers, building SQLAlchemy rows cost as much as the fetch itself; the query
+    is still composed and bound by SQLAlchemy, so no value is pasted into SQL text.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver = conn.connection.driver_connection
+    # PostgreSQL sends numbers in binary, sparing the server their formatting and the client their parsing.
+    cursor = driver.cursor(binary=True) if conn.dialect.name == "postgresql" else driver.cursor()
+    try:
+        return cursor.execute(str(compiled), params).fetchall()
+    finally:
+        cursor.close()
+
+
+def _quoted(columns: list[str]) -> str:
+    """Column names for driver-level SQL, quoted because one of them is named "column"."""
+    return ", ".join(f'"{c}"' for c in columns)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -1023,27 +1093,69 @@ def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
                 yield response_id, column, _number(response_id, column, value), None
 
 
-def _bulk_answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser, response_ids: list[int],
-                      frame: pd.DataFrame) -> Iterator[tuple[int, str, float | None, str | None]]:
-    """The rows of :func:`_answer_rows` for a whole frame, numbers taken column-wise with numpy.
+@dataclass(frozen=True)
+class _NumericAnswers:
+    """The coded, score and number answers of a wide frame in long form, as arrays in response order.
 
-    Coded, score and number columns (the bulk of any instrument) are stacked at once; text, date
-    and identifier columns go through :func:`_answer_rows`, the same gate as single saves.
+    They are the bulk of any import (every column but text, date and identifier items), so they are
+    stacked with numpy and reach the database without a Python object per answer where the driver
+    allows it. NaN (no answer) is left out, as a single save leaves it out.
     """
-    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-    numeric = [c for c in frame.columns if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
-    others = [c for c in frame.columns if c in items and c not in numeric]
-    try:
-        values = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"columns {numeric} must hold numbers: {exc}") from None
-    chosen = ~np.isnan(values)
-    ids = np.repeat(np.asarray(response_ids), len(numeric)).reshape(values.shape)[chosen].tolist()
-    names = np.tile(np.asarray(numeric, dtype=object), len(response_ids)).reshape(values.shape)[chosen].tolist()
-    yield from zip(ids, names, values[chosen].tolist(), repeat(None))
-    if others:
-        yield from _answer_rows(instrument, pseudonymiser,
-                                dict(zip(response_ids, frame[others].to_dict("records"))))
+
+    response_id: np.ndarray
+    column: np.ndarray  # position in names
+    value: np.ndarray
+    names: list[str]
+
+    @classmethod
+    def of(cls, values: pd.DataFrame, response_ids: list[int]) -> _NumericAnswers:
+        try:
+            matrix = values.to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"columns {list(values.columns)} must hold numbers: {exc}") from None
+        rows, columns = np.nonzero(~np.isnan(matrix))  # row-major: the answers of a response stay together
+        return cls(np.asarray(response_ids, dtype=np.int64)[rows], columns, matrix[rows, columns],
+                   list(values.columns))
+
+    def rows(self) -> Iterator[tuple[int, str, float]]:
+        """(response id, column, value) tuples, as executemany takes them."""
+        return zip(self.response_id.tolist(), np.asarray(self.names, dtype=object)[self.column].tolist(),
+                   self.value.tolist())
+
+    def binary_copy(self, encoding: str) -> Iterator[bytes]:
+        """The answers in PostgreSQL's binary COPY format, a block of at most ``BULK_CHUNK`` rows at a time.
+
+        Layout (PostgreSQL manual, COPY, "Binary Format"): a signature and two zero words, then per
+        row a 16-bit field count and each field as a 32-bit length and its bytes (length -1 for NULL),
+        then -1 as a 16-bit trailer; integers and floats are big-endian. Every row of one column has
+        the same length, so a block sorted by column is a few numpy record arrays written whole.
+        """
+        yield b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+        names = [name.encode(encoding) for name in self.names]
+        for start in range(0, len(self.value), BULK_CHUNK):
+            block = slice(start, start + BULK_CHUNK)
+            order = np.argsort(self.column[block], kind="stable")
+            bounds = np.searchsorted(self.column[block][order], np.arange(len(names) + 1))
+            parts = []
+            for position, name in enumerate(names):
+                take = order[bounds[position]:bounds[position + 1]]
+                if len(take):
+                    records = np.empty(len(take), _answer_record(len(name)))
+                    records["fields"], records["id_size"], records["column_size"] = 4, 4, len(name)
+                    records["value_size"], records["text_size"] = 8, -1
+                    records["response_id"] = self.response_id[block][take]
+                    records["column"] = name
+                    records["value"] = self.value[block][take]
+                    parts.append(records.tobytes())
+            yield b"".join(parts)
+        yield b"\xff\xff"
+
+
+@cache
+def _answer_record(name_length: int) -> np.dtype:
+    """One numeric answer row of a binary COPY into answers (response_id int4, column, value float8, NULL text)."""
+    return np.dtype([("fields", ">i2"), ("id_size", ">i4"), ("response_id", ">i4"), ("column_size", ">i4"),
+                     ("column", f"S{name_length}"), ("value_size", ">i4"), ("value", ">f8"), ("text_size", ">i4")])
 
 
 def _number(response_id: int, column: str, value: Any) -> float:

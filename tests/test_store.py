@@ -259,3 +259,35 @@ def test_a_shipped_instrument_round_trips_through_the_store(store):
                        complete=True)
     assert store.responses(soc).iloc[0][[f"soc{i}" for i in range(1, 14)]].tolist() == \
         [float(i % 7 + 1) for i in range(1, 14)]
+
+
+def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
+    # More numeric answers than one bulk block, holes everywhere, numbers with all 17 digits, text that needs
+    # escaping and dates: the bulk write (executemany or binary COPY) and the pivot on read must put every
+    # value back in its own cell, next to a response saved the single way.
+    rng = np.random.default_rng(7)
+    n = 4000
+    numeric = ["got_help", "helped_well", "help_kind_1", "help_kind_2", "help_kind_3", "age", "wellbeing"]
+    frame = pd.DataFrame({"respondent": [f"r{i:04d}" for i in range(n)], "cohort": rng.choice(["pilot", "regular"], n),
+                          "got_help": rng.choice([1.0, 2.0], n),
+                          "helped_well": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0, 8.0, np.nan], n),
+                          **{f"help_kind_{k}": rng.choice([0.0, 1.0, np.nan], n) for k in (1, 2, 3)},
+                          "age": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(18, 110, n)),
+                          "wellbeing": rng.choice([1.0, 4.0, 7.0, 9.0, np.nan], n),
+                          "remarks": rng.choice(["prima", "tab\tand\nnewline", 'quote " and \\ backslash', None], n),
+                          "visit_date": rng.choice(["2011-05-03", "2012-02-29", None], n)})
+    assert frame[numeric].notna().sum().sum() > 20_000
+    assert store.add_responses(sample_instrument, "intake", frame) == n
+    single = store.add_respondent(cohort="pilot")
+    store.save_answers(store.start_response(single, sample_instrument, "intake"), {"got_help": 2, "age": 18 + 1 / 3},
+                       complete=True)
+
+    wide = store.responses(sample_instrument).set_index("respondent")
+    assert len(wide) == n + 1 and [p for p in wide.index if p != single] == frame.respondent.tolist()
+    bulk = wide.loc[frame.respondent]
+    assert np.array_equal(bulk[numeric].to_numpy(), frame[numeric].to_numpy(), equal_nan=True)
+    assert bulk.cohort.tolist() == frame.cohort.tolist()
+    assert bulk.remarks.fillna("<none>").tolist() == frame.remarks.fillna("<none>").tolist()
+    assert bulk.visit_date.tolist() == pd.to_datetime(frame.visit_date).tolist()
+    assert wide.loc[single, ["got_help", "age"]].tolist() == [2.0, 18 + 1 / 3]
+    assert wide.loc[single, ["helped_well", "help_kind_1"]].isna().all() and pd.isna(wide.loc[single, "remarks"])
