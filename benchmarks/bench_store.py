@@ -4,7 +4,9 @@ Prints rows per second for the import (reading, checking every cell,
 pseudonymising nothing, one transaction) and for reading the wide DataFrame
 back, on SQLite and, when ``KANTELMETER_PG_URL`` is set, on PostgreSQL; each
 as a ratio to the baseline measured in the same run: pandas reading the
-same CSV file.
+same CSV file. Beside the wall-clock time it prints this process's CPU time,
+steadier on a shared machine (PostgreSQL's own work runs in the server and is
+not in it).
 
     python benchmarks/bench_store.py [--rows 100000] [--items 40]
 """
@@ -55,21 +57,25 @@ def write_data(path: Path, rows: int, items: int, seed: int = 2012) -> None:
 
 
 def timed(function):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = function()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
+
+
+def line(label: str, what: str, rows: int, seconds: float, cpu: float, baseline: float) -> str:
+    return (f"{label:<11} {what:<7} {seconds:8.2f} s {rows / seconds:12,.0f} rows/s "
+            f"{seconds / baseline:8.1f} x pandas.read_csv   (cpu {cpu:6.2f} s)")
 
 
 def run(url: str, key_file: Path, instrument, data: Path, rows: int, baseline: float, label: str) -> None:
     store = Store(url, key_file=key_file)
-    import_seconds, result = timed(lambda: import_responses(store, instrument, "intake", data))
+    import_seconds, import_cpu, result = timed(lambda: import_responses(store, instrument, "intake", data))
     assert result.added == rows, result
-    read_seconds, wide = timed(lambda: store.responses(instrument))
+    read_seconds, read_cpu, wide = timed(lambda: store.responses(instrument))
     assert wide.shape == (rows, 4 + len(instrument.columns))
     store.close()
-    for what, seconds in (("import", import_seconds), ("read", read_seconds)):
-        print(f"{label:<11} {what:<7} {seconds:8.2f} s {rows / seconds:12,.0f} rows/s "
-              f"{seconds / baseline:8.1f} x pandas.read_csv")
+    print(line(label, "import", rows, import_seconds, import_cpu, baseline))
+    print(line(label, "read", rows, read_seconds, read_cpu, baseline))
 
 
 def main() -> None:
@@ -82,10 +88,9 @@ def main() -> None:
         folder = Path(folder)
         data = folder / "responses.csv"
         write_data(data, args.rows, args.items)
-        baseline, _ = timed(lambda: pd.read_csv(data))
+        baseline, baseline_cpu, _ = timed(lambda: pd.read_csv(data))
         print(f"{args.rows:,} responses x {args.items} items ({data.stat().st_size / 1e6:.1f} MB CSV)")
-        print(f"{'baseline':<11} {'read':<7} {baseline:8.2f} s {args.rows / baseline:12,.0f} rows/s "
-              f"{1:8.1f} x pandas.read_csv")
+        print(line("baseline", "read", args.rows, baseline, baseline_cpu, baseline))
         run(f"sqlite:///{folder / 'bench.db'}", folder / "key", instrument, data, args.rows, baseline, "sqlite")
         pg_url = os.environ.get("KANTELMETER_PG_URL")
         if pg_url:
