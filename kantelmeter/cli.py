@@ -14,7 +14,19 @@ import click
 from kantelmeter.instruments import InstrumentError, list_instruments, load_instrument
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a file that cannot be read or written ends a command with one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            # a missing folder, no permission, a full disk: the user's to fix, so name the file and the reason
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kantelmeter")
 def main() -> None:
     """Measure the effects of 'de Kanteling' of the Wmo."""
@@ -89,6 +101,7 @@ def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: st
     """Run NOTEBOOK (default: nulmeting) against a store and write a publishable HTML report."""
     from kantelmeter.report import ReportError, report
 
+    _store(db_url, None, existing=True).close()
     try:
         path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, workdir=workdir)
     except ReportError as exc:
@@ -102,6 +115,8 @@ def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: st
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the scores to this CSV or XLSX file.")
 def score_command(instrument_id: str, file: str, out: str | None) -> None:
     """Score the responses in FILE (CSV, XLSX or SAV) on every scale of the instrument."""
+    import pandas as pd
+
     from kantelmeter.io import read_csv, read_sav, read_xlsx
     from kantelmeter.scoring import ScoringError, score
 
@@ -110,8 +125,12 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     if suffix not in readers:
         raise click.ClickException(f"{file}: cannot read a {suffix or 'extensionless'} file; "
                                    f"allowed: {', '.join(readers)}")
+    responses = readers[suffix](file)
+    # number the rows as the user sees them: spreadsheet rows after the header, SPSS cases from 1
+    first_row = 1 if suffix == ".sav" else 2
+    responses.index = pd.RangeIndex(first_row, first_row + len(responses))
     try:
-        scores = score(_load(instrument_id), readers[suffix](file))
+        scores = score(_load(instrument_id), responses)
     except ScoringError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     if out is None:
@@ -144,10 +163,40 @@ def demo(out: str, seed: int, lang: str) -> None:
 DB_HELP = "SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://user@host/db."
 
 
-def _store(db_url: str, key_file: str | None):
-    from kantelmeter.store import Store
+def _store(db_url: str, key_file: str | None, *, existing: bool = False):
+    """The store at ``db_url``; with ``existing``, a SQLite file that is not there is an error, not a new store.
 
-    return Store(db_url, key_file=key_file)
+    Commands that only read or remove (export, erase, report, serve) would otherwise create an empty
+    store for a mistyped file name and report nothing found.
+    """
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.engine import make_url
+
+    from kantelmeter.store import Store, StoreError
+
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        raise click.BadParameter(f"{db_url!r} is not a database URL; allowed: {DB_HELP.split(': ', 1)[1]}",
+                                 param_hint="--db") from None
+    if existing and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        raise click.ClickException(f"{db_url}: no store in {url.database}; allowed: an existing store file "
+                                   "(import, invite and user add create one)")
+    try:
+        return Store(db_url, key_file=key_file)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # the first line of the driver's message says what is wrong ("file is not a database", ...)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"{db_url}: cannot open the store: {reason}") from None
+
+
+def _check_occasion(instrument, occasion: str | None) -> None:
+    if occasion is not None and occasion not in instrument.occasions:
+        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
+                                 param_hint="--occasion")
 
 
 @main.command("serve")
@@ -160,12 +209,13 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
     """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
     from kantelmeter.web.app import serve
 
-    serve(_store(db_url, key_file), host=host, port=port, instruments=[_load(source) for source in extra])
+    serve(_store(db_url, key_file, existing=True), host=host, port=port,
+          instruments=[_load(source) for source in extra])
 
 
 @main.command("invite")
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
-@click.option("--occasion", required=True)
+@click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @click.option("--count", type=click.IntRange(min=1), required=True)
 @click.option("--cohort", help="For example pilot or regular.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
@@ -175,19 +225,22 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
 def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | None, base_url: str,
                    out: str | None, db_url: str, key_file: str | None) -> None:
     """Create COUNT invitation links, each for a new respondent, and print them or write a CSV."""
+    import contextlib
     import csv
 
     from kantelmeter.web.app import invitation_links
 
     instrument = _load(instrument_id)
-    if occasion not in instrument.occasions:
-        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
-                                 param_hint="--occasion")
-    links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
-    if out is None:
-        click.echo("\n".join(links))
-        return
-    with open(out, "w", newline="", encoding="utf-8") as handle:
+    _check_occasion(instrument, occasion)
+    if not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{base_url!r}; allowed: an address starting with http:// or https://",
+                                 param_hint="--base-url")
+    # opened before the links are made: a bad path must not leave invitations that no one received
+    with open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
+        links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
+        if handle is None:
+            click.echo("\n".join(links))
+            return
         writer = csv.writer(handle)
         writer.writerow(["link", "instrument", "occasion", "cohort"])
         writer.writerows([link, instrument.id, occasion, cohort or ""] for link in links)
@@ -216,7 +269,7 @@ def user_add(username: str, password: str, db_url: str) -> None:
 
 @main.command("paper")
 @click.argument("instrument_id")
-@click.option("--occasion", required=True)
+@click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
 def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> None:
@@ -224,9 +277,7 @@ def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> Non
     from kantelmeter.web.paper import write_paper
 
     instrument = _load(instrument_id)
-    if occasion not in instrument.occasions:
-        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
-                                 param_hint="--occasion")
+    _check_occasion(instrument, occasion)
     for path in write_paper(instrument, occasion, lang, out):
         click.echo(f"written {path}")
 
@@ -262,8 +313,10 @@ def import_command(file: str, instrument_id: str, occasion: str, respondent: str
     from kantelmeter.store import StoreError
 
     store = _store(db_url, key_file)
+    instrument = _store_instrument(store, instrument_id)
+    _check_occasion(instrument, occasion)
     try:
-        result = import_responses(store, _store_instrument(store, instrument_id), occasion, file,
+        result = import_responses(store, instrument, occasion, file,
                                   respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
                                   cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
     except ImportRejected as exc:
@@ -291,9 +344,11 @@ def export_command(instrument_id: str, out: str, occasion: str | None, cohort: s
     from kantelmeter.io import export_responses
     from kantelmeter.store import StoreError
 
-    store = _store(db_url, key_file)
+    store = _store(db_url, key_file, existing=True)
+    instrument = _store_instrument(store, instrument_id)
+    _check_occasion(instrument, occasion)
     try:
-        written = export_responses(store, _store_instrument(store, instrument_id), out, occasion=occasion,
+        written = export_responses(store, instrument, out, occasion=occasion,
                                    cohort=cohort, lang=lang)
     except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -310,9 +365,7 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
     from kantelmeter.io import write_xlsform
 
     instrument = _load(instrument_id)
-    if occasion is not None and occasion not in instrument.occasions:
-        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
-                                 param_hint="--occasion")
+    _check_occasion(instrument, occasion)
     for path in write_xlsform(instrument, out, occasion):
         click.echo(f"written {path}")
 
@@ -342,7 +395,7 @@ def erase_command(respondent: str | None, bsn: bool, yes: bool, db_url: str, key
 
     if bool(respondent) == bsn:
         raise click.UsageError("give either a RESPONDENT pseudonym or --bsn")
-    store = _store(db_url, key_file)
+    store = _store(db_url, key_file, existing=True)
     if bsn:
         # Asked for, not passed as an argument, so the number stays out of the shell history.
         try:

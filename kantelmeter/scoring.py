@@ -67,7 +67,9 @@ def _describe(problem) -> str:
     if pd.notna(problem.occasion):
         who += f", occasion {problem.occasion}"
     where = f"row {problem.row} ({who})" if pd.notna(problem.row) else who
-    return f"{where}: item {problem.item} = {problem.value!r}: {problem.problem}; allowed: {problem.allowed}"
+    # a missing column has no value to quote
+    value = f" = {problem.value!r}" if pd.notna(problem.value) else ""
+    return f"{where}: item {problem.item}{value}: {problem.problem}; allowed: {problem.allowed}"
 
 
 def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
