@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import string
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -66,6 +67,7 @@ body { max-width: 60rem; margin: 0 auto; padding: 1rem 2rem; }
 table.km-table { border-collapse: collapse; margin: 0.5rem 0 1rem 0; font-variant-numeric: tabular-nums; }
 table.km-table th, table.km-table td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: right; }
 table.km-table tbody th, table.km-table td:first-child { text-align: left; }
+table.km-table th.km-text, table.km-table td.km-text { text-align: left; }
 table.km-table caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 </style>
@@ -171,6 +173,8 @@ class PublishedTable:
         # a frequency table is labelled by its index; other tables carry their labels as columns
         body = self.display.to_html(classes=[TABLE_CLASS, f"km-{self.kind}"], border=0, escape=True,
                                     na_rep=disclosure.MARKER, index=self.kind == "counts")
+        if self.kind != "counts":
+            body = _mark_text_columns(body, [not _shows_numbers(self.display[column]) for column in self.display])
         attributes = (f' data-min-cell="{self.min_cell}"'
                       f' data-count-columns="{html.escape(json.dumps(list(self.count_columns)))}"')
         body = body.replace("<table", "<table" + attributes, 1)
@@ -182,6 +186,23 @@ class PublishedTable:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def _shows_numbers(cells: pd.Series) -> bool:
+    """Whether every shown cell of a column is a number, withheld or empty."""
+    def number(cell: Any) -> bool:
+        text = str(cell).strip().replace(",", ".")
+        return text in ("", disclosure.MARKER) or bool(re.fullmatch(r"[-+]?\d+(\.\d+)?", text))
+    return all(number(cell) for cell in cells)
+
+
+def _mark_text_columns(body: str, text_columns: list[bool]) -> str:
+    """Class ``km-text`` on the heading and cells of text columns: words read left-aligned, numbers right."""
+    def mark(row: re.Match) -> str:
+        columns = iter(text_columns)
+        return re.sub(r"<(t[dh])>", lambda cell: f'<{cell[1]} class="km-text">' if next(columns, False) else cell[0],
+                      row[0])
+    return re.sub(r"<tr[^>]*>.*?</tr>", mark, body, flags=re.S)
 
 
 def publish(table: pd.DataFrame, min_cell: int, *, kind: Kind = "counts", count_columns: Iterable[str] = (),
@@ -361,8 +382,22 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
         output = Path(output).resolve()
         output.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(str(path), str(output), parameters=parameters, progress_bar=progress,
-                                   kernel_name="python3", language="python")
+                                   kernel_name="python3", language="python", config=_kernel_config())
     return output
+
+
+def _kernel_config():
+    """Kernel settings: encrypted kernel sockets where ZeroMQ can encrypt.
+
+    ipykernel 7 prints a warning on every start over unencrypted TCP, once per
+    notebook on the user's terminal; asking jupyter_client for CurveZMQ keys
+    ("auto") avoids it. A jupyter_client without the setting ignores it, and
+    a libzmq without CURVE keeps the default (the setting would be refused).
+    """
+    import zmq
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {})
 
 
 def _declared_parameters(notebook: nbformat.NotebookNode, path: Path) -> set[str]:

@@ -90,6 +90,40 @@ def test_small_groups_are_withheld_not_dropped(soup):
     assert (table["mean"] == disclosure.MARKER).all()
 
 
+def test_the_number_of_a_small_group_is_not_printed_in_the_text_either(soup):
+    # the professionals' table withholds their count; the sentence under it must not give it away
+    text = soup.get_text(" ")
+    assert f"Fewer than {MIN_CELL} professionals took part" in text
+    assert not re.search(r"\b[1-9] professionals", text)
+
+
+@pytest.fixture(scope="module")
+def dutch(store_url, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nl") / "nulmeting.html"
+    result = CliRunner().invoke(main, ["report", "--db", store_url, "--out", str(out), "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    return BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_the_dutch_report_speaks_dutch_in_headings_and_occasions(dutch):
+    headings = {th.get_text(strip=True) for table in dutch.find_all("table") for th in table.select("thead th")}
+    assert not headings & {"mean", "scale", "domain", "theme", "item", "occasion", "instrument", "area", "note",
+                           "95% CI low", "alpha 95% CI low", "r_item_rest", "alpha_if_dropped"}, headings
+    assert {"gemiddelde", "schaal", "domein", "meetmoment"} <= headings
+    text = dutch.get_text(" ")
+    for raw in ("follow_up", "wave_1", "German adults", "households_below"):
+        assert raw not in text, raw
+    assert "Vragenlijst voor burgers · vervolgmeting" in text
+
+
+def test_text_columns_are_left_aligned_and_numbers_right():
+    table = pd.DataFrame({"item": ["Het duurde niet lang.", "Ik voelde mij serieus genomen."], "n": [40, 8],
+                          "%": [62.5, 70.0]})
+    tag = BeautifulSoup(publish(table, 10, kind="estimates", count_columns=["n"]).to_html(), "html.parser")
+    for row in tag.find_all("tr"):
+        assert [cell.get("class") for cell in row.find_all(["th", "td"])] == [["km-text"], None, None]
+
+
 def test_report_states_its_method(soup):
     text = soup.get_text(" ")
     assert disclosure.method_statement("en", min_cell=MIN_CELL, min_denominator=MIN_CELL) in text
