@@ -757,7 +757,8 @@ class Store:
                 response_ids = [response_of[ids[p]] for p in frame["respondent"]]
                 # Text, date and identifier answers pass _answer_rows, the same gate as single saves.
                 self._insert_answers(conn, _NumericAnswers.of(frame[numeric], response_ids), _answer_rows(
-                    instrument, self.pseudonymiser, dict(zip(response_ids, frame[others].to_dict("records")))))
+                    instrument, self.pseudonymiser, dict(zip(response_ids, frame[others].to_dict("records"))))
+                    if others else ())
                 self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
                           actor)
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
