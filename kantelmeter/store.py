@@ -727,7 +727,8 @@ class Store:
         if frame.empty:
             return 0
         items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-        numeric = [c for c in frame.columns if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
+        numeric = [c for c in frame.columns
+                   if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
         others = [c for c in frame.columns if c in items and c not in numeric]
         now = _now()
         cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
@@ -768,7 +769,7 @@ class Store:
 
     @classmethod
     def _insert_answers(cls, conn: Connection, numeric: _NumericAnswers, others: Iterable[tuple]) -> None:
-        """Insert answers in bulk: numeric ones by binary COPY on PostgreSQL or executemany on SQLite, others row by row."""
+        """Insert answers in bulk: numeric ones by binary COPY (PostgreSQL) or executemany (SQLite), others per row."""
         columns = list(answers_table.c.keys())
         if conn.dialect.name == "postgresql":
             driver = conn.connection.driver_connection
