@@ -161,6 +161,8 @@ def demo(out: str, seed: int, lang: str) -> None:
 
 
 DB_HELP = "SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://user@host/db."
+# A rejected file can have a problem in every row: the terminal shows the first ones, --problems has them all.
+SHOWN_PROBLEMS = 20
 
 
 def _store(db_url: str, key_file: str | None, *, existing: bool = False):
@@ -322,7 +324,8 @@ def import_command(file: str, instrument_id: str, occasion: str, respondent: str
     except ImportRejected as exc:
         if problems:
             exc.report.problems.to_csv(problems, index=False)
-        click.echo(str(exc.report), err=True)
+        rest = f"all are in {problems}" if problems else "write them all as CSV with --problems FILE"
+        click.echo(exc.report.summary(limit=SHOWN_PROBLEMS, rest=rest), err=True)
         sys.exit(1)
     except (StoreError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -60,3 +60,20 @@ def test_forms_from_the_command_line(tmp_path):
     assert _run("xlsform", "soc13", "--out", tmp_path / "x.xlsx", "--occasion", "week_9").exit_code == 2
     dd = _run("redcap", "soc13", "--out", tmp_path / "dd.csv", "--lang", "en")
     assert dd.exit_code == 0 and len(pd.read_csv(tmp_path / "dd.csv")) == 14
+
+
+def test_a_rejected_import_shows_the_first_twenty_problems_and_counts_the_rest(tmp_path):
+    common = ["--db", f"sqlite:///{tmp_path / 'k.db'}", "--key-file", tmp_path / "k.key"]
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"respondent": [f"r{i}" for i in range(30)], "soc1": 12}).to_csv(bad, index=False)
+    refused = _run("import", bad, "--instrument", "soc13", "--occasion", "intake", *common)
+    assert refused.exit_code == 1
+    lines = refused.output.splitlines()
+    assert lines[0] == "bad.csv: 30 problems; nothing was imported"
+    assert lines[20].startswith("  row 21, column soc1") and len(lines) == 22
+    assert lines[21] == "  ... and 10 more problems (write them all as CSV with --problems FILE)"
+    problems = tmp_path / "problems.csv"
+    written = _run("import", bad, "--instrument", "soc13", "--occasion", "intake", "--problems", problems, *common)
+    assert written.exit_code == 1
+    assert written.output.splitlines()[-1] == f"  ... and 10 more problems (all are in {problems})"
+    assert len(pd.read_csv(problems)) == 30

@@ -58,14 +58,42 @@ class ValidationReport:
         return self.problems.empty
 
     def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self, limit: int | None = None, rest: str = "see the problems table") -> str:
+        """The report as text: a header line, then one line per problem.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Show at most this many problems and end with a line counting the
+            others; a file with a wrong column can have a problem in every
+            row, and hundreds of lines hide the first, usually telling, ones.
+        rest : str
+            Where the others can be read, for that last line.
+
+        Examples
+        --------
+        >>> from kantelmeter import load_instrument
+        >>> raw = pd.DataFrame({"respondent": ["r1", "r2", "r3"], "soc1": ["8", "9", "0"]})
+        >>> report = validate_responses(load_instrument("soc13"), raw, "intake", source="wave1.csv")
+        >>> print(report.summary(limit=1))
+        wave1.csv: 3 problems; nothing was imported
+          row 2, column soc1 (value '8'): not a code of this item; allowed: 1, 2, 3, 4, 5, 6, 7
+          ... and 2 more problems (see the problems table)
+        """
         if self.ok:
             return f"{self.source}: no problems in {0 if self.data is None else len(self.data)} rows"
         lines = [f"{self.source}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
                  "nothing was imported"]
-        for row, column, value, problem in self.problems.itertuples(index=False):
+        shown_problems = self.problems if limit is None else self.problems.head(limit)
+        for row, column, value, problem in shown_problems.itertuples(index=False):
             where = f"row {row}, " if row is not None and not pd.isna(row) else ""
             shown = "" if value is None or (isinstance(value, float) and math.isnan(value)) else f" (value {value!r})"
             lines.append(f"  {where}column {column}{shown}: {problem}")
+        more = len(self.problems) - len(shown_problems)
+        if more:
+            lines.append(f"  ... and {more} more problem{'s' if more != 1 else ''} ({rest})")
         return "\n".join(lines)
 
 
