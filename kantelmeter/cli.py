@@ -357,6 +357,13 @@ def export_command(instrument_id: str, out: str, occasion: str | None, cohort: s
         raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"written {path}")
+    counts = store.completion(instrument)
+    exported = int(counts.loc[(counts["status"] == "complete")
+                              & ((counts["occasion"] == occasion) if occasion is not None else True)
+                              & ((counts["cohort"] == cohort) if cohort is not None else True), "n"].sum())
+    # an empty file looks like a finished export: say so in words, not only by a count
+    click.echo(f"{exported} responses exported" if exported else
+               "0 responses exported: no complete response matches; the file holds the column names only")
 
 
 @main.command("xlsform")
@@ -369,7 +376,11 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
-    for path in write_xlsform(instrument, out, occasion):
+    try:
+        written = write_xlsform(instrument, out, occasion)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
         click.echo(f"written {path}")
 
 

@@ -77,3 +77,38 @@ def test_a_rejected_import_shows_the_first_twenty_problems_and_counts_the_rest(t
     assert written.exit_code == 1
     assert written.output.splitlines()[-1] == f"  ... and 10 more problems (all are in {problems})"
     assert len(pd.read_csv(problems)) == 30
+
+
+def test_form_files_must_end_as_their_format(tmp_path):
+    form = _run("xlsform", "soc13", "--out", tmp_path / "form.csv")
+    assert form.exit_code == 1
+    assert form.output == f"Error: {tmp_path / 'form.csv'}: an XLSForm is an Excel workbook; allowed ending: .xlsx\n"
+    dd = _run("redcap", "soc13", "--out", tmp_path / "dd.xlsx")
+    assert dd.exit_code == 1
+    assert dd.output == f"Error: {tmp_path / 'dd.xlsx'}: a REDCap data dictionary is a CSV file; allowed ending: .csv\n"
+    assert not (tmp_path / "form.csv").exists() and not (tmp_path / "dd.xlsx").exists()
+    assert _run("xlsform", "soc13", "--out", tmp_path / "FORM.XLSX").exit_code == 0
+
+
+def test_export_names_an_unknown_cohort_and_says_when_none_is_exported(tmp_path):
+    db, key = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k.key"
+    common = ["--db", db, "--key-file", key]
+    data = tmp_path / "soc.csv"
+    pd.DataFrame({"respondent": ["r1", "r2"], "soc1": [3, 4]}).to_csv(data, index=False)
+    assert _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--cohort", "pilot",
+                *common).exit_code == 0
+    unknown = _run("export", "--instrument", "soc13", "--cohort", "nope", "--out", tmp_path / "x.csv", *common)
+    assert unknown.exit_code == 1
+    assert unknown.output == "Error: cohort 'nope': no response to 'soc13' belongs to it; allowed: pilot\n"
+    assert not (tmp_path / "x.csv").exists()
+    # 'regular' is known (a form was begun) but has no complete response: the file is written, and said to be empty
+    store = Store(db, key_file=key)
+    store.start_response(store.add_respondent(cohort="regular"), "soc13", "intake")
+    store.close()
+    empty = _run("export", "--instrument", "soc13", "--cohort", "regular", "--out", tmp_path / "r.csv", *common)
+    assert empty.exit_code == 0, empty.output
+    assert "0 responses exported: no complete response matches" in empty.output
+    assert pd.read_csv(tmp_path / "r.csv").empty
+    pilot = _run("export", "--instrument", "soc13", "--cohort", "pilot", "--out", tmp_path / "p.csv", *common)
+    assert pilot.exit_code == 0 and pilot.output.splitlines()[-1] == "2 responses exported"
+

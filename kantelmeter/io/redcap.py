@@ -80,7 +80,16 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl") -> pd.DataFrame:
 
 
 def write_redcap_dictionary(instrument: Instrument, path: str | Path, lang: str = "nl") -> list[Path]:
-    """Write the REDCap data dictionary of an instrument as CSV; see :func:`redcap_dictionary`."""
+    """Write the REDCap data dictionary of an instrument as CSV; see :func:`redcap_dictionary`.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` does not end in ``.csv``, the only format REDCap's data
+        dictionary upload takes.
+    """
     path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"{path}: a REDCap data dictionary is a CSV file; allowed ending: .csv")
     redcap_dictionary(instrument, lang).to_csv(path, index=False)
     return [path]

@@ -114,8 +114,18 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
 
 
 def write_xlsform(instrument: Instrument, path: str | Path, occasion: str | None = None) -> list[Path]:
-    """Write the XLSForm of an instrument to an .xlsx workbook; see :func:`xlsform`."""
+    """Write the XLSForm of an instrument to an .xlsx workbook; see :func:`xlsform`.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` does not end in ``.xlsx``: the file is an Excel
+        workbook, and a workbook named ``form.csv`` misleads both people and
+        the tools it is uploaded to.
+    """
     path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: an XLSForm is an Excel workbook; allowed ending: .xlsx")
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, sheet in xlsform(instrument, occasion).items():
             sheet.to_excel(writer, sheet_name=name, index=False)
