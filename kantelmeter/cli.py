@@ -392,7 +392,11 @@ def redcap_command(instrument_id: str, out: str, lang: str) -> None:
     """Write INSTRUMENT_ID as a REDCap data dictionary."""
     from kantelmeter.io import write_redcap_dictionary
 
-    for path in write_redcap_dictionary(_load(instrument_id), out, lang):
+    try:
+        written = write_redcap_dictionary(_load(instrument_id), out, lang)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
         click.echo(f"written {path}")
 
 

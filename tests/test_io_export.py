@@ -71,3 +71,12 @@ def test_an_export_is_read_back_by_the_import(filled, sample_instrument, tmp_pat
 def test_an_unknown_export_format_is_named(filled, sample_instrument, tmp_path):
     with pytest.raises(ValueError, match="allowed: .sav, .csv, .xlsx"):
         export_responses(filled, sample_instrument, tmp_path / "sample.pdf")
+
+
+def test_an_unknown_cohort_is_refused_with_the_stored_cohorts(filled, sample_instrument, tmp_path):
+    with pytest.raises(ValueError, match=r"cohort 'pilto': .*; allowed: pilot, regular$"):
+        export_responses(filled, sample_instrument, tmp_path / "typo.csv", cohort="pilto")
+    # a cohort exists per occasion: nobody in 'pilot' answered at follow_up yet
+    with pytest.raises(ValueError, match=r"'sample' at 'follow_up'.*allowed: none"):
+        export_responses(filled, sample_instrument, tmp_path / "later.csv", occasion="follow_up", cohort="pilot")
+    assert not (tmp_path / "typo.csv").exists() and not (tmp_path / "later.csv").exists()

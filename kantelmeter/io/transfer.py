@@ -124,11 +124,19 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
     """Export complete responses to ``.sav``, ``.csv`` (plus codebook) or ``.xlsx``, by extension.
 
     Identifier answers leave the store as pseudonyms, as they are stored.
+    A cohort with no complete responses gives a file with the columns only.
 
     Returns
     -------
     list of Path
         The files written.
+
+    Raises
+    ------
+    ValueError
+        For an ending other than ``.sav``, ``.csv`` or ``.xlsx``, and for a
+        cohort no response to the instrument (at the occasion) belongs to:
+        most likely a mistyped name, which an empty file would hide.
     """
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
@@ -136,7 +144,21 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
         raise ValueError(f"{path}: cannot export to a {path.suffix or 'extensionless'} file; "
                          f"allowed: {', '.join(WRITERS)}")
     instrument = store.instrument(instrument) if isinstance(instrument, str) else instrument
+    if cohort is not None:
+        _check_cohort(store, instrument, occasion, cohort)
     frame = store.responses(instrument, occasion=occasion, cohort=cohort)
     written = writer(frame, instrument, path, lang=lang)
     store.log("export", instrument.id, f"{path.suffix.lower()}: {len(frame)} responses", actor=actor)
     return written
+
+
+def _check_cohort(store: Store, instrument: Instrument, occasion: str | None, cohort: str) -> None:
+    """Refuse a cohort that no response (complete or not) to the instrument at the occasion belongs to."""
+    counts = store.completion(instrument)
+    if occasion is not None:
+        counts = counts[counts["occasion"] == occasion]
+    known = sorted(counts["cohort"].dropna().unique())
+    if cohort not in known:
+        at = f" at {occasion!r}" if occasion is not None else ""
+        raise ValueError(f"cohort {cohort!r}: no response to {instrument.id!r}{at} belongs to it; "
+                         f"allowed: {', '.join(known) or 'none (no stored response has a cohort)'}")
