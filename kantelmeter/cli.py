@@ -129,10 +129,10 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     # number the rows as the user sees them: spreadsheet rows after the header, SPSS cases from 1
     first_row = 1 if suffix == ".sav" else 2
     responses.index = pd.RangeIndex(first_row, first_row + len(responses))
-    try:
-        scores = score(_load(instrument_id), responses)
-    except ScoringError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+    # "report" also lists columns that are not the instrument's, which import refuses as well
+    scores, problems = score(_load(instrument_id), responses, errors="report")
+    if len(problems):
+        raise click.ClickException(f"{file}: {ScoringError(problems)}")
     if out is None:
         click.echo(scores.to_csv(index=False))
     elif Path(out).suffix.lower() == ".xlsx":

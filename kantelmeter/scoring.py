@@ -247,7 +247,11 @@ def score(instrument: Instrument, responses: pd.DataFrame, errors: Literal["rais
         ``"raise"``: a value that is not a code of its item raises a
         :class:`ScoringError` listing every such value (respondent, item,
         value, allowed codes). ``"report"``: such values count as unanswered
-        and the problems are returned with the scores.
+        and the problems are returned with the scores; so is every column
+        that is neither an identifying column nor a column of the instrument
+        (its name in ``item``), as an import would refuse it. With
+        ``"raise"`` such columns are ignored: programs pass frames that carry
+        other data (latent values, covariates) beside the answers.
     scales : iterable of str, optional
         Scale ids to compute; all of the instrument's scales by default.
 
@@ -278,19 +282,35 @@ def score(instrument: Instrument, responses: pd.DataFrame, errors: Literal["rais
     is the mean of twelve answers (54 / 12) times thirteen.
 
     >>> frame.loc[0, "soc3"] = 8
+    >>> frame["mood"] = 3
     >>> scores, problems = score(soc, frame, errors="report")
-    >>> problems[["respondent", "item", "value", "allowed"]]
-      respondent  item value         allowed
-    0         p1  soc3     8  1..7, or blank
+    >>> problems[["respondent", "item", "value", "problem"]]
+      respondent  item value                          problem
+    0       <NA>  mood  <NA>  not a column of instrument 'soc13'
+    1         p1  soc3     8          not a code of this item
     """
     wide = to_wide(responses)
     chosen = list(instrument.scales) if scales is None else [instrument.scale(scale_id) for scale_id in scales]
     items = list(dict.fromkeys(member.item for scale in chosen for member in scale.items))
     values, problems = answers(instrument, wide, items, errors)
+    if errors == "report":
+        unknown = _unknown_columns(instrument, wide)
+        problems = pd.concat([unknown, problems], ignore_index=True) if len(unknown) else problems
     result = wide.loc[:, [column for column in ID_COLUMNS if column in wide.columns]]
     for scale, column in zip(chosen, _combine(instrument, values, items, chosen).T):
         result[scale.id] = column
     return (result, problems) if errors == "report" else result
+
+
+def _unknown_columns(instrument: Instrument, wide: pd.DataFrame) -> pd.DataFrame:
+    """A problem row for every column that is neither identifying nor a column (or item) of the instrument."""
+    known = {*ID_COLUMNS, *instrument.columns, *(item.id for item in instrument.items)}
+    unknown = [column for column in wide.columns if column not in known]
+    shown = ", ".join(instrument.columns[:8]) + (", ..." if len(instrument.columns) > 8 else "")
+    allowed = f"the columns of {instrument.id} ({shown}) and {', '.join(ID_COLUMNS)}"
+    return pd.DataFrame({"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": unknown, "value": pd.NA,
+                         "allowed": allowed, "problem": f"not a column of instrument {instrument.id!r}"},
+                        columns=PROBLEM_COLUMNS, dtype=object)
 
 
 def _combine(instrument: Instrument, values: np.ndarray, items: list[str], scales: list[Scale]) -> np.ndarray:

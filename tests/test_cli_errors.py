@@ -49,6 +49,17 @@ def test_score_names_a_missing_column_without_a_placeholder_value(tmp_path):
     assert "<NA>" not in result.output
 
 
+def test_score_refuses_a_column_that_import_would_refuse(tmp_path):
+    data = tmp_path / "answers.csv"
+    pd.read_csv(_soc13(data)).assign(soc_14=5, cohort="pilot").to_csv(data, index=False)
+    result = _run("score", "--instrument", "soc13", data)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: {data}: 1 problem in the responses:",
+        "  every row: item soc_14: not a column of instrument 'soc13'; allowed: the columns of soc13 "
+        "(soc1, soc2, soc3, soc4, soc5, soc6, soc7, soc8, ...) and respondent, occasion, cohort, collected_at"]
+
+
 def test_import_refuses_an_unknown_occasion_in_one_line(tmp_path, store):
     result = _run("import", _soc13(tmp_path / "a.csv", rows=30), "--instrument", "soc13", "--occasion", "week_9",
                   *store)

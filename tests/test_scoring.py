@@ -130,6 +130,17 @@ def test_a_missing_item_column_is_a_problem(soc13):
     assert scores["manageability"].notna().all()          # 3 of 4 answered
 
 
+def test_an_unknown_column_is_reported_and_ignored_when_raising(soc13):
+    # "soc14" is a plausible typo: SOC-13 has no such item, and an import refuses the column
+    frame = random_responses(soc13, 4).assign(soc14=3, cohort="pilot")
+    scores, problems = score(soc13, frame, errors="report")
+    assert problems["item"].tolist() == ["soc14"]
+    assert problems["problem"].iloc[0] == "not a column of instrument 'soc13'"
+    assert "respondent, occasion, cohort, collected_at" in problems["allowed"].iloc[0]
+    # library callers that raise keep scoring frames that carry other data beside the answers
+    pd.testing.assert_frame_equal(score(soc13, frame), scores)
+
+
 def test_long_input_gives_the_same_scores_as_wide(soc13):
     wide = random_responses(soc13, 25, seed=4, blank=0.05)
     long = wide.melt(id_vars=["respondent", "occasion"], var_name="item", value_name="value").dropna()
