@@ -305,12 +305,15 @@ def _counts(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     if column.dtype.kind in "biuf":
         values = column.to_numpy(dtype=float, na_value=np.nan)
-        present = values[~np.isnan(values)]
+        is_blank = np.isnan(values)
+        blank = int(is_blank.sum())
+        present = values[~is_blank] if blank else values  # no copy when nothing is blank
         low = present.min() if len(present) else 0.0
-        if len(present) and (present == np.floor(present)).all() and present.max() - low < 1000:
-            counts = np.bincount((present - low).astype(np.int64))
+        offset = present - low
+        whole = offset.astype(np.int64)
+        if len(present) and offset.max() < 1000 and np.array_equal(whole, offset):
+            counts = np.bincount(whole)
             codes = np.flatnonzero(counts)
-            blank = len(values) - len(present)
             return (np.append(codes + low, np.nan), np.append(counts[codes], blank)) if blank \
                 else (codes + low, counts[codes])
     counts = column.value_counts(dropna=False, sort=False).sort_index(na_position="last")
