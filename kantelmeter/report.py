@@ -387,7 +387,7 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
 
 
 def _kernel_config():
-    """Kernel settings: encrypted kernel sockets where ZeroMQ can encrypt.
+    """Kernel settings: encrypted kernel sockets where ZeroMQ can encrypt, a quiet kernel log.
 
     ipykernel 7 prints a warning on every start over unencrypted TCP, once per
     notebook on the user's terminal; asking jupyter_client for CurveZMQ keys
@@ -397,7 +397,13 @@ def _kernel_config():
     import zmq
     from traitlets.config import Config
 
-    return Config({"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {})
+    # jupyter_client interrupts a kernel before shutting it down; an idle kernel then
+    # logs "KeyboardInterrupt caught in kernel" as an ERROR on the user's terminal.
+    # Cell errors reach the notebook as messages, so the kernel's own log can stay quiet.
+    config = {"NotebookClient": {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}}
+    if zmq.has("curve"):
+        config["KernelManager"] = {"transport_encryption": "auto"}
+    return Config(config)
 
 
 def _declared_parameters(notebook: nbformat.NotebookNode, path: Path) -> set[str]:
