@@ -16,7 +16,6 @@ Run: ``python benchmarks/bench_reliability.py [rows]``
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ import pingouin as pg
 
 from kantelmeter import item_analysis
 from kantelmeter.instruments import load_instrument
+from timing import best
 
 
 def soc13_answers(n: int, seed: int = 1) -> pd.DataFrame:
@@ -43,30 +43,18 @@ def soc13_answers(n: int, seed: int = 1) -> pd.DataFrame:
     return frame[[f"soc{i}" for i in range(1, 14)]]
 
 
-def best(call, repeat: int = 7) -> tuple[float, float]:
-    """Best wall and best CPU time of ``repeat`` calls, after one warm-up call."""
-    call()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        call()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), min(cpu)
-
-
 def main(rows: int = 100_000) -> None:
     soc = load_instrument("soc13")
     data = soc13_answers(rows)
     keys = soc.scale("soc_total").keys
-    (wall, cpu) = best(lambda: pg.cronbach_alpha(data))
+    (wall, cpu) = best(lambda: pg.cronbach_alpha(data), repeat=7, warm_up=True)
     print(f"{rows:,} x 13 answers; best of 7, wall and CPU time")
     print(f"{'pingouin.cronbach_alpha':<40} {wall * 1e3:7.1f} ms wall {cpu * 1e3:7.1f} ms CPU  (baseline)")
     for label, call, note in (
             ("item_analysis(soc13, scale='soc_total')", lambda: item_analysis(soc, data, scale="soc_total"),
              "codes checked, frequencies, omega total and hierarchical"),
             ("item_analysis(frame, keys=...)", lambda: item_analysis(data, keys=keys), "no code checks, no groups")):
-        took_wall, took_cpu = best(call)
+        took_wall, took_cpu = best(call, repeat=7, warm_up=True)
         print(f"{label:<40} {took_wall * 1e3:7.1f} ms wall {took_cpu * 1e3:7.1f} ms CPU  "
               f"{took_wall / wall:4.1f}x wall {took_cpu / cpu:4.1f}x CPU  ({note})")
 

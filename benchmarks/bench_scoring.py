@@ -23,6 +23,7 @@ import pandas as pd
 
 from kantelmeter import score, wheel
 from kantelmeter.instruments import load_instrument
+from timing import best
 
 BASELINE_ROWS = 20_000
 
@@ -71,17 +72,6 @@ def responses(instrument, n_respondents: int, occasions: list[str], seed: int) -
         values[rng.random(n) < 0.02] = np.nan
         frame[item] = values
     return frame
-
-
-def best(call, repeat: int = 3) -> tuple[float, float]:
-    """Best wall and best CPU time of ``repeat`` calls."""
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        call()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), min(cpu)
 
 
 def measure(label: str, instrument, frame: pd.DataFrame) -> tuple[float, float]:
