@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from kantelmeter.instruments import InstrumentError, list_instruments, load_instrument
+from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
 
 
 class _Commands(click.Group):
@@ -24,6 +24,10 @@ class _Commands(click.Group):
             # a missing folder, no permission, a full disk: the user's to fix, so name the file and the reason
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+# Every text kantelmeter shows exists in these languages; Dutch first.
+language_option = click.option("--lang", type=click.Choice(LANGUAGES), default=LANGUAGES[0], show_default=True)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +51,7 @@ def instruments_list() -> None:
 
 @instruments.command("show")
 @click.argument("instrument_id")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 def instruments_show(instrument_id: str, lang: str) -> None:
     """Print the codebook of INSTRUMENT_ID (a shipped id or a YAML file)."""
     instrument = _load(instrument_id)
@@ -76,7 +80,7 @@ def instruments_validate(files: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("instrument_id")
 @click.option("--format", "fmt", type=click.Choice(["csv", "md"]), default="csv", show_default=True)
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of the terminal.")
 def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
     """Write the codebook of INSTRUMENT_ID as CSV or Markdown."""
@@ -94,7 +98,7 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
               help="Smallest number of people a published figure may rest on.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Keep the executed notebook here (default: a temporary folder).")
 def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: str, workdir: str | None) -> None:
@@ -144,7 +148,7 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True)
 @click.option("--seed", type=int, default=2010, show_default=True, help="Seed of the synthetic study.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 def demo(out: str, seed: int, lang: str) -> None:
     """Run the main job on synthetic data in an embedded store under OUT."""
     import time
@@ -272,7 +276,7 @@ def user_add(username: str, password: str, db_url: str) -> None:
 @main.command("paper")
 @click.argument("instrument_id")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
 def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> None:
     """Write a printable form of INSTRUMENT_ID with codes for data entry (HTML, and PDF with Chromium)."""
@@ -338,7 +342,7 @@ def import_command(file: str, instrument_id: str, occasion: str, respondent: str
               help="The file to write: .sav (SPSS with labels), .csv (plus codebook) or .xlsx.")
 @click.option("--occasion", help="Only this occasion.")
 @click.option("--cohort", help="Only this cohort.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
 def export_command(instrument_id: str, out: str, occasion: str | None, cohort: str | None, lang: str,
@@ -387,7 +391,7 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 @main.command("redcap")
 @click.argument("instrument_id")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@language_option
 def redcap_command(instrument_id: str, out: str, lang: str) -> None:
     """Write INSTRUMENT_ID as a REDCap data dictionary."""
     from kantelmeter.io import write_redcap_dictionary

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from kantelmeter import disclosure
+from kantelmeter.instruments import LANGUAGES
 
 __all__ = [
     "PublishedTable",
@@ -107,16 +108,14 @@ class Texts:
     kantelmeter.report.ReportError: texts: key 'n' has no text in 'en'; allowed languages: nl, en
     """
 
-    LANGUAGES = ("nl", "en")
-
     def __init__(self, texts: Mapping[str, Mapping[str, str]], lang: str):
-        if lang not in self.LANGUAGES:
-            raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(self.LANGUAGES)}")
+        if lang not in LANGUAGES:
+            raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
         for key, versions in texts.items():
-            for language in self.LANGUAGES:
+            for language in LANGUAGES:
                 if language not in versions:
                     raise ReportError(f"texts: key {key!r} has no text in {language!r}; allowed languages: "
-                                      f"{', '.join(self.LANGUAGES)}")
+                                      f"{', '.join(LANGUAGES)}")
         self.texts = dict(texts)
         self.lang = lang
 

@@ -7,9 +7,10 @@ chosen by ``?lang=`` (which also sets a cookie), then the cookie, then Dutch.
 
 from __future__ import annotations
 
+from kantelmeter.instruments import LANGUAGES
+
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MESSAGES", "choose_language", "translate"]
 
-LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 
 MESSAGES: dict[str, dict[str, str]] = {
