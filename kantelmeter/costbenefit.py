@@ -152,6 +152,11 @@ class LineItem:
             return self.quantity * self.price
         return self.published_amount
 
+    @property
+    def counted(self) -> float:
+        """The amount that counts: a benefit net of its deadweight, ``amount x (1 - deadweight)``."""
+        return self.amount * (1 - self.deadweight)
+
 
 @dataclass(frozen=True)
 class Appraisal:
@@ -243,8 +248,8 @@ class CostBenefit:
 
     @property
     def benefits_total(self) -> float:
-        """Sum of the benefit amounts."""
-        return float(sum(item.amount for item in self.items if item.side == "benefit"))
+        """Sum of the benefit amounts, each net of its deadweight."""
+        return float(sum(item.counted for item in self.items if item.side == "benefit"))
 
     @property
     def investments_total(self) -> float:
@@ -443,7 +448,6 @@ def by_actor(estimate: CostBenefit, lang: str = "nl") -> pd.DataFrame:
     0.98
     """
     amounts = _amounts(estimate)
-    kept = np.array([1 - item.deadweight if item.side == "benefit" else 1.0 for item in estimate.items])
     factor = present_value_factor(estimate.appraisal.discount_rate, estimate.appraisal.time_horizon_years)
     actors = list(dict.fromkeys([*estimate.actors, *(item.actor for item in estimate.items)]))
     rows = []
@@ -451,7 +455,7 @@ def by_actor(estimate: CostBenefit, lang: str = "nl") -> pd.DataFrame:
         mine = [actor == "all" or item.actor == actor for item in estimate.items]
 
         def total(side: str, kind: str | None = None) -> float:
-            return float(sum(a * k for a, k, item, m in zip(amounts, kept, estimate.items, mine)
+            return float(sum(a for a, item, m in zip(amounts, estimate.items, mine)
                              if m and item.side == side and (kind is None or item.kind == kind)))
 
         benefits, investments = total("benefit"), total("investment")
@@ -576,9 +580,8 @@ def _consistency(estimate: CostBenefit) -> list[dict[str, Any]]:
             for scope, ids in scopes.items())
         flag("scopes", len(scopes), len(scopes) > 1,
              f"{described}: figures counted over different populations are added up as if over one")
-    time = sum(item.amount * (1 - item.deadweight) for item in estimate.items
-               if item.side == "benefit" and item.kind == "time")
-    benefits = sum(item.amount * (1 - item.deadweight) for item in estimate.items if item.side == "benefit")
+    time = sum(item.counted for item in estimate.items if item.side == "benefit" and item.kind == "time")
+    benefits = estimate.benefits_total
     if benefits:
         flag("time counted as cash", (benefits - time) / estimate.investments_total, time > 0,
              f"{time:,.0f} of {benefits:,.0f} euro of benefits ({time / benefits:.0%}) is staff time valued at an "
@@ -766,9 +769,6 @@ def monte_carlo(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]]
         else:
             amounts[:, k] = rng.uniform(low[k], high[k], size=n)
     linked = _links(estimate, effects, links, method)
-    kept = np.array([1 - item.deadweight if item.side == "benefit" and item.id not in linked else 1.0
-                     for item in estimate.items])
-    amounts *= kept
     if linked:
         z = stats.norm.ppf(0.5 + confidence / 2)
         rows = _effect_rows(effects, method).set_index("outcome")
@@ -777,7 +777,8 @@ def monte_carlo(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]]
                  for outcome in dict.fromkeys(linked.values())}
         for k, item in enumerate(estimate.items):
             if item.id in linked:
-                amounts[:, k] = base[k] * drawn[linked[item.id]] / item.effect_published
+                # the measured effect replaces the published one and already nets out the null alternative
+                amounts[:, k] = item.amount * drawn[linked[item.id]] / item.effect_published
     amounts *= present_value_factor(estimate.appraisal.discount_rate, estimate.appraisal.time_horizon_years)
     draws = pd.DataFrame(amounts, columns=estimate._ids())
     for outcome, values in _outcomes(estimate, amounts).items():
@@ -841,7 +842,7 @@ def _links(estimate: CostBenefit, effects: pd.DataFrame | None, links: Mapping[s
 
 
 def _amounts(estimate: CostBenefit) -> np.ndarray:
-    return np.array([float(item.amount) for item in estimate.items])
+    return np.array([float(item.counted) for item in estimate.items])
 
 
 def _outcomes(estimate: CostBenefit, amounts: np.ndarray) -> dict[str, np.ndarray]:
@@ -861,10 +862,10 @@ def _ranges(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | N
                 for key in ranges if key not in estimate._ids()]
     low, high = [], []
     for item in estimate.items:
-        lo, hi = ranges.get(item.id, (item.amount * (1 - spread), item.amount * (1 + spread)))
-        if not lo <= item.amount <= hi:
+        lo, hi = ranges.get(item.id, (item.counted * (1 - spread), item.counted * (1 + spread)))
+        if not lo <= item.counted <= hi:
             problems.append(f"ranges: line item {item.id!r}: range ({lo!r}, {hi!r}) is not allowed; "
-                            f"allowed: low <= estimate {item.amount:g} <= high")
+                            f"allowed: low <= estimate {item.counted:g} <= high")
         low.append(float(lo))
         high.append(float(hi))
     if problems:

@@ -253,8 +253,14 @@ def test_horizon_discounting_and_deadweight(radar):
     table = by_actor(five).set_index("actor")
     assert table.loc["mee", "pv_investments"] == pytest.approx(157_990 * factor)
     assert table.loc["all", "ratio"] == pytest.approx(radar.ratio)       # yearly items: the ratio stays
-    halved = by_actor(radar.with_assumptions(deadweight={"ended_benefits": 0.5})).set_index("actor")
+    half = radar.with_assumptions(deadweight={"ended_benefits": 0.5})
+    assert half.ratio == pytest.approx((1_234_250 - 260_000) / 1_264_190)
+    halved = by_actor(half).set_index("actor")
     assert halved.loc["municipality", "benefits"] == 1_214_750 - 260_000
+    # a measured effect is a difference with the null alternative: no deadweight comes off it
+    linked = monte_carlo(half, effects=_effect("eigen_inkomen_improved", 0.025, 0.025, 0.025), spread=0, n=50)
+    assert (linked.draws["ended_benefits"] == 520_000).all()
+    assert (monte_carlo(half, spread=0, n=50).draws["ended_benefits"] == 260_000).all()
     assert check_published(radar.with_assumptions(deadweight={"less_search_time": 1.0})).set_index(
         "check").loc["time counted as cash", "note"].startswith("22,500 of 571,000")
     with pytest.raises(CostBenefitError) as info:
