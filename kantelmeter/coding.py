@@ -43,6 +43,7 @@ import pandas as pd
 import yaml
 
 from kantelmeter import wheel
+from kantelmeter.errors import ProblemsError
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.privacy import Pseudonymiser, is_valid_bsn
 
@@ -72,12 +73,8 @@ _HONORIFIC = re.compile(
 _NUMBER = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){7,8}(?![\w-])")
 
 
-class CodingError(ValueError):
+class CodingError(ProblemsError):
     """A code book, fragment file or code that cannot be used; lists every problem found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

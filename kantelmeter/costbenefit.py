@@ -48,6 +48,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from kantelmeter.errors import ProblemsError
+
 __all__ = [
     "Appraisal",
     "CostBenefit",
@@ -76,12 +78,8 @@ _PUBLISHED_FIELDS = {"benefits_total_published": "benefits_total",
 _OUTCOMES = ("benefits_total", "investments_total", "net_value", "ratio")
 
 
-class CostBenefitError(ValueError):
+class CostBenefitError(ProblemsError):
     """A cost-benefit file or argument that cannot be used; lists every problem found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)
