@@ -20,6 +20,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -269,3 +270,278 @@ def test_removing_a_user_or_changing_their_password_ends_their_sessions(served, 
     assert replay(server, session) == 303
     assert runner.invoke(main, ["user", "remove", "carl", "--db", store.url]).output.strip().endswith(
         "no user 'carl' in this store")
+
+
+# --- 4. limits --------------------------------------------------------------------------------------
+
+async def failed_logins(server: Server, usernames: list[str], clients: int, headers=None) -> list[int]:
+    """Sign-in attempts with wrong passwords from ``clients`` concurrent connections; their statuses."""
+    queue = list(enumerate(usernames))
+    statuses = [0] * len(usernames)
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            while queue:
+                index, username = queue.pop(0)
+                page = await http.get("/login")
+                answer = await http.post("/login", headers=headers(index) if headers else None,
+                                         data={"csrf": hidden(page.text, "csrf"), "username": username,
+                                               "password": "not the password"})
+                statuses[index] = answer.status_code
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return statuses
+
+
+@pytest.fixture
+def fresh_server(served, tmp_path):
+    """A server of its own, for attacks that leave the throttle or the process's memory changed."""
+    store, _ = served
+
+    def start(*args: str) -> Server:
+        server = Server(store.url, tmp_path / "k.key", tmp_path / "server.log", args=args)
+        servers.append(server)
+        return server.start()
+
+    servers: list[Server] = []
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_a_login_flood_with_distinct_user_names_stays_small_and_is_throttled(fresh_server):
+    server = fresh_server()
+    before = server.peak_rss_mib()
+    statuses = asyncio.run(failed_logins(server, [f"user{i}" for i in range(80)], clients=40))
+    peak = server.peak_rss_mib()
+    print(f"login flood: peak RSS {before:.0f} MiB before, {peak:.0f} MiB after")
+    # two argon2 checks at a time (64 MiB each), not eighty; the unpatched server reached 2.3 GiB
+    assert peak - before < 200
+    # refused without a hash: while two checks run the others wait 5 s at most, then get 429. One address is
+    # blocked after 20 failures in all, whatever the user names (21 when the last two checks ran at once).
+    assert set(statuses) <= {401, 429} and statuses.count(401) <= 21
+    more = asyncio.run(failed_logins(server, [f"late{i}" for i in range(max(1, 21 - statuses.count(401)))], clients=1))
+    assert statuses.count(401) + more.count(401) in (20, 21) and more[-1] == 429
+    blocked = sign_in(browser(server), "ann")
+    assert blocked.status_code == 429 and "Te veel pogingen" in blocked.text  # even with the right password
+
+
+def test_one_user_name_from_many_addresses_is_blocked(fresh_server):
+    server = fresh_server("--trusted-proxy", "127.0.0.1")  # as behind a proxy: every attempt from another address
+    rotate = lambda index: {"X-Forwarded-For": f"198.51.100.{index + 1}"}  # noqa: E731
+    statuses = asyncio.run(failed_logins(server, ["ann"] * 12, clients=1, headers=rotate))
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
+    blocked = sign_in(browser(server), "ann", **{"X-Forwarded-For": "203.0.113.9"})
+    assert blocked.status_code == 429  # even with the right password, from a new address
+    assert sign_in(browser(server), "bob", **{"X-Forwarded-For": "203.0.113.9"}).status_code == 303
+
+
+def test_forwarded_headers_from_an_untrusted_address_are_ignored(fresh_server):
+    server = fresh_server()  # no --trusted-proxy: loopback is not trusted either
+    rotate = lambda index: {"X-Forwarded-For": f"198.51.100.{index + 1}"}  # noqa: E731
+    statuses = asyncio.run(failed_logins(server, [f"user{i}" for i in range(25)], clients=1, headers=rotate))
+    assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}  # all counted against 127.0.0.1
+    spoofed = httpx.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in spoofed.headers and "Secure" not in spoofed.headers["set-cookie"]
+
+
+def test_https_from_a_trusted_proxy_gets_hsts_and_secure_cookies(fresh_server):
+    server = fresh_server("--trusted-proxy", "127.0.0.1")
+    page = httpx.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"})
+    assert page.headers["strict-transport-security"].startswith("max-age=63072000")
+    assert "Secure" in page.headers["set-cookie"]
+    assert "strict-transport-security" not in httpx.get(f"{server.url}/login").headers  # plain http: no HSTS
+
+
+def multipart_fields(count: int, size: int):
+    """A multipart body of ``count`` fields of ``size`` bytes, produced piece by piece (sent chunked)."""
+    for index in range(count):
+        yield (f"--b\r\nContent-Disposition: form-data; name=\"f{index}\"\r\n\r\n").encode()
+        yield b"a" * size + b"\r\n"
+    yield b"--b--\r\n"
+
+
+def send(server: Server, path: str, body, content_type: str) -> int | None:
+    """POST a body; the status, or None when the server closed the connection before taking it all."""
+    try:
+        return httpx.post(f"{server.url}{path}", content=body, headers={"content-type": content_type},
+                          timeout=120).status_code
+    except httpx.TransportError:
+        return None
+
+
+def test_a_large_body_is_refused_before_it_is_read_or_parsed(served, fresh_server, instrument):
+    store, _ = served
+    server = fresh_server("--max-body", str(64 * 1024))
+    token = store.create_invitations(instrument, "follow_up", 1)[0]
+    before = server.peak_rss_mib()
+    # 300 fields of 1 MiB: to a made-up token (refused on the token, body unread), then to a real one
+    made_up = send(server, "/r/" + "A" * 43, multipart_fields(300, 1 << 20), "multipart/form-data; boundary=b")
+    real = send(server, f"/r/{token}", multipart_fields(300, 1 << 20), "multipart/form-data; boundary=b")
+    declared = send(server, f"/r/{token}", b"age=" + b"1" * (300 << 10), "application/x-www-form-urlencoded")
+    peak = server.peak_rss_mib()
+    print(f"large bodies: peak RSS {before:.0f} MiB before, {peak:.0f} MiB after")
+    assert made_up in (404, None) and real in (413, None) and declared == 413
+    assert peak - before < 50  # the unpatched server parsed 304 MiB
+    assert store.invitation(token).response is None
+    # a page of answers well under the limit still goes through
+    assert post_page(browser(server), f"/r/{token}", {"age": "40", "got_help": "2"}).status_code == 303
+
+
+# --- 5. identifiers in open answers -----------------------------------------------------------------
+
+def test_a_bsn_typed_in_an_open_answer_is_refused_and_never_stored(served, instrument):
+    store, server = served
+    token, response = web_response(store, server, instrument)
+    client = browser(server)
+    for typed in (f"Mijn BSN is {BSN}", "bsn: 111 22 2333", "nummer 1112.22.333."):
+        refused = post_page(client, f"/r/{token}", {"wellbeing_now": "98", "remarks": typed}, page="wellbeing")
+        assert refused.status_code == 422 and "Typ hier geen burgerservicenummer (BSN)" in refused.text
+    assert "remarks" not in store.answers(response) and store.response_status(response) == "partial"
+    kept = post_page(client, f"/r/{token}", {"wellbeing_now": "98", "remarks": "Tel 0612345678, dank"},
+                     page="wellbeing")
+    assert kept.status_code == 303 and store.answers(response)["remarks"] == "Tel 0612345678, dank"
+    assert BSN.encode() not in database_bytes(store)
+
+
+def test_an_interviewer_cannot_store_a_bsn_as_a_cohort(served):
+    store, server = served
+    refused = begin_interview(signed_in(server, "ann"), cohort=BSN)
+    assert refused.status_code == 422 and "Typ hier geen burgerservicenummer" in refused.text
+    assert BSN.encode() not in database_bytes(store)
+
+
+def test_an_import_masks_a_bsn_in_an_open_answer_and_counts_it(served, tmp_path, instrument):
+    store, _ = served
+    rows = [{"respondent": "imp-1", "age": "70", "got_help": "2", "wellbeing_now": "98", "remarks": f"BSN {BSN}"},
+            {"respondent": "imp-2", "age": "71", "got_help": "2", "wellbeing_now": "98", "remarks": "geen"}]
+    path = tmp_path / "answers.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = CliRunner().invoke(main, ["import", str(path), "--instrument", "web_form", "--occasion", "follow_up",
+                                       "--db", store.url, "--key-file", str(tmp_path / "k.key")])
+    assert result.exit_code == 0, result.output
+    assert "2 responses added; 1 BSN(s) in open answers masked" in result.output
+    frame = store.responses("web_form", occasion="follow_up")
+    assert set(frame["remarks"].dropna()) >= {"BSN *********", "geen"}
+    assert BSN.encode() not in database_bytes(store)
+
+
+# --- 6. headers, error pages and logs ---------------------------------------------------------------
+
+def assert_safe_page(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status
+    assert all(name in response.headers for name in HEADERS), response.headers
+    links = re.findall(r'(?:href|action|src)="([^"]*)"', response.text)
+    assert not [link for link in links if link.startswith(("//", "http:", "https:", "javascript:"))], links
+    assert "Traceback" not in response.text and "Error" not in response.text
+
+
+def test_error_pages_carry_the_security_headers_no_detail_and_no_link_off_the_site(served):
+    store, server = served
+    assert_safe_page(httpx.get(f"{server.url}//evil.example/x"), 404)
+    assert_safe_page(httpx.get(f"{server.url}//evil.example/x?lang=en"), 404)
+    assert_safe_page(httpx.post(f"{server.url}//evil.example/%2e%2e/login", data={"csrf": "x"}), 404)
+    assert_safe_page(httpx.post(f"{server.url}/login", data={"csrf": "forged"}), 403)
+    assert_safe_page(httpx.put(f"{server.url}/login"), 405)
+    assert_safe_page(signed_in(server, "eve").get("/interviewer/start"), 403)
+
+
+def test_a_cohort_conflict_is_a_plain_refusal_not_a_500(served):
+    store, server = served
+    ann = signed_in(server, "ann")
+    assert begin_interview(ann, cohort="pilot", bsn="123456782").status_code == 303
+    conflict = begin_interview(ann, cohort="regular", bsn="123456782", questionnaire="web_form:follow_up")
+    assert_safe_page(conflict, 422)
+    assert "123456782" not in conflict.text and "pilot" not in conflict.text
+
+
+def test_an_unexpected_error_is_a_500_page_with_the_headers_and_no_detail(served, fresh_server, tmp_path):
+    store, _ = served
+    broken = Store(f"sqlite:///{tmp_path / 'broken.db'}", key_file=tmp_path / "k.key")
+    broken.add_user("ann", PASSWORD, role="interviewer")
+    server = Server(broken.url, tmp_path / "k.key", tmp_path / "broken.log").start()
+    try:
+        ann = signed_in(server, "ann")
+        with sqlite3.connect(tmp_path / "broken.db") as conn:
+            conn.execute("ALTER TABLE responses RENAME TO responses_moved")  # the overview's query now fails
+        failed = ann.get("/interviewer")
+        assert_safe_page(failed, 500)
+        assert "Er ging iets mis" in failed.text and "responses" not in failed.text
+    finally:
+        server.stop()
+        broken.close()
+
+
+def test_the_log_cannot_be_forged_and_holds_no_token(served, instrument):
+    store, server = served
+    token = store.create_invitations(instrument, "follow_up", 1)[0]
+    for path in ("/x%0aGET%20/fake%20200%201.0ms", f"//r/{token}", f"/r/{token}/..", f"/static/{token}",
+                 f"/r/{token}%0d%0a", f"/login?token={token}"):
+        httpx.get(f"{server.url}{path}")
+    time.sleep(0.2)
+    log = server.log.read_text()
+    assert token not in log and token[:16] not in log
+    lines = [line for line in log.splitlines() if "kantelmeter.web INFO" in line]
+    assert lines and all(re.fullmatch(r"\S+ \S+ kantelmeter\.web INFO [A-Z]+ \S+ \d{3} \d+\.\dms", line)
+                         for line in lines), lines
+    assert not any(line.startswith("GET /fake") for line in log.splitlines())
+    assert "/x\\nGET%20/fake%20200%201.0ms 404" in log
+
+
+# --- 7. fuzzing -------------------------------------------------------------------------------------
+
+FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+values = st.one_of(st.text(max_size=40), st.integers(-10**12, 10**12).map(str),
+                   st.sampled_from(["1", "2", "3", "8", "9", "98", "99", "18", "110", "111", "2010-05-28", "NaN",
+                                    "inf", "1e309", "-0", "٣", "１", " 2 ", "\x00", BSN, f"x {BSN} y"]))
+field_names = st.sampled_from(["age", "got_help", "help_kind", "first_contact", "talk_useful", "wellbeing_now",
+                               "remarks", "page", "shown", "action", "submission", "csrf"])
+
+
+def valid_answer(instrument, column: str, value) -> bool:
+    """Whether a stored value is one the instrument allows in that column."""
+    item = next(i for i in instrument.items if column == i.id or column.startswith(i.id + "_"))
+    if item.type.value == "multiple_choice":
+        return value in (0, 1)
+    if item.type.value == "number":
+        return item.min <= value <= item.max
+    if item.type.value == "date":
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+    if item.type.value == "text":
+        from kantelmeter.privacy import find_bsns
+        return isinstance(value, str) and 0 < len(value) <= TEXT_LIMIT and not find_bsns(value)
+    return value in instrument.valid_codes(item) + instrument.missing_codes(item)
+
+
+@FUZZ
+@given(fields=st.dictionaries(field_names, st.lists(values, min_size=1, max_size=3), max_size=8),
+       page=st.sampled_from(["background", "talk", "wellbeing", "nope", ""]))
+def test_fuzzed_form_fields_never_give_a_500_nor_store_an_invalid_answer(served, instrument, fields, page):
+    store, server = served
+    token = store.create_invitations(instrument, "follow_up", 1)[0]
+    client = browser(server)
+    html = client.get(f"/r/{token}").text
+    data = {name: hidden(html, name) for name in ("csrf", "submission", "shown")} | {"page": page, "action": "next"}
+    body = [(name, value) for name, value in data.items() if name not in fields]
+    body += [(name, value) for name, many in fields.items() for value in many]
+    answer = client.post(f"/r/{token}", content=httpx.QueryParams(body).__str__().encode(),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert answer.status_code in (303, 403, 422), answer.text[:500]
+    response = store.invitation(token).response
+    if response is not None:
+        stored = store.answers(response)
+        assert all(valid_answer(instrument, column, value) for column, value in stored.items()), stored
+
+
+@FUZZ
+@given(path=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60),
+       method=st.sampled_from(["GET", "POST", "HEAD"]))
+def test_fuzzed_paths_never_give_a_500(served, path, method):
+    _, server = served
+    # sent nearly raw: '%', '?', '=', '&', '.' and '/' as generated, anything else percent-encoded
+    url = httpx.URL(server.url).copy_with(raw_path=b"/" + quote(path, safe="/%?=&.~").encode())
+    response = httpx.request(method, url, timeout=30, follow_redirects=False)
+    assert response.status_code < 500 and all(name in response.headers for name in HEADERS)

@@ -85,10 +85,13 @@ def csrf_matches(secret: bytes, cookie: str | None, submitted: str | None) -> bo
     >>> token = csrf_token(b"s" * 32, "abc")
     >>> csrf_matches(b"s" * 32, "abc", token), csrf_matches(b"s" * 32, "abd", token), csrf_matches(b"s" * 32, None, token)
     (True, False, False)
+    >>> csrf_matches(b"s" * 32, "abc", "\x80")
+    False
     """
     if not cookie or not submitted:
         return False
-    return hmac.compare_digest(submitted, csrf_token(secret, cookie))
+    # compared as bytes: compare_digest refuses a str with characters outside ASCII, which anyone can send
+    return hmac.compare_digest(submitted.encode(), csrf_token(secret, cookie).encode())
 
 
 def identifier_errors(instrument: Instrument, page: Page, answers: dict[str, object]) -> dict[str, FieldError]:
