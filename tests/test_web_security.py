@@ -15,8 +15,6 @@ import hashlib
 import hmac
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
