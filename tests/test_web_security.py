@@ -35,6 +35,8 @@ from kantelmeter.web.forms import TEXT_LIMIT
 from webserver import SECRET, Server, hidden
 
 FORM = Path(__file__).parent / "data" / "web_form.yaml"
+pytestmark = pytest.mark.slow  # each test talks to a real server; some start their own
+
 PASSWORD = "correct horse battery"
 BSN = "111222333"  # passes the eleven-test
 HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy",
