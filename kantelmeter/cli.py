@@ -211,12 +211,26 @@ def _check_occasion(instrument, occasion: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
-def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...]) -> None:
-    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
-    from kantelmeter.web.app import serve
+@click.option("--trusted-proxy", "trusted", multiple=True,
+              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto headers are honoured "
+                   "(repeatable); from anyone else they are ignored.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=64 * 1024, show_default=True,
+              help="The largest request body accepted, in bytes.")
+def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
+                  trusted: tuple[str, ...], max_body: int) -> None:
+    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer).
 
-    serve(_store(db_url, key_file, existing=True), host=host, port=port,
-          instruments=[_load(source) for source in extra])
+    Forms are signed with KANTELMETER_SECRET (at least 32 bytes) or, when it is not set, with a secret file
+    beside the key file, made on first start and kept, so a restart leaves open forms valid.
+    """
+    from kantelmeter.web.app import serve
+    from kantelmeter.web.secret import SecretError
+
+    try:
+        serve(_store(db_url, key_file, existing=True), host=host, port=port,
+              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body)
+    except SecretError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("invite")
@@ -255,22 +269,48 @@ def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | 
 
 @main.group("user")
 def user_group() -> None:
-    """Manage interviewer accounts."""
+    """Manage the accounts of interviewers and evaluators."""
+
+
+def _user_command(function):
+    """Run a store call on a user; a refusal (unknown user, short password) is one line, not a traceback."""
+    from kantelmeter.store import StoreError
+
+    try:
+        function()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @user_group.command("add")
 @click.argument("username")
+@click.option("--role", type=click.Choice(["interviewer", "evaluator"]), required=True,
+              help="interviewer: administers questionnaires; evaluator: sees completion counts only.")
 @click.password_option(prompt="Password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_add(username: str, password: str, db_url: str) -> None:
-    """Add an interviewer USERNAME; the password is asked for and stored as an argon2 hash."""
-    from kantelmeter.store import StoreError
+def user_add(username: str, role: str, password: str, db_url: str) -> None:
+    """Add USERNAME with a role; the password is asked for and stored as an argon2 hash."""
+    _user_command(lambda: _store(db_url, None).add_user(username, password, role=role))
+    click.echo(f"user {username} added as {role}")
 
-    try:
-        _store(db_url, None).add_user(username, password)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"user {username} added")
+
+@user_group.command("passwd")
+@click.argument("username")
+@click.password_option(prompt="New password (at least 12 characters)")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_passwd(username: str, password: str, db_url: str) -> None:
+    """Give USERNAME a new password; their open sessions end."""
+    _user_command(lambda: _store(db_url, None, existing=True).set_password(username, password))
+    click.echo(f"password of {username} changed; their sessions have ended")
+
+
+@user_group.command("remove")
+@click.argument("username")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_remove(username: str, db_url: str) -> None:
+    """Remove USERNAME; their open sessions end at once."""
+    _user_command(lambda: _store(db_url, None, existing=True).remove_user(username))
+    click.echo(f"user {username} removed")
 
 
 @main.command("paper")

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kantelmeter.instruments import Instrument
+from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
 from kantelmeter.io.tabular import read_csv, read_xlsx, write_csv, write_xlsx
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
+from kantelmeter.privacy import mask_bsns_in_columns
 from kantelmeter.store import Store
 
 __all__ = ["ImportResult", "export_responses", "import_responses"]
@@ -36,16 +37,18 @@ FIRST_ROW = {".csv": 2, ".txt": 2, ".xlsx": 2, ".sav": 1}
 
 @dataclass(frozen=True)
 class ImportResult:
-    """The outcome of an import: how many responses were added, and the report."""
+    """The outcome of an import: how many responses were added, the report, and how many BSNs in open answers were masked."""
 
     added: int
     already_imported: bool
     report: ValidationReport
+    masked_bsns: int = 0
 
     def __str__(self) -> str:
         if self.already_imported:
             return f"{self.report.source}: imported before; nothing added"
-        return f"{self.report.source}: {self.added} responses added"
+        masked = f"; {self.masked_bsns} BSN(s) in open answers masked, not stored" if self.masked_bsns else ""
+        return f"{self.report.source}: {self.added} responses added{masked}"
 
 
 def file_hash(path: str | Path) -> str:
@@ -111,8 +114,11 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
                                 first_row=FIRST_ROW[suffix], source=path.name)
     if not report.ok:
         raise ImportRejected(report)
-    added = store.add_responses(instrument, occasion, report.data, source="import", batch=digest, actor=actor)
-    return ImportResult(added, added == 0 and len(report.data) > 0, report)
+    # A respondent may have typed their BSN in an open answer: it is masked, never stored.
+    data, masked = mask_bsns_in_columns(report.data, [i.id for i in instrument.items
+                                                      if i.type is ItemType.text and not i.identifier])
+    added = store.add_responses(instrument, occasion, data, source="import", batch=digest, actor=actor)
+    return ImportResult(added, added == 0 and len(report.data) > 0, report, masked)
 
 
 def _read(path: Path, suffix: str, sheet: str | int):
