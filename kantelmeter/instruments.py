@@ -147,7 +147,8 @@ class Item(_Model):
     ``score`` is an integer rating between ``min`` and ``max`` (0-10 unless
     stated) whose end points may carry anchor labels; it may reference a
     response scale for its missing codes. ``identifier`` marks items that hold a
-    BSN, a name or a client number: those are pseudonymised at entry.
+    BSN, a name, a client number, a case number or a staff member's code:
+    those are pseudonymised at entry.
     ``whole`` marks a number item whose answers are whole numbers (age,
     household size), so other tools can type it as an integer.
     """
@@ -159,7 +160,7 @@ class Item(_Model):
     response_scale: str | None = None
     required: bool = False
     show_if: str | None = None
-    identifier: Literal["bsn", "name", "client_number"] | None = None
+    identifier: Literal["bsn", "name", "client_number", "case_number", "staff"] | None = None
     min: float | None = None
     max: float | None = None
     whole: bool = False
