@@ -102,8 +102,8 @@ def unique_event_name(occasion: str, arm: int = 1) -> str:
 
 def _occasions_of(instrument: Instrument) -> dict[str, tuple[str, ...]]:
     """Item id to the occasions it is asked at, in the instrument's order."""
-    return {item.id: tuple(o for o in instrument.occasions if item in instrument.items_at(o))
-            for item in instrument.items}
+    asked = {occasion: {item.id for item in instrument.items_at(occasion)} for occasion in instrument.occasions}
+    return {item.id: tuple(o for o in instrument.occasions if item.id in asked[o]) for item in instrument.items}
 
 
 def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> dict[str, str]:
