@@ -348,23 +348,31 @@ def _store_instrument(store, source: str):
 @click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
 @click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
 @click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
+@click.option("--redcap", is_flag=True,
+              help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
 def import_command(file: str, instrument_id: str, occasion: str, respondent: str, respondent_kind: str | None,
-                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, problems: str | None,
-                   db_url: str, key_file: str | None) -> None:
+                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, redcap: bool,
+                   problems: str | None, db_url: str, key_file: str | None) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
     from kantelmeter.io import ImportRejected, import_responses
+    from kantelmeter.io.redcap_import import import_redcap
     from kantelmeter.store import StoreError
 
+    if redcap and (odk or mapping):
+        raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
     store = _store(db_url, key_file)
     instrument = _store_instrument(store, instrument_id)
     _check_occasion(instrument, occasion)
     try:
-        result = import_responses(store, instrument, occasion, file,
-                                  respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
-                                  cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
+        if redcap:
+            result = import_redcap(store, instrument, occasion, file, cohort=cohort)
+        else:
+            result = import_responses(store, instrument, occasion, file,
+                                      respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
+                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
     except ImportRejected as exc:
         if problems:
             exc.report.problems.to_csv(problems, index=False)
@@ -431,17 +439,25 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 @main.command("redcap")
 @click.argument("instrument_id")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
+@click.option("--occasion", help="One form with this occasion's items; without it, a longitudinal project "
+                                 "with one event per occasion.")
 @language_option
-def redcap_command(instrument_id: str, out: str, lang: str) -> None:
-    """Write INSTRUMENT_ID as a REDCap data dictionary."""
+def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str) -> None:
+    """Write INSTRUMENT_ID as a REDCap data dictionary, with its field codebook (and events)."""
     from kantelmeter.io import write_redcap_dictionary
+    from kantelmeter.io.redcap import missing_data_codes
 
+    instrument = _load(instrument_id)
+    _check_occasion(instrument, occasion)
     try:
-        written = write_redcap_dictionary(_load(instrument_id), out, lang)
+        written = write_redcap_dictionary(instrument, out, lang, occasion)
+        codes = missing_data_codes(instrument, lang)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"written {path}")
+    if codes:
+        click.echo(f"In REDCap, set Project Setup -> Additional customizations -> Missing Data Codes to: {codes}")
 
 
 @main.command("erase")

@@ -14,6 +14,7 @@ codebook) or Excel, chosen by the file's extension.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,9 @@ def file_hash(path: str | Path) -> str:
 def import_responses(store: Store, instrument: Instrument, occasion: str, path: str | Path, *,
                      respondent: str = "respondent", respondent_kind: str | None = None,
                      mapping: str | Path | dict[str, str] | None = None, cohort: str | None = None,
-                     sheet: str | int = 0, odk: bool = False, actor: str | None = None) -> ImportResult:
+                     sheet: str | int = 0, odk: bool = False,
+                     reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                     actor: str | None = None) -> ImportResult:
     """Import a file of responses for one instrument and occasion: all rows or none.
 
     Parameters
@@ -87,6 +90,10 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
     odk : bool
         The file is an ODK Central or KoboToolbox CSV export of the form
         made by :func:`kantelmeter.io.xlsform`.
+    reshape : callable, optional
+        Turns the table as read into one with the normal columns, before
+        any mapping: how another tool's export comes in (see
+        :func:`kantelmeter.io.redcap_import.import_redcap`).
 
     Returns
     -------
@@ -107,6 +114,8 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
     frame = _read(path, suffix, sheet)
     if odk:
         frame = odk_columns(frame, instrument)
+    if reshape is not None:
+        frame = reshape(frame)
     if mapping is not None:
         frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
     report = validate_responses(instrument, frame, occasion, respondent=respondent, respondent_kind=respondent_kind,
