@@ -147,7 +147,9 @@ class Item(_Model):
     ``score`` is an integer rating between ``min`` and ``max`` (0-10 unless
     stated) whose end points may carry anchor labels; it may reference a
     response scale for its missing codes. ``identifier`` marks items that hold a
-    BSN, a name or a client number: those are pseudonymised at entry.
+    BSN, a name or a client number: those are pseudonymised at entry. ``ceo``
+    names the indicator of the Wmo client-experience survey an item matches
+    (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
@@ -162,6 +164,7 @@ class Item(_Model):
     max: float | None = None
     anchors: dict[Literal["min", "max"], Text] | None = None
     occasions: list[str] | None = None
+    ceo: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 def _scale_item(value: Any) -> Any:

@@ -81,6 +81,18 @@ class Frame:
         """Clients per stratum (the N_h of the finite-population correction)."""
         return self.units.groupby("stratum", sort=True).size().rename("population")
 
+    @classmethod
+    def from_store(cls, store, round: str) -> Frame:
+        """The frame of a stored round (see :meth:`kantelmeter.store.Store.create_round`)."""
+        info = store.round_info(round)
+        return cls(units=store.round_frame(round), strata=info["strata"], auxiliaries=info["auxiliaries"],
+                   id_kind=info["id_kind"])
+
+    def to_store(self, store, round: str, instrument, occasion: str) -> int:
+        """Store this frame as a new round of ``instrument`` at ``occasion``; returns the units stored."""
+        return store.create_round(round, instrument, occasion, self.units, self.id_kind, self.strata,
+                                  self.auxiliaries)
+
     def margins(self, auxiliaries: list[str] | None = None) -> dict[str, dict[str, int]]:
         """Population count per category of each auxiliary: the calibration targets."""
         chosen = self.auxiliaries if auxiliaries is None else auxiliaries
@@ -107,6 +119,18 @@ class Sample:
     frame: Frame = field(repr=False)
     seed: int | None = None
     round: str | None = None
+
+    @classmethod
+    def from_store(cls, store, round: str) -> Sample:
+        """The sample of a stored round, ready for :func:`kantelmeter.survey.response`."""
+        return cls(units=store.round_sample(round), frame=Frame.from_store(store, round),
+                   seed=store.round_info(round)["seed"], round=round)
+
+    def to_store(self, store, round: str) -> int:
+        """Store this sample as the sample of ``round`` (once); returns the units stored."""
+        stored = store.save_sample(round, self.units, seed=self.seed)
+        object.__setattr__(self, "round", round)
+        return stored
 
     @property
     def allocation(self) -> pd.DataFrame:
