@@ -106,11 +106,12 @@ def add_commands(main: click.Group) -> None:
                         lang: str, round_name: str, db_url: str, key_file: str | None) -> None:
         """Write the round's letters (or reminders) for the municipality's mail system: CSV, QR codes, PDF."""
         from kantelmeter.cli import _store
+        from kantelmeter.demo import resources_path
         from kantelmeter.survey.letters import load_settings, write_letters
 
         store = _store(db_url, key_file, existing=True)
         with _clear_errors():
-            written = write_letters(store, round_name, register, out, load_settings(settings or _example("survey.yaml")),
+            written = write_letters(store, round_name, register, out, load_settings(settings or resources_path("survey.yaml")),
                                     id=id_column, reminder=reminder, lang=lang, pdf=not no_pdf)
         kind = "reminders" if reminder else "letters"
         pdf = f", PDF {written.pdf}" if written.pdf else (" (no PDF: Chromium not found)" if not no_pdf else "")
@@ -218,12 +219,6 @@ def add_commands(main: click.Group) -> None:
             table = delivery(store, round_name)
         table.to_csv(out, index=False)
         click.echo(f"{table['indicator'].nunique()} indicators written to {out}")
-
-
-def _example(name: str) -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("kantelmeter.data") / "haarlemmermeer" / name))
 
 
 class _clear_errors:

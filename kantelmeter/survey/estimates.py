@@ -37,7 +37,8 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
     and ``svyby``). Missing outcome values are a domain: the rows stay in
     the design, so the SE of a subgroup counts the design as a whole.
     ``deff`` is the design effect against simple random sampling without
-    replacement (R's ``deff=TRUE``). With :class:`Weights` the variance is
+    replacement (R's ``deff=TRUE``), or with replacement when the population
+    size is unknown (no ``design``; R's ``deff="replace"``). With :class:`Weights` the variance is
     that of the calibration estimator, as R's ``svymean`` on a design from
     ``calibrate()`` or ``rake()`` (Deville & Särndal 1992). A proportion's interval is the logit
     interval (R ``svyciprop(method="logit")``) or Korn & Graubard's
@@ -113,16 +114,18 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
                                 nan_to_null=True)
         sample = svy.Sample(polars, svy.Design(stratum="stratum", wgt="_weight",
                                                pop_size="population" if frame["population"].notna().all() else None))
+    # Without population sizes there is no without-replacement reference: compare with sampling with replacement.
+    reference = "wor" if isinstance(weights, Weights) or frame["population"].notna().all() else "wr"
     alpha = 1 - confidence
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for outcome in outcomes:
             if kind == "mean":
-                result = sample.estimation.mean(outcome, by=by, deff="wor", alpha=alpha, drop_nulls=True)
+                result = sample.estimation.mean(outcome, by=by, deff=reference, alpha=alpha, drop_nulls=True)
                 table = result.to_polars().to_pandas()
             else:
-                result = sample.estimation.prop(outcome, by=by, deff="wor", alpha=alpha, drop_nulls=True,
+                result = sample.estimation.prop(outcome, by=by, deff=reference, alpha=alpha, drop_nulls=True,
                                                 ci_method=INTERVALS[interval])
                 table = result.to_polars().to_pandas()
                 table = table[table[outcome].astype(float) == 1].drop(columns=outcome)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_GROUPS", "DISTRICTS", "PROVISIONS", "RoundTruth", "synthetic_bsns", "synthetic_register",
-           "synthetic_round"]
+__all__ = ["AGE_GROUPS", "DISTRICTS", "PROVISIONS", "RoundTruth", "synthetic_answers", "synthetic_bsns",
+           "synthetic_register", "synthetic_round"]
 
 AGE_GROUPS = {"18-64": 0.30, "65-74": 0.25, "75-84": 0.30, "85+": 0.15}
 PROVISIONS = {"huishoudelijke hulp": 0.45, "hulpmiddel": 0.25, "vervoer": 0.20, "begeleiding": 0.10}
@@ -133,3 +133,46 @@ def synthetic_round(register: pd.DataFrame, seed: int = 0, truth: RoundTruth = R
                              + rng.normal(0, 1.5, len(register))), 0, 10)
     return pd.DataFrame({"response_probability": p, "responds": rng.random(len(register)) < p,
                          "agree": agree.astype(int), "rating": rating}, index=register.index)
+
+
+def synthetic_answers(instrument, register: pd.DataFrame, truth: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Answers of the clients in ``register`` to the CEO items of an instrument, in wide form.
+
+    Every item of the CEO themes gets an agreeing answer (one of the two
+    highest codes) with the client's ``truth["agree"]``, otherwise one of the
+    lower codes, and "don't know" now and then (5%); every item marked
+    ``ceo:`` without a show-if condition gets a random valid code (each
+    option of a multiple-choice item ticked with probability 0.3). Routed
+    items stay empty.
+
+    Examples
+    --------
+    >>> from kantelmeter.instruments import load_instrument
+    >>> register = synthetic_register(50, seed=3)
+    >>> wide = synthetic_answers(load_instrument("citizen"), register, synthetic_round(register, seed=3))
+    >>> int(wide["ceo_access_quick"].isin([1, 2, 3, 4, 5, 8]).sum())
+    50
+    """
+    from kantelmeter.ceo import themes
+
+    rng = np.random.default_rng(seed)
+    n = len(register)
+    theme_items = {item for items in themes(instrument).values() for item in items}
+    wide = {}
+    for item in instrument.items:
+        if item.id in theme_items:
+            codes = sorted(instrument.valid_codes(item))
+            agreeing = rng.choice(codes[-2:], n)
+            other = rng.choice(codes[:-2], n)
+            answer = np.where(truth["agree"].to_numpy() == 1, agreeing, other).astype(float)
+            dont_know = instrument.missing_codes(item)
+            if dont_know:
+                answer[rng.random(n) < 0.05] = dont_know[0]
+            wide[item.id] = answer
+        elif item.ceo and not item.show_if:
+            if item.type.value == "multiple_choice":
+                for column in instrument.columns_of(item):
+                    wide[column] = (rng.random(n) < 0.3).astype(float)
+            else:
+                wide[item.id] = rng.choice(instrument.valid_codes(item), n).astype(float)
+    return pd.DataFrame(wide, index=register.index)
