@@ -261,3 +261,18 @@ def test_letters_print_to_one_pdf(tmp_path, register):
     pdf = tmp_path / "letters.pdf"
     assert f"PDF {pdf}" in out and pdf.read_bytes()[:5] == b"%PDF-"
     assert stat.S_IMODE(os.stat(pdf).st_mode) == 0o600
+
+
+def test_the_demo_round_writes_every_step(tmp_path):
+    from kantelmeter.demo import ROUND, survey_round
+
+    result = survey_round(tmp_path / "round", seed=3, clients=400, n=160)
+    table = pd.read_csv(result.files["response.csv"]).set_index("stratum")
+    assert table.loc["total", "sampled"] == 160 and 0.3 < table.loc["total", "rr1"] < 0.8
+    store = Store(result.store_url, key_file=tmp_path / "round" / "pseudonym.key")
+    weights = store.round_weights(ROUND)
+    assert len(weights) == table.loc["total", "complete"] and weights["weight"].sum() == pytest.approx(400, rel=1e-3)
+    store.close()
+    assert pd.read_csv(result.files["ceo_table.csv"])["weighted"].all()
+    reminders = pd.read_csv(result.files["reminders.csv"], dtype=str)
+    assert 0 < len(reminders) < 160 - table.loc["total", "complete"] + 1
