@@ -55,6 +55,7 @@ LETTER = {
     "privacy_title": {"nl": "Uw privacy", "en": "Your privacy"},
     "closing": {"nl": "Met vriendelijke groet,", "en": "Kind regards,"},
 }
+MASK = 4  # the QR mask pattern used for every letter
 COLUMNS = ["letter", "kind", "pseudonym", "link", "code", "qr", "subject", "text"]
 
 
@@ -154,7 +155,9 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
         person = people.loc[pseudonym]
         link = f"{base_url}/r/{token}"
         qr_path = qr_folder / f"letter_{number:05d}.png"
-        segno.make(link, error="m").save(qr_path, scale=4, border=2)
+        # A fixed mask pattern: any of the eight is valid (ISO/IEC 18004, 7.8); scoring all of them
+        # for the most readable one took most of the time of a thousand letters.
+        segno.make(link, error="m", mask=MASK).save(qr_path, scale=4, border=2)
         text = _text(settings, person[name_column], code, reminder, lang)
         rows.append({"letter": number, "kind": "reminder" if reminder else "letter", "pseudonym": pseudonym,
                      name_column: person[name_column], **{c: person[c] for c in address_columns}, "link": link,

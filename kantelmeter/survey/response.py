@@ -252,32 +252,33 @@ def r_indicator(units: pd.DataFrame, auxiliaries: list[str], *, responded: str =
         else values == "complete"
     y = y.to_numpy(dtype=float)
     method = "logistic propensities, design-weighted S, stratified bootstrap"
-    r = _r_value(units, y, auxiliaries)
+    weights = units["design_weight"].to_numpy(dtype=float)
+    # One design matrix for the fit and every replicate: a replicate takes its rows.
+    design = pd.get_dummies(units[auxiliaries].astype(str), drop_first=True, dtype=float).to_numpy() \
+        if auxiliaries else np.empty((len(units), 0))
+    design = np.column_stack([np.ones(len(units)), design])
+    r = _r_value(design, y, weights)
     rng = np.random.default_rng(seed)
     draws = []
     groups = [np.flatnonzero(units["stratum"].to_numpy() == s) for s in pd.unique(units["stratum"])]
     for _ in range(replicates):
         take = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
-        draws.append(_r_value(units.iloc[take], y[take], auxiliaries))
+        draws.append(_r_value(design[take], y[take], weights[take]))
     se = float(np.nanstd(draws, ddof=1)) if replicates > 1 else np.nan
     z = stats.norm.ppf(0.5 + confidence / 2)
     return pd.DataFrame([{"r": r, "se": se, "ci_low": r - z * se, "ci_high": r + z * se, "n": len(units),
                           "auxiliaries": ", ".join(auxiliaries), "method": method}])
 
 
-def _r_value(units: pd.DataFrame, y: np.ndarray, auxiliaries: list[str]) -> float:
+def _r_value(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
     import statsmodels.api as sm
 
-    weights = units["design_weight"].to_numpy(dtype=float)
     if len(y) < 2:
         return np.nan
-    if auxiliaries and 0 < y.mean() < 1:
-        design = pd.get_dummies(units[auxiliaries].astype(str), drop_first=True, dtype=float)
-        design.insert(0, "const", 1.0)
+    if design.shape[1] > 1 and 0 < y.mean() < 1:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # perfect prediction in a small category: the fit is still the propensity
-            fit = sm.GLM(y, design.to_numpy(), family=sm.families.Binomial(), var_weights=weights).fit()
-        rho = fit.fittedvalues
+            rho = sm.GLM(y, design, family=sm.families.Binomial(), var_weights=weights).fit().fittedvalues
     else:
         rho = np.full(len(y), y.mean())
     mean = np.average(rho, weights=weights)
