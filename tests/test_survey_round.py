@@ -276,3 +276,24 @@ def test_the_demo_round_writes_every_step(tmp_path):
     assert pd.read_csv(result.files["ceo_table.csv"])["weighted"].all()
     reminders = pd.read_csv(result.files["reminders.csv"], dtype=str)
     assert 0 < len(reminders) < 160 - table.loc["total", "complete"] + 1
+
+
+def test_a_typed_login_code_opens_the_letters_form(tmp_path, register):
+    from starlette.testclient import TestClient
+
+    from kantelmeter.survey import Frame, draw, frame
+    from kantelmeter.web.app import create_app
+
+    table, path = register
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}", key_file=tmp_path / "k.key")
+    frame(path, id="bsn", pseudonymiser=store.pseudonymiser).to_store(store, ROUND, load_instrument("citizen"),
+                                                                      "follow_up")
+    draw(Frame.from_store(store, ROUND), n=2, seed=1).to_store(store, ROUND)
+    pseudonym, _, code = store.invite_round(ROUND, store.round_sample(ROUND)["pseudonym"][:1]).iloc[0]
+    client = TestClient(create_app(store), follow_redirects=False)
+    moved = client.get(f"/c/{code}")
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/r/")
+    assert store.invitation(moved.headers["location"][3:]).respondent == pseudonym
+    assert client.get(moved.headers["location"]).status_code == 200
+    assert client.get("/c/AAAAA-AAAAA").status_code == 404
+    store.close()

@@ -40,10 +40,10 @@ LETTER = {
                        "tijd gehad. Uw mening telt, ook als u tevreden bent.",
                  "en": "A few weeks ago you got a letter about this questionnaire. Maybe you have not had the time "
                        "yet. Your opinion counts, also if you are satisfied."},
-    "how": {"nl": "Het invullen duurt ongeveer 15 minuten. Ga naar de link hieronder of scan de QR-code met uw "
-                  "telefoon. U kunt ook naar {base_url}/code gaan en deze code intypen: {code}",
-            "en": "Filling it in takes about 15 minutes. Go to the link below or scan the QR code with your phone. "
-                  "You can also go to {base_url}/code and type in this code: {code}"},
+    "how": {"nl": "Het invullen duurt ongeveer 15 minuten. Scan de QR-code met uw telefoon, of typ dit adres in uw "
+                  "browser: {base_url}/c/{code}",
+            "en": "Filling it in takes about 15 minutes. Scan the QR code with your phone, or type this address in "
+                  "your browser: {base_url}/c/{code}"},
     "when": {"nl": "Wilt u de vragenlijst binnen {weeks} weken invullen?",
              "en": "Please fill in the questionnaire within {weeks} weeks."},
     "help": {"nl": "Heeft u vragen, of wilt u de vragen liever op papier of aan de telefoon beantwoorden? Bel dan "

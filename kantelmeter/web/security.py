@@ -156,16 +156,18 @@ class LoginThrottle:
         self._failures.pop((address, username.lower()), None)
 
 
-_TOKEN_PATH = re.compile(r"^(/r/)[^/?]+")
+_TOKEN_PATH = re.compile(r"^(/[rc]/)[^/?]+")  # /r/TOKEN and /c/CODE (a survey letter's login code)
 
 
 def redact_path(path: str) -> str:
-    """A request path fit for a log: the invitation token replaced by ``***``.
+    """A request path fit for a log: the invitation token or login code replaced by ``***``.
 
     Examples
     --------
     >>> redact_path("/r/Zx8_abc-123/background")
     '/r/***/background'
+    >>> redact_path("/c/K7QMX-4RT9B")
+    '/c/***'
     >>> redact_path("/login")
     '/login'
     """
