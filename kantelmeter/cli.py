@@ -236,15 +236,21 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
 @main.command("invite")
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
-@click.option("--count", type=click.IntRange(min=1), required=True)
+@click.option("--count", type=click.IntRange(min=1), help="Invite this many new respondents.")
+@click.option("--respondents", type=click.Path(exists=True, dir_okay=False),
+              help="Invite existing respondents instead: a CSV with a 'respondent' column of pseudonyms "
+                   "(for example the links file of the intake), for a follow-up under the same pseudonym.")
 @click.option("--cohort", help="For example pilot or regular.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
-def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | None, base_url: str,
-                   out: str | None, db_url: str, key_file: str | None) -> None:
-    """Create COUNT invitation links, each for a new respondent, and print them or write a CSV."""
+def invite_command(instrument_id: str, occasion: str, count: int | None, respondents: str | None, cohort: str | None,
+                   base_url: str, out: str | None, db_url: str, key_file: str | None) -> None:
+    """Create invitation links, for COUNT new respondents or for existing --respondents; print them or write a CSV.
+
+    The CSV names each link's respondent by pseudonym, so a later occasion can invite the same people.
+    """
     import contextlib
     import csv
 
@@ -252,19 +258,46 @@ def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | 
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
+    if (count is None) == (respondents is None):
+        raise click.UsageError("give either --count (new respondents) or --respondents FILE (existing ones)")
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{base_url!r}; allowed: an address starting with http:// or https://",
                                  param_hint="--base-url")
+    pseudonyms = _respondents_file(respondents) if respondents else None
     # opened before the links are made: a bad path must not leave invitations that no one received
     with open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
-        links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
+        store = _store(db_url, key_file, existing=pseudonyms is not None)
+        if pseudonyms is None:
+            links = invitation_links(store, instrument, occasion, count, cohort, base_url)
+            pseudonyms = [store.invitation(link.rsplit("/", 1)[1]).respondent for link in links]
+        else:
+            try:
+                tokens = store.invite_respondents(instrument, occasion, pseudonyms)
+            except KeyError as exc:
+                raise click.ClickException(f"{respondents}: {str(exc).strip(chr(34))}") from None
+            links = [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
         if handle is None:
             click.echo("\n".join(links))
             return
         writer = csv.writer(handle)
-        writer.writerow(["link", "instrument", "occasion", "cohort"])
-        writer.writerows([link, instrument.id, occasion, cohort or ""] for link in links)
-    click.echo(f"{count} links written to {out}; each opens one respondent's form: keep the file safe")
+        writer.writerow(["link", "respondent", "instrument", "occasion", "cohort"])
+        writer.writerows([link, p, instrument.id, occasion, cohort or ""] for link, p in zip(links, pseudonyms))
+    click.echo(f"{len(links)} links written to {out}; each opens one respondent's form: keep the file safe")
+
+
+def _respondents_file(path: str) -> list[str]:
+    """The pseudonyms in the 'respondent' column of a CSV file, each once, in file order."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if "respondent" not in (reader.fieldnames or []):
+            raise click.BadParameter(f"{path}: no 'respondent' column; columns: {', '.join(reader.fieldnames or [])}",
+                                     param_hint="--respondents")
+        pseudonyms = list(dict.fromkeys(row["respondent"].strip() for row in reader if row["respondent"].strip()))
+    if not pseudonyms:
+        raise click.BadParameter(f"{path}: the 'respondent' column is empty", param_hint="--respondents")
+    return pseudonyms
 
 
 @main.group("user")
@@ -494,3 +527,9 @@ def _load(source: str):
         return load_instrument(source)
     except (InstrumentError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# --- the survey round (issue 13): frame import, sample, letters, response, weights, ceo ----------
+from kantelmeter.rounds import add_commands as _add_round_commands  # noqa: E402 (the group must exist first)
+
+_add_round_commands(main)
