@@ -1013,9 +1013,13 @@ def _outcome_models(cohorts: Cohorts, entered: pd.DataFrame) -> tuple[dict[int, 
             raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(flat)} do not vary within "
                                f"cohort {label!r}, so its outcome model cannot predict for the other cohort; merge "
                                "sparse categories or drop them")
-        fit = sm.OLS(y[mask], exog[mask]).fit()
-        predicted[arm] = fit.predict(everyone)
-        leverage[mask] = fit.get_influence().hat_matrix_diag
+        # least squares by the SVD, as statsmodels' pinv (collinear columns allowed); the leverages, the
+        # diagonal of the hat matrix, are the row sums of the squared left singular vectors
+        u, singular, vt = np.linalg.svd(exog[mask], full_matrices=False)
+        kept = singular > singular.max() * max(exog.shape) * np.finfo(float).eps
+        u, singular, vt = u[:, kept], singular[kept], vt[kept]
+        predicted[arm] = everyone @ (vt.T @ ((u.T @ y[mask]) / singular))
+        leverage[mask] = np.sum(u ** 2, axis=1)
     alone = cohorts.frame.index[leverage > 1 - 1e-8]
     if len(alone):
         raise EffectsError(f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "

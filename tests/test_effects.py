@@ -407,3 +407,19 @@ def test_attrition_is_counted_and_weighted():
         compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, attrition="everything")
     with pytest.raises(EffectsError, match="estimand='atc'; allowed"):
         compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, estimand="atc")
+
+
+def test_the_forest_plot_sets_only_like_beside_like(small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kantelmeter import plots
+
+    table = compare_cohorts(small.assign(z=small["y"] * 10), ["y", "z"], covariates=["age"],
+                            method=["naive", "ancova", "ipw", "dr"])
+    with pytest.raises(ValueError, match="several estimands"):
+        plots.forest(table)
+    axes = plots.forest(table[table["estimand"] == "ATT"])
+    assert len(axes) == 2                                      # one panel, and one scale, per outcome
+    assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["ipw", "dr"]
+    assert axes[1].get_xlim()[1] > 5 * axes[0].get_xlim()[1]
