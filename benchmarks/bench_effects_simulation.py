@@ -50,18 +50,18 @@ ESTIMATORS = {
 }
 
 
-def designs(seeds: int, large_seeds: int) -> pd.DataFrame:
+def designs(size: str, seeds: int) -> pd.DataFrame:
     rows = []
-    for size, (n_pilot, n_regular) in SIZES.items():
-        for name, design in DESIGNS.items():
-            for seed in range(seeds if n_pilot < 500 else large_seeds):
-                study = synth.effect_study(seed=seed, n_pilot=n_pilot, n_regular=n_regular, **design)
-                cohorts = prepare(study.outcomes, "wellbeing", covariates=study.covariates)
-                for label, (method, options) in ESTIMATORS.items():
-                    row = METHODS[method](cohorts, 0.05, **options)
-                    rows.append({"size": size, "design": name, "estimator": label, "estimate": row["estimate"],
-                                 "se": row["se"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-                                 "att": study.design.att, "ate": study.design.ate, "sd": study.design.sd})
+    n_pilot, n_regular = SIZES[size]
+    for name, design in DESIGNS.items():
+        for seed in range(seeds):
+            study = synth.effect_study(seed=seed, n_pilot=n_pilot, n_regular=n_regular, **design)
+            cohorts = prepare(study.outcomes, "wellbeing", covariates=study.covariates)
+            for label, (method, options) in ESTIMATORS.items():
+                row = METHODS[method](cohorts, 0.05, **options)
+                rows.append({"size": size, "design": name, "estimator": label, "estimate": row["estimate"],
+                             "se": row["se"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                             "att": study.design.att, "ate": study.design.ate, "sd": study.design.sd})
     return pd.DataFrame(rows)
 
 
@@ -143,10 +143,10 @@ def main() -> None:
     study_seeds = int(sys.argv[3]) if len(sys.argv) > 3 else 50
     with warnings.catch_warnings(), pd.option_context("display.width", 250, "display.max_columns", 20):
         warnings.simplefilter("ignore", OverlapWarning)
-        print(f"Designs with an exact truth: {seeds} studies at 90 + 300, {large} at 1,000 + 4,000 citizens "
-              f"(synthetic data); coverage Monte Carlo SE about {np.sqrt(0.95 * 0.05 / seeds):.3f} and "
-              f"{np.sqrt(0.95 * 0.05 / max(large, 1)):.3f}\n")
-        print(design_table(designs(seeds, large)).round(3).to_string())
+        for size, n in zip(SIZES, (seeds, large)):
+            print(f"\nDesigns with an exact truth: {n} studies of {size} citizens (synthetic data); Monte Carlo "
+                  f"SE of a coverage near 0.95: {np.sqrt(0.95 * 0.05 / n):.3f}\n", flush=True)
+            print(design_table(designs(size, n)).round(3).to_string(), flush=True)
         if study_seeds:
             print(f"\nThe whole path through instruments and scoring: {study_seeds} synthetic studies per scenario "
                   "(90 pilot, 200 regular citizens); truth: the ATT\n")

@@ -13,7 +13,15 @@ pilot's effect with who was chosen. The adjusted estimators (ANCOVA with
 covariates, the mixed model with covariate-by-occasion terms, inverse
 probability weighting and the doubly robust AIPW estimate, the headline) are
 only as good as the covariates: they remove selection on what was measured,
-never on what was not.
+never on what was not; the E-value of each estimate (:func:`e_value`) says how
+strong an unmeasured confounder would have to be to explain it away.
+
+Each estimate names its estimand. The weighting estimators target the ATT by
+default, the average effect on the pilot's own citizens, with the ATE (over
+both cohorts as sampled) on request; ANCOVA and the mixed model estimate a
+conditional, variance-weighted contrast that is neither when effects differ
+between citizens. Citizens lost before follow-up are counted in every row and
+weighted for in ``ipw`` and ``dr`` (:func:`response_scores`).
 
 Bad input (too few respondents, a constant outcome, missing covariates, no
 overlap between cohorts) raises :class:`EffectsError` naming the column, the
