@@ -112,9 +112,10 @@ def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes
                       label: str = "share of inhabitants (%)", lang: str = "en") -> Axes:
     """The share of each age group in two (or more) years, as bars side by side per age group.
 
-    Percentages of each year's population, so that ageing shows as the later
-    year's bars growing at the top. The years stand side by side, not back to
-    back: a mirrored chart reads as men against women.
+    Percentages of each year's population, youngest group at the top, so that
+    ageing shows as the later year's bars growing towards the bottom. The
+    years stand side by side, not back to back: a mirrored chart reads as men
+    against women.
 
     Parameters
     ----------
@@ -159,8 +160,7 @@ def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes
     ax.set_ylim(-0.5, len(groups) - 0.2)
     ax.set_xlabel(label)
     number_axis(ax, "x", lang=lang)
-    handles, names = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], names[::-1], loc="lower right", frameon=False)
+    ax.legend(loc="lower right", frameon=False)
     return ax
 
 

@@ -1,17 +1,17 @@
-"""The publishable report: a notebook run against a store, written as one HTML file without code.
+"""The publication: a notebook run against a store, audited, written as one HTML file, a PDF and CSV tables.
 
 SATER's third module was the report; here it is one call (and one command,
-``kantelmeter report``). :func:`report` executes a shipped notebook (or any
-notebook with a papermill ``parameters`` cell) against a store, converts the
-executed notebook into a single self-contained HTML file with the code hidden
-and the figures embedded as PNG, and audits the result before writing it: a
-report that shows a count below the minimum, or that does not state its
-disclosure method, is refused.
+``kantelmeter report``). :func:`report` refuses a store that lacks what a
+nulmeting needs (:func:`check_store`), executes the notebook with papermill,
+converts it into a single self-contained HTML file with the code hidden
+(:func:`to_html`), audits the page as a reader would see it (:func:`audit`)
+and only then writes it, with its tables as CSV and a PDF printed by
+Chromium. The analysts' notebooks are not publications: :func:`run_notebook`
+(``kantelmeter notebook``) runs them without the audit.
 
-Inside the notebooks every table goes out through :func:`publish`, which
-applies disclosure control (:mod:`kantelmeter.disclosure`) according to what
-the table holds, and marks it in the HTML so that :func:`audit` can check it
-again from the outside, as a reader would see it.
+Inside the notebooks every table and figure goes out through
+:mod:`kantelmeter.publish`; :class:`Texts` and :func:`publish` are
+importable from here as well, as the notebooks have always done.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any
 
 import jinja2
 import nbformat
-import numpy as np
 import pandas as pd
 
 from kantelmeter import disclosure, formatting
@@ -196,7 +195,8 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
 
     Code cells, prompts and stderr streams (warnings meant for the analyst)
     are left out; figures are embedded as base64 PNG; the page loads no
-    script or style from elsewhere. A summary is written last, from the
+    script or style from elsewhere. Cells tagged ``analyst`` (notes for
+    whoever maintains the notebook) are left out. A summary is written last, from the
     figures computed above it, but read first: cells tagged ``summary`` are
     moved to just after the cell tagged ``title``.
 
@@ -219,6 +219,8 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(str(executed), as_version=4)
+    # cells tagged "analyst" explain the notebook to whoever maintains it; the publication leaves them out
+    notebook.cells = [cell for cell in notebook.cells if "analyst" not in cell.get("metadata", {}).get("tags", [])]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
@@ -464,6 +466,8 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
             shutil.rmtree(published_tables)
         if tables.exists():
             shutil.copytree(tables, published_tables)
+    # a PDF of an earlier run must not pass for this one
+    out.with_suffix(".pdf").unlink(missing_ok=True)
     if pdf:
         from kantelmeter.web.paper import find_chromium, print_pdf
 
