@@ -30,7 +30,7 @@ __all__ = ["LOCALES", "fill", "number", "parse", "percent"]
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 # a format specification kantelmeter's texts use: optional grouping sign, precision, type
-_SPEC = re.compile(r"^(?P<group>,)?(?:\.(?P<decimals>\d+))?(?P<type>[dfg%])?$")
+_SPEC = re.compile(r"^(?P<sign>[+])?(?P<group>,)?(?:\.(?P<decimals>\d+))?(?P<type>[dfg%])?$")
 
 
 def _locale(lang: str) -> str:
@@ -90,17 +90,23 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         is_number = isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
         match = _SPEC.match(format_spec)
-        if not is_number or match is None:
+        if not is_number:
             return super().format_field(value, format_spec)
+        if match is None:
+            # a layout option babel has no word for (width, fill): Python formats, the language's signs follow
+            text = super().format_field(value, format_spec)
+            swap = {",": ".", ".": ","} if self.lang == "nl" else {}
+            return text.translate(str.maketrans(swap))
         kind = match["type"]
         if kind == "d":
             # a year or an identifier: digits only, no grouping sign
-            return number(value, 0, self.lang, grouping=bool(match["group"]))
-        decimals = int(match["decimals"]) if match["decimals"] is not None else (
-            0 if float(value).is_integer() else 1)
-        if kind == "%":
-            return percent(100 * float(value), decimals, self.lang)
-        return number(value, decimals, self.lang)
+            text = number(value, 0, self.lang, grouping=bool(match["group"]))
+        else:
+            decimals = int(match["decimals"]) if match["decimals"] is not None else (
+                0 if float(value).is_integer() else 1)
+            text = percent(100 * float(value), decimals, self.lang) if kind == "%" else number(value, decimals,
+                                                                                                self.lang)
+        return "+" + text if match["sign"] and not text.startswith("-") else text
 
 
 def fill(template: str, lang: str, **values: Any) -> str:
@@ -108,12 +114,15 @@ def fill(template: str, lang: str, **values: Any) -> str:
 
     A number without a format gets grouping and, when it is not whole, one
     decimal; ``:.2f`` sets the decimals; ``:d`` writes digits only (years);
-    ``:.0%`` multiplies by 100 and adds the percent sign.
+    ``:.0%`` multiplies by 100 and adds the percent sign; ``:+.2f`` writes
+    the sign of a positive number too.
 
     Examples
     --------
     >>> fill("{share:.1%} van {n}", "nl", share=0.1234, n=12000)
     '12,3% van 12.000'
+    >>> fill("van {low:+.2f} tot {high:+.2f}", "nl", low=-0.051, high=0.4)
+    'van -0,05 tot +0,40'
     """
     _locale(lang)
     return _Formatter(lang).format(template, **values)

@@ -35,10 +35,12 @@ from kantelmeter.instruments import LANGUAGES
 
 __all__ = [
     "TABLE_CLASS",
+    "AnalystTable",
     "Publication",
     "PublishedTable",
     "ReportError",
     "Texts",
+    "analyst_table",
     "fieldwork",
     "publish",
     "title_page",
@@ -481,6 +483,64 @@ class Publication:
         pd.DataFrame(rows, columns=list(_WORDS["index"][self.lang])).to_csv(index, sep=";", encoding="utf-8-sig",
                                                                             index=False)
         return index
+
+
+@dataclass(frozen=True)
+class AnalystTable:
+    """A statistics table made readable for an analyst's notebook: headers in words, numbers formatted.
+
+    Not a publication: no disclosure control is applied (an analyst's
+    notebook is internal); :func:`publish` is for what leaves the project.
+    """
+
+    display: pd.DataFrame
+    caption: str = ""
+
+    def _repr_html_(self) -> str:
+        body = self.display.to_html(index=False, border=0, escape=True, classes=["km-analyst"])
+        if self.caption:
+            body = body.replace(">", f"><caption>{html.escape(self.caption)}</caption>", 1)
+        return body
+
+    def __repr__(self) -> str:
+        return (self.caption + "\n" if self.caption else "") + self.display.to_string(index=False)
+
+
+_BOOLEAN = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+
+
+def analyst_table(table: pd.DataFrame, labels: Mapping[str, str] | None = None, lang: str = "nl", *,
+                  decimals: int | Mapping[str, int] = 2, caption: str = "") -> AnalystTable:
+    """A statistics table as an analyst reads it: words for headers and codes, numbers in the language's style.
+
+    Column names, index labels and text cells found in ``labels`` are
+    replaced by their text; a meaningful index becomes the first column;
+    booleans read ``ja``/``nee``; missing values show as an en dash; numbers
+    get ``decimals`` (whole-number columns none), without ``-0,00``.
+
+    Examples
+    --------
+    >>> fit = pd.DataFrame({"term": ["months", "team[T.team 2]"], "estimate": [0.0312, -0.5], "p": [0.04, None],
+    ...                     "significant": [True, False]})
+    >>> analyst_table(fit, {"term": "term", "months": "maanden", "estimate": "schatting"}, "nl")
+          term schatting    p significant
+       maanden      0,03 0,04          ja
+    team[T.team 2]     -0,50    –         nee
+    """
+    labels = dict(labels or {})
+    frame = _labels_as_columns(table)
+    frame.columns = [labels.get(str(column), str(column)) for column in frame.columns]
+    yes, no = _BOOLEAN[lang]
+    shown = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values):
+            shown[column] = values.map({True: yes, False: no})
+        elif _is_number(values):
+            shown[column] = _as_text(frame[[column]], decimals, "\u2013", lang)[column]
+        else:
+            shown[column] = values.map(lambda v: "\u2013" if pd.isna(v) else labels.get(str(v), str(v)))
+    return AnalystTable(display=shown.reset_index(drop=True), caption=caption)
 
 
 def _display(published: PublishedTable) -> None:
