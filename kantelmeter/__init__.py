@@ -41,7 +41,7 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
-_SUBMODULES = ["ceo", "effects", "municipal", "plots", "report", "soc", "synth", "wheel"]
+_SUBMODULES = ["ceo", "effects", "formatting", "municipal", "plots", "publish", "report", "soc", "synth", "wheel"]
 
 __all__ = sorted(_WHERE) + _SUBMODULES
 

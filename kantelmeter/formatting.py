@@ -11,7 +11,7 @@ Examples
 ('1.234,5', '1,234.5')
 >>> percent(12.345, 1)
 '12,3%'
->>> fill("{n} antwoorden, gemiddeld {mean:.1f} (in {year:d})", "nl", n=1200, mean=6.25, year=2013)
+>>> fill("{n:,} antwoorden, gemiddeld {mean:.1f} (in {year:d})", "nl", n=1200, mean=6.25, year=2013)
 '1.200 antwoorden, gemiddeld 6,3 (in 2013)'
 """
 
@@ -92,7 +92,10 @@ class _Formatter(string.Formatter):
         match = _SPEC.match(format_spec)
         if not is_number:
             return super().format_field(value, format_spec)
-        if match is None:
+        if not format_spec and isinstance(value, int | np.integer):
+            # Dutch writes four digits without a point (2013, 1200): years stay years
+            return number(value, 0, self.lang, grouping=abs(int(value)) >= 10_000)
+        if match is None or not format_spec:
             # a layout option babel has no word for (width, fill): Python formats, the language's signs follow
             text = super().format_field(value, format_spec)
             swap = {",": ".", ".": ","} if self.lang == "nl" else {}
@@ -112,15 +115,16 @@ class _Formatter(string.Formatter):
 def fill(template: str, lang: str, **values: Any) -> str:
     """``str.format`` with numbers in the language's style.
 
-    A number without a format gets grouping and, when it is not whole, one
-    decimal; ``:.2f`` sets the decimals; ``:d`` writes digits only (years);
+    A whole number without a format is grouped from five digits on (Dutch
+    writes 2013 and 1200 without a point); a fraction without a format keeps
+    Python's digits; ``:.2f`` sets the decimals; ``:,`` always groups; ``:d`` writes digits only (years);
     ``:.0%`` multiplies by 100 and adds the percent sign; ``:+.2f`` writes
     the sign of a positive number too.
 
     Examples
     --------
-    >>> fill("{share:.1%} van {n}", "nl", share=0.1234, n=12000)
-    '12,3% van 12.000'
+    >>> fill("{share:.1%} van {n}, in {year}, ratio {r}", "nl", share=0.1234, n=12000, year=2013, r=0.976)
+    '12,3% van 12.000, in 2013, ratio 0,976'
     >>> fill("van {low:+.2f} tot {high:+.2f}", "nl", low=-0.051, high=0.4)
     'van -0,05 tot +0,40'
     """

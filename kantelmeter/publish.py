@@ -82,7 +82,7 @@ class Texts:
 
     Examples
     --------
-    >>> say = Texts({"n": {"nl": "{n} antwoorden", "en": "{n} responses"}}, "en")
+    >>> say = Texts({"n": {"nl": "{n:,} antwoorden", "en": "{n:,} responses"}}, "en")
     >>> say("n", n=1200)
     '1,200 responses'
     >>> Texts({"r": {"nl": "{r:.2f} euro", "en": "{r:.2f} euro"}}, "nl")("r", r=1234.5)
