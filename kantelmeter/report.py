@@ -190,7 +190,8 @@ def _declared_parameters(notebook: nbformat.NotebookNode, path: Path) -> set[str
             if isinstance(target, ast.Name)}
 
 
-def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl") -> Path:
+def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl",
+            printed: bool = True) -> Path:
     """Convert an executed notebook to one self-contained HTML file without code.
 
     Code cells, prompts and stderr streams (warnings meant for the analyst)
@@ -210,6 +211,9 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
         Title of the page (default: the notebook's file name).
     lang : str, default "nl"
         Language of the page (``<html lang=...>``).
+    printed : bool, default True
+        Keep what the code printed on stdout. A publication shows only what
+        the notebook displays (a solver's console line must not reach it).
 
     Returns
     -------
@@ -223,7 +227,8 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     notebook.cells = [cell for cell in notebook.cells if "analyst" not in cell.get("metadata", {}).get("tags", [])]
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and (o.name == "stderr" or not printed))]
     notebook.cells = _summary_first(notebook.cells)
     if title:
         notebook.metadata["title"] = title
@@ -454,7 +459,7 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
             execute(notebook, executed, parameters, progress=progress)
         except papermill.PapermillExecutionError as exc:
             raise ReportError(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}") from None
-        page_file = to_html(executed, folder / f"{name}.html", lang=lang)
+        page_file = to_html(executed, folder / f"{name}.html", lang=lang, printed=False)
         page = page_file.read_text(encoding="utf-8")
         problems = audit(page, int(min_cell), lang=lang)
         if not problems.empty:

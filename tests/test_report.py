@@ -400,3 +400,28 @@ def test_a_municipality_folder_with_a_bad_field_is_named(tmp_path, store_url):
                                        "--municipality", str(tmp_path / "town")])
     assert result.exit_code != 0
     assert "municipality.yaml: field 'cbs_code' is 'GM394'; allowed: GM and four digits" in result.output
+
+
+def test_the_page_puts_the_summary_after_the_title_and_leaves_out_notes_and_console_lines(tmp_path):
+    import nbformat
+
+    from kantelmeter.report import to_html
+
+    def cell(text, tags=(), printed=""):
+        made = nbformat.v4.new_code_cell("")
+        made.metadata["tags"] = list(tags)
+        made.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": text})]
+        if printed:
+            made.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=printed))
+        return made
+
+    note = nbformat.v4.new_markdown_cell("A note for the maintainer")
+    note.metadata["tags"] = ["analyst"]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [cell("Title page", ["title"]), note, cell("Body text", printed="solver console line"),
+                      cell("Summary text", ["summary"])]
+    nbformat.write(notebook, tmp_path / "made.ipynb")
+    page = to_html(tmp_path / "made.ipynb", tmp_path / "made.html", printed=False).read_text(encoding="utf-8")
+    text = BeautifulSoup(page, "html.parser").get_text(" ")
+    assert text.index("Title page") < text.index("Summary text") < text.index("Body text")
+    assert "A note for the maintainer" not in text and "solver console line" not in text
