@@ -29,7 +29,8 @@ from pathlib import Path
 
 from kantelmeter import synth
 from kantelmeter.instruments import list_instruments, load_instrument
-from kantelmeter.report import execute, report, to_html
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS
+from kantelmeter.report import report, run_notebook
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
@@ -40,12 +41,7 @@ __all__ = ["DemoResult", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run
 ROUND = "synth-2026-ceo"
 
 #: The notebooks the demo executes besides the report, with the parameters each takes from the demo.
-NOTEBOOKS = {
-    "pilot_vs_regular": ("db_url", "lang", "covariates_csv", "truth_csv"),
-    "professionals_over_time": ("db_url", "lang"),
-    "thesis_replication": ("lang",),
-    "cost_benefit": ("lang",),
-}
+NOTEBOOKS = ANALYST_NOTEBOOKS
 
 
 @dataclass(frozen=True)
@@ -156,7 +152,7 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
                                workdir=folder, progress=False): "nulmeting"}
         for name in chosen:
             parameters = {key: values[key] for key in NOTEBOOKS[name]}
-            futures[pool.submit(_execute_with_html, name, folder, parameters, lang)] = name
+            futures[pool.submit(run_notebook, name, folder / f"{name}.html", parameters, progress=False)] = name
         for future in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="notebook",
                            file=sys.stderr, disable=not progress, leave=False):
             name = futures[future]
@@ -315,12 +311,6 @@ def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, t
     if true_effects is not None:
         study.true_effects.to_csv(true_effects)
     return study
-
-
-def _execute_with_html(name: str, folder: Path, parameters: dict, lang: str) -> Path:
-    executed = execute(name, folder / f"{name}.ipynb", parameters, progress=False)
-    to_html(executed, folder / f"{name}.html", lang=lang)
-    return executed
 
 
 def _is_shipped(name: str) -> bool:
