@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
 class _Commands(click.Group):
@@ -93,24 +94,67 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 
 
 @main.command("report")
-@click.argument("notebook", default="nulmeting")
+@click.argument("notebook", default=PUBLISHABLE[0], type=click.Choice(PUBLISHABLE))
 @click.option("--db", "db_url", required=True, help="SQLAlchemy URL of the store, e.g. sqlite:///kantelmeter.db.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write (PDF beside it).")
+@click.option("--municipality", type=click.Path(exists=True, file_okay=False),
+              help="Folder with municipality.yaml and the context figures (default: the shipped example).")
+@click.option("--previous-db", help="Store of an earlier round, for the trend.")
+@click.option("--benchmark", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of national or peer figures (indicator;group;value;source).")
 @click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
               help="Smallest number of people a published figure may rest on.")
 @language_option
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print a PDF with Chromium.")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Keep the executed notebook here (default: a temporary folder).")
-def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: str, workdir: str | None) -> None:
-    """Run NOTEBOOK (default: nulmeting) against a store and write a publishable HTML report."""
+def report_command(notebook: str, db_url: str, out: str, municipality: str | None, previous_db: str | None,
+                   benchmark: str | None, min_cell: int, lang: str, pdf: bool, workdir: str | None) -> None:
+    """Write the publishable NOTEBOOK (nulmeting) of a store: audited HTML, PDF and CSV tables.
+
+    The analysts' notebooks are run with `kantelmeter notebook NAME`.
+    """
+    from kantelmeter.municipal import MunicipalDataError, load_municipality
     from kantelmeter.report import ReportError, report
 
     _store(db_url, None, existing=True).close()
+    if previous_db:
+        _store(previous_db, None, existing=True).close()
     try:
-        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, workdir=workdir)
-    except ReportError as exc:
+        load_municipality(municipality)
+        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
+                      previous_db=previous_db, benchmark=benchmark, workdir=workdir, pdf=pdf)
+    except (ReportError, MunicipalDataError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"report written to {path}")
+    if path.with_suffix(".pdf").exists():
+        click.echo(f"PDF written to {path.with_suffix('.pdf')}")
+    click.echo(f"tables written to {path.resolve().with_name(path.stem + '_tables')}")
+
+
+@main.command("notebook")
+@click.argument("name", type=click.Choice(list(ANALYST_NOTEBOOKS)))
+@click.option("--db", "db_url", help="SQLAlchemy URL of the store (the notebooks that read one).")
+@click.option("--covariates", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of registration data (pilot_vs_regular).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The HTML file to write; the executed .ipynb goes beside it.")
+@language_option
+def notebook_command(name: str, db_url: str | None, covariates: str | None, out: str, lang: str) -> None:
+    """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
+    from kantelmeter.report import ReportError, run_notebook
+
+    needed = ANALYST_NOTEBOOKS[name]
+    if "db_url" in needed and not db_url:
+        raise click.ClickException(f"notebook {name} reads a store: give --db")
+    if "db_url" in needed:
+        _store(db_url, None, existing=True).close()
+    values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates}
+    try:
+        path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"notebook written to {path} (and {path.with_suffix('.ipynb')})")
 
 
 @main.command("score")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from kantelmeter import synth
 from kantelmeter.instruments import list_instruments, load_instrument
-from kantelmeter.report import execute, report, to_html
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS
+from kantelmeter.report import report, run_notebook
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
@@ -40,12 +41,7 @@ __all__ = ["DemoResult", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run
 ROUND = "synth-2026-ceo"
 
 #: The notebooks the demo executes besides the report, with the parameters each takes from the demo.
-NOTEBOOKS = {
-    "pilot_vs_regular": ("db_url", "lang", "covariates_csv"),
-    "professionals_over_time": ("db_url", "lang"),
-    "thesis_replication": ("lang",),
-    "cost_benefit": ("lang",),
-}
+NOTEBOOKS = ANALYST_NOTEBOOKS
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,8 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     pseudonymisation key beside it, ``out/scores/`` (scale scores per
     instrument), ``out/covariates.csv`` (the synthetic citizens' baseline
     covariates, standing in for the municipality's registration data),
-    ``out/nulmeting.html`` (the report) with its tables as CSV in
+    ``out/true_effects.csv`` (the synthetic study's known effects, shown beside
+    its estimates), ``out/nulmeting.html`` (the report) with its tables as CSV in
     ``out/nulmeting_tables/``, and ``out/notebooks/`` (each notebook executed,
     and as HTML).
 
@@ -132,7 +129,8 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     store_url = f"sqlite:///{database.resolve()}"
     store = Store(store_url, key_file=out / "pseudonym.key", actor="kantelmeter demo")
     covariates = out / "covariates.csv"
-    fill_store(store, seed=seed, covariates=covariates)
+    truth = out / "true_effects.csv"
+    fill_store(store, seed=seed, covariates=covariates, true_effects=truth)
     steps.update()
 
     steps.set_postfix_str("scoring")
@@ -145,7 +143,8 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
         shutil.rmtree(folder)
     shipped = {name for name in NOTEBOOKS if _is_shipped(name)}
     chosen = [name for name in (notebooks or NOTEBOOKS) if name in shipped]
-    values = {"db_url": store_url, "lang": lang, "covariates_csv": str(covariates.resolve())}
+    values = {"db_url": store_url, "lang": lang, "covariates_csv": str(covariates.resolve()),
+              "truth_csv": str(truth.resolve())}
     executed: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         # the report runs beside the other notebooks: each has its own kernel process
@@ -153,7 +152,7 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
                                workdir=folder, progress=False): "nulmeting"}
         for name in chosen:
             parameters = {key: values[key] for key in NOTEBOOKS[name]}
-            futures[pool.submit(_execute_with_html, name, folder, parameters, lang)] = name
+            futures[pool.submit(run_notebook, name, folder / f"{name}.html", parameters, progress=False)] = name
         for future in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="notebook",
                            file=sys.stderr, disable=not progress, leave=False):
             name = futures[future]
@@ -278,7 +277,8 @@ def score_store(store: Store, folder: Path) -> list[Path]:
     return written
 
 
-def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, **truth) -> synth.SyntheticStudy:
+def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, true_effects: Path | None = None,
+               **truth) -> synth.SyntheticStudy:
     """Put a synthetic study and its professional panel in a store.
 
     Parameters
@@ -291,6 +291,10 @@ def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, *
         cohort as stored, intake date, period, age, sex, household, benefit,
         complexity): the registration data a municipality would hold beside
         the questionnaires.
+    true_effects : path, optional
+        Where to write the study's known true effects per outcome as CSV
+        (outcome, parameter, ate, att), so that a notebook can set the truth
+        beside each synthetic estimate.
     **truth
         Overrides of :class:`kantelmeter.synth.StudyTruth` (``n_pilot=40`` for a quick study).
 
@@ -304,13 +308,9 @@ def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, *
     if covariates is not None:
         citizens = study.citizens.assign(cohort="synth-" + study.citizens["cohort"].astype(str))
         citizens.drop(columns=["follow_up_date", "dropped_out"], errors="ignore").to_csv(covariates, index=False)
+    if true_effects is not None:
+        study.true_effects.to_csv(true_effects)
     return study
-
-
-def _execute_with_html(name: str, folder: Path, parameters: dict, lang: str) -> Path:
-    executed = execute(name, folder / f"{name}.ipynb", parameters, progress=False)
-    to_html(executed, folder / f"{name}.html", lang=lang)
-    return executed
 
 
 def _is_shipped(name: str) -> bool:
