@@ -2,17 +2,19 @@
 
 Each function takes the tidy DataFrame that a statistics function returns,
 draws on a matplotlib ``Axes`` (a new one when ``ax`` is None) and returns
-that ``Axes``. Nothing here calls ``plt.show()``, so the functions work on a
+that ``Axes`` (the forest plot: one per outcome, in a list). Nothing here calls ``plt.show()``, so the functions work on a
 headless machine with the Agg backend, in notebooks and in the report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
+__all__ = ["actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
            "population_by_age", "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
            "wheel_improvements"]
 
@@ -493,46 +495,74 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     return ax
 
 
-def forest(comparison: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Forest plot of a cohort comparison: one point and 95% interval per outcome and method.
+def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Forest plot of a cohort comparison: like with like, one panel per outcome.
+
+    Each outcome gets its own panel with its own axis in the outcome's units
+    (a well-being point and a SOC sum-score point are not the same size), and
+    the table must hold one estimand only: an ATT, an ATE and a conditional
+    contrast answer different questions and do not belong side by side.
+    Within a panel, one point and interval per method; the doubly robust
+    estimate (the headline) is drawn as a red diamond; the dotted line marks
+    no difference.
 
     Parameters
     ----------
     comparison : pandas.DataFrame
-        :func:`kantelmeter.effects.compare_cohorts` (``outcome``, ``method``,
-        ``estimate``, ``ci_low``, ``ci_high``). Outcomes in different units
-        each get their own panel row block; the dotted line marks no difference.
-    ax : matplotlib.axes.Axes, optional
+        Rows of :func:`kantelmeter.effects.compare_cohorts` (``outcome``,
+        ``method``, ``estimate``, ``ci_low``, ``ci_high`` and, when present,
+        ``estimand``).
+    axes : sequence of matplotlib.axes.Axes, optional
+        One per outcome.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    list of matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        When the rows hold more than one estimand, or ``axes`` has the wrong length.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"outcome": ["wellbeing"] * 2, "method": ["naive", "dr"], "estimate": [0.4, 0.8],
-    ...                       "ci_low": [0.0, 0.4], "ci_high": [0.8, 1.2]})
-    >>> ax = forest(table)
-    >>> [label.get_text() for label in ax.get_yticklabels()]
-    ['wellbeing: naive', 'wellbeing: dr']
+    >>> table = pd.DataFrame({"outcome": ["wellbeing"] * 2 + ["soc_total"], "method": ["ipw", "dr", "dr"],
+    ...                       "estimand": "ATT", "estimate": [0.4, 0.8, 3.0], "ci_low": [0.0, 0.4, 1.0],
+    ...                       "ci_high": [0.8, 1.2, 5.0]})
+    >>> axes = forest(table)
+    >>> [[label.get_text() for label in ax.get_yticklabels()] for ax in axes]
+    [['ipw', 'dr'], ['dr']]
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.35 * len(comparison) + 1.2))
-    rows = comparison.reset_index(drop=True)
-    y = range(len(rows))
+    if "estimand" in comparison.columns and comparison["estimand"].nunique() > 1:
+        raise ValueError(f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
+                         "a forest plot sets like beside like: select the rows of one estimand")
+    outcomes = list(pd.unique(comparison["outcome"]))
+    if axes is None:
+        sizes = [int((comparison["outcome"] == outcome).sum()) for outcome in outcomes]
+        _, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.35 * sum(sizes) + 1.1 * len(outcomes)),
+                               gridspec_kw={"height_ratios": sizes}, squeeze=False)
+        axes = list(axes[:, 0])
+    elif len(axes) != len(outcomes):
+        raise ValueError(f"got {len(axes)} axes for {len(outcomes)} outcomes; allowed: one axis per outcome")
+    for ax, outcome in zip(axes, outcomes):
+        _forest_panel(ax, comparison[comparison["outcome"] == outcome].reset_index(drop=True), outcome)
+    estimand = comparison["estimand"].iloc[0] if "estimand" in comparison.columns else "difference"
+    axes[-1].set_xlabel(f"pilot minus regular, in each outcome's units ({estimand})")
+    return axes
+
+
+def _forest_panel(ax: Axes, rows: pd.DataFrame, outcome: str) -> None:
+    y = list(range(len(rows)))
     headline = (rows["method"] == "dr").to_numpy()
     ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
                 fmt="none", ecolor="grey", capsize=2)
     ax.scatter(rows["estimate"][~headline], [i for i in y if not headline[i]], color="#4c72b0", zorder=3)
     ax.scatter(rows["estimate"][headline], [i for i in y if headline[i]], color="#c44e52", marker="D", zorder=3,
                label="doubly robust (headline)")
-    ax.set_yticks(list(y), [f"{o}: {m}" for o, m in zip(rows["outcome"], rows["method"])])
-    ax.invert_yaxis()
+    ax.set_yticks(y, rows["method"].astype(str).tolist())
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.axvline(0, color="black", linestyle=":", linewidth=1)
-    ax.set_xlabel("pilot minus regular (outcome units)")
-    if headline.any():
-        ax.legend(loc="lower right", frameon=False)
-    return ax
+    ax.set_title(str(outcome), loc="left", fontsize="medium")
 
 
 def love(balance_table: pd.DataFrame, threshold: float = 0.1, ax: Axes | None = None) -> Axes:
@@ -611,4 +641,57 @@ def propensity_overlap(cohorts, scores: pd.Series, bins: int = 20, ax: Axes | No
     ax.set_xlabel("propensity score (probability of being in the pilot)")
     ax.set_ylabel("density")
     ax.legend(frameon=False)
+    return ax
+
+
+def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, ax: Axes | None = None,
+                  lang: str = "nl") -> Axes:
+    """Who pays and who gains: benefits and investments per actor, with the net value.
+
+    One row per actor: a bar to the right for the present value of the
+    benefits, a bar to the left for the investments, and a marker for the
+    net value; with Monte Carlo results the marker carries the 2.5-97.5
+    percentile interval of the net value (the uncertainty carried from the
+    line-item ranges and measured effects).
+
+    Parameters
+    ----------
+    actors : pandas.DataFrame
+        :func:`kantelmeter.costbenefit.by_actor` (columns ``actor``,
+        ``label``, ``pv_benefits``, ``pv_investments``, ``pv_net_value``).
+    simulated : pandas.DataFrame, optional
+        ``MonteCarloResult.actors`` (columns ``actor``, ``p2.5``, ``p97.5``).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"nl", "en"}
+
+    Examples
+    --------
+    >>> from kantelmeter.costbenefit import by_actor, load_radar_2012
+    >>> ax = actor_balance(by_actor(load_radar_2012()))
+    >>> [label.get_text() for label in ax.get_yticklabels()][-1]
+    'alle partijen samen'
+    """
+    for column in ("actor", "label", "pv_benefits", "pv_investments", "pv_net_value"):
+        if column not in actors.columns:
+            raise ValueError(f"actor_balance: column {column!r} is missing; allowed: the table of "
+                             f"kantelmeter.costbenefit.by_actor")
+    words = {"nl": ("baten", "investeringen", "saldo", "euro (contante waarde)"),
+             "en": ("benefits", "investments", "net value", "euro (present value)")}[lang]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.7 * len(actors) + 1.5))
+    rows = range(len(actors))
+    ax.barh(rows, actors["pv_benefits"], color="#55a868", height=0.6, label=words[0])
+    ax.barh(rows, -actors["pv_investments"], color="#c44e52", height=0.6, label=words[1])
+    net = actors["pv_net_value"].to_numpy()
+    if simulated is not None:
+        band = simulated.set_index("actor").reindex(actors["actor"])
+        errors = [net - band["p2.5"].to_numpy(), band["p97.5"].to_numpy() - net]
+        ax.errorbar(net, rows, xerr=errors, fmt="none", ecolor="black", capsize=4, linewidth=1)
+    ax.scatter(net, rows, marker="D", color="black", zorder=3, label=words[2])
+    ax.set_yticks(list(rows), actors["label"].tolist())
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}".replace(",", "."))
+    ax.set_xlabel(words[3])
+    ax.legend(loc="lower right", frameon=False)
     return ax

@@ -5,7 +5,7 @@ PUBLISHABLE = ("nulmeting",)
 
 #: The analysts' notebooks (``kantelmeter notebook NAME``), with the parameters each takes.
 ANALYST_NOTEBOOKS = {
-    "pilot_vs_regular": ("db_url", "lang", "covariates_csv"),
+    "pilot_vs_regular": ("db_url", "lang", "covariates_csv", "truth_csv"),
     "professionals_over_time": ("db_url", "lang"),
     "thesis_replication": ("lang",),
     "cost_benefit": ("lang",),
