@@ -154,7 +154,7 @@ def notebook_command(name: str, db_url: str | None, covariates: str | None, trut
         _store(db_url, None, existing=True).close()
     values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates, "truth_csv": truth}
     try:
-        path = run_notebook(name, out, {key: values[key] for key in needed if values[key] is not None})
+        path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"notebook written to {path} (and {path.with_suffix('.ipynb')})")
