@@ -137,10 +137,13 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
 @click.option("--db", "db_url", help="SQLAlchemy URL of the store (the notebooks that read one).")
 @click.option("--covariates", type=click.Path(exists=True, dir_okay=False),
               help="CSV of registration data (pilot_vs_regular).")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of a synthetic study's known effects, shown beside the estimates (pilot_vs_regular).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="The HTML file to write; the executed .ipynb goes beside it.")
 @language_option
-def notebook_command(name: str, db_url: str | None, covariates: str | None, out: str, lang: str) -> None:
+def notebook_command(name: str, db_url: str | None, covariates: str | None, truth: str | None, out: str,
+                     lang: str) -> None:
     """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
     from kantelmeter.report import ReportError, run_notebook
 
@@ -149,7 +152,7 @@ def notebook_command(name: str, db_url: str | None, covariates: str | None, out:
         raise click.ClickException(f"notebook {name} reads a store: give --db")
     if "db_url" in needed:
         _store(db_url, None, existing=True).close()
-    values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates}
+    values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates, "truth_csv": truth}
     try:
         path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
     except ReportError as exc:

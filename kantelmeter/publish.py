@@ -643,16 +643,18 @@ _FIELDWORK = {
 }
 
 
-def fieldwork(pub: Publication, response: pd.DataFrame, *, r_indicator: Mapping[str, float] | None = None,
+def fieldwork(pub: Publication, response: pd.DataFrame, *,
+              r_indicator: Mapping[str, float] | pd.DataFrame | None = None,
               weights: Mapping[str, float] | None = None, show: bool = True) -> list[str]:
     """The fieldwork section from the survey round's tidy tables: response table, rates, R-indicator, weighting.
 
-    Written against the shape of :mod:`kantelmeter.survey`: ``response`` has
+    Takes the tables of :func:`kantelmeter.survey.response`: ``response`` has
     one row per stratum (and a row whose ``stratum`` is ``"total"``) with the
     counts ``sampled``, ``ineligible``, ``complete``, ``partial``, ``refused``
     and ``no_contact`` (the dispositions add up to ``sampled``) and the rates
     ``rr1`` and ``rr2`` as fractions (AAPOR 2016 RR1 and RR2); ``r_indicator``
-    has ``r``, ``ci_low``, ``ci_high`` (Schouten, Cobben & Bethlehem 2009);
+    has ``r``, ``ci_low``, ``ci_high`` (a mapping, or the one-row table of
+    ``ResponseAccount.r_indicator``; Schouten, Cobben & Bethlehem 2009);
     ``weights`` has ``min``, ``max``, ``deff`` (Kish 1965) and ``n``.
 
     The dispositions are a frequency table, published with cell suppression
@@ -695,6 +697,8 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *, r_indicator: Mapping[
                           words["rr2"]: 100 * response["rr2"]})
     pub.table(rates, caption=words["rates_caption"], kind="estimates", count_columns=[words["n"]], show=show)
     sentences = []
+    if isinstance(r_indicator, pd.DataFrame):
+        r_indicator = r_indicator.iloc[0]
     if r_indicator is not None:
         sentences.append(formatting.fill(words["r_indicator"], pub.lang, r=r_indicator["r"],
                                          low=r_indicator["ci_low"], high=r_indicator["ci_high"]))

@@ -358,7 +358,9 @@ def test_fieldwork_section_from_the_survey_round_tables():
                              "partial": [10, 12, 1, 23], "refused": [30, 60, 1, 91], "no_contact": [16, 42, 1, 59],
                              "rr1": [0.517, 0.412, 0.625, 0.450], "rr2": [0.603, 0.474, 0.75, 0.522]})
     pub = Publication(10, "nl")
-    sentences = fieldwork(pub, response, r_indicator={"r": 0.81, "ci_low": 0.75, "ci_high": 0.87}, show=False)
+    # the R-indicator as kantelmeter.survey.response gives it: a one-row table
+    r_indicator = pd.DataFrame({"r": [0.81], "se": [0.03], "ci_low": [0.75], "ci_high": [0.87], "n": [318]})
+    sentences = fieldwork(pub, response, r_indicator=r_indicator, show=False)
     counts, rates = pub.tables
     assert counts.kind == "counts" and disclosure.check_table(counts.display, 10).empty
     # every count of the small stratum is withheld except its zero, which describes nobody
