@@ -117,13 +117,14 @@ def test_every_route_with_every_role_gets_exactly_its_allowed_answer(served, ins
         ("/logout", "POST"): (303, 303, 303),
         ("/static", "GET"): (200, 200, 200),
         ("/r/{token}", "GET"): (200, 200, 200),
+        ("/c/{code}", "GET"): (404, 404, 404),  # a login code no letter carries
         ("/interviewer", "GET"): (303, 200, 200),
         ("/interviewer/start", "GET"): (303, 200, 403),
         ("/interviewer/start", "POST"): (303, 422, 403),
         ("/interviewer/responses/{response:int}", "GET"): (303, 200, 403),
         ("/interviewer/responses/{response:int}", "POST"): (303, 303, 403),  # 303: shown again, nothing saved
     }
-    urls = {"/static": "/static/form.css", "/r/{token}": f"/r/{token}", "/interviewer/responses/{response:int}": own}
+    urls = {"/static": "/static/form.css", "/r/{token}": f"/r/{token}", "/c/{code}": "/c/NOLETTER22", "/interviewer/responses/{response:int}": own}
     # every route the app has is walked (create_app refuses a route without a rule in kantelmeter.web.access)
     app_routes = {route.path for route in create_app(store).routes}
     assert app_routes == {path for path, _ in expected}
