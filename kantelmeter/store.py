@@ -98,10 +98,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
-from kantelmeter.instruments import Instrument, Item, ItemType
-from kantelmeter.privacy import Pseudonymiser
+from kantelmeter.answers import AnswerError, Domain, domains, is_pseudonym
+from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.privacy import BSNError, Pseudonymiser
 
-__all__ = ["DuplicateResponse", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = ["AnswerRefused", "DuplicateResponse", "InvalidBSN", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
 
 SOURCES = ("web", "import", "interview")
 STATUSES = ("partial", "complete")
@@ -207,6 +208,14 @@ class StoreError(Exception):
 
 class ResponseLocked(StoreError):
     """A complete response is final: it can no longer be changed."""
+
+
+class AnswerRefused(StoreError, ValueError):
+    """An answer outside its item's domain; nothing of the save or bulk add was stored."""
+
+
+class InvalidBSN(AnswerRefused, BSNError):
+    """A BSN answer that fails the eleven-test (the message masks the number)."""
 
 
 class DuplicateResponse(StoreError, ValueError):
@@ -726,10 +735,10 @@ class Store:
             raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {instrument.id!r}")
         if frame.empty:
             return 0
-        items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-        numeric = [c for c in frame.columns
-                   if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
-        others = [c for c in frame.columns if c in items and c not in numeric]
+        allowed = domains(instrument)
+        numeric = [c for c in frame.columns if c in allowed and allowed[c].numeric]
+        others = [c for c in frame.columns if c in allowed and c not in numeric]
+        checked = _checked_numbers(frame[numeric], allowed, frame["respondent"])
         now = _now()
         cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
                    if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object))
@@ -757,7 +766,7 @@ class Store:
                            responses_table.c.occasion == occasion)).all())
                 response_ids = [response_of[ids[p]] for p in frame["respondent"]]
                 # Text, date and identifier answers pass _answer_rows, the same gate as single saves.
-                self._insert_answers(conn, _NumericAnswers.of(frame[numeric], response_ids), _answer_rows(
+                self._insert_answers(conn, _NumericAnswers.of(checked, response_ids), _answer_rows(
                     instrument, self.pseudonymiser, dict(zip(response_ids, frame[others].to_dict("records"))))
                     if others else ())
                 self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
@@ -1069,30 +1078,51 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _refused(where: str, domain: Domain, error: AnswerError) -> AnswerRefused:
+    refusal = InvalidBSN if error.key == "bsn_invalid" else AnswerRefused
+    return refusal(f"{where}, item {domain.item.id!r} (column {domain.column!r}): value {error.value!r}: "
+                      f"{error.problem}; allowed: {error.allowed}")
+
+
 def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
                  answers: Mapping[int, Mapping[str, Any]]) -> Iterator[tuple[int, str, float | None, str | None]]:
-    """(response id, column, numeric value, text value) for every given answer.
+    """(response id, column, numeric value, text value) for every given answer, each parsed by its answer domain.
 
-    Identifier answers become pseudonyms here, the one gate every write passes.
+    Identifier answers become pseudonyms here, the one gate every write passes; a value that
+    already is a pseudonym (read back from an export) is kept, never pseudonymised twice.
     """
-    items: dict[str, Item] = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    allowed = domains(instrument)
     for response_id, values in answers.items():
         for column, value in values.items():
-            item = items.get(column)
-            if item is None:
+            domain = allowed.get(column)
+            if domain is None:
                 raise StoreError(f"response {response_id}: column {column!r} is not a column of instrument "
-                                 f"{instrument.id!r}; columns: {', '.join(items)}")
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+                                 f"{instrument.id!r}; columns: {', '.join(allowed)}")
+            try:
+                stored = domain.parse(value)
+            except AnswerError as error:
+                raise _refused(f"response {response_id}", domain, error) from None
+            if stored is None:
                 continue
-            if item.identifier:
-                yield response_id, column, None, pseudonymiser.pseudonymise(
-                    item.identifier, str(value), where=f"response {response_id}, column {column!r}")
-            elif item.type is ItemType.date:
-                yield response_id, column, None, _iso_date(response_id, column, value)
-            elif item.type is ItemType.text:
-                yield response_id, column, None, str(value)
-            else:
-                yield response_id, column, _number(response_id, column, value), None
+            if domain.identifier and not is_pseudonym(stored):
+                stored = pseudonymiser.pseudonymise(domain.identifier, stored,
+                                                    where=f"response {response_id}, column {column!r}")
+            yield (response_id, column, stored, None) if domain.numeric else (response_id, column, None, stored)
+
+
+def _checked_numbers(frame: pd.DataFrame, allowed: Mapping[str, Domain], respondent: pd.Series) -> pd.DataFrame:
+    """Numeric answer columns parsed by their domains, a whole column at a time; the first refusal is raised."""
+    checked = {}
+    for column in frame.columns:
+        parsed = allowed[column].parse_column(frame[column])
+        refused = np.flatnonzero(parsed.refused.to_numpy())
+        if len(refused):
+            first = refused[0]
+            raise _refused(f"row {first} of the frame (respondent {respondent.iloc[first]!r}; {len(refused)} "
+                           f"refused value(s) in this column)", allowed[column],
+                           allowed[column].refusal(frame[column].iloc[first]))
+        checked[column] = parsed.values
+    return pd.DataFrame(checked, index=frame.index)
 
 
 @dataclass(frozen=True)
@@ -1158,23 +1188,6 @@ def _answer_record(name_length: int) -> np.dtype:
     """One numeric answer row of a binary COPY into answers (response_id int4, column, value float8, NULL text)."""
     return np.dtype([("fields", ">i2"), ("id_size", ">i4"), ("response_id", ">i4"), ("column_size", ">i4"),
                      ("column", f"S{name_length}"), ("value_size", ">i4"), ("value", ">f8"), ("text_size", ">i4")])
-
-
-def _number(response_id: int, column: str, value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a number") from None
-
-
-def _iso_date(response_id: int, column: str, value: Any) -> str:
-    if isinstance(value, (date, pd.Timestamp)):
-        return value.strftime("%Y-%m-%d")
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a date "
-                         "(YYYY-MM-DD)") from None
 
 
 @cache
