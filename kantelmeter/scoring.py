@@ -27,7 +27,7 @@ from kantelmeter.instruments import Instrument, Scale
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 
 #: The identifying columns of the tidy contract, kept in front of every result.
-ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at")
+ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
 
 #: Columns of a long response table (one row per answer).
 LONG_COLUMNS = ("respondent", "occasion", "item", "value")

@@ -147,7 +147,8 @@ def _shown(value: Any) -> Any:
 def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: str, *,
                        respondent: str = "respondent", respondent_kind: str | None = None,
                        pseudonymise: Callable[[str, Any], str] | None = None, cohort: str | None = None,
-                       store=None, first_row: int = 2, source: str = "<data>") -> ValidationReport:
+                       store=None, first_row: int = 2, source: str = "<data>",
+                       row_numbers: list[int] | None = None) -> ValidationReport:
     """Check raw response rows against an instrument and report every problem.
 
     Parameters
@@ -180,6 +181,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
         with a header row, 1 for SPSS cases).
     source : str
         The file name, for the report.
+    row_numbers : list of int, optional
+        The number the user sees for each row, when the rows are not
+        consecutive (one occasion of a file holding several); overrides ``first_row``.
 
     Returns
     -------
@@ -201,7 +205,8 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     0         r1   4.0
     """
     frame = _matched_headers(frame.reset_index(drop=True), instrument, respondent)
-    rows = pd.Series(range(first_row, first_row + len(frame)), index=frame.index)
+    rows = pd.Series(row_numbers if row_numbers is not None else range(first_row, first_row + len(frame)),
+                     index=frame.index)
     identifier_items = {item.id: item.identifier for item in instrument.identifiers}
     kind = respondent_kind or identifier_items.get(respondent)
     problems = _Problems(rows, set(identifier_items) | ({respondent} if kind else set()))
@@ -230,7 +235,8 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     if "occasion" in frame:
         raw = frame["occasion"].astype(object)
         problems.cells(_present(raw) & (raw.astype(str).str.strip() != occasion), raw, "occasion",
-                       f"this import is for occasion {occasion!r}; import other occasions separately")
+                       f"this import is for occasion {occasion!r}; allowed: {occasion!r}, or import without an "
+                       "occasion to take each row's occasion from this column")
 
     for item in instrument.items:
         columns = [c for c in instrument.columns_of(item)]
