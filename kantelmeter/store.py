@@ -1039,12 +1039,18 @@ class Store:
                 if block:
                     response, position, value = zip(*block)
                     strings[ids.get_indexer(response), list(position)] = value
-        wide.update(zip(numeric, matrix.T))
+        # The numbers become the frame's one float block without a copy; the other columns join it, and the
+        # columns are put in order once (a second, brief copy of the numbers, after the matrix is gone).
+        frame = pd.DataFrame(matrix, columns=numeric, copy=False)
+        del matrix
         for column, values in zip(text, strings.T):
             values = pd.Series(values, dtype=object)
-            wide[column] = (pd.to_datetime(values) if items[column].kind == "date"
-                            else values.astype("str").where(values.notna()))
-        return pd.DataFrame(wide)[META_COLUMNS + list(items)]
+            frame[column] = (pd.to_datetime(values) if items[column].kind == "date"
+                             else values.astype("str").where(values.notna()))
+        del strings
+        for position, column in enumerate(META_COLUMNS):
+            frame.insert(position, column, wide[column].to_numpy())
+        return frame[META_COLUMNS + list(items)]
 
     def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
         """Counts of responses per instrument, occasion, cohort and status (no answer values).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,9 +24,12 @@ from kantelmeter.files import private_file, private_path
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.cells import column_domains, for_csv, for_excel, unquoted
 
-__all__ = ["ENCODINGS", "detect_encoding", "read_csv", "read_xlsx", "without_blank_rows_at_end", "write_csv",
+__all__ = ["CHUNK_ROWS", "ENCODINGS", "detect_encoding", "read_csv", "read_csv_chunks", "read_xlsx", "without_blank_rows_at_end", "write_csv",
            "write_xlsx"]
 
+
+CHUNK_ROWS = 100_000
+"""Rows of a CSV file read and checked at a time: a million-row file never sits in memory as text."""
 
 ENCODINGS = ("utf-8", "cp1252")
 """What a CSV file may be written in: UTF-8 (with or without byte-order mark), else Windows-1252 (Dutch Excel)."""
@@ -91,16 +94,37 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     string; empty rows at the end are dropped; the apostrophe an export put
     before a formula-like text is removed.
     """
+    chunks = list(read_csv_chunks(path, rows=None))
+    frame = pd.concat(chunks) if len(chunks) > 1 else chunks[0]
+    frame.attrs["encoding"] = chunks[0].attrs["encoding"]
+    return frame
+
+
+def read_csv_chunks(path: str | Path, rows: int | None = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Read a CSV file as :func:`read_csv` does, ``rows`` rows at a time (all at once for None).
+
+    The index numbers the data rows of the whole file from 0, so a problem in any
+    chunk names its row in the file. At least one (possibly empty) frame is given.
+    """
     path = Path(path)
     encoding = detect_encoding(path)
     with path.open(encoding=encoding) as handle:
         header = handle.readline()
     delimiter = max([",", ";", "\t"], key=header.count)
-    frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False, encoding=encoding)
-    frame = without_blank_rows_at_end(frame)
-    frame = frame.assign(**{column: unquoted(frame[column]) for column in frame.columns})
-    frame.attrs["encoding"] = encoding
-    return frame
+    options = dict(sep=delimiter, dtype=str, keep_default_na=False, encoding=encoding)
+    reader = pd.read_csv(path, chunksize=rows, **options) if rows else [pd.read_csv(path, **options)]
+    pending = None  # blank rows at the end of a chunk: dropped only if nothing follows them
+    given = False
+    for chunk in reader:
+        if pending is not None and len(pending):
+            chunk = pd.concat([pending, chunk])
+        kept = without_blank_rows_at_end(chunk)
+        pending = chunk.iloc[len(kept):]
+        if len(kept) or not given:
+            kept = kept.assign(**{column: unquoted(kept[column]) for column in kept.columns})
+            kept.attrs["encoding"] = encoding
+            given = True
+            yield kept
 
 
 def read_xlsx(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:

@@ -14,6 +14,7 @@ codebook) or Excel, chosen by the file's extension.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,8 @@ import pandas as pd
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
-from kantelmeter.io.tabular import read_csv, read_xlsx, without_blank_rows_at_end, write_csv, write_xlsx
+from kantelmeter.io.tabular import (read_csv, read_csv_chunks, read_xlsx, without_blank_rows_at_end, write_csv,
+                                    write_xlsx)
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
 from kantelmeter.store import ANY_OCCASION, Store
 
@@ -107,25 +109,55 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
     digest = file_hash(path)
     if store.batch_seen(instrument, occasion or ANY_OCCASION, digest):
         return ImportResult(0, True, ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS)))
-    frame = _read(path, suffix, sheet)
-    encoding = frame.attrs.get("encoding")
-    if odk:
-        frame = odk_columns(frame, instrument)
-    if mapping is not None:
-        frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
-    report = _validated(store, instrument, occasion, frame, path.name, FIRST_ROW[suffix], respondent=respondent,
-                        respondent_kind=respondent_kind, pseudonymise=store.pseudonym, cohort=cohort)
+    reports, encoding = [], None
+    for frame in _read(path, suffix, sheet):
+        encoding = frame.attrs.get("encoding")
+        if odk:
+            frame = odk_columns(frame, instrument)
+        if mapping is not None:
+            frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
+        reports.append(_validated(store, instrument, occasion, frame, path.name, FIRST_ROW[suffix],
+                                  respondent=respondent, respondent_kind=respondent_kind, pseudonymise=store.pseudonym,
+                                  cohort=cohort))
+    report = _one_report(path.name, reports, FIRST_ROW[suffix])
     if not report.ok:
         raise ImportRejected(report)
     added = store.add_responses(instrument, occasion, report.data, source="import", batch=digest, actor=actor)
     return ImportResult(added, added == 0 and len(report.data) > 0, report, encoding)
 
 
+def _one_report(source: str, reports: list[ValidationReport], first_row: int) -> ValidationReport:
+    """The reports of the chunks (or groups) of one file as one: each column problem once, rows in order.
+
+    A respondent can appear twice in two chunks; the chunks cannot see that, the whole can.
+    """
+    problems = [r.problems for r in reports if not r.ok]
+    data = [r.data for r in reports if r.ok and r.data is not None]
+    if not problems and len(data) > 1:
+        together = pd.concat(data)
+        keys = [c for c in ("respondent", "occasion") if c in together]
+        twice = together[together.duplicated(keys, keep=False)]
+        problems = [pd.DataFrame([(first_row + int(index), "respondent", row["respondent"],
+                                   "respondent appears more than once at occasion "
+                                   f"{row.get('occasion')!r}") for index, row in twice.iterrows()],
+                                 columns=PROBLEM_COLUMNS)] if len(twice) else []
+    if problems:
+        problems = pd.concat(problems, ignore_index=True)
+        column_wide = problems["row"].isna()  # a problem with a whole column is reported once, not per group
+        problems = pd.concat([problems[column_wide].drop_duplicates(["column", "problem"]), problems[~column_wide]])
+        order = problems["row"].map(lambda r: -1 if r is None or pd.isna(r) else r)
+        problems = problems.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
+        return ValidationReport(source, problems.reset_index(drop=True))
+    return ValidationReport(source, pd.DataFrame(columns=PROBLEM_COLUMNS), pd.concat(data) if data else pd.DataFrame())
+
+
 def _validated(store: Store, instrument: Instrument, occasion: str | None, frame: pd.DataFrame, source: str,
                first_row: int, **options) -> ValidationReport:
-    """Validate the rows of each occasion and instrument version against that version; one report for all."""
-    frame = frame.reset_index(drop=True)
-    rows = pd.Series(range(first_row, first_row + len(frame)), index=frame.index)
+    """Validate the rows of each occasion and instrument version against that version; one report for all.
+
+    The frame's index numbers its rows in the file from 0 (see :func:`read_csv_chunks`).
+    """
+    rows = pd.Series(first_row + frame.index.to_numpy(), index=frame.index)
     if occasion is not None or "occasion" not in frame:
         occasions = pd.Series(occasion, index=frame.index, dtype=object)
         if occasion is None:
@@ -139,7 +171,7 @@ def _validated(store: Store, instrument: Instrument, occasion: str | None, frame
                 if "version" in frame else pd.Series(instrument.version, index=frame.index, dtype=object))
     known = {v.version: v for v in store.versions(instrument.id)} | {instrument.version: instrument}
     other_columns = {column for version in known.values() for column in version.columns}
-    reports, data = [], []
+    reports = []
     for (at, version), group in frame.groupby([occasions, versions.replace("", instrument.version)], sort=False):
         if version not in known:
             problem = pd.DataFrame([(int(rows.at[i]), "version", version, "not a registered version of "
@@ -152,18 +184,10 @@ def _validated(store: Store, instrument: Instrument, occasion: str | None, frame
                    and not without_blank_rows_at_end(group[[c]]).shape[0]]
         report = validate_responses(known[version], group.drop(columns=["version", *padding], errors="ignore"), at,
                                     source=source, row_numbers=rows[group.index].tolist(), store=store, **options)
-        reports.append(report)
         if report.ok:
-            data.append(report.data.assign(occasion=at, version=version))
-    problems = pd.concat([r.problems for r in reports], ignore_index=True) if reports else \
-        pd.DataFrame(columns=PROBLEM_COLUMNS)
-    if not problems.empty:
-        column_wide = problems["row"].isna()  # a problem with a whole column is reported once, not per group
-        problems = pd.concat([problems[column_wide].drop_duplicates(["column", "problem"]), problems[~column_wide]])
-        order = problems["row"].map(lambda r: -1 if r is None or pd.isna(r) else r)
-        problems = problems.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-        return ValidationReport(source, problems)
-    return ValidationReport(source, problems, pd.concat(data) if data else pd.DataFrame())
+            report.data = report.data.set_axis(group.index).assign(occasion=at, version=version)
+        reports.append(report)
+    return _one_report(source, reports, first_row)
 
 
 def _plain_version(value) -> str:
@@ -171,8 +195,13 @@ def _plain_version(value) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
 
 
-def _read(path: Path, suffix: str, sheet: str | int):
-    return read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
+def _read(path: Path, suffix: str, sheet: str | int) -> Iterator[pd.DataFrame]:
+    """The file's rows, a chunk at a time for CSV; the index numbers the rows of the file from 0."""
+    if suffix in (".csv", ".txt"):
+        yield from read_csv_chunks(path)
+    else:
+        frame = read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
+        yield frame.reset_index(drop=True)
 
 
 def export_responses(store: Store, instrument: Instrument | str, path: str | Path, occasion: str | None = None,
