@@ -20,7 +20,11 @@ $(VENV)/.installed-dev: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	touch $@
 
-install-dev: $(VENV)/.installed-dev
+# axe-core, for the accessibility tests, from the npm registry at the version package-lock.json pins.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+
+install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 demo: install
 	$(BIN)/kantelmeter demo
@@ -33,4 +37,4 @@ bench: install-dev
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo build *.egg-info
+	rm -rf $(VENV) node_modules demo build *.egg-info

@@ -13,7 +13,8 @@ one of five kinds:
 ``option``
     one option column of a multiple-choice item: 1 (chosen) or 0 (not chosen);
 ``number``
-    a finite number within the item's ``min``/``max``; a decimal comma is read;
+    a finite number within the item's ``min``/``max`` (a whole number for a ``whole``
+    item); a decimal comma is read;
 ``date``
     a calendar date, stored as ISO text; see :func:`parse_date` for the forms read;
 ``text``
@@ -346,7 +347,8 @@ class Domain:
         if self.kind == "option":
             return "1 (chosen) or 0 (not chosen)"
         if self.kind == "number":
-            return f"a number in {_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}"
+            return (f"a {'whole ' if self.item.whole else ''}number in "
+                    f"{_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}")
         if self.kind == "date":
             return DATE_FORMS
         if self.identifier == "bsn":
@@ -389,6 +391,8 @@ class Domain:
                 raise
             raise ValueRefused("not a number", "invalid_choice") from None
         if self.kind == "number":
+            if self.item.whole and not number.is_integer():
+                raise ValueRefused("not a whole number", "number")
             if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
                 raise ValueRefused(f"outside the allowed range {_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}",
                                "number_range", min=_bound(self.low, ""), max=_bound(self.high, ""))

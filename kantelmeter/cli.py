@@ -211,12 +211,26 @@ def _check_occasion(instrument, occasion: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
-def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...]) -> None:
-    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
-    from kantelmeter.web.app import serve
+@click.option("--trusted-proxy", "trusted", multiple=True,
+              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto headers are honoured "
+                   "(repeatable); from anyone else they are ignored.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=64 * 1024, show_default=True,
+              help="The largest request body accepted, in bytes.")
+def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
+                  trusted: tuple[str, ...], max_body: int) -> None:
+    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer).
 
-    serve(_store(db_url, key_file, existing=True), host=host, port=port,
-          instruments=[_load(source) for source in extra])
+    Forms are signed with KANTELMETER_SECRET (at least 32 bytes) or, when it is not set, with a secret file
+    beside the key file, made on first start and kept, so a restart leaves open forms valid.
+    """
+    from kantelmeter.web.app import serve
+    from kantelmeter.web.secret import SecretError
+
+    try:
+        serve(_store(db_url, key_file, existing=True), host=host, port=port,
+              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body)
+    except SecretError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("invite")
@@ -257,22 +271,48 @@ def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | 
 
 @main.group("user")
 def user_group() -> None:
-    """Manage interviewer accounts."""
+    """Manage the accounts of interviewers and evaluators."""
+
+
+def _user_command(function):
+    """Run a store call on a user; a refusal (unknown user, short password) is one line, not a traceback."""
+    from kantelmeter.store import StoreError
+
+    try:
+        function()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @user_group.command("add")
 @click.argument("username")
+@click.option("--role", type=click.Choice(["interviewer", "evaluator"]), required=True,
+              help="interviewer: administers questionnaires; evaluator: sees completion counts only.")
 @click.password_option(prompt="Password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_add(username: str, password: str, db_url: str) -> None:
-    """Add an interviewer USERNAME; the password is asked for and stored as an argon2 hash."""
-    from kantelmeter.store import StoreError
+def user_add(username: str, role: str, password: str, db_url: str) -> None:
+    """Add USERNAME with a role; the password is asked for and stored as an argon2 hash."""
+    _user_command(lambda: _store(db_url, None).add_user(username, password, role=role))
+    click.echo(f"user {username} added as {role}")
 
-    try:
-        _store(db_url, None).add_user(username, password)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"user {username} added")
+
+@user_group.command("passwd")
+@click.argument("username")
+@click.password_option(prompt="New password (at least 12 characters)")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_passwd(username: str, password: str, db_url: str) -> None:
+    """Give USERNAME a new password; their open sessions end."""
+    _user_command(lambda: _store(db_url, None, existing=True).set_password(username, password))
+    click.echo(f"password of {username} changed; their sessions have ended")
+
+
+@user_group.command("remove")
+@click.argument("username")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_remove(username: str, db_url: str) -> None:
+    """Remove USERNAME; their open sessions end at once."""
+    _user_command(lambda: _store(db_url, None, existing=True).remove_user(username))
+    click.echo(f"user {username} removed")
 
 
 @main.command("paper")
@@ -311,6 +351,8 @@ def _store_instrument(store, source: str):
 @click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
 @click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
 @click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
+@click.option("--redcap", is_flag=True,
+              help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
@@ -318,22 +360,29 @@ def _store_instrument(store, source: str):
               help="Use this key although the store was pseudonymised with another one (the original is lost): "
                    "respondents stored before will not link to new responses.")
 def import_command(file: str, instrument_id: str, occasion: str | None, respondent: str, respondent_kind: str | None,
-                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, problems: str | None,
-                   db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
+                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, redcap: bool,
+                   problems: str | None, db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
+    from kantelmeter.files import private_file
     from kantelmeter.io import ImportRejected, import_responses
+    from kantelmeter.io.redcap_import import import_redcap
     from kantelmeter.store import StoreError
 
-    from kantelmeter.files import private_file
-
+    if redcap and (odk or mapping):
+        raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
+    if redcap and occasion is None:
+        raise click.UsageError("--redcap imports one occasion at a time: give --occasion")
     store = _store(db_url, key_file, adopt_new_key=adopt_new_key)
     instrument = _store_instrument(store, instrument_id)
     if occasion is not None:
         _check_occasion(instrument, occasion)
     try:
-        result = import_responses(store, instrument, occasion, file,
-                                  respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
-                                  cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
+        if redcap:
+            result = import_redcap(store, instrument, occasion, file, cohort=cohort)
+        else:
+            result = import_responses(store, instrument, occasion, file,
+                                      respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
+                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
     except ImportRejected as exc:
         if problems:
             with private_file(problems, newline="", encoding="utf-8") as handle:  # rows may quote answers
@@ -401,17 +450,25 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 @main.command("redcap")
 @click.argument("instrument_id")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
+@click.option("--occasion", help="One form with this occasion's items; without it, a longitudinal project "
+                                 "with one event per occasion.")
 @language_option
-def redcap_command(instrument_id: str, out: str, lang: str) -> None:
-    """Write INSTRUMENT_ID as a REDCap data dictionary."""
+def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str) -> None:
+    """Write INSTRUMENT_ID as a REDCap data dictionary, with its field codebook (and events)."""
     from kantelmeter.io import write_redcap_dictionary
+    from kantelmeter.io.redcap import missing_data_codes
 
+    instrument = _load(instrument_id)
+    _check_occasion(instrument, occasion)
     try:
-        written = write_redcap_dictionary(_load(instrument_id), out, lang)
+        written = write_redcap_dictionary(instrument, out, lang, occasion)
+        codes = missing_data_codes(instrument, lang)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"written {path}")
+    if codes:
+        click.echo(f"In REDCap, set Project Setup -> Additional customizations -> Missing Data Codes to: {codes}")
 
 
 @main.command("erase")

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio",
+__all__ = ["actor_balance", "age_pyramid", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio",
            "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
            "wheel_improvements"]
 
@@ -587,4 +587,57 @@ def propensity_overlap(cohorts, scores: pd.Series, bins: int = 20, ax: Axes | No
     ax.set_xlabel("propensity score (probability of being in the pilot)")
     ax.set_ylabel("density")
     ax.legend(frameon=False)
+    return ax
+
+
+def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, ax: Axes | None = None,
+                  lang: str = "nl") -> Axes:
+    """Who pays and who gains: benefits and investments per actor, with the net value.
+
+    One row per actor: a bar to the right for the present value of the
+    benefits, a bar to the left for the investments, and a marker for the
+    net value; with Monte Carlo results the marker carries the 2.5-97.5
+    percentile interval of the net value (the uncertainty carried from the
+    line-item ranges and measured effects).
+
+    Parameters
+    ----------
+    actors : pandas.DataFrame
+        :func:`kantelmeter.costbenefit.by_actor` (columns ``actor``,
+        ``label``, ``pv_benefits``, ``pv_investments``, ``pv_net_value``).
+    simulated : pandas.DataFrame, optional
+        ``MonteCarloResult.actors`` (columns ``actor``, ``p2.5``, ``p97.5``).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"nl", "en"}
+
+    Examples
+    --------
+    >>> from kantelmeter.costbenefit import by_actor, load_radar_2012
+    >>> ax = actor_balance(by_actor(load_radar_2012()))
+    >>> [label.get_text() for label in ax.get_yticklabels()][-1]
+    'alle partijen samen'
+    """
+    for column in ("actor", "label", "pv_benefits", "pv_investments", "pv_net_value"):
+        if column not in actors.columns:
+            raise ValueError(f"actor_balance: column {column!r} is missing; allowed: the table of "
+                             f"kantelmeter.costbenefit.by_actor")
+    words = {"nl": ("baten", "investeringen", "saldo", "euro (contante waarde)"),
+             "en": ("benefits", "investments", "net value", "euro (present value)")}[lang]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.7 * len(actors) + 1.5))
+    rows = range(len(actors))
+    ax.barh(rows, actors["pv_benefits"], color="#55a868", height=0.6, label=words[0])
+    ax.barh(rows, -actors["pv_investments"], color="#c44e52", height=0.6, label=words[1])
+    net = actors["pv_net_value"].to_numpy()
+    if simulated is not None:
+        band = simulated.set_index("actor").reindex(actors["actor"])
+        errors = [net - band["p2.5"].to_numpy(), band["p97.5"].to_numpy() - net]
+        ax.errorbar(net, rows, xerr=errors, fmt="none", ecolor="black", capsize=4, linewidth=1)
+    ax.scatter(net, rows, marker="D", color="black", zorder=3, label=words[2])
+    ax.set_yticks(list(rows), actors["label"].tolist())
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}".replace(",", "."))
+    ax.set_xlabel(words[3])
+    ax.legend(loc="lower right", frameon=False)
     return ax

@@ -58,7 +58,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from itertools import chain, islice
 from pathlib import Path
@@ -90,6 +90,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -102,13 +103,19 @@ from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument
 from kantelmeter.privacy import BSNError, Pseudonymiser
 
-__all__ = ["AnswerRefused", "DuplicateResponse", "InvalidBSN", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = ["ROLES", "Account", "AnswerRefused", "DuplicateResponse", "InvalidBSN", "Invitation", "ResponseInfo",
+           "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
 
 SOURCES = ("web", "import", "interview")
+ROLES = ("interviewer", "evaluator")
+"""Who signs in: an interviewer administers questionnaires, an evaluator sees counts only."""
 STATUSES = ("partial", "complete")
 # Pseudonyms derived from identifiers are preferred in this order: the most stable identifier wins.
 IDENTIFIER_PRIORITY = ("bsn", "client_number", "name")
 META_COLUMNS = ["respondent", "occasion", "cohort", "collected_at", "version"]
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=8)
+SESSION_TOUCH = timedelta(minutes=1)
 
 metadata = MetaData()
 
@@ -189,6 +196,20 @@ users = Table(
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("role", String(16), nullable=False, server_default="interviewer"),  # since schema version 2
+)
+sessions = Table(
+    "sessions", metadata,
+    Column("id_sha256", String(64), primary_key=True),  # the cookie holds the id; only its hash is kept
+    Column("username", String(64), ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
+)
+interviews = Table(
+    "interviews", metadata,  # who started an interview response: only they may open it
+    Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("interviewer", String(64), nullable=False),
 )
 audit = Table(
     "audit", metadata,
@@ -240,6 +261,14 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A signed-in user as a session names them: user name and role (one of :data:`ROLES`)."""
+
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
 class ResponseInfo:
     """Which respondent, instrument version and occasion a response belongs to, and its status."""
 
@@ -254,7 +283,8 @@ class ResponseInfo:
 
 def _migration_1(conn: Connection) -> None:
     """The first schema: every table, and an audit log that refuses updates and deletes."""
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions])
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions
+                                      and t.name not in VERSION_2_TABLES])
     if conn.dialect.name == "sqlite":
         for event_name in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
@@ -270,9 +300,24 @@ def _migration_1(conn: Connection) -> None:
                              "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()")
 
 
+VERSION_2_TABLES = ("sessions", "interviews")
+
+
+def _migration_2(conn: Connection) -> None:
+    """Accounts: a role per user, server-side sessions and who started each interview.
+
+    A database made at version 1 gets the role column (existing users become
+    interviewers, which is what they could do before); one created afresh has
+    it from the first migration, which builds the tables as defined here.
+    """
+    if "role" not in {column["name"] for column in inspect(conn).get_columns("users")}:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN role VARCHAR(16) NOT NULL DEFAULT 'interviewer'")
+    metadata.create_all(conn, tables=[sessions, interviews])
+
+
 # Schema changes are appended here as numbered functions; a database is brought
 # up to date by running, in order, the ones it has not seen.
-MIGRATIONS = {1: _migration_1}
+MIGRATIONS = {1: _migration_1, 2: _migration_2}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -660,6 +705,8 @@ class Store:
                 response_id = conn.execute(insert(responses_table).values(
                     respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
                     occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
+                if source == "interview":
+                    conn.execute(insert(interviews).values(response_id=response_id, interviewer=actor or self.actor))
                 self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
                 return response_id
         except IntegrityError:
@@ -1116,19 +1163,49 @@ class Store:
 
     # --- users ----------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, actor: str | None = None) -> None:
-        """Add a user who may sign in; the password is kept as an argon2id hash."""
+    def add_user(self, username: str, password: str, role: str = "interviewer", actor: str | None = None) -> None:
+        """Add a user who may sign in with a role; the password is kept as an argon2id hash.
+
+        Parameters
+        ----------
+        username : str
+            1 to 64 characters.
+        password : str
+            At least 12 characters.
+        role : {'interviewer', 'evaluator'}
+            An interviewer administers questionnaires and opens only the
+            interviews they started; an evaluator sees completion counts only.
+        """
         if not username or len(username) > 64:
             raise StoreError(f"username {username!r}: give 1 to 64 characters")
-        if len(password) < 12:
-            raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+        if role not in ROLES:
+            raise StoreError(f"role {role!r} for {username!r}; allowed: {', '.join(ROLES)}")
         try:
             with self._write() as conn:
-                conn.execute(insert(users).values(username=username, password_hash=PasswordHasher().hash(password),
-                                                  created_at=_now()))
-                self._log(conn, "add_user", username, actor=actor)
+                conn.execute(insert(users).values(username=username, password_hash=_password_hash(username, password),
+                                                  created_at=_now(), role=role))
+                self._log(conn, "add_user", username, role, actor=actor)
         except IntegrityError:
             raise StoreError(f"user {username!r} already exists") from None
+
+    def set_password(self, username: str, password: str, actor: str | None = None) -> None:
+        """Give a user a new password; every session they have open ends."""
+        hashed = _password_hash(username, password)
+        with self._write() as conn:
+            if not conn.execute(update(users).where(users.c.username == username)
+                                .values(password_hash=hashed)).rowcount:
+                raise StoreError(f"no user {username!r} in this store")
+            conn.execute(delete(sessions).where(sessions.c.username == username))
+            self._log(conn, "set_password", username, actor=actor)
+
+    def remove_user(self, username: str, actor: str | None = None) -> None:
+        """Remove a user: their sessions end and the interviews they started are no longer theirs to open."""
+        with self._write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.username == username))
+            conn.execute(delete(interviews).where(interviews.c.interviewer == username))
+            if not conn.execute(delete(users).where(users.c.username == username)).rowcount:
+                raise StoreError(f"no user {username!r} in this store")
+            self._log(conn, "remove_user", username, actor=actor)
 
     def verify_user(self, username: str, password: str) -> bool:
         """Whether this password belongs to this user; each attempt is logged."""
@@ -1140,8 +1217,66 @@ class Store:
             ok = hasher.verify(stored or _dummy_hash(), password) and stored is not None
         except VerificationError:
             ok = False
-        self.log("sign_in" if ok else "sign_in_failed", username[:64], actor=username or "?")
+        self.log("sign_in" if ok else "sign_in_failed", username[:64], actor=username[:64] or "?")
         return ok
+
+    # --- sessions -------------------------------------------------------------
+
+    def open_session(self, username: str) -> str:
+        """Begin a session for a user who has just signed in, and return its id (for the cookie).
+
+        The id carries 256 random bits; the store keeps only its SHA-256, so
+        the database cannot be used to take over a session. Sessions past
+        their time are removed here too.
+        """
+        session_id = secrets.token_urlsafe(32)
+        now = _now()
+        with self._write() as conn:
+            role = conn.execute(select(users.c.role).where(users.c.username == username)).scalar()
+            if role is None:
+                raise StoreError(f"no user {username!r} in this store")
+            conn.execute(delete(sessions).where(sessions.c.created_at < now - SESSION_LIFETIME))
+            conn.execute(insert(sessions).values(id_sha256=_token_hash(session_id), username=username, role=role,
+                                                 created_at=now, seen_at=now))
+        return session_id
+
+    def session(self, session_id: str | None, idle: timedelta = SESSION_IDLE,
+                lifetime: timedelta = SESSION_LIFETIME) -> Account | None:
+        """The account a session id belongs to, or None when it is unknown, ended or past its time.
+
+        A session ends after ``idle`` without use and ``lifetime`` in all, and
+        with its user (removed, password changed, role changed). A session in
+        use is marked as seen at most once a minute, to spare the database a
+        write per request.
+        """
+        if not session_id:
+            return None
+        key, now = _token_hash(session_id), _now()
+        with self._read() as conn:
+            row = conn.execute(select(sessions.c.username, sessions.c.role, sessions.c.created_at, sessions.c.seen_at)
+                               .join(users, (users.c.username == sessions.c.username) & (users.c.role == sessions.c.role))
+                               .where(sessions.c.id_sha256 == key)).first()
+        if row is None:
+            return None
+        if now - row.seen_at > idle or now - row.created_at > lifetime:
+            self.end_session(session_id)
+            return None
+        if now - row.seen_at > SESSION_TOUCH:
+            with self._write() as conn:
+                conn.execute(update(sessions).where(sessions.c.id_sha256 == key).values(seen_at=now))
+        return Account(row.username, row.role)
+
+    def end_session(self, session_id: str | None) -> None:
+        """End a session (sign-out); an unknown id is ignored."""
+        if session_id:
+            with self._write() as conn:
+                conn.execute(delete(sessions).where(sessions.c.id_sha256 == _token_hash(session_id)))
+
+    def interviewer(self, response_id: int) -> str | None:
+        """Who started this response as an interview, or None (a web or imported response, or an orphan)."""
+        with self._read() as conn:
+            return conn.execute(select(interviews.c.interviewer)
+                                .where(interviews.c.response_id == response_id)).scalar()
 
     # --- erasure --------------------------------------------------------------
 
@@ -1359,6 +1494,12 @@ def _answer_record(name_length: int) -> np.dtype:
     """One numeric answer row of a binary COPY into answers (response_id int4, column, value float8, NULL text)."""
     return np.dtype([("fields", ">i2"), ("id_size", ">i4"), ("response_id", ">i4"), ("column_size", ">i4"),
                      ("column", f"S{name_length}"), ("value_size", ">i4"), ("value", ">f8"), ("text_size", ">i4")])
+
+
+def _password_hash(username: str, password: str) -> str:
+    if len(password) < 12:
+        raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+    return PasswordHasher().hash(password)
 
 
 @cache

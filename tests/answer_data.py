@@ -41,7 +41,8 @@ def valid_responses(instrument, occasion: str, respondents: list[str], seed: int
         elif domain.kind == "number":
             low = domain.low if domain.low is not None else 0
             high = domain.high if domain.high is not None else 100
-            frame[column] = np.round(rng.uniform(low, high, n), 2).clip(low, high)
+            values = rng.uniform(low, high, n)
+            frame[column] = (np.floor(values) if domain.item.whole else np.round(values, 2)).clip(low, high)
         elif domain.kind == "date":
             frame[column] = [str(pd.Timestamp("2010-01-01") + pd.Timedelta(days=int(d)))[:10]
                              for d in rng.integers(0, 900, n)]

@@ -10,6 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.forms import settle
+from axe import axe_violations
 from webserver import CHROMIUM_ARGS, Server, chromium
 
 pytestmark = pytest.mark.browser
@@ -112,6 +113,23 @@ def test_a_citizen_completes_the_questionnaire_on_a_phone(site, browser, occasio
         assert len(answered) < len(conditional)
     row = store.responses(citizen, occasion=occasion).set_index("respondent").loc[store.invitation(token).respondent]
     assert not pd.isna(row["wellbeing"])
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}])
+def test_every_page_of_the_citizen_form_has_no_wcag_violation(site, browser, viewport):
+    store, server = site
+    token = invite(store, load_instrument("citizen"), "follow_up")
+    page = browser.new_page(viewport=viewport)
+    page.goto(f"{server.url}/r/{token}")
+    seen = 0
+    while page.locator("form[data-answers]").count():
+        assert axe_violations(page) == [], page.locator("h1").inner_text()
+        fill_page(page, "first")
+        page.locator("button[value=next]").click()
+        page.wait_for_load_state()
+        seen += 1
+    assert seen >= 5 and axe_violations(page) == []  # the thank-you page too
+    page.close()
 
 
 def test_show_if_reveals_questions_in_the_page_and_keyboard_only_works(site, browser):

@@ -28,7 +28,7 @@ __all__ = ["CHUNK_ROWS", "ENCODINGS", "detect_encoding", "read_csv", "read_csv_c
            "write_xlsx"]
 
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 25_000
 """Rows of a CSV file read and checked at a time: a million-row file never sits in memory as text."""
 
 ENCODINGS = ("utf-8", "cp1252")
