@@ -913,8 +913,12 @@ class Store:
         allowed = domains(instrument)
         numeric = [c for c in frame.columns if c in allowed and allowed[c].numeric]
         others = [c for c in frame.columns if c in allowed and c not in numeric]
-        cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
-                   if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object))
+        if any(allowed[c].identifier for c in others) and not self._key_checked:
+            # Checked before the rows stream into COPY: a query on this connection in mid-COPY would never return.
+            self._check_key(conn)
+        cohorts = frame["cohort"].astype(object) if "cohort" in frame else pd.Series(None, index=frame.index,
+                                                                                      dtype=object)
+        cohorts = [None if pd.isna(c) else c for c in cohorts]  # a NaN would reach PostgreSQL as the text 'nan'
         collected = (parse_datetimes(frame["collected_at"]) if "collected_at" in frame else None)
         if collected is not None and collected.refused.any():
             first = np.flatnonzero(collected.refused.to_numpy())[0]
@@ -1096,7 +1100,7 @@ class Store:
                              else values.astype("str").where(values.notna()))
         del strings
         for position, column in enumerate(META_COLUMNS):
-            frame.insert(position, column, wide[column].to_numpy())
+            frame.insert(position, column, wide[column])
         return frame[META_COLUMNS + list(items)]
 
     def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
@@ -1368,9 +1372,10 @@ def _meta_columns(blocks: Iterable[list[tuple]]) -> tuple[dict[str, Any], pd.Ind
         columns[4].extend(collected)
         for position, values in ((1, occasion), (2, cohort), (3, version)):
             columns[position].extend(shared.setdefault(v, v) for v in values)
-    wide: dict[str, Any] = {name: pd.Series(values, dtype=object)
-                            for name, values in zip(("respondent", "occasion", "cohort", "version"),
-                                                    (columns[0], columns[1], columns[2], columns[3]))}
+    wide: dict[str, Any] = {}
+    for name, values in zip(("respondent", "occasion", "cohort", "version"), columns[:4]):
+        values = pd.Series(values, dtype=object)
+        wide[name] = values.astype("str").where(values.notna())
     wide["collected_at"] = pd.to_datetime(pd.Series(columns[4], dtype=object)).dt.tz_localize("UTC")
     return wide, pd.Index(ids, dtype="int64")
 
