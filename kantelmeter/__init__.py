@@ -41,7 +41,8 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
-_SUBMODULES = ["agreement", "ceo", "coding", "effects", "municipal", "plots", "report", "soc", "synth", "wheel"]
+_SUBMODULES = ["agreement", "ceo", "coding", "effects", "formatting", "municipal", "plots", "publish", "report", "soc",
+               "survey", "synth", "wheel"]
 
 __all__ = sorted(_WHERE) + _SUBMODULES
 

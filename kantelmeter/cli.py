@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
 class _Commands(click.Group):
@@ -93,24 +94,70 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 
 
 @main.command("report")
-@click.argument("notebook", default="nulmeting")
+@click.argument("notebook", default=PUBLISHABLE[0], type=click.Choice(PUBLISHABLE))
 @click.option("--db", "db_url", required=True, help="SQLAlchemy URL of the store, e.g. sqlite:///kantelmeter.db.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write (PDF beside it).")
+@click.option("--municipality", type=click.Path(exists=True, file_okay=False),
+              help="Folder with municipality.yaml and the context figures (default: the shipped example).")
+@click.option("--previous-db", help="Store of an earlier round, for the trend.")
+@click.option("--benchmark", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of national or peer figures (indicator;group;value;source).")
 @click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
               help="Smallest number of people a published figure may rest on.")
 @language_option
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print a PDF with Chromium.")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Keep the executed notebook here (default: a temporary folder).")
-def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: str, workdir: str | None) -> None:
-    """Run NOTEBOOK (default: nulmeting) against a store and write a publishable HTML report."""
+def report_command(notebook: str, db_url: str, out: str, municipality: str | None, previous_db: str | None,
+                   benchmark: str | None, min_cell: int, lang: str, pdf: bool, workdir: str | None) -> None:
+    """Write the publishable NOTEBOOK (nulmeting) of a store: audited HTML, PDF and CSV tables.
+
+    The analysts' notebooks are run with `kantelmeter notebook NAME`.
+    """
+    from kantelmeter.municipal import MunicipalDataError, load_municipality
     from kantelmeter.report import ReportError, report
 
     _store(db_url, None, existing=True).close()
+    if previous_db:
+        _store(previous_db, None, existing=True).close()
     try:
-        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, workdir=workdir)
-    except ReportError as exc:
+        load_municipality(municipality)
+        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
+                      previous_db=previous_db, benchmark=benchmark, workdir=workdir, pdf=pdf)
+    except (ReportError, MunicipalDataError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"report written to {path}")
+    if path.with_suffix(".pdf").exists():
+        click.echo(f"PDF written to {path.with_suffix('.pdf')}")
+    click.echo(f"tables written to {path.resolve().with_name(path.stem + '_tables')}")
+
+
+@main.command("notebook")
+@click.argument("name", type=click.Choice(list(ANALYST_NOTEBOOKS)))
+@click.option("--db", "db_url", help="SQLAlchemy URL of the store (the notebooks that read one).")
+@click.option("--covariates", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of registration data (pilot_vs_regular).")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of a synthetic study's known effects, shown beside the estimates (pilot_vs_regular).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The HTML file to write; the executed .ipynb goes beside it.")
+@language_option
+def notebook_command(name: str, db_url: str | None, covariates: str | None, truth: str | None, out: str,
+                     lang: str) -> None:
+    """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
+    from kantelmeter.report import ReportError, run_notebook
+
+    needed = ANALYST_NOTEBOOKS[name]
+    if "db_url" in needed and not db_url:
+        raise click.ClickException(f"notebook {name} reads a store: give --db")
+    if "db_url" in needed:
+        _store(db_url, None, existing=True).close()
+    values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates, "truth_csv": truth}
+    try:
+        path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"notebook written to {path} (and {path.with_suffix('.ipynb')})")
 
 
 @main.command("score")
@@ -236,15 +283,21 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
 @main.command("invite")
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
-@click.option("--count", type=click.IntRange(min=1), required=True)
+@click.option("--count", type=click.IntRange(min=1), help="Invite this many new respondents.")
+@click.option("--respondents", type=click.Path(exists=True, dir_okay=False),
+              help="Invite existing respondents instead: a CSV with a 'respondent' column of pseudonyms "
+                   "(for example the links file of the intake), for a follow-up under the same pseudonym.")
 @click.option("--cohort", help="For example pilot or regular.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
-def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | None, base_url: str,
-                   out: str | None, db_url: str, key_file: str | None) -> None:
-    """Create COUNT invitation links, each for a new respondent, and print them or write a CSV."""
+def invite_command(instrument_id: str, occasion: str, count: int | None, respondents: str | None, cohort: str | None,
+                   base_url: str, out: str | None, db_url: str, key_file: str | None) -> None:
+    """Create invitation links, for COUNT new respondents or for existing --respondents; print them or write a CSV.
+
+    The CSV names each link's respondent by pseudonym, so a later occasion can invite the same people.
+    """
     import contextlib
     import csv
 
@@ -253,20 +306,46 @@ def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | 
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
+    if (count is None) == (respondents is None):
+        raise click.UsageError("give either --count (new respondents) or --respondents FILE (existing ones)")
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{base_url!r}; allowed: an address starting with http:// or https://",
                                  param_hint="--base-url")
+    pseudonyms = _respondents_file(respondents) if respondents else None
     # opened before the links are made: a bad path must not leave invitations that no one received
-    # owner-only (0600): every link answers in someone's name
     with private_file(out, newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
-        links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
+        store = _store(db_url, key_file, existing=pseudonyms is not None)
+        if pseudonyms is None:
+            links = invitation_links(store, instrument, occasion, count, cohort, base_url)
+            pseudonyms = [store.invitation(link.rsplit("/", 1)[1]).respondent for link in links]
+        else:
+            try:
+                tokens = store.invite_respondents(instrument, occasion, pseudonyms)
+            except KeyError as exc:
+                raise click.ClickException(f"{respondents}: {str(exc).strip(chr(34))}") from None
+            links = [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
         if handle is None:
             click.echo("\n".join(links))
             return
         writer = csv.writer(handle)
-        writer.writerow(["link", "instrument", "occasion", "cohort"])
-        writer.writerows([link, instrument.id, occasion, cohort or ""] for link in links)
-    click.echo(f"{count} links written to {out}; each opens one respondent's form: keep the file safe")
+        writer.writerow(["link", "respondent", "instrument", "occasion", "cohort"])
+        writer.writerows([link, p, instrument.id, occasion, cohort or ""] for link, p in zip(links, pseudonyms))
+    click.echo(f"{len(links)} links written to {out}; each opens one respondent's form: keep the file safe")
+
+
+def _respondents_file(path: str) -> list[str]:
+    """The pseudonyms in the 'respondent' column of a CSV file, each once, in file order."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if "respondent" not in (reader.fieldnames or []):
+            raise click.BadParameter(f"{path}: no 'respondent' column; columns: {', '.join(reader.fieldnames or [])}",
+                                     param_hint="--respondents")
+        pseudonyms = list(dict.fromkeys(row["respondent"].strip() for row in reader if row["respondent"].strip()))
+    if not pseudonyms:
+        raise click.BadParameter(f"{path}: the 'respondent' column is empty", param_hint="--respondents")
+    return pseudonyms
 
 
 @main.group("user")
@@ -505,3 +584,9 @@ def _load(source: str):
         return load_instrument(source)
     except (InstrumentError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# --- the survey round (issue 13): frame import, sample, letters, response, weights, ceo ----------
+from kantelmeter.rounds import add_commands as _add_round_commands  # noqa: E402 (the group must exist first)
+
+_add_round_commands(main)

@@ -13,7 +13,15 @@ pilot's effect with who was chosen. The adjusted estimators (ANCOVA with
 covariates, the mixed model with covariate-by-occasion terms, inverse
 probability weighting and the doubly robust AIPW estimate, the headline) are
 only as good as the covariates: they remove selection on what was measured,
-never on what was not.
+never on what was not; the E-value of each estimate (:func:`e_value`) says how
+strong an unmeasured confounder would have to be to explain it away.
+
+Each estimate names its estimand. The weighting estimators target the ATT by
+default, the average effect on the pilot's own citizens, with the ATE (over
+both cohorts as sampled) on request; ANCOVA and the mixed model estimate a
+conditional, variance-weighted contrast that is neither when effects differ
+between citizens. Citizens lost before follow-up are counted in every row and
+weighted for in ``ipw`` and ``dr`` (:func:`response_scores`).
 
 Bad input (too few respondents, a constant outcome, missing covariates, no
 overlap between cohorts) raises :class:`EffectsError` naming the column, the
@@ -22,14 +30,15 @@ rows and what is allowed; nothing returns a silent NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestIndPower
@@ -38,7 +47,9 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CONDITIONAL",
     "EffectsError",
+    "ESTIMANDS",
     "METHODS",
     "OverlapWarning",
     "aipw",
@@ -46,18 +57,23 @@ __all__ = [
     "balance",
     "compare_cohorts",
     "difference_in_change",
+    "e_value",
+    "e_value_smd",
+    "effective_size",
     "hedges_g",
     "ipw",
     "ipw_weights",
     "minimal_detectable_effect",
     "mixed_model",
     "naive_difference",
+    "outcome_sd",
     "overlap",
     "prepare",
     "prepost",
     "propensity_scores",
     "proportional_odds",
     "recovery",
+    "response_scores",
     "risk_difference",
     "risk_ratio",
     "sample_size",
@@ -65,10 +81,14 @@ __all__ = [
 
 #: The columns of every cohort-comparison table.
 COMPARISON_COLUMNS = ["outcome", "method", "estimand", "estimate", "se", "ci_low", "ci_high", "p",
-                      "n_pilot", "n_regular"]
+                      "n_pilot", "n_regular", "lost_pilot", "lost_regular", "missing_follow_up", "ess_pilot",
+                      "ess_regular", "e_value", "e_value_ci"]
 
 # Fewer respondents per cohort than this and an estimate is not worth reporting.
 MIN_PER_COHORT = 5
+
+#: The estimand of the regression estimators (ancova, mixed): a variance-weighted average of conditional effects.
+CONDITIONAL = "conditional contrast (variance-weighted)"
 
 # Propensity scores outside [BOUND, 1 - BOUND] mean a respondent is nearly
 # certain to be in one cohort: the overlap check warns about them and AIPW
@@ -106,6 +126,10 @@ class Cohorts:
     name, treated_label, control_label : str
     cluster : pandas.Series or None
         The cluster of each respondent (index respondent), when given.
+    lost : pandas.DataFrame
+        Respondents who entered (baseline value and covariates known) but have
+        no follow-up value: the columns of ``frame`` without ``outcome``. The
+        weighting estimators model their loss; the others analyse complete cases.
     """
 
     frame: pd.DataFrame
@@ -115,11 +139,27 @@ class Cohorts:
     treated_label: str
     control_label: str
     cluster: pd.Series | None
+    lost: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def without_lost(self) -> Cohorts:
+        """The same comparison with the lost respondents set aside: a complete-case analysis."""
+        return dataclasses.replace(self, lost=self.lost.iloc[:0])
 
     @property
     def counts(self) -> dict[str, int]:
         treated = int(self.frame["treated"].sum())
-        return {"n_pilot": treated, "n_regular": len(self.frame) - treated}
+        lost = int(self.lost["treated"].sum()) if len(self.lost) else 0
+        return {"n_pilot": treated, "n_regular": len(self.frame) - treated,
+                "lost_pilot": lost, "lost_regular": len(self.lost) - lost}
+
+    @property
+    def entered(self) -> pd.DataFrame:
+        """Everyone who entered: the analysed respondents (``responded`` 1) and the lost ones (``responded`` 0)."""
+        columns = [c for c in self.frame.columns if c != "outcome"]
+        if not len(self.lost):
+            return self.frame[columns].assign(responded=1)
+        return pd.concat([self.frame[columns].assign(responded=1),
+                          self.lost[columns].assign(responded=0)]).sort_index()
 
 
 def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: str = "pilot",
@@ -129,8 +169,10 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     """Check an outcome frame and reshape it to one row per respondent.
 
     Respondents with a follow-up value (and a baseline value, when
-    ``baseline`` is given) are analysed; covariates are taken from the
-    respondent's baseline row (or their first row). A covariate is a column
+    ``baseline`` is given) are analysed; those with the baseline value and
+    the covariates but no follow-up value are kept apart as ``lost``, so that
+    the weighting estimators can model who was lost (:func:`response_scores`).
+    Covariates are taken from the respondent's baseline row (or their first row). A covariate is a column
     name or a product ``a:b`` of two columns; text or category columns become
     0/1 indicators against their first level.
 
@@ -212,17 +254,23 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     frame = frame.join(design)
     long = _long(data, respondent, occasion, outcome, baseline, follow_up).join(frame[["treated"]].join(design),
                                                                                   on=respondent)
-    frame = frame.dropna(subset=[c for c in ("outcome", "baseline") if c in frame.columns])
+    started = frame["baseline"].notna() if "baseline" in frame else pd.Series(True, index=frame.index)
+    lost = frame[started & frame["outcome"].isna()].drop(columns="outcome").dropna(subset=list(design.columns))
+    frame = frame[started & frame["outcome"].notna()]
     _check_covariates(frame, list(design.columns), covariates)
     long = long.dropna(subset=list(design.columns))
     _check_sizes(frame, outcome, treated, control, min_per_cohort)
-    clusters = people[cluster].reindex(frame.index) if cluster is not None else None
-    if clusters is not None and clusters.isna().any():
-        raise EffectsError(f"column {cluster!r} is missing for respondent(s) "
-                           f"{_some(clusters.index[clusters.isna()])}; every analysed respondent needs a cluster")
+    clusters = None
+    if cluster is not None:
+        clusters = people[cluster].reindex(frame.index)
+        if clusters.isna().any():
+            raise EffectsError(f"column {cluster!r} is missing for respondent(s) "
+                               f"{_some(clusters.index[clusters.isna()])}; every analysed respondent needs a cluster")
+        lost = lost[people[cluster].reindex(lost.index).notna()]
+        clusters = people[cluster].reindex(frame.index.union(lost.index))
     return Cohorts(frame=frame, design=list(design.columns), long=long.rename_axis("respondent").reset_index(),
                    name=outcome,
-                   treated_label=str(treated), control_label=str(control), cluster=clusters)
+                   treated_label=str(treated), control_label=str(control), cluster=clusters, lost=lost)
 
 
 def _some(labels, shown: int = 5) -> str:
@@ -391,7 +439,7 @@ def _row(cohorts: Cohorts, method: str, estimand: str, estimate: float, se: floa
          p: float, **extra) -> dict:
     return {"outcome": cohorts.name, "method": method, "estimand": estimand, "estimate": float(estimate),
             "se": float(se), "ci_low": float(ci[0]), "ci_high": float(ci[1]), "p": float(p), **cohorts.counts,
-            **extra}
+            "missing_follow_up": "complete cases", **extra}
 
 
 def _welch(cohorts: Cohorts, values: pd.Series, method: str, estimand: str, alpha: float) -> dict:
@@ -417,7 +465,7 @@ def naive_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> naive_difference(prepare(data, "y", baseline=None, min_per_cohort=2))["estimate"]
     1.75
     """
-    return _welch(cohorts, cohorts.frame["outcome"], "naive", "difference in follow-up means", alpha)
+    return _welch(cohorts, cohorts.frame["outcome"], "naive", "unadjusted difference in follow-up means", alpha)
 
 
 def _change(cohorts: Cohorts) -> pd.Series:
@@ -440,7 +488,7 @@ def difference_in_change(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> difference_in_change(prepare(data, "y", min_per_cohort=2))["estimate"]
     3.0
     """
-    return _welch(cohorts, _change(cohorts), "change", "difference in mean change", alpha)
+    return _welch(cohorts, _change(cohorts), "change", "unadjusted difference in mean change", alpha)
 
 
 def hedges_g(cohorts: Cohorts, alpha: float = 0.05) -> dict:
@@ -471,7 +519,7 @@ def hedges_g(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     g = (1 - 3 / (4 * (n1 + n0) - 9)) * (pilot.mean() - regular.mean()) / pooled
     se = np.sqrt((n1 + n0) / (n1 * n0) + g ** 2 / (2 * (n1 + n0)))
     critical = stats.t.ppf(1 - alpha / 2, n1 + n0 - 2)
-    return _row(cohorts, "hedges_g", "standardised difference in change", g, se,
+    return _row(cohorts, "hedges_g", "unadjusted standardised difference in change", g, se,
                 (g - critical * se, g + critical * se),
                 stats.ttest_ind(pilot, regular).pvalue)
 
@@ -481,8 +529,11 @@ def hedges_g(cohorts: Cohorts, alpha: float = 0.05) -> dict:
 def _robust(model, cohorts: Cohorts):
     if cohorts.cluster is None:
         return model.fit(cov_type="HC3")
-    codes = pd.factorize(cohorts.cluster)[0]
-    return model.fit(cov_type="cluster", cov_kwds={"groups": codes})
+    return model.fit(cov_type="cluster", cov_kwds={"groups": _cluster_codes(cohorts, cohorts.frame.index)})
+
+
+def _cluster_codes(cohorts: Cohorts, index: pd.Index) -> np.ndarray:
+    return pd.factorize(cohorts.cluster.reindex(index))[0]
 
 
 def _coefficient(cohorts: Cohorts, fit, name: str, method: str, estimand: str, alpha: float) -> dict:
@@ -490,9 +541,11 @@ def _coefficient(cohorts: Cohorts, fit, name: str, method: str, estimand: str, a
     return _row(cohorts, method, estimand, fit.params[name], fit.bse[name], (low, high), fit.pvalues[name])
 
 
-def _exog(cohorts: Cohorts, columns: list[str]) -> pd.DataFrame:
-    exog = sm.add_constant(cohorts.frame[columns], has_constant="add")
-    constant = [c for c in columns if c != "treated" and cohorts.frame[c].nunique() < 2]
+def _exog(cohorts: Cohorts, columns: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A constant and ``columns`` of ``frame`` (default: the analysed respondents); a constant column is refused."""
+    frame = cohorts.frame if frame is None else frame
+    exog = sm.add_constant(frame[columns], has_constant="add")
+    constant = [c for c in columns if c != "treated" and frame[c].nunique() < 2]
     if constant:
         raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(constant)} do not vary "
                            "among the analysed respondents; drop them")
@@ -510,6 +563,12 @@ def ancova(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     Without a baseline (``baseline=None``) it is the covariate-adjusted
     difference in follow-up.
 
+    Estimand: a conditional contrast, not the ATT or the ATE. When the effect
+    differs between citizens, the cohort coefficient averages the effects of
+    covariate patterns weighted by the variance of cohort membership within
+    them (Angrist 1998, *Econometrica* 66:249-288; Sloczynski 2022, *Rev Econ
+    Stat* 104:501-509), so it sits between the two; ``estimand`` says so.
+
     Examples
     --------
     >>> rng = np.random.default_rng(1)
@@ -524,7 +583,7 @@ def ancova(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     """
     columns = ["treated"] + (["baseline"] if "baseline" in cohorts.frame else []) + cohorts.design
     fit = _robust(sm.OLS(cohorts.frame["outcome"], _exog(cohorts, columns)), cohorts)
-    return _coefficient(cohorts, fit, "treated", "ancova", "adjusted difference at follow-up", alpha)
+    return _coefficient(cohorts, fit, "treated", "ancova", CONDITIONAL, alpha)
 
 
 def mixed_model(cohorts: Cohorts, alpha: float = 0.05) -> dict:
@@ -537,6 +596,9 @@ def mixed_model(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     occasion, cohort, occasion x cohort, and each covariate with its own
     occasion interaction so that covariates adjust the change. The estimate
     is the occasion x cohort coefficient: the difference in change.
+
+    Estimand: like :func:`ancova`'s, a conditional, variance-weighted
+    contrast: neither the ATT nor the ATE when the effect varies.
 
     Examples
     --------
@@ -566,26 +628,57 @@ def mixed_model(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     if not np.isfinite(fit.bse["post:treated"]):
         raise EffectsError(f"outcome {cohorts.name!r}: the mixed model did not converge to a usable estimate "
                            f"(standard error {fit.bse['post:treated']}); try fewer covariates")
-    row = _coefficient(cohorts, fit, "post:treated", "mixed", "difference in change (mixed model)", alpha)
+    row = _coefficient(cohorts, fit, "post:treated", "mixed", CONDITIONAL, alpha)
     treated = long.groupby("respondent")["treated"].first()
-    row.update(n_pilot=int(treated.sum()), n_regular=int(len(treated) - treated.sum()))
+    row.update(n_pilot=int(treated.sum()), n_regular=int(len(treated) - treated.sum()),
+               missing_follow_up="every measurement (likelihood, missing at random)")
     return row
 
 
 # --- adjustment for selection: propensity scores, weights, balance ---------------
 
-def propensity_scores(cohorts: Cohorts) -> pd.Series:
-    """The probability of being in the pilot given the baseline covariates.
+def _logit_fit(endog: np.ndarray, exog: pd.DataFrame, name: str, what: str, remedy: str) -> np.ndarray:
+    """Predicted probabilities of a maximum-likelihood logistic regression; separation is an EffectsError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=PerfectSeparationWarning)
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        try:
+            fit = sm.Logit(endog, exog).fit(disp=0, maxiter=200)
+        except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
+            raise EffectsError(f"outcome {name!r}: {', '.join(c for c in exog.columns if c != 'const')} separate "
+                               f"{what} completely ({exc}); {remedy}") from None
+    return np.asarray(fit.predict(exog))
+
+
+def _selection_columns(cohorts: Cohorts, intake: bool) -> list[str]:
+    return cohorts.design + (["baseline"] if intake and "baseline" in cohorts.frame else [])
+
+
+def propensity_scores(cohorts: Cohorts, intake: bool = True, everyone: bool = False) -> pd.Series:
+    """The probability of being in the pilot given the baseline covariates and the intake value.
 
     Method: logistic regression of the pilot indicator on the covariate
-    design (Rosenbaum & Rubin 1983, *Biometrika* 70:41-55), fitted by
-    maximum likelihood with ``statsmodels.Logit``.
+    design and, by default, the outcome's own intake value (Rosenbaum & Rubin
+    1983, *Biometrika* 70:41-55), fitted by maximum likelihood with
+    ``statsmodels.Logit`` on everyone who entered, the respondents lost
+    before follow-up included (selection happened before the loss). The
+    intake value enters because the front office chose by how people were
+    doing: leaving it out leaves that selection in every weighted estimate.
+
+    Parameters
+    ----------
+    cohorts : Cohorts
+    intake : bool, default True
+        Add the intake value of the outcome (when the comparison has a baseline).
+    everyone : bool, default False
+        Return scores for everyone who entered (:attr:`Cohorts.entered`), not
+        only the analysed respondents (:attr:`Cohorts.frame`).
 
     Raises
     ------
     EffectsError
-        Without covariates, or when the covariates separate the cohorts
-        perfectly (no overlap: some covariate pattern occurs in one cohort only).
+        Without covariates or intake value, or when they separate the cohorts
+        perfectly (no overlap: some pattern occurs in one cohort only).
 
     Examples
     --------
@@ -598,19 +691,52 @@ def propensity_scores(cohorts: Cohorts) -> pd.Series:
     >>> bool(ps[pilot].mean() > ps[~pilot].mean())
     True
     """
-    if not cohorts.design:
+    columns = _selection_columns(cohorts, intake)
+    if not columns:
         raise EffectsError(f"outcome {cohorts.name!r}: propensity scores need baseline covariates; got none")
-    exog = _exog(cohorts, cohorts.design)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", category=PerfectSeparationWarning)
-        warnings.simplefilter("ignore", category=ConvergenceWarning)
-        try:
-            fit = sm.Logit(cohorts.frame["treated"], exog).fit(disp=0, maxiter=200)
-        except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
-            raise EffectsError(f"outcome {cohorts.name!r}: the covariates {', '.join(cohorts.design)} separate the "
-                               f"cohorts completely, so there is no overlap to compare ({exc}); drop or coarsen "
-                               "the separating covariate") from None
-    return pd.Series(fit.predict(exog), index=cohorts.frame.index, name="propensity")
+    entered = cohorts.entered
+    exog = _exog(cohorts, columns, entered)
+    scores = _logit_fit(entered["treated"].to_numpy(), exog, cohorts.name, "the cohorts",
+                        "so there is no overlap to compare; drop or coarsen the separating covariate")
+    scores = pd.Series(scores, index=entered.index, name="propensity")
+    return scores if everyone else scores.reindex(cohorts.frame.index)
+
+
+def response_scores(cohorts: Cohorts, intake: bool = True) -> pd.Series:
+    """The probability of having a follow-up value, given cohort, intake value and covariates.
+
+    Method: logistic regression of responding at follow-up on the pilot
+    indicator, the covariate design and (by default) the intake value, over
+    everyone who entered (:attr:`Cohorts.entered`). Its inverse weights the
+    respondents who stayed so that they stand for everyone who entered:
+    valid when the loss is missing at random given these (Robins, Rotnitzky &
+    Zhao 1995, *JASA* 90:106-121; Seaman & White 2013, *Stat Methods Med Res*
+    22:278-295). Without anyone lost, every score is 1.
+
+    Returns
+    -------
+    pandas.Series
+        Index: everyone who entered; name ``response``.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"respondent": [1, 1, 2, 2, 3, 4, 4, 5, 5, 6],
+    ...                      "occasion": ["intake", "follow_up"] * 2 + ["intake"] + ["intake", "follow_up"] * 2
+    ...                      + ["intake"], "cohort": ["pilot"] * 5 + ["regular"] * 5,
+    ...                      "y": [3, 5, 4, 6, 2, 5, 5, 6, 6, 4]})
+    >>> cohorts = prepare(data, "y", min_per_cohort=2)
+    >>> cohorts.counts
+    {'n_pilot': 2, 'n_regular': 2, 'lost_pilot': 1, 'lost_regular': 1}
+    >>> response_scores(cohorts, intake=False).round(3).tolist()
+    [0.667, 0.667, 0.667, 0.667, 0.667, 0.667]
+    """
+    entered = cohorts.entered
+    if not len(cohorts.lost):
+        return pd.Series(1.0, index=entered.index, name="response")
+    exog = _exog(cohorts, ["treated"] + _selection_columns(cohorts, intake), entered)
+    scores = _logit_fit(entered["responded"].to_numpy(), exog, cohorts.name, "who was lost before follow-up",
+                        "use attrition='complete' or coarsen the separating covariate")
+    return pd.Series(scores, index=entered.index, name="response")
 
 
 def overlap(cohorts: Cohorts, scores: pd.Series) -> pd.DataFrame:
@@ -622,6 +748,12 @@ def overlap(cohorts: Cohorts, scores: pd.Series) -> pd.DataFrame:
     comparable counterpart and make weights unstable (Crump, Hotz, Imbens &
     Mitnik 2009, *Biometrika* 96:187-199; Austin & Stuart 2015, *Stat Med*
     34:3661-3679).
+
+    Parameters
+    ----------
+    cohorts : Cohorts
+    scores : pandas.Series
+        Propensity scores of the analysed respondents or of everyone who entered (index respondent).
 
     Returns
     -------
@@ -648,7 +780,7 @@ def overlap(cohorts: Cohorts, scores: pd.Series) -> pd.DataFrame:
     >>> overlap(cohorts, pd.Series([.3, .4, .5, .6, .2, .3, .4, .5], index=cohorts.frame.index))["outside_support"].tolist()
     [0.25, 0.25]
     """
-    treated = cohorts.frame["treated"].to_numpy() == 1
+    treated = cohorts.entered["treated"].reindex(scores.index).to_numpy() == 1
     values = scores.to_numpy()
     low = max(values[treated].min(), values[~treated].min())
     high = min(values[treated].max(), values[~treated].max())
@@ -673,37 +805,96 @@ def overlap(cohorts: Cohorts, scores: pd.Series) -> pd.DataFrame:
     return table
 
 
-def ipw_weights(cohorts: Cohorts, scores: pd.Series, truncate: tuple[float, float] = (0.01, 0.99)) -> pd.Series:
-    """Stabilised inverse-probability weights, truncated at percentiles.
+ESTIMANDS = ("att", "ate")
 
-    Method: weight P(pilot) / e for pilot respondents and (1 - P(pilot)) /
-    (1 - e) for regular ones, targeting the average effect over both cohorts
-    (Robins, Hernán & Brumback 2000, *Epidemiology* 11:550-560), then
-    truncated at the given percentiles of the weights (Cole & Hernán 2008,
-    *Am J Epidemiol* 168:656-664).
+
+def _check_estimand(estimand: str) -> str:
+    if estimand not in ESTIMANDS:
+        raise EffectsError(f"estimand={estimand!r}; allowed: 'att' (the pilot's citizens) or 'ate' (pilot and "
+                           "regular citizens together)")
+    return estimand
+
+
+def ipw_weights(cohorts: Cohorts, scores: pd.Series, estimand: str = "att",
+                truncate: tuple[float, float] | None = None, response: pd.Series | None = None) -> pd.Series:
+    """Stabilised inverse-probability weights for the ATT or the ATE, optionally times response weights.
+
+    Method: for the ATE, P(pilot) / e for pilot respondents and (1 - P(pilot))
+    / (1 - e) for regular ones (Robins, Hernán & Brumback 2000,
+    *Epidemiology* 11:550-560); for the ATT, 1 for pilot respondents and
+    e / (1 - e) times the cohorts' size ratio for regular ones, which
+    reweights the regular cohort to the pilot's covariates (Hirano, Imbens &
+    Ridder 2003, *Econometrica* 71:1161-1189). With ``response`` scores r,
+    each weight is divided by r (see :func:`response_scores`). No truncation
+    by default: truncating at percentiles (Cole & Hernán 2008, *Am J
+    Epidemiol* 168:656-664) trades a smaller variance for a bias that does not
+    shrink with n; ``truncate=(0.01, 0.99)`` opts in.
+
+    Parameters
+    ----------
+    cohorts : Cohorts
+    scores : pandas.Series
+        Propensity scores (index respondent).
+    estimand : {"att", "ate"}, default "att"
+    truncate : (float, float), optional
+        Percentiles of the weights at which to truncate them.
+    response : pandas.Series, optional
+        Response probabilities (:func:`response_scores`).
+
+    Returns
+    -------
+    pandas.Series
+        Index as ``scores``.
 
     Examples
     --------
     >>> data = pd.DataFrame({"respondent": range(4), "occasion": "follow_up",
     ...                      "cohort": ["pilot", "pilot", "regular", "regular"], "y": range(4)})
     >>> cohorts = prepare(data, "y", baseline=None, min_per_cohort=2)
-    >>> ipw_weights(cohorts, pd.Series([.5, .25, .5, .25], index=cohorts.frame.index), truncate=(0, 1)).tolist()
+    >>> scores = pd.Series([.5, .25, .5, .25], index=cohorts.frame.index)
+    >>> ipw_weights(cohorts, scores, estimand="ate").tolist()
     [1.0, 2.0, 1.0, 0.6666666666666666]
+    >>> ipw_weights(cohorts, scores).round(3).tolist()
+    [1.0, 1.0, 1.0, 0.333]
     """
-    treated = cohorts.frame["treated"].to_numpy()
+    _check_estimand(estimand)
+    treated = cohorts.entered["treated"].reindex(scores.index).to_numpy()
+    e = scores.to_numpy()
     share = treated.mean()
-    weights = np.where(treated == 1, share / scores.to_numpy(), (1 - share) / (1 - scores.to_numpy()))
-    low, high = np.quantile(weights, truncate)
-    return pd.Series(np.clip(weights, low, high), index=cohorts.frame.index, name="weight")
+    if estimand == "ate":
+        weights = np.where(treated == 1, share / e, (1 - share) / (1 - e))
+    else:
+        weights = np.where(treated == 1, 1.0, (1 - share) / share * e / (1 - e))
+    if response is not None:
+        weights = weights / response.reindex(scores.index).to_numpy()
+    if truncate is not None:
+        weights = np.clip(weights, *np.quantile(weights, truncate))
+    return pd.Series(weights, index=scores.index, name="weight")
+
+
+def effective_size(weights: pd.Series, treated: pd.Series) -> dict[str, float]:
+    """Kish's effective sample size per cohort, (sum w)^2 / sum w^2 (Kish 1965, *Survey Sampling*, 8.2).
+
+    Examples
+    --------
+    >>> effective_size(pd.Series([1.0, 1.0, 1.0, 3.0]), pd.Series([1, 1, 0, 0]))
+    {'ess_pilot': 2.0, 'ess_regular': 1.6}
+    """
+    sizes = {}
+    for name, flag in (("ess_pilot", 1), ("ess_regular", 0)):
+        w = weights.to_numpy()[treated.to_numpy() == flag]
+        sizes[name] = float(w.sum() ** 2 / (w ** 2).sum())
+    return sizes
 
 
 def balance(cohorts: Cohorts, weights: pd.Series | None = None) -> pd.DataFrame:
-    """Standardised mean differences of the covariates, before and (with weights) after weighting.
+    """Standardised mean differences of the covariates and intake value, before and after weighting.
 
     Method: SMD = (mean_pilot - mean_regular) / sqrt((var_pilot +
     var_regular) / 2), for continuous covariates and 0/1 indicators alike,
     with weighted means and variances after weighting (Austin 2009, *Stat Med*
-    28:3083-3107); |SMD| below 0.1 is the usual mark of balance.
+    28:3083-3107); |SMD| below 0.1 is the usual mark of balance. The intake
+    value of the outcome appears as ``baseline`` when the comparison has one.
 
     Returns
     -------
@@ -719,10 +910,13 @@ def balance(cohorts: Cohorts, weights: pd.Series | None = None) -> pd.DataFrame:
     0       age         2.0
     """
     treated = cohorts.frame["treated"].to_numpy() == 1
-    table = pd.DataFrame({"covariate": cohorts.design})
-    options = [("smd_before", np.ones(len(treated)))] + ([("smd_after", weights.to_numpy())] if weights is not None else [])
+    columns = _selection_columns(cohorts, True)
+    table = pd.DataFrame({"covariate": columns})
+    options = [("smd_before", np.ones(len(treated)))]
+    if weights is not None:
+        options.append(("smd_after", weights.reindex(cohorts.frame.index).to_numpy()))
     for column, w in options:
-        table[column] = [_smd(cohorts.frame[c].to_numpy(), treated, w) for c in cohorts.design]
+        table[column] = [_smd(cohorts.frame[c].to_numpy(), treated, w) for c in columns]
     return table
 
 
@@ -736,16 +930,51 @@ def _smd(values: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> float:
     return float((m1 - m0) / spread) if spread > 0 else 0.0
 
 
-def ipw(cohorts: Cohorts, alpha: float = 0.05) -> dict:
-    """Inverse-probability-weighted difference in follow-up, pilot minus regular.
+ATTRITION = ("weights", "complete")
+
+
+def _selection(cohorts: Cohorts, estimand: str, attrition: str) -> tuple[Cohorts, pd.Series, pd.Series, str]:
+    """The comparison to weight (without the lost for complete cases), its propensity and response scores
+    over everyone in it, and how the loss was handled."""
+    _check_estimand(estimand)
+    if attrition not in ATTRITION:
+        raise EffectsError(f"attrition={attrition!r}; allowed: 'weights' (inverse probability of response) or "
+                           "'complete' (complete cases)")
+    if attrition == "complete" or not len(cohorts.lost):
+        cohorts = cohorts.without_lost()
+    scores = propensity_scores(cohorts, everyone=True)
+    overlap(cohorts, scores)
+    handled = "inverse probability of response weights" if len(cohorts.lost) else "complete cases"
+    return cohorts, scores, response_scores(cohorts), handled
+
+
+def ipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", truncate: tuple[float, float] | None = None,
+        attrition: str = "weights") -> dict:
+    """Inverse-probability-weighted difference in follow-up, pilot minus regular: the ATT or the ATE.
 
     Method: the Hajek (normalised) weighted difference in means with the
-    stabilised, truncated weights of :func:`ipw_weights`, computed as weighted
-    least squares of the follow-up on a pilot indicator with a robust
-    (sandwich) standard error; ignoring that the propensity scores were
-    estimated makes this error conservative for the average effect
-    (Lunceford & Davidian 2004, *Stat Med* 23:2937-2960). Cluster-robust when
-    a cluster column is given. The overlap check runs first.
+    stabilised weights of :func:`ipw_weights` (propensity from the
+    covariates and the intake value, :func:`propensity_scores`), times
+    inverse probability of response weights for the loss before follow-up
+    (:func:`response_scores`) unless ``attrition="complete"``; computed as
+    weighted least squares of the follow-up on a pilot indicator with a
+    robust (sandwich) standard error. Ignoring that the scores were
+    estimated makes this error conservative for the ATE (Lunceford &
+    Davidian 2004, *Stat Med* 23:2937-2960). Cluster-robust when a cluster
+    column is given. The overlap check runs first; ``ess_pilot`` and
+    ``ess_regular`` report the effective sample sizes of the weights.
+
+    Parameters
+    ----------
+    cohorts : Cohorts
+    alpha : float
+    estimand : {"att", "ate"}, default "att"
+        ATT: the average effect on the pilot's citizens, the question a pilot
+        asks. ATE: the average over pilot and regular citizens as sampled (it
+        changes with how many regular citizens were sampled).
+    truncate : (float, float), optional
+        Truncate the weights at these percentiles (biased; off by default).
+    attrition : {"weights", "complete"}, default "weights"
 
     Examples
     --------
@@ -755,36 +984,99 @@ def ipw(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> data = pd.DataFrame({"respondent": range(400), "occasion": "follow_up", "x": x,
     ...                      "cohort": np.where(pilot, "pilot", "regular"), "y": x + 1.0 * pilot})
     >>> row = ipw(prepare(data, "y", baseline=None, covariates=["x"]))
-    >>> bool(row["ci_low"] < 1.0 < row["ci_high"])
-    True
+    >>> row["estimand"], bool(row["ci_low"] < 1.0 < row["ci_high"])
+    ('ATT', True)
     """
-    scores = propensity_scores(cohorts)
-    overlap(cohorts, scores)
-    weights = ipw_weights(cohorts, scores)
+    weighted, scores, response, handled = _selection(cohorts, estimand, attrition)
+    responders = cohorts.frame.index
+    weights = ipw_weights(weighted, scores, estimand, truncate, response).reindex(responders)
     model = sm.WLS(cohorts.frame["outcome"], sm.add_constant(cohorts.frame[["treated"]]), weights=weights)
     fit = model.fit(cov_type="HC1") if cohorts.cluster is None else model.fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(cohorts.cluster)[0]})
-    return _coefficient(cohorts, fit, "treated", "ipw", "average effect (weighted follow-up)", alpha)
+        cov_type="cluster", cov_kwds={"groups": _cluster_codes(cohorts, responders)})
+    row = _coefficient(cohorts, fit, "treated", "ipw", estimand.upper(), alpha)
+    return {**row, "missing_follow_up": handled, **effective_size(weights, cohorts.frame["treated"])}
 
 
-def aipw(cohorts: Cohorts, alpha: float = 0.05) -> dict:
-    """Doubly robust (augmented IPW) estimate of the average effect of the pilot: the headline.
+def _outcome_models(cohorts: Cohorts, entered: pd.DataFrame) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Per cohort, OLS of follow-up on baseline and covariates among its respondents, predicted for everyone.
+
+    Returns the predictions under each cohort for everyone who entered and
+    the leverage of each respondent in their own cohort's model (0 for the lost).
+    """
+    columns = (["baseline"] if "baseline" in cohorts.frame else []) + cohorts.design
+    everyone = _exog(cohorts, columns, entered).to_numpy()
+    exog = _exog(cohorts, columns).to_numpy()
+    y = cohorts.frame["outcome"].to_numpy()
+    t = cohorts.frame["treated"].to_numpy()
+    predicted, leverage = {}, np.zeros(len(y))
+    for arm in (0, 1):
+        mask = t == arm
+        label = cohorts.treated_label if arm else cohorts.control_label
+        if mask.sum() <= exog.shape[1] + 1:
+            raise EffectsError(f"outcome {cohorts.name!r}: cohort {label!r} has {int(mask.sum())} respondents for an "
+                               f"outcome model with {exog.shape[1]} terms; allowed: more respondents than terms + 1 "
+                               "(use fewer covariates)")
+        flat = [name for name, column in zip(["const"] + columns, exog[mask].T) if name != "const" and np.ptp(column) == 0]
+        if flat:
+            raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(flat)} do not vary within "
+                               f"cohort {label!r}, so its outcome model cannot predict for the other cohort; merge "
+                               "sparse categories or drop them")
+        # least squares by the SVD, as statsmodels' pinv (collinear columns allowed); the leverages, the
+        # diagonal of the hat matrix, are the row sums of the squared left singular vectors
+        u, singular, vt = np.linalg.svd(exog[mask], full_matrices=False)
+        kept = singular > singular.max() * max(exog.shape) * np.finfo(float).eps
+        u, singular, vt = u[:, kept], singular[kept], vt[kept]
+        predicted[arm] = everyone @ (vt.T @ ((u.T @ y[mask]) / singular))
+        leverage[mask] = np.sum(u ** 2, axis=1)
+    alone = cohorts.frame.index[leverage > 1 - 1e-8]
+    if len(alone):
+        raise EffectsError(f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "
+                           "cohort's outcome model (a covariate category held by one respondent in that cohort); "
+                           "merge sparse categories or drop the covariate")
+    return predicted, pd.Series(leverage, index=cohorts.frame.index).reindex(entered.index, fill_value=0.0).to_numpy()
+
+
+def _hajek(weight: np.ndarray, values: np.ndarray, for_variance: np.ndarray) -> tuple[float, np.ndarray]:
+    """A normalised weighted mean and its influence function, weight (x - mean) / mean(weight)."""
+    mean = float(np.sum(weight * values) / np.sum(weight))
+    return mean, weight * (for_variance - mean) / weight.mean()
+
+
+def aipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", attrition: str = "weights") -> dict:
+    """Doubly robust (augmented IPW) estimate of the pilot's effect, the headline: the ATT by default.
 
     Method: outcome regressions fitted separately in each cohort (follow-up
-    on baseline and covariates, OLS) predict every respondent's follow-up
-    under both cohorts; the AIPW estimator averages
-    m1 - m0 + T (Y - m1) / e - (1 - T) (Y - m0) / (1 - e), with propensity
-    scores e bounded to [0.02, 0.98]. It is consistent when either the
-    outcome model or the propensity model is right (Robins, Rotnitzky & Zhao
-    1994, *JASA* 89:846-866; Lunceford & Davidian 2004; Glynn & Quinn 2010,
-    *Polit Anal* 18:36-56). The standard error is the empirical standard
-    deviation of that influence function over sqrt(n) (summed within
-    clusters when a cluster column is given), with the outcome models'
-    leave-one-out residuals r / (1 - h) in place of r (the HC3 idea of
-    MacKinnon & White 1985, *J Econom* 29:305-325) because small cohorts with
-    many covariates otherwise give too narrow intervals; it treats the
-    propensity model as known. Bias and coverage are checked by simulation
-    in the tests.
+    on baseline and covariates, OLS, among the respondents) predict
+    everyone's follow-up under both cohorts (m1, m0); the propensity e comes
+    from the covariates and the intake value (:func:`propensity_scores`,
+    bounded to [0.02, 0.98]) and the response probability r from cohort,
+    covariates and intake value (:func:`response_scores`; r = 1 with
+    ``attrition="complete"``). Over everyone who entered, with R = 1 for a
+    respondent with follow-up,
+
+    - ATT (default): mean over the pilot of m1 - m0, plus the weighted mean
+      of the pilot residuals Y - m1 with weights R / r, minus the weighted
+      mean of the regular residuals Y - m0 with weights R e / (r (1 - e));
+    - ATE: mean over everyone of m1 - m0, plus the residual means weighted by
+      R / (r e) and R / (r (1 - e)).
+
+    The weighted means are normalised (Hajek). The ATT is the default because
+    a pilot asks what it did for its own citizens; the ATE averages over the
+    regular cohort too and so changes with how many regular citizens were
+    sampled. Consistent when the outcome models, or the propensity and
+    response models, are right, with loss at follow-up missing at random
+    given cohort, covariates and intake value (Robins, Rotnitzky & Zhao 1994,
+    *JASA* 89:846-866; Hahn 1998, *Econometrica* 66:315-331 for the ATT;
+    Moodie, Delaney, Lefebvre & Platt 2008, *Stat Med* 27:4299-4310 for the
+    response weights; Glynn & Quinn 2010, *Polit Anal* 18:36-56). The
+    standard error is the empirical standard deviation of the estimator's
+    influence function over sqrt(n) (summed within clusters when a cluster
+    column is given), with the outcome models' leave-one-out residuals
+    r / (1 - h) in place of r (the HC3 idea of MacKinnon & White 1985,
+    *J Econom* 29:305-325) because small cohorts with many covariates
+    otherwise give too narrow intervals; it treats the nuisance models as
+    known. Bias and coverage are checked by simulation in the tests and in
+    ``benchmarks/bench_effects_simulation.py``.
 
     Examples
     --------
@@ -795,52 +1087,42 @@ def aipw(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     ...                      "cohort": np.where(pilot, "pilot", "regular"),
     ...                      "y": 2 * x + 1.0 * pilot + rng.normal(0, 0.5, 400)})
     >>> row = aipw(prepare(data, "y", baseline=None, covariates=["x"]))
-    >>> row["method"], bool(abs(row["estimate"] - 1.0) < 3 * row["se"])
-    ('dr', True)
+    >>> row["method"], row["estimand"], bool(abs(row["estimate"] - 1.0) < 3 * row["se"])
+    ('dr', 'ATT', True)
     """
-    scores = propensity_scores(cohorts)
-    overlap(cohorts, scores)
-    e = np.clip(scores.to_numpy(), PROPENSITY_BOUND, 1 - PROPENSITY_BOUND)
-    columns = (["baseline"] if "baseline" in cohorts.frame else []) + cohorts.design
-    exog = _exog(cohorts, columns).to_numpy()
-    y = cohorts.frame["outcome"].to_numpy()
-    t = cohorts.frame["treated"].to_numpy()
-    predicted, leverage = {}, np.zeros(len(y))
-    for arm in (0, 1):
-        mask = t == arm
-        if mask.sum() <= exog.shape[1] + 1:
-            raise EffectsError(f"outcome {cohorts.name!r}: cohort "
-                               f"{cohorts.treated_label if arm else cohorts.control_label!r} has {int(mask.sum())} "
-                               f"respondents for an outcome model with {exog.shape[1]} terms; allowed: more "
-                               "respondents than terms + 1 (use fewer covariates)")
-        flat = [name for name, column in zip(["const"] + columns, exog[mask].T) if name != "const" and np.ptp(column) == 0]
-        if flat:
-            raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(flat)} do not vary within "
-                               f"cohort {cohorts.treated_label if arm else cohorts.control_label!r}, so its outcome "
-                               "model cannot predict for the other cohort; merge sparse categories or drop them")
-        fit = sm.OLS(y[mask], exog[mask]).fit()
-        predicted[arm] = fit.predict(exog)
-        leverage[mask] = fit.get_influence().hat_matrix_diag
-    alone = cohorts.frame.index[leverage > 1 - 1e-8]
-    if len(alone):
-        raise EffectsError(f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "
-                           "cohort's outcome model (a covariate category held by one respondent in that cohort); "
-                           "merge sparse categories or drop the covariate")
-    residual = y - np.where(t == 1, predicted[1], predicted[0])
-    weight = np.where(t == 1, 1 / e, -1 / (1 - e))
-    estimate = np.mean(predicted[1] - predicted[0] + weight * residual)
+    weighted, scores, response, handled = _selection(cohorts, estimand, attrition)
+    entered = weighted.entered
+    predicted, leverage = _outcome_models(cohorts, entered)
+    t = entered["treated"].to_numpy()
+    e = np.clip(scores.reindex(entered.index).to_numpy(), PROPENSITY_BOUND, 1 - PROPENSITY_BOUND)
+    kept = entered["responded"].to_numpy() / response.reindex(entered.index).to_numpy()
+    y = cohorts.frame["outcome"].reindex(entered.index).fillna(0.0).to_numpy()
+    residual = np.where(t == 1, y - predicted[1], y - predicted[0]) * (kept > 0)
+    if estimand == "att":
+        base = t.astype(float)
+        weight_pilot, weight_regular = t * kept, (1 - t) * kept * e / (1 - e)
+    else:
+        base = np.ones(len(t))
+        weight_pilot, weight_regular = t * kept / e, (1 - t) * kept / (1 - e)
+    difference = predicted[1] - predicted[0]
     # the variance uses leave-one-out residuals r / (1 - h): in-sample residuals of outcome models with
     # many terms for a small cohort are too small and would make the interval too narrow
-    influence = predicted[1] - predicted[0] + weight * residual / (1 - leverage)
-    centred = influence - influence.mean()
+    left_out = residual / (1 - leverage)
+    average, on_average = _hajek(base, difference, difference)
+    pilot, on_pilot = _hajek(weight_pilot, residual, left_out)
+    regular, on_regular = _hajek(weight_regular, residual, left_out)
+    estimate, influence = average + pilot - regular, on_average + on_pilot - on_regular
+    n = len(influence)
     if cohorts.cluster is not None:
-        centred = pd.Series(centred).groupby(pd.factorize(cohorts.cluster)[0]).sum().to_numpy()
-        se = np.sqrt(np.sum(centred ** 2)) / len(influence)
+        summed = pd.Series(influence).groupby(_cluster_codes(cohorts, entered.index)).sum().to_numpy()
+        se = np.sqrt(np.sum(summed ** 2)) / n
     else:
-        se = centred.std(ddof=1) / np.sqrt(len(influence))
+        se = influence.std(ddof=1) / np.sqrt(n)
     z = stats.norm.ppf(1 - alpha / 2)
-    return _row(cohorts, "dr", "average effect (doubly robust AIPW)", estimate, se,
-                (estimate - z * se, estimate + z * se), 2 * stats.norm.sf(abs(estimate / se)))
+    row = _row(cohorts, "dr", estimand.upper(), estimate, se, (estimate - z * se, estimate + z * se),
+               2 * stats.norm.sf(abs(estimate / se)))
+    weights = ipw_weights(weighted, scores, estimand, response=response).reindex(cohorts.frame.index)
+    return {**row, "missing_follow_up": handled, **effective_size(weights, cohorts.frame["treated"])}
 
 
 # --- binary and ordinal outcomes ------------------------------------------------
@@ -878,7 +1160,7 @@ def risk_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     p1, p0 = a / n1, c / n0
     ci = confint_proportions_2indep(a, n1, c, n0, method="newcomb", compare="diff", alpha=alpha)
     test = sm.stats.test_proportions_2indep(a, n1, c, n0, method="score", compare="diff")
-    return _row(cohorts, "risk_difference", "difference in proportions", p1 - p0,
+    return _row(cohorts, "risk_difference", "unadjusted difference in proportions", p1 - p0,
                 np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0), ci, test.pvalue)
 
 
@@ -905,7 +1187,7 @@ def risk_ratio(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     log_ratio = np.log((a / n1) / (c / n0))
     se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
     ci = confint_proportions_2indep(a, n1, c, n0, method="log", compare="ratio", alpha=alpha)
-    return _row(cohorts, "risk_ratio", "ratio of proportions", np.exp(log_ratio), se, ci,
+    return _row(cohorts, "risk_ratio", "unadjusted ratio of proportions", np.exp(log_ratio), se, ci,
                 2 * stats.norm.sf(abs(log_ratio / se)))
 
 
@@ -943,7 +1225,8 @@ def proportional_odds(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     if not np.isfinite(fit.bse["treated"]):
         raise EffectsError(f"outcome {cohorts.name!r}: the proportional-odds model gives no finite standard "
                            "error (a category empty in one cohort?); merge sparse categories")
-    return _coefficient(cohorts, fit, "treated", "proportional_odds", "log odds ratio of a higher category", alpha)
+    return _coefficient(cohorts, fit, "treated", "proportional_odds",
+                        "conditional log odds ratio of a higher category", alpha)
 
 
 # --- power and sample size -----------------------------------------------------
@@ -982,17 +1265,44 @@ def minimal_detectable_effect(n: int, alpha: float = 0.05, power: float = 0.8, r
                               ratio: float = 1.0) -> float:
     """The smallest standardised effect (Cohen's d) detectable with n pilot respondents.
 
-    Method: the inverse of :func:`sample_size`: the two-sample t-test's
-    detectable effect for an effective size n / (1 - rho^2) (Borm, Fransen &
-    Lemmens 2007; ``statsmodels.stats.power.TTestIndPower``).
+    Method: the inverse of :func:`sample_size`: the effect at which the
+    two-sided two-sample t-test with an effective size n / (1 - rho^2) (Borm,
+    Fransen & Lemmens 2007) reaches ``power``, found by Brent's root search
+    (``scipy.optimize.brentq``; power rises with the effect, so the root is
+    unique). The power is P(T > t) + P(T < -t) for T noncentral t with
+    n1 + n2 - 2 degrees of freedom and noncentrality d sqrt(n1 n2 / (n1 + n2))
+    (Cohen 1988, ch. 2), as ``statsmodels.stats.power.TTestIndPower.power``
+    computes it, except that the lower tail, which scipy's noncentral t
+    returns as NaN far from the centre, counts as 0 there:
+    ``TTestIndPower.solve_power`` failed on that NaN for some (n, ratio).
 
     Examples
     --------
     >>> round(minimal_detectable_effect(64), 3), round(minimal_detectable_effect(90, rho=0.6), 3)
     (0.499, 0.335)
+    >>> round(minimal_detectable_effect(70, ratio=4.0), 3)
+    0.375
     """
     _check_power_input(n=n, alpha=alpha, power=power, rho=rho, ratio=ratio)
-    return float(TTestIndPower().solve_power(nobs1=n / (1 - rho ** 2), alpha=alpha, power=power, ratio=ratio))
+    pilot = n / (1 - rho ** 2)
+    regular = pilot * ratio
+    if regular < 2:
+        raise EffectsError(f"n={n!r} with ratio={ratio!r} gives {regular:.2f} regular respondents; allowed: "
+                           "n x ratio of at least 2")
+    dof = pilot + regular - 2
+    critical = stats.t.isf(alpha / 2, dof)
+    scale = np.sqrt(pilot * regular / (pilot + regular))
+
+    def shortfall(effect: float) -> float:
+        lower = stats.nct.cdf(-critical, dof, effect * scale)
+        return float(stats.nct.sf(critical, dof, effect * scale) + np.nan_to_num(lower, nan=0.0)) - power
+
+    if shortfall(1e-9) >= 0:
+        raise EffectsError(f"power={power!r} is reached at any effect when alpha={alpha!r}; allowed: power > alpha")
+    high = 0.5
+    while shortfall(high) < 0:
+        high *= 2
+    return float(optimize.brentq(shortfall, 1e-9, high, xtol=1e-10))
 
 
 def _check_power_input(**values: float) -> None:
@@ -1002,6 +1312,89 @@ def _check_power_input(**values: float) -> None:
         low, high = allowed[name]
         if not (np.isfinite(value) and low < value < high):
             raise EffectsError(f"{name}={value!r}; allowed: strictly between {low} and {high}")
+
+
+# --- sensitivity to unmeasured confounding ------------------------------------------
+
+# VanderWeele (2017) and VanderWeele & Ding (2017): a standardised difference d corresponds to a risk ratio of about
+# exp(0.91 d) for the outcome dichotomised (Chinn 2000, *Stat Med* 19:3127-3131).
+_SMD_TO_LOG_RR = 0.91
+
+
+def e_value(ratio: float, ci_low: float = np.nan, ci_high: float = np.nan) -> tuple[float, float]:
+    """E-value of a risk ratio and of its confidence limit closer to 1 (VanderWeele & Ding 2017).
+
+    Method: for RR >= 1, E = RR + sqrt(RR (RR - 1)); a ratio below 1 is
+    inverted first. The E-value is the smallest risk ratio that an unmeasured
+    confounder would need with both the cohort and the outcome, beyond the
+    measured covariates, to explain the estimate away; for the interval it
+    is that of the limit closer to 1, and 1 when the interval holds 1
+    (VanderWeele & Ding 2017, *Ann Intern Med* 167:268-274).
+
+    Returns
+    -------
+    (float, float)
+        E-value of the estimate and of the confidence limit (NaN without limits).
+
+    Examples
+    --------
+    >>> [round(value, 2) for value in e_value(3.9, 1.8, 8.7)]      # R: EValue::evalues.RR(3.9, 1.8, 8.7)
+    [7.26, 3.0]
+    """
+    if not ratio > 0:
+        raise EffectsError(f"ratio={ratio!r}; an E-value needs a positive risk ratio")
+
+    def one(value: float) -> float:
+        value = 1 / value if value < 1 else value
+        return float(value + np.sqrt(value * (value - 1)))
+
+    if np.isnan(ci_low) or np.isnan(ci_high):
+        return one(ratio), np.nan
+    if ci_low <= 1 <= ci_high:
+        return one(ratio), 1.0
+    return one(ratio), one(ci_low if ratio >= 1 else ci_high)
+
+
+def e_value_smd(d: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
+    """E-value of a standardised mean difference d and of its confidence limit closer to 0.
+
+    Method: d is converted to an approximate risk ratio exp(0.91 d), its
+    interval to exp(0.91 (d -/+ z se)) (VanderWeele 2017, *Epidemiology*
+    28:e57-e59; VanderWeele & Ding 2017), and :func:`e_value` applied. R's
+    ``EValue::evalues.MD`` uses 1.78 for 0.91 x 1.96.
+
+    Examples
+    --------
+    >>> [round(value, 3) for value in e_value_smd(0.5, 0.25)]      # R: EValue::evalues.MD(0.5, 0.25)
+    [2.529, 1.105]
+    """
+    z = stats.norm.ppf(1 - alpha / 2)
+    return e_value(*np.exp(_SMD_TO_LOG_RR * np.array([d, d - z * se, d + z * se])))
+
+
+def outcome_sd(cohorts: Cohorts) -> float:
+    """The pooled within-cohort standard deviation of the follow-up: the unit of a standardised difference."""
+    groups = cohorts.frame.groupby("treated")["outcome"]
+    sizes, variances = groups.size(), groups.var(ddof=1)
+    return float(np.sqrt(((sizes - 1) * variances).sum() / (sizes.sum() - 2)))
+
+
+def _sensitivity(cohorts: Cohorts, row: dict, alpha: float) -> dict:
+    """E-values of an estimate: on its own ratio scale, or as a standardised difference for a continuous outcome."""
+    method = row["method"]
+    if method == "risk_ratio":
+        values = e_value(row["estimate"], row["ci_low"], row["ci_high"])
+    elif method == "proportional_odds":
+        # a common outcome: the odds ratio is converted to a risk ratio by its square root (VanderWeele 2017)
+        values = e_value(*np.sqrt(np.exp([row["estimate"], row["ci_low"], row["ci_high"]])))
+    elif method == "hedges_g":
+        values = e_value_smd(row["estimate"], row["se"], alpha)
+    elif method != "risk_difference" and not cohorts.frame["outcome"].isin([0, 1]).all():
+        sd = outcome_sd(cohorts)
+        values = e_value_smd(row["estimate"] / sd, row["se"] / sd, alpha)
+    else:
+        values = (np.nan, np.nan)
+    return {"e_value": values[0], "e_value_ci": values[1]}
 
 
 # --- one call ----------------------------------------------------------------------
@@ -1023,20 +1416,31 @@ METHODS: dict[str, Callable[[Cohorts, float], dict]] = {
 # What "all" means: every estimator of a continuous outcome's average effect.
 CONTINUOUS = ["naive", "change", "hedges_g", "ancova", "mixed", "ipw", "dr"]
 
+# The estimators that weight for selection and loss, and so take an estimand and a way of handling attrition.
+WEIGHTING = {"ipw", "dr"}
+
 
 def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: str = "cohort",
                     baseline: str | None = "intake", covariates: Sequence[str] = (),
                     method: str | Sequence[str] = "dr", treated: str = "pilot", follow_up: str = "follow_up",
                     cluster: str | None = None, occasion: str = "occasion", respondent: str = "respondent",
-                    alpha: float = 0.05, min_per_cohort: int = MIN_PER_COHORT) -> pd.DataFrame:
+                    alpha: float = 0.05, min_per_cohort: int = MIN_PER_COHORT, estimand: str = "att",
+                    attrition: str = "weights") -> pd.DataFrame:
     """Pilot versus regular service for several outcomes and estimators, in one tidy table.
 
     Each outcome is prepared once (:func:`prepare`) and handed to each
     estimator in :data:`METHODS`; see those functions for their methods and
-    sources. The doubly robust estimate (``"dr"``, :func:`aipw`) is the
-    headline: it adjusts for selection on the covariates through both an
-    outcome model and the propensity score. Draw the table with
-    :func:`kantelmeter.plots.forest`.
+    sources. The doubly robust estimate of the ATT (``"dr"``, :func:`aipw`)
+    is the headline: the pilot's average effect on its own citizens,
+    adjusted for selection on the covariates and the intake value through an
+    outcome model and the propensity score, and for loss before follow-up by
+    response weights. Every row names its estimand: ``ATT`` or ``ATE`` for
+    the weighting estimators, a conditional contrast for ANCOVA and the mixed
+    model, an unadjusted contrast for the rest; compare only rows with the
+    same estimand. Each row carries the E-value of the estimate and of its
+    confidence limit closer to the null (:func:`e_value`, :func:`e_value_smd`,
+    the latter on the estimate divided by :func:`outcome_sd`). Draw rows of
+    one estimand with :func:`kantelmeter.plots.forest`.
 
     Parameters
     ----------
@@ -1055,22 +1459,31 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
     follow_up, occasion, respondent, cluster : str
     alpha : float
     min_per_cohort : int
+    estimand : {"att", "ate"}, default "att"
+        What ``ipw`` and ``dr`` estimate.
+    attrition : {"weights", "complete"}, default "weights"
+        How ``ipw`` and ``dr`` handle respondents without follow-up.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COMPARISON_COLUMNS`: outcome, method, estimand,
-        estimate, se, ci_low, ci_high, p, n_pilot, n_regular.
+        estimate, se, ci_low, ci_high, p, n_pilot, n_regular (analysed),
+        lost_pilot, lost_regular (entered, but no follow-up value),
+        missing_follow_up (how they were handled), ess_pilot, ess_regular
+        (effective sample sizes of the weights; NaN for unweighted
+        estimators), e_value, e_value_ci (NaN for a risk difference and for a
+        difference in a 0/1 outcome).
 
     Examples
     --------
     >>> from kantelmeter import synth
     >>> study = synth.study(seed=1)
     >>> table = compare_cohorts(study.outcomes, ["wellbeing"], covariates=synth.COVARIATES, method=["naive", "dr"])
-    >>> table[["outcome", "method"]].to_numpy().tolist()
-    [['wellbeing', 'naive'], ['wellbeing', 'dr']]
-    >>> table["estimate"].round(1).tolist(), round(float(study.true_effects.loc["wellbeing", "ate"]), 1)
-    ([0.5, 0.8], 1.0)
+    >>> table[["method", "estimand"]].to_numpy().tolist()
+    [['naive', 'unadjusted difference in follow-up means'], ['dr', 'ATT']]
+    >>> table["estimate"].round(1).tolist(), round(float(study.true_effects.loc["wellbeing", "att"]), 1)
+    ([0.5, 0.7], 1.0)
 
     The pilot picked complex cases, who improve less: the naive difference
     is far below the truth; the doubly robust estimate is near it.
@@ -1083,12 +1496,16 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
                            f"{', '.join(METHODS)}, or 'all'")
     if not outcomes:
         raise EffectsError("no outcomes given; allowed: one or more outcome columns")
+    _check_estimand(estimand)
     rows = []
     for outcome in outcomes:
         cohorts = prepare(data, outcome, cohort=cohort, treated=treated, baseline=baseline, follow_up=follow_up,
                           covariates=covariates, occasion=occasion, respondent=respondent, cluster=cluster,
                           min_per_cohort=min_per_cohort)
-        rows += [METHODS[name](cohorts, alpha) for name in methods]
+        for name in methods:
+            options = {"estimand": estimand, "attrition": attrition} if name in WEIGHTING else {}
+            row = METHODS[name](cohorts, alpha, **options)
+            rows.append({**row, **_sensitivity(cohorts, row, alpha)})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 

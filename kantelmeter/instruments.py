@@ -150,7 +150,9 @@ class Item(_Model):
     BSN, a name, a client number, a case number or a staff member's code:
     those are pseudonymised at entry.
     ``whole`` marks a number item whose answers are whole numbers (age,
-    household size), so other tools can type it as an integer.
+    household size), so other tools can type it as an integer. ``ceo``
+    names the indicator of the Wmo client-experience survey an item matches
+    (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
@@ -166,6 +168,7 @@ class Item(_Model):
     whole: bool = False
     anchors: dict[Literal["min", "max"], Text] | None = None
     occasions: list[str] | None = None
+    ceo: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 def _scale_item(value: Any) -> Any:

@@ -2,18 +2,20 @@
 
 Each function takes the tidy DataFrame that a statistics function returns,
 draws on a matplotlib ``Axes`` (a new one when ``ax`` is None) and returns
-that ``Axes``. Nothing here calls ``plt.show()``, so the functions work on a
+that ``Axes`` (the forest plot: one per outcome, in a list). Nothing here calls ``plt.show()``, so the functions work on a
 headless machine with the Agg backend, in notebooks and in the report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["actor_balance", "age_pyramid", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio",
-           "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
+__all__ = ["actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
+           "population_by_age", "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
            "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
@@ -108,25 +110,27 @@ def monte_carlo_ratio(draws: pd.DataFrame, ax: Axes | None = None, bins: int = 5
     return ax
 
 
-def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | None = None,
-                label: str = "share of inhabitants (%)") -> Axes:
-    """The age structure of two years back to back, as a population pyramid.
+def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes | None = None,
+                      label: str = "share of inhabitants (%)", lang: str = "en") -> Axes:
+    """The share of each age group in two (or more) years, as bars side by side per age group.
 
-    The published figures have no split by sex, so the two halves of the
-    pyramid are two years: the earlier to the left, the later to the right,
-    as percentages of each year's population so that ageing shows as a shift
-    of mass upwards.
+    Percentages of each year's population, youngest group at the top, so that
+    ageing shows as the later year's bars growing towards the bottom. The
+    years stand side by side, not back to back: a mirrored chart reads as men
+    against women.
 
     Parameters
     ----------
     population : pandas.DataFrame
         :func:`kantelmeter.municipal.population_by_age` (``year``,
         ``age_group``, ``age_from``, ``share_pct``).
-    years : (int, int)
-        The two years, earlier first.
+    years : tuple of int
+        The years to compare, earlier first.
     ax : matplotlib.axes.Axes, optional
     label : str
         Text of the x axis (the report's language).
+    lang : {"nl", "en"}
+        Language of the numbers on the axis.
 
     Returns
     -------
@@ -134,28 +138,50 @@ def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | Non
 
     Examples
     --------
-    >>> from kantelmeter.municipal import population_by_age
-    >>> ax = age_pyramid(population_by_age(), (2006, 2013))
-    >>> len(ax.patches), ax.get_yticklabels()[-1].get_text()
-    (36, '85+')
+    >>> from kantelmeter.municipal import population_by_age as figures
+    >>> ax = population_by_age(figures(), (2006, 2013), lang="nl")
+    >>> len(ax.patches), ax.get_yticklabels()[0].get_text(), bool(min(bar.get_width() for bar in ax.patches) > 0)
+    (36, '85+', True)
     """
+    import numpy as np
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 5))
+        _, ax = plt.subplots(figsize=(7, 6))
     present = set(population["year"])
     missing = [year for year in years if year not in present]
     if missing:
-        raise ValueError(f"age_pyramid: year(s) {missing} not in the population table; "
+        raise ValueError(f"population_by_age: year(s) {missing} not in the population table; "
                          f"allowed: {', '.join(map(str, sorted(present)))}")
-    groups = population.drop_duplicates("age_group").sort_values("age_from")["age_group"].tolist()
-    for year, sign, colour in ((years[0], -1, "#4c72b0"), (years[1], 1, "#dd8452")):
+    groups = population.drop_duplicates("age_group").sort_values("age_from", ascending=False)["age_group"].tolist()
+    height = 0.8 / len(years)
+    for k, (year, colour) in enumerate(zip(years, ("#9ab7d3", "#1f4e79", "#dd8452", "#55a868"))):
         share = population[population["year"] == year].set_index("age_group")["share_pct"].reindex(groups)
-        ax.barh(range(len(groups)), sign * share, color=colour, label=str(year))
-    ax.set_yticks(range(len(groups)), groups)
-    ticks = ax.get_xticks()
-    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
-    ax.axvline(0, color="black", linewidth=0.8)
+        ax.barh(np.arange(len(groups)) + (len(years) - 1 - k) * height, share, height=height, color=colour,
+                label=str(year))
+    ax.set_yticks(np.arange(len(groups)) + height * (len(years) - 1) / 2, groups)
+    ax.set_ylim(-0.5, len(groups) - 0.2)
     ax.set_xlabel(label)
+    number_axis(ax, "x", lang=lang)
     ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def number_axis(ax: Axes, axis: str = "x", decimals: int = 0, lang: str = "en") -> Axes:
+    """Numbers on an axis in the report's language (``2,5`` in Dutch).
+
+    Examples
+    --------
+    >>> _, ax = plt.subplots()
+    >>> _ = ax.plot([0, 2.5], [0, 1])
+    >>> number_axis(ax, "x", 1, "nl").xaxis.get_major_formatter()(2.5)
+    '2,5'
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    from kantelmeter.formatting import number
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(lambda value, _: number(value, decimals, lang)))
     return ax
 
 
@@ -469,46 +495,74 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     return ax
 
 
-def forest(comparison: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Forest plot of a cohort comparison: one point and 95% interval per outcome and method.
+def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Forest plot of a cohort comparison: like with like, one panel per outcome.
+
+    Each outcome gets its own panel with its own axis in the outcome's units
+    (a well-being point and a SOC sum-score point are not the same size), and
+    the table must hold one estimand only: an ATT, an ATE and a conditional
+    contrast answer different questions and do not belong side by side.
+    Within a panel, one point and interval per method; the doubly robust
+    estimate (the headline) is drawn as a red diamond; the dotted line marks
+    no difference.
 
     Parameters
     ----------
     comparison : pandas.DataFrame
-        :func:`kantelmeter.effects.compare_cohorts` (``outcome``, ``method``,
-        ``estimate``, ``ci_low``, ``ci_high``). Outcomes in different units
-        each get their own panel row block; the dotted line marks no difference.
-    ax : matplotlib.axes.Axes, optional
+        Rows of :func:`kantelmeter.effects.compare_cohorts` (``outcome``,
+        ``method``, ``estimate``, ``ci_low``, ``ci_high`` and, when present,
+        ``estimand``).
+    axes : sequence of matplotlib.axes.Axes, optional
+        One per outcome.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    list of matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        When the rows hold more than one estimand, or ``axes`` has the wrong length.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"outcome": ["wellbeing"] * 2, "method": ["naive", "dr"], "estimate": [0.4, 0.8],
-    ...                       "ci_low": [0.0, 0.4], "ci_high": [0.8, 1.2]})
-    >>> ax = forest(table)
-    >>> [label.get_text() for label in ax.get_yticklabels()]
-    ['wellbeing: naive', 'wellbeing: dr']
+    >>> table = pd.DataFrame({"outcome": ["wellbeing"] * 2 + ["soc_total"], "method": ["ipw", "dr", "dr"],
+    ...                       "estimand": "ATT", "estimate": [0.4, 0.8, 3.0], "ci_low": [0.0, 0.4, 1.0],
+    ...                       "ci_high": [0.8, 1.2, 5.0]})
+    >>> axes = forest(table)
+    >>> [[label.get_text() for label in ax.get_yticklabels()] for ax in axes]
+    [['ipw', 'dr'], ['dr']]
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.35 * len(comparison) + 1.2))
-    rows = comparison.reset_index(drop=True)
-    y = range(len(rows))
+    if "estimand" in comparison.columns and comparison["estimand"].nunique() > 1:
+        raise ValueError(f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
+                         "a forest plot sets like beside like: select the rows of one estimand")
+    outcomes = list(pd.unique(comparison["outcome"]))
+    if axes is None:
+        sizes = [int((comparison["outcome"] == outcome).sum()) for outcome in outcomes]
+        _, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.35 * sum(sizes) + 1.1 * len(outcomes)),
+                               gridspec_kw={"height_ratios": sizes}, squeeze=False)
+        axes = list(axes[:, 0])
+    elif len(axes) != len(outcomes):
+        raise ValueError(f"got {len(axes)} axes for {len(outcomes)} outcomes; allowed: one axis per outcome")
+    for ax, outcome in zip(axes, outcomes):
+        _forest_panel(ax, comparison[comparison["outcome"] == outcome].reset_index(drop=True), outcome)
+    estimand = comparison["estimand"].iloc[0] if "estimand" in comparison.columns else "difference"
+    axes[-1].set_xlabel(f"pilot minus regular, in each outcome's units ({estimand})")
+    return axes
+
+
+def _forest_panel(ax: Axes, rows: pd.DataFrame, outcome: str) -> None:
+    y = list(range(len(rows)))
     headline = (rows["method"] == "dr").to_numpy()
     ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
                 fmt="none", ecolor="grey", capsize=2)
     ax.scatter(rows["estimate"][~headline], [i for i in y if not headline[i]], color="#4c72b0", zorder=3)
     ax.scatter(rows["estimate"][headline], [i for i in y if headline[i]], color="#c44e52", marker="D", zorder=3,
                label="doubly robust (headline)")
-    ax.set_yticks(list(y), [f"{o}: {m}" for o, m in zip(rows["outcome"], rows["method"])])
-    ax.invert_yaxis()
+    ax.set_yticks(y, rows["method"].astype(str).tolist())
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.axvline(0, color="black", linestyle=":", linewidth=1)
-    ax.set_xlabel("pilot minus regular (outcome units)")
-    if headline.any():
-        ax.legend(loc="lower right", frameon=False)
-    return ax
+    ax.set_title(str(outcome), loc="left", fontsize="medium")
 
 
 def love(balance_table: pd.DataFrame, threshold: float = 0.1, ax: Axes | None = None) -> Axes:

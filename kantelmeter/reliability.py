@@ -9,7 +9,11 @@ interval and n), ``items`` (per item statistics) and ``frequencies``
 
 Every coefficient is computed from one pairwise-complete covariance matrix
 (as ``psych::alpha(x, use="pairwise")`` and pingouin's ``cronbach_alpha``
-do), so an item's missing answers cost only that item's pairs.
+do), so an item's missing answers cost only that item's pairs. Pairwise
+deletion is unbiased only when answers are missing completely at random;
+when whether an item is answered depends on the other answers (missing at
+random), ``covariance="em"`` gives the normal-theory maximum-likelihood
+(FIML) covariances instead.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ class ItemAnalysis:
 def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | None = None, *,
                   scale: str | None = None, keys: Mapping[str, int] | Sequence[str] | None = None,
                   groups: Mapping[str, Sequence[str]] | None = None, confidence: float = 0.95,
-                  n_boot: int = 0, seed: int | None = None) -> ItemAnalysis:
+                  n_boot: int = 0, seed: int | None = None, covariance: str = "pairwise") -> ItemAnalysis:
     """Reliability and item statistics of one scale.
 
     Methods (all on the keyed items, pairwise-complete covariances ``C`` and
@@ -99,7 +103,11 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
     - raw alpha ``k/(k-1) (1 - tr C / sum C)`` (Cronbach 1951) with the
       Feldt interval ``1 - (1-alpha) F(df1=n-1, df2=(n-1)(k-1))`` (Feldt,
       Woodruff & Salih 1987, *Appl Psychol Meas* 11:93-103), or on request a
-      percentile bootstrap over respondents;
+      percentile bootstrap over respondents. With blank answers the Feldt
+      n is the harmonic mean of the item pairs' counts, not everyone who
+      answered an item: each covariance rests only on its pairs, and with
+      many blanks the larger n would make the interval too narrow (the
+      bootstrap, which resamples respondents, needs no such choice);
     - standardised alpha ``k rbar / (1 + (k-1) rbar)`` from the average
       inter-item correlation ``rbar``; the median r; signal/noise
       ``k rbar / (1 - rbar)``;
@@ -109,13 +117,18 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
     - per item: item-total r and item-rest r (corrected item-total, psych's
       ``r.drop``) from ``C``, and alpha, standardised alpha, lambda 6 and
       average r with the item dropped;
-    - omega total (McDonald 1999, *Test theory: a unified treatment*, ch. 6):
-      ``(sum lambda)^2 / ((sum lambda)^2 + sum psi)`` from a one-factor model
-      fitted by maximum likelihood (Joreskog 1967) to ``R``, rescaled to the
-      items' variances: the reliability of the unweighted sum score that
-      :func:`kantelmeter.scoring.score` produces. psych::omega fits by minres
-      and divides by the observed variance of the sum; both agree when the
-      model fits;
+    - omega total (McDonald 1999, *Test theory: a unified treatment*, ch. 6),
+      the reliability of the unweighted sum score that
+      :func:`kantelmeter.scoring.score` produces: the common variance of the
+      sum over its model variance. Without groups it comes from a one-factor
+      model fitted by maximum likelihood (Joreskog 1967) to ``R``, rescaled
+      to the items' variances: ``(sum lambda)^2 / ((sum lambda)^2 + sum
+      psi)``. With groups it comes from the group model below, as psych's
+      ``omega.tot`` does: ``((sum general)^2 + sum over groups of (sum
+      specific)^2) / variance``, which a one-factor model understates when
+      the groups hold variance of their own; the one-factor value is kept as
+      ``omega_total_1f``. psych::omega fits by minres and divides by the
+      observed variance of the sum; both agree when the model fits;
     - omega hierarchical, when the items fall into groups (an instrument's
       component scales, e.g. the three SOC components): a confirmatory
       model with one correlated factor per group, fitted by maximum
@@ -152,6 +165,10 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
         added for alpha, standardised alpha, lambda 6 and average r.
     seed : int, optional
         Seed of the bootstrap.
+    covariance : {"pairwise", "em"}, default "pairwise"
+        Pairwise-complete covariances (as psych and pingouin), or the
+        normal-theory maximum-likelihood covariances by EM (Dempster, Laird
+        & Rubin 1977), valid under missing at random; no bootstrap with "em".
 
     Returns
     -------
@@ -176,7 +193,7 @@ def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | N
     # every product here is skinny (respondents x items) or tiny (items x items): one BLAS
     # thread is fastest, and many threads on a busy machine are far slower
     with _blas_threads().limit(limits=1, user_api="blas"):
-        return _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed)
+        return _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, covariance)
 
 
 @functools.cache
@@ -189,7 +206,11 @@ def _blas_threads() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -> ItemAnalysis:
+def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, covariance) -> ItemAnalysis:
+    if covariance not in COVARIANCES:
+        raise ValueError(f"covariance={covariance!r}; allowed: {', '.join(map(repr, COVARIANCES))}")
+    if covariance == "em" and n_boot:
+        raise ValueError("the bootstrap resamples the pairwise covariances; with covariance='em' use n_boot=0")
     if isinstance(source, Instrument):
         if responses is None or scale is None:
             raise ValueError("with an instrument, give the responses and the scale id to analyse")
@@ -207,13 +228,15 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed) -
     n = len(values)
     items = list(key)
     cov = _pairwise_cov(values, answered)
+    if covariance == "em" and not answered.all():
+        cov = _em_cov(values, answered, cov)
     if np.any(np.diag(cov) <= 0) or np.isnan(cov).any():
         bad = [item for item, v in zip(items, np.diag(cov)) if not v > 0]
         raise ValueError(f"{name}: items without variance or without pairs of answers: "
                          f"{', '.join(bad) or 'some item pairs share no respondent'}")
     total = _coefficients(cov)
     one_factor = _fit_factor_model(_cov2cor(cov), np.ones((k, 1)))
-    summary = _summary(total, cov, one_factor, n, k, confidence, items, groups)
+    summary = _summary(total, cov, one_factor, n, _feldt_n(answered), k, confidence, items, groups)
     if n_boot:
         summary = _add_bootstrap(summary, values, answered, n_boot, seed, confidence)
     table = _item_table(values, answered, cov, key, one_factor)
@@ -356,6 +379,53 @@ def _pairwise_cov(values: np.ndarray, answered: np.ndarray, weights: np.ndarray 
         return (products - sums * sums.T / pairs) / (pairs - 1)
 
 
+#: How item_analysis estimates the item covariances: pairwise-complete (psych's default) or by EM (normal-theory ML).
+COVARIANCES = ("pairwise", "em")
+
+
+def _em_cov(values: np.ndarray, answered: np.ndarray, start: np.ndarray, tolerance: float = 1e-8,
+            max_iter: int = 1000) -> np.ndarray:
+    """Maximum-likelihood covariances of incomplete items under multivariate normality, by EM.
+
+    The EM algorithm of Dempster, Laird & Rubin (1977) for a normal mean and
+    covariance with missing values (Little & Rubin 2002, *Statistical
+    Analysis with Missing Data*, 2nd ed., sec. 11.2): the E step fills each
+    missing pattern's sufficient statistics from the regression on the
+    observed items, the M step takes their means. This is the saturated FIML
+    estimate: unbiased when answers are missing at random given the other
+    items, where pairwise deletion is not. Returned with divisor n - 1, like
+    the pairwise covariances; rows are grouped by pattern of missing answers.
+    """
+    n, k = values.shape
+    patterns, which = np.unique(answered, axis=0, return_inverse=True)
+    groups = [(pattern, values[which.ravel() == p][:, pattern]) for p, pattern in enumerate(patterns)]
+    mu = _means(values, answered)
+    sigma = start if np.all(np.linalg.eigvalsh(start) > 0) else np.diag(np.diag(start))
+    for _ in range(max_iter):
+        sums, products = np.zeros(k), np.zeros((k, k))
+        for observed, x in groups:
+            missing = ~observed
+            full = np.empty((len(x), k))
+            full[:, observed] = x
+            if missing.any():
+                slopes = np.linalg.solve(sigma[np.ix_(observed, observed)], sigma[np.ix_(observed, missing)]).T
+                full[:, missing] = mu[missing] + (x - mu[observed]) @ slopes.T
+                products[np.ix_(missing, missing)] += len(x) * (sigma[np.ix_(missing, missing)]
+                                                                 - slopes @ sigma[np.ix_(observed, missing)])
+            sums += full.sum(axis=0)
+            products += full.T @ full
+        new_mu = sums / n
+        new_sigma = products / n - np.outer(new_mu, new_mu)
+        done = np.max(np.abs(new_sigma - sigma)) < tolerance * np.max(np.abs(sigma))
+        mu, sigma = new_mu, new_sigma
+        if done:
+            break
+    else:
+        warnings.warn("the EM estimate of the item covariances did not converge; the coefficients may be off",
+                      RuntimeWarning, stacklevel=4)
+    return sigma * n / (n - 1)
+
+
 def _means(values: np.ndarray, answered: np.ndarray) -> np.ndarray:
     """Per item mean of the answers: a masked sum, where ``nanmean`` would copy the whole matrix."""
     if answered.all():      # the usual complete answers: a plain mean is several times faster
@@ -385,24 +455,40 @@ def _coefficients(cov: np.ndarray) -> dict[str, float]:
     }
 
 
-def _feldt(alpha: float, n: int, k: int, confidence: float) -> tuple[float, float]:
+def _feldt(alpha: float, n: float, k: int, confidence: float) -> tuple[float, float]:
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence) / 2
     return 1 - (1 - alpha) * stats.f.isf(tail, df1, df2), 1 - (1 - alpha) * stats.f.ppf(tail, df1, df2)
 
 
-def _summary(total: dict, cov: np.ndarray, one_factor, n: int, k: int, confidence: float,
+def _feldt_n(answered: np.ndarray) -> float:
+    """The n of the Feldt interval: the harmonic mean of the item pairs' counts (n itself without blanks).
+
+    Every covariance rests on its own pairs; counting everyone who answered
+    any item would overstate the information when answers are missing.
+    """
+    if answered.all():
+        return float(len(answered))
+    mask = answered.astype(float)
+    pairs = (mask.T @ mask)[~np.eye(answered.shape[1], dtype=bool)]
+    return float(len(pairs) / np.sum(1 / np.maximum(pairs, 1)))
+
+
+def _summary(total: dict, cov: np.ndarray, one_factor, n: int, n_feldt: float, k: int, confidence: float,
              items: list[str], groups) -> pd.DataFrame:
-    low, high = _feldt(total["alpha"], n, k, confidence)
+    low, high = _feldt(total["alpha"], n_feldt, k, confidence)
     rows = [{"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
             for name, value in total.items()]
     rows[0].update(ci_low=low, ci_high=high, ci_method="Feldt")
     sd = np.sqrt(np.diag(cov))
-    rows.append({"statistic": "omega_total", "estimate": _omega(one_factor, sd)[0], "ci_low": np.nan,
-                 "ci_high": np.nan, "ci_method": ""})
+    one_factor_omega = _omega(one_factor, sd)[0]
+    omegas = {"omega_total": one_factor_omega}
     if groups:
-        rows.append({"statistic": "omega_hierarchical", "estimate": _omega_hierarchical(cov, items, groups, one_factor),
-                     "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""})
+        hierarchical, grouped_total = _omega_hierarchical(cov, items, groups, one_factor)
+        omegas = {"omega_total": grouped_total, "omega_hierarchical": hierarchical}
+    omegas["omega_total_1f"] = one_factor_omega
+    rows += [{"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
+             for name, value in omegas.items()]
     summary = pd.DataFrame(rows)
     summary["n"] = n
     return summary
@@ -543,8 +629,8 @@ def _omega(model: _FactorModel, sd: np.ndarray) -> tuple[float, float]:
 
 
 def _omega_hierarchical(cov: np.ndarray, items: list[str], groups: Mapping[str, Sequence[str]],
-                        one_factor: _FactorModel) -> float:
-    """Omega hierarchical from a confirmatory higher-order model and its Schmid-Leiman transformation."""
+                        one_factor: _FactorModel) -> tuple[float, float]:
+    """Omega hierarchical and omega total from a confirmatory higher-order model (Schmid-Leiman transformed)."""
     where = {item: g for g, members in enumerate(groups.values()) for item in members}
     unknown = sorted(set(where) - set(items))
     uncovered = [item for item in items if item not in where]
@@ -564,6 +650,6 @@ def _omega_hierarchical(cov: np.ndarray, items: list[str], groups: Mapping[str, 
     group_of_item = pattern.argmax(axis=1)
     general = first_order * general_of_group[group_of_item]
     specific = first_order * np.sqrt(1 - general_of_group[group_of_item] ** 2)
-    variance = general.sum() ** 2 + sum(specific[group_of_item == g].sum() ** 2 for g in range(len(groups))) \
-        + (model.uniquenesses * sd**2).sum()
-    return general.sum() ** 2 / variance
+    common = general.sum() ** 2 + sum(specific[group_of_item == g].sum() ** 2 for g in range(len(groups)))
+    variance = common + (model.uniquenesses * sd**2).sum()
+    return general.sum() ** 2 / variance, common / variance

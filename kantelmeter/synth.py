@@ -876,3 +876,162 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
         data[name] = scored[name] if name in scored.columns else codes[name]
     return ProfessionalPanel(truth=truth_, roster=roster, data=data.reset_index(drop=True),
                              responses=responses.reset_index(drop=True), instrument=instrument, seed=seed)
+
+
+# --- effect designs with an exact truth (issue 17) -------------------------------
+
+@dataclass(frozen=True)
+class EffectDesign:
+    """A pilot-versus-regular design whose true effects and models are known exactly.
+
+    Where :func:`study` runs the whole path through instruments and scoring,
+    this draws one continuous outcome (well-being, about 0-10, unrounded) in
+    a Gaussian design, so that the propensity, response and outcome models
+    :mod:`kantelmeter.effects` fits are the true ones and the population ATT
+    and ATE are known in closed form. Fast enough for thousands of studies
+    at n = 5,000 (``benchmarks/bench_effects_simulation.py``).
+
+    Among regular-service visitors, complexity ``c`` and age ``a`` (both
+    standardised) are independent N(0, 1), sex is female with chance 0.6, and
+    the intake value is ``y0 = 5.5 - 0.4 c - 0.1 a + N(0, 1.2^2)``. The front
+    office picks pilot citizens with chance proportional to
+    ``exp(selection * c - selection_on_intake * (y0 - 5.5))``: an exponential
+    tilt of a Gaussian, so the pilot's (c, a, y0) are Gaussian with mean
+    shifted by the covariance times the tilt, and the propensity in the
+    pooled sample is exactly logistic in c and y0. Follow-up without the pilot
+    is ``2.2 + 0.6 y0 - 0.3 c + 0.1 [female] + N(0, 0.9^2)``; the pilot adds
+    ``effect + heterogeneity * c`` (more complex cases gain more when
+    ``heterogeneity`` > 0). A citizen misses the follow-up with a logistic
+    chance whose intercept gives ``dropout_pilot`` and ``dropout_regular`` at
+    the regular cohort's average and whose slopes are ``attrition`` per point
+    lower intake value and 0.3 per unit complexity: missing at random given
+    cohort, intake value and covariates.
+
+    Attributes
+    ----------
+    n_pilot, n_regular : int
+    effect, heterogeneity : float
+        The effect at average regular-service complexity, and its change per unit complexity.
+    selection, selection_on_intake : float
+        Log selection tilt per unit complexity and per point *lower* intake value.
+    attrition : float
+        Log odds of missing the follow-up per point lower intake value (0: drop-out by cohort and complexity only).
+    dropout_pilot, dropout_regular : float
+        Chance of missing the follow-up at the regular cohort's average (0: nobody drops out).
+    """
+
+    n_pilot: int = 90
+    n_regular: int = 300
+    effect: float = 0.5
+    heterogeneity: float = 0.0
+    selection: float = 0.8
+    selection_on_intake: float = 0.0
+    attrition: float = 0.0
+    dropout_pilot: float = 0.0
+    dropout_regular: float = 0.0
+
+    # (complexity, age, intake) among regular-service visitors
+    _MEAN = (0.0, 0.0, 5.5)
+    _COV = ((1.0, 0.0, -0.4), (0.0, 1.0, -0.1), (-0.4, -0.1, 0.16 + 0.01 + 1.44))
+
+    @property
+    def pilot_mean(self) -> np.ndarray:
+        """Mean (complexity, age, intake) of the pilot: the regular mean plus covariance times the tilt."""
+        tilt = np.array([self.selection, 0.0, -self.selection_on_intake])
+        return np.asarray(self._MEAN) + np.asarray(self._COV) @ tilt
+
+    @property
+    def att(self) -> float:
+        """The average effect on the pilot's citizens (population value)."""
+        return self.effect + self.heterogeneity * float(self.pilot_mean[0])
+
+    @property
+    def atc(self) -> float:
+        """The average effect the pilot would have had on regular-service citizens."""
+        return self.effect
+
+    @property
+    def ate(self) -> float:
+        """The average effect over the pooled sample (pilot and regular as sampled): it moves with n_regular."""
+        return (self.n_pilot * self.att + self.n_regular * self.atc) / (self.n_pilot + self.n_regular)
+
+    @property
+    def sd(self) -> float:
+        """The standard deviation of the follow-up without the pilot among regular citizens (for bias in SD units)."""
+        cov = np.asarray(self._COV)
+        weights = np.array([-0.3, 0.0, 0.6])
+        return float(np.sqrt(weights @ cov @ weights + 0.1 ** 2 * 0.24 + 0.9 ** 2))
+
+
+@dataclass
+class EffectStudy:
+    """One draw of an :class:`EffectDesign`. Not real data.
+
+    Attributes
+    ----------
+    design : EffectDesign
+    outcomes : pandas.DataFrame
+        The outcome frame: ``respondent``, ``cohort``, ``occasion`` (intake,
+        follow_up; no follow-up row for those who dropped out), ``age``,
+        ``sex``, ``complexity``, ``wellbeing``.
+    covariates : list of str
+        The covariates to adjust for, in the form :func:`kantelmeter.effects.compare_cohorts` takes.
+    synthetic : bool
+    """
+
+    design: EffectDesign
+    outcomes: pd.DataFrame
+    covariates: list[str]
+    synthetic: bool = True
+
+
+def effect_study(seed: int = 0, **design: Any) -> EffectStudy:
+    """Draw a synthetic study from an :class:`EffectDesign` (heterogeneous effects, selection, attrition).
+
+    Parameters
+    ----------
+    seed : int
+    **design
+        Fields of :class:`EffectDesign`.
+
+    Returns
+    -------
+    EffectStudy
+
+    Examples
+    --------
+    >>> s = effect_study(seed=1, heterogeneity=0.3, dropout_pilot=0.22, dropout_regular=0.15)
+    >>> round(s.design.att, 2), round(s.design.ate, 3)
+    (0.74, 0.555)
+    >>> s.outcomes.groupby("occasion").size().to_dict()
+    {'follow_up': 317, 'intake': 390}
+    """
+    known = {f.name for f in dataclasses.fields(EffectDesign)}
+    unknown = sorted(set(design) - known)
+    if unknown:
+        raise TypeError(f"effect_study: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    truth = EffectDesign(**design)
+    if truth.n_pilot < 2 or truth.n_regular < 2:
+        raise ValueError(f"effect_study: n_pilot={truth.n_pilot}, n_regular={truth.n_regular}; allowed: 2 or more each")
+    rng = np.random.default_rng(seed)
+    cov = np.asarray(truth._COV)
+    drawn = np.vstack([rng.multivariate_normal(truth.pilot_mean, cov, truth.n_pilot),
+                       rng.multivariate_normal(truth._MEAN, cov, truth.n_regular)])
+    complexity, age, intake = drawn.T
+    pilot = np.r_[np.ones(truth.n_pilot), np.zeros(truth.n_regular)]
+    female = rng.random(len(pilot)) < 0.6
+    without = 2.2 + 0.6 * intake - 0.3 * complexity + 0.1 * female + rng.normal(0, 0.9, len(pilot))
+    follow_up = without + pilot * (truth.effect + truth.heterogeneity * complexity)
+    base = np.where(pilot == 1, truth.dropout_pilot, truth.dropout_regular)
+    with np.errstate(divide="ignore"):
+        logit = np.log(base) - np.log1p(-base)
+    leave = 1 / (1 + np.exp(-(logit - truth.attrition * (intake - 5.5) + 0.3 * complexity)))
+    stays = rng.random(len(pilot)) >= leave
+    people = pd.DataFrame({"respondent": [f"synth-{'p' if t else 'r'}{k:05d}" for k, t in enumerate(pilot)],
+                           "cohort": np.where(pilot == 1, "pilot", "regular"), "age": 60 + 15 * age,
+                           "sex": np.where(female, "female", "male"), "complexity": complexity})
+    outcomes = pd.concat([people.assign(occasion="intake", wellbeing=intake),
+                          people[stays].assign(occasion="follow_up", wellbeing=follow_up[stays])],
+                         ignore_index=True)
+    outcomes.attrs["synthetic"] = True
+    return EffectStudy(design=truth, outcomes=outcomes, covariates=["age", "sex", "complexity"])

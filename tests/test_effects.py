@@ -165,29 +165,36 @@ def test_mixed_model_uses_respondents_without_follow_up():
     assert (effects.ancova(prepare(frame, "y"))["n_pilot"], effects.ancova(prepare(frame, "y"))["n_regular"]) == (28, 39)
 
 
-def _stratified(frame):
-    """Standardisation over one binary covariate: the effect any saturated adjustment must give."""
+def _stratified(frame, over="everyone"):
+    """Standardisation over one binary covariate: the effect any saturated adjustment must give.
+
+    Strata weighted by their share of everyone (the ATE) or of the pilot (the ATT).
+    """
     follow = frame[frame["occasion"] == "follow_up"]
+    population = follow if over == "everyone" else follow[follow["cohort"] == "pilot"]
     effect = 0.0
-    for _, stratum in follow.groupby("x"):
+    for x, stratum in follow.groupby("x"):
         means = stratum.groupby("cohort")["y"].mean()
-        effect += (means["pilot"] - means["regular"]) * len(stratum) / len(follow)
+        effect += (means["pilot"] - means["regular"]) * (population["x"] == x).sum() / len(population)
     return effect
 
 
-def test_aipw_and_ipw_equal_standardisation_with_a_saturated_binary_covariate():
+@pytest.mark.parametrize(("estimand", "over"), [("ate", "everyone"), ("att", "pilot")])
+def test_aipw_and_ipw_equal_standardisation_with_a_saturated_binary_covariate(estimand, over):
     rng = np.random.default_rng(17)
     n = 400
     x = (rng.random(n) < 0.5).astype(float)
     pilot = rng.random(n) < np.where(x == 1, 0.6, 0.25)
-    y = 2 * x + 1.0 * pilot + rng.normal(0, 1, n)
+    # the effect differs between the strata, so the ATT (more x = 1 in the pilot) and the ATE differ
+    y = 2 * x + (1.0 + 1.0 * x) * pilot + rng.normal(0, 1, n)
     frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "x": x,
                           "cohort": np.where(pilot, "pilot", "regular"), "y": y})
     cohorts = prepare(frame, "y", baseline=None, covariates=["x"])
-    expected = _stratified(frame)
-    assert effects.aipw(cohorts)["estimate"] == pytest.approx(expected, abs=1e-9)
-    assert effects.ipw(cohorts)["estimate"] == pytest.approx(expected, abs=1e-9)
-    weights = effects.ipw_weights(cohorts, effects.propensity_scores(cohorts))
+    expected = _stratified(frame, over)
+    assert effects.aipw(cohorts, estimand=estimand)["estimate"] == pytest.approx(expected, abs=1e-9)
+    assert effects.ipw(cohorts, estimand=estimand)["estimate"] == pytest.approx(expected, abs=1e-9)
+    assert abs(_stratified(frame, "everyone") - _stratified(frame, "pilot")) > 0.1
+    weights = effects.ipw_weights(cohorts, effects.propensity_scores(cohorts), estimand=estimand)
     balance = effects.balance(cohorts, weights)
     assert abs(balance["smd_before"].iloc[0]) > 0.5 and abs(balance["smd_after"].iloc[0]) < 1e-9
 
@@ -297,3 +304,122 @@ def test_covariates_are_never_taken_from_the_follow_up_row():
     data.loc[(data["respondent"] == 3) & (data["occasion"] == "intake"), "age"] = np.nan
     with pytest.raises(EffectsError, match=r"covariate 'age' is missing for 1 analysed respondent\(s\): 3"):
         prepare(data, "y", covariates=["age"])
+
+
+# --- issue 17: estimands, selection on the intake value, attrition, sensitivity, power ----------------------
+
+def test_e_values_match_the_r_package_evalue():
+    # R: EValue::evalues.RR(est = 3.9, lo = 1.8, hi = 8.7) gives E-values 7.26 and 3.0 (the package's vignette)
+    point, limit = effects.e_value(3.9, 1.8, 8.7)
+    assert (round(point, 2), round(limit, 2)) == (7.26, 3.0)
+    # R: EValue::evalues.RR(est = 10.73, lo = 8.02, hi = 14.36) gives 20.94777 and 15.52336 (the package's README)
+    assert effects.e_value(10.73, 8.02, 14.36) == pytest.approx((20.94777, 15.52336), abs=1e-5)
+    # R: EValue::evalues.RR(est = 0.80, lo = 0.71, hi = 0.91): a protective ratio is inverted, the limit closer
+    # to 1 is the upper one: 1.81 and 1.43 (VanderWeele & Ding 2017, Ann Intern Med 167:268-274)
+    assert effects.e_value(0.80, 0.71, 0.91) == pytest.approx((1.809, 1.429), abs=1e-3)
+    assert effects.e_value(1.5, 0.9, 2.5)[1] == 1.0                      # an interval holding 1
+    # R: EValue::evalues.MD(0.5, 0.25): RR = exp(0.91 x 0.5) -> E-value 2.529; R's lower limit uses 1.78 for
+    # 0.91 x 1.96, so its E-value (1.111) differs from ours (1.105) in the third decimal
+    point, limit = effects.e_value_smd(0.5, 0.25)
+    assert point == pytest.approx(2.529, abs=1e-3) and limit == pytest.approx(1.111, abs=0.01)
+    with pytest.raises(EffectsError, match="positive risk ratio"):
+        effects.e_value(-1.0)
+
+
+def test_compare_cohorts_gives_e_values_on_the_standardised_scale(small):
+    table = compare_cohorts(small, "y", covariates=["age"], method=["naive", "dr", "hedges_g"]).set_index("method")
+    cohorts = prepare(small, "y", covariates=["age"])
+    sd = effects.outcome_sd(cohorts)
+    dr = table.loc["dr"]
+    assert dr["e_value"] == pytest.approx(effects.e_value_smd(dr["estimate"] / sd, dr["se"] / sd)[0])
+    assert (table["e_value"] >= 1).all() and (table["e_value_ci"] <= table["e_value"]).all()
+
+
+def test_mixed_model_names_its_estimand_and_its_handling_of_the_lost(small):
+    row = effects.mixed_model(prepare(small, "y"))
+    assert row["estimand"] == effects.CONDITIONAL and row["missing_follow_up"].startswith("every measurement")
+
+
+@pytest.mark.parametrize("ratio", [0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 4.05, 5.5, 8.0])
+def test_minimal_detectable_effect_over_a_grid_of_cohort_sizes(ratio):
+    # the old solve_power raised "only 0-dimensional arrays can be converted to Python scalars" for some of
+    # these, e.g. 70 pilot and 280 regular citizens; statsmodels' power at the answer must be the power asked
+    from statsmodels.stats.power import TTestIndPower
+
+    for n in (8, 20, 52, 70, 90, 150, 400):
+        for rho in (0.0, 0.6):
+            d = effects.minimal_detectable_effect(n, ratio=ratio, rho=rho)
+            power = TTestIndPower().power(d, n / (1 - rho ** 2), 0.05, ratio=ratio)
+            assert power == pytest.approx(0.8, abs=1e-6) or not np.isfinite(power), (n, ratio, rho)
+    with pytest.raises(EffectsError, match="n x ratio of at least 2"):
+        effects.minimal_detectable_effect(3, ratio=0.1)
+
+
+def test_ipw_weights_are_untruncated_unless_asked():
+    from kantelmeter import synth
+
+    study = synth.effect_study(seed=3)
+    cohorts = prepare(study.outcomes, "wellbeing", covariates=study.covariates)
+    scores = effects.propensity_scores(cohorts)
+    plain = effects.ipw_weights(cohorts, scores, estimand="ate")
+    treated = cohorts.frame["treated"].to_numpy() == 1
+    share = treated.mean()
+    expected = np.where(treated, share / scores, (1 - share) / (1 - scores))
+    np.testing.assert_allclose(plain, expected)                         # stabilised, not truncated
+    clipped = effects.ipw_weights(cohorts, scores, estimand="ate", truncate=(0.01, 0.99))
+    assert clipped.max() < plain.max()
+    row = effects.ipw(cohorts)
+    assert row["estimand"] == "ATT" and 0 < row["ess_regular"] < cohorts.counts["n_regular"]
+
+
+def test_the_intake_value_enters_the_propensity_model():
+    from kantelmeter import synth
+
+    # the front office picks those doing worst at intake: only a model with the intake value balances it
+    study = synth.effect_study(seed=4, n_pilot=1000, n_regular=4000, selection_on_intake=0.6)
+    cohorts = prepare(study.outcomes, "wellbeing", covariates=study.covariates)
+    with_intake = effects.balance(cohorts, effects.ipw_weights(cohorts, effects.propensity_scores(cohorts)))
+    without = effects.balance(cohorts, effects.ipw_weights(cohorts, effects.propensity_scores(cohorts, intake=False)))
+    assert abs(with_intake.set_index("covariate").loc["baseline", "smd_after"]) < 0.1
+    assert abs(without.set_index("covariate").loc["baseline", "smd_after"]) > 0.2
+    row = effects.aipw(cohorts)
+    assert abs(row["estimate"] - study.design.att) < 3 * row["se"]
+
+
+def test_attrition_is_counted_and_weighted():
+    from kantelmeter import synth
+
+    study = synth.effect_study(seed=5, n_pilot=1000, n_regular=4000, heterogeneity=0.35, attrition=0.5,
+                               dropout_pilot=0.22, dropout_regular=0.15)
+    table = compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates,
+                            method=["ancova", "dr"]).set_index("method")
+    lost = study.outcomes.groupby("respondent")["occasion"].size().eq(1).groupby(
+        study.outcomes.groupby("respondent")["cohort"].first()).sum()
+    assert (table["lost_pilot"] == lost["pilot"]).all() and (table["lost_regular"] == lost["regular"]).all()
+    assert table.loc["dr", "missing_follow_up"] == "inverse probability of response weights"
+    assert table.loc["ancova", "missing_follow_up"] == "complete cases"
+    assert table.loc["ancova", "estimand"] == effects.CONDITIONAL
+    complete = compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, attrition="complete")
+    assert complete["missing_follow_up"].iloc[0] == "complete cases"
+    # the lost were more complex, and complex cases gain more: complete cases understate the ATT
+    assert complete["estimate"].iloc[0] < table.loc["dr", "estimate"]
+    with pytest.raises(EffectsError, match="attrition='everything'; allowed"):
+        compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, attrition="everything")
+    with pytest.raises(EffectsError, match="estimand='atc'; allowed"):
+        compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, estimand="atc")
+
+
+def test_the_forest_plot_sets_only_like_beside_like(small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kantelmeter import plots
+
+    table = compare_cohorts(small.assign(z=small["y"] * 10), ["y", "z"], covariates=["age"],
+                            method=["naive", "ancova", "ipw", "dr"])
+    with pytest.raises(ValueError, match="several estimands"):
+        plots.forest(table)
+    axes = plots.forest(table[table["estimand"] == "ATT"])
+    assert len(axes) == 2                                      # one panel, and one scale, per outcome
+    assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["ipw", "dr"]
+    assert axes[1].get_xlim()[1] > 5 * axes[0].get_xlim()[1]

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
+from scipy import stats
 
 from kantelmeter import item_analysis
 from kantelmeter.instruments import load_instrument
@@ -30,11 +31,31 @@ def likert():
 
 def test_alpha_equals_pingouin_with_pairwise_missing(likert):
     result = item_analysis(likert)
-    expected, ci = pg.cronbach_alpha(likert)
+    expected, _ = pg.cronbach_alpha(likert)
     row = result.summary.set_index("statistic").loc["alpha"]
     assert row["estimate"] == pytest.approx(expected, abs=1e-12)
-    assert [round(row["ci_low"], 3), round(row["ci_high"], 3)] == ci.tolist()
     assert row["ci_method"] == "Feldt"
+    # on complete answers the Feldt interval is pingouin's
+    complete = likert.dropna()
+    _, ci = pg.cronbach_alpha(complete)
+    feldt = item_analysis(complete).summary.set_index("statistic").loc["alpha"]
+    assert [round(feldt["ci_low"], 3), round(feldt["ci_high"], 3)] == ci.tolist()
+
+
+def test_feldt_n_is_the_harmonic_mean_of_the_pairwise_counts():
+    rng = np.random.default_rng(12)
+    data = one_factor_data(400, [0.8, 0.7, 0.6, 0.7, 0.5], [0.5, 0.6, 0.7, 0.5, 0.8], seed=12)
+    blanks = data.mask(rng.random(data.shape) < 0.6)
+    answered = blanks.notna().to_numpy().astype(float)
+    pairs = (answered.T @ answered)[~np.eye(5, dtype=bool)]
+    n = len(pairs) / np.sum(1 / pairs)                                   # about 64, not the ~390 who answered any
+    alpha = item_analysis(blanks).estimate("alpha")
+    k = 5
+    expected = [1 - (1 - alpha) * stats.f.isf(0.025, n - 1, (n - 1) * (k - 1)),
+                1 - (1 - alpha) * stats.f.ppf(0.025, n - 1, (n - 1) * (k - 1))]
+    row = item_analysis(blanks).summary.set_index("statistic").loc["alpha"]
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx(expected, abs=1e-12)
+    assert row["n"] > 2 * n
 
 
 def test_alpha_matches_psych_reference():
@@ -125,6 +146,56 @@ def test_omega_hierarchical_recovers_a_higher_order_model():
     # n = 20,000; tolerance 0.015 (about four sampling SDs)
     assert result.estimate("omega_hierarchical") == pytest.approx(population, abs=0.015)
     assert result.estimate("omega_hierarchical") < result.estimate("omega_total")
+    # omega total comes from the same group model: the general and the group factors are common variance
+    total = (on_general + specific) / (on_general + specific + (1 - loadings**2).sum())       # 0.853
+    assert result.estimate("omega_total") == pytest.approx(total, abs=0.01)
+
+
+def _higher_order(n, loadings, general_of_group, seed):
+    """Items of a higher-order model: group factors that load general_of_group on one general factor."""
+    rng = np.random.default_rng(seed)
+    group = np.repeat(np.arange(len(general_of_group)), len(loadings) // len(general_of_group))
+    general = rng.normal(size=n)
+    factors = general[:, None] * general_of_group + rng.normal(size=(n, len(general_of_group))) * np.sqrt(
+        1 - general_of_group**2)
+    data = pd.DataFrame(factors[:, group] * loadings + rng.normal(size=(n, len(loadings))) * np.sqrt(1 - loadings**2),
+                        columns=[f"i{j}" for j in range(len(loadings))])
+    groups = {f"g{g}": [f"i{j}" for j in range(len(loadings)) if group[j] == g] for g in range(len(general_of_group))}
+    return data, groups
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_omega_total_of_the_group_model_is_at_least_alpha(seed):
+    # weakly correlated groups: the one-factor omega falls below alpha (the defect of issue 17), the group
+    # model's omega total does not; alpha is a lower bound of the reliability when the model fits
+    rng = np.random.default_rng(100 + seed)
+    loadings = rng.uniform(0.55, 0.8, 9)
+    data, groups = _higher_order(300, loadings, rng.uniform(0.3, 0.6, 3), seed)
+    result = item_analysis(data, groups=groups)
+    assert result.estimate("omega_total") >= result.estimate("alpha")
+    assert result.estimate("omega_total") > result.estimate("omega_total_1f")
+
+
+def test_em_covariance_removes_the_bias_of_pairwise_deletion_under_mar():
+    loadings = np.array([0.8, 0.7, 0.75, 0.6, 0.7, 0.65])
+    data = one_factor_data(20_000, loadings, 1 - loadings**2, seed=31)
+    k = len(loadings)
+    population = k / (k - 1) * (1 - k / (loadings.sum() ** 2 + (1 - loadings**2).sum()))     # item variances 1
+    rng = np.random.default_rng(31)
+    # missing at random: the higher a respondent's first answer, the likelier items 2-6 are left blank
+    chance = 1 / (1 + np.exp(-(2.0 * data["x1"].to_numpy() - 0.5)))
+    blanks = data.copy()
+    for column in data.columns[1:]:
+        blanks.loc[rng.random(len(data)) < chance, column] = np.nan
+    pairwise = item_analysis(blanks).estimate("alpha")
+    em = item_analysis(blanks, covariance="em").estimate("alpha")
+    assert abs(pairwise - population) > 0.02                 # pairwise deletion is biased under MAR
+    assert em == pytest.approx(population, abs=0.01)          # the EM (FIML) covariances are not
+    assert item_analysis(data, covariance="em").estimate("alpha") == item_analysis(data).estimate("alpha")
+    with pytest.raises(ValueError, match="covariance='em' use n_boot=0"):
+        item_analysis(blanks, covariance="em", n_boot=10)
+    with pytest.raises(ValueError, match="allowed: 'pairwise', 'em'"):
+        item_analysis(blanks, covariance="listwise")
 
 
 def test_instrument_scale_with_component_groups_and_frequencies():

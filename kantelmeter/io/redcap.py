@@ -128,27 +128,25 @@ def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> di
 def missing_data_codes(instrument: Instrument, lang: str = "nl") -> str:
     """The project's Missing Data Codes setting: ``"8, weet niet | 9, niet van toepassing"``.
 
-    Raises
-    ------
-    ValueError
-        When two response scales give one missing code different labels:
-        a REDCap project has one list of missing-data codes.
+    A REDCap project has one list of missing-data codes. Where response
+    scales give one code different meanings (9 is "niet van toepassing" on
+    one scale and "zeg ik liever niet" on another), the code keeps every
+    meaning, joined by " / ": the value stored is the code, which each
+    item's own scale labels on import.
 
     Examples
     --------
     >>> from kantelmeter import load_instrument
-    >>> missing_data_codes(load_instrument("citizen"), "en")
-    "8, don't know | 9, not applicable"
+    >>> missing_data_codes(load_instrument("professional"), "en")
+    '9, not applicable'
     """
-    labels: dict[int, dict[str, str]] = {}
-    for name, scale in instrument.response_scales.items():
+    labels: dict[int, list[str]] = {}
+    for scale in instrument.response_scales.values():
         for code in scale.missing:
-            labels.setdefault(code.code, {})[name] = code.label[lang]
-    clashes = {code: names for code, names in labels.items() if len(set(names.values())) > 1}
-    if clashes:
-        raise ValueError(f"{instrument.id}: missing code(s) {sorted(clashes)} have different labels in response "
-                         f"scales {clashes}; a REDCap project has one list of missing-data codes")
-    return " | ".join(f"{code}, {next(iter(names.values()))}" for code, names in sorted(labels.items()))
+            meanings = labels.setdefault(code.code, [])
+            if code.label[lang] not in meanings:
+                meanings.append(code.label[lang])
+    return " | ".join(f"{code}, {' / '.join(meanings)}" for code, meanings in sorted(labels.items()))
 
 
 def _field(instrument: Instrument, item: Item, lang: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ INTERVIEWER, EVALUATOR = ROLES
 RULES: dict[str, str | frozenset[str]] = {
     "/": PUBLIC,
     "/login": PUBLIC,
+    "/c/{code}": INVITATION,  # a survey letter's login code is the key, as the token is under /r/
     "/logout": PUBLIC,  # ends whatever session the browser holds; needs the form's CSRF token
     "/static": PUBLIC,
     "/interviewer": frozenset({INTERVIEWER, EVALUATOR}),  # completion counts, never answers

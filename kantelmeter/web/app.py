@@ -125,6 +125,7 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
     routes = [
         Route("/", app.home),
         Route("/r/{token}", app.respondent, methods=["GET", "POST"]),
+        Route("/c/{code}", app.login_code),
         Route("/login", app.login, methods=["GET", "POST"]),
         Route("/logout", app.logout, methods=["POST"]),
         Route("/interviewer", app.overview),
@@ -301,6 +302,13 @@ class _FormApp:
         form = await self.form(request) if request.method == "POST" else None
         handler = self.submit if form is not None else self.show
         return await run_in_threadpool(handler, request, target, form)
+
+    async def login_code(self, request: Request) -> Response:
+        """A survey letter's login code, typed as ``/c/CODE``: on to the letter's form with a fresh link."""
+        found = await run_in_threadpool(self.store.invitation_by_code, request.path_params["code"][:32])
+        if found is None:
+            raise HTTPException(404)
+        return RedirectResponse(f"/r/{found[0]}", status_code=303)
 
     def invitation_target(self, token: str) -> Target | None:
         invitation = self.store.invitation(token) if TOKEN.match(token) else None

@@ -222,6 +222,8 @@ class VerificationGate:
 
 # A run of 16 or more token characters is never a route name: invitation tokens, session ids, guesses at them.
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{16,}")
+# A survey letter's login code is short enough to type, so it is redacted by its place: /c/CODE.
+_LOGIN_CODE = re.compile(r"^(/+c/)[^/?]+")
 
 
 def log_path(path: str) -> str:
@@ -235,9 +237,11 @@ def log_path(path: str) -> str:
     ('//r/***', '/login')
     >>> log_path("/x\nGET /fake 200")  # a forged second log line stays on this one
     '/x\\nGET%20/fake%20200'
+    >>> log_path("/c/K7QMX-4RT9B")
+    '/c/***'
     """
     escaped = path.encode("unicode_escape").decode("ascii").replace(" ", "%20")
-    return _TOKEN_LIKE.sub("***", escaped)
+    return _TOKEN_LIKE.sub("***", _LOGIN_CODE.sub(r"\1***", escaped))
 
 
 class BodyLimitMiddleware:
