@@ -216,7 +216,7 @@ DB_HELP = "SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://u
 SHOWN_PROBLEMS = 20
 
 
-def _store(db_url: str, key_file: str | None, *, existing: bool = False):
+def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_new_key: bool = False):
     """The store at ``db_url``; with ``existing``, a SQLite file that is not there is an error, not a new store.
 
     Commands that only read or remove (export, erase, report, serve) would otherwise create an empty
@@ -237,7 +237,7 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False):
         raise click.ClickException(f"{db_url}: no store in {url.database}; allowed: an existing store file "
                                    "(import, invite and user add create one)")
     try:
-        return Store(db_url, key_file=key_file)
+        return Store(db_url, key_file=key_file, adopt_new_key=adopt_new_key)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -301,6 +301,7 @@ def invite_command(instrument_id: str, occasion: str, count: int | None, respond
     import contextlib
     import csv
 
+    from kantelmeter.files import private_file
     from kantelmeter.web.app import invitation_links
 
     instrument = _load(instrument_id)
@@ -312,7 +313,7 @@ def invite_command(instrument_id: str, occasion: str, count: int | None, respond
                                  param_hint="--base-url")
     pseudonyms = _respondents_file(respondents) if respondents else None
     # opened before the links are made: a bad path must not leave invitations that no one received
-    with open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
+    with private_file(out, newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
         store = _store(db_url, key_file, existing=pseudonyms is not None)
         if pseudonyms is None:
             links = invitation_links(store, instrument, occasion, count, cohort, base_url)
@@ -419,7 +420,8 @@ def _store_instrument(store, source: str):
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
-@click.option("--occasion", required=True, help="The occasion every row belongs to.")
+@click.option("--occasion", help="The occasion every row belongs to; leave it out to take each row's occasion "
+                                "from the file's occasion column (a whole-instrument export).")
 @click.option("--respondent", default="respondent", show_default=True, help="The column naming the respondent.")
 @click.option("--respondent-kind", type=click.Choice(["bsn", "client_number", "name"]),
               help="The respondent column holds this identifier: it is checked and pseudonymised.")
@@ -433,19 +435,26 @@ def _store_instrument(store, source: str):
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
-def import_command(file: str, instrument_id: str, occasion: str, respondent: str, respondent_kind: str | None,
+@click.option("--adopt-new-key", is_flag=True,
+              help="Use this key although the store was pseudonymised with another one (the original is lost): "
+                   "respondents stored before will not link to new responses.")
+def import_command(file: str, instrument_id: str, occasion: str | None, respondent: str, respondent_kind: str | None,
                    mapping: str | None, cohort: str | None, sheet: str, odk: bool, redcap: bool,
-                   problems: str | None, db_url: str, key_file: str | None) -> None:
+                   problems: str | None, db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
+    from kantelmeter.files import private_file
     from kantelmeter.io import ImportRejected, import_responses
     from kantelmeter.io.redcap_import import import_redcap
     from kantelmeter.store import StoreError
 
     if redcap and (odk or mapping):
         raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
-    store = _store(db_url, key_file)
+    if redcap and occasion is None:
+        raise click.UsageError("--redcap imports one occasion at a time: give --occasion")
+    store = _store(db_url, key_file, adopt_new_key=adopt_new_key)
     instrument = _store_instrument(store, instrument_id)
-    _check_occasion(instrument, occasion)
+    if occasion is not None:
+        _check_occasion(instrument, occasion)
     try:
         if redcap:
             result = import_redcap(store, instrument, occasion, file, cohort=cohort)
@@ -455,7 +464,8 @@ def import_command(file: str, instrument_id: str, occasion: str, respondent: str
                                       cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
     except ImportRejected as exc:
         if problems:
-            exc.report.problems.to_csv(problems, index=False)
+            with private_file(problems, newline="", encoding="utf-8") as handle:  # rows may quote answers
+                exc.report.problems.to_csv(handle, index=False)
         rest = f"all are in {problems}" if problems else "write them all as CSV with --problems FILE"
         click.echo(exc.report.summary(limit=SHOWN_PROBLEMS, rest=rest), err=True)
         sys.exit(1)

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from kantelmeter.answers import domains
 from kantelmeter.instruments import Instrument, Scale
 
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 
 #: The identifying columns of the tidy contract, kept in front of every result.
-ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at")
+ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
 
 #: Columns of a long response table (one row per answer).
 LONG_COLUMNS = ("respondent", "occasion", "item", "value")
@@ -155,25 +156,26 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
     # Filled and later read item by item: column-major keeps each item contiguous.
     values = np.full((len(responses), len(items)), np.nan, order="F")
     problems: list[pd.DataFrame] = []
+    allowed_values = domains(instrument)
     for j, item_id in enumerate(items):
         item = instrument.item(item_id)
-        valid = instrument.valid_codes(item)
-        if valid is None:
+        domain = allowed_values.get(item_id)
+        if domain is None or domain.kind != "code":
             raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {item.type.value} item and has no codes "
                              "to score")
-        missing = instrument.missing_codes(item)
-        allowed = _codes_text(valid, missing)
+        allowed = f"{domain.allowed}, or blank"
         if item_id not in responses.columns:
             problems.append(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
                                            "value": pd.NA, "allowed": allowed,
                                            "problem": "the responses have no column for this item"}]))
             continue
-        column, unreadable = _as_float(responses[item_id])
-        is_valid = _among(column, valid)
-        bad = ~is_valid & ~np.isnan(column) & ~_among(column, missing)
-        values[:, j] = np.where(is_valid, column, np.nan)
-        if unreadable.any() or bad.any():
-            problems.append(_problem_rows(responses, item_id, unreadable, bad, allowed))
+        parsed = domain.parse_column(responses[item_id])
+        column = parsed.values.to_numpy()
+        # Missing codes ("weet niet") are kept in the data and count as unanswered here.
+        values[:, j] = np.where(np.isin(column, domain.codes), column, np.nan)
+        refused = parsed.refused.to_numpy()
+        if refused.any():
+            problems.append(_problem_rows(responses, item_id, refused, parsed.problems.to_numpy(), allowed))
     table = (pd.concat(problems, ignore_index=True) if problems
              else pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS}))
     if errors == "raise" and len(table):
@@ -181,44 +183,15 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
     return values, table
 
 
-def _among(column: np.ndarray, codes: Sequence[int]) -> np.ndarray:
-    """Which values are among the codes; a range test when the codes are consecutive (the usual case)."""
-    if not codes:
-        return np.zeros(len(column), dtype=bool)
-    low, high = min(codes), max(codes)
-    if len(codes) == high - low + 1:
-        return (column >= low) & (column <= high) & (column == np.floor(column))
-    return np.isin(column, codes)
-
-
-def _as_float(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A column as float64, with a mask of the entries that are not numbers at all."""
-    if column.dtype.kind in "biuf":
-        return column.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(column), dtype=bool)
-    # text cells (CSV read as text, Excel objects): an empty or blank cell is no answer
-    text = column.astype("string").str.strip()
-    blank = (text.isna() | (text == "")).to_numpy()
-    converted = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return converted, np.isnan(converted) & ~blank
-
-
-def _problem_rows(responses: pd.DataFrame, item_id: str, unreadable: np.ndarray, bad: np.ndarray,
+def _problem_rows(responses: pd.DataFrame, item_id: str, refused: np.ndarray, problems: np.ndarray,
                   allowed: str) -> pd.DataFrame:
-    positions = np.flatnonzero(unreadable | bad)
+    positions = np.flatnonzero(refused)
     rows = responses.iloc[positions]
     identity = {key: (rows[key].to_numpy() if key in rows.columns else np.full(len(rows), pd.NA))
                 for key in ("respondent", "occasion")}
     return pd.DataFrame({"row": rows.index.to_numpy(), **identity, "item": item_id,
                          "value": rows[item_id].to_numpy(dtype=object), "allowed": allowed,
-                         "problem": np.where(unreadable[positions], "not a number", "not a code of this item")})
-
-
-def _codes_text(valid: Sequence[int], missing: Sequence[int]) -> str:
-    low, high = min(valid), max(valid)
-    text = f"{low}..{high}" if list(valid) == list(range(low, high + 1)) else ", ".join(map(str, valid))
-    if missing:
-        text += f" (missing codes {', '.join(map(str, missing))})"
-    return text + ", or blank"
+                         "problem": problems[positions]})
 
 
 def score(instrument: Instrument, responses: pd.DataFrame, errors: Literal["raise", "report"] = "raise",

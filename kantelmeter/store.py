@@ -54,13 +54,12 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import math
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -99,20 +98,21 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
-from kantelmeter.instruments import Instrument, Item, ItemType
-from kantelmeter.privacy import Pseudonymiser
+from kantelmeter.answers import DATETIME_FORMS, AnswerError, Domain, domains, is_pseudonym, parse_datetimes
+from kantelmeter.files import private_path
+from kantelmeter.instruments import Instrument
+from kantelmeter.privacy import BSNError, Pseudonymiser
 
-__all__ = ["ROLES", "Account", "DuplicateResponse", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION",
-           "Store", "StoreError"]
+__all__ = ["ROLES", "Account", "AnswerRefused", "DuplicateResponse", "InvalidBSN", "Invitation", "ResponseInfo",
+           "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
 
 SOURCES = ("web", "import", "interview")
 ROLES = ("interviewer", "evaluator")
 """Who signs in: an interviewer administers questionnaires, an evaluator sees counts only."""
 STATUSES = ("partial", "complete")
-TEXT_TYPES = {ItemType.text, ItemType.date}
 # Pseudonyms derived from identifiers are preferred in this order: the most stable identifier wins.
 IDENTIFIER_PRIORITY = ("bsn", "client_number", "name")
-META_COLUMNS = ["respondent", "occasion", "cohort", "collected_at"]
+META_COLUMNS = ["respondent", "occasion", "cohort", "collected_at", "version"]
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=8)
 SESSION_TOUCH = timedelta(minutes=1)
@@ -228,6 +228,14 @@ class StoreError(Exception):
 
 class ResponseLocked(StoreError):
     """A complete response is final: it can no longer be changed."""
+
+
+class AnswerRefused(StoreError, ValueError):
+    """An answer outside its item's domain; nothing of the save or bulk add was stored."""
+
+
+class InvalidBSN(AnswerRefused, BSNError):
+    """A BSN answer that fails the eleven-test (the message masks the number)."""
 
 
 class DuplicateResponse(StoreError, ValueError):
@@ -390,6 +398,16 @@ MIGRATIONS[max(MIGRATIONS) + 1] = _migration_survey_rounds
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
+KEY_ACTIONS = ("key_fingerprint", "adopt_key")
+KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT = "key_fingerprint", "kantelmeter"
+
+
+def _private_database(database: str | None) -> None:
+    """Create a new SQLite file owner-only (SQLite gives its WAL and shared-memory files the same mode)."""
+    if database and database != ":memory:" and not database.startswith("file:") and not Path(database).exists():
+        private_path(database)
+
+
 def _now() -> datetime:
     """The current time in UTC, stored without zone information (every stored time is UTC)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -412,6 +430,8 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
+ANSWER_BLOCK = 50_000  # responses whose answers are checked and written together by add_responses
+ANY_OCCASION = "*"  # the occasion recorded for a batch whose rows hold several occasions
 BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
 
 
@@ -446,7 +466,7 @@ class Store:
     """
 
     def __init__(self, url: str = "sqlite:///kantelmeter.db", key_file: str | Path | None = None,
-                 actor: str | None = None):
+                 actor: str | None = None, adopt_new_key: bool = False):
         backend = make_url(url).get_backend_name()
         if backend not in ("sqlite", "postgresql"):
             raise StoreError(f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
@@ -456,10 +476,73 @@ class Store:
         if backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        self.pseudonymiser = Pseudonymiser(key_file)
+        if backend == "sqlite":
+            _private_database(make_url(url).database)
+        self._pseudonymiser = Pseudonymiser(key_file)
+        self._key_checked = False
+        self._adopt_new_key = adopt_new_key
         self.actor = actor or getpass.getuser()
         self._instruments: dict[tuple[str, str], Instrument] = {}
         self._migrate()
+        if self._recorded_key() is not None:
+            self._check_key()  # a store that has pseudonymised before: refuse a wrong key before any work
+
+    # --- the pseudonymisation key ---------------------------------------------
+
+    @property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """The pseudonymiser, once its key is checked against the fingerprint this store recorded."""
+        if not self._key_checked:
+            self._check_key()
+        return self._pseudonymiser
+
+    def _recorded_key(self, conn: Connection | None = None) -> tuple[str, str] | None:
+        """The (fingerprint, key file) of the key in use, from the latest key entry of the audit log."""
+        query = select(audit.c.detail).where(audit.c.action.in_(KEY_ACTIONS)).order_by(audit.c.id.desc()).limit(1)
+        if conn is None:
+            with self._read() as conn:
+                detail = conn.execute(query).scalar()
+        else:
+            detail = conn.execute(query).scalar()
+        if detail is None:
+            return None
+        fingerprint, _, key_file = detail.partition(" ")
+        return fingerprint, key_file
+
+    def _check_key(self, conn: Connection | None = None) -> None:
+        """Record the key's fingerprint on first use; refuse another key unless adopting it was asked for.
+
+        The fingerprint is the keyed hash (the pseudonym function itself) of a constant: it shows
+        whether two keys are the same without revealing either. It lives in the append-only audit
+        log, so a change of key is itself on record. Inside a write, ``conn`` is that transaction.
+        """
+        recorded = self._recorded_key(conn)
+        key_file = self._pseudonymiser.key_file
+        if recorded is not None and not key_file.exists() and not self._adopt_new_key:
+            raise StoreError(self._wrong_key(recorded, f"the key file {key_file} does not exist"))
+        fingerprint = self._pseudonymiser.pseudonymise(KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT)
+        if recorded is None or (recorded[0] != fingerprint and self._adopt_new_key):
+            action = "key_fingerprint" if recorded is None else "adopt_key"
+            if conn is None:
+                self.log(action, detail=f"{fingerprint} {key_file}"[:255])
+            else:
+                self._log(conn, action, detail=f"{fingerprint} {key_file}"[:255])
+        elif recorded[0] != fingerprint:
+            raise StoreError(self._wrong_key(recorded, f"the key file {key_file} holds another key"))
+        self._key_checked = True
+
+    def _pseudonymise(self, conn: Connection, kind: str, value: str, where: str = "") -> str:
+        """A pseudonym made inside a write transaction, the key checked in that same transaction."""
+        if not self._key_checked:
+            self._check_key(conn)
+        return self._pseudonymiser.pseudonymise(kind, value, where=where)
+
+    def _wrong_key(self, recorded: tuple[str, str], found: str) -> str:
+        return (f"{self!r} was pseudonymised with the key in {recorded[1] or 'another key file'}, but {found}. "
+                "With another key the same BSN, name or client number gets another pseudonym, so new responses "
+                "would not link to the respondents already stored. Point --key-file or KANTELMETER_KEY_FILE at "
+                "the original key file (restore it from its backup). Only if it is lost for good: open the store "
+                "with adopt_new_key=True (--adopt-new-key); respondents stored before then stay unlinked.")
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -768,7 +851,7 @@ class Store:
             if row.status == "complete":
                 raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
             instrument = self.instrument(row.instrument, row.version)
-            values = list(_answer_rows(instrument, self.pseudonymiser, {response_id: answers}))
+            values = list(_answer_rows(instrument, partial(self._pseudonymise, conn), {response_id: answers}))
             if answers:
                 conn.execute(delete(answers_table).where(answers_table.c.response_id == response_id,
                                                          _column.in_(list(answers))))
@@ -817,18 +900,22 @@ class Store:
             raise KeyError(f"no response with id {response_id}")
         return ResponseInfo(*row)
 
-    def add_responses(self, instrument: Instrument | str, occasion: str, frame: pd.DataFrame,
+    def add_responses(self, instrument: Instrument | str, occasion: str | None, frame: pd.DataFrame,
                       source: str = "import", batch: str | None = None, actor: str | None = None) -> int:
         """Add many complete responses in one transaction: all of them or none.
 
         Parameters
         ----------
         instrument : Instrument or str
-        occasion : str
+        occasion : str or None
+            The occasion of every row; None when the frame has an ``occasion``
+            column (several occasions, as a whole-instrument export holds).
         frame : DataFrame
-            Column ``respondent`` (pseudonyms), optionally ``cohort`` and
-            ``collected_at``, and wide instrument columns holding checked
-            values (see :func:`kantelmeter.io.validate_responses`).
+            Column ``respondent`` (pseudonyms), optionally ``cohort``,
+            ``collected_at``, ``occasion`` and ``version`` (a registered
+            version of the instrument; rows without one answer ``instrument``),
+            and wide instrument columns. Every answer is parsed by its answer
+            domain (:mod:`kantelmeter.answers`); one refused value refuses all.
         source : {'import', 'interview', 'web'}
         batch : str, optional
             A key of this batch, such as the SHA-256 of the imported file: a
@@ -843,53 +930,103 @@ class Store:
         ------
         DuplicateResponse
             If a respondent already has a response at this occasion.
+        AnswerRefused
+            For a value outside its item's domain, naming item, value and what is allowed.
         """
         instrument = self._resolve(instrument)
-        unknown = set(frame.columns) - set(instrument.columns) - set(META_COLUMNS)
-        if unknown:
-            raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {instrument.id!r}")
+        groups = self._response_groups(instrument, occasion, frame)
         if frame.empty:
             return 0
-        items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-        numeric = [c for c in frame.columns
-                   if c in items and items[c].type not in TEXT_TYPES and not items[c].identifier]
-        others = [c for c in frame.columns if c in items and c not in numeric]
         now = _now()
-        cohorts = (frame["cohort"].astype(object).where(frame["cohort"].notna(), None)
-                   if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object))
-        collected = (pd.to_datetime(frame["collected_at"], utc=True).dt.tz_localize(None)
-                     if "collected_at" in frame else pd.Series(now, index=frame.index))
         try:
             with self._write() as conn:
                 batch_id = None
                 if batch is not None:
-                    if self._batch_seen(conn, instrument.id, occasion, batch):
+                    if self._batch_seen(conn, instrument.id, occasion or ANY_OCCASION, batch):
                         return 0
                     batch_id = conn.execute(insert(batches).values(
-                        instrument=instrument.id, occasion=occasion, sha256=batch, rows=len(frame),
+                        instrument=instrument.id, occasion=occasion or ANY_OCCASION, sha256=batch, rows=len(frame),
                         imported_at=now).returning(batches.c.id)).scalar()
-                ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
-                self._bulk_insert(conn, responses_table, ["respondent_id", "instrument", "version", "occasion",
-                                                          "collected_at", "status", "source", "batch_id"],
-                                  ((ids[p], instrument.id, instrument.version, occasion,
-                                    None if pd.isna(t) else t.to_pydatetime(), "complete", source, batch_id)
-                                   for p, t in zip(frame["respondent"], collected)))
-                # Each respondent has one response per instrument and occasion, so the ids follow from it.
-                response_of = dict(conn.execute(
-                    select(responses_table.c.respondent_id, responses_table.c.id)
-                    .where(responses_table.c.instrument == instrument.id,
-                           responses_table.c.occasion == occasion)).all())
-                response_ids = [response_of[ids[p]] for p in frame["respondent"]]
-                # Text, date and identifier answers pass _answer_rows, the same gate as single saves.
-                self._insert_answers(conn, _NumericAnswers.of(frame[numeric], response_ids), _answer_rows(
-                    instrument, self.pseudonymiser, dict(zip(response_ids, frame[others].to_dict("records"))))
-                    if others else ())
-                self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses",
-                          actor)
+                for version, at, rows in groups:
+                    self._add_group(conn, version, at, rows, source, batch_id, now, actor)
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
             raise DuplicateResponse(f"some respondents already have a response to {instrument.id!r} at "
-                                    f"{occasion!r}, or appear twice; nothing was added ({getattr(exc, 'orig', exc)})") from None
+                                    f"{occasion or 'these occasions'!r}, or appear twice; nothing was added "
+                                    f"({getattr(exc, 'orig', exc)})") from None
         return len(frame)
+
+    def _response_groups(self, instrument: Instrument, occasion: str | None,
+                         frame: pd.DataFrame) -> list[tuple[Instrument, str, pd.DataFrame]]:
+        """The frame split by occasion and instrument version, each group checked before anything is written."""
+        if occasion is None and "occasion" not in frame:
+            raise StoreError("no occasion given and the frame has no occasion column; give one of them")
+        occasions = frame["occasion"] if occasion is None else pd.Series(occasion, index=frame.index)
+        versions = frame["version"] if "version" in frame else pd.Series(instrument.version, index=frame.index)
+        groups = []
+        for (at, version), rows in frame.groupby([occasions, versions.fillna(instrument.version)], sort=False):
+            try:
+                answered = instrument if version == instrument.version else self.instrument(instrument.id, version)
+            except KeyError:
+                known = ", ".join(v.version for v in self.versions(instrument.id))
+                raise StoreError(f"version {version!r} of {instrument.id!r} is not registered; allowed: {known}") \
+                    from None
+            if at not in answered.occasions:
+                raise StoreError(f"occasion {at!r} is not one of {answered.id}'s occasions: "
+                                 f"{', '.join(answered.occasions)}")
+            # Columns only other versions have, blank in these rows, come from reading all versions at once.
+            padding = [c for c in rows.columns if c not in answered.columns and c not in META_COLUMNS
+                       and rows[c].isna().all()]
+            rows = rows.drop(columns=[*padding, *(c for c in ("occasion", "version") if c in rows)])
+            unknown = set(rows.columns) - set(answered.columns) - set(META_COLUMNS)
+            if unknown:
+                raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {answered.id!r} "
+                                 f"version {answered.version!r}")
+            groups.append((answered, at, rows))
+        return groups
+
+    def _add_group(self, conn: Connection, instrument: Instrument, occasion: str, frame: pd.DataFrame, source: str,
+                   batch_id: int | None, now: datetime, actor: str | None) -> None:
+        """Add the responses of one instrument version at one occasion, a block of responses at a time."""
+        allowed = domains(instrument)
+        numeric = [c for c in frame.columns if c in allowed and allowed[c].numeric]
+        others = [c for c in frame.columns if c in allowed and c not in numeric]
+        if any(allowed[c].identifier for c in others) and not self._key_checked:
+            # Checked before the rows stream into COPY: a query on this connection in mid-COPY would never return.
+            self._check_key(conn)
+        cohorts = frame["cohort"].astype(object) if "cohort" in frame else pd.Series(None, index=frame.index,
+                                                                                      dtype=object)
+        cohorts = [None if pd.isna(c) else c for c in cohorts]  # a NaN would reach PostgreSQL as the text 'nan'
+        collected = (parse_datetimes(frame["collected_at"]) if "collected_at" in frame else None)
+        if collected is not None and collected.refused.any():
+            first = np.flatnonzero(collected.refused.to_numpy())[0]
+            raise StoreError(f"row {first} of the frame, column 'collected_at': value "
+                             f"{frame['collected_at'].iloc[first]!r}: {collected.problems.iloc[first]}; allowed: "
+                             f"{DATETIME_FORMS}")
+        times = (collected.values.dt.tz_localize(None) if collected is not None
+                 else pd.Series(now, index=frame.index))
+        ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
+        self._bulk_insert(conn, responses_table, ["respondent_id", "instrument", "version", "occasion",
+                                                  "collected_at", "status", "source", "batch_id"],
+                          ((ids[p], instrument.id, instrument.version, occasion,
+                            None if pd.isna(t) else t.to_pydatetime(), "complete", source, batch_id)
+                           for p, t in zip(frame["respondent"], times)))
+        # Each respondent has one response per instrument and occasion, so the ids follow from it.
+        response_of = dict(conn.execute(
+            select(responses_table.c.respondent_id, responses_table.c.id)
+            .where(responses_table.c.instrument == instrument.id,
+                   responses_table.c.occasion == occasion)).all())
+        response_ids = [response_of[ids[p]] for p in frame["respondent"]]
+        del response_of
+        for start in range(0, len(frame), ANSWER_BLOCK):
+            # A block of responses at a time: the long form of a million responses would not fit beside the frame.
+            block = frame.iloc[start:start + ANSWER_BLOCK]
+            block_ids = response_ids[start:start + ANSWER_BLOCK]
+            checked = _checked_numbers(block[numeric], allowed, block["respondent"], start)
+            # Text, date and identifier answers pass _answer_rows, the same gate as single saves.
+            self._insert_answers(conn, _NumericAnswers.of(checked, block_ids), _answer_rows(
+                instrument, partial(self._pseudonymise, conn), dict(zip(block_ids, block[others].to_dict("records"))))
+                if others else ())
+        self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses", actor)
 
     @classmethod
     def _insert_answers(cls, conn: Connection, numeric: _NumericAnswers, others: Iterable[tuple]) -> None:
@@ -947,6 +1084,13 @@ class Store:
                 .where(responses_table.c.instrument == instrument_id, responses_table.c.occasion == occasion,
                        _among(conn, respondents.c.pseudonym, pseudonyms))).scalars())
 
+    def versions(self, instrument_id: str) -> list[Instrument]:
+        """Every registered version of an instrument, oldest first."""
+        with self._read() as conn:
+            found = conn.execute(select(instruments.c.version).where(instruments.c.id == instrument_id)
+                                 .order_by(instruments.c.registered_at, instruments.c.version)).scalars().all()
+        return [self.instrument(instrument_id, version) for version in found]
+
     def responses(self, instrument: Instrument | str, occasion: str | None = None, cohort: str | None = None,
                   include_partial: bool = False) -> pd.DataFrame:
         """The responses to an instrument as a wide DataFrame (the tidy contract).
@@ -954,8 +1098,9 @@ class Store:
         Parameters
         ----------
         instrument : Instrument or str
-            Its :attr:`~Instrument.columns` give the item columns; responses to
-            every version with this id are read.
+            Responses to every registered version with this id are read: the
+            columns are those of this version, then those that only older
+            versions have (blank where a response's version lacks the item).
         occasion, cohort : str, optional
             Keep only these.
         include_partial : bool
@@ -966,13 +1111,22 @@ class Store:
         DataFrame
             One row per response, ordered by respondent and occasion: columns
             ``respondent``, ``occasion``, ``cohort``, ``collected_at`` (UTC),
-            then one column per instrument column: floats for coded, score and
-            number items (NaN when missing), strings for text items, dates as
+            ``version`` (of the instrument the response answered), then one
+            column per instrument column: floats for coded, score and number
+            items (NaN when missing), strings for text items, dates as
             datetime64.
+
+        Notes
+        -----
+        Answers are fetched in blocks of :data:`FETCH_ROWS` and written into
+        preallocated arrays, so memory stays close to the returned frame.
         """
         instrument = self._resolve(instrument)
-        items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-        text = [column for column, item in items.items() if item.type in TEXT_TYPES]
+        items = dict(domains(instrument))
+        for older in reversed(self.versions(instrument.id)):
+            for column, domain in domains(older).items():
+                items.setdefault(column, domain)
+        text = [column for column, domain in items.items() if not domain.numeric]
         numeric = [column for column in items if column not in text]
         chosen = [responses_table.c.instrument == instrument.id]
         if occasion is not None:
@@ -983,7 +1137,7 @@ class Store:
             chosen.append(responses_table.c.status == "complete")
         joined = responses_table.join(respondents, respondents.c.id == responses_table.c.respondent_id)
         meta = (select(responses_table.c.id, respondents.c.pseudonym, responses_table.c.occasion, respondents.c.cohort,
-                       responses_table.c.collected_at)
+                       responses_table.c.collected_at, responses_table.c.version)
                 .select_from(joined).where(*chosen).order_by(respondents.c.pseudonym, responses_table.c.occasion))
 
         def long(columns: list[str], value) -> Any:
@@ -1000,30 +1154,31 @@ class Store:
             if conn.dialect.name == "postgresql":
                 # The reads below must see one snapshot, not a response committed or erased between them.
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            rows = conn.execute(meta).all()
-            numbers = _driver_rows(conn, long(numeric, answers_table.c.value_numeric)) if numeric else []
-            texts = _driver_rows(conn, long(text, answers_table.c.value_text)) if text else []
-        ids = pd.Index([row[0] for row in rows], dtype="int64")
-        frame = pd.DataFrame([row[1:] for row in rows], columns=META_COLUMNS)
-        wide = {column: frame[column].astype("str").where(frame[column].notna())
-                for column in ("respondent", "occasion", "cohort")}
-        wide["collected_at"] = pd.to_datetime(frame["collected_at"]).dt.tz_localize("UTC")
-        # Every value is a float (ids and positions exactly so), so one fromiter reads them without a tuple per row.
-        flat = np.fromiter(chain.from_iterable(numbers), dtype="float64", count=3 * len(numbers)).reshape(-1, 3)
-        flat = flat[flat[:, 1] >= 0]
-        matrix = np.full((len(ids), len(numeric)), np.nan, order="F")
-        matrix[ids.get_indexer(flat[:, 0].astype("int64")), flat[:, 1].astype("intp")] = flat[:, 2]
-        wide.update(zip(numeric, matrix.T))
-        strings = np.full((len(ids), len(text)), None, dtype=object)
-        texts = [row for row in texts if row[1] >= 0]
-        if texts:
-            response, position, value = zip(*texts)
-            strings[ids.get_indexer(response), list(position)] = value
+            wide, ids = _meta_columns(_driver_blocks(conn, meta))
+            matrix = np.full((len(ids), len(numeric)), np.nan, order="F")
+            for block in (_driver_blocks(conn, long(numeric, answers_table.c.value_numeric)) if numeric else ()):
+                # Every value is a float (ids and positions exactly so): one fromiter reads a block without a tuple per row.
+                flat = np.fromiter(chain.from_iterable(block), dtype="float64", count=3 * len(block)).reshape(-1, 3)
+                flat = flat[flat[:, 1] >= 0]
+                matrix[ids.get_indexer(flat[:, 0].astype("int64")), flat[:, 1].astype("intp")] = flat[:, 2]
+            strings = np.full((len(ids), len(text)), None, dtype=object)
+            for block in (_driver_blocks(conn, long(text, answers_table.c.value_text)) if text else ()):
+                block = [row for row in block if row[1] >= 0]
+                if block:
+                    response, position, value = zip(*block)
+                    strings[ids.get_indexer(response), list(position)] = value
+        # The numbers become the frame's one float block without a copy; the other columns join it, and the
+        # columns are put in order once (a second, brief copy of the numbers, after the matrix is gone).
+        frame = pd.DataFrame(matrix, columns=numeric, copy=False)
+        del matrix
         for column, values in zip(text, strings.T):
             values = pd.Series(values, dtype=object)
-            wide[column] = (pd.to_datetime(values) if items[column].type is ItemType.date
-                            else values.astype("str").where(values.notna()))
-        return pd.DataFrame(wide)[META_COLUMNS + list(items)]
+            frame[column] = (pd.to_datetime(values) if items[column].kind == "date"
+                             else values.astype("str").where(values.notna()))
+        del strings
+        for position, column in enumerate(META_COLUMNS):
+            frame.insert(position, column, wide[column])
+        return frame[META_COLUMNS + list(items)]
 
     def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
         """Counts of responses per instrument, occasion, cohort and status (no answer values).
@@ -1528,23 +1683,53 @@ def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
     return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
 
 
-def _driver_rows(conn: Connection, query: Any) -> list[tuple]:
-    """The rows of a query fetched by the driver's own cursor, as plain tuples.
+FETCH_ROWS = 100_000  # rows per fetchmany: a read never holds more than one block of driver tuples
 
-    For millions of answers, building SQLAlchemy rows cost as much as the fetch itself; the query
-    is still composed and bound by SQLAlchemy, so no value is pasted into SQL text.
+
+def _driver_blocks(conn: Connection, query: Any) -> Iterator[list[tuple]]:
+    """The rows of a query fetched by the driver's own cursor, as lists of at most FETCH_ROWS plain tuples.
+
+    For millions of answers, building SQLAlchemy rows cost as much as the fetch itself, and fetching
+    them all at once held every tuple in memory; the query is still composed and bound by SQLAlchemy,
+    so no value is pasted into SQL text.
     """
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
     driver = conn.connection.driver_connection
-    # PostgreSQL sends numbers in binary, sparing the server their formatting and the client their parsing.
-    cursor = driver.cursor(binary=True) if conn.dialect.name == "postgresql" else driver.cursor()
+    # PostgreSQL sends numbers in binary, sparing the server their formatting and the client their parsing;
+    # a named (server-side) cursor sends the rows a block at a time instead of all at once.
+    cursor = (driver.cursor(name=f"kantelmeter_{secrets.token_hex(4)}", binary=True)
+              if conn.dialect.name == "postgresql" else driver.cursor())
     try:
-        return cursor.execute(str(compiled), params).fetchall()
+        cursor.execute(str(compiled), params)
+        while block := cursor.fetchmany(FETCH_ROWS):
+            yield block
     finally:
         cursor.close()
+
+
+def _meta_columns(blocks: Iterable[list[tuple]]) -> tuple[dict[str, Any], pd.Index]:
+    """The identifying columns of the wide frame from (id, pseudonym, occasion, cohort, collected_at, version) rows.
+
+    Repeated texts (occasion, cohort, version) share one string object each, so a million rows cost a
+    pointer per cell rather than a string per cell.
+    """
+    ids, columns, shared = [], [[], [], [], [], []], {}
+    for block in blocks:
+        response, respondent, occasion, cohort, collected, version = zip(*block)
+        ids.extend(response)
+        columns[0].extend(respondent)
+        columns[4].extend(collected)
+        for position, values in ((1, occasion), (2, cohort), (3, version)):
+            columns[position].extend(shared.setdefault(v, v) for v in values)
+    wide: dict[str, Any] = {}
+    for name, values in zip(("respondent", "occasion", "cohort", "version"), columns[:4]):
+        values = pd.Series(values, dtype=object)
+        wide[name] = values.astype("str").where(values.notna())
+    wide["collected_at"] = pd.to_datetime(pd.Series(columns[4], dtype=object)).dt.tz_localize("UTC")
+    return wide, pd.Index(ids, dtype="int64")
 
 
 def _quoted(columns: list[str]) -> str:
@@ -1572,30 +1757,51 @@ def _normal_code(code: str) -> str:
     return "".join(ch for ch in str(code).upper() if ch.isalnum())
 
 
-def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
-                 answers: Mapping[int, Mapping[str, Any]]) -> Iterator[tuple[int, str, float | None, str | None]]:
-    """(response id, column, numeric value, text value) for every given answer.
+def _refused(where: str, domain: Domain, error: AnswerError) -> AnswerRefused:
+    refusal = InvalidBSN if error.key == "bsn_invalid" else AnswerRefused
+    return refusal(f"{where}, item {domain.item.id!r} (column {domain.column!r}): value {error.value!r}: "
+                      f"{error.problem}; allowed: {error.allowed}")
 
-    Identifier answers become pseudonyms here, the one gate every write passes.
+
+def _answer_rows(instrument: Instrument, pseudonymise: Callable[..., str],
+                 answers: Mapping[int, Mapping[str, Any]]) -> Iterator[tuple[int, str, float | None, str | None]]:
+    """(response id, column, numeric value, text value) for every given answer, each parsed by its answer domain.
+
+    Identifier answers become pseudonyms here, the one gate every write passes; a value that
+    already is a pseudonym (read back from an export) is kept, never pseudonymised twice.
     """
-    items: dict[str, Item] = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    allowed = domains(instrument)
     for response_id, values in answers.items():
         for column, value in values.items():
-            item = items.get(column)
-            if item is None:
+            domain = allowed.get(column)
+            if domain is None:
                 raise StoreError(f"response {response_id}: column {column!r} is not a column of instrument "
-                                 f"{instrument.id!r}; columns: {', '.join(items)}")
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+                                 f"{instrument.id!r}; columns: {', '.join(allowed)}")
+            try:
+                stored = domain.parse(value)
+            except AnswerError as error:
+                raise _refused(f"response {response_id}", domain, error) from None
+            if stored is None:
                 continue
-            if item.identifier:
-                yield response_id, column, None, pseudonymiser.pseudonymise(
-                    item.identifier, str(value), where=f"response {response_id}, column {column!r}")
-            elif item.type is ItemType.date:
-                yield response_id, column, None, _iso_date(response_id, column, value)
-            elif item.type is ItemType.text:
-                yield response_id, column, None, str(value)
-            else:
-                yield response_id, column, _number(response_id, column, value), None
+            if domain.identifier and not is_pseudonym(stored):
+                stored = pseudonymise(domain.identifier, stored, where=f"response {response_id}, column {column!r}")
+            yield (response_id, column, stored, None) if domain.numeric else (response_id, column, None, stored)
+
+
+def _checked_numbers(frame: pd.DataFrame, allowed: Mapping[str, Domain], respondent: pd.Series,
+                     start: int = 0) -> pd.DataFrame:
+    """Numeric answer columns parsed by their domains, a whole column at a time; the first refusal is raised."""
+    checked = {}
+    for column in frame.columns:
+        parsed = allowed[column].parse_column(frame[column])
+        refused = np.flatnonzero(parsed.refused.to_numpy())
+        if len(refused):
+            first = refused[0]
+            raise _refused(f"row {start + first} of the frame (respondent {respondent.iloc[first]!r}; {len(refused)} "
+                           f"refused value(s) in this column)", allowed[column],
+                           allowed[column].refusal(frame[column].iloc[first]))
+        checked[column] = parsed.values
+    return pd.DataFrame(checked, index=frame.index)
 
 
 @dataclass(frozen=True)
@@ -1661,23 +1867,6 @@ def _answer_record(name_length: int) -> np.dtype:
     """One numeric answer row of a binary COPY into answers (response_id int4, column, value float8, NULL text)."""
     return np.dtype([("fields", ">i2"), ("id_size", ">i4"), ("response_id", ">i4"), ("column_size", ">i4"),
                      ("column", f"S{name_length}"), ("value_size", ">i4"), ("value", ">f8"), ("text_size", ">i4")])
-
-
-def _number(response_id: int, column: str, value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a number") from None
-
-
-def _iso_date(response_id: int, column: str, value: Any) -> str:
-    if isinstance(value, (date, pd.Timestamp)):
-        return value.strftime("%Y-%m-%d")
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a date "
-                         "(YYYY-MM-DD)") from None
 
 
 def _password_hash(username: str, password: str) -> str:

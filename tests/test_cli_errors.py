@@ -57,7 +57,8 @@ def test_score_refuses_a_column_that_import_would_refuse(tmp_path):
     assert result.output.splitlines() == [
         f"Error: {data}: 1 problem in the responses:",
         "  every row: item soc_14: not a column of instrument 'soc13'; allowed: the columns of soc13 "
-        "(soc1, soc2, soc3, soc4, soc5, soc6, soc7, soc8, ...) and respondent, occasion, cohort, collected_at"]
+        "(soc1, soc2, soc3, soc4, soc5, soc6, soc7, soc8, ...) and respondent, occasion, cohort, collected_at, "
+        "version"]
 
 
 def test_import_refuses_an_unknown_occasion_in_one_line(tmp_path, store):

@@ -45,7 +45,8 @@ def test_spss_keeps_variable_labels_value_labels_missing_codes_and_levels(filled
 def test_csv_comes_with_its_codebook_and_xlsx_with_two_sheets(filled, sample_instrument, tmp_path):
     data_file, codebook = export_responses(filled, sample_instrument, tmp_path / "sample.csv")
     back = pd.read_csv(data_file)
-    assert list(back.columns) == ["respondent", "occasion", "cohort", "collected_at", *sample_instrument.columns]
+    assert list(back.columns) == ["respondent", "occasion", "cohort", "collected_at", "version",
+                                  *sample_instrument.columns]
     assert sorted(back.got_help) == [1, 2]
     assert set(pd.read_csv(codebook)["item"]) == {item.id for item in sample_instrument.items}
     workbook, = export_responses(filled, sample_instrument, tmp_path / "sample.xlsx", cohort="pilot")

@@ -11,24 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from answer_data import valid_bsns
 from sqlalchemy import inspect, text
 
-from kantelmeter import BSNError, Store, validate_bsn
+from kantelmeter import BSNError, Store
 from kantelmeter.io import export_responses, import_responses, write_redcap_dictionary, write_xlsform
 
 
-def _valid_bsns(count: int) -> list[str]:
-    found, candidate = [], 100000000
-    while len(found) < count:
-        candidate += 7
-        try:
-            found.append(validate_bsn(str(candidate)))
-        except BSNError:
-            continue
-    return found
-
-
-BSNS = _valid_bsns(4)
+BSNS = valid_bsns(4)
 NAMES = ["Wilhelmina Zonneveld", "Gerrit-Jan Oosterbroek", "Fatima el Idrissi", "Sjoerd Hoekstra"]
 
 

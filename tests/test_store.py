@@ -106,7 +106,7 @@ def test_none_clears_an_answer_and_bad_columns_or_values_are_refused(store, samp
     assert store.answers(response) == {}
     with pytest.raises(StoreError, match="column 'mood' is not a column"):
         store.save_answers(response, {"mood": 3})
-    with pytest.raises(StoreError, match="value 'old' is not a number"):
+    with pytest.raises(StoreError, match="item 'age' \\(column 'age'\\): value 'old': not a number; allowed: a number in 18..110"):
         store.save_answers(response, {"age": "old"})
     with pytest.raises(StoreError, match="not a date"):
         store.save_answers(response, {"visit_date": "3 March"})
@@ -127,7 +127,8 @@ def test_responses_follow_the_tidy_contract(store, sample_instrument):
     store.save_answers(store.start_response(pilot, sample_instrument, "follow_up"), {"got_help": 1}, complete=True)
 
     wide = store.responses(sample_instrument)
-    assert list(wide.columns) == ["respondent", "occasion", "cohort", "collected_at", *sample_instrument.columns]
+    assert list(wide.columns) == ["respondent", "occasion", "cohort", "collected_at", "version",
+                                  *sample_instrument.columns]
     assert len(wide) == 3
     row = wide[(wide.respondent == pilot) & (wide.occasion == "intake")].iloc[0]
     assert (row.helped_well, row.help_kind_1, row.help_kind_2) == (8.0, 1.0, 0.0)
@@ -147,7 +148,7 @@ def test_responses_follow_the_tidy_contract(store, sample_instrument):
 
 def test_an_empty_instrument_gives_an_empty_frame_with_every_column(store, sample_instrument):
     wide = store.responses(sample_instrument)
-    assert wide.empty and list(wide.columns)[4:] == sample_instrument.columns
+    assert wide.empty and list(wide.columns)[5:] == sample_instrument.columns
 
 
 def test_invitations_store_only_a_hash_of_the_token(store, sample_instrument):

@@ -10,12 +10,15 @@ file back with user-missing codes kept as codes, for import.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
 
+from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.io.cells import column_domains, for_sav, sav_formats
 
 __all__ = ["read_sav", "spss_metadata", "write_sav"]
 
@@ -32,7 +35,8 @@ META_LABELS = {
     "respondent": {"nl": "Respondent (pseudoniem)", "en": "Respondent (pseudonym)"},
     "occasion": {"nl": "Meetmoment", "en": "Occasion"},
     "cohort": {"nl": "Cohort", "en": "Cohort"},
-    "collected_at": {"nl": "Ingevuld op (UTC)", "en": "Collected at (UTC)"},
+    "collected_at": {"nl": "Ingevuld op (lokale tijd)", "en": "Collected at (local time)"},
+    "version": {"nl": "Versie van de vragenlijst", "en": "Version of the questionnaire"},
 }
 CHOSEN = {"nl": {0: "niet gekozen", 1: "gekozen"}, "en": {0: "not chosen", 1: "chosen"}}
 # SPSS allows at most three discrete user-missing values per variable, or one range plus one value.
@@ -46,14 +50,16 @@ def read_sav(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl") -> dict:
+def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
+                  older: Sequence[Instrument] = ()) -> dict:
     """Variable labels, value labels, missing declarations and measures for these columns.
 
     Returns
     -------
     dict
         Keyword arguments of :func:`pyreadstat.write_sav`: ``column_labels``,
-        ``variable_value_labels``, ``missing_ranges``, ``variable_measure``.
+        ``variable_value_labels``, ``missing_ranges``, ``variable_measure``,
+        ``variable_format`` (from the instrument, see :func:`kantelmeter.io.cells.sav_formats`).
 
     Examples
     --------
@@ -62,24 +68,25 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl") 
     >>> meta["variable_measure"], meta["variable_value_labels"]["soc1"][1]
     ({'respondent': 'nominal', 'soc1': 'ordinal'}, '1 - one extreme')
     """
-    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    allowed = column_domains(instrument, older)
+    owner = {column: version for version in (*older, instrument) for column in version.columns}
     labels, values, missing, measure = {}, {}, {}, {}
     for column in columns:
         if column in META_LABELS:
             labels[column] = META_LABELS[column][lang]
             measure[column] = "scale" if column == "collected_at" else "nominal"
             continue
-        item = items[column]
-        labels[column] = _variable_label(instrument, item, column, lang)[:MAX_LABEL]
+        item, version = allowed[column].item, owner[column]
+        labels[column] = _variable_label(version, item, column, lang)[:MAX_LABEL]
         measure[column] = MEASURE[item.type]
-        value_labels = _value_labels(instrument, item, lang)
+        value_labels = _value_labels(version, item, lang)
         if value_labels:
             values[column] = value_labels
-        codes = instrument.missing_codes(item) if item.type is not ItemType.multiple_choice else []
+        codes = version.missing_codes(item) if item.type is not ItemType.multiple_choice else []
         if codes:
-            missing[column] = _missing_declaration(instrument, item, codes)
+            missing[column] = _missing_declaration(version, item, codes)
     return {"column_labels": labels, "variable_value_labels": values, "missing_ranges": missing,
-            "variable_measure": measure}
+            "variable_measure": measure, "variable_format": sav_formats(allowed, columns)}
 
 
 def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
@@ -112,8 +119,13 @@ def _missing_declaration(instrument: Instrument, item: Item, codes: list[int]) -
     return [{"lo": low, "hi": high}]
 
 
-def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl") -> list[Path]:
-    """Write responses (the wide DataFrame of the store) to an SPSS .sav file with labels.
+def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl",
+              older: Sequence[Instrument] = ()) -> list[Path]:
+    """Write responses (the wide DataFrame of the store) to an owner-only SPSS .sav file with labels.
+
+    Formats and string widths come from the instrument, never from the data, so
+    every export of an instrument declares the same variables and two of them
+    (per occasion or cohort) append with ``ADD FILES``.
 
     Parameters
     ----------
@@ -123,24 +135,16 @@ def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lan
     path : path
     lang : {'nl', 'en'}
         The language of the labels.
+    older : sequence of Instrument
+        Older versions whose columns the frame also holds.
 
     Returns
     -------
     list of Path
     """
-    path = Path(path)
-    data = frame.copy()
-    if "collected_at" in data and isinstance(data["collected_at"].dtype, pd.DatetimeTZDtype):
-        data["collected_at"] = data["collected_at"].dt.tz_convert("UTC").dt.tz_localize(None)
-    items = {column: item for item in instrument.items for column in instrument.columns_of(item)}
-    for column in data.columns:
-        item = items.get(column)
-        if item is not None and item.type is ItemType.date:
-            # Python dates become SPSS DATE variables; datetime64 would become DATETIME.
-            data[column] = data[column].map(lambda t: None if pd.isna(t) else t.date()).astype(object)
-        elif column in ("respondent", "occasion", "cohort") or (item is not None and item.type is ItemType.text):
-            data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
-    meta = spss_metadata(instrument, list(data.columns), lang)
-    pyreadstat.write_sav(data, str(path), file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64],
-                         **meta)
+    path = private_path(path)
+    data = for_sav(frame, column_domains(instrument, older))
+    meta = spss_metadata(instrument, list(data.columns), lang, older)
+    pyreadstat.write_sav(data, str(path), row_compress=True,
+                         file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64], **meta)
     return [path]

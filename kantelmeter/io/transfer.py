@@ -14,7 +14,7 @@ codebook) or Excel, chosen by the file's extension.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +23,11 @@ import pandas as pd
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
-from kantelmeter.io.tabular import read_csv, read_xlsx, write_csv, write_xlsx
+from kantelmeter.io.tabular import (read_csv, read_csv_chunks, read_xlsx, without_blank_rows_at_end, write_csv,
+                                    write_xlsx)
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
 from kantelmeter.privacy import mask_bsns_in_columns
-from kantelmeter.store import Store
+from kantelmeter.store import ANY_OCCASION, Store
 
 __all__ = ["ImportResult", "export_responses", "import_responses"]
 
@@ -43,13 +44,16 @@ class ImportResult:
     added: int
     already_imported: bool
     report: ValidationReport
+    encoding: str | None = None
     masked_bsns: int = 0
 
     def __str__(self) -> str:
+        read_as = "" if self.encoding in (None, "utf-8", "utf-8-sig") else \
+            f" (read as {self.encoding}: the file is not UTF-8)"
         if self.already_imported:
-            return f"{self.report.source}: imported before; nothing added"
+            return f"{self.report.source}: imported before; nothing added{read_as}"
         masked = f"; {self.masked_bsns} BSN(s) in open answers masked, not stored" if self.masked_bsns else ""
-        return f"{self.report.source}: {self.added} responses added{masked}"
+        return f"{self.report.source}: {self.added} responses added{masked}{read_as}"
 
 
 def file_hash(path: str | Path) -> str:
@@ -61,26 +65,29 @@ def file_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def import_responses(store: Store, instrument: Instrument, occasion: str, path: str | Path, *,
+def import_responses(store: Store, instrument: Instrument, occasion: str | None, path: str | Path, *,
                      respondent: str = "respondent", respondent_kind: str | None = None,
                      mapping: str | Path | dict[str, str] | None = None, cohort: str | None = None,
                      sheet: str | int = 0, odk: bool = False,
                      reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
                      actor: str | None = None) -> ImportResult:
-    """Import a file of responses for one instrument and occasion: all rows or none.
+    """Import a file of responses for one instrument: all rows or none.
 
     Parameters
     ----------
     store : Store
     instrument : Instrument
-    occasion : str
+    occasion : str or None
+        The occasion of every row; None to take each row's from the file's
+        ``occasion`` column (a whole-instrument export with several occasions).
     path : path
-        ``.csv`` (comma, semicolon or tab), ``.xlsx`` or ``.sav``.
+        ``.csv`` (comma, semicolon or tab; UTF-8 or Windows-1252), ``.xlsx`` or ``.sav``.
     respondent : str
         The column identifying the respondent, after mapping.
     respondent_kind : {'bsn', 'client_number', 'name'}, optional
         The respondent column holds this identifier; it is validated and
-        pseudonymised. Inferred when the column is an identifier item.
+        pseudonymised. Inferred when the column is an identifier item. A value
+        that already is a pseudonym (an export read back) is kept.
     mapping : path or dict, optional
         File column to instrument column (see :func:`read_mapping`).
     cohort : str, optional
@@ -109,36 +116,115 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
     if suffix not in READERS:
         raise ValueError(f"{path}: cannot import a {suffix or 'extensionless'} file; allowed: {', '.join(READERS)}")
     digest = file_hash(path)
-    if store.batch_seen(instrument, occasion, digest):
+    if store.batch_seen(instrument, occasion or ANY_OCCASION, digest):
         return ImportResult(0, True, ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS)))
-    frame = _read(path, suffix, sheet)
-    if odk:
-        frame = odk_columns(frame, instrument)
-    if reshape is not None:
-        frame = reshape(frame)
-    if mapping is not None:
-        frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
-    report = validate_responses(instrument, frame, occasion, respondent=respondent, respondent_kind=respondent_kind,
-                                pseudonymise=store.pseudonym, cohort=cohort, store=store,
-                                first_row=FIRST_ROW[suffix], source=path.name)
+    reports, encoding = [], None
+    for frame in _read(path, suffix, sheet):
+        encoding = frame.attrs.get("encoding")
+        if odk:
+            frame = odk_columns(frame, instrument)
+        if reshape is not None:
+            frame = reshape(frame)
+        if mapping is not None:
+            frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
+        reports.append(_validated(store, instrument, occasion, frame, path.name, FIRST_ROW[suffix],
+                                  respondent=respondent, respondent_kind=respondent_kind, pseudonymise=store.pseudonym,
+                                  cohort=cohort))
+    report = _one_report(path.name, reports, FIRST_ROW[suffix])
     if not report.ok:
         raise ImportRejected(report)
     # A respondent may have typed their BSN in an open answer: it is masked, never stored.
     data, masked = mask_bsns_in_columns(report.data, [i.id for i in instrument.items
                                                       if i.type is ItemType.text and not i.identifier])
     added = store.add_responses(instrument, occasion, data, source="import", batch=digest, actor=actor)
-    return ImportResult(added, added == 0 and len(report.data) > 0, report, masked)
+    return ImportResult(added, added == 0 and len(report.data) > 0, report, encoding=encoding, masked_bsns=masked)
 
 
-def _read(path: Path, suffix: str, sheet: str | int):
-    return read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
+def _one_report(source: str, reports: list[ValidationReport], first_row: int) -> ValidationReport:
+    """The reports of the chunks (or groups) of one file as one: each column problem once, rows in order.
+
+    A respondent can appear twice in two chunks; the chunks cannot see that, the whole can.
+    """
+    problems = [r.problems for r in reports if not r.ok]
+    data = [r.data for r in reports if r.ok and r.data is not None]
+    if not problems and len(data) > 1:
+        together = pd.concat(data)
+        keys = [c for c in ("respondent", "occasion") if c in together]
+        twice = together[together.duplicated(keys, keep=False)]
+        problems = [pd.DataFrame([(first_row + int(index), "respondent", row["respondent"],
+                                   "respondent appears more than once at occasion "
+                                   f"{row.get('occasion')!r}") for index, row in twice.iterrows()],
+                                 columns=PROBLEM_COLUMNS)] if len(twice) else []
+    if problems:
+        problems = pd.concat(problems, ignore_index=True)
+        column_wide = problems["row"].isna()  # a problem with a whole column is reported once, not per group
+        problems = pd.concat([problems[column_wide].drop_duplicates(["column", "problem"]), problems[~column_wide]])
+        order = problems["row"].map(lambda r: -1 if r is None or pd.isna(r) else r)
+        problems = problems.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
+        return ValidationReport(source, problems.reset_index(drop=True))
+    return ValidationReport(source, pd.DataFrame(columns=PROBLEM_COLUMNS), pd.concat(data) if data else pd.DataFrame())
+
+
+def _validated(store: Store, instrument: Instrument, occasion: str | None, frame: pd.DataFrame, source: str,
+               first_row: int, **options) -> ValidationReport:
+    """Validate the rows of each occasion and instrument version against that version; one report for all.
+
+    The frame's index numbers its rows in the file from 0 (see :func:`read_csv_chunks`).
+    """
+    rows = pd.Series(first_row + frame.index.to_numpy(), index=frame.index)
+    if occasion is not None or "occasion" not in frame:
+        occasions = pd.Series(occasion, index=frame.index, dtype=object)
+        if occasion is None:
+            problem = pd.DataFrame([(None, "occasion", None, "no occasion given and the file has no occasion "
+                                     f"column; allowed: one of {', '.join(instrument.occasions)}")],
+                                   columns=PROBLEM_COLUMNS)
+            return ValidationReport(source, problem)
+    else:
+        occasions = frame["occasion"].astype(object).map(lambda v: str(v).strip() if pd.notna(v) else "")
+    versions = (frame["version"].astype(object).map(lambda v: "" if pd.isna(v) else _plain_version(v))
+                if "version" in frame else pd.Series(instrument.version, index=frame.index, dtype=object))
+    known = {v.version: v for v in store.versions(instrument.id)} | {instrument.version: instrument}
+    other_columns = {column for version in known.values() for column in version.columns}
+    reports = []
+    for (at, version), group in frame.groupby([occasions, versions.replace("", instrument.version)], sort=False):
+        if version not in known:
+            problem = pd.DataFrame([(int(rows.at[i]), "version", version, "not a registered version of "
+                                     f"{instrument.id!r}; allowed: {', '.join(known)}") for i in group.index],
+                                   columns=PROBLEM_COLUMNS)
+            reports.append(ValidationReport(source, problem))
+            continue
+        # A column of another version, blank throughout these rows, is the padding of an export of all versions.
+        padding = [c for c in group.columns if c in other_columns and c not in known[version].columns
+                   and not without_blank_rows_at_end(group[[c]]).shape[0]]
+        report = validate_responses(known[version], group.drop(columns=["version", *padding], errors="ignore"), at,
+                                    source=source, row_numbers=rows[group.index].tolist(), store=store, **options)
+        if report.ok:
+            report.data = report.data.set_axis(group.index).assign(occasion=at, version=version)
+        reports.append(report)
+    return _one_report(source, reports, first_row)
+
+
+def _plain_version(value) -> str:
+    """A version cell as text: Excel and SPSS read "2" as the number 2.0."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+
+
+def _read(path: Path, suffix: str, sheet: str | int) -> Iterator[pd.DataFrame]:
+    """The file's rows, a chunk at a time for CSV; the index numbers the rows of the file from 0."""
+    if suffix in (".csv", ".txt"):
+        yield from read_csv_chunks(path)
+    else:
+        frame = read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
+        yield frame.reset_index(drop=True)
 
 
 def export_responses(store: Store, instrument: Instrument | str, path: str | Path, occasion: str | None = None,
                      cohort: str | None = None, lang: str = "nl", actor: str | None = None) -> list[Path]:
     """Export complete responses to ``.sav``, ``.csv`` (plus codebook) or ``.xlsx``, by extension.
 
-    Identifier answers leave the store as pseudonyms, as they are stored.
+    Identifier answers leave the store as pseudonyms, as they are stored. Every
+    registered version of the instrument is exported, with a ``version`` column
+    and the columns of every version; the files are readable by their owner only.
     A cohort with no complete responses gives a file with the columns only.
 
     Returns
@@ -162,7 +248,8 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
     if cohort is not None:
         _check_cohort(store, instrument, occasion, cohort)
     frame = store.responses(instrument, occasion=occasion, cohort=cohort)
-    written = writer(frame, instrument, path, lang=lang)
+    older = [v for v in store.versions(instrument.id) if v.version != instrument.version]
+    written = writer(frame, instrument, path, lang=lang, older=older)
     store.log("export", instrument.id, f"{path.suffix.lower()}: {len(frame)} responses", actor=actor)
     return written
 

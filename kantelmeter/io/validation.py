@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kantelmeter.answers import DATETIME_FORMS, Domain, Parsed, closest, domains, is_pseudonym, parse_choices, parse_datetimes
 from kantelmeter.instruments import Instrument, Item, ItemType
-from kantelmeter.privacy import BSNError, validate_bsn
 
 __all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
 
@@ -79,7 +79,7 @@ class ValidationReport:
         >>> report = validate_responses(load_instrument("soc13"), raw, "intake", source="wave1.csv")
         >>> print(report.summary(limit=1))
         wave1.csv: 3 problems; nothing was imported
-          row 2, column soc1 (value '8'): not a code of this item; allowed: 1, 2, 3, 4, 5, 6, 7
+          row 2, column soc1 (value '8'): not a code of this item; allowed: 1..7
           ... and 2 more problems (see the problems table)
         """
         if self.ok:
@@ -120,6 +120,12 @@ class _Problems:
         self.rows.append((int(self.row_numbers.at[index]), column,
                           WITHHELD if column in self.withheld else _shown(value), problem))
 
+    def refused(self, parsed: Parsed, raw: pd.Series, column: str, allowed: str) -> None:
+        """Every cell a parse refused, with its problem and what is allowed."""
+        refused = parsed.problems.dropna()
+        for index, problem in refused.items():
+            self.cell(index, column, raw.at[index], f"{problem}; allowed: {allowed}")
+
     def cells(self, mask: pd.Series, raw: pd.Series, column: str, problem: str | Callable[[Any], str]) -> None:
         for index in mask[mask].index:
             value = raw.at[index]
@@ -141,7 +147,8 @@ def _shown(value: Any) -> Any:
 def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: str, *,
                        respondent: str = "respondent", respondent_kind: str | None = None,
                        pseudonymise: Callable[[str, Any], str] | None = None, cohort: str | None = None,
-                       store=None, first_row: int = 2, source: str = "<data>") -> ValidationReport:
+                       store=None, first_row: int = 2, source: str = "<data>",
+                       row_numbers: list[int] | None = None) -> ValidationReport:
     """Check raw response rows against an instrument and report every problem.
 
     Parameters
@@ -174,6 +181,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
         with a header row, 1 for SPSS cases).
     source : str
         The file name, for the report.
+    row_numbers : list of int, optional
+        The number the user sees for each row, when the rows are not
+        consecutive (one occasion of a file holding several); overrides ``first_row``.
 
     Returns
     -------
@@ -187,21 +197,22 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     >>> print(validate_responses(soc, raw, "intake", source="wave1.csv"))
     wave1.csv: 4 problems; nothing was imported
       column mood: not a column of instrument 'soc13'...
-      row 3, column soc1 (value '9'): not a code of this item; allowed: 1, 2, 3, 4, 5, 6, 7
+      row 3, column soc1 (value '9'): not a code of this item; allowed: 1..7
       row 3, column respondent (value 'r2'): respondent appears more than once at occasion 'intake' (rows 3, 4)
       row 4, column respondent (value 'r2'): respondent appears more than once at occasion 'intake' (rows 3, 4)
     >>> validate_responses(soc, raw.iloc[:1, :2], "intake").data[["respondent", "soc1"]]
       respondent  soc1
     0         r1   4.0
     """
-    frame = frame.reset_index(drop=True)
-    rows = pd.Series(range(first_row, first_row + len(frame)), index=frame.index)
+    frame = _matched_headers(frame.reset_index(drop=True), instrument, respondent)
+    rows = pd.Series(row_numbers if row_numbers is not None else range(first_row, first_row + len(frame)),
+                     index=frame.index)
     identifier_items = {item.id: item.identifier for item in instrument.identifiers}
     kind = respondent_kind or identifier_items.get(respondent)
     problems = _Problems(rows, set(identifier_items) | ({respondent} if kind else set()))
     typed = pd.DataFrame(index=frame.index)
 
-    by_column = {column: item for item in instrument.items for column in instrument.columns_of(item)}
+    by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
     asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
     if occasion not in instrument.occasions:
@@ -211,7 +222,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     for column in frame.columns:
         if column in META_COLUMNS or column in by_column or column in multiple or column == respondent:
             continue
-        problems.column(column, f"not a column of instrument {instrument.id!r}; allowed: item ids "
+        near = closest(column, [*by_column, *multiple, *META_COLUMNS])
+        hint = f" (did you mean {near!r}?)" if near else ""
+        problems.column(column, f"not a column of instrument {instrument.id!r}{hint}; allowed: item ids "
                                 f"({', '.join(instrument.columns[:8])}, ...) and {', '.join(META_COLUMNS)}")
 
     pseudonyms = _respondents(frame, respondent, kind, pseudonymise, problems)
@@ -222,14 +235,15 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     if "occasion" in frame:
         raw = frame["occasion"].astype(object)
         problems.cells(_present(raw) & (raw.astype(str).str.strip() != occasion), raw, "occasion",
-                       f"this import is for occasion {occasion!r}; import other occasions separately")
+                       f"this import is for occasion {occasion!r}; allowed: {occasion!r}, or import without an "
+                       "occasion to take each row's occasion from this column")
 
     for item in instrument.items:
         columns = [c for c in instrument.columns_of(item)]
         if item.id in multiple and item.id in frame:
             values = _packed_choices(instrument, item, frame[item.id], problems)
         else:
-            values = {c: _typed(instrument, item, c, frame[c], problems) for c in columns if c in frame}
+            values = {c: _typed(by_column[c], frame[c], problems) for c in columns if c in frame}
         for column, series in values.items():
             if item.id not in asked:
                 problems.cells(series.notna(), frame.get(column, frame.get(item.id)), column,
@@ -243,6 +257,16 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     if report_problems.empty:
         data = typed[[c for c in ["respondent", "cohort", "collected_at", *instrument.columns] if c in typed]]
     return ValidationReport(source=source, problems=report_problems, data=data)
+
+
+def _matched_headers(frame: pd.DataFrame, instrument: Instrument, respondent: str) -> pd.DataFrame:
+    """Headers renamed to the instrument's columns they match after trimming spaces and case folding."""
+    known = [*instrument.columns, *(item.id for item in instrument.items), *META_COLUMNS, respondent]
+    folded = {name.casefold(): name for name in known}
+    renamed = {column: folded[str(column).strip().casefold()] for column in frame.columns
+               if column not in known and str(column).strip().casefold() in folded}
+    taken = set(frame.columns) - set(renamed)
+    return frame.rename(columns={c: n for c, n in renamed.items() if n not in taken})
 
 
 def _is_text(raw: pd.Series) -> bool:
@@ -290,8 +314,12 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
         raise ValueError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
     result = pd.Series(None, index=frame.index, dtype=object)
     for index in present[present].index:
+        value = _plain(raw.at[index])
+        if is_pseudonym(value):  # exported by kantelmeter: pseudonymised once, never twice
+            result.at[index] = value
+            continue
         try:
-            result.at[index] = pseudonymise(kind, _plain(raw.at[index]))
+            result.at[index] = pseudonymise(kind, value)
         except ValueError as exc:  # BSNError masks the number in its message
             problems.cell(index, column, raw.at[index], str(exc))
     return result
@@ -318,76 +346,23 @@ def _cohorts(frame: pd.DataFrame, cohort: str | None) -> pd.Series:
 
 
 def _times(raw: pd.Series, problems: _Problems) -> pd.Series:
-    present = _present(raw)
-    parsed = pd.to_datetime(raw.where(present, None), errors="coerce", utc=True, format="mixed")
-    problems.cells(present & parsed.isna(), raw, "collected_at",
-                   "not a date and time; allowed: ISO 8601 such as 2011-05-03 or 2011-05-03T14:30:00+02:00")
-    return parsed
+    parsed = parse_datetimes(raw)
+    problems.refused(parsed, raw, "collected_at", DATETIME_FORMS)
+    return parsed.values
 
 
-def _numbers(raw: pd.Series) -> pd.Series:
-    """Cells as floats (NaN where missing or not a number); a decimal comma is accepted."""
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        return raw.astype("float64")
-    return _by_distinct(raw, lambda cells: pd.to_numeric(
-        cells.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v).where(_filled(cells), None),
-        errors="coerce").astype("float64"))
-
-
-def _typed(instrument: Instrument, item: Item, column: str, raw: pd.Series, problems: _Problems) -> pd.Series:
-    """One column converted to its stored type, with every bad cell reported."""
-    present = _present(raw)
-    if item.type is ItemType.text:
-        text = _text_cells(raw)
-        if item.identifier == "bsn":
-            for index in text[text.notna()].index:
-                try:
-                    validate_bsn(text.at[index])
-                except BSNError as exc:
-                    problems.cell(index, column, None, str(exc))
-        return text
-    if item.type is ItemType.date:
-        parsed = pd.to_datetime(raw.where(present, None), errors="coerce", format="mixed")
-        problems.cells(present & parsed.isna(), raw, column, "not a date; allowed: YYYY-MM-DD")
-        return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
-    numbers = _numbers(raw)
-    not_number = present & numbers.isna()
-    problems.cells(not_number, raw, column, "not a number")
-    valid = present & ~not_number
-    if item.type is ItemType.multiple_choice:
-        problems.cells(valid & ~numbers.isin([0, 1]), raw, column,
-                       "an option column holds 1 (chosen) or 0 (not chosen)")
-        return numbers
-    if item.type is ItemType.number:
-        low, high = item.min, item.max
-        outside = valid & (((numbers < low) if low is not None else False) | ((numbers > high) if high is not None else False))
-        problems.cells(outside, raw, column, f"outside the allowed range {_range(low, high)}")
-        return numbers
-    allowed = instrument.valid_codes(item) + instrument.missing_codes(item)
-    problems.cells(valid & ~numbers.isin(allowed), raw, column, f"not a code of this item; allowed: {_codes(instrument, item)}")
-    return numbers
-
-
-def _range(low: float | None, high: float | None) -> str:
-    return f"{'-inf' if low is None else f'{low:g}'}..{'inf' if high is None else f'{high:g}'}"
-
-
-def _codes(instrument: Instrument, item: Item) -> str:
-    valid, missing = instrument.valid_codes(item), instrument.missing_codes(item)
-    shown = (f"{valid[0]}..{valid[-1]}" if item.type is ItemType.score else ", ".join(map(str, valid)))
-    return shown + (f"; missing codes: {', '.join(map(str, missing))}" if missing else "")
+def _typed(domain: Domain, raw: pd.Series, problems: _Problems) -> pd.Series:
+    """One column converted to its stored value by its answer domain, with every refused cell reported."""
+    parsed = domain.parse_column(raw)
+    problems.refused(parsed, raw, domain.column, domain.allowed)
+    return parsed.values
 
 
 def _packed_choices(instrument: Instrument, item: Item, raw: pd.Series, problems: _Problems) -> dict[str, pd.Series]:
     """A multiple-choice answer written as space-separated codes ("1 3", as ODK exports it) as 0/1 columns."""
-    codes = instrument.valid_codes(item)
-    chosen = pd.Series([None if v is None else v.replace(",", " ").split() for v in _text_cells(raw)],
-                       index=raw.index, dtype=object)
-    bad = chosen.map(lambda c: isinstance(c, list) and any(not p.lstrip("-").isdigit() or int(p) not in codes for p in c))
-    problems.cells(bad, raw, item.id, f"codes of a multiple-choice item, separated by spaces; allowed: "
-                                      f"{', '.join(map(str, codes))}")
-    return {column: chosen.map(lambda c, code=code: np.nan if not isinstance(c, list) else float(str(code) in c))
-            .astype("float64") for column, code in zip(instrument.columns_of(item), codes)}
+    columns, parsed, allowed = parse_choices(instrument, item, raw)
+    problems.refused(parsed, raw, item.id, allowed)
+    return columns
 
 
 def _answer_value(item: Item, instrument: Instrument, typed: pd.DataFrame, index: int) -> Any:

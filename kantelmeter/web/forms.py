@@ -14,21 +14,17 @@ item, and one 0/1 column per option of a multiple-choice item.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 from kantelmeter.conditions import Condition
+from kantelmeter.answers import TEXT_LIMIT, AnswerError, domains
 from kantelmeter.instruments import Instrument, Item, ItemType, Section
-from kantelmeter.privacy import is_valid_bsn
 
-__all__ = ["FieldError", "Page", "PageResult", "condition_items", "incomplete", "item_values", "next_page", "pages",
+__all__ = ["TEXT_LIMIT", "FieldError", "Page", "PageResult", "condition_items", "incomplete", "item_values", "next_page", "pages",
            "previous_page", "read_page", "resume_page", "settle", "visible_items"]
-
-TEXT_LIMIT = 4000
-"""The longest open answer kept, in characters: a guard against pasted documents."""
 
 
 @dataclass(frozen=True)
@@ -228,64 +224,22 @@ class _Refused(ValueError):
 
 
 def _parse(instrument: Instrument, item: Item, raw: list[str]) -> dict[str, object]:
-    """The response columns of one item from its submitted strings."""
+    """The response columns of one item from its submitted strings, read by the item's answer domain."""
     if item.type is ItemType.multiple_choice:
-        allowed = instrument.response_scale_of(item).valid_codes
-        chosen = {_code(value, allowed) for value in raw}
-        return {f"{item.id}_{code}": (int(code in chosen) if chosen else None) for code in allowed}
+        columns = instrument.columns_of(item)
+        chosen = {f"{item.id}_{value}" for value in raw}  # a box's value is its code: it names its option column
+        if not chosen <= set(columns):
+            raise _Refused("invalid_choice")
+        return {column: (int(column in chosen) if chosen else None) for column in columns}
     if len(raw) > 1:
         raise _Refused("one_answer")
-    value = raw[0] if raw else None
-    if value is None:
-        return {item.id: None}
-    if item.type in (ItemType.single_choice, ItemType.rating, ItemType.score):
-        return {item.id: _code(value, instrument.valid_codes(item) + instrument.missing_codes(item))}
-    if item.type is ItemType.number:
-        return {item.id: _number(item, value)}
-    if item.type is ItemType.date:
-        return {item.id: _date(value)}
-    if len(value) > TEXT_LIMIT:
-        raise _Refused("too_long", limit=TEXT_LIMIT)
-    if item.identifier == "bsn" and not is_valid_bsn(value):
-        raise _Refused("bsn_invalid")
-    return {item.id: value}
-
-
-def _code(value: str, allowed: list[int]) -> int:
+    domain = domains(instrument)[item.id]
     try:
-        code = int(value)
-    except ValueError:
-        raise _Refused("invalid_choice") from None
-    if code not in allowed:
-        raise _Refused("invalid_choice")
-    return code
-
-
-def _number(item: Item, value: str) -> int | float:
-    try:
-        number = float(value.replace(",", "."))
-    except ValueError:
-        raise _Refused("number") from None
-    if not math.isfinite(number):
-        raise _Refused("number")
-    low, high = item.min, item.max
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise _Refused("number_range", min=_plain(low), max=_plain(high))
-    return int(number) if number.is_integer() else number
-
-
-def _plain(bound: float | None) -> str:
-    return "" if bound is None else f"{bound:g}"
-
-
-def _date(value: str) -> str:
-    """An ISO date from 'jjjj-mm-dd' (the date picker) or 'dd-mm-jjjj' (typed by hand)."""
-    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value, pattern).date().isoformat()
-        except ValueError:
-            continue
-    raise _Refused("date")
+        value = domain.parse(raw[0] if raw else None)
+    except AnswerError as refused:
+        raise _Refused(refused.key, **refused.params) from None
+    # Whole numbers stay int, as the browser sent them: the page shows them back and conditions compare them.
+    return {item.id: int(value) if isinstance(value, float) and value.is_integer() else value}
 
 
 def _next_visible(instrument: Instrument, candidates: Sequence[Page], answers: Mapping[str, object]) -> Page | None:
