@@ -30,8 +30,8 @@ _EXPORTS = {
                             "prepost", "sample_size"],
     "kantelmeter.longitudinal": ["GrowthFit", "LongitudinalError", "compare_growth", "fit_growth",
                                  "leavers_vs_stayers", "panel_from_responses", "wave_changes"],
-    "kantelmeter.costbenefit": ["CostBenefit", "CostBenefitError", "check_published", "load_radar_2012",
-                                "monte_carlo", "sensitivity"],
+    "kantelmeter.costbenefit": ["Appraisal", "CostBenefit", "CostBenefitError", "by_actor", "check_published",
+                                "load_radar_2012", "monte_carlo", "present_value_factor", "sensitivity"],
     "kantelmeter.disclosure": ["DisclosureError", "SuppressedTable", "check_table", "display_table",
                                "method_statement", "suppress", "suppress_percentages"],
     "kantelmeter.privacy": ["BSNError", "KeyFileError", "Pseudonymiser", "is_valid_bsn", "validate_bsn"],
@@ -41,7 +41,8 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
-_SUBMODULES = ["ceo", "effects", "municipal", "plots", "report", "soc", "synth", "wheel"]
+_SUBMODULES = ["agreement", "ceo", "coding", "effects", "formatting", "municipal", "plots", "publish", "report", "soc",
+               "survey", "synth", "wheel"]
 
 __all__ = sorted(_WHERE) + _SUBMODULES
 

@@ -10,6 +10,13 @@ CEO's three themes (access, quality, effect) in its own words; an instrument
 marks them as CEO-comparable by scales whose id starts with ``ceo_``, one
 scale per theme. :func:`indicators` computes the CEO's figure per item, so a
 municipality can set its pilot beside its own CEO results.
+
+For a survey round (:mod:`kantelmeter.survey`) the figures are weighted
+when the round has weights (:func:`round_indicators`), and :func:`delivery`
+writes the benchmark delivery file: counts per answer category of every
+CEO indicator (the theme items and the items marked ``ceo:`` in the
+instrument) with the round's population, invitations, responses, modes and
+fieldwork period.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
 
-__all__ = ["THEME_PREFIX", "indicators", "themes"]
+__all__ = ["DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
 
 #: Scales whose id starts with this prefix are CEO themes (instrument convention).
 THEME_PREFIX = "ceo_"
@@ -45,7 +52,8 @@ def themes(instrument: Instrument) -> dict[str, list[str]]:
 
 
 def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[str] | None = "cohort",
-               top: int = 2, confidence: float = 0.95) -> pd.DataFrame:
+               top: int = 2, confidence: float = 0.95, weights: pd.Series | None = None,
+               design=None) -> pd.DataFrame:
     """Per CEO item (and group): the share who (fully) agree among the valid answers.
 
     Method: the CEO's indicator (VNG/KING 2015): the numerator counts answers
@@ -67,13 +75,23 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     top : int, default 2
         How many of the highest codes count as agreeing.
     confidence : float, default 0.95
+    weights : pandas.Series, optional
+        Survey weights by respondent pseudonym (a round's stored weights).
+        Then ``pct_agree`` is the weighted share and its interval the logit
+        interval of :func:`kantelmeter.survey.estimate` (Taylor-linearised,
+        strata and finite-population correction from ``design``; the weights
+        are taken as fixed, which is conservative after calibration); ``by``
+        may then name one column.
+    design : kantelmeter.survey.Sample, optional
+        The round's sample, for strata and population sizes.
 
     Returns
     -------
     pandas.DataFrame
         One row per theme, item (and group): ``theme``, ``item``, the grouping
         columns, ``n_valid``, ``n_agree``, ``pct_agree`` (NaN when nobody
-        answered validly), ``ci_low``, ``ci_high`` (percent).
+        answered validly), ``ci_low``, ``ci_high`` (percent); with weights also
+        ``se`` (percentage points) and ``deff``.
 
     Examples
     --------
@@ -114,6 +132,122 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     table[["n_valid", "n_agree"]] = table[["n_valid", "n_agree"]].astype(int)
     with np.errstate(divide="ignore", invalid="ignore"):
         table["pct_agree"] = 100 * table["n_agree"] / table["n_valid"].where(table["n_valid"] > 0)
+    if weights is not None:
+        return _weighted(table, wide, values, present, instrument, top, groups, weights, design, confidence)
     low, high = wilson_interval(table["n_agree"], table["n_valid"], confidence)
     table["ci_low"], table["ci_high"] = 100 * low, 100 * high
     return table
+
+
+def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, present: list[str],
+              instrument: Instrument, top: int, groups: list[str], weights: pd.Series, design,
+              confidence: float) -> pd.DataFrame:
+    """Replace the unweighted shares and intervals by design-based ones."""
+    from kantelmeter.survey import estimate
+
+    if len(groups) > 1:
+        raise ValueError(f"weighted CEO indicators take one grouping column; given {', '.join(groups)}")
+    data = pd.DataFrame({"pseudonym": wide["respondent"].to_numpy()})
+    data["weight"] = data["pseudonym"].map(weights).to_numpy(dtype=float)
+    if data["weight"].isna().any():
+        raise ValueError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
+                         "respondents the round's weights were made for")
+    for j, item in enumerate(present):
+        codes = sorted(instrument.valid_codes(instrument.item(item)))
+        data[item] = np.where(np.isnan(values[:, j]), np.nan, np.isin(values[:, j], codes[-top:]).astype(float))
+    by = groups[0] if groups else None
+    if by:
+        data[by] = wide[by].to_numpy()
+    present = [item for item in present if data[item].notna().any()]
+    rows = estimate(data, "weight", design, present, kind="proportion", by=by, confidence=confidence)
+    rows = rows.rename(columns={"outcome": "item", "group": by} if by else {"outcome": "item"})
+    keys = ["item"] + ([by] if by else [])
+    merged = table.drop(columns=["pct_agree"]).merge(rows.drop(columns=["n"] + ([] if by else ["group"])),
+                                                     on=keys, how="left")
+    for column in ("estimate", "se", "ci_low", "ci_high"):
+        merged[column] = 100 * merged[column]
+    return merged.rename(columns={"estimate": "pct_agree"})[list(table.columns) + ["ci_low", "ci_high", "se", "deff"]]
+
+
+def round_indicators(store, round: str, top: int = 2, confidence: float = 0.95) -> pd.DataFrame:
+    """The CEO indicators of a stored survey round, weighted when the round has weights.
+
+    The rows are :func:`indicators` over the round's complete responses of
+    sampled clients, with a column ``weighted`` (True when the round's stored
+    weights were used, from ``kantelmeter weights``).
+    """
+    from kantelmeter.survey import Sample
+
+    info = store.round_info(round)
+    instrument = store.instrument(info["instrument"])
+    sample = Sample.from_store(store, round)
+    responses = store.responses(instrument, occasion=info["occasion"])
+    responses = responses[responses["respondent"].isin(sample.units["pseudonym"])]
+    stored = store.round_weights(round)
+    if stored.empty:
+        table = indicators(instrument, responses, by=None, top=top, confidence=confidence)
+    else:
+        weights = stored.set_index("pseudonym")["weight"]
+        responses = responses[responses["respondent"].isin(weights.index)]
+        table = indicators(instrument, responses, by=None, top=top, confidence=confidence, weights=weights,
+                           design=sample)
+    return table.assign(weighted=not stored.empty)
+
+
+#: The columns of the benchmark delivery file (see README, "The CEO delivery file").
+DELIVERY_COLUMNS = ["round", "indicator", "item", "theme", "code", "label", "count", "population", "sampled",
+                    "invited", "responses", "mode_web", "mode_paper", "mode_interview", "fieldwork_start",
+                    "fieldwork_end"]
+
+
+def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
+    """The benchmark delivery file of a survey round: per CEO indicator, the count per answer category.
+
+    Indicators are the items of the CEO themes (indicator = item id) and the
+    items marked ``ceo:`` in the instrument. Categories are the valid codes,
+    the missing codes ("weet niet", "n.v.t.") and ``no_answer`` (code NaN:
+    skipped, or routed past); a multiple-choice item counts each option
+    ticked. Every row repeats the round's figures: the population (clients in
+    the frame), the number sampled, invited (sent a letter), complete
+    responses, complete responses per mode (web, paper, interview) and the
+    fieldwork period (dates of the first and last complete response).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DELIVERY_COLUMNS`.
+    """
+    from kantelmeter.survey.response import MODES
+
+    info = store.round_info(round)
+    instrument = store.instrument(info["instrument"])
+    outcomes = store.round_outcomes(round)
+    responses = store.responses(instrument, occasion=info["occasion"])
+    responses = responses[responses["respondent"].isin(outcomes["pseudonym"])]
+    complete = outcomes[outcomes["status"] == "complete"]
+    modes = complete["source"].map(MODES).value_counts()
+    collected = responses["collected_at"].dropna()
+    figures = {"round": round, "population": len(store.round_frame(round)), "sampled": len(outcomes),
+               "invited": int((outcomes["letters"] > 0).sum()), "responses": len(complete),
+               **{f"mode_{mode}": int(modes.get(mode, 0)) for mode in dict.fromkeys(MODES.values())},
+               "fieldwork_start": collected.min().date().isoformat() if len(collected) else None,
+               "fieldwork_end": collected.max().date().isoformat() if len(collected) else None}
+    theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
+    chosen = [item for item in instrument.items if item.id in theme_of or item.ceo]
+    rows = []
+    for item in chosen:
+        scale = instrument.response_scale_of(item)
+        labels = scale.labels(lang) if scale else {}
+        common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
+        if item.type.value == "multiple_choice":
+            counts = {code: int((responses.get(f"{item.id}_{code}", pd.Series(dtype=float)) == 1).sum())
+                      for code in scale.valid_codes}
+            answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
+            counts["no_answer"] = int((~answered).sum())
+        else:
+            column = responses.get(item.id, pd.Series(np.nan, index=responses.index))
+            counts = {code: int((column == code).sum()) for code in labels}
+            counts["no_answer"] = int(column.isna().sum())
+        rows += [{**common, "code": code, "label": labels.get(code, "geen antwoord" if lang == "nl" else "no answer"),
+                  "count": count} for code, count in counts.items()]
+    return pd.DataFrame([{**figures, **row} for row in rows], columns=DELIVERY_COLUMNS)

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
 class _Commands(click.Group):
@@ -93,24 +94,67 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 
 
 @main.command("report")
-@click.argument("notebook", default="nulmeting")
+@click.argument("notebook", default=PUBLISHABLE[0], type=click.Choice(PUBLISHABLE))
 @click.option("--db", "db_url", required=True, help="SQLAlchemy URL of the store, e.g. sqlite:///kantelmeter.db.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write (PDF beside it).")
+@click.option("--municipality", type=click.Path(exists=True, file_okay=False),
+              help="Folder with municipality.yaml and the context figures (default: the shipped example).")
+@click.option("--previous-db", help="Store of an earlier round, for the trend.")
+@click.option("--benchmark", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of national or peer figures (indicator;group;value;source).")
 @click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
               help="Smallest number of people a published figure may rest on.")
 @language_option
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print a PDF with Chromium.")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Keep the executed notebook here (default: a temporary folder).")
-def report_command(notebook: str, db_url: str, out: str, min_cell: int, lang: str, workdir: str | None) -> None:
-    """Run NOTEBOOK (default: nulmeting) against a store and write a publishable HTML report."""
+def report_command(notebook: str, db_url: str, out: str, municipality: str | None, previous_db: str | None,
+                   benchmark: str | None, min_cell: int, lang: str, pdf: bool, workdir: str | None) -> None:
+    """Write the publishable NOTEBOOK (nulmeting) of a store: audited HTML, PDF and CSV tables.
+
+    The analysts' notebooks are run with `kantelmeter notebook NAME`.
+    """
+    from kantelmeter.municipal import MunicipalDataError, load_municipality
     from kantelmeter.report import ReportError, report
 
     _store(db_url, None, existing=True).close()
+    if previous_db:
+        _store(previous_db, None, existing=True).close()
     try:
-        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, workdir=workdir)
-    except ReportError as exc:
+        load_municipality(municipality)
+        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
+                      previous_db=previous_db, benchmark=benchmark, workdir=workdir, pdf=pdf)
+    except (ReportError, MunicipalDataError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"report written to {path}")
+    if path.with_suffix(".pdf").exists():
+        click.echo(f"PDF written to {path.with_suffix('.pdf')}")
+    click.echo(f"tables written to {path.resolve().with_name(path.stem + '_tables')}")
+
+
+@main.command("notebook")
+@click.argument("name", type=click.Choice(list(ANALYST_NOTEBOOKS)))
+@click.option("--db", "db_url", help="SQLAlchemy URL of the store (the notebooks that read one).")
+@click.option("--covariates", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of registration data (pilot_vs_regular).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The HTML file to write; the executed .ipynb goes beside it.")
+@language_option
+def notebook_command(name: str, db_url: str | None, covariates: str | None, out: str, lang: str) -> None:
+    """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
+    from kantelmeter.report import ReportError, run_notebook
+
+    needed = ANALYST_NOTEBOOKS[name]
+    if "db_url" in needed and not db_url:
+        raise click.ClickException(f"notebook {name} reads a store: give --db")
+    if "db_url" in needed:
+        _store(db_url, None, existing=True).close()
+    values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates}
+    try:
+        path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"notebook written to {path} (and {path.with_suffix('.ipynb')})")
 
 
 @main.command("score")
@@ -211,26 +255,46 @@ def _check_occasion(instrument, occasion: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
-def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...]) -> None:
-    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
-    from kantelmeter.web.app import serve
+@click.option("--trusted-proxy", "trusted", multiple=True,
+              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto headers are honoured "
+                   "(repeatable); from anyone else they are ignored.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=64 * 1024, show_default=True,
+              help="The largest request body accepted, in bytes.")
+def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
+                  trusted: tuple[str, ...], max_body: int) -> None:
+    """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer).
 
-    serve(_store(db_url, key_file, existing=True), host=host, port=port,
-          instruments=[_load(source) for source in extra])
+    Forms are signed with KANTELMETER_SECRET (at least 32 bytes) or, when it is not set, with a secret file
+    beside the key file, made on first start and kept, so a restart leaves open forms valid.
+    """
+    from kantelmeter.web.app import serve
+    from kantelmeter.web.secret import SecretError
+
+    try:
+        serve(_store(db_url, key_file, existing=True), host=host, port=port,
+              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body)
+    except SecretError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("invite")
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
-@click.option("--count", type=click.IntRange(min=1), required=True)
+@click.option("--count", type=click.IntRange(min=1), help="Invite this many new respondents.")
+@click.option("--respondents", type=click.Path(exists=True, dir_okay=False),
+              help="Invite existing respondents instead: a CSV with a 'respondent' column of pseudonyms "
+                   "(for example the links file of the intake), for a follow-up under the same pseudonym.")
 @click.option("--cohort", help="For example pilot or regular.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
-def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | None, base_url: str,
-                   out: str | None, db_url: str, key_file: str | None) -> None:
-    """Create COUNT invitation links, each for a new respondent, and print them or write a CSV."""
+def invite_command(instrument_id: str, occasion: str, count: int | None, respondents: str | None, cohort: str | None,
+                   base_url: str, out: str | None, db_url: str, key_file: str | None) -> None:
+    """Create invitation links, for COUNT new respondents or for existing --respondents; print them or write a CSV.
+
+    The CSV names each link's respondent by pseudonym, so a later occasion can invite the same people.
+    """
     import contextlib
     import csv
 
@@ -238,39 +302,92 @@ def invite_command(instrument_id: str, occasion: str, count: int, cohort: str | 
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
+    if (count is None) == (respondents is None):
+        raise click.UsageError("give either --count (new respondents) or --respondents FILE (existing ones)")
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{base_url!r}; allowed: an address starting with http:// or https://",
                                  param_hint="--base-url")
+    pseudonyms = _respondents_file(respondents) if respondents else None
     # opened before the links are made: a bad path must not leave invitations that no one received
     with open(out, "w", newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
-        links = invitation_links(_store(db_url, key_file), instrument, occasion, count, cohort, base_url)
+        store = _store(db_url, key_file, existing=pseudonyms is not None)
+        if pseudonyms is None:
+            links = invitation_links(store, instrument, occasion, count, cohort, base_url)
+            pseudonyms = [store.invitation(link.rsplit("/", 1)[1]).respondent for link in links]
+        else:
+            try:
+                tokens = store.invite_respondents(instrument, occasion, pseudonyms)
+            except KeyError as exc:
+                raise click.ClickException(f"{respondents}: {str(exc).strip(chr(34))}") from None
+            links = [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
         if handle is None:
             click.echo("\n".join(links))
             return
         writer = csv.writer(handle)
-        writer.writerow(["link", "instrument", "occasion", "cohort"])
-        writer.writerows([link, instrument.id, occasion, cohort or ""] for link in links)
-    click.echo(f"{count} links written to {out}; each opens one respondent's form: keep the file safe")
+        writer.writerow(["link", "respondent", "instrument", "occasion", "cohort"])
+        writer.writerows([link, p, instrument.id, occasion, cohort or ""] for link, p in zip(links, pseudonyms))
+    click.echo(f"{len(links)} links written to {out}; each opens one respondent's form: keep the file safe")
+
+
+def _respondents_file(path: str) -> list[str]:
+    """The pseudonyms in the 'respondent' column of a CSV file, each once, in file order."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if "respondent" not in (reader.fieldnames or []):
+            raise click.BadParameter(f"{path}: no 'respondent' column; columns: {', '.join(reader.fieldnames or [])}",
+                                     param_hint="--respondents")
+        pseudonyms = list(dict.fromkeys(row["respondent"].strip() for row in reader if row["respondent"].strip()))
+    if not pseudonyms:
+        raise click.BadParameter(f"{path}: the 'respondent' column is empty", param_hint="--respondents")
+    return pseudonyms
 
 
 @main.group("user")
 def user_group() -> None:
-    """Manage interviewer accounts."""
+    """Manage the accounts of interviewers and evaluators."""
+
+
+def _user_command(function):
+    """Run a store call on a user; a refusal (unknown user, short password) is one line, not a traceback."""
+    from kantelmeter.store import StoreError
+
+    try:
+        function()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @user_group.command("add")
 @click.argument("username")
+@click.option("--role", type=click.Choice(["interviewer", "evaluator"]), required=True,
+              help="interviewer: administers questionnaires; evaluator: sees completion counts only.")
 @click.password_option(prompt="Password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_add(username: str, password: str, db_url: str) -> None:
-    """Add an interviewer USERNAME; the password is asked for and stored as an argon2 hash."""
-    from kantelmeter.store import StoreError
+def user_add(username: str, role: str, password: str, db_url: str) -> None:
+    """Add USERNAME with a role; the password is asked for and stored as an argon2 hash."""
+    _user_command(lambda: _store(db_url, None).add_user(username, password, role=role))
+    click.echo(f"user {username} added as {role}")
 
-    try:
-        _store(db_url, None).add_user(username, password)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"user {username} added")
+
+@user_group.command("passwd")
+@click.argument("username")
+@click.password_option(prompt="New password (at least 12 characters)")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_passwd(username: str, password: str, db_url: str) -> None:
+    """Give USERNAME a new password; their open sessions end."""
+    _user_command(lambda: _store(db_url, None, existing=True).set_password(username, password))
+    click.echo(f"password of {username} changed; their sessions have ended")
+
+
+@user_group.command("remove")
+@click.argument("username")
+@click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
+def user_remove(username: str, db_url: str) -> None:
+    """Remove USERNAME; their open sessions end at once."""
+    _user_command(lambda: _store(db_url, None, existing=True).remove_user(username))
+    click.echo(f"user {username} removed")
 
 
 @main.command("paper")
@@ -308,23 +425,31 @@ def _store_instrument(store, source: str):
 @click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
 @click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
 @click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
+@click.option("--redcap", is_flag=True,
+              help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
 def import_command(file: str, instrument_id: str, occasion: str, respondent: str, respondent_kind: str | None,
-                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, problems: str | None,
-                   db_url: str, key_file: str | None) -> None:
+                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, redcap: bool,
+                   problems: str | None, db_url: str, key_file: str | None) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
     from kantelmeter.io import ImportRejected, import_responses
+    from kantelmeter.io.redcap_import import import_redcap
     from kantelmeter.store import StoreError
 
+    if redcap and (odk or mapping):
+        raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
     store = _store(db_url, key_file)
     instrument = _store_instrument(store, instrument_id)
     _check_occasion(instrument, occasion)
     try:
-        result = import_responses(store, instrument, occasion, file,
-                                  respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
-                                  cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
+        if redcap:
+            result = import_redcap(store, instrument, occasion, file, cohort=cohort)
+        else:
+            result = import_responses(store, instrument, occasion, file,
+                                      respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
+                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
     except ImportRejected as exc:
         if problems:
             exc.report.problems.to_csv(problems, index=False)
@@ -391,17 +516,25 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 @main.command("redcap")
 @click.argument("instrument_id")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
+@click.option("--occasion", help="One form with this occasion's items; without it, a longitudinal project "
+                                 "with one event per occasion.")
 @language_option
-def redcap_command(instrument_id: str, out: str, lang: str) -> None:
-    """Write INSTRUMENT_ID as a REDCap data dictionary."""
+def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str) -> None:
+    """Write INSTRUMENT_ID as a REDCap data dictionary, with its field codebook (and events)."""
     from kantelmeter.io import write_redcap_dictionary
+    from kantelmeter.io.redcap import missing_data_codes
 
+    instrument = _load(instrument_id)
+    _check_occasion(instrument, occasion)
     try:
-        written = write_redcap_dictionary(_load(instrument_id), out, lang)
+        written = write_redcap_dictionary(instrument, out, lang, occasion)
+        codes = missing_data_codes(instrument, lang)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"written {path}")
+    if codes:
+        click.echo(f"In REDCap, set Project Setup -> Additional customizations -> Missing Data Codes to: {codes}")
 
 
 @main.command("erase")
@@ -438,3 +571,9 @@ def _load(source: str):
         return load_instrument(source)
     except (InstrumentError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# --- the survey round (issue 13): frame import, sample, letters, response, weights, ceo ----------
+from kantelmeter.rounds import add_commands as _add_round_commands  # noqa: E402 (the group must exist first)
+
+_add_round_commands(main)

@@ -10,6 +10,13 @@ a municipality its own report (``kantelmeter report``).
 
 Everything written is labelled synthetic: the cohorts are ``synth-pilot`` and
 ``synth-regular``, the respondents ``synth-...``, and the report says so.
+
+The demo also runs a whole survey round (:func:`survey_round`): a synthetic
+register of 5,000 clients, a stratified sample, letters and reminders,
+answers on the web and on paper with response depending on age and
+provision, dispositions, the response table, raked weights and the weighted
+CEO table, in a store of its own (``out/round/round.db``, round
+``synth-2026-ceo``).
 """
 
 from __future__ import annotations
@@ -22,19 +29,19 @@ from pathlib import Path
 
 from kantelmeter import synth
 from kantelmeter.instruments import list_instruments, load_instrument
-from kantelmeter.report import execute, report, to_html
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS
+from kantelmeter.report import report, run_notebook
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
-__all__ = ["DemoResult", "NOTEBOOKS", "fill_store", "run", "score_store", "write_codebooks"]
+__all__ = ["DemoResult", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run", "score_store", "survey_round",
+           "write_codebooks"]
+
+#: The name of the demo's survey round.
+ROUND = "synth-2026-ceo"
 
 #: The notebooks the demo executes besides the report, with the parameters each takes from the demo.
-NOTEBOOKS = {
-    "pilot_vs_regular": ("db_url", "lang", "covariates_csv", "truth_csv"),
-    "professionals_over_time": ("db_url", "lang"),
-    "thesis_replication": ("lang",),
-    "cost_benefit": ("lang",),
-}
+NOTEBOOKS = ANALYST_NOTEBOOKS
 
 
 @dataclass(frozen=True)
@@ -50,12 +57,24 @@ class DemoResult:
         Executed notebook per name (the HTML sits beside it).
     scores : list of pathlib.Path
         One CSV of scale scores per instrument.
+    survey_round : RoundResult or None
+        The demo's survey round.
     """
 
     store_url: str
     report: Path
     notebooks: dict[str, Path]
     scores: list[Path]
+    survey_round: RoundResult | None = None
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """What :func:`survey_round` wrote: the round's store and round name, and its files by name."""
+
+    store_url: str
+    round: str
+    files: dict[str, Path]
 
 
 def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cell: int = 10,
@@ -97,7 +116,7 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     # absolute paths: notebooks run side by side and must not depend on the working directory
     out = Path(out).resolve()
     folder = out / "notebooks"
-    steps = tqdm(total=5, desc="kantelmeter demo", unit="step", file=sys.stderr, disable=not progress)
+    steps = tqdm(total=6, desc="kantelmeter demo", unit="step", file=sys.stderr, disable=not progress)
 
     steps.set_postfix_str("codebooks")
     write_codebooks(out / "codebooks")
@@ -133,7 +152,7 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
                                workdir=folder, progress=False): "nulmeting"}
         for name in chosen:
             parameters = {key: values[key] for key in NOTEBOOKS[name]}
-            futures[pool.submit(_execute_with_html, name, folder, parameters, lang)] = name
+            futures[pool.submit(run_notebook, name, folder / f"{name}.html", parameters, progress=False)] = name
         for future in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="notebook",
                            file=sys.stderr, disable=not progress, leave=False):
             name = futures[future]
@@ -141,10 +160,95 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
             executed[name] = folder / f"{name}.ipynb"
     steps.update()
 
+    steps.set_postfix_str("survey round")
+    round_result = survey_round(out / "round", seed=seed)
+    steps.update()
+
     steps.set_postfix_str("done")
     steps.update()
     steps.close()
-    return DemoResult(store_url=store_url, report=out / "nulmeting.html", notebooks=executed, scores=scores)
+    return DemoResult(store_url=store_url, report=out / "nulmeting.html", notebooks=executed, scores=scores,
+                      survey_round=round_result)
+
+
+def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n: int = 1200) -> RoundResult:
+    """A whole survey round on a synthetic register, written under ``folder``.
+
+    Steps, as an evaluator takes them with the commands in README: the
+    register (``register.csv``, invented names and valid BSNs) becomes the
+    frame (stratified by district; auxiliaries age group, sex, provision);
+    ``n`` clients are sampled; letters are written (``letters.csv``, QR codes;
+    no PDF, to keep the demo quick); about half answer, on the web or on
+    paper, with a probability that depends on age and provision
+    (:class:`kantelmeter.survey.register.RoundTruth`); a few are recorded as
+    moved, deceased or refusing; reminders go to the rest (``reminders.csv``);
+    then the response table (``response.csv``, ``response.png``), raked
+    weights, the weighted CEO table (``ceo_table.csv``) and the delivery file
+    (``ceo_delivery.csv``).
+
+    Returns
+    -------
+    RoundResult
+    """
+    import numpy as np
+
+    from kantelmeter import ceo, survey
+    from kantelmeter.survey.letters import load_settings, write_letters
+    from kantelmeter.survey.register import synthetic_answers, synthetic_register, synthetic_round
+
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("round.db*"):
+        stale.unlink()
+    store_url = f"sqlite:///{folder / 'round.db'}"
+    store = Store(store_url, key_file=folder / "pseudonym.key", actor="kantelmeter demo")
+    register = synthetic_register(clients, seed=seed)
+    register.to_csv(folder / "register.csv", index=False)
+    citizen = load_instrument("citizen")
+    frame = survey.frame(folder / "register.csv", id="bsn", strata="district",
+                         auxiliaries=["age_group", "sex", "provision"], pseudonymiser=store.pseudonymiser)
+    frame.to_store(store, ROUND, citizen, "follow_up")
+    survey.draw(frame, n=n, seed=seed).to_store(store, ROUND)
+    settings = load_settings(resources_path("survey.yaml"))
+    write_letters(store, ROUND, register, folder / "letters.csv", settings, id="bsn", pdf=False)
+
+    sampled = store.round_sample(ROUND)["pseudonym"]
+    register = register.assign(pseudonym=frame.units["pseudonym"].to_numpy()).set_index("pseudonym")
+    truth = synthetic_round(register, seed=seed)
+    chosen = register.loc[sampled]
+    rng = np.random.default_rng(seed)
+    responds = truth.loc[sampled, "responds"].to_numpy()
+    answers = synthetic_answers(citizen, chosen, truth.loc[sampled], seed=seed)
+    on_paper = rng.random(len(sampled)) < 0.25
+    for source, mask in (("web", responds & ~on_paper), ("import", responds & on_paper)):
+        wide = answers[mask].reset_index(names="respondent")
+        store.add_responses(citizen, "follow_up", wide, source=source)
+    silent = sampled[~responds].to_numpy()
+    codes = rng.choice(["moved", "deceased", "not_client", "refused", None], size=len(silent),
+                       p=[0.02, 0.02, 0.01, 0.08, 0.87])
+    store.record_dispositions(ROUND, {p: c for p, c in zip(silent, codes) if c is not None})
+    write_letters(store, ROUND, register.reset_index(drop=True), folder / "reminders.csv", settings, id="bsn",
+                  reminder=True, pdf=False)
+
+    sample = survey.Sample.from_store(store, ROUND)
+    account = survey.response(sample, store, seed=seed)
+    account.table.to_csv(folder / "response.csv", index=False)
+    account.plot().figure.savefig(folder / "response.png", bbox_inches="tight")
+    weights = survey.calibrate(sample, account.respondents, margins=["age_group", "provision"], trim=3.5)
+    store.save_weights(ROUND, weights.weights, weights.method)
+    ceo.round_indicators(store, ROUND).to_csv(folder / "ceo_table.csv", index=False)
+    ceo.delivery(store, ROUND).to_csv(folder / "ceo_delivery.csv", index=False)
+    store.close()
+    files = {name: folder / name for name in ("register.csv", "letters.csv", "reminders.csv", "response.csv",
+                                              "response.png", "ceo_table.csv", "ceo_delivery.csv")}
+    return RoundResult(store_url=store_url, round=ROUND, files=files)
+
+
+def resources_path(name: str) -> Path:
+    """A file of the shipped example municipality (data/haarlemmermeer)."""
+    from importlib import resources
+
+    return Path(str(resources.files("kantelmeter.data") / "haarlemmermeer" / name))
 
 
 def write_codebooks(folder: Path) -> list[Path]:
@@ -207,12 +311,6 @@ def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, t
     if true_effects is not None:
         study.true_effects.to_csv(true_effects)
     return study
-
-
-def _execute_with_html(name: str, folder: Path, parameters: dict, lang: str) -> Path:
-    executed = execute(name, folder / f"{name}.ipynb", parameters, progress=False)
-    to_html(executed, folder / f"{name}.html", lang=lang)
-    return executed
 
 
 def _is_shipped(name: str) -> bool:

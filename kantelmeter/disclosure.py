@@ -3,29 +3,36 @@
 The pilot served about ninety citizens and the teams counted ten people: most
 cross-tables of such groups have cells with a handful of people in them.
 Before a table leaves the project, :func:`suppress` withholds every count
-below a minimum (primary suppression) and then enough other cells that no
-withheld count can be worked out from the row and column totals (secondary,
-or complementary, suppression). :func:`check_table` audits any published
-table the same way an intruder would: it computes, by linear programming, the
-smallest and largest value each withheld cell can have given everything that
-is published. :func:`suppress_percentages` withholds percentages on small
-denominators, and :func:`method_statement` gives the paragraph a report
+below a minimum (primary suppression) and then the fewest other cells, chosen
+by mixed-integer programming, such that a reader who knows the method cannot
+tell any withheld count from one of ``min_cell`` or more (secondary, or
+complementary, suppression). :func:`check_table` audits any published table
+the same way an intruder would: by linear programming over everything
+published, knowing that zeros are shown, it computes the largest value each
+withheld cell can have. :func:`suppress_percentages` withholds percentages on
+small denominators, and :func:`method_statement` gives the paragraph a report
 prints under its tables.
 
 Method: threshold rule with cell suppression for frequency tables, Hundepool,
 Domingo-Ferrer, Franconi, Giessing, Schulte Nordholt, Spicer & de Wolf (2012),
-*Statistical Disclosure Control*, Wiley, chapter 5 (frequency tables) and
-section 4.3 (secondary cell suppression, audit by linear programming).
+*Statistical Disclosure Control*, Wiley, chapter 5 (frequency tables: upper
+protection level ``min_cell - value``, as tau-ARGUS sets it) and section 4.3
+(secondary cell suppression as an optimisation problem, audit by linear
+programming); the model is that of Fischetti & Salazar-González (2000).
 
 Choices documented here:
 
 - Zeros are not suppressed: a zero describes nobody. It can still disclose
   something about a group (if nobody in team 1 was dissatisfied, everybody in
-  team 1 was satisfied); the threshold rule does not guard against that.
+  team 1 was satisfied); the threshold rule does not guard against that. The
+  method statement says zeros are shown, so both :func:`suppress` and
+  :func:`check_table` assume the reader knows every withheld cell is >= 1.
+- Only the upper side is protected (the rule tau-ARGUS applies to frequency
+  tables): a reader may learn that a withheld cell is at least
+  1, never that it is below ``min_cell``.
 - The result always carries its total row and column, and the totals are
   lines like any other: a total below the minimum is withheld, and a total
-  can be withheld as a complement (always so when another total of its line
-  is small). The audit treats withheld totals as unknown, so a withheld total
+  can be withheld as a complement. The audit treats withheld totals as unknown, so a withheld total
   must not be published elsewhere (for instance the number of respondents of
   a cohort in another table): with it, a withheld count can follow by
   subtraction. Totals cannot all be assumed public: a small total would then
@@ -41,7 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 __all__ = [
     "MARKER",
@@ -108,25 +116,30 @@ class SuppressedTable:
         return self.to_html()
 
 
-def suppress(table: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "Totaal",
-             min_width: int = 1) -> SuppressedTable:
-    """Withhold small counts and enough complements that none can be recovered.
+def suppress(table: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "Totaal") -> SuppressedTable:
+    """Withhold small counts, and the fewest other cells that keep each of them protected.
 
-    Method (Hundepool et al. 2012, ch. 5 and sec. 4.3):
+    Method (Hundepool et al. 2012, ch. 5 and sec. 4.3; Fischetti & Salazar-González
+    2000, *Math. Programming* 84, "Models and algorithms for optimizing cell
+    suppression in tabular data with linear constraints"):
 
     1. Primary suppression: every count from 1 to ``min_cell - 1``, totals
-       included, is withheld. Zeros are published.
-    2. Secondary suppression: a row or column (totals included) with exactly
-       one withheld cell would give that cell away by subtraction, so the
-       smallest non-zero published cell of that line is withheld as well,
-       inner cells before totals; repeated until every line with a withheld
-       cell has at least two.
-    3. Audit: for every withheld cell the smallest and largest value consistent
-       with the published cells and totals are computed by linear
-       programming. Where they lie closer than ``min_width`` (the cell is
-       determined, for instance through a cycle of withheld cells that has
-       zeros), the smallest published cell of its row or column is withheld
-       too, and steps 2-3 repeat.
+       included, is withheld. Zeros are published, and the method statement
+       says so, so a reader knows that every withheld cell is at least 1.
+    2. Protection rule: for every primary cell with value ``a``, the largest
+       value a reader can reach, by linear programming over everything
+       published and that knowledge, must be at least ``min_cell`` (an upper
+       protection level of ``min_cell - a``, as tau-ARGUS sets for frequency
+       tables). A reader then cannot tell the cell from a publishable count.
+    3. Secondary suppression, optimal: one mixed-integer programme chooses the
+       cells to withhold. A binary per non-zero cell says whether it is
+       withheld; per primary cell, a copy of the table's deviations (a move
+       of the withheld cells that keeps every row and column sum) must raise
+       that cell by ``min_cell - a`` while no withheld cell drops below 1 and
+       no published cell moves. The objective is the number of withheld
+       cells, ties broken towards small values (information loss). HiGHS
+       solves it (:func:`scipy.optimize.milp`); :func:`check_table` then audits
+       the result independently.
 
     Parameters
     ----------
@@ -138,13 +151,15 @@ def suppress(table: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "To
         Smallest count that may be published.
     margins_name : str, default "Totaal"
         Label of the total row and column.
-    min_width : int, default 1
-        Required width (upper minus lower bound) of what a reader can infer
-        about each withheld count.
 
     Returns
     -------
     SuppressedTable
+
+    Raises
+    ------
+    DisclosureError
+        Invalid counts, or a table no pattern can protect.
 
     Examples
     --------
@@ -159,54 +174,47 @@ def suppress(table: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "To
     Totaal        41      55      96
     >>> result.pattern.loc["gemeente", "team 1"], result.pattern.loc["MEE", "team 1"]
     ('primary', 'secondary')
+    >>> check_table(result.counts).empty
+    True
     """
     if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 1:
         raise DisclosureError(f"min_cell {min_cell!r} is not allowed; allowed: a whole number >= 1")
     values, rows, columns = _with_margins(table, margins_name)
-    status = np.where((values > 0) & (values < min_cell), _PRIMARY, _NONE)
-    while True:
-        _complete_lines(values, status)
-        exposed = _exposed(values, status, min_width)
-        if not exposed:
-            break
-        i, j = exposed[0]
-        line_cells = [(i, jj) for jj in range(values.shape[1])] + [(ii, j) for ii in range(values.shape[0])]
-        candidates = [cell for cell in line_cells if status[cell] == _NONE] or list(zip(*np.nonzero(status == _NONE)))
-        if not candidates:
-            raise DisclosureError(f"suppress: cell ({rows[i]!r}, {columns[j]!r}) cannot be protected even with "
-                                  f"every cell withheld; allowed: a smaller min_width than {min_width}")
-        status[min(candidates, key=lambda cell: _complement_key(values, cell))] = _SECONDARY
+    primary = (values > 0) & (values < min_cell)
+    withheld = _secondary_pattern(values, primary, int(min_cell))
+    status = np.where(primary, _PRIMARY, np.where(withheld, _SECONDARY, _NONE))
     counts = pd.DataFrame(values, index=rows, columns=columns).astype("Int64").mask(status != _NONE)
     pattern = pd.DataFrame(_STATUS[status], index=rows, columns=columns)
     return SuppressedTable(counts=counts, pattern=pattern, min_cell=int(min_cell))
 
 
 def check_table(published: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "Totaal",
-                min_width: int = 1, marker: str = MARKER) -> pd.DataFrame:
-    """Audit a published table: does it reveal any count below ``min_cell``?
+                marker: str = MARKER) -> pd.DataFrame:
+    """Audit a published table as a reader who knows the method would attack it.
 
-    A count is revealed when it is shown (1 to ``min_cell - 1``), or when it
-    is withheld but its value follows from the other published cells and the
-    totals. The second is found as an intruder would: the smallest and the
-    largest value each withheld cell can take, given every published cell and
-    total and that counts are not negative, are computed by linear programming
-    (Hundepool et al. 2012, sec. 4.3, the 'audit' of a suppression pattern).
-    Totals that the table does not show are treated as unknown.
+    The reader knows every published cell and total, that rows and columns
+    add up, and (from the method statement) that zeros are shown, so every
+    withheld cell is at least 1. A table passes when it shows no count from
+    1 to ``min_cell - 1`` and when, for every withheld cell, the largest value
+    consistent with all that (found by linear programming, HiGHS) is at
+    least ``min_cell``: otherwise the reader knows the cell is a small count
+    and how small it is at most. Totals the table does not show are unknowns
+    (at least 0). For a withheld count of ``min_cell`` or more the rule holds
+    by itself, so checking every withheld cell checks every small one.
 
     Parameters
     ----------
     published : pandas.DataFrame
-        The table as published: numbers, with withheld cells as ``<NA>`` or
-        ``marker``; totals in a row and/or column labelled ``margins_name``.
-    min_cell, margins_name, min_width
-        As in :func:`suppress`.
+        The table as published: numbers, and ``marker`` or ``<NA>`` where withheld.
+    min_cell : int, default 10
+    margins_name : str, default "Totaal"
     marker : str, default "x"
 
     Returns
     -------
     pandas.DataFrame
-        One row per problem, columns ``row``, ``column``, ``lower``,
-        ``upper`` and ``problem``; empty when the table is safe.
+        One row per problem: ``row``, ``column``, ``lower`` and ``upper`` (what
+        the reader can infer) and ``problem``; empty when the table is safe.
 
     Examples
     --------
@@ -214,11 +222,13 @@ def check_table(published: pd.DataFrame, min_cell: int = 10, *, margins_name: st
     >>> check_table(shown)
       row column  lower  upper                               problem
     0   a     ja    5.0    5.0  count 5 is shown; allowed: 0 or >= 10
-    >>> one_withheld = pd.DataFrame({"ja": ["x", 20, 25], "nee": [12, 40, 52], "Totaal": [17, 60, 77]},
-    ...                             index=["a", "b", "Totaal"])
-    >>> check_table(one_withheld)["problem"].tolist()
-    ['withheld, but follows from the other cells and totals: exactly 5']
-    >>> check_table(suppress(shown).to_display()).empty
+    >>> pair = pd.DataFrame({"p": ["x", 20], "q": ["x", 25], "r": [30, 30], "Totaal": [32, 75]},
+    ...                     index=["a", "b"])
+    >>> check_table(pair)["problem"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['withheld, but a reader can tell it is exactly 1 (zeros are shown); allowed: a largest possible value of 10 or more',
+     'withheld, but a reader can tell it is exactly 1 (zeros are shown); allowed: a largest possible value of 10 or more']
+    >>> check_table(suppress(pd.DataFrame({"p": [1, 20], "q": [1, 25], "r": [30, 30]},
+    ...                                   index=["a", "b"])).to_display()).empty
     True
     """
     values, rows, columns = _published_values(published, margins_name, marker)
@@ -228,20 +238,22 @@ def check_table(published: pd.DataFrame, min_cell: int = 10, *, margins_name: st
         shown_in_table[-1, :] = False
     if margins_name not in published.columns:
         shown_in_table[:, -1] = False
-    lower, upper = _intervals(values)
+    floor = np.where(withheld & shown_in_table, 1.0, 0.0)
+    lower, upper = _intervals(values, floor)
     problems = []
     for i, j in zip(*np.nonzero(shown_in_table)):
         value = values[i, j]
         if not withheld[i, j] and 0 < value < min_cell:
             problems.append((rows[i], columns[j], value, value,
                              f"count {value:g} is shown; allowed: 0 or >= {min_cell}"))
-        elif withheld[i, j] and upper[i, j] - lower[i, j] < min_width - 1e-9:
+        elif withheld[i, j] and upper[i, j] < min_cell - 1e-9:
             if upper[i, j] - lower[i, j] < 1e-9:
-                exact = f"exactly {lower[i, j]:g}"
+                inferred = f"exactly {lower[i, j]:g}"
             else:
-                exact = f"between {lower[i, j]:g} and {upper[i, j]:g}"
+                inferred = f"between {lower[i, j]:g} and {upper[i, j]:g}"
             problems.append((rows[i], columns[j], lower[i, j], upper[i, j],
-                             f"withheld, but follows from the other cells and totals: {exact}"))
+                             f"withheld, but a reader can tell it is {inferred} (zeros are shown); "
+                             f"allowed: a largest possible value of {min_cell} or more"))
     return pd.DataFrame(problems, columns=["row", "column", "lower", "upper", "problem"])
 
 
@@ -324,19 +336,20 @@ def method_statement(lang: str = "nl", *, min_cell: int = 10, min_denominator: i
     texts = {
         "nl": (f"Om de mensen achter de cijfers te beschermen zijn aantallen van 1 tot en met {min_cell - 1} "
                f"niet gepubliceerd (primaire onderdrukking); nullen worden wel getoond. Omdat een weggelaten "
-               f"aantal anders terug te rekenen is uit de totalen van rij of kolom, zijn er zo nodig ook andere, "
-               f"zo klein mogelijke cellen weggelaten (secundaire onderdrukking): elke rij en kolom met een "
-               f"weggelaten cel bevat er minstens twee, en met lineaire programmering is gecontroleerd dat "
-               f"geen weggelaten aantal uit de gepubliceerde cijfers exact te bepalen is. Alle weggelaten "
+               f"aantal anders terug te rekenen is uit de totalen van rij of kolom, zijn er zo nodig ook "
+               f"zo weinig mogelijk andere cellen weggelaten (secundaire onderdrukking, gekozen met "
+               f"geheeltallige lineaire programmering). Met lineaire programmering is gecontroleerd dat elk "
+               f"weggelaten aantal, gegeven alle gepubliceerde cijfers en het feit dat nullen getoond worden, "
+               f"ook {min_cell} of meer kan zijn. Alle weggelaten "
                f"cellen hebben hetzelfde teken, '{marker}', zodat niet te zien is welke cellen klein waren. "
                f"Percentages over minder dan {min_denominator} personen zijn niet gepubliceerd. Methode: "
                f"Hundepool e.a. (2012), Statistical Disclosure Control, Wiley."),
         "en": (f"To protect the people behind the figures, counts from 1 to {min_cell - 1} are not published "
                f"(primary suppression); zeros are shown. Because a withheld count could otherwise be worked "
-               f"out from its row or column total, other cells, as small as possible, are withheld where "
-               f"needed (secondary suppression): every row and column with a withheld cell has at least two, "
-               f"and linear programming confirmed that no withheld count can be derived exactly from the "
-               f"published figures. All withheld cells carry the same sign, '{marker}', so that the small "
+               f"out from its row or column total, as few other cells as possible are withheld where "
+               f"needed (secondary suppression, chosen by integer linear programming). Linear programming "
+               f"confirmed that every withheld count, given all published figures and the fact that zeros are "
+               f"shown, could also be {min_cell} or more. All withheld cells carry the same sign, '{marker}', so that the small "
                f"ones cannot be told apart. Percentages of fewer than {min_denominator} people are not "
                f"published. Method: Hundepool et al. (2012), Statistical Disclosure Control, Wiley."),
     }
@@ -422,48 +435,78 @@ def _lines(shape: tuple[int, int]) -> list[list[tuple[int, int]]]:
             + [[(i, j) for i in range(n_rows)] for j in range(n_columns)])
 
 
-def _complement_key(values: np.ndarray, cell: tuple[int, int]) -> tuple:
-    """Order of preference for a complement: non-zero, inner before totals, smallest first."""
-    i, j = cell
-    margin_level = (i == values.shape[0] - 1) + (j == values.shape[1] - 1)
-    # A zero cannot go below zero: withholding it hides little, so zeros come last.
-    return values[cell] == 0, margin_level, values[cell], i, j
+def _secondary_pattern(values: np.ndarray, primary: np.ndarray, min_cell: int) -> np.ndarray:
+    """Cells to withhold (primary ones included) at the least loss, by mixed-integer programming.
 
+    Variables: ``y`` (n binaries, 1 = withheld) and, per primary cell ``p``,
+    deviations ``d`` (n continuous) of a table that agrees with every
+    published cell and every line sum and has ``p`` raised by
+    ``delta = min_cell - a_p``. A deviation may only be non-zero on a
+    withheld cell, between ``-(a_c - 1)`` (no withheld cell below 1) and
+    ``delta``. The bound ``delta`` loses no solution: a deviation that raises
+    ``p`` by more can be scaled down, and one of a two-way table with
+    margins (a network) splits into cycles through ``p`` each moving a cell
+    by at most what it moves ``p``.
+    """
+    shape = values.shape
+    n = values.size
+    flat = values.ravel().astype(float)
+    primaries = np.flatnonzero(primary.ravel())
+    if not len(primaries):
+        return np.zeros(shape, dtype=bool)
+    lines = [[i * shape[1] + j for i, j in line] for line in _lines(shape)]
+    n_variables = n * (1 + len(primaries))
+    lower = np.zeros(n_variables)
+    upper = np.zeros(n_variables)
+    upper[:n] = (flat > 0).astype(float)  # a zero is published: the reader may count on it
+    lower[primaries] = 1.0
+    rows, cols, data, row_low, row_high = [], [], [], [], []
 
-def _complete_lines(values: np.ndarray, status: np.ndarray) -> None:
-    """Withhold complements until no line has exactly one withheld cell."""
-    lines = _lines(values.shape)
-    changed = True
-    while changed:
-        changed = False
+    def add(entries: list[tuple[int, float]], low: float, high: float) -> None:
+        for column, coefficient in entries:
+            rows.append(len(row_low))
+            cols.append(column)
+            data.append(coefficient)
+        row_low.append(low)
+        row_high.append(high)
+
+    for q, p in enumerate(primaries):
+        offset = n * (q + 1)
+        delta = min_cell - flat[p]
+        down = np.minimum(np.maximum(flat - 1, 0), delta)
+        lower[offset:offset + n] = np.where(flat > 0, -down, 0.0)
+        upper[offset:offset + n] = np.where(flat > 0, delta, 0.0)
+        lower[offset + p] = upper[offset + p] = delta
         for line in lines:
-            hidden = [cell for cell in line if status[cell] != _NONE]
-            if len(hidden) != 1:
+            add([(offset + c, 1.0) for c in line[:-1]] + [(offset + line[-1], -1.0)], 0.0, 0.0)
+        for c in np.flatnonzero(flat > 0):
+            if c == p:
                 continue
-            candidates = [cell for cell in line if status[cell] == _NONE]
-            single = {cell for other in lines for cell in other
-                      if sum(status[c] != _NONE for c in other) == 1 and other is not line}
-            # Among equally small cells, prefer one whose other line also needs a complement.
-            best = min(candidates, key=lambda cell: (*_complement_key(values, cell)[:3], cell not in single,
-                                                     *cell))
-            status[best] = _SECONDARY
-            changed = True
+            add([(offset + c, 1.0), (c, -delta)], -np.inf, 0.0)
+            if down[c] > 0:
+                add([(offset + c, -1.0), (c, -down[c])], -np.inf, 0.0)
+    # information loss: the number of withheld cells, ties broken towards the smaller values
+    cost = np.zeros(n_variables)
+    cost[:n] = 1.0 + flat / (2.0 * (flat.max() + 1.0))
+    matrix = sparse.csr_array((data, (rows, cols)), shape=(len(row_low), n_variables))
+    integrality = np.zeros(n_variables)
+    integrality[:n] = 1
+    result = milp(cost, constraints=LinearConstraint(matrix, row_low, row_high), integrality=integrality,
+                  bounds=Bounds(lower, upper), options={"time_limit": 60})
+    if result.x is None:
+        raise DisclosureError(f"suppress: no pattern of withheld cells protects every count below {min_cell} "
+                              f"in this table ({result.message}); allowed: a table with more or larger cells, "
+                              f"or a smaller min_cell")
+    return result.x[:n].reshape(shape) > 0.5
 
 
-def _exposed(values: np.ndarray, status: np.ndarray, min_width: int) -> list[tuple[int, int]]:
-    """Withheld cells whose feasible interval is narrower than ``min_width``."""
-    published = np.where(status != _NONE, np.nan, values.astype(float))
-    lower, upper = _intervals(published)
-    hidden = status != _NONE
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden & (upper - lower < min_width - 1e-9)))]
-
-
-def _intervals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _intervals(values: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest value of every unknown (NaN) cell given the known cells and the line sums.
 
     Linear programming over the unknown cells: each line (row or column,
-    totals included) says inner cells minus total = 0; counts are >= 0.
-    Known cells get their own value as both bounds.
+    totals included) says inner cells minus total = 0; an unknown cell is at
+    least its ``floor`` (1 for a withheld cell, as zeros are shown; 0 for a
+    total that is not published). Known cells get their own value as both bounds.
     """
     unknown = np.argwhere(np.isnan(values))
     index = {tuple(cell): k for k, cell in enumerate(unknown)}
@@ -484,14 +527,15 @@ def _intervals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if coefficients.any():
             a_eq.append(coefficients)
             b_eq.append(-constant)
+    bounds = [(floor[tuple(cell)], None) for cell in unknown]
     for k, cell in enumerate(map(tuple, unknown)):
         for sense, bound in ((1.0, lower), (-1.0, upper)):
             objective = np.zeros(len(unknown))
             objective[k] = sense
-            result = linprog(objective, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None),
-                             method="highs")
+            result = linprog(objective, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds, method="highs")
             if result.status == 2:
-                raise DisclosureError("the published cells and totals contradict each other: no non-negative "
-                                      "counts fit them; allowed: a table whose totals are the sums of its cells")
+                raise DisclosureError("the published cells and totals contradict each other: no counts of at "
+                                      "least 1 in the withheld cells fit them; allowed: a table whose totals are "
+                                      "the sums of its cells")
             bound[cell] = np.inf if result.status == 3 else sense * result.fun
     return lower, upper

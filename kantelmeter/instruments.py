@@ -147,7 +147,12 @@ class Item(_Model):
     ``score`` is an integer rating between ``min`` and ``max`` (0-10 unless
     stated) whose end points may carry anchor labels; it may reference a
     response scale for its missing codes. ``identifier`` marks items that hold a
-    BSN, a name or a client number: those are pseudonymised at entry.
+    BSN, a name, a client number, a case number or a staff member's code:
+    those are pseudonymised at entry.
+    ``whole`` marks a number item whose answers are whole numbers (age,
+    household size), so other tools can type it as an integer. ``ceo``
+    names the indicator of the Wmo client-experience survey an item matches
+    (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
@@ -157,11 +162,13 @@ class Item(_Model):
     response_scale: str | None = None
     required: bool = False
     show_if: str | None = None
-    identifier: Literal["bsn", "name", "client_number"] | None = None
+    identifier: Literal["bsn", "name", "client_number", "case_number", "staff"] | None = None
     min: float | None = None
     max: float | None = None
+    whole: bool = False
     anchors: dict[Literal["min", "max"], Text] | None = None
     occasions: list[str] | None = None
+    ceo: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 def _scale_item(value: Any) -> Any:
@@ -616,6 +623,8 @@ def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dic
         if overlap:
             yield (here + ("response_scale",), sorted(overlap),
                    "missing codes of this response scale fall inside the score's range")
+    if item.whole and item.type is not ItemType.number:
+        yield here + ("whole",), item.whole, "only a number item can be marked whole"
     if item.identifier and item.type is not ItemType.text:
         yield here + ("identifier",), item.identifier, "an identifier item must be of type text"
     for o, occasion in enumerate(item.occasions or []):

@@ -3,9 +3,14 @@
 A baseline report places its respondents in their municipality: how the
 population is built up by age, how many households live on a low income,
 how incomes compare with the country, how many people in the labour force
-are looking for work. kantelmeter ships these figures for Haarlemmermeer as
+are looking for work. A municipality is a folder: ``municipality.yaml`` (name,
+CBS code, contact, logo, the areas the report shows, the source line of its
+figures; read by :func:`load_municipality`) beside CSV files of context
+figures in the layout ``data/haarlemmermeer/README.md`` documents. Every CSV
+file is optional: the report leaves out what a folder does not hold.
+kantelmeter ships Haarlemmermeer as the example, with its figures as
 published by the municipality (website, May 2013) and reproduced in appendix 1
-of Van der Zwaan (2014); ``data/haarlemmermeer/README.md`` describes them.
+of Van der Zwaan (2014).
 
 Every loader returns a tidy DataFrame (one row per figure) and checks the
 published arithmetic where the publication allows it: the age groups must add
@@ -16,14 +21,20 @@ figures passes a folder holding CSV files of the same shape as ``source``.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 __all__ = [
+    "CONTEXT_FILES",
+    "Municipality",
     "MunicipalDataError",
+    "load_municipality",
     "jobseekers",
     "low_income_households",
     "mean_household_income",
@@ -38,8 +49,134 @@ Source = Path | str | Traversable | None
 SHARE_TOLERANCE_PP = 0.01
 
 
+#: The context figures a municipality's folder may hold, each read by the loader of the same name.
+CONTEXT_FILES = {
+    "population_by_age": ("population_by_age.csv", "population_totals_published.csv"),
+    "low_income_households": ("low_income_households.csv", "population_by_age.csv"),
+    "mean_household_income": ("mean_household_income_thousand_eur.csv",),
+    "jobseekers": ("jobseekers.csv",),
+}
+
+
 class MunicipalDataError(ValueError):
     """A municipal figures file that is missing, misshapen or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """A municipality as its report presents it, read from its ``municipality.yaml``.
+
+    Attributes
+    ----------
+    name : str
+        As the municipality writes it (``Haarlemmermeer``).
+    cbs_code : str
+        The CBS municipality code, ``GM`` and four digits (``GM0394``).
+    contact : dict of str to str
+        Who answers questions about the report: ``organisation`` and
+        ``email`` required, ``phone`` and ``website`` optional.
+    logo : pathlib.Path or None
+        An SVG or PNG file in the folder, shown on the title page.
+    areas : tuple of str
+        The areas the context tables show, in order (the municipality itself
+        and the parts a reader looks for); the first is the municipality.
+    reference_area : str
+        The area incomes are compared with (``Nederland``).
+    source : dict of str to str
+        The source line of the context figures, per language.
+    folder : pathlib.Path or Traversable
+        Where the context CSV files are.
+    """
+
+    name: str
+    cbs_code: str
+    contact: dict
+    logo: Path | None
+    areas: tuple[str, ...]
+    reference_area: str
+    source: dict
+    folder: Path | Traversable
+
+    def has(self, figures: str) -> bool:
+        """Whether the folder holds the files of one kind of context figures (a key of :data:`CONTEXT_FILES`).
+
+        Examples
+        --------
+        >>> load_municipality().has("jobseekers")
+        True
+        """
+        return all((self.folder / name).is_file() for name in CONTEXT_FILES[figures])
+
+
+_REQUIRED = {"name": str, "cbs_code": str, "contact": dict, "areas": list, "source": dict}
+_OPTIONAL = {"logo": str, "reference_area": str}
+
+
+def load_municipality(folder: Source = None) -> Municipality:
+    """Read a municipality's folder: its ``municipality.yaml`` and where its context figures are.
+
+    Parameters
+    ----------
+    folder : path, optional
+        The folder holding ``municipality.yaml``; the shipped example
+        (Haarlemmermeer) when omitted.
+
+    Returns
+    -------
+    Municipality
+
+    Raises
+    ------
+    MunicipalDataError
+        A missing file, or a field that is missing, unknown or of the wrong
+        kind, named with its value and what is allowed.
+
+    Examples
+    --------
+    >>> town = load_municipality()
+    >>> town.name, town.cbs_code, town.areas[0]
+    ('Haarlemmermeer', 'GM0394', 'Haarlemmermeer')
+    """
+    base = _folder(folder)
+    path = base / "municipality.yaml"
+    if not path.is_file():
+        raise MunicipalDataError(f"{path}: file not found; a municipality folder needs municipality.yaml "
+                                 f"(name, cbs_code, contact, areas, source)")
+    with path.open("r", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle) or {}
+    if not isinstance(config, dict):
+        raise MunicipalDataError(f"{path}: holds {type(config).__name__}; allowed: a mapping of fields")
+    fields = {**_REQUIRED, **_OPTIONAL}
+    for key in config:
+        if key not in fields:
+            raise MunicipalDataError(f"{path}: field {key!r} is unknown; allowed: {', '.join(fields)}")
+    for key, kind in fields.items():
+        if key not in config:
+            if key in _REQUIRED:
+                raise MunicipalDataError(f"{path}: field {key!r} is missing")
+            continue
+        if not isinstance(config[key], kind) or not config[key]:
+            raise MunicipalDataError(f"{path}: field {key!r} is {config[key]!r}; allowed: a non-empty "
+                                     f"{kind.__name__}")
+    if not re.fullmatch(r"GM\d{4}", config["cbs_code"]):
+        raise MunicipalDataError(f"{path}: field 'cbs_code' is {config['cbs_code']!r}; allowed: GM and four "
+                                 f"digits, as CBS codes municipalities (GM0394)")
+    for key in ("organisation", "email"):
+        if not isinstance(config["contact"].get(key), str):
+            raise MunicipalDataError(f"{path}: field 'contact.{key}' is missing; allowed: a text")
+    for lang in ("nl", "en"):
+        if not isinstance(config["source"].get(lang), str):
+            raise MunicipalDataError(f"{path}: field 'source.{lang}' is missing; allowed: the source line in {lang}")
+    logo = None
+    if "logo" in config:
+        logo = base / config["logo"]
+        if Path(config["logo"]).suffix.lower() not in (".svg", ".png") or not logo.is_file():
+            raise MunicipalDataError(f"{path}: field 'logo' is {config['logo']!r}; allowed: an .svg or .png file "
+                                     f"in the folder")
+    return Municipality(name=config["name"], cbs_code=config["cbs_code"], contact=dict(config["contact"]),
+                        logo=logo, areas=tuple(map(str, config["areas"])),
+                        reference_area=config.get("reference_area", "Nederland"),
+                        source=dict(config["source"]), folder=base)
 
 
 def _folder(source: Source) -> Traversable | Path:

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["age_pyramid", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio",
-           "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
+__all__ = ["actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
+           "population_by_age", "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
            "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
@@ -110,25 +110,27 @@ def monte_carlo_ratio(draws: pd.DataFrame, ax: Axes | None = None, bins: int = 5
     return ax
 
 
-def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | None = None,
-                label: str = "share of inhabitants (%)") -> Axes:
-    """The age structure of two years back to back, as a population pyramid.
+def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes | None = None,
+                      label: str = "share of inhabitants (%)", lang: str = "en") -> Axes:
+    """The share of each age group in two (or more) years, as bars side by side per age group.
 
-    The published figures have no split by sex, so the two halves of the
-    pyramid are two years: the earlier to the left, the later to the right,
-    as percentages of each year's population so that ageing shows as a shift
-    of mass upwards.
+    Percentages of each year's population, youngest group at the top, so that
+    ageing shows as the later year's bars growing towards the bottom. The
+    years stand side by side, not back to back: a mirrored chart reads as men
+    against women.
 
     Parameters
     ----------
     population : pandas.DataFrame
         :func:`kantelmeter.municipal.population_by_age` (``year``,
         ``age_group``, ``age_from``, ``share_pct``).
-    years : (int, int)
-        The two years, earlier first.
+    years : tuple of int
+        The years to compare, earlier first.
     ax : matplotlib.axes.Axes, optional
     label : str
         Text of the x axis (the report's language).
+    lang : {"nl", "en"}
+        Language of the numbers on the axis.
 
     Returns
     -------
@@ -136,28 +138,50 @@ def age_pyramid(population: pd.DataFrame, years: tuple[int, int], ax: Axes | Non
 
     Examples
     --------
-    >>> from kantelmeter.municipal import population_by_age
-    >>> ax = age_pyramid(population_by_age(), (2006, 2013))
-    >>> len(ax.patches), ax.get_yticklabels()[-1].get_text()
-    (36, '85+')
+    >>> from kantelmeter.municipal import population_by_age as figures
+    >>> ax = population_by_age(figures(), (2006, 2013), lang="nl")
+    >>> len(ax.patches), ax.get_yticklabels()[0].get_text(), bool(min(bar.get_width() for bar in ax.patches) > 0)
+    (36, '85+', True)
     """
+    import numpy as np
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 5))
+        _, ax = plt.subplots(figsize=(7, 6))
     present = set(population["year"])
     missing = [year for year in years if year not in present]
     if missing:
-        raise ValueError(f"age_pyramid: year(s) {missing} not in the population table; "
+        raise ValueError(f"population_by_age: year(s) {missing} not in the population table; "
                          f"allowed: {', '.join(map(str, sorted(present)))}")
-    groups = population.drop_duplicates("age_group").sort_values("age_from")["age_group"].tolist()
-    for year, sign, colour in ((years[0], -1, "#4c72b0"), (years[1], 1, "#dd8452")):
+    groups = population.drop_duplicates("age_group").sort_values("age_from", ascending=False)["age_group"].tolist()
+    height = 0.8 / len(years)
+    for k, (year, colour) in enumerate(zip(years, ("#9ab7d3", "#1f4e79", "#dd8452", "#55a868"))):
         share = population[population["year"] == year].set_index("age_group")["share_pct"].reindex(groups)
-        ax.barh(range(len(groups)), sign * share, color=colour, label=str(year))
-    ax.set_yticks(range(len(groups)), groups)
-    ticks = ax.get_xticks()
-    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
-    ax.axvline(0, color="black", linewidth=0.8)
+        ax.barh(np.arange(len(groups)) + (len(years) - 1 - k) * height, share, height=height, color=colour,
+                label=str(year))
+    ax.set_yticks(np.arange(len(groups)) + height * (len(years) - 1) / 2, groups)
+    ax.set_ylim(-0.5, len(groups) - 0.2)
     ax.set_xlabel(label)
+    number_axis(ax, "x", lang=lang)
     ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def number_axis(ax: Axes, axis: str = "x", decimals: int = 0, lang: str = "en") -> Axes:
+    """Numbers on an axis in the report's language (``2,5`` in Dutch).
+
+    Examples
+    --------
+    >>> _, ax = plt.subplots()
+    >>> _ = ax.plot([0, 2.5], [0, 1])
+    >>> number_axis(ax, "x", 1, "nl").xaxis.get_major_formatter()(2.5)
+    '2,5'
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    from kantelmeter.formatting import number
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(lambda value, _: number(value, decimals, lang)))
     return ax
 
 
@@ -617,4 +641,57 @@ def propensity_overlap(cohorts, scores: pd.Series, bins: int = 20, ax: Axes | No
     ax.set_xlabel("propensity score (probability of being in the pilot)")
     ax.set_ylabel("density")
     ax.legend(frameon=False)
+    return ax
+
+
+def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, ax: Axes | None = None,
+                  lang: str = "nl") -> Axes:
+    """Who pays and who gains: benefits and investments per actor, with the net value.
+
+    One row per actor: a bar to the right for the present value of the
+    benefits, a bar to the left for the investments, and a marker for the
+    net value; with Monte Carlo results the marker carries the 2.5-97.5
+    percentile interval of the net value (the uncertainty carried from the
+    line-item ranges and measured effects).
+
+    Parameters
+    ----------
+    actors : pandas.DataFrame
+        :func:`kantelmeter.costbenefit.by_actor` (columns ``actor``,
+        ``label``, ``pv_benefits``, ``pv_investments``, ``pv_net_value``).
+    simulated : pandas.DataFrame, optional
+        ``MonteCarloResult.actors`` (columns ``actor``, ``p2.5``, ``p97.5``).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"nl", "en"}
+
+    Examples
+    --------
+    >>> from kantelmeter.costbenefit import by_actor, load_radar_2012
+    >>> ax = actor_balance(by_actor(load_radar_2012()))
+    >>> [label.get_text() for label in ax.get_yticklabels()][-1]
+    'alle partijen samen'
+    """
+    for column in ("actor", "label", "pv_benefits", "pv_investments", "pv_net_value"):
+        if column not in actors.columns:
+            raise ValueError(f"actor_balance: column {column!r} is missing; allowed: the table of "
+                             f"kantelmeter.costbenefit.by_actor")
+    words = {"nl": ("baten", "investeringen", "saldo", "euro (contante waarde)"),
+             "en": ("benefits", "investments", "net value", "euro (present value)")}[lang]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.7 * len(actors) + 1.5))
+    rows = range(len(actors))
+    ax.barh(rows, actors["pv_benefits"], color="#55a868", height=0.6, label=words[0])
+    ax.barh(rows, -actors["pv_investments"], color="#c44e52", height=0.6, label=words[1])
+    net = actors["pv_net_value"].to_numpy()
+    if simulated is not None:
+        band = simulated.set_index("actor").reindex(actors["actor"])
+        errors = [net - band["p2.5"].to_numpy(), band["p97.5"].to_numpy() - net]
+        ax.errorbar(net, rows, xerr=errors, fmt="none", ecolor="black", capsize=4, linewidth=1)
+    ax.scatter(net, rows, marker="D", color="black", zorder=3, label=words[2])
+    ax.set_yticks(list(rows), actors["label"].tolist())
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}".replace(",", "."))
+    ax.set_xlabel(words[3])
+    ax.legend(loc="lower right", frameon=False)
     return ax

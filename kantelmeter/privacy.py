@@ -31,7 +31,11 @@ __all__ = [
     "BSNError",
     "KeyFileError",
     "Pseudonymiser",
+    "find_bsns",
     "is_valid_bsn",
+    "load_or_create_secret",
+    "mask_bsns",
+    "mask_bsns_in_columns",
     "validate_bsn",
 ]
 
@@ -43,6 +47,9 @@ _KEY_BYTES = 32
 _PSEUDONYM_HEX = 20
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+# Nine digits, optionally grouped by single spaces, dots or hyphens (as people write a BSN), not inside a longer number.
+_NINE_DIGITS = re.compile(r"(?<![\d.-])(?:\d[ .-]?){8}\d(?![\d]|[.-]\d)")
+BSN_MASK = "*********"
 
 
 class BSNError(ValueError):
@@ -124,6 +131,76 @@ def is_valid_bsn(value: str | int) -> bool:
     except BSNError:
         return False
     return True
+
+
+def find_bsns(text: str) -> list[str]:
+    """The numbers in a text that pass the eleven-test of a BSN (see :func:`validate_bsn`), as written.
+
+    Meant for open answers, where a respondent may type their own BSN
+    ("Mijn BSN is 111222333"): a 9-digit number, also written in groups
+    (``111 22 2333``, ``1112.22.333``), that is not part of a longer number.
+    About one in eleven random 9-digit numbers passes the test, so a few
+    other numbers (a long reference number) are caught too; that is the safe
+    side for free text.
+
+    Examples
+    --------
+    >>> find_bsns("Mijn BSN is 111222333, telefoon 0612345678.")
+    ['111222333']
+    >>> find_bsns("nummer 1112.22.333 en 123456789 (geen BSN)")
+    ['1112.22.333']
+    >>> find_bsns("ik ben 83 en woon hier 12 jaar")
+    []
+    """
+    return [match.group() for match in _NINE_DIGITS.finditer(text) if is_valid_bsn(match.group())]
+
+
+def mask_bsns(text: str) -> tuple[str, int]:
+    """A text with every number :func:`find_bsns` finds replaced by asterisks, and how many there were.
+
+    Examples
+    --------
+    >>> mask_bsns("BSN 111222333 of 111 222 333?")
+    ('BSN ********* of *********?', 2)
+    >>> mask_bsns("geen nummer")
+    ('geen nummer', 0)
+    """
+    count = 0
+
+    def mask(match: re.Match) -> str:
+        nonlocal count
+        if not is_valid_bsn(match.group()):
+            return match.group()
+        count += 1
+        return BSN_MASK
+
+    return _NINE_DIGITS.sub(mask, text), count
+
+
+def mask_bsns_in_columns(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+    """A copy of ``frame`` with :func:`mask_bsns` applied to the text in ``columns``, and the count masked.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"remarks": ["BSN 111222333", None, "goed"], "age": [70, 80, 90]})
+    >>> masked, count = mask_bsns_in_columns(frame, ["remarks"])
+    >>> masked["remarks"].tolist(), count
+    (['BSN *********', nan, 'goed'], 1)
+    """
+    frame, total = frame.copy(), 0
+
+    def mask(value: object) -> object:
+        nonlocal total
+        if not isinstance(value, str):
+            return value
+        text, count = mask_bsns(value)
+        total += count
+        return text
+
+    for column in columns:
+        if column in frame:
+            frame[column] = frame[column].map(mask, na_action="ignore")
+    return frame, total
 
 
 class Pseudonymiser:
@@ -238,12 +315,17 @@ class Pseudonymiser:
 
     def _secret(self) -> bytes:
         if self._key is None:
-            self._key = _load_or_create_key(self.key_file)
+            self._key = load_or_create_secret(self.key_file)
         return self._key
 
 
-def _load_or_create_key(path: Path) -> bytes:
-    """Read the key file, creating it (owner-only) when it does not exist yet."""
+def load_or_create_secret(path: Path, what: str = "key file") -> bytes:
+    """Read a file of 32 secret bytes, creating it (owner-only, mode 0600) when it does not exist yet.
+
+    Refused, with the fix in the message: a file group or others can read,
+    one owned by another user, one of another size. ``what`` names the file
+    in those messages (the pseudonym key, the web form's secret).
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         # O_EXCL: never overwrite an existing key, which would orphan every pseudonym made with it.
@@ -255,18 +337,18 @@ def _load_or_create_key(path: Path) -> bytes:
             handle.write(secrets.token_bytes(_KEY_BYTES))
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
-        raise KeyFileError(f"key file {path} is not a regular file; allowed: a file of {_KEY_BYTES} bytes")
+        raise KeyFileError(f"{what} {path} is not a regular file; allowed: a file of {_KEY_BYTES} bytes")
     if os.name == "posix":
         if info.st_mode & 0o077:
-            raise KeyFileError(f"key file {path} has mode {stat.S_IMODE(info.st_mode):04o}, so group or others "
+            raise KeyFileError(f"{what} {path} has mode {stat.S_IMODE(info.st_mode):04o}, so group or others "
                                f"can read or change it; allowed: 0600 (owner only). Fix: chmod 600 {path}")
         if info.st_uid != os.getuid():
-            raise KeyFileError(f"key file {path} belongs to user id {info.st_uid}, not to the current user "
-                               f"{os.getuid()}; allowed: a key file owned by the user who runs kantelmeter")
+            raise KeyFileError(f"{what} {path} belongs to user id {info.st_uid}, not to the current user "
+                               f"{os.getuid()}; allowed: a {what} owned by the user who runs kantelmeter")
     key = path.read_bytes()
     if len(key) != _KEY_BYTES:
-        raise KeyFileError(f"key file {path} holds {len(key)} bytes; allowed: exactly {_KEY_BYTES} bytes. "
-                           f"Restore it from its backup; a new key would change every pseudonym")
+        raise KeyFileError(f"{what} {path} holds {len(key)} bytes; allowed: exactly {_KEY_BYTES} bytes. "
+                           f"Restore it from its backup: a new one would change every pseudonym or signature")
     return key
 
 

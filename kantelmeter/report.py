@@ -1,59 +1,58 @@
-"""The publishable report: a notebook run against a store, written as one HTML file without code.
+"""The publication: a notebook run against a store, audited, written as one HTML file, a PDF and CSV tables.
 
 SATER's third module was the report; here it is one call (and one command,
-``kantelmeter report``). :func:`report` executes a shipped notebook (or any
-notebook with a papermill ``parameters`` cell) against a store, converts the
-executed notebook into a single self-contained HTML file with the code hidden
-and the figures embedded as PNG, and audits the result before writing it: a
-report that shows a count below the minimum, or that does not state its
-disclosure method, is refused.
+``kantelmeter report``). :func:`report` refuses a store that lacks what a
+nulmeting needs (:func:`check_store`), executes the notebook with papermill,
+converts it into a single self-contained HTML file with the code hidden
+(:func:`to_html`), audits the page as a reader would see it (:func:`audit`)
+and only then writes it, with its tables as CSV and a PDF printed by
+Chromium. The analysts' notebooks are not publications: :func:`run_notebook`
+(``kantelmeter notebook``) runs them without the audit.
 
-Inside the notebooks every table goes out through :func:`publish`, which
-applies disclosure control (:mod:`kantelmeter.disclosure`) according to what
-the table holds, and marks it in the HTML so that :func:`audit` can check it
-again from the outside, as a reader would see it.
+Inside the notebooks every table and figure goes out through
+:mod:`kantelmeter.publish`; :class:`Texts` and :func:`publish` are
+importable from here as well, as the notebooks have always done.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import re
-import string
 import tempfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 import nbformat
-import numpy as np
 import pandas as pd
 
-from kantelmeter import disclosure
-from kantelmeter.instruments import LANGUAGES
+from kantelmeter import disclosure, formatting
+# the notebooks import these from here; they live in kantelmeter.publish
+from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
+from kantelmeter.publish import TABLE_CLASS, TOTAL_LABEL, PublishedTable, ReportError, Texts, publish
 
 __all__ = [
+    "ANALYST_NOTEBOOKS",
+    "PUBLISHABLE",
     "PublishedTable",
     "ReportError",
     "Texts",
     "audit",
+    "check_store",
     "execute",
     "notebook_path",
     "publish",
     "report",
+    "run_notebook",
     "to_html",
 ]
 
-Kind = Literal["counts", "estimates", "public"]
 
-#: CSS class of every table that went through :func:`publish`; a table without it is a leak.
-TABLE_CLASS = "km-table"
-
-_TOTAL_LABEL = {"nl": "Totaal", "en": "Total"}
+#: Alternative text nbconvert gives an image that has none; a report must never show it.
+_NO_ALT = "No description has been provided for this image"
 
 # nbconvert's lab template loads require.js, MathJax and mermaid from a CDN.
 # A published report must open offline and log no errors, so those blocks are
@@ -71,252 +70,25 @@ table.km-table tbody th, table.km-table td:first-child { text-align: left; }
 table.km-table th.km-text, table.km-table td.km-text { text-align: left; }
 table.km-table caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.km-scroll { overflow-x: auto; max-width: 100%; }
+figure.km-figure { margin: 1rem 0 1.5rem 0; }
+figure.km-figure figcaption, p.km-source { color: #333; }
+figure.km-figure figcaption { font-weight: bold; margin-top: 0.3rem; }
+header.km-title { padding: 2rem 0 1rem 0; border-bottom: 2px solid #1f4e79; margin-bottom: 1.5rem; }
+header.km-title img.km-logo { max-height: 4rem; }
+dl.km-facts { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
+dl.km-facts dt { font-weight: bold; }
+dl.km-facts dd { margin: 0; }
+@media print {
+  body { max-width: none; padding: 0; }
+  header.km-title { min-height: 85vh; break-after: page; border: none; }
+  .km-scroll { overflow: visible; }
+  h2, h3 { break-after: avoid; }
+  table.km-table, figure.km-figure { break-inside: avoid; }
+}
 </style>
 {%- endblock extra_css -%}
 """
-
-
-class ReportError(ValueError):
-    """A report that cannot be made or must not be published; lists every problem."""
-
-
-class Texts:
-    """The sentences of a notebook in Dutch and English, shown in the notebook's language.
-
-    A report's code is hidden, so its headings and sentences are outputs: the
-    notebook keeps them in one dictionary (key to ``{"nl": ..., "en": ...}``)
-    and shows them with :meth:`show`, filling in computed numbers. Numbers
-    follow the language's convention: in Dutch the decimal sign is a comma and
-    thousands are grouped with a point.
-
-    Parameters
-    ----------
-    texts : mapping of str to mapping of str to str
-        Every key must have a text in every language.
-    lang : {"nl", "en"}
-
-    Examples
-    --------
-    >>> say = Texts({"n": {"nl": "{n} antwoorden", "en": "{n} responses"}}, "en")
-    >>> say("n", n=12)
-    '12 responses'
-    >>> Texts({"r": {"nl": "{r:,.2f} euro", "en": "{r:,.2f} euro"}}, "nl")("r", r=1234.5)
-    '1.234,50 euro'
-    >>> Texts({"n": {"nl": "{n} antwoorden"}}, "en")
-    Traceback (most recent call last):
-    ...
-    kantelmeter.report.ReportError: texts: key 'n' has no text in 'en'; allowed languages: nl, en
-    """
-
-    def __init__(self, texts: Mapping[str, Mapping[str, str]], lang: str):
-        if lang not in LANGUAGES:
-            raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
-        for key, versions in texts.items():
-            for language in LANGUAGES:
-                if language not in versions:
-                    raise ReportError(f"texts: key {key!r} has no text in {language!r}; allowed languages: "
-                                      f"{', '.join(LANGUAGES)}")
-        self.texts = dict(texts)
-        self.lang = lang
-
-    def __call__(self, key: str, **values: Any) -> str:
-        """The text of ``key`` in the notebook's language, with ``values`` filled in."""
-        if key not in self.texts:
-            raise ReportError(f"texts: key {key!r} does not exist; allowed: {', '.join(self.texts)}")
-        return _NumberFormatter(self.lang).format(self.texts[key][self.lang], **values)
-
-    def show(self, key: str, **values: Any) -> None:
-        """Display the text as Markdown (a heading when it starts with ``#``)."""
-        from IPython.display import Markdown, display
-
-        display(Markdown(self(key, **values)))
-
-
-class _NumberFormatter(string.Formatter):
-    """str.format with the decimal and thousands signs of a language."""
-
-    def __init__(self, lang: str):
-        self.lang = lang
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        text = super().format_field(value, format_spec)
-        if self.lang == "nl" and isinstance(value, int | float | np.number) and not isinstance(value, bool):
-            text = text.translate(str.maketrans({",": ".", ".": ","}))
-        return text
-
-
-@dataclass(frozen=True)
-class PublishedTable:
-    """A table ready for publication: disclosure control applied, marked for the audit.
-
-    Attributes
-    ----------
-    display : pandas.DataFrame
-        What the reader sees: text, withheld values as ``disclosure.MARKER``.
-    kind : {"counts", "estimates", "public"}
-    min_cell : int
-    count_columns : tuple of str
-        Columns holding numbers of people (for ``kind="estimates"``).
-    caption : str
-    """
-
-    display: pd.DataFrame
-    kind: Kind
-    min_cell: int
-    count_columns: tuple[str, ...] = ()
-    caption: str = ""
-    source: str = field(default="", repr=False)
-
-    def to_html(self) -> str:
-        """The table as HTML, with the classes and data attributes that :func:`audit` reads."""
-        # a frequency table is labelled by its index; other tables carry their labels as columns
-        body = self.display.to_html(classes=[TABLE_CLASS, f"km-{self.kind}"], border=0, escape=True,
-                                    na_rep=disclosure.MARKER, index=self.kind == "counts")
-        if self.kind != "counts":
-            body = _mark_text_columns(body, [not _shows_numbers(self.display[column]) for column in self.display])
-        attributes = (f' data-min-cell="{self.min_cell}"'
-                      f' data-count-columns="{html.escape(json.dumps(list(self.count_columns)))}"')
-        body = body.replace("<table", "<table" + attributes, 1)
-        if self.caption:
-            body = body.replace(">", f"><caption>{html.escape(self.caption)}</caption>", 1)
-        if self.source:
-            body += f'<p class="km-source"><small>{html.escape(self.source)}</small></p>'
-        return body
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-
-def _shows_numbers(cells: pd.Series) -> bool:
-    """Whether every shown cell of a column is a number, withheld or empty."""
-    def number(cell: Any) -> bool:
-        text = str(cell).strip().replace(",", ".")
-        return text in ("", disclosure.MARKER) or bool(re.fullmatch(r"[-+]?\d+(\.\d+)?", text))
-    return all(number(cell) for cell in cells)
-
-
-def _mark_text_columns(body: str, text_columns: list[bool]) -> str:
-    """Class ``km-text`` on the heading and cells of text columns: words read left-aligned, numbers right."""
-    def mark(row: re.Match) -> str:
-        columns = iter(text_columns)
-        return re.sub(r"<(t[dh])>", lambda cell: f'<{cell[1]} class="km-text">' if next(columns, False) else cell[0],
-                      row[0])
-    return re.sub(r"<tr[^>]*>.*?</tr>", mark, body, flags=re.S)
-
-
-def publish(table: pd.DataFrame, min_cell: int, *, kind: Kind = "counts", count_columns: Iterable[str] = (),
-            caption: str = "", source: str = "", lang: str = "nl", decimals: int | Mapping[str, int] = 1,
-            ) -> PublishedTable:
-    """Apply disclosure control to a table according to what it holds, for display in a report.
-
-    Three kinds of table:
-
-    ``"counts"``
-        A frequency table (people per row and column category). Counts below
-        ``min_cell`` are withheld, with secondary suppression so that none can
-        be recovered from the totals, which are added
-        (:func:`kantelmeter.disclosure.suppress`; Hundepool et al. 2012, ch. 5).
-    ``"estimates"``
-        One row per estimate (a mean, a percentage, an effect) with the number
-        of people it rests on in ``count_columns``. A row resting on fewer than
-        ``min_cell`` people (but more than none) is withheld entirely: its
-        numbers and its counts. For percentages this is the rule of
-        :func:`kantelmeter.disclosure.suppress_percentages` (no percentage on a
-        small denominator).
-    ``"public"``
-        Figures already published by a statistical office or municipality
-        (population, incomes): shown as they are, with their source.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-    min_cell : int
-        Smallest number of people a published figure may rest on.
-    kind : {"counts", "estimates", "public"}, default "counts"
-    count_columns : iterable of str
-        For ``"estimates"``: the columns that hold numbers of people.
-    caption, source : str
-        Title above the table and source line under it.
-    lang : {"nl", "en"}
-        Language of the total label of a frequency table.
-    decimals : int or mapping of column to int, default 1
-        Decimals of numbers in ``"estimates"`` and ``"public"`` tables; a
-        column of whole numbers is shown without decimals.
-
-    Returns
-    -------
-    PublishedTable
-
-    Examples
-    --------
-    >>> counts = pd.DataFrame({"pilot": [4, 30], "regulier": [25, 41]}, index=["intake", "follow-up"])
-    >>> publish(counts, 10).display
-                pilot regulier Totaal
-    intake          x        x     29
-    follow-up       x        x     71
-    Totaal         34       66    100
-    >>> scores = pd.DataFrame({"cohort": ["pilot", "regular"], "mean": [6.25, 7.0], "n": [8, 40]})
-    >>> publish(scores, 10, kind="estimates", count_columns=["n"]).display
-        cohort mean   n
-    0    pilot    x   x
-    1  regular  7.0  40
-    """
-    if isinstance(min_cell, bool) or not isinstance(min_cell, int | np.integer) or min_cell < 1:
-        raise ReportError(f"publish: min_cell {min_cell!r} is not allowed; allowed: a whole number >= 1")
-    count_columns = tuple(count_columns)
-    if kind == "counts":
-        total = _TOTAL_LABEL.get(lang)
-        if total is None:
-            raise ReportError(f"publish: lang {lang!r} is not allowed; allowed: {', '.join(_TOTAL_LABEL)}")
-        display = disclosure.suppress(table, min_cell, margins_name=total).to_display()
-    elif kind == "estimates":
-        display = _withhold_small_rows(_labels_as_columns(table), min_cell, count_columns, decimals)
-    elif kind == "public":
-        display = _as_text(_labels_as_columns(table), decimals, missing="")
-    else:
-        raise ReportError(f"publish: kind {kind!r} is not allowed; allowed: counts, estimates, public")
-    return PublishedTable(display=display, kind=kind, min_cell=int(min_cell), count_columns=count_columns,
-                          caption=caption, source=source)
-
-
-def _labels_as_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """Move a meaningful index into the columns, so that the table can be shown without its index."""
-    return table.reset_index(drop=isinstance(table.index, pd.RangeIndex) and table.index.name is None)
-
-
-def _withhold_small_rows(table: pd.DataFrame, min_cell: int, count_columns: tuple[str, ...],
-                         decimals: int | Mapping[str, int]) -> pd.DataFrame:
-    missing = [column for column in count_columns if column not in table.columns]
-    if missing or not count_columns:
-        raise ReportError(f"publish: count column(s) {missing or '(none)'} not in the table; allowed: one or more "
-                          f"of {', '.join(map(str, table.columns))}")
-    counts = table[list(count_columns)].apply(pd.to_numeric, errors="raise")
-    small = ((counts > 0) & (counts < min_cell)).any(axis=1).to_numpy()
-    shown = _as_text(table, decimals, missing=disclosure.MARKER)
-    for column in table.columns:
-        if column in count_columns or _is_number(table[column]):
-            shown[column] = shown[column].where(~small, disclosure.MARKER)
-    return shown
-
-
-def _is_number(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-
-
-def _as_text(table: pd.DataFrame, decimals: int | Mapping[str, int], missing: str) -> pd.DataFrame:
-    """Numbers as text: whole-number columns without decimals, others with ``decimals``."""
-    shown = pd.DataFrame(index=table.index)
-    for column in table.columns:
-        values = table[column]
-        if not _is_number(values):
-            shown[column] = values.astype(object).where(values.notna(), missing)
-            continue
-        present = values.dropna().astype(float)
-        places = decimals.get(column, 1) if isinstance(decimals, Mapping) else decimals
-        if (present % 1 == 0).all():
-            places = 0
-        shown[column] = values.map(lambda v, p=places: missing if pd.isna(v) else f"{v:.{p}f}").astype(object)
-    return shown
 
 
 def notebook_path(notebook: str | Path) -> Traversable | Path:
@@ -418,12 +190,16 @@ def _declared_parameters(notebook: nbformat.NotebookNode, path: Path) -> set[str
             if isinstance(target, ast.Name)}
 
 
-def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl") -> Path:
+def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl",
+            printed: bool = True) -> Path:
     """Convert an executed notebook to one self-contained HTML file without code.
 
     Code cells, prompts and stderr streams (warnings meant for the analyst)
     are left out; figures are embedded as base64 PNG; the page loads no
-    script or style from elsewhere.
+    script or style from elsewhere. Cells tagged ``analyst`` (notes for
+    whoever maintains the notebook) are left out. A summary is written last, from the
+    figures computed above it, but read first: cells tagged ``summary`` are
+    moved to just after the cell tagged ``title``.
 
     Parameters
     ----------
@@ -435,6 +211,9 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
         Title of the page (default: the notebook's file name).
     lang : str, default "nl"
         Language of the page (``<html lang=...>``).
+    printed : bool, default True
+        Keep what the code printed on stdout. A publication shows only what
+        the notebook displays (a solver's console line must not reach it).
 
     Returns
     -------
@@ -444,9 +223,13 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(str(executed), as_version=4)
+    # cells tagged "analyst" explain the notebook to whoever maintains it; the publication leaves them out
+    notebook.cells = [cell for cell in notebook.cells if "analyst" not in cell.get("metadata", {}).get("tags", [])]
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and (o.name == "stderr" or not printed))]
+    notebook.cells = _summary_first(notebook.cells)
     if title:
         notebook.metadata["title"] = title
     exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"kantelmeter.html.j2": _TEMPLATE})],
@@ -461,16 +244,49 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     return out
 
 
+def run_notebook(notebook: str | Path, out: str | Path, parameters: Mapping[str, Any] | None = None, *,
+                 lang: str | None = None, progress: bool = True) -> Path:
+    """Run an analyst's notebook and write it as HTML without code, the executed notebook beside it.
+
+    Unlike :func:`report` the page is not audited: an analyst's notebook may
+    show checking tables and small groups, and is for internal use.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file (``out``); the executed notebook is ``out`` with ``.ipynb``.
+    """
+    out = Path(out)
+    executed = execute(notebook, out.with_suffix(".ipynb"), parameters, progress=progress)
+    return to_html(executed, out.with_suffix(".html"), lang=lang or dict(parameters or {}).get("lang", "nl"))
+
+
+def _summary_first(cells: list) -> list:
+    """Cells tagged ``summary`` moved to just after the first cell tagged ``title`` (if there is one)."""
+    def tagged(cell, tag: str) -> bool:
+        return tag in cell.get("metadata", {}).get("tags", [])
+
+    titles = [k for k, cell in enumerate(cells) if tagged(cell, "title")]
+    if not titles:
+        return cells
+    summary = [cell for cell in cells if tagged(cell, "summary")]
+    rest = [cell for cell in cells if not tagged(cell, "summary")]
+    position = rest.index(cells[titles[0]]) + 1
+    return rest[:position] + summary + rest[position:]
+
+
 def audit(page: str, min_cell: int, *, lang: str = "nl") -> pd.DataFrame:
     """Check a report as a reader sees it: every table published, no small count, method stated.
 
     For every ``<table>`` in the page: it must have gone through
     :func:`publish`; a frequency table must pass
     :func:`kantelmeter.disclosure.check_table` (no count from 1 to
-    ``min_cell - 1`` shown, none recoverable from the totals by linear
-    programming); a table of estimates must show no count column below
-    ``min_cell``. The page must contain the disclosure method statement
-    (:func:`kantelmeter.disclosure.method_statement`) for ``min_cell``.
+    ``min_cell - 1`` shown, none that a reader who knows the method can
+    bring below ``min_cell`` by linear programming); a table of estimates
+    must show no count column below ``min_cell``. Numbers are read in the
+    table's language (``1.234`` is a thousand and more in Dutch). Every image
+    must have an alternative text. The page must contain the disclosure
+    method statement (:func:`kantelmeter.disclosure.method_statement`) for ``min_cell``.
 
     Returns
     -------
@@ -495,16 +311,22 @@ def audit(page: str, min_cell: int, *, lang: str = "nl") -> pd.DataFrame:
             problems.append((number, "", "table did not go through kantelmeter.report.publish"))
             continue
         table = parse_table(tag, index="km-counts" in classes)
+        numbers_lang = tag.get("data-lang", lang)
         if "km-counts" in classes:
-            total = _TOTAL_LABEL.get(lang, "Totaal")
-            for _, row in disclosure.check_table(table, min_cell, margins_name=total).iterrows():
+            total = TOTAL_LABEL.get(lang, "Totaal")
+            counts = table.map(lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, numbers_lang))
+            for _, row in disclosure.check_table(counts, min_cell, margins_name=total).iterrows():
                 problems.append((number, f"{row['row']} / {row['column']}", row["problem"]))
         elif "km-estimates" in classes:
             for column in json.loads(tag.get("data-count-columns", "[]")):
-                values = pd.to_numeric(table[column].replace(disclosure.MARKER, np.nan), errors="coerce")
+                values = table[column].map(lambda cell: formatting.parse(cell, numbers_lang))
                 for label, value in values[(values > 0) & (values < min_cell)].items():
                     problems.append((number, f"{label} / {column}",
                                      f"count {value:g} is shown; allowed: 0 or >= {min_cell}"))
+    for image in soup.find_all("img"):
+        alt = (image.get("alt") or "").strip()
+        if not alt or alt == _NO_ALT:
+            problems.append((0, image.get("src", "")[:40], "image without an alternative text saying what it shows"))
     statement = disclosure.method_statement(lang, min_cell=min_cell, min_denominator=min_cell)
     if html.escape(statement, quote=False) not in str(soup) and statement not in soup.get_text():
         problems.append((0, "", f"the disclosure method statement (min_cell {min_cell}) is missing"))
@@ -534,15 +356,52 @@ def parse_table(tag, index: bool = True) -> pd.DataFrame:
                         dtype=object)
 
 
-def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", min_cell: int = 10,
-           lang: str = "nl", workdir: str | Path | None = None, progress: bool = True) -> Path:
-    """Run the baseline report (or another notebook) against a store and write it as publishable HTML.
+def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake") -> list[str]:
+    """What a store lacks for a nulmeting: empty when it holds enough to publish one.
 
-    Steps: execute the notebook with papermill (parameters ``db_url``,
-    ``min_cell``, ``lang`` and ``output_dir``, the folder ``<out>_tables``
-    beside the report where the notebook writes its published tables as CSV),
-    convert it with :func:`to_html`, :func:`audit` the page, and only then
-    write ``out``.
+    A nulmeting describes the baseline occasion, so the store needs at least
+    one instrument with ``min_cell`` or more complete responses at
+    ``baseline``: with fewer, every table would be withheld and the report
+    would say nothing.
+
+    Returns
+    -------
+    list of str
+        One sentence per thing missing, saying what to add.
+    """
+    from kantelmeter.store import Store
+
+    store = Store(db_url)
+    try:
+        completion = store.completion()
+    finally:
+        store.close()
+    done = completion[(completion["status"] == "complete")] if not completion.empty else completion
+    if done.empty:
+        return [f"the store holds no complete responses; a nulmeting needs at least {min_cell} complete responses "
+                f"at the {baseline!r} occasion for one instrument (collect them with the web form, or "
+                f"`kantelmeter import ... --occasion {baseline}`)"]
+    at_baseline = done[done["occasion"] == baseline].groupby("instrument")["n"].sum()
+    if at_baseline.empty or at_baseline.max() < min_cell:
+        found = ", ".join(f"{name} {int(n)}" for name, n in at_baseline.items()) or "none"
+        return [f"the store holds too few complete responses at the {baseline!r} occasion (per instrument: "
+                f"{found}); a nulmeting needs at least {min_cell} (--min-cell) for one instrument"]
+    return []
+
+
+def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", min_cell: int = 10,
+           lang: str = "nl", municipality: str | Path | None = None, previous_db: str | None = None,
+           benchmark: str | Path | None = None, workdir: str | Path | None = None, pdf: bool = True,
+           progress: bool = True) -> Path:
+    """Run the baseline report against a store and write it as a publication: HTML, PDF and CSV tables.
+
+    Steps: refuse a store that lacks what the report needs
+    (:func:`check_store`); execute the notebook with papermill (parameters
+    ``db_url``, ``min_cell``, ``lang``, ``output_dir`` and, when given,
+    ``municipality_dir``, ``previous_db`` and ``benchmark_csv``); convert it
+    with :func:`to_html`; :func:`audit` the page; and only then write
+    ``out``, its tables as CSV in ``<out>_tables/`` (with ``index.csv``) and,
+    when Chromium is installed, ``out`` with ``.pdf``.
 
     Parameters
     ----------
@@ -554,9 +413,19 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
     min_cell : int, default 10
         Smallest number of people any published figure rests on.
     lang : {"nl", "en"}, default "nl"
+    municipality : path, optional
+        The municipality's folder (``municipality.yaml`` and context CSV
+        files, :func:`kantelmeter.municipal.load_municipality`); the shipped
+        example when omitted.
+    previous_db : str, optional
+        The store of an earlier round, for the trend.
+    benchmark : path, optional
+        A CSV of national or peer figures (``indicator;group;value;source``).
     workdir : path, optional
-        Folder for the executed notebook (``<notebook>.ipynb``) and any files
-        the notebook writes; a temporary folder when omitted.
+        Folder for the executed notebook (``<notebook>.ipynb``); a temporary
+        folder when omitted.
+    pdf : bool, default True
+        Also print the report to PDF with Chromium (skipped when none is installed).
     progress : bool, default True
 
     Returns
@@ -567,27 +436,46 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
     Raises
     ------
     ReportError
-        The notebook failed, or the audit found a problem (the report is then
-        not written).
+        The store lacks data, the notebook failed, or the audit found a
+        problem (nothing is then written).
     """
+    import shutil
+
     import papermill
 
+    problems = check_store(db_url, int(min_cell))
+    if problems:
+        raise ReportError("the store cannot give a nulmeting: " + "; ".join(problems))
     out = Path(out)
+    optional = {"municipality_dir": municipality, "previous_db": previous_db, "benchmark_csv": benchmark}
     with tempfile.TemporaryDirectory(prefix="kantelmeter-report-") as scratch:
         folder = Path(workdir or scratch).resolve()
         name = Path(notebook_path(notebook).name).stem
         executed = folder / f"{name}.ipynb"
-        tables = out.resolve().with_name(f"{out.stem}_tables")
-        parameters = {"db_url": db_url, "min_cell": int(min_cell), "lang": lang, "output_dir": str(tables)}
+        tables = Path(scratch) / "tables"
+        parameters = {"db_url": db_url, "min_cell": int(min_cell), "lang": lang, "output_dir": str(tables),
+                      **{key: str(value) for key, value in optional.items() if value is not None}}
         try:
             execute(notebook, executed, parameters, progress=progress)
         except papermill.PapermillExecutionError as exc:
             raise ReportError(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}") from None
-        page_file = to_html(executed, folder / f"{name}.html", lang=lang)
+        page_file = to_html(executed, folder / f"{name}.html", lang=lang, printed=False)
         page = page_file.read_text(encoding="utf-8")
-    problems = audit(page, int(min_cell), lang=lang)
-    if not problems.empty:
-        raise ReportError(f"{name}: the report may not be published:\n{problems.to_string(index=False)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+        problems = audit(page, int(min_cell), lang=lang)
+        if not problems.empty:
+            raise ReportError(f"{name}: the report may not be published:\n{problems.to_string(index=False)}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+        published_tables = out.resolve().with_name(f"{out.stem}_tables")
+        if published_tables.exists():
+            shutil.rmtree(published_tables)
+        if tables.exists():
+            shutil.copytree(tables, published_tables)
+    # a PDF of an earlier run must not pass for this one
+    out.with_suffix(".pdf").unlink(missing_ok=True)
+    if pdf:
+        from kantelmeter.web.paper import find_chromium, print_pdf
+
+        if find_chromium() is not None:
+            print_pdf(out, out.with_suffix(".pdf"))
     return out

@@ -59,7 +59,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from itertools import chain, islice
 from pathlib import Path
@@ -91,6 +91,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -101,14 +102,20 @@ from sqlalchemy.exc import IntegrityError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.privacy import Pseudonymiser
 
-__all__ = ["DuplicateResponse", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = ["ROLES", "Account", "DuplicateResponse", "Invitation", "ResponseInfo", "ResponseLocked", "SCHEMA_VERSION",
+           "Store", "StoreError"]
 
 SOURCES = ("web", "import", "interview")
+ROLES = ("interviewer", "evaluator")
+"""Who signs in: an interviewer administers questionnaires, an evaluator sees counts only."""
 STATUSES = ("partial", "complete")
 TEXT_TYPES = {ItemType.text, ItemType.date}
 # Pseudonyms derived from identifiers are preferred in this order: the most stable identifier wins.
 IDENTIFIER_PRIORITY = ("bsn", "client_number", "name")
 META_COLUMNS = ["respondent", "occasion", "cohort", "collected_at"]
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=8)
+SESSION_TOUCH = timedelta(minutes=1)
 
 metadata = MetaData()
 
@@ -189,6 +196,20 @@ users = Table(
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("role", String(16), nullable=False, server_default="interviewer"),  # since schema version 2
+)
+sessions = Table(
+    "sessions", metadata,
+    Column("id_sha256", String(64), primary_key=True),  # the cookie holds the id; only its hash is kept
+    Column("username", String(64), ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
+)
+interviews = Table(
+    "interviews", metadata,  # who started an interview response: only they may open it
+    Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("interviewer", String(64), nullable=False),
 )
 audit = Table(
     "audit", metadata,
@@ -232,6 +253,14 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A signed-in user as a session names them: user name and role (one of :data:`ROLES`)."""
+
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
 class ResponseInfo:
     """Which respondent, instrument version and occasion a response belongs to, and its status."""
 
@@ -246,7 +275,8 @@ class ResponseInfo:
 
 def _migration_1(conn: Connection) -> None:
     """The first schema: every table, and an audit log that refuses updates and deletes."""
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions])
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions
+                                      and t.name not in VERSION_2_TABLES])
     if conn.dialect.name == "sqlite":
         for event_name in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
@@ -262,9 +292,101 @@ def _migration_1(conn: Connection) -> None:
                              "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()")
 
 
+VERSION_2_TABLES = ("sessions", "interviews")
+
+
+def _migration_2(conn: Connection) -> None:
+    """Accounts: a role per user, server-side sessions and who started each interview.
+
+    A database made at version 1 gets the role column (existing users become
+    interviewers, which is what they could do before); one created afresh has
+    it from the first migration, which builds the tables as defined here.
+    """
+    if "role" not in {column["name"] for column in inspect(conn).get_columns("users")}:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN role VARCHAR(16) NOT NULL DEFAULT 'interviewer'")
+    metadata.create_all(conn, tables=[sessions, interviews])
+
+
 # Schema changes are appended here as numbered functions; a database is brought
 # up to date by running, in order, the ones it has not seen.
-MIGRATIONS = {1: _migration_1}
+MIGRATIONS = {1: _migration_1, 2: _migration_2}
+
+
+# --- survey rounds: schema (issue 13) -----------------------------------------
+# A yearly survey round: its frame, sample, dispositions, letter invitations and
+# weights, every row keyed by pseudonym. A frame row holds a stratum and the
+# auxiliaries only, never a name, address or BSN. The tables have their own
+# MetaData, so that the first migration (which creates everything in
+# ``metadata``) stays as it was and this one adds them.
+survey_metadata = MetaData()
+DISPOSITION_CODES = ("moved", "deceased", "not_client", "refused", "no_contact")
+LETTER_KINDS = ("letter", "reminder")
+survey_rounds = Table(
+    "survey_rounds", survey_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("instrument", String(64), nullable=False),
+    Column("occasion", String(64), nullable=False),
+    Column("id_kind", String(32), nullable=False),
+    Column("strata", String(64)),
+    Column("auxiliaries", Text, nullable=False),  # JSON list of names
+    Column("created_at", DateTime, nullable=False),
+    Column("seed", Integer),
+    Column("sampled_at", DateTime),
+)
+survey_frame = Table(
+    "survey_frame", survey_metadata,
+    Column("round", String(64), ForeignKey("survey_rounds.name", ondelete="CASCADE"), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("stratum", String(128), nullable=False),
+    Column("auxiliaries", Text, nullable=False),  # JSON object: auxiliary -> category
+)
+survey_sample = Table(
+    "survey_sample", survey_metadata,
+    Column("round", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("inclusion_probability", Float, nullable=False),
+    Column("design_weight", Float, nullable=False),
+    ForeignKeyConstraint(["round", "pseudonym"], ["survey_frame.round", "survey_frame.pseudonym"], ondelete="CASCADE"),
+)
+survey_dispositions = Table(
+    "survey_dispositions", survey_metadata,
+    Column("round", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("code", String(16), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+    CheckConstraint(f"code IN {DISPOSITION_CODES}", name="disposition_code"),
+)
+survey_letters = Table(
+    "survey_letters", survey_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round", String(64), nullable=False),
+    Column("pseudonym", String(64), nullable=False),
+    Column("invitation_id", Integer, ForeignKey(invitations.c.id, ondelete="CASCADE"), nullable=False),
+    Column("code_hmac", String(64), nullable=False, unique=True),  # keyed HMAC of the login code, never the code
+    Column("kind", String(8), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+    CheckConstraint(f"kind IN {LETTER_KINDS}", name="letter_kind"),
+)
+survey_weights = Table(
+    "survey_weights", survey_metadata,
+    Column("round", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("weight", Float, nullable=False),
+    Column("method", String(16), nullable=False),
+    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+)
+SURVEY_TABLES = [t.name for t in survey_metadata.sorted_tables]
+
+
+def _migration_survey_rounds(conn: Connection) -> None:
+    """Survey rounds: frame, sample, dispositions, letters and weights."""
+    survey_metadata.create_all(conn)
+
+
+MIGRATIONS[max(MIGRATIONS) + 1] = _migration_survey_rounds
+# --- end of survey rounds: schema ---------------------------------------------
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -577,6 +699,8 @@ class Store:
                 response_id = conn.execute(insert(responses_table).values(
                     respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
                     occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
+                if source == "interview":
+                    conn.execute(insert(interviews).values(response_id=response_id, interviewer=actor or self.actor))
                 self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
                 return response_id
         except IntegrityError:
@@ -965,19 +1089,49 @@ class Store:
 
     # --- users ----------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, actor: str | None = None) -> None:
-        """Add a user who may sign in; the password is kept as an argon2id hash."""
+    def add_user(self, username: str, password: str, role: str = "interviewer", actor: str | None = None) -> None:
+        """Add a user who may sign in with a role; the password is kept as an argon2id hash.
+
+        Parameters
+        ----------
+        username : str
+            1 to 64 characters.
+        password : str
+            At least 12 characters.
+        role : {'interviewer', 'evaluator'}
+            An interviewer administers questionnaires and opens only the
+            interviews they started; an evaluator sees completion counts only.
+        """
         if not username or len(username) > 64:
             raise StoreError(f"username {username!r}: give 1 to 64 characters")
-        if len(password) < 12:
-            raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+        if role not in ROLES:
+            raise StoreError(f"role {role!r} for {username!r}; allowed: {', '.join(ROLES)}")
         try:
             with self._write() as conn:
-                conn.execute(insert(users).values(username=username, password_hash=PasswordHasher().hash(password),
-                                                  created_at=_now()))
-                self._log(conn, "add_user", username, actor=actor)
+                conn.execute(insert(users).values(username=username, password_hash=_password_hash(username, password),
+                                                  created_at=_now(), role=role))
+                self._log(conn, "add_user", username, role, actor=actor)
         except IntegrityError:
             raise StoreError(f"user {username!r} already exists") from None
+
+    def set_password(self, username: str, password: str, actor: str | None = None) -> None:
+        """Give a user a new password; every session they have open ends."""
+        hashed = _password_hash(username, password)
+        with self._write() as conn:
+            if not conn.execute(update(users).where(users.c.username == username)
+                                .values(password_hash=hashed)).rowcount:
+                raise StoreError(f"no user {username!r} in this store")
+            conn.execute(delete(sessions).where(sessions.c.username == username))
+            self._log(conn, "set_password", username, actor=actor)
+
+    def remove_user(self, username: str, actor: str | None = None) -> None:
+        """Remove a user: their sessions end and the interviews they started are no longer theirs to open."""
+        with self._write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.username == username))
+            conn.execute(delete(interviews).where(interviews.c.interviewer == username))
+            if not conn.execute(delete(users).where(users.c.username == username)).rowcount:
+                raise StoreError(f"no user {username!r} in this store")
+            self._log(conn, "remove_user", username, actor=actor)
 
     def verify_user(self, username: str, password: str) -> bool:
         """Whether this password belongs to this user; each attempt is logged."""
@@ -989,8 +1143,66 @@ class Store:
             ok = hasher.verify(stored or _dummy_hash(), password) and stored is not None
         except VerificationError:
             ok = False
-        self.log("sign_in" if ok else "sign_in_failed", username[:64], actor=username or "?")
+        self.log("sign_in" if ok else "sign_in_failed", username[:64], actor=username[:64] or "?")
         return ok
+
+    # --- sessions -------------------------------------------------------------
+
+    def open_session(self, username: str) -> str:
+        """Begin a session for a user who has just signed in, and return its id (for the cookie).
+
+        The id carries 256 random bits; the store keeps only its SHA-256, so
+        the database cannot be used to take over a session. Sessions past
+        their time are removed here too.
+        """
+        session_id = secrets.token_urlsafe(32)
+        now = _now()
+        with self._write() as conn:
+            role = conn.execute(select(users.c.role).where(users.c.username == username)).scalar()
+            if role is None:
+                raise StoreError(f"no user {username!r} in this store")
+            conn.execute(delete(sessions).where(sessions.c.created_at < now - SESSION_LIFETIME))
+            conn.execute(insert(sessions).values(id_sha256=_token_hash(session_id), username=username, role=role,
+                                                 created_at=now, seen_at=now))
+        return session_id
+
+    def session(self, session_id: str | None, idle: timedelta = SESSION_IDLE,
+                lifetime: timedelta = SESSION_LIFETIME) -> Account | None:
+        """The account a session id belongs to, or None when it is unknown, ended or past its time.
+
+        A session ends after ``idle`` without use and ``lifetime`` in all, and
+        with its user (removed, password changed, role changed). A session in
+        use is marked as seen at most once a minute, to spare the database a
+        write per request.
+        """
+        if not session_id:
+            return None
+        key, now = _token_hash(session_id), _now()
+        with self._read() as conn:
+            row = conn.execute(select(sessions.c.username, sessions.c.role, sessions.c.created_at, sessions.c.seen_at)
+                               .join(users, (users.c.username == sessions.c.username) & (users.c.role == sessions.c.role))
+                               .where(sessions.c.id_sha256 == key)).first()
+        if row is None:
+            return None
+        if now - row.seen_at > idle or now - row.created_at > lifetime:
+            self.end_session(session_id)
+            return None
+        if now - row.seen_at > SESSION_TOUCH:
+            with self._write() as conn:
+                conn.execute(update(sessions).where(sessions.c.id_sha256 == key).values(seen_at=now))
+        return Account(row.username, row.role)
+
+    def end_session(self, session_id: str | None) -> None:
+        """End a session (sign-out); an unknown id is ignored."""
+        if session_id:
+            with self._write() as conn:
+                conn.execute(delete(sessions).where(sessions.c.id_sha256 == _token_hash(session_id)))
+
+    def interviewer(self, response_id: int) -> str | None:
+        """Who started this response as an interview, or None (a web or imported response, or an orphan)."""
+        with self._read() as conn:
+            return conn.execute(select(interviews.c.interviewer)
+                                .where(interviews.c.response_id == response_id)).scalar()
 
     # --- erasure --------------------------------------------------------------
 
@@ -1013,6 +1225,7 @@ class Store:
             removed = conn.execute(select(func.count()).select_from(responses_table)
                                    .where(responses_table.c.respondent_id == respondent_id)).scalar()
             conn.execute(delete(respondents).where(respondents.c.id == respondent_id))
+            self._erase_from_rounds(conn, respondent)
             self._log(conn, "erase", respondent_id, f"{removed} responses", actor)
         raw = self.engine.raw_connection()
         try:
@@ -1021,11 +1234,285 @@ class Store:
                 driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 driver.autocommit = True  # VACUUM cannot run inside a transaction
-                driver.execute("VACUUM respondents, responses, answers, submissions, invitations")
+                driver.execute("VACUUM respondents, responses, answers, submissions, invitations, "
+                               + ", ".join(SURVEY_TABLES))
                 driver.autocommit = False
         finally:
             raw.close()
         return removed
+
+    # --- survey rounds (issue 13) -------------------------------------------------
+    # A round's frame, sample, dispositions, letters and weights. Data in and out as
+    # DataFrames keyed by pseudonym; kantelmeter.survey turns them into its Frame and Sample.
+
+    def create_round(self, name: str, instrument: Instrument | str, occasion: str, units: pd.DataFrame,
+                     id_kind: str, strata: str | None, auxiliaries: list[str], actor: str | None = None) -> int:
+        """Store a new survey round with its frame, every row or none.
+
+        Parameters
+        ----------
+        name : str
+            For example ``"2026-ceo"``.
+        instrument : Instrument or str
+            The questionnaire of the round; ``occasion`` one of its occasions.
+        units : DataFrame
+            The frame: ``pseudonym``, ``stratum`` and one column per auxiliary
+            (see :func:`kantelmeter.survey.frame`). Any other column is refused,
+            so no name, address or BSN can be stored by mistake.
+
+        Returns
+        -------
+        int
+            The number of frame units stored.
+        """
+        instrument = self._resolve(instrument)
+        if occasion not in instrument.occasions:
+            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
+                           f"{', '.join(instrument.occasions)}")
+        allowed = ["pseudonym", "stratum", *auxiliaries]
+        extra = [c for c in units.columns if c not in allowed]
+        if extra:
+            raise StoreError(f"round {name!r}: frame column(s) {extra} are not allowed; allowed: {', '.join(allowed)}")
+        if not name or len(name) > 64:
+            raise StoreError(f"round name {name!r}: give 1 to 64 characters")
+        rows = ((name, p, str(st), json.dumps({a: str(v) for a, v in zip(auxiliaries, values)}))
+                for p, st, *values in units[allowed].itertuples(index=False, name=None))
+        try:
+            with self._write() as conn:
+                conn.execute(insert(survey_rounds).values(
+                    name=name, instrument=instrument.id, occasion=occasion, id_kind=id_kind, strata=strata,
+                    auxiliaries=json.dumps(list(auxiliaries)), created_at=_now()))
+                self._bulk_insert(conn, survey_frame, ["round", "pseudonym", "stratum", "auxiliaries"], rows)
+                self._log(conn, "create_round", name, f"{len(units)} frame units", actor)
+        except IntegrityError:
+            raise StoreError(f"round {name!r} already exists, or its frame names a client twice; "
+                             "give the new round another name") from None
+        return len(units)
+
+    def round_info(self, name: str) -> dict[str, Any]:
+        """A round's settings: instrument, occasion, id_kind, strata, auxiliaries, created_at, seed, sampled_at."""
+        with self._read() as conn:
+            row = conn.execute(select(survey_rounds).where(survey_rounds.c.name == name)).mappings().first()
+            known = [] if row is not None else conn.execute(select(survey_rounds.c.name)).scalars().all()
+        if row is None:
+            raise KeyError(f"no survey round {name!r} in this store; rounds: {', '.join(known) or 'none'} "
+                           "(create one with `kantelmeter frame import`)")
+        return {**row, "auxiliaries": json.loads(row["auxiliaries"])}
+
+    def round_frame(self, name: str) -> pd.DataFrame:
+        """The frame of a round: ``pseudonym``, ``stratum`` and one column per auxiliary."""
+        auxiliaries = self.round_info(name)["auxiliaries"]
+        with self._read() as conn:
+            rows = conn.execute(select(survey_frame.c.pseudonym, survey_frame.c.stratum, survey_frame.c.auxiliaries)
+                                .where(survey_frame.c.round == name).order_by(survey_frame.c.pseudonym)).all()
+        frame = pd.DataFrame([(p, st) for p, st, _ in rows], columns=["pseudonym", "stratum"], dtype=object)
+        values = [json.loads(a) for *_, a in rows]
+        for auxiliary in auxiliaries:
+            frame[auxiliary] = [v[auxiliary] for v in values]
+        return frame
+
+    def save_sample(self, name: str, units: pd.DataFrame, seed: int | None = None, actor: str | None = None) -> int:
+        """Store the sample of a round (``pseudonym``, ``inclusion_probability``, ``design_weight``); once only."""
+        info = self.round_info(name)
+        if info["sampled_at"] is not None:
+            raise StoreError(f"round {name!r} already has its sample (drawn {info['sampled_at']:%Y-%m-%d}); "
+                             "a round is sampled once")
+        try:
+            with self._write() as conn:
+                self._bulk_insert(conn, survey_sample, ["round", "pseudonym", "inclusion_probability", "design_weight"],
+                                  ((name, p, float(pi), float(d)) for p, pi, d in units[
+                                      ["pseudonym", "inclusion_probability", "design_weight"]].itertuples(
+                                      index=False, name=None)))
+                conn.execute(update(survey_rounds).where(survey_rounds.c.name == name)
+                             .values(seed=seed, sampled_at=_now()))
+                self._log(conn, "save_sample", name, f"{len(units)} units", actor)
+        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError):
+            raise StoreError(f"round {name!r}: the sample names a unit that is not in the frame, or one twice") from None
+        return len(units)
+
+    def round_sample(self, name: str) -> pd.DataFrame:
+        """The sampled units with their frame columns, ``inclusion_probability`` and ``design_weight``."""
+        frame = self.round_frame(name)
+        with self._read() as conn:
+            rows = conn.execute(select(survey_sample.c.pseudonym, survey_sample.c.inclusion_probability,
+                                       survey_sample.c.design_weight).where(survey_sample.c.round == name)).all()
+        if not rows:
+            raise StoreError(f"round {name!r} has no sample yet; draw one with `kantelmeter sample`")
+        sample = pd.DataFrame(rows, columns=["pseudonym", "inclusion_probability", "design_weight"])
+        return frame.merge(sample, on="pseudonym").sort_values(["stratum", "pseudonym"], ignore_index=True)
+
+    def _sampled(self, conn: Connection, name: str, pseudonyms: Iterable[str]) -> list[str]:
+        """These pseudonyms, after checking that each is in the round's sample."""
+        pseudonyms = list(dict.fromkeys(pseudonyms))
+        found = set(conn.execute(select(survey_sample.c.pseudonym).where(
+            survey_sample.c.round == name, _among(conn, survey_sample.c.pseudonym, pseudonyms))).scalars())
+        missing = [p for p in pseudonyms if p not in found]
+        if missing:
+            raise StoreError(f"round {name!r}: {len(missing)} client(s) are not in its sample, e.g. "
+                             f"{', '.join(missing[:3])}")
+        return pseudonyms
+
+    def record_dispositions(self, name: str, codes: Mapping[str, str], actor: str | None = None) -> int:
+        """Record (or replace) the disposition code of sampled clients: pseudonym to one of the codes.
+
+        Codes: ``moved``, ``deceased``, ``not_client`` (ineligible), ``refused``, ``no_contact``.
+        """
+        bad = {p: c for p, c in codes.items() if c not in DISPOSITION_CODES}
+        if bad:
+            code = next(iter(bad.values()))
+            raise StoreError(f"round {name!r}: disposition {code!r} ({len(bad)} client(s)); allowed: "
+                             f"{', '.join(DISPOSITION_CODES)}")
+        self.round_info(name)
+        now = _now()
+        with self._write() as conn:
+            pseudonyms = self._sampled(conn, name, codes)
+            conn.execute(delete(survey_dispositions).where(survey_dispositions.c.round == name,
+                                                           _among(conn, survey_dispositions.c.pseudonym, pseudonyms)))
+            self._bulk_insert(conn, survey_dispositions, ["round", "pseudonym", "code", "recorded_at"],
+                              ((name, p, codes[p], now) for p in pseudonyms))
+            self._log(conn, "record_dispositions", name, f"{len(pseudonyms)} clients", actor)
+        return len(pseudonyms)
+
+    def invite_round(self, name: str, pseudonyms: Iterable[str], kind: str = "letter",
+                     actor: str | None = None) -> pd.DataFrame:
+        """Invitations for sampled clients of a round, each with a link token and a short login code.
+
+        Every client becomes (or stays) a respondent under the frame's pseudonym, so a reply links to
+        the sample, and a later round's invitation reaches the same respondent. The token (256 bits)
+        is kept as its SHA-256 like any invitation; the login code (10 letters and digits, about 49
+        bits, for typing in) as its keyed HMAC (the pseudonym key, outside the database), so neither
+        can be recovered from the database. A reminder is a new letter with a new token and code;
+        the earlier ones keep working.
+
+        Returns
+        -------
+        DataFrame
+            ``pseudonym``, ``token``, ``code``: the only copy of the tokens and codes.
+        """
+        if kind not in LETTER_KINDS:
+            raise StoreError(f"letter kind {kind!r}; allowed: {', '.join(LETTER_KINDS)}")
+        info = self.round_info(name)
+        instrument = self.instrument(info["instrument"])
+        now = _now()
+        with self._write() as conn:
+            pseudonyms = self._sampled(conn, name, pseudonyms)
+            ids = self._respondent_ids(conn, dict.fromkeys(pseudonyms), actor)
+            tokens = [secrets.token_urlsafe(32) for _ in pseudonyms]
+            codes = [_login_code() for _ in pseudonyms]
+            for token, p in zip(tokens, pseudonyms):
+                conn.execute(insert(invitations).values(
+                    token_sha256=_token_hash(token), respondent_id=ids[p], instrument=instrument.id,
+                    version=instrument.version, occasion=info["occasion"], created_at=now))
+            invitation_of = dict(conn.execute(select(invitations.c.token_sha256, invitations.c.id).where(
+                _among(conn, invitations.c.token_sha256, [_token_hash(t) for t in tokens]))).all())
+            self._bulk_insert(conn, survey_letters, ["round", "pseudonym", "invitation_id", "code_hmac", "kind",
+                                                     "created_at"],
+                              ((name, p, invitation_of[_token_hash(t)], self._code_hmac(c), kind, now)
+                               for p, t, c in zip(pseudonyms, tokens, codes)))
+            self._log(conn, "invite_round", name, f"{len(pseudonyms)} {kind}s", actor)
+        return pd.DataFrame({"pseudonym": pseudonyms, "token": tokens, "code": codes})
+
+    def _code_hmac(self, code: str) -> str:
+        return self.pseudonymiser.pseudonymise("login_code", _normal_code(code))
+
+    def invitation_by_code(self, code: str) -> tuple[str, Invitation] | None:
+        """What a typed login code opens: a fresh link token for its invitation and the Invitation, or None.
+
+        The stored token cannot be recovered, so a valid code replaces it: the earlier link of
+        that letter stops working and the returned token opens the same form (the same respondent,
+        instrument and occasion; a begun response continues).
+        """
+        if not _normal_code(code):
+            return None
+        with self._write() as conn:
+            invitation_id = conn.execute(select(survey_letters.c.invitation_id).where(
+                survey_letters.c.code_hmac == self._code_hmac(code))).scalar()
+            if invitation_id is None:
+                return None
+            token = secrets.token_urlsafe(32)
+            conn.execute(update(invitations).where(invitations.c.id == invitation_id)
+                         .values(token_sha256=_token_hash(token)))
+            self._log(conn, "login_code", invitation_id)
+        return token, self.invitation(token)
+
+    def round_outcomes(self, name: str) -> pd.DataFrame:
+        """Per sampled client: ``pseudonym``, ``status`` and ``source`` of the round's response (None
+        without one), ``disposition`` (code or None), ``letters`` and ``reminders`` sent."""
+        info = self.round_info(name)
+        response = (select(respondents.c.pseudonym, responses_table.c.status, responses_table.c.source)
+                    .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
+                    .where(responses_table.c.instrument == info["instrument"],
+                           responses_table.c.occasion == info["occasion"]).subquery())
+        letters = (select(survey_letters.c.pseudonym,
+                          func.sum(case((survey_letters.c.kind == "letter", 1), else_=0)).label("letters"),
+                          func.sum(case((survey_letters.c.kind == "reminder", 1), else_=0)).label("reminders"))
+                   .where(survey_letters.c.round == name).group_by(survey_letters.c.pseudonym).subquery())
+        query = (select(survey_sample.c.pseudonym, response.c.status, response.c.source, survey_dispositions.c.code,
+                        func.coalesce(letters.c.letters, 0), func.coalesce(letters.c.reminders, 0))
+                 .select_from(survey_sample)
+                 .outerjoin(response, response.c.pseudonym == survey_sample.c.pseudonym)
+                 .outerjoin(survey_dispositions, (survey_dispositions.c.round == name)
+                            & (survey_dispositions.c.pseudonym == survey_sample.c.pseudonym))
+                 .outerjoin(letters, letters.c.pseudonym == survey_sample.c.pseudonym)
+                 .where(survey_sample.c.round == name).order_by(survey_sample.c.pseudonym))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(rows, columns=["pseudonym", "status", "source", "disposition", "letters", "reminders"])
+        return frame.astype({"letters": int, "reminders": int})
+
+    def save_weights(self, name: str, weights: pd.DataFrame, method: str, actor: str | None = None) -> int:
+        """Store (replacing earlier ones) the weights of a round's respondents: ``pseudonym``, ``weight``."""
+        self.round_info(name)
+        with self._write() as conn:
+            conn.execute(delete(survey_weights).where(survey_weights.c.round == name))
+            self._bulk_insert(conn, survey_weights, ["round", "pseudonym", "weight", "method"],
+                              ((name, p, float(w), method) for p, w in weights[["pseudonym", "weight"]].itertuples(
+                                  index=False, name=None)))
+            self._log(conn, "save_weights", name, f"{len(weights)} respondents, {method}", actor)
+        return len(weights)
+
+    def round_weights(self, name: str) -> pd.DataFrame:
+        """The stored weights of a round: ``pseudonym``, ``weight``, ``method`` (empty when none)."""
+        with self._read() as conn:
+            rows = conn.execute(select(survey_weights.c.pseudonym, survey_weights.c.weight, survey_weights.c.method)
+                                .where(survey_weights.c.round == name).order_by(survey_weights.c.pseudonym)).all()
+        return pd.DataFrame(rows, columns=["pseudonym", "weight", "method"])
+
+    def invite_respondents(self, instrument: Instrument | str, occasion: str, pseudonyms: Iterable[str],
+                           actor: str | None = None) -> list[str]:
+        """Invitations for existing respondents (a follow-up under the same pseudonym); tokens in order.
+
+        Raises
+        ------
+        KeyError
+            Naming the pseudonyms the store does not have.
+        """
+        instrument = self._resolve(instrument)
+        if occasion not in instrument.occasions:
+            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
+                           f"{', '.join(instrument.occasions)}")
+        pseudonyms = list(dict.fromkeys(pseudonyms))
+        tokens = [secrets.token_urlsafe(32) for _ in pseudonyms]
+        with self._write() as conn:
+            known = self._known_respondents(conn, pseudonyms)
+            missing = [p for p in pseudonyms if p not in known]
+            if missing:
+                raise KeyError(f"{len(missing)} respondent(s) are not in this store, e.g. {', '.join(missing[:3])}; "
+                               "allowed: pseudonyms of existing respondents")
+            if tokens:
+                conn.execute(insert(invitations), [
+                    {"token_sha256": _token_hash(t), "respondent_id": known[p][0], "instrument": instrument.id,
+                     "version": instrument.version, "occasion": occasion, "created_at": _now()}
+                    for t, p in zip(tokens, pseudonyms)])
+            self._log(conn, "invite_respondents", instrument.id, f"{occasion}: {len(tokens)} invitations", actor)
+        return tokens
+
+    def _erase_from_rounds(self, conn: Connection, pseudonym: str) -> None:
+        """Remove a client from every round's frame (and so its sample, dispositions, letters, weights)."""
+        for table in (survey_letters, survey_weights, survey_dispositions, survey_sample, survey_frame):
+            conn.execute(delete(table).where(table.c.pseudonym == pseudonym))
+
+    # --- end of survey rounds -----------------------------------------------------
 
 
 def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
@@ -1067,6 +1554,22 @@ def _quoted(columns: list[str]) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Login codes on survey letters: no 0/O, 1/I/L or U, so a typed code is read back as printed.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+def _login_code() -> str:
+    """A random login code, printed in two groups of five (``K7QMX-4RT9B``)."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _normal_code(code: str) -> str:
+    """A typed code as stored: upper case, without spaces or hyphens."""
+    return "".join(ch for ch in str(code).upper() if ch.isalnum())
 
 
 def _answer_rows(instrument: Instrument, pseudonymiser: Pseudonymiser,
@@ -1175,6 +1678,12 @@ def _iso_date(response_id: int, column: str, value: Any) -> str:
     except ValueError:
         raise StoreError(f"response {response_id}, column {column!r}: value {value!r} is not a date "
                          "(YYYY-MM-DD)") from None
+
+
+def _password_hash(username: str, password: str) -> str:
+    if len(password) < 12:
+        raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+    return PasswordHasher().hash(password)
 
 
 @cache

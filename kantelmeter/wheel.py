@@ -33,6 +33,7 @@ __all__ = [
     "ATTRIBUTIONS",
     "CHANGES",
     "changes",
+    "coded_changes",
     "domains",
     "per_respondent",
     "profile",
@@ -234,30 +235,65 @@ def thesis_changes(coded: pd.DataFrame | None = None, instrument: Instrument | N
     >>> table["respondent"].nunique(), len(table)
     (15, 90)
     """
-    instrument = instrument or load_instrument("participation_wheel")
     if coded is None:
         with resources.files("kantelmeter.data").joinpath("thesis/participation_changes.csv").open("rb") as handle:
             coded = pd.read_csv(handle)
+    return coded_changes(coded, instrument)
+
+
+def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
+                  respondents=None) -> pd.DataFrame:
+    """The change table from coded statements (interviews coded on the wheel).
+
+    One statement per respondent and domain (columns respondent, domain,
+    change, attribution) becomes the change table that :func:`changes`
+    makes from questionnaire data; a domain without a statement is missing
+    and levels are missing throughout. Attribution pilot / partly_pilot /
+    not_pilot becomes yes / partly / no; not_applicable or a blank is missing.
+    :func:`thesis_changes` and :func:`kantelmeter.coding.wheel_changes` both
+    go through here.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+    instrument : Instrument, optional
+        The wheel instrument giving the domains; ``participation_wheel`` by default.
+    respondents : sequence, optional
+        Every respondent to include, also those without a statement; by
+        default those in ``coded``.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"respondent": ["r1"], "domain": ["eigen_inkomen"], "change": ["increase"],
+    ...                       "attribution": [None]})
+    >>> table = coded_changes(coded, respondents=["r1", "r2"])
+    >>> len(table), int(table["change"].notna().sum()), table["attribution"].isna().all()
+    (12, 1, np.True_)
+    """
+    instrument = instrument or load_instrument("participation_wheel")
     names = domains(instrument)
     _check_values(coded, "domain", names)
     _check_values(coded, "change", CHANGES)
-    _check_values(coded, "attribution", _THESIS_ATTRIBUTION)
+    _check_values(coded, "attribution", _THESIS_ATTRIBUTION, blank_allowed=True)
     twice = coded.duplicated(["respondent", "domain"])
     if twice.any():
         row = coded[twice].iloc[0]
         raise ValueError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
                          f"{row['domain']!r} twice; allowed: one statement per respondent and domain")
-    grid = pd.MultiIndex.from_product([coded["respondent"].drop_duplicates(), names], names=["respondent", "domain"])
+    people = coded["respondent"].drop_duplicates() if respondents is None else pd.unique(pd.Series(respondents))
+    grid = pd.MultiIndex.from_product([people, names], names=["respondent", "domain"])
     stated = coded.set_index(["respondent", "domain"]).reindex(grid).reset_index()
     nothing = np.full(len(stated), np.nan)
     return _change_table(stated[["respondent"]], stated["domain"], nothing, nothing, stated["change"],
                          stated["attribution"].map(_THESIS_ATTRIBUTION), names)
 
 
-def _check_values(coded: pd.DataFrame, column: str, allowed) -> None:
+def _check_values(coded: pd.DataFrame, column: str, allowed, blank_allowed: bool = False) -> None:
     if column not in coded.columns:
         raise ValueError(f"the coded thesis table has no {column!r} column")
     wrong = ~coded[column].isin(list(allowed))
+    if blank_allowed:
+        wrong &= coded[column].notna()
     if wrong.any():
         # +2: a header line, and files count rows from 1
         raise ValueError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "

@@ -18,11 +18,12 @@ from kantelmeter.disclosure import (
 )
 
 
-def intruder_bounds(published: pd.DataFrame, total: str = "Totaal") -> dict:
+def intruder_bounds(published: pd.DataFrame, total: str = "Totaal", cells=None) -> dict:
     """Smallest and largest value of every withheld cell, found independently of the module.
 
     All cells of the table with totals are variables; a published cell is fixed
-    by its bounds; every row and column says inner cells sum to the total.
+    by its bounds; every row and column says inner cells sum to the total. The
+    intruder has read the method statement: zeros are shown, so a withheld cell is at least 1.
     """
     rows = [r for r in published.index if r != total] + [total]
     columns = [c for c in published.columns if c != total] + [total]
@@ -42,11 +43,11 @@ def intruder_bounds(published: pd.DataFrame, total: str = "Totaal") -> dict:
             equation[position[i, j]] = 1
         equation[position[n_rows - 1, j]] = -1
         equations.append(equation)
-    bounds = [(0, None) if pd.isna(table.iat[i, j]) else (table.iat[i, j], table.iat[i, j])
+    bounds = [(1, None) if pd.isna(table.iat[i, j]) else (table.iat[i, j], table.iat[i, j])
               for i in range(n_rows) for j in range(n_columns)]
     result = {}
     for (i, j), k in position.items():
-        if not pd.isna(table.iat[i, j]):
+        if not pd.isna(table.iat[i, j]) or (cells is not None and (rows[i], columns[j]) not in cells):
             continue
         objective = np.zeros(n_rows * n_columns)
         objective[k] = 1
@@ -117,20 +118,39 @@ def test_invalid_tables_name_the_cell():
         suppress(pd.DataFrame({"a": [1, 2]}), min_cell=0)
 
 
-def test_two_per_line_is_not_enough_and_the_audit_knows():
-    # Every line with a withheld cell has two, yet (r1, A) = 5 follows exactly:
-    # row r2 adds up to 0 so both its withheld cells are 0, and column A then gives 25 - 20 = 5.
-    published = pd.DataFrame(
-        {"A": ["x", "x", 20, 25], "B": ["x", "x", 20, 40], "C": [10, 30, 20, 60], "Totaal": [35, 30, 60, 125]},
-        index=["r1", "r2", "r3", "Totaal"])
-    problems = check_table(published)
-    assert ("r1", "A") in set(zip(problems["row"], problems["column"]))
-    assert "exactly 5" in problems.set_index(["row", "column"]).loc[("r1", "A"), "problem"]
-    # suppress() on the underlying counts finds a pattern the audit accepts.
-    counts = pd.DataFrame({"A": [5, 0, 20], "B": [20, 0, 20], "C": [10, 30, 20]}, index=["r1", "r2", "r3"])
-    result = suppress(counts)
+def test_a_reader_who_knows_zeros_are_shown_cannot_pin_the_pair_of_ones():
+    # The audit's case: row a holds 1, 1 and 30 with total 32. Withholding only the two 1s
+    # leaves 2 for both, and each is at least 1 (zeros are shown): both are exactly 1.
+    leaky = pd.DataFrame({"p": ["x", 20, 22, 43], "q": ["x", 25, 28, 54], "r": [30, 30, 31, 91],
+                          "Totaal": [32, 75, 81, 188]}, index=["a", "b", "c", "Totaal"])
+    problems = check_table(leaky)
+    assert problems[["row", "column", "lower", "upper"]].values.tolist() == [["a", "p", 1, 1], ["a", "q", 1, 1]]
+    assert "exactly 1" in problems["problem"].iloc[0]
+    result = suppress(pd.DataFrame([[1, 1, 30], [20, 25, 30], [22, 28, 31]], index=list("abc"),
+                                   columns=list("pqr")), 10)
     assert check_table(result.to_display()).empty
-    assert pd.isna(result.counts.loc["r1", "A"])
+    for cell in [("a", "p"), ("a", "q")]:
+        low, high = intruder_bounds(result.counts)[cell]
+        assert high >= 10, (cell, low, high)
+    # optimal: each 1 needs a cycle through row a's 30 and two cells of row b; no pattern of fewer than
+    # six cells protects both (checked here by trying every pattern of five)
+    assert result.counts.isna().sum().sum() == 6
+    assert not any(_protects(pattern) for pattern in itertools.combinations(_cells(result.counts), 5)
+                   if {(0, 0), (0, 1)} <= set(pattern))
+
+
+def _cells(table):
+    return [(i, j) for i in range(table.shape[0]) for j in range(table.shape[1])]
+
+
+def _protects(pattern):
+    """Whether withholding ``pattern`` in the audit's 3 x 3 table (with margins) passes the intruder."""
+    values = np.array([[1, 1, 30, 32], [20, 25, 30, 75], [22, 28, 31, 81], [43, 54, 91, 188]], dtype=object)
+    for i, j in pattern:
+        values[i, j] = pd.NA
+    published = pd.DataFrame(values, index=["a", "b", "c", "Totaal"], columns=["p", "q", "r", "Totaal"])
+    bounds = intruder_bounds(published, cells=[("a", "p"), ("a", "q")])
+    return all(bounds[cell][1] >= 10 for cell in [("a", "p"), ("a", "q")])
 
 
 def test_check_table_finds_shown_small_counts_and_tables_without_totals():
@@ -167,10 +187,12 @@ def test_no_suppressed_cell_can_be_recovered_from_random_tables(seed):
         hidden = published.isna().to_numpy()
         for line in itertools.chain(hidden, hidden.T):
             assert line.sum() != 1
-        # An intruder with linear programming cannot pin any withheld cell down.
+        # An intruder with linear programming, who knows withheld cells are at least 1, cannot bring
+        # the largest possible value of any withheld cell below the minimum.
         for cell, (low, high) in intruder_bounds(published).items():
-            assert high - low >= 1 - 1e-9, (seed, cell, low, high, table)
+            assert high >= min_cell - 1e-9, (seed, cell, low, high, table)
             assert low - 1e-9 <= full.loc[cell] <= high + 1e-9
+        assert check_table(published, min_cell).empty
 
 
 def test_display_marks_every_withheld_cell_the_same():

@@ -104,3 +104,43 @@ def test_income_relative_to_the_country_and_unknown_reference():
     assert relative_to_municipality.query("area == 'Haarlemmermeer'")["relative_to_reference"].eq(1).all()
     with pytest.raises(MunicipalDataError, match="reference area 'Amsterdam' not found; areas: Nederland"):
         mean_household_income(reference="Amsterdam")
+
+
+def test_the_shipped_example_municipality_is_read_from_its_yaml():
+    from kantelmeter.municipal import load_municipality
+
+    town = load_municipality()
+    assert (town.name, town.cbs_code, town.areas, town.reference_area) == (
+        "Haarlemmermeer", "GM0394", ("Haarlemmermeer", "Hoofddorp"), "Nederland")
+    assert town.logo.suffix == ".svg" and town.contact["email"].endswith("@example.nl")
+    assert all(town.has(kind) for kind in ("population_by_age", "low_income_households", "mean_household_income",
+                                           "jobseekers"))
+
+
+@pytest.mark.parametrize("change, message", [
+    (("name: Haarlemmermeer\n", ""), "field 'name' is missing"),
+    (("cbs_code: GM0394", "cbs_code: '0394'"), "field 'cbs_code' is '0394'; allowed: GM and four digits"),
+    (("logo: logo.svg", "logo: logo.gif"), "field 'logo' is 'logo.gif'; allowed: an .svg or .png file"),
+    (("areas:", "aeras:"), "field 'aeras' is unknown; allowed: name, cbs_code"),
+    (("  email: onderzoek@example.nl\n", ""), "field 'contact.email' is missing"),
+])
+def test_a_municipality_yaml_with_a_bad_field_names_the_file_field_and_value(tmp_path, change, message):
+    from kantelmeter.municipal import load_municipality
+
+    shipped = resources.files("kantelmeter.data") / "haarlemmermeer"
+    for name in ("municipality.yaml", "logo.svg"):
+        (tmp_path / name).write_bytes((shipped / name).read_bytes())
+    config = tmp_path / "municipality.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert change[0] in text
+    config.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    with pytest.raises(MunicipalDataError, match=message) as error:
+        load_municipality(tmp_path)
+    assert str(config) in str(error.value)
+
+
+def test_a_folder_without_yaml_says_what_it_needs(tmp_path):
+    from kantelmeter.municipal import load_municipality
+
+    with pytest.raises(MunicipalDataError, match="municipality.yaml: file not found; a municipality folder needs"):
+        load_municipality(tmp_path)

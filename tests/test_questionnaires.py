@@ -158,7 +158,8 @@ def test_only_licensed_instruments_are_restricted():
 def test_intake_record_marks_its_identifiers():
     record = load_instrument("intake_record")
     assert {item.id: item.identifier for item in record.identifiers} == {
-        "client_number": "client_number", "name": "name", "bsn": "bsn"}
+        "client_number": "client_number", "name": "name", "bsn": "bsn", "regiehouder": "staff",
+        "werkprocesnummer": "case_number"}
     assert all(item.type is ItemType.text for item in record.identifiers)
     assert record.occasions == ["intake"]
     ratings = [item for item in record.items if item.id.endswith("_rating")]

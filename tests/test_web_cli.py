@@ -41,7 +41,7 @@ def test_invite_names_the_occasions_an_instrument_has(tmp_path, db):
 
 
 def test_user_add_asks_for_the_password_twice_and_stores_a_hash(tmp_path, db):
-    result = CliRunner().invoke(main, ["user", "add", "evaluator", "--db", db],
+    result = CliRunner().invoke(main, ["user", "add", "evaluator", "--role", "evaluator", "--db", db],
                                 input="a long enough secret\na long enough secret\n")
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output

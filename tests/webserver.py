@@ -51,10 +51,16 @@ class Server:
         Extra instrument files interviewers may use.
     log : path
         Where the server's output goes (read by tests that check the log).
+    args : tuple of str
+        More options for ``kantelmeter serve`` (``--max-body``, ``--trusted-proxy``).
+    env : dict, optional
+        The server's own environment variables; by default ``KANTELMETER_SECRET`` is :data:`SECRET`.
     """
 
-    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = ()):
+    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = (),
+                 args: tuple[str, ...] = (), env: dict[str, str] | None = None):
         self.db_url, self.key_file, self.log, self.instruments = db_url, key_file, log, instruments
+        self.args, self.env = args, {"KANTELMETER_SECRET": SECRET} if env is None else env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -64,9 +70,10 @@ class Server:
                    "--key-file", str(self.key_file), "--port", str(self.port)]
         for instrument in self.instruments:
             command += ["--instrument", str(instrument)]
+        environment = {name: value for name, value in os.environ.items() if name != "KANTELMETER_SECRET"}
         with self.log.open("a") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env=os.environ | {"KANTELMETER_SECRET": SECRET})
+            self.process = subprocess.Popen(command + list(self.args), stdout=log, stderr=subprocess.STDOUT,
+                                            env=environment | self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -78,6 +85,11 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the server did not answer within {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def peak_rss_mib(self) -> float:
+        """The most memory the server process has held so far (VmHWM, Linux), in MiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
     def kill(self) -> None:
         """End the server abruptly, as a power cut would (SIGKILL: no shutdown handlers run)."""

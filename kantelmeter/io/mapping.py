@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.instruments import Instrument
+from kantelmeter.io.xlsform import field_paths
 
 __all__ = ["ODK_METADATA", "apply_mapping", "odk_columns", "read_mapping"]
 
@@ -78,9 +79,11 @@ def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "<
 def odk_columns(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     """Rename the columns of an ODK or KoboToolbox CSV export to instrument columns.
 
-    Group prefixes are removed (``/`` in KoboToolbox, ``-`` in ODK Central;
-    item ids contain neither), a split multiple-choice column
-    ``group/item/3`` becomes ``item_3``, the submission metadata are dropped
+    A column whose group path is a field of the instrument's XLSForm (see
+    :func:`kantelmeter.io.xlsform.field_paths`; ``/`` separates groups in
+    KoboToolbox, ``-`` in ODK Central, item ids contain neither) becomes that
+    field's column, a split multiple-choice column ``group/item/3`` becomes
+    ``item_3``, notes and the submission metadata are dropped
     and the end time (or submission time) becomes ``collected_at``.
     Everything else keeps its name, so the validation reports it.
 
@@ -91,19 +94,24 @@ def odk_columns(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     >>> list(odk_columns(raw, load_instrument("soc13")).columns)
     ['collected_at', 'respondent', 'soc1']
     """
-    multiple = {item.id for item in instrument.items if item.type is ItemType.multiple_choice}
+    paths = field_paths(instrument)  # exact paths first: an item may be named like its group or like metadata
+    for path, target in list(paths.items()):  # KoboToolbox can also export without group names
+        if path[1] not in ODK_METADATA and path[1] not in ODK_TIMES:
+            paths.setdefault(path[1:], target)
     renamed: dict[str, str] = {}
     time = next((column for column in ODK_TIMES if column in frame.columns), None)
     keep = []
     for column in frame.columns:
-        parts = re.split(r"[/-]", str(column))
-        if column == time:
+        parts = tuple(re.split(r"[/-]", str(column)))
+        if parts in paths:
+            if paths[parts] is None:  # a note: no answer
+                continue
+            renamed[column] = paths[parts]
+        elif column == time:
             renamed[column] = "collected_at"
         elif column in ODK_TIMES or column.startswith("_") or parts[0] in ("meta", "formhub") or \
                 parts[-1] in ODK_METADATA:
             continue
-        elif len(parts) > 1 and parts[-2] in multiple:
-            renamed[column] = f"{parts[-2]}_{parts[-1]}"
         else:
             renamed[column] = parts[-1]
         keep.append(column)

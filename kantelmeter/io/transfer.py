@@ -14,16 +14,18 @@ codebook) or Excel, chosen by the file's extension.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from kantelmeter.instruments import Instrument
+from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
 from kantelmeter.io.tabular import read_csv, read_xlsx, write_csv, write_xlsx
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
+from kantelmeter.privacy import mask_bsns_in_columns
 from kantelmeter.store import Store
 
 __all__ = ["ImportResult", "export_responses", "import_responses"]
@@ -36,16 +38,18 @@ FIRST_ROW = {".csv": 2, ".txt": 2, ".xlsx": 2, ".sav": 1}
 
 @dataclass(frozen=True)
 class ImportResult:
-    """The outcome of an import: how many responses were added, and the report."""
+    """The outcome of an import: how many responses were added, the report, and how many BSNs in open answers were masked."""
 
     added: int
     already_imported: bool
     report: ValidationReport
+    masked_bsns: int = 0
 
     def __str__(self) -> str:
         if self.already_imported:
             return f"{self.report.source}: imported before; nothing added"
-        return f"{self.report.source}: {self.added} responses added"
+        masked = f"; {self.masked_bsns} BSN(s) in open answers masked, not stored" if self.masked_bsns else ""
+        return f"{self.report.source}: {self.added} responses added{masked}"
 
 
 def file_hash(path: str | Path) -> str:
@@ -60,7 +64,9 @@ def file_hash(path: str | Path) -> str:
 def import_responses(store: Store, instrument: Instrument, occasion: str, path: str | Path, *,
                      respondent: str = "respondent", respondent_kind: str | None = None,
                      mapping: str | Path | dict[str, str] | None = None, cohort: str | None = None,
-                     sheet: str | int = 0, odk: bool = False, actor: str | None = None) -> ImportResult:
+                     sheet: str | int = 0, odk: bool = False,
+                     reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                     actor: str | None = None) -> ImportResult:
     """Import a file of responses for one instrument and occasion: all rows or none.
 
     Parameters
@@ -84,6 +90,10 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
     odk : bool
         The file is an ODK Central or KoboToolbox CSV export of the form
         made by :func:`kantelmeter.io.xlsform`.
+    reshape : callable, optional
+        Turns the table as read into one with the normal columns, before
+        any mapping: how another tool's export comes in (see
+        :func:`kantelmeter.io.redcap_import.import_redcap`).
 
     Returns
     -------
@@ -104,6 +114,8 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
     frame = _read(path, suffix, sheet)
     if odk:
         frame = odk_columns(frame, instrument)
+    if reshape is not None:
+        frame = reshape(frame)
     if mapping is not None:
         frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
     report = validate_responses(instrument, frame, occasion, respondent=respondent, respondent_kind=respondent_kind,
@@ -111,8 +123,11 @@ def import_responses(store: Store, instrument: Instrument, occasion: str, path: 
                                 first_row=FIRST_ROW[suffix], source=path.name)
     if not report.ok:
         raise ImportRejected(report)
-    added = store.add_responses(instrument, occasion, report.data, source="import", batch=digest, actor=actor)
-    return ImportResult(added, added == 0 and len(report.data) > 0, report)
+    # A respondent may have typed their BSN in an open answer: it is masked, never stored.
+    data, masked = mask_bsns_in_columns(report.data, [i.id for i in instrument.items
+                                                      if i.type is ItemType.text and not i.identifier])
+    added = store.add_responses(instrument, occasion, data, source="import", batch=digest, actor=actor)
+    return ImportResult(added, added == 0 and len(report.data) > 0, report, masked)
 
 
 def _read(path: Path, suffix: str, sheet: str | int):

@@ -2,9 +2,12 @@
 
 :func:`xlsform` turns an instrument into the three sheets of an XLSForm
 (``survey``, ``choices``, ``settings``; https://xlsform.org): sections become
-groups, coded items ``select_one``, multiple-choice items
-``select_multiple``, score and number items ``integer``/``decimal`` with a
-constraint, show-if conditions ``relevant`` expressions (by
+groups whose intro is a ``note``, coded items ``select_one``, multiple-choice
+items ``select_multiple``, score items ``integer`` with their end labels and
+missing codes in the hint (``1 = dienstverlener ... 7 = hulpverlener``),
+number items ``integer`` (when marked ``whole``) or ``decimal`` with a
+constraint, BSN items text with the eleven-test as constraint, show-if
+conditions ``relevant`` expressions (by
 :meth:`kantelmeter.Condition.to_xlsform`), labels and hints in Dutch and
 English. The form asks first for the respondent's code (a pseudonym, for
 example from an invitation) and records its end time.
@@ -12,7 +15,9 @@ example from an invitation) and records its end time.
 The responses exported from ODK Central or KoboToolbox come back in with
 :func:`kantelmeter.io.import_responses` (``odk=True``): group prefixes,
 space-separated multiple-choice codes and metadata columns are handled by
-:func:`kantelmeter.io.mapping.odk_columns`.
+:func:`kantelmeter.io.mapping.odk_columns`, which reads the path of every
+field from :func:`field_paths`, so an item named like its section
+(``motives/motives``) or like a metadata column is still found.
 """
 
 from __future__ import annotations
@@ -22,17 +27,29 @@ from pathlib import Path
 import pandas as pd
 
 from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.io.anchors import score_legend
 
-__all__ = ["LANGUAGE_NAMES", "write_xlsform", "xlsform"]
+__all__ = ["LANGUAGE_NAMES", "bsn_constraint", "field_paths", "write_xlsform", "xlsform"]
 
 # XLSForm names a language "Name (code)"; the code is the IETF tag ODK shows to users.
 LANGUAGE_NAMES = {"nl": "Nederlands (nl)", "en": "English (en)"}
 RESPONDENT_LABEL = {"nl": "Respondentcode", "en": "Respondent code"}
 RANGE_MESSAGE = {"nl": "Antwoord buiten het toegestane bereik", "en": "Answer outside the allowed range"}
+BSN_MESSAGE = {"nl": "Dit is geen geldig burgerservicenummer. Vul de 9 cijfers in, zonder punten of spaties.",
+               "en": "This is not a valid citizen service number. Enter the 9 digits, without dots or spaces."}
 
 
 def _texts(field: str, text) -> dict[str, str]:
     return {} if text is None else {f"{field}::{name}": text[lang] for lang, name in LANGUAGE_NAMES.items()}
+
+
+def _hint(instrument: Instrument, item: Item) -> dict[str, str]:
+    """The item's help, and for a score item the legend of its end labels and missing codes."""
+    hints = {lang: [item.help[lang]] if item.help else [] for lang in LANGUAGE_NAMES}
+    if item.type is ItemType.score:
+        for lang in LANGUAGE_NAMES:
+            hints[lang].append(score_legend(instrument, item, lang))
+    return {f"hint::{name}": " ".join(hints[lang]) for lang, name in LANGUAGE_NAMES.items() if any(hints[lang])}
 
 
 def _type(instrument: Instrument, item: Item) -> str:
@@ -40,11 +57,32 @@ def _type(instrument: Instrument, item: Item) -> str:
         return f"select_multiple {item.response_scale}_options"
     if item.type in (ItemType.single_choice, ItemType.rating):
         return f"select_one {item.response_scale}"
-    return {ItemType.score: "integer", ItemType.number: "decimal", ItemType.date: "date",
-            ItemType.text: "text"}[item.type]
+    if item.type is ItemType.number:
+        return "integer" if item.whole else "decimal"
+    return {ItemType.score: "integer", ItemType.date: "date", ItemType.text: "text"}[item.type]
+
+
+def bsn_constraint() -> str:
+    """The eleven-test (elfproef) of a BSN as an XLSForm constraint on a text field.
+
+    Nine digits d1..d9, not all zero, with 9*d1 + 8*d2 + ... + 2*d8 - d9
+    divisible by 11: the rule :func:`kantelmeter.privacy.validate_bsn`
+    applies. ODK's ``substr(s, start, end)`` counts from 0 and excludes
+    ``end``.
+
+    Examples
+    --------
+    >>> bsn_constraint()[:54]
+    "regex(., '^[0-9]{9}$') and . != '000000000' and (9 * n"
+    """
+    terms = [f"{weight} * number(substr(., {i}, {i + 1}))" for i, weight in enumerate(range(9, 1, -1))]
+    return (f"regex(., '^[0-9]{{9}}$') and . != '000000000' and "
+            f"({' + '.join(terms)} - number(substr(., 8, 9))) mod 11 = 0")
 
 
 def _constraint(instrument: Instrument, item: Item) -> str:
+    if item.identifier == "bsn":
+        return bsn_constraint()
     if item.type is ItemType.score:
         codes = instrument.valid_codes(item)
         bounds = f"(. >= {codes[0]} and . <= {codes[-1]})"
@@ -89,6 +127,8 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
         if not items:
             continue
         survey.append({"type": "begin_group", "name": section.id, **_texts("label", section.title)})
+        if section.intro is not None:
+            survey.append({"type": "note", "name": _intro_name(section), **_texts("label", section.intro)})
         for item in items:
             scale = instrument.response_scale_of(item)
             if item.type is ItemType.multiple_choice:
@@ -100,9 +140,10 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
             constraint = _constraint(instrument, item)
             survey.append({
                 "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
-                **_texts("hint", item.help), "required": "yes" if item.required else "",
+                **_hint(instrument, item), "required": "yes" if item.required else "",
                 "relevant": condition.to_xlsform() if condition else "", "constraint": constraint,
-                **(_texts("constraint_message", RANGE_MESSAGE) if constraint else {}),
+                **(_texts("constraint_message", BSN_MESSAGE if item.identifier == "bsn" else RANGE_MESSAGE)
+                   if constraint else {}),
             })
         survey.append({"type": "end_group", "name": section.id})
     choices = [{"list_name": name, "name": str(option.code), **_texts("label", option.label)}
@@ -111,6 +152,48 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
                  "version": instrument.version, "default_language": LANGUAGE_NAMES["nl"]}]
     return {"survey": pd.DataFrame(survey).fillna(""), "choices": pd.DataFrame(choices),
             "settings": pd.DataFrame(settings)}
+
+
+def _intro_name(section) -> str:
+    """The name of a section's intro note: ``<section>_intro``, lengthened while an item has that name."""
+    name, taken = f"{section.id}_intro", {item.id for item in section.items}
+    while name in taken:
+        name += "_note"
+    return name
+
+
+def field_paths(instrument: Instrument, occasion: str | None = None) -> dict[tuple[str, ...], str | None]:
+    """Where each field of the XLSForm sits: its group path, and the response column it fills.
+
+    ODK Central and KoboToolbox name an exported column by the path of its
+    field (``background/age``; ``motives/motives`` for an item named like
+    its section). A ``select_multiple`` field also has one path per option
+    (``motives/motives/2``), for exports with split choices. Notes hold no
+    answer: their column is None.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> paths = field_paths(load_instrument("professional"))
+    >>> paths[("motives", "motives")], paths[("motives", "motives", "2")], paths[("motives", "motives_intro")]
+    ('motives', 'motives_2', None)
+    """
+    survey = xlsform(instrument, occasion)["survey"]
+    paths: dict[tuple[str, ...], str | None] = {}
+    groups: list[str] = []
+    for kind, name in survey[["type", "name"]].itertuples(index=False):
+        if kind == "begin_group":
+            groups.append(name)
+        elif kind == "end_group":
+            groups.pop()
+        elif groups:
+            path = (*groups, name)
+            paths[path] = None if kind == "note" else name
+            if kind.startswith("select_multiple"):
+                item = instrument.item(name)
+                for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item)):
+                    paths[(*path, str(code))] = column
+    return paths
 
 
 def write_xlsform(instrument: Instrument, path: str | Path, occasion: str | None = None) -> list[Path]:

@@ -16,8 +16,10 @@ Routes
     Interviewer mode: sign in, see completion counts (never answer values),
     pick or create a respondent and fill in a questionnaire with them.
 
-Every form carries a CSRF token and a submission key; see
-:mod:`kantelmeter.web.security`.
+Who may open each route is decided by :mod:`kantelmeter.web.access`; a
+session is a record in the store, named by a random id in the cookie. Every
+form carries a CSRF token and a submission key; request limits, headers and
+logs are in :mod:`kantelmeter.web.security`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from urllib.parse import urlencode
+from functools import cached_property, wraps
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 from starlette.applications import Starlette
@@ -42,19 +44,30 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
-from kantelmeter.privacy import BSNError
-from kantelmeter.store import ResponseLocked, Store
-from kantelmeter.web import forms
+from kantelmeter.privacy import BSNError, find_bsns
+from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
+from kantelmeter.web import access, forms
 from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
-from kantelmeter.web.security import LoginThrottle, SafetyMiddleware, Signer, csrf_matches, csrf_token, new_csrf_secret
+from kantelmeter.web.secret import MIN_SECRET_BYTES, SecretError
+from kantelmeter.web.security import (
+    BodyLimitMiddleware,
+    LoginThrottle,
+    SafetyMiddleware,
+    VerificationBusy,
+    VerificationGate,
+    csrf_matches,
+    csrf_token,
+    identifier_errors,
+    new_csrf_secret,
+)
 
 __all__ = ["create_app", "invitation_links", "serve"]
 
 CSRF_COOKIE = "km_csrf"
 SESSION_COOKIE = "km_session"
 LANG_COOKIE = "km_lang"
-SESSION_HOURS = 8
+MAX_BODY = 64 * 1024
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # at least 22 url-safe characters: 132 bits
 
 
@@ -76,32 +89,43 @@ class _SignIn(Exception):
     """Raised by interviewer pages for a request without a valid session."""
 
 
+class _NotAllowed(Exception):
+    """Raised for a signed-in user whose role the route's rule does not admit."""
+
+
 def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterable[Instrument] = (),
-               throttle: LoginThrottle | None = None) -> Starlette:
+               throttle: LoginThrottle | None = None, max_body: int = MAX_BODY) -> Starlette:
     """The form app around a store.
 
     Parameters
     ----------
     store : Store
     secret : bytes, optional
-        Signs sessions and CSRF tokens. Give the same secret to every process
-        serving one store (and across restarts) so open forms stay valid; a
-        random one is made otherwise.
+        Signs CSRF tokens; at least 32 bytes. Give the same secret to every
+        process serving one store (and across restarts) so open forms stay
+        valid (:func:`kantelmeter.web.secret.form_secret`); a random one is
+        made otherwise.
     instruments : iterable of Instrument, optional
         Instruments interviewers may administer besides the shipped ones
         (invitation links always use the instrument registered in the store).
     throttle : LoginThrottle, optional
-        The sign-in limiter; by default five failures per address and user
-        name in fifteen minutes.
+        The sign-in limiter; by default five failures per user name and
+        twenty per address in fifteen minutes.
+    max_body : int
+        The largest request body accepted, in bytes (64 KiB by default:
+        a page of answers is a few KiB).
 
     Returns
     -------
     starlette.applications.Starlette
     """
+    if secret is not None and len(secret) < MIN_SECRET_BYTES:
+        raise SecretError(f"the secret has {len(secret)} bytes; allowed: at least {MIN_SECRET_BYTES}")
     app = _FormApp(store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle())
     routes = [
         Route("/", app.home),
         Route("/r/{token}", app.respondent, methods=["GET", "POST"]),
+        Route("/c/{code}", app.login_code),
         Route("/login", app.login, methods=["GET", "POST"]),
         Route("/logout", app.logout, methods=["POST"]),
         Route("/interviewer", app.overview),
@@ -109,8 +133,11 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
         Route("/interviewer/responses/{response:int}", app.interview, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(packages=[("kantelmeter.web", "static")]), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SafetyMiddleware)],
-                     exception_handlers={_SignIn: app.sign_in_first, 403: app.forbidden, 404: app.not_found})
+    return Starlette(routes=[app.guarded(route) for route in routes],
+                     middleware=[Middleware(SafetyMiddleware, error_page=app.server_error_page),
+                                 Middleware(BodyLimitMiddleware, max_body=max_body)],
+                     exception_handlers={_SignIn: app.sign_in_first, _NotAllowed: app.not_allowed,
+                                         HTTPException: app.http_error})
 
 
 def invitation_links(store: Store, instrument: Instrument, occasion: str, count: int, cohort: str | None = None,
@@ -137,23 +164,31 @@ def invitation_links(store: Store, instrument: Instrument, occasion: str, count:
     return [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
 
 
-def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: Iterable[Instrument] = ()) -> None:
+def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: Iterable[Instrument] = (),
+          trusted_proxies: Iterable[str] = (), max_body: int = MAX_BODY) -> None:
     """Run the form app with uvicorn until interrupted.
 
-    The secret that signs sessions and forms comes from the environment
-    variable ``KANTELMETER_SECRET`` when set (keep it the same across restarts
-    and processes), else it is random per run. The uvicorn access log is off:
-    it would record invitation tokens; the app logs redacted paths instead.
+    The secret that signs forms is :func:`kantelmeter.web.secret.form_secret`:
+    ``KANTELMETER_SECRET`` (at least 32 bytes), else a secret file beside the
+    store's key file, kept across restarts. ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are read only from ``trusted_proxies`` (addresses or
+    networks of the reverse proxy in front); from anyone else they are
+    ignored, so a client cannot pick its own address for the login throttle.
+    The uvicorn access log is off: it would record invitation tokens; the app
+    logs redacted paths instead.
     """
     import logging
-    import os
 
     import uvicorn
 
+    from kantelmeter.web.secret import form_secret
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    configured = os.environ.get("KANTELMETER_SECRET")
-    app = create_app(store, secret=configured.encode() if configured else None, instruments=instruments)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)
+    app = create_app(store, secret=form_secret(store.pseudonymiser.key_file), instruments=instruments,
+                     max_body=max_body)
+    proxies = list(trusted_proxies)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
 class _FormApp:
@@ -161,7 +196,7 @@ class _FormApp:
 
     def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle):
         self.store, self.secret, self.throttle = store, secret, throttle
-        self.sessions = Signer(secret, "session")
+        self.gate = VerificationGate()
         self.extra = {i.id: i for i in instruments}
         self.env = environment()
 
@@ -169,6 +204,27 @@ class _FormApp:
     def catalogue(self) -> dict[str, Instrument]:
         """The instruments an interviewer may choose; loaded on first use, as respondents never need them."""
         return {i.id: i for i in (load_instrument(name) for name in list_instruments())} | self.extra
+
+    # --- who may open what -----------------------------------------------------
+
+    def guarded(self, route: Route | Mount) -> Route | Mount:
+        """The route with its rule from :mod:`kantelmeter.web.access` enforced; a route without one is refused."""
+        roles = access.rule(route.path)
+        if isinstance(roles, str):  # public, or opened by the invitation token the page checks
+            return route
+        endpoint = route.endpoint
+
+        @wraps(endpoint)
+        async def signed_in_only(request: Request) -> Response:
+            account = await run_in_threadpool(self.store.session, request.cookies.get(SESSION_COOKIE))
+            if account is None:
+                raise _SignIn()
+            if account.role not in roles:
+                raise _NotAllowed()
+            request.state.account = account
+            return await endpoint(request)
+
+        return Route(route.path, signed_in_only, methods=route.methods)
 
     # --- rendering ------------------------------------------------------------
 
@@ -178,9 +234,9 @@ class _FormApp:
         lang = self.lang(request)
         cookie = request.cookies.get(CSRF_COOKIE) or new_csrf_secret()
         query = dict(request.query_params) | {"lang": "en" if lang == "nl" else "nl"}
+        # A query-only link stays on this path: the path itself (say //evil.example/x) never becomes a link.
         html = self.env.get_template(template).render(
-            lang=lang, csrf=csrf_token(self.secret, cookie), user=user,
-            switch_url=f"{request.url.path}?{urlencode(query)}", **context)
+            lang=lang, csrf=csrf_token(self.secret, cookie), user=user, switch_url=f"?{urlencode(query)}", **context)
         response = HTMLResponse(html, status_code=status)
         if CSRF_COOKIE not in request.cookies:
             self.cookie(request, response, CSRF_COOKIE, cookie)
@@ -203,13 +259,24 @@ class _FormApp:
         return self.page(request, "message.html", {"title": translate(title, lang), "text": translate(text, lang),
                                                    "link": link, "link_text": link_text}, status, user)
 
-    async def not_found(self, request: Request, exc: Exception) -> HTMLResponse:
-        return self.message(request, "not_found_title", "not_found_text", 404)
+    async def http_error(self, request: Request, exc: HTTPException) -> HTMLResponse:
+        """An error page that names no detail: a refused form, a link that does not work, a body too large."""
+        if exc.status_code == 403:  # only a CSRF mismatch raises it: the form was opened before a restart, or elsewhere
+            return self.message(request, "expired_title", "expired_text", 403, link=_here(request),
+                                link_text=translate("back_to_form", self.lang(request)))
+        if exc.status_code == 413:
+            return self.message(request, "too_large_title", "too_large_text", 413)
+        if exc.status_code == 404:
+            return self.message(request, "not_found_title", "not_found_text", 404)
+        return self.message(request, "error_title", "error_text", exc.status_code)
 
-    async def forbidden(self, request: Request, exc: Exception) -> HTMLResponse:
-        lang = self.lang(request)
-        return self.message(request, "expired_title", "expired_text", 403, link=request.url.path,
-                            link_text=translate("back_to_form", lang))
+    async def not_allowed(self, request: Request, exc: Exception) -> HTMLResponse:
+        return self.message(request, "not_allowed_title", "not_allowed_text", 403, link="/interviewer",
+                            link_text=translate("to_overview", self.lang(request)))
+
+    def server_error_page(self, scope: dict) -> str:
+        """The page for an error no handler expected (see :class:`SafetyMiddleware`): no detail at all."""
+        return self.message(Request(scope), "error_title", "error_text", 500).body.decode()
 
     async def sign_in_first(self, request: Request, exc: Exception) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
@@ -228,12 +295,20 @@ class _FormApp:
 
     async def respondent(self, request: Request) -> Response:
         token = request.path_params["token"]
-        form = await self.form(request) if request.method == "POST" else None
+        # The token first: a post to a link that does not work is refused before its body is read.
         target = await run_in_threadpool(self.invitation_target, token)
         if target is None:
             raise HTTPException(404)
+        form = await self.form(request) if request.method == "POST" else None
         handler = self.submit if form is not None else self.show
         return await run_in_threadpool(handler, request, target, form)
+
+    async def login_code(self, request: Request) -> Response:
+        """A survey letter's login code, typed as ``/c/CODE``: on to the letter's form with a fresh link."""
+        found = await run_in_threadpool(self.store.invitation_by_code, request.path_params["code"][:32])
+        if found is None:
+            raise HTTPException(404)
+        return RedirectResponse(f"/r/{found[0]}", status_code=303)
 
     def invitation_target(self, token: str) -> Target | None:
         invitation = self.store.invitation(token) if TOKEN.match(token) else None
@@ -325,6 +400,7 @@ class _FormApp:
         added = set(result.shown) - set(str(form.get("shown", "")).split(","))
         errors = {item: error for item, error in result.errors.items()
                   if not (item in added and error.key == "required")}
+        errors = identifier_errors(instrument, page, result.answers) | errors
         if errors:
             return self.questionnaire(request, target, page, answers, values, errors, status=422)
         settled = forms.settle(instrument, {**answers, **result.answers})
@@ -356,11 +432,10 @@ class _FormApp:
 
     # --- interviewer mode -----------------------------------------------------
 
-    def user(self, request: Request) -> str:
-        user = self.sessions.unsign(request.cookies.get(SESSION_COOKIE), max_age=SESSION_HOURS * 3600)
-        if user is None:
-            raise _SignIn()
-        return user
+    @staticmethod
+    def account(request: Request) -> Account:
+        """The signed-in account, set by :meth:`guarded` on every route that needs one."""
+        return request.state.account
 
     async def login(self, request: Request) -> Response:
         lang = self.lang(request)
@@ -369,34 +444,53 @@ class _FormApp:
         form = await self.form(request)
         username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
         address = request.client.host if request.client else "?"
+
+        def refused(key: str, status: int) -> HTMLResponse:
+            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username[:64],
+                                                     "error": translate(key, lang)}, status)
+
+        async def check() -> bool | None:
+            # Checked again once a turn came: failures recorded while this request waited count too.
+            if self.throttle.blocked(address, username):
+                return None
+            return await run_in_threadpool(self.store.verify_user, username, password)
+
         if self.throttle.blocked(address, username):
-            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username,
-                                                     "error": translate("login_blocked", lang)}, 429)
-        if not username or not await run_in_threadpool(self.store.verify_user, username, password):
+            return refused("login_blocked", 429)
+        try:
+            ok = await self.gate.run(check) if 0 < len(username) <= 64 else False
+        except VerificationBusy:
+            return refused("login_busy", 429)
+        if ok is None:
+            return refused("login_blocked", 429)
+        if not ok:
             self.throttle.fail(address, username)
-            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username,
-                                                     "error": translate("login_failed", lang)}, 401)
+            return refused("login_failed", 401)
         self.throttle.succeed(address, username)
+        session = await run_in_threadpool(self.store.open_session, username)
         response = RedirectResponse("/interviewer", status_code=303)
-        self.cookie(request, response, SESSION_COOKIE, self.sessions.sign(username), max_age=SESSION_HOURS * 3600)
+        self.cookie(request, response, SESSION_COOKIE, session, max_age=int(SESSION_LIFETIME.total_seconds()))
         return response
 
     async def logout(self, request: Request) -> Response:
         await self.form(request)
+        await run_in_threadpool(self.store.end_session, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     async def overview(self, request: Request) -> Response:
-        user = self.user(request)
+        account = self.account(request)
         counts = await run_in_threadpool(self.store.completion)
         lang = self.lang(request)
         return self.page(request, "overview.html", {"title": translate("overview_title", lang),
-                                                    "rows": completion_table(counts)}, user=user)
+                                                    "rows": completion_table(counts),
+                                                    "interviewer": account.role == access.INTERVIEWER},
+                         user=account.username)
 
     async def start(self, request: Request) -> Response:
         """Pick a respondent (by pseudonym, or by identifiers that are pseudonymised at once) and begin."""
-        user = self.user(request)
+        user = self.account(request).username
         error = None
         if request.method == "POST":
             form = await self.form(request)
@@ -421,33 +515,45 @@ class _FormApp:
         identifiers = {kind: str(form.get(kind, "")).strip() for kind in ("bsn", "client_number", "name")}
         identifiers = {kind: value for kind, value in identifiers.items() if value}
         pseudonym = str(form.get("respondent", "")).strip()
+        cohort = str(form.get("cohort", "")).strip() or None
+        if cohort and find_bsns(cohort):
+            raise _Refusal("bsn_in_text")  # the cohort is stored as typed
         try:
             if identifiers or not pseudonym:
-                pseudonym = self.store.add_respondent(cohort=str(form.get("cohort", "")).strip() or None,
-                                                      identifiers=identifiers or None, actor=user)
-            return self.store.start_response(pseudonym, instrument, occasion, "interview", actor=user)
+                pseudonym = self.store.add_respondent(cohort=cohort, identifiers=identifiers or None, actor=user)
+            response = self.store.start_response(pseudonym, instrument, occasion, "interview", actor=user)
         except KeyError:
             raise _Refusal("unknown_respondent") from None
         except ResponseLocked:
             raise _Refusal("already_complete") from None
         except BSNError:
             raise _Refusal("bsn_invalid") from None
+        except StoreError:  # another cohort is stored for this respondent; the page says no more than that
+            raise _Refusal("cohort_conflict") from None
+        if self.store.interviewer(response) != user:  # begun on the web, or by another interviewer
+            raise _Refusal("started_elsewhere")
+        return response
 
     async def interview(self, request: Request) -> Response:
-        user = self.user(request)
-        form = await self.form(request) if request.method == "POST" else None
+        user = self.account(request).username
         target = await run_in_threadpool(self.interview_target, request.path_params["response"], user)
+        form = await self.form(request) if request.method == "POST" else None
         handler = self.submit if form is not None else self.show
         return await run_in_threadpool(handler, request, target, form)
 
     def interview_target(self, response: int, user: str) -> Target:
-        try:
-            found = self.store.response_info(response)
-        except KeyError:
-            raise HTTPException(404) from None
+        """The interview ``user`` started; any other response is 'not found' to them, so its existence is not told."""
+        if self.store.interviewer(response) != user:
+            raise HTTPException(404)
+        found = self.store.response_info(response)
         return Target(self.store.instrument(found.instrument, found.version), found.occasion,
                       f"/interviewer/responses/{response}", response, found.status, found.respondent,
                       "interview", user)
+
+
+def _here(request: Request) -> str:
+    """A link back to the page asked for, relative to it, so no path can make it point off the site."""
+    return "./" + quote(request.url.path.rsplit("/", 1)[-1])
 
 
 class _Refusal(Exception):

@@ -24,7 +24,7 @@ from kantelmeter.web import forms
 from kantelmeter.web.i18n import translate
 from kantelmeter.web.render import environment, item_views
 
-__all__ = ["find_chromium", "paper_form", "routing_text", "write_paper"]
+__all__ = ["find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
 
 _COMPARISON = {ast.Eq: "paper_eq", ast.NotEq: "paper_ne", ast.Lt: "paper_lt", ast.LtE: "paper_le",
                ast.Gt: "paper_gt", ast.GtE: "paper_ge"}
@@ -164,14 +164,27 @@ def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Pat
     """
     html_path = Path(out).with_suffix(".html")
     html_path.write_text(paper_form(instrument, occasion, lang), encoding="utf-8")
+    if find_chromium() is None:
+        return [html_path]
+    return [html_path, print_pdf(html_path, html_path.with_suffix(".pdf"))]
+
+
+def print_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
+    """Print an HTML file to PDF with headless Chromium (:func:`find_chromium`), as a browser prints it.
+
+    Raises
+    ------
+    FileNotFoundError
+        No Chromium is installed.
+    """
     chromium = find_chromium()
     if chromium is None:
-        return [html_path]
-    pdf_path = html_path.with_suffix(".pdf")
+        raise FileNotFoundError("no Chromium found: install chromium or set KANTELMETER_CHROMIUM")
+    pdf_path = Path(pdf_path)
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}",
-                        html_path.resolve().as_uri()],
+                        Path(html_path).resolve().as_uri()],
                        check=True, capture_output=True, timeout=120)
-    return [html_path, pdf_path]
+    return pdf_path

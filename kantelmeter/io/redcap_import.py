@@ -1,0 +1,176 @@
+"""A REDCap data export back into the store, through the normal import.
+
+A REDCap "CSV (raw data)" export of a project made from
+:func:`kantelmeter.io.redcap_dictionary` has one row per record and event:
+the record id first, ``redcap_event_name`` in a longitudinal project, one
+column per field under its REDCap name (see
+:func:`kantelmeter.io.redcap.redcap_name`), one 0/1 column ``field___code``
+per checkbox option, a ``<form>_complete`` status (0, 1, 2) per form and,
+when survey fields are exported, ``<form>_timestamp``. Missing-data codes
+arrive as their codes (8, 9), as kantelmeter stores them.
+
+:func:`redcap_columns` turns that table into the normal one (``respondent``,
+``collected_at``, item columns, ``item_code`` option columns) and
+:func:`import_redcap` hands it to :func:`kantelmeter.io.import_responses`, so
+every check and the all-or-nothing rule are the import's own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
+from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
+from kantelmeter.io.validation import ImportRejected, ValidationReport
+
+__all__ = ["RedcapImport", "import_redcap", "redcap_columns"]
+
+EVENT = "redcap_event_name"
+# Columns REDCap adds that describe the record, not an answer.
+RECORD_COLUMNS = {"redcap_data_access_group", "redcap_survey_identifier"}
+REPEAT_COLUMNS = ("redcap_repeat_instrument", "redcap_repeat_instance")
+NOT_COMPLETED = "[not completed]"
+
+
+def _forms(instrument: Instrument) -> set[str]:
+    """Every form name a kantelmeter dictionary of the instrument can have."""
+    names = set(redcap_form_names(instrument).values())
+    for occasion in instrument.occasions:
+        names |= set(redcap_form_names(instrument, occasion).values())
+    return names
+
+
+def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
+                   source: str = "<data>") -> tuple[pd.DataFrame, list[int]]:
+    """The rows of one occasion of a REDCap export, with kantelmeter's columns.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The export as text cells, as :func:`kantelmeter.io.read_csv` reads it.
+    instrument : Instrument
+    occasion : str
+        The rows of this occasion's event (``intake_arm_1`` for ``intake``)
+        are kept; an export without ``redcap_event_name`` is one occasion.
+    source : str
+        The file name, for errors.
+
+    Returns
+    -------
+    DataFrame, list of int
+        The reshaped rows, and the position in ``frame`` of each.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> raw = pd.DataFrame({"record_id": ["r-1", "r-1"], "redcap_event_name": ["intake_arm_1", "follow_up_arm_1"],
+    ...                     "soc1": ["3", "4"], "soc13_complete": ["2", "2"]})
+    >>> rows, positions = redcap_columns(raw, load_instrument("soc13"), "follow_up")
+    >>> rows.to_dict("records"), positions
+    ([{'respondent': 'r-1', 'soc1': '4'}], [1])
+    """
+    if frame.columns.empty:
+        raise ValueError(f"{source}: an empty file; a REDCap export starts with the record id column")
+    for column in REPEAT_COLUMNS:
+        if column in frame and frame[column].astype(str).str.strip().ne("").any():
+            raise ValueError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
+                             "instance per record and event")
+    positions = list(range(len(frame)))
+    if EVENT in frame:
+        events = frame[EVENT].astype(str).str.strip()
+        positions = [i for i, event in enumerate(events) if event in (unique_event_name(occasion), occasion)]
+    rows = frame.iloc[positions].reset_index(drop=True)
+    forms = _forms(instrument)
+    item_of = {redcap_name(item.id): item for item in instrument.items}
+    renamed, drop, stamps = {rows.columns[0]: "respondent"}, [], []
+    for column in rows.columns[1:]:
+        name, _, code = column.partition("___")
+        form = re.sub(r"_(complete|timestamp)$", "", column)
+        if column in (EVENT, *REPEAT_COLUMNS) or column in RECORD_COLUMNS or \
+                (column.endswith("_complete") and form in forms):
+            drop.append(column)
+        elif column.endswith("_timestamp") and form in forms:
+            stamps.append(column)
+        elif code and name in item_of and item_of[name].type is ItemType.multiple_choice:
+            renamed[column] = f"{item_of[name].id}_{code}"
+        elif column in item_of:
+            renamed[column] = item_of[column].id
+    times = rows[stamps].replace(NOT_COMPLETED, "") if stamps else None
+    rows = rows.drop(columns=drop + stamps).rename(columns=renamed)
+    if times is not None:
+        rows["collected_at"] = times.max(axis=1)  # ISO text: the latest form finished
+    return _unticked_is_unanswered(rows, instrument), positions
+
+
+def _unticked_is_unanswered(rows: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """A checkbox field with no box ticked as unanswered: REDCap exports 0 for both."""
+    for item in instrument.items:
+        columns = [c for c in instrument.columns_of(item) if c in rows] if item.type is ItemType.multiple_choice else []
+        if columns:
+            none = rows[columns].apply(lambda col: col.astype(str).str.strip().isin(["0", ""])).all(axis=1)
+            rows.loc[none, columns] = ""
+    return rows
+
+
+@dataclass(frozen=True)
+class RedcapImport:
+    """The outcome of a REDCap import: the import's result, and the rows of other events left for their own."""
+
+    result: ImportResult
+    other_events: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = str(self.result)
+        if self.other_events:
+            left = ", ".join(f"{n} of {event}" for event, n in self.other_events.items())
+            text += f"; rows of other events left for their own import (--occasion): {left}"
+        return text
+
+
+def import_redcap(store, instrument: Instrument, occasion: str, path: str | Path, *, cohort: str | None = None,
+                  actor: str | None = None) -> RedcapImport:
+    """Import one occasion of a REDCap CSV export: all its rows or none.
+
+    Problems are reported by the row number of the export file.
+
+    Raises
+    ------
+    ImportRejected
+        With every problem; nothing was imported.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from kantelmeter import Store, load_instrument
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "key")
+    >>> _ = (folder / "export.csv").write_text("record_id,redcap_event_name,soc1,soc13_complete\\n"
+    ...                                        "r-1,intake_arm_1,3,2\\nr-1,follow_up_arm_1,4,2\\n")
+    >>> print(import_redcap(store, load_instrument("soc13"), "intake", folder / "export.csv"))
+    export.csv: 1 responses added; rows of other events left for their own import (--occasion): 1 of follow_up_arm_1
+    """
+    path = Path(path)
+    kept: list[int] = []
+    counted: dict[str, int] = {}
+
+    def reshape(frame: pd.DataFrame) -> pd.DataFrame:
+        rows, positions = redcap_columns(frame, instrument, occasion, path.name)
+        kept.extend(positions)
+        if EVENT in frame:
+            others = frame[EVENT].drop(frame.index[positions])
+            counted.update(others.value_counts(sort=False).to_dict())
+        return rows
+
+    try:
+        result = import_responses(store, instrument, occasion, path, reshape=reshape, cohort=cohort, actor=actor)
+    except ImportRejected as rejected:
+        first = FIRST_ROW.get(path.suffix.lower(), 2)
+        problems = rejected.report.problems.copy()
+        problems["row"] = problems["row"].map(lambda r: None if r is None or pd.isna(r) else kept[int(r) - first] + first)
+        raise ImportRejected(ValidationReport(rejected.report.source, problems)) from None
+    return RedcapImport(result, counted)
