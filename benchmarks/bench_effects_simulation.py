@@ -58,7 +58,10 @@ def designs(size: str, seeds: int) -> pd.DataFrame:
             study = synth.effect_study(seed=seed, n_pilot=n_pilot, n_regular=n_regular, **design)
             cohorts = prepare(study.outcomes, "wellbeing", covariates=study.covariates)
             for label, (method, options) in ESTIMATORS.items():
-                row = METHODS[method](cohorts, 0.05, **options)
+                try:
+                    row = METHODS[method](cohorts, 0.05, **options)
+                except EffectsError:  # a study refused (no overlap) is counted, not hidden
+                    row = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
                 rows.append({"size": size, "design": name, "estimator": label, "estimate": row["estimate"],
                              "se": row["se"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
                              "att": study.design.att, "ate": study.design.ate, "sd": study.design.sd})
@@ -77,9 +80,13 @@ def _against(results: pd.DataFrame, truth: str) -> pd.DataFrame:
 
 
 def design_table(results: pd.DataFrame) -> pd.DataFrame:
+    refused = results["estimate"].isna().groupby([results[c] for c in ("size", "design", "estimator")],
+                                                  sort=False).sum()
+    results = results[results["estimate"].notna()]
     table = _against(results, "att").join(_against(results, "ate"))
     n_sim = results.groupby(["size", "design", "estimator"], sort=False).size()
     table.insert(0, "n_sim", n_sim)
+    table.insert(1, "refused", refused.reindex(table.index))
     table["bias_mcse"] = results.assign(error=results["estimate"] - results["att"]).groupby(
         ["size", "design", "estimator"], sort=False)["error"].std() / np.sqrt(n_sim)
     return table
