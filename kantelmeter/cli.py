@@ -205,18 +205,29 @@ def _check_occasion(instrument, occasion: str | None) -> None:
                                  param_hint="--occasion")
 
 
+SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contact, privacy statement."
+
+
 @main.command("serve")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
-def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...]) -> None:
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
+def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
+                  survey: str | None) -> None:
     """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer)."""
     from kantelmeter.web.app import serve
 
     serve(_store(db_url, key_file, existing=True), host=host, port=port,
-          instruments=[_load(source) for source in extra])
+          instruments=[_load(source) for source in extra], survey=_survey(survey))
+
+
+def _survey(path: str | None):
+    from kantelmeter.web.settings import load_survey_settings
+
+    return load_survey_settings(path) if path else None
 
 
 @main.command("invite")
@@ -278,13 +289,15 @@ def user_add(username: str, password: str, db_url: str) -> None:
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @language_option
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
-def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> None:
-    """Write a printable form of INSTRUMENT_ID with codes for data entry (HTML, and PDF with Chromium)."""
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
+@click.option("--code", help="The respondent's login code, printed in the footer of every page (else a line to fill in).")
+def paper_command(instrument_id: str, occasion: str, lang: str, out: str, survey: str | None, code: str | None) -> None:
+    """Write a printable form of INSTRUMENT_ID with a cover letter and codes for data entry (HTML, and PDF)."""
     from kantelmeter.web.paper import write_paper
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
-    for path in write_paper(instrument, occasion, lang, out):
+    for path in write_paper(instrument, occasion, lang, out, survey=_survey(survey), code=code):
         click.echo(f"written {path}")
 
 

@@ -75,6 +75,8 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl") -> pd.DataFrame:
                 "Identifier?": "y" if item.identifier else "",
                 "Branching Logic (Show field only if...)": condition.to_redcap() if condition else "",
                 "Required Field?": "y" if item.required else "",
+                # Field Note shows under the question in a REDCap survey; the annotation is for analysts only.
+                "Field Annotation": item.note[lang] if item.note else "",
             })
     return pd.DataFrame(rows, columns=REDCAP_COLUMNS).astype(object).fillna("").assign(**{"Form Name": instrument.id})
 

@@ -141,6 +141,8 @@ def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lan
         elif column in ("respondent", "occasion", "cohort") or (item is not None and item.type is ItemType.text):
             data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
     meta = spss_metadata(instrument, list(data.columns), lang)
+    # The analysts' notes (reverse scoring, comparisons) become the file's notes (DISPLAY DOCUMENTS).
+    notes = [f"{item.id}: {item.note[lang]}" for item in instrument.items if item.note]
     pyreadstat.write_sav(data, str(path), file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64],
-                         **meta)
+                         note=notes or None, **meta)
     return [path]

@@ -100,7 +100,8 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
             constraint = _constraint(instrument, item)
             survey.append({
                 "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
-                **_texts("hint", item.help), "required": "yes" if item.required else "",
+                # hint is shown to respondents; the note sits in a column of its own that no form shows
+                **_texts("hint", item.help), **_texts("note", item.note), "required": "yes" if item.required else "",
                 "relevant": condition.to_xlsform() if condition else "", "constraint": constraint,
                 **(_texts("constraint_message", RANGE_MESSAGE) if constraint else {}),
             })

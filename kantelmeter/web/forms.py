@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +30,8 @@ __all__ = ["FieldError", "Page", "PageResult", "condition_items", "incomplete", 
 
 TEXT_LIMIT = 4000
 """The longest open answer kept, in characters: a guard against pasted documents."""
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,](\d+))?$")
+"""A number as people write it: digits, at most one decimal comma or point; no exponent, no 'inf'."""
 
 
 @dataclass(frozen=True)
@@ -262,12 +265,14 @@ def _code(value: str, allowed: list[int]) -> int:
 
 
 def _number(item: Item, value: str) -> int | float:
-    try:
-        number = float(value.replace(",", "."))
-    except ValueError:
-        raise _Refused("number") from None
-    if not math.isfinite(number):
-        raise _Refused("number")
+    """A number within the item's range, whole unless the item allows ``decimals`` (then at most that many)."""
+    written = PLAIN_NUMBER.match(value)
+    if written is None:
+        raise _Refused("whole_number" if item.decimals == 0 else "number")
+    fraction = (written.group(1) or "").rstrip("0")
+    if len(fraction) > item.decimals:
+        raise _Refused("whole_number") if item.decimals == 0 else _Refused("decimals", decimals=item.decimals)
+    number = float(value.replace(",", "."))
     low, high = item.min, item.max
     if (low is not None and number < low) or (high is not None and number > high):
         raise _Refused("number_range", min=_plain(low), max=_plain(high))
