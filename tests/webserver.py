@@ -5,6 +5,7 @@ Also used by ``benchmarks/bench_web.py``.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -51,10 +52,14 @@ class Server:
         Extra instrument files interviewers may use.
     log : path
         Where the server's output goes (read by tests that check the log).
+    survey : path, optional
+        The deployment's ``survey.yaml``.
     """
 
-    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = ()):
+    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = (),
+                 survey: Path | None = None):
         self.db_url, self.key_file, self.log, self.instruments = db_url, key_file, log, instruments
+        self.survey = survey
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -64,6 +69,8 @@ class Server:
                    "--key-file", str(self.key_file), "--port", str(self.port)]
         for instrument in self.instruments:
             command += ["--instrument", str(instrument)]
+        if self.survey is not None:
+            command += ["--survey", str(self.survey)]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             env=os.environ | {"KANTELMETER_SECRET": SECRET})
@@ -99,19 +106,25 @@ class Server:
         self.stop()
 
 
-def hidden(html: str, name: str) -> str:
+def hidden(page: str, name: str) -> str:
     """The value of a hidden form field."""
-    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+START = re.compile(r'href="([^"]+)" data-start')
+"""The button of a welcome or welcome-back page."""
 
 
 class Submitter:
-    """Clients that each open an invitation link and submit its one-page form, many at once.
+    """Clients that each open an invitation link, answer its one-page form and send it, many at once.
 
-    Every acknowledged submission (the server answered 303) is recorded with
-    the time its POST took. With ``retry`` a client whose request failed (a
-    killed server, a refused connection) opens the link again and resubmits
-    until ``deadline``; a link that opens on the thank-you page is recorded as
-    done without an acknowledgement.
+    A client passes the welcome page, answers the page, and sends the review:
+    that last POST completes the response, and an acknowledged one (the
+    server answered 303) is recorded with the time it took. With ``retry`` a
+    client whose request failed (a killed server, a refused connection) opens
+    the link again and carries on where the store says it is until
+    ``deadline``; a link that opens on the closing page is recorded as done
+    without an acknowledgement.
     """
 
     def __init__(self, base_url: str, concurrency: int, retry: bool = False, deadline: float = 60.0):
@@ -141,16 +154,25 @@ class Submitter:
                     await _sleep(0.25)  # a restarting server needs the CPU more than a retry storm
 
     async def _submit(self, client: httpx.AsyncClient, token: str, fields: dict[str, str]) -> bool:
+        url = f"/r/{token}"
         try:
-            page = await client.get(f"/r/{token}")
-            if page.status_code == 200 and 'name="submission"' not in page.text:
-                self.done_unacknowledged.add(token)  # saved before a crash, acknowledgement lost
+            page = await client.get(url)
+            if page.status_code == 200 and "data-closing" in page.text:
+                self.done_unacknowledged.add(token)  # sent before a crash, acknowledgement lost
                 return True
+            if page.status_code == 200 and (start := START.search(page.text)):
+                page = await client.get(html.unescape(start.group(1)))
             if page.status_code != 200:
                 return False
-            data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
+            if 'name="page" value="review"' not in page.text:
+                data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
+                answered = await client.post(url, data={**data, "action": "next", **fields})
+                if answered.status_code != 303:
+                    return False
+                page = await client.get(answered.headers["location"])
+            data = {name: hidden(page.text, name) for name in ("csrf", "submission")}
             started = time.perf_counter()
-            answer = await client.post(f"/r/{token}", data={**data, "action": "next", **fields})
+            answer = await client.post(url, data={**data, "page": "review", "action": "send"})
             latency = time.perf_counter() - started
         except httpx.TransportError:
             return False

@@ -403,8 +403,10 @@ class _FormApp:
                                 link_text=translate("back_to_form", self.lang(request)), user=target.interviewer)
         answers = self.store.answers(target.response) if target.response else {}
         values = {key: form.getlist(key) for key in form.keys()}
+        # the language the page was in travels with the form, as the cookie that held it may be gone too
         return self.questionnaire(request, target, page, answers, values, {}, status=403, typed=True,
-                                  from_review=form.get("return") == flow.REVIEW, notice="not_saved_text")
+                                  from_review=form.get("return") == flow.REVIEW, notice="not_saved_text",
+                                  lang=choose_language(str(form.get("lang", "")), request.cookies.get(LANG_COOKIE)))
 
     def submit(self, request: Request, target: Target, form: FormData) -> Response:
         """Read a submitted page, save it in one transaction and send the browser on.
