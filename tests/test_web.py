@@ -15,6 +15,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the test cli
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.app import create_app
+from kantelmeter.web.forms import pages
 from kantelmeter.web.security import LoginThrottle
 
 FORM = Path(__file__).parent / "data" / "web_form.yaml"
@@ -381,3 +382,132 @@ def test_the_store_names_a_response_without_its_answers(store, instrument):
         (person, "web_form", "1.0", "intake", "partial")
     with pytest.raises(KeyError, match="no response with id 999"):
         store.response_info(999)
+
+
+# --- the frame: welcome, review, closing, privacy, survey settings ---------------------------------
+
+HAARLEMMERMEER = Path(__file__).resolve().parents[1] / "data" / "haarlemmermeer" / "survey.yaml"
+
+
+def test_whole_number_fields_refuse_fractions_and_exponents(client, store, token):
+    url = f"/r/{token}"
+    for typed in ("2,5", "45.5", "1e2", "inf", "7O"):
+        page = open_page(client, url)
+        refused = post_page(client, url, page.text, {"age": typed, "got_help": "2"})
+        assert refused.status_code == 422 and "Vul een heel getal in, zonder komma." in refused.text, typed
+    assert response_of(store, token) is None
+    assert answer(client, url, {"age": "45,0", "got_help": "2"}).endswith("page=wellbeing")  # 45,0 is 45
+    assert store.answers(response_of(store, token))["age"] == 45
+
+
+def test_a_decimal_item_takes_at_most_its_decimals(sample_instrument):
+    from kantelmeter.instruments import parse_instrument
+    from kantelmeter.web import forms
+
+    form = parse_instrument(FORM.read_text().replace("        max: 110\n", "        max: 110\n        decimals: 1\n", 1))
+    page = forms.pages(form, "intake")[0]
+    read = forms.read_page(form, page, {"age": ["45,5"], "got_help": ["2"]}, {})
+    assert read.answers["age"] == 45.5 and not read.errors
+    assert forms.read_page(form, page, {"age": ["45,55"], "got_help": ["2"]}, {}).errors["age"].key == "decimals"
+
+
+def test_the_review_lists_every_answer_and_only_its_button_completes(client, store, token):
+    url = f"/r/{token}"
+    answer(client, url, {"age": "70", "got_help": "1", "help_kind": ["1", "3"]}, shown="age,got_help,help_kind,first_contact")
+    answer(client, f"{url}?page=talk", {"talk_useful": "4"})
+    answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "10"})
+    review = client.get(f"{url}?page=review").text
+    rows = re.findall(r'<dt><span class="qnum">Vraag (\d+)\.</span> ([^<]+)</dt>\s*<dd class="answer( open)?">([^<]+)</dd>',
+                      review)
+    assert [(n, answer) for n, _, _, answer in rows] == [
+        ("1", "70"), ("2", "ja"), ("3", "informatie; een gesprek"), ("4", "Niet beantwoord"), ("5", "eens"),
+        ("6", "10 (uitstekend)"), ("7", "Niet beantwoord")]
+    assert f'href="{url}?page=talk&amp;from=review"' in review
+    assert "Na het versturen kunt u uw antwoorden niet meer veranderen." in review
+    # a change made from the review leads back to it, not through the rest of the form
+    assert answer(client, f"{url}?page=talk&from=review", {"talk_useful": "2", "return": "review"}) == f"{url}?page=review"
+    assert store.response_status(response_of(store, token)) == "partial"
+    assert send(client, url) == url
+    closing = client.get(url).text
+    assert "Wij hebben uw antwoorden ontvangen. U kunt ze nu niet meer veranderen." in closing
+    assert store.response_status(response_of(store, token)) == "complete"
+
+
+def test_sending_with_a_required_question_open_leads_to_it(client, store, token):
+    url = f"/r/{token}"
+    answer(client, url, {"age": "70", "got_help": "2"})
+    assert send(client, url) == f"{url}?page=wellbeing&check=1"  # wellbeing_now is required
+    assert store.response_status(response_of(store, token)) == "partial"
+
+
+def test_a_language_switch_posts_the_page_so_nothing_typed_is_lost(client, store, token):
+    url = f"/r/{token}"
+    page = open_page(client, url)
+    switched = post_page(client, url, page.text, {"age": "70"}, action="lang:en")
+    assert switched.headers["location"] == f"{url}?page=background&lang=en"  # saved, though got_help is required
+    assert store.answers(response_of(store, token))["age"] == 70
+    english = client.get(switched.headers["location"])
+    assert '<html lang="en">' in english.text and 'value="70"' in english.text and "km_lang=en" in english.headers["set-cookie"]
+    # with an error nothing is saved, and the page comes back in the other language with what was typed
+    refused = post_page(client, url, english.text, {"age": "7", "got_help": "1"}, action="lang:nl")
+    assert refused.status_code == 422 and '<html lang="nl">' in refused.text
+    assert 'value="7"' in refused.text and "Vul een getal in van 18 tot en met 110." in refused.text
+    assert store.answers(response_of(store, token))["age"] == 70
+
+
+def test_the_form_carries_the_municipalitys_name_and_never_the_products(store, instrument, token):
+    from kantelmeter.web.settings import load_survey_settings
+
+    client = TestClient(create_app(store, instruments=[instrument], survey=load_survey_settings(HAARLEMMERMEER)))
+    for path in (f"/r/{token}", f"/r/{token}?page=background", "/privacy", "/login", "/r/not-a-token-at-all-not-at-all"):
+        html = client.get(path).text
+        assert "Gemeente Haarlemmermeer" in html and "kantelmeter" not in html.lower(), path
+        assert '<a href="/privacy?lang=nl" target="_blank" rel="noopener">Privacy' in html, path
+    privacy = client.get("/privacy").text
+    for part in ("Wie is verantwoordelijk?", "De gemeente Haarlemmermeer.", "Hoe lang bewaren wij uw antwoorden?",
+                 "Wij bewaren uw antwoorden 24 maanden.", "Autoriteit Persoonsgegevens", "privacy@haarlemmermeer.example"):
+        assert part in privacy, part
+    assert "Het invullen duurt ongeveer 15 minuten." in client.get(f"/r/{token}").text
+    theme = client.get("/survey/theme.css")
+    assert theme.headers["content-type"].startswith("text/css") and "--accent: #00694b" in theme.text
+    logo = client.get("/survey/logo")
+    assert logo.status_code == 200 and logo.content.startswith(b"<svg")
+    # without settings: neutral words, no logo
+    plain = TestClient(create_app(store, instruments=[instrument]))
+    assert "Vragenlijst over hulp en ondersteuning" in plain.get(f"/r/{token}").text
+    assert plain.get("/survey/logo").status_code == 404
+
+
+def test_no_analyst_note_reaches_any_page_of_the_citizen_form(tmp_path):
+    citizen = load_instrument("citizen")
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}", key_file=tmp_path / "c.key")
+    store.register_instrument(citizen)
+    client = TestClient(create_app(store))
+    notes = [item.note.nl for item in citizen.items if item.note] + [s.note.nl for s in citizen.sections if s.note]
+    assert len(notes) >= 13
+    for occasion in citizen.occasions:
+        token = store.create_invitations(citizen, occasion, 1)[0]
+        for page in pages(citizen, occasion):
+            html = client.get(f"/r/{token}?page={page.id}").text
+            seen = markup.unescape(re.sub(r"<[^>]+>", " ", html))  # what a respondent reads
+            assert page.section.title.nl in seen
+            assert not [note for note in notes if note in seen]
+            assert not re.search(r"ceo_|CEO|omgekeerd|intake", seen), page.id
+    store.close()
+
+
+def test_survey_settings_errors_name_the_file_line_and_field(tmp_path):
+    from kantelmeter.instruments import InstrumentError
+    from kantelmeter.web.settings import load_survey_settings
+
+    bad = tmp_path / "survey.yaml"
+    bad.write_text("organisation: {nl: Gemeente X, en: Municipality X}\ncolours:\n  primary: '#ffdd00'\n"
+                   "retention_months: 0\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as raised:
+        load_survey_settings(bad)
+    text = str(raised.value)
+    assert f"{bad}:2: colours" in text and re.search(r"contrast 1\.\d+:1 against the white page", text)
+    assert f"{bad}:4: retention_months (value 0)" in text
+    bad.write_text("logo: missing.png\nlogo_text: {nl: Logo, en: Logo}\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match="logo missing.png not found"):
+        load_survey_settings(bad)
