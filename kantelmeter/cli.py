@@ -56,7 +56,7 @@ def instruments_show(instrument_id: str, lang: str) -> None:
     """Print the codebook of INSTRUMENT_ID (a shipped id or a YAML file)."""
     instrument = _load(instrument_id)
     click.echo(f"{instrument.title[lang]} ({instrument.id} {instrument.version})\n")
-    codebook = instrument.codebook(lang)[["item", "type", "text", "codes", "scales"]]
+    codebook = instrument.codebook(lang)[["question", "item", "type", "text", "codes", "scales"]]
     click.echo(codebook.to_string(index=False, max_colwidth=60))
 
 

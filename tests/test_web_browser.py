@@ -357,13 +357,20 @@ def open_in(browser, viewport, lang):
     return context, page, (lambda url: page.goto(f"{url}{'&' if '?' in url else '?'}lang={lang}"))
 
 
+def open_new_invitation(site, browser, lang, viewport):
+    """A new invitation to the test form, opened in a fresh browser in ``lang``."""
+    store, server = site
+    token = invite(store, load_instrument(FORM), "follow_up")
+    context, page, goto = open_in(browser, viewport, lang)
+    goto(f"{server.url}/r/{token}")
+    return token, context, page, goto
+
+
 @pytest.mark.parametrize("lang, viewport", LANGUAGES_AND_WIDTHS)
 def test_a_whole_questionnaire_with_welcome_review_and_closing(site, browser, lang, viewport):
     store, server = site
     words = WORDS[lang]
-    token = invite(store, load_instrument(FORM), "follow_up")
-    context, page, goto = open_in(browser, viewport, lang)
-    goto(f"{server.url}/r/{token}")
+    token, context, page, goto = open_new_invitation(site, browser, lang, viewport)
     expect(page.locator("h1")).to_have_text(words["welcome"])
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
     main = page.locator("main").inner_text()
@@ -398,9 +405,7 @@ def test_a_whole_questionnaire_with_welcome_review_and_closing(site, browser, la
 def test_resume_switch_language_with_errors_and_a_lost_cookie(site, browser, lang, viewport):
     store, server = site
     words = WORDS[lang]
-    token = invite(store, load_instrument(FORM), "follow_up")
-    context, page, goto = open_in(browser, viewport, lang)
-    goto(f"{server.url}/r/{token}")
+    token, context, page, goto = open_new_invitation(site, browser, lang, viewport)
     begin(page)
     # a page with an error, then a language switch: what was typed is kept, the error is shown in the other language
     page.fill("#age", "7")

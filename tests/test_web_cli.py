@@ -94,7 +94,8 @@ def test_the_paper_form_speaks_to_the_respondent_in_the_organisations_name():
         assert analyst not in html, analyst
     assert "Kies wat het meeste heeft geholpen." in html  # a respondent's help is printed
     # an answer box never parts from its label
-    assert re.search(r"\.answers li \{[^}]*white-space: nowrap", html)
+    assert re.search(r"\.answers\.row li \{[^}]*white-space: nowrap", html)
+    assert re.search(r"\.answers li \{[^}]*text-indent: -", html)
     with pytest.raises(ValueError, match="login code"):
         paper_form(citizen, "follow_up", "nl", code='x"; } body { display: none')
 
@@ -106,6 +107,8 @@ def test_the_paper_form_prints_the_login_code_on_every_page(tmp_path):
     pages = [page.extract_text() for page in pdf.pages]
     assert len(pages) >= 4
     assert all("Inlogcode: K7Q2-M9XA" in text for text in pages)
+    first_questions = next(text for text in pages if "Hoe het met u gaat" in text)
+    assert re.search(r"0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +10\n", first_questions)  # the 0-10 scale on one line
     assert all(re.search(rf"(?<!\d){n} / {len(pages)}(?!\d)", text) for n, text in enumerate(pages, start=1))
 
 

@@ -95,11 +95,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contact_phone": {"nl": "Telefoon", "en": "Phone"},
     "contact_email": {"nl": "E-mail", "en": "E-mail"},
     "contact_website": {"nl": "Website", "en": "Website"},
-    "contact_hours": {"nl": "Bereikbaar", "en": "Open"},
     # pages
     "thanks_title": {"nl": "Hartelijk dank", "en": "Thank you"},
-    "thanks_text": {"nl": "Uw antwoorden zijn ontvangen. U kunt dit venster sluiten.",
-                    "en": "Your answers have been received. You may close this window."},
     "not_found_title": {"nl": "Deze link werkt niet", "en": "This link does not work"},
     "not_found_text": {"nl": "Controleer of u de hele link heeft overgenomen, of vraag een nieuwe aan.",
                        "en": "Check that you copied the whole link, or ask for a new one."},

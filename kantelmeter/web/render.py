@@ -82,7 +82,7 @@ class ItemView:
     @property
     def bounds(self) -> bool:
         """Whether a number field states its allowed range."""
-        return self.control == "number" and bool(self.min or self.max)
+        return self.control == "number" and bool(self.min and self.max)
 
 
 def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Mapping[str, object]) -> dict[str, list[str]]:
