@@ -5,7 +5,6 @@ Also used by ``benchmarks/bench_web.py``.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import signal
@@ -118,8 +117,7 @@ START = re.compile(r'href="([^"]+)" data-start')
 class Submitter:
     """Clients that each open an invitation link, answer its one-page form and send it, many at once.
 
-    A client passes the welcome page, answers the page, and sends the review:
-    that last POST completes the response, and an acknowledged one (the
+    A client answers the page and sends the review: that last POST completes the response, and an acknowledged one (the
     server answered 303) is recorded with the time it took. With ``retry`` a
     client whose request failed (a killed server, a refused connection) opens
     the link again and carries on where the store says it is until
@@ -144,7 +142,7 @@ class Submitter:
         await asyncio.gather(*(self._client(queue) for _ in range(self.concurrency)))
 
     async def _client(self, queue) -> None:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=10, follow_redirects=False) as client:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, follow_redirects=False) as client:
             while not queue.empty():
                 token, fields = queue.get_nowait()
                 while not await self._submit(client, token, fields):
@@ -156,23 +154,22 @@ class Submitter:
     async def _submit(self, client: httpx.AsyncClient, token: str, fields: dict[str, str]) -> bool:
         url = f"/r/{token}"
         try:
-            page = await client.get(url)
+            # ?page=review opens the review once the page is answered, else the page itself (no welcome)
+            page = await client.get(f"{url}?page=review")
             if page.status_code == 200 and "data-closing" in page.text:
                 self.done_unacknowledged.add(token)  # sent before a crash, acknowledgement lost
                 return True
-            if page.status_code == 200 and (start := START.search(page.text)):
-                page = await client.get(html.unescape(start.group(1)))
             if page.status_code != 200:
                 return False
+            csrf = hidden(page.text, "csrf")
             if 'name="page" value="review"' not in page.text:
                 data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
                 answered = await client.post(url, data={**data, "action": "next", **fields})
                 if answered.status_code != 303:
                     return False
-                page = await client.get(answered.headers["location"])
-            data = {name: hidden(page.text, name) for name in ("csrf", "submission")}
             started = time.perf_counter()
-            answer = await client.post(url, data={**data, "page": "review", "action": "send"})
+            answer = await client.post(url, data={"csrf": csrf, "submission": f"send-{token}", "page": "review",
+                                                  "action": "send"})
             latency = time.perf_counter() - started
         except httpx.TransportError:
             return False

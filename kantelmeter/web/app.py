@@ -321,7 +321,7 @@ class _FormApp:
         answers = self.store.answers(target.response) if target.response else {}
         all_pages = forms.pages(instrument, target.occasion)
         asked = request.query_params.get("page")
-        if asked == flow.REVIEW and target.response is not None:
+        if asked == flow.REVIEW and answers:  # nothing to review before a first answer is stored
             return self.review_page(request, target, answers)
         if asked is None and not target.interviewer:
             if target.response is None:
