@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import statistics
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from webserver import Server, hidden  # noqa: E402
+from webserver import START, Server, hidden  # noqa: E402
 
 from kantelmeter import load_instrument  # noqa: E402
 from kantelmeter.store import Store  # noqa: E402
@@ -47,7 +48,8 @@ async def open_forms(url: str, tokens: list[str]) -> list[tuple[httpx.AsyncClien
     async def open_share(client, share):
         opened = []
         for token in share:
-            page = await client.get(f"/r/{token}")
+            welcome = await client.get(f"/r/{token}")  # the welcome page; its button opens the first page
+            page = await client.get(html.unescape(START.search(welcome.text).group(1)))
             opened.append((token, {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}))
         return opened
 
@@ -55,7 +57,7 @@ async def open_forms(url: str, tokens: list[str]) -> list[tuple[httpx.AsyncClien
 
 
 async def submissions(url: str, tokens: list[str], rate: float | None = None) -> tuple[float, list[float]]:
-    """Post every opened form; wall time and per-submission latencies.
+    """Post every opened form and send its review; wall time and per-submission latencies.
 
     Without ``rate`` the clients post as fast as they can (throughput at
     saturation). With ``rate`` (submissions per second over all clients) each
@@ -73,8 +75,12 @@ async def submissions(url: str, tokens: list[str], rate: float | None = None) ->
                 scheduled = started + (index * CLIENTS + slot) / rate
                 await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
             response = await client.post(f"/r/{token}", data={**fields, "action": "next", **answers_for(index)})
-            latencies.append(time.perf_counter() - scheduled)
             assert response.status_code == 303, response.text[:300]
+            # the review page's button completes the response: a submission is both posts
+            sent = await client.post(f"/r/{token}", data={"csrf": fields["csrf"], "submission": f"{fields['submission']}-send",
+                                                          "page": "review", "action": "send"})
+            latencies.append(time.perf_counter() - scheduled)
+            assert sent.status_code == 303, sent.text[:300]
 
     await asyncio.gather(*(submit(slot, client, opened) for slot, (client, opened) in enumerate(forms)))
     wall = time.perf_counter() - started

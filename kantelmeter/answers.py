@@ -439,6 +439,10 @@ def _bound(bound: float | None, none: str) -> str:
     return none if bound is None else f"{bound:g}"
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+"""A number as people write it: digits with at most one decimal comma or point."""
+
+
 def _number(value: Any, allow_bool: bool = False) -> float:
     """A finite float from a number or text (a decimal comma read as a point); booleans only where allowed."""
     if isinstance(value, bool | np.bool_):
@@ -447,12 +451,9 @@ def _number(value: Any, allow_bool: bool = False) -> float:
         raise ValueRefused("true/false, not a number", "number")
     if isinstance(value, str):
         text = value.strip()
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueRefused("not a number", "number") from None
+        if not _PLAIN_NUMBER.match(text):  # no exponent, 'inf' or thousands separators: people do not write those
+            raise ValueRefused("not a number", "number")
+        number = float(text.replace(",", "."))
     elif isinstance(value, Number):
         number = float(value)
     else:

@@ -57,7 +57,7 @@ def instruments_show(instrument_id: str, lang: str) -> None:
     """Print the codebook of INSTRUMENT_ID (a shipped id or a YAML file)."""
     instrument = _load(instrument_id)
     click.echo(f"{instrument.title[lang]} ({instrument.id} {instrument.version})\n")
-    codebook = instrument.codebook(lang)[["item", "type", "text", "codes", "scales"]]
+    codebook = instrument.codebook(lang)[["question", "item", "type", "text", "codes", "scales"]]
     click.echo(codebook.to_string(index=False, max_colwidth=60))
 
 
@@ -252,6 +252,9 @@ def _check_occasion(instrument, occasion: str | None) -> None:
                                  param_hint="--occasion")
 
 
+SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contact, privacy statement."
+
+
 @main.command("serve")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
@@ -263,8 +266,9 @@ def _check_occasion(instrument, occasion: str | None) -> None:
                    "(repeatable); from anyone else they are ignored.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=64 * 1024, show_default=True,
               help="The largest request body accepted, in bytes.")
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
 def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
-                  trusted: tuple[str, ...], max_body: int) -> None:
+                  trusted: tuple[str, ...], max_body: int, survey: str | None) -> None:
     """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer).
 
     Forms are signed with KANTELMETER_SECRET (at least 32 bytes) or, when it is not set, with a secret file
@@ -275,9 +279,16 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
 
     try:
         serve(_store(db_url, key_file, existing=True), host=host, port=port,
-              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body)
+              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body,
+              survey=_survey(survey))
     except SecretError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _survey(path: str | None):
+    from kantelmeter.web.settings import load_survey_settings
+
+    return load_survey_settings(path) if path else None
 
 
 @main.command("invite")
@@ -399,13 +410,15 @@ def user_remove(username: str, db_url: str) -> None:
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @language_option
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
-def paper_command(instrument_id: str, occasion: str, lang: str, out: str) -> None:
-    """Write a printable form of INSTRUMENT_ID with codes for data entry (HTML, and PDF with Chromium)."""
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
+@click.option("--code", help="The respondent's login code, printed in the footer of every page (else a line to fill in).")
+def paper_command(instrument_id: str, occasion: str, lang: str, out: str, survey: str | None, code: str | None) -> None:
+    """Write a printable form of INSTRUMENT_ID with a cover letter and codes for data entry (HTML, and PDF)."""
     from kantelmeter.web.paper import write_paper
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
-    for path in write_paper(instrument, occasion, lang, out):
+    for path in write_paper(instrument, occasion, lang, out, survey=_survey(survey), code=code):
         click.echo(f"written {path}")
 
 

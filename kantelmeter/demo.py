@@ -209,7 +209,7 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
                          auxiliaries=["age_group", "sex", "provision"], pseudonymiser=store.pseudonymiser)
     frame.to_store(store, ROUND, citizen, "follow_up")
     survey.draw(frame, n=n, seed=seed).to_store(store, ROUND)
-    settings = load_settings(resources_path("survey.yaml"))
+    settings = load_settings(resources_path("letters.yaml"))
     write_letters(store, ROUND, register, folder / "letters.csv", settings, id="bsn", pdf=False)
 
     sampled = store.round_sample(ROUND)["pseudonym"]

@@ -153,12 +153,17 @@ class Item(_Model):
     household size), so other tools can type it as an integer. ``ceo``
     names the indicator of the Wmo client-experience survey an item matches
     (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
+
+    ``help`` is for respondents: it is shown under the question on the web and
+    on paper. ``note`` is for analysts (how an item is scored, what it compares
+    with): it goes to the codebook, SPSS, XLSForm and REDCap, never to a form.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
     type: ItemType
     text: Text
     help: Text | None = None
+    note: Text | None = None
     response_scale: str | None = None
     required: bool = False
     show_if: str | None = None
@@ -214,6 +219,7 @@ class Section(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
     intro: Text | None = None
+    note: Text | None = None
     occasions: list[str] | None = None
     items: list[Item] = Field(min_length=1)
 
@@ -304,6 +310,36 @@ class Instrument(_Model):
         return [item for section in self.sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]
 
+    def question_numbers(self, occasion: str) -> dict[str, int]:
+        """Item id to the question number a respondent sees at an occasion (1, 2, ... through the form).
+
+        Examples
+        --------
+        >>> numbers = load_instrument("citizen").question_numbers("follow_up")
+        >>> numbers["wellbeing"], "household" in numbers
+        (1, False)
+        """
+        return {item.id: number for number, item in enumerate(self.items_at(occasion), start=1)}
+
+    def question_label(self, item: Item | str) -> str:
+        """The question number of an item at every occasion that asks it, as a codebook shows it.
+
+        One number when the item has the same number wherever it is asked, else
+        the number per occasion.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> citizen.question_label("household"), citizen.question_label("wellbeing")
+        ('1', 'intake 19 · follow_up 1')
+        """
+        item_id = item if isinstance(item, str) else item.id
+        numbers = {occasion: self.question_numbers(occasion).get(item_id) for occasion in self.occasions}
+        asked = {occasion: number for occasion, number in numbers.items() if number is not None}
+        if len(set(asked.values())) == 1:
+            return str(next(iter(asked.values())))
+        return " · ".join(f"{occasion} {number}" for occasion, number in asked.items())
+
     def columns_of(self, item: Item) -> list[str]:
         """The wide response columns that hold an item's answer."""
         if item.type is ItemType.multiple_choice:
@@ -326,7 +362,12 @@ class Instrument(_Model):
         return Condition(item.show_if) if item.show_if else None
 
     def codebook(self, lang: str = "nl") -> pd.DataFrame:
-        """One row per item: its text, type, codes, missing codes, scales and keys.
+        """One row per item: its question number, text, type, codes, missing codes, scales and keys.
+
+        ``question`` is the number a respondent sees (on the web and on paper;
+        see :meth:`question_label`), ``item`` the variable name in the data.
+        ``help`` is what respondents read under the question, ``note`` what
+        analysts need to know (reverse scoring, comparisons), which no form shows.
 
         Parameters
         ----------
@@ -351,9 +392,12 @@ class Instrument(_Model):
                 codes = self.valid_codes(item)
                 labels = scale.labels(lang, include_missing=False) if scale and item.type in CODED_TYPES else {}
                 rows.append({
+                    "question": self.question_label(item),
                     "section": section.id,
                     "item": item.id,
                     "text": item.text[lang],
+                    "help": item.help[lang] if item.help else "",
+                    "note": item.note[lang] if item.note else "",
                     "type": item.type.value,
                     "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes) if codes else
                              _bounds(item),

@@ -97,7 +97,7 @@ def add_commands(main: click.Group) -> None:
     @click.option("--id", "id_column", required=True, help="The register's identifier column.")
     @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The mail-merge CSV (mode 0600).")
     @click.option("--settings", type=click.Path(exists=True, dir_okay=False),
-                  help="The municipality's survey.yaml (default: the shipped example).")
+                  help="The municipality's letters.yaml (default: the shipped example).")
     @click.option("--reminder", is_flag=True, help="Reminders for those who have not responded yet.")
     @click.option("--no-pdf", is_flag=True, help="Do not print the letters to PDF.")
     @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
@@ -111,7 +111,7 @@ def add_commands(main: click.Group) -> None:
 
         store = _store(db_url, key_file, existing=True)
         with _clear_errors():
-            written = write_letters(store, round_name, register, out, load_settings(settings or resources_path("survey.yaml")),
+            written = write_letters(store, round_name, register, out, load_settings(settings or resources_path("letters.yaml")),
                                     id=id_column, reminder=reminder, lang=lang, pdf=not no_pdf)
         kind = "reminders" if reminder else "letters"
         pdf = f", PDF {written.pdf}" if written.pdf else (" (no PDF: Chromium not found)" if not no_pdf else "")

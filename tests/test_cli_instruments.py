@@ -55,7 +55,7 @@ def test_codebook_writes_a_file(tmp_path, fmt):
     if fmt == "csv":
         assert len(pd.read_csv(out)) == 13
     else:
-        assert text.startswith("| section")
+        assert text.startswith("|   question | section")
 
 
 def test_a_wheel_carries_every_questionnaire(tmp_path):

@@ -1,5 +1,6 @@
 """The form app through Starlette's test client, on a real SQLite store."""
 
+import html as markup
 import logging
 import re
 import warnings
@@ -14,6 +15,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the test cli
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.app import create_app
+from kantelmeter.web.forms import pages
 from kantelmeter.web.security import LoginThrottle
 
 FORM = Path(__file__).parent / "data" / "web_form.yaml"
@@ -61,12 +63,29 @@ def post_page(client, url, html, fields, action="next", shown=None):
     return client.post(url, data=data)
 
 
+def open_page(client, url):
+    """Open a page of the form; a welcome (back) page is passed by its button, as a respondent would."""
+    page = client.get(url)
+    start = re.search(r'href="([^"]+)" data-start', page.text)
+    return client.get(markup.unescape(start.group(1))) if start else page
+
+
 def answer(client, url, fields, **kwargs):
     """Open a page, submit it, and return the redirect target."""
-    page = client.get(url)
-    response = post_page(client, url, page.text, fields, **kwargs)
+    page = open_page(client, url)
+    response = post_page(client, url.split("?")[0], page.text, fields, **kwargs)
     assert response.status_code == 303, response.text
     return response.headers["location"]
+
+
+def send(client, url):
+    """Submit the review page: the one button that completes a response."""
+    review = client.get(f"{url}?page=review")
+    assert "Controleer uw antwoorden" in review.text, review.text
+    sent = client.post(url, data={"csrf": hidden(review.text, "csrf"), "submission": hidden(review.text, "submission"),
+                                  "page": "review", "action": "send"})
+    assert sent.status_code == 303
+    return sent.headers["location"]
 
 
 def response_of(store, token):
@@ -77,8 +96,8 @@ def response_of(store, token):
 
 def test_every_item_type_gets_its_own_accessible_control(client, token):
     url = f"/r/{token}"
-    first = client.get(url).text
-    assert 'type="text" inputmode="decimal" id="age"' in first
+    first = open_page(client, url).text
+    assert 'type="text" inputmode="numeric" id="age"' in first
     assert re.search(r'<input type="radio" id="got_help-0" name="got_help" value="1"', first)
     assert re.search(r'<input type="checkbox" id="help_kind-2" name="help_kind" value="3"', first)
     assert 'type="date" id="first_contact"' in first
@@ -94,7 +113,7 @@ def test_every_item_type_gets_its_own_accessible_control(client, token):
     assert re.search(r'id="q-help_kind"[^>]*data-show-if="[^"]*got_help[^"]*" hidden', first)
 
     answer(client, url, {"age": "70", "got_help": "2"})
-    third = client.get(url).text
+    third = open_page(client, url).text
     assert "Welk cijfer geeft u uw welzijn nu?" in third
     assert re.findall(r'name="wellbeing_now" value="(\d+)"', third) == [str(i) for i in range(11)] + ["98"]
     assert "0 = heel slecht" in third and "10 = uitstekend" in third
@@ -108,7 +127,10 @@ def test_the_talk_page_follows_the_branch_and_the_whole_form_completes(client, s
                       shown="age,got_help,help_kind,first_contact")
     assert location == f"{url}?page=talk"
     assert answer(client, location, {"talk_useful": "4"}) == f"{url}?page=wellbeing"
-    assert answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "7", "remarks": "Fijn geholpen"}) == url
+    assert answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "7", "remarks": "Fijn geholpen"}) == \
+        f"{url}?page=review"
+    assert store.response_status(response_of(store, token)) == "partial"  # only the review's button completes it
+    assert send(client, url) == url
     assert "Hartelijk dank" in client.get(url).text
     frame = store.responses(instrument, occasion="follow_up")
     row = frame.iloc[0]
@@ -135,7 +157,7 @@ def test_a_hidden_branch_is_skipped_and_its_answers_are_cleared(client, store, t
 
 def test_without_the_page_script_new_items_are_shown_before_moving_on(client, store, token):
     url = f"/r/{token}"
-    page = client.get(url)
+    page = open_page(client, url)
     response = post_page(client, url, page.text, {"age": "70", "got_help": "1"})  # shown: age, got_help only
     assert response.headers["location"] == f"{url}?page=background&added=1"
     again = client.get(response.headers["location"]).text
@@ -147,7 +169,7 @@ def test_without_the_page_script_new_items_are_shown_before_moving_on(client, st
 
 def test_errors_are_listed_on_top_linked_to_their_fields_and_nothing_is_saved(client, store, token):
     url = f"/r/{token}"
-    page = client.get(url)
+    page = open_page(client, url)
     response = post_page(client, url, page.text, {"age": "7", "got_help": "1"}, shown="age,got_help,help_kind,first_contact")
     assert response.status_code == 422
     html = response.text
@@ -155,7 +177,7 @@ def test_errors_are_listed_on_top_linked_to_their_fields_and_nothing_is_saved(cl
     assert 'href="#age"' in summary and "Vul een getal in van 18 tot en met 110." in summary
     assert 'href="#help_kind-0"' in summary and "Deze vraag moet beantwoord worden." in summary
     assert 'href="#got_help-0"' not in summary
-    assert re.search(r'id="age"[^>]*aria-describedby="age-help age-error" aria-invalid="true"', html)
+    assert re.search(r'id="age"[^>]*aria-describedby="age-help age-bounds age-error" aria-invalid="true"', html)
     assert 'id="age-error">Vul een getal in van 18 tot en met 110.' in html
     # what was typed is shown again
     assert 'id="age" name="age" value="7"' in html and re.search(r'value="1" checked', html)
@@ -170,10 +192,10 @@ def test_going_back_keeps_well_formed_answers_without_asking_for_required_ones(c
 
 
 def test_english_on_request_and_remembered_in_a_cookie(client, token):
-    english = client.get(f"/r/{token}?lang=en")
+    english = client.get(f"/r/{token}?page=background&lang=en")
     assert '<html lang="en">' in english.text and "How old are you?" in english.text and "Next" in english.text
     assert "km_lang=en" in english.headers["set-cookie"]
-    assert "How old are you?" in client.get(f"/r/{token}").text
+    assert "How old are you?" in client.get(f"/r/{token}?page=background").text
     assert 'href="?lang=nl"' in client.get(f"/r/{token}").text  # relative: stays on this page
 
 
@@ -181,7 +203,9 @@ def test_a_returning_respondent_resumes_where_they_stopped(app, store, token):
     first = TestClient(app, follow_redirects=False)
     answer(first, f"/r/{token}", {"age": "70", "got_help": "2"})
     later = TestClient(app, follow_redirects=False)  # another browser: no cookies
-    html = later.get(f"/r/{token}").text
+    welcome = later.get(f"/r/{token}").text
+    assert "Welkom terug" in welcome and "U was bij deel 3 van 3." in welcome
+    html = open_page(later, f"/r/{token}").text
     assert 'name="page" value="wellbeing"' in html
     back = later.get(f"/r/{token}?page=background").text
     assert 'id="age" name="age" value="70"' in back and re.search(r'id="got_help-1" name="got_help" value="2" checked', back)
@@ -204,7 +228,8 @@ def test_a_completed_response_is_locked(client, store, token):
     url = f"/r/{token}"
     answer(client, url, {"age": "70", "got_help": "2"})
     page = client.get(f"{url}?page=wellbeing")
-    assert post_page(client, url, page.text, {"wellbeing_now": "6"}).headers["location"] == url
+    assert post_page(client, url, page.text, {"wellbeing_now": "6"}).headers["location"] == f"{url}?page=review"
+    assert send(client, url) == url
     before = store.answers(response_of(store, token))
     thanks = client.get(f"{url}?page=background")
     assert "Hartelijk dank" in thanks.text and "<form method=\"post\" action=\"/r/" not in thanks.text
@@ -217,7 +242,7 @@ def test_a_completed_response_is_locked(client, store, token):
 
 def test_a_double_submission_is_stored_once(client, store, token):
     url = f"/r/{token}"
-    page = client.get(url)
+    page = open_page(client, url)
     post_page(client, url, page.text, {"age": "70", "got_help": "2"})
     # the same page posted again with its submission key (a double click), now with other values
     post_page(client, url, page.text, {"age": "71", "got_help": "2"})
@@ -228,15 +253,19 @@ def test_a_double_submission_is_stored_once(client, store, token):
 
 def test_a_post_without_a_matching_csrf_token_is_refused(client, store, token):
     url = f"/r/{token}"
-    page = client.get(url)
+    page = open_page(client, url)
     fields = {"submission": "k1", "page": "background", "shown": "age,got_help", "action": "next",
               "age": "70", "got_help": "2"}
     assert client.post(url, data=fields).status_code == 403
     assert client.post(url, data={**fields, "csrf": "forged"}).status_code == 403
     stranger = TestClient(client.app, follow_redirects=False)  # another browser: another cookie
     refused = stranger.post(url, data={**fields, "csrf": hidden(page.text, "csrf")})
-    assert refused.status_code == 403 and "Het formulier is verlopen" in refused.text
+    assert refused.status_code == 403 and "Nog niet bewaard" in refused.text
     assert response_of(store, token) is None
+    # what was sent is shown again, with a token that now matches this browser's cookie: sending it again saves it
+    assert 'id="age" name="age" value="70"' in refused.text
+    again = post_page(stranger, url, refused.text, {"age": "70", "got_help": "2"})
+    assert again.status_code == 303 and store.answers(response_of(store, token)) == {"age": 70, "got_help": 2}
 
 
 def test_security_headers_and_cookie_flags(app, token):
@@ -310,7 +339,9 @@ def test_an_interviewer_identifies_a_respondent_who_is_stored_by_pseudonym(clien
     page = client.get(url)
     pseudonym = store.add_respondent(identifiers={"bsn": VALID_BSN})  # the same BSN: the same pseudonym
     assert f"Respondent {pseudonym}" in page.text
-    assert answer(client, url, {"age": "81", "got_help": "2"}) == url  # intake: one page
+    assert answer(client, url, {"age": "81", "got_help": "2"}) == f"{url}?page=review"  # intake: one page
+    assert "Respondent " in client.get(f"{url}?page=review").text
+    assert send(client, url) == url
     assert "De vragenlijst is afgerond" in client.get(url).text
     again = client.post("/interviewer/start", data=data)
     assert again.status_code == 422 and "al ingevuld" in again.text
@@ -324,6 +355,7 @@ def test_the_overview_counts_responses_and_shows_no_answers(client, evaluator, s
     done = store.create_invitations(instrument, "follow_up", 1, cohort="pilot")[0]
     answer(client, f"/r/{done}", {"age": "55", "got_help": "2"})
     answer(client, f"/r/{done}?page=wellbeing", {"wellbeing_now": "8"})
+    send(client, f"/r/{done}")
     sign_in(client)
     html = client.get("/interviewer").text
     row = re.search(r"<tr><td>web_form</td><td>follow_up</td><td>pilot</td>\s*"
@@ -350,3 +382,132 @@ def test_the_store_names_a_response_without_its_answers(store, instrument):
         (person, "web_form", "1.0", "intake", "partial")
     with pytest.raises(KeyError, match="no response with id 999"):
         store.response_info(999)
+
+
+# --- the frame: welcome, review, closing, privacy, survey settings ---------------------------------
+
+HAARLEMMERMEER = Path(__file__).resolve().parents[1] / "data" / "haarlemmermeer" / "survey.yaml"
+
+
+def test_whole_number_fields_refuse_fractions_and_exponents(client, store, token):
+    url = f"/r/{token}"
+    for typed in ("2,5", "45.5", "1e2", "inf", "7O"):
+        page = open_page(client, url)
+        refused = post_page(client, url, page.text, {"age": typed, "got_help": "2"})
+        assert refused.status_code == 422 and "Vul een heel getal in, zonder komma." in refused.text, typed
+    assert response_of(store, token) is None
+    assert answer(client, url, {"age": "45,0", "got_help": "2"}).endswith("page=wellbeing")  # 45,0 is 45
+    assert store.answers(response_of(store, token))["age"] == 45
+
+
+def test_a_decimal_item_takes_at_most_its_decimals(sample_instrument):
+    from kantelmeter.instruments import parse_instrument
+    from kantelmeter.web import forms
+
+    form = parse_instrument(FORM.read_text().replace("        max: 110\n", "        max: 110\n        decimals: 1\n", 1))
+    page = forms.pages(form, "intake")[0]
+    read = forms.read_page(form, page, {"age": ["45,5"], "got_help": ["2"]}, {})
+    assert read.answers["age"] == 45.5 and not read.errors
+    assert forms.read_page(form, page, {"age": ["45,55"], "got_help": ["2"]}, {}).errors["age"].key == "decimals"
+
+
+def test_the_review_lists_every_answer_and_only_its_button_completes(client, store, token):
+    url = f"/r/{token}"
+    answer(client, url, {"age": "70", "got_help": "1", "help_kind": ["1", "3"]}, shown="age,got_help,help_kind,first_contact")
+    answer(client, f"{url}?page=talk", {"talk_useful": "4"})
+    answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "10"})
+    review = client.get(f"{url}?page=review").text
+    rows = re.findall(r'<dt><span class="qnum">Vraag (\d+)\.</span> ([^<]+)</dt>\s*<dd class="answer( open)?">([^<]+)</dd>',
+                      review)
+    assert [(n, answer) for n, _, _, answer in rows] == [
+        ("1", "70"), ("2", "ja"), ("3", "informatie; een gesprek"), ("4", "Niet beantwoord"), ("5", "eens"),
+        ("6", "10 (uitstekend)"), ("7", "Niet beantwoord")]
+    assert f'href="{url}?page=talk&amp;from=review"' in review
+    assert "Na het versturen kunt u uw antwoorden niet meer veranderen." in review
+    # a change made from the review leads back to it, not through the rest of the form
+    assert answer(client, f"{url}?page=talk&from=review", {"talk_useful": "2", "return": "review"}) == f"{url}?page=review"
+    assert store.response_status(response_of(store, token)) == "partial"
+    assert send(client, url) == url
+    closing = client.get(url).text
+    assert "Wij hebben uw antwoorden ontvangen. U kunt ze nu niet meer veranderen." in closing
+    assert store.response_status(response_of(store, token)) == "complete"
+
+
+def test_sending_with_a_required_question_open_leads_to_it(client, store, token):
+    url = f"/r/{token}"
+    answer(client, url, {"age": "70", "got_help": "2"})
+    assert send(client, url) == f"{url}?page=wellbeing&check=1"  # wellbeing_now is required
+    assert store.response_status(response_of(store, token)) == "partial"
+
+
+def test_a_language_switch_posts_the_page_so_nothing_typed_is_lost(client, store, token):
+    url = f"/r/{token}"
+    page = open_page(client, url)
+    switched = post_page(client, url, page.text, {"age": "70"}, action="lang:en")
+    assert switched.headers["location"] == f"{url}?page=background&lang=en"  # saved, though got_help is required
+    assert store.answers(response_of(store, token))["age"] == 70
+    english = client.get(switched.headers["location"])
+    assert '<html lang="en">' in english.text and 'value="70"' in english.text and "km_lang=en" in english.headers["set-cookie"]
+    # with an error nothing is saved, and the page comes back in the other language with what was typed
+    refused = post_page(client, url, english.text, {"age": "7", "got_help": "1"}, action="lang:nl")
+    assert refused.status_code == 422 and '<html lang="nl">' in refused.text
+    assert 'value="7"' in refused.text and "Vul een getal in van 18 tot en met 110." in refused.text
+    assert store.answers(response_of(store, token))["age"] == 70
+
+
+def test_the_form_carries_the_municipalitys_name_and_never_the_products(store, instrument, token):
+    from kantelmeter.web.settings import load_survey_settings
+
+    client = TestClient(create_app(store, instruments=[instrument], survey=load_survey_settings(HAARLEMMERMEER)))
+    for path in (f"/r/{token}", f"/r/{token}?page=background", "/privacy", "/login", "/r/not-a-token-at-all-not-at-all"):
+        html = client.get(path).text
+        assert "Gemeente Haarlemmermeer" in html and "kantelmeter" not in html.lower(), path
+        assert '<a href="/privacy?lang=nl" target="_blank" rel="noopener">Privacy' in html, path
+    privacy = client.get("/privacy").text
+    for part in ("Wie is verantwoordelijk?", "De gemeente Haarlemmermeer.", "Hoe lang bewaren wij uw antwoorden?",
+                 "Wij bewaren uw antwoorden 24 maanden.", "Autoriteit Persoonsgegevens", "privacy@haarlemmermeer.example"):
+        assert part in privacy, part
+    assert "Het invullen duurt ongeveer 15 minuten." in client.get(f"/r/{token}").text
+    theme = client.get("/survey/theme.css")
+    assert theme.headers["content-type"].startswith("text/css") and "--accent: #00694b" in theme.text
+    logo = client.get("/survey/logo")
+    assert logo.status_code == 200 and logo.content.startswith(b"<svg")
+    # without settings: neutral words, no logo
+    plain = TestClient(create_app(store, instruments=[instrument]))
+    assert "Vragenlijst over hulp en ondersteuning" in plain.get(f"/r/{token}").text
+    assert plain.get("/survey/logo").status_code == 404
+
+
+def test_no_analyst_note_reaches_any_page_of_the_citizen_form(tmp_path):
+    citizen = load_instrument("citizen")
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}", key_file=tmp_path / "c.key")
+    store.register_instrument(citizen)
+    client = TestClient(create_app(store))
+    notes = [item.note.nl for item in citizen.items if item.note] + [s.note.nl for s in citizen.sections if s.note]
+    assert len(notes) >= 13
+    for occasion in citizen.occasions:
+        token = store.create_invitations(citizen, occasion, 1)[0]
+        for page in pages(citizen, occasion):
+            html = client.get(f"/r/{token}?page={page.id}").text
+            seen = markup.unescape(re.sub(r"<[^>]+>", " ", html))  # what a respondent reads
+            assert page.section.title.nl in seen
+            assert not [note for note in notes if note in seen]
+            assert not re.search(r"ceo_|CEO|omgekeerd|intake", seen), page.id
+    store.close()
+
+
+def test_survey_settings_errors_name_the_file_line_and_field(tmp_path):
+    from kantelmeter.instruments import InstrumentError
+    from kantelmeter.web.settings import load_survey_settings
+
+    bad = tmp_path / "survey.yaml"
+    bad.write_text("organisation: {nl: Gemeente X, en: Municipality X}\ncolours:\n  primary: '#ffdd00'\n"
+                   "retention_months: 0\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as raised:
+        load_survey_settings(bad)
+    text = str(raised.value)
+    assert f"{bad}:2: colours" in text and re.search(r"contrast 1\.\d+:1 against the white page", text)
+    assert f"{bad}:4: retention_months (value 0)" in text
+    bad.write_text("logo: missing.png\nlogo_text: {nl: Logo, en: Logo}\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match="logo missing.png not found"):
+        load_survey_settings(bad)

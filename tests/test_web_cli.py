@@ -4,14 +4,19 @@ import csv
 import os
 import re
 import shutil
+from pathlib import Path
 
+import pypdf
 import pytest
 from click.testing import CliRunner
 
 from kantelmeter import load_instrument
 from kantelmeter.cli import main
 from kantelmeter.store import Store
-from kantelmeter.web.paper import find_chromium, paper_form
+from kantelmeter.web.paper import find_chromium, paper_form, write_paper
+from kantelmeter.web.settings import load_survey_settings
+
+HAARLEMMERMEER_SURVEY = Path(__file__).resolve().parents[1] / "data" / "haarlemmermeer" / "survey.yaml"
 
 
 @pytest.fixture
@@ -51,6 +56,12 @@ def test_user_add_asks_for_the_password_twice_and_stores_a_hash(tmp_path, db):
     assert b"a long enough secret" not in (tmp_path / "k.db").read_bytes()
 
 
+def question_block(html, number):
+    """The HTML of question ``number`` on the paper form."""
+    start = html.index(f'<span class="number">{number}.</span>')
+    return html[html.rindex('<div class="question">', 0, start):].split('<div class="question">')[1]
+
+
 def test_the_paper_form_numbers_questions_and_writes_routing_instructions():
     citizen = load_instrument("citizen")
     html = paper_form(citizen, "follow_up", "nl")
@@ -58,14 +69,47 @@ def test_the_paper_form_numbers_questions_and_writes_routing_instructions():
     numbers = [int(n) for n in re.findall(r'<span class="number">(\d+)\.</span>', html)]
     assert numbers == list(range(1, len(asked) + 1))
     # 'referral_agency' is asked only when option 5 of 'interventions' is ticked; otherwise skip past it
-    position = {item.id: n for n, item in enumerate(asked, start=1)}
-    block = html[:html.index("[referral_agency]")].rsplit('<div class="question">', 1)[1]
-    assert (f"Alleen beantwoorden als bij vraag {position['interventions']} “doorverwijzing naar een andere instantie” "
-            f"is aangekruist. Anders: ga naar vraag {position['referral_agency'] + 1}.") in block
+    position = citizen.question_numbers("follow_up")
+    block = question_block(html, position["referral_agency"])
+    assert (f"Alleen beantwoorden als bij vraag {position['interventions']} “ik werd doorgestuurd naar een andere "
+            f"organisatie” is aangekruist. Anders: ga naar vraag {position['referral_agency'] + 1}.") in block
     # every option has a box with its code beside it; missing codes are listed too
-    waiting = html[html.index("[waiting_time]"):].split('<div class="question">')[0]
+    waiting = question_block(html, position["waiting_time"])
     assert re.findall(r'<span class="code">(\d+)</span>', waiting) == ["1", "2", "3", "4", "5", "8"]
     assert "<script" not in html
+
+
+def test_the_paper_form_speaks_to_the_respondent_in_the_organisations_name():
+    citizen = load_instrument("citizen")
+    survey = load_survey_settings(HAARLEMMERMEER_SURVEY)
+    html = paper_form(citizen, "follow_up", "nl", survey=survey, code="K7Q2-M9XA")
+    letter = html[html.index('<section class="letter">'):html.index("</section>")]
+    assert "Gemeente Haarlemmermeer" in letter and "Beste meneer of mevrouw," in letter
+    assert "15 minuten" in letter and "24 maanden" in letter and "Autoriteit Persoonsgegevens" in letter
+    assert 'src="data:image/svg+xml;base64,' in letter  # the logo travels inside the file
+    # the login code is in the page-margin footer of every printed page, and on the letter
+    assert '@bottom-left { content: "Inlogcode: K7Q2-M9XA"; }' in html and "Inlogcode: K7Q2-M9XA" in letter
+    # nothing written for analysts: no item ids, no occasion, no version, no note
+    for analyst in ("[wellbeing]", "follow_up", "citizen 1.0", "Negatief geformuleerd", "CEO", "intake"):
+        assert analyst not in html, analyst
+    assert "Kies wat het meeste heeft geholpen." in html  # a respondent's help is printed
+    # an answer box never parts from its label
+    assert re.search(r"\.answers\.row li \{[^}]*white-space: nowrap", html)
+    assert re.search(r"\.answers li \{[^}]*text-indent: -", html)
+    with pytest.raises(ValueError, match="login code"):
+        paper_form(citizen, "follow_up", "nl", code='x"; } body { display: none')
+
+
+def test_the_paper_form_prints_the_login_code_on_every_page(tmp_path):
+    assert find_chromium(), "Chromium is needed for the PDF; install it or set KANTELMETER_CHROMIUM"
+    paths = write_paper(load_instrument("citizen"), "follow_up", "nl", tmp_path / "form.html", code="K7Q2-M9XA")
+    pdf = pypdf.PdfReader(paths[1])
+    pages = [page.extract_text() for page in pdf.pages]
+    assert len(pages) >= 4
+    assert all("Inlogcode: K7Q2-M9XA" in text for text in pages)
+    first_questions = next(text for text in pages if "Hoe het met u gaat" in text)
+    assert re.search(r"0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +10\n", first_questions)  # the 0-10 scale on one line
+    assert all(re.search(rf"(?<!\d){n} / {len(pages)}(?!\d)", text) for n, text in enumerate(pages, start=1))
 
 
 def test_the_paper_form_in_english():

@@ -55,12 +55,15 @@ class Server:
         More options for ``kantelmeter serve`` (``--max-body``, ``--trusted-proxy``).
     env : dict, optional
         The server's own environment variables; by default ``KANTELMETER_SECRET`` is :data:`SECRET`.
+    survey : path, optional
+        The deployment's ``survey.yaml``.
     """
 
     def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = (),
-                 args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+                 args: tuple[str, ...] = (), env: dict[str, str] | None = None, survey: Path | None = None):
         self.db_url, self.key_file, self.log, self.instruments = db_url, key_file, log, instruments
         self.args, self.env = args, {"KANTELMETER_SECRET": SECRET} if env is None else env
+        self.survey = survey
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -70,6 +73,8 @@ class Server:
                    "--key-file", str(self.key_file), "--port", str(self.port)]
         for instrument in self.instruments:
             command += ["--instrument", str(instrument)]
+        if self.survey is not None:
+            command += ["--survey", str(self.survey)]
         environment = {name: value for name, value in os.environ.items() if name != "KANTELMETER_SECRET"}
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command + list(self.args), stdout=log, stderr=subprocess.STDOUT,
@@ -111,19 +116,24 @@ class Server:
         self.stop()
 
 
-def hidden(html: str, name: str) -> str:
+def hidden(page: str, name: str) -> str:
     """The value of a hidden form field."""
-    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+START = re.compile(r'href="([^"]+)" data-start')
+"""The button of a welcome or welcome-back page."""
 
 
 class Submitter:
-    """Clients that each open an invitation link and submit its one-page form, many at once.
+    """Clients that each open an invitation link, answer its one-page form and send it, many at once.
 
-    Every acknowledged submission (the server answered 303) is recorded with
-    the time its POST took. With ``retry`` a client whose request failed (a
-    killed server, a refused connection) opens the link again and resubmits
-    until ``deadline``; a link that opens on the thank-you page is recorded as
-    done without an acknowledgement.
+    A client answers the page and sends the review: that last POST completes the response, and an acknowledged one (the
+    server answered 303) is recorded with the time it took. With ``retry`` a
+    client whose request failed (a killed server, a refused connection) opens
+    the link again and carries on where the store says it is until
+    ``deadline``; a link that opens on the closing page is recorded as done
+    without an acknowledgement.
     """
 
     def __init__(self, base_url: str, concurrency: int, retry: bool = False, deadline: float = 60.0):
@@ -143,7 +153,7 @@ class Submitter:
         await asyncio.gather(*(self._client(queue) for _ in range(self.concurrency)))
 
     async def _client(self, queue) -> None:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=10, follow_redirects=False) as client:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, follow_redirects=False) as client:
             while not queue.empty():
                 token, fields = queue.get_nowait()
                 while not await self._submit(client, token, fields):
@@ -153,16 +163,24 @@ class Submitter:
                     await _sleep(0.25)  # a restarting server needs the CPU more than a retry storm
 
     async def _submit(self, client: httpx.AsyncClient, token: str, fields: dict[str, str]) -> bool:
+        url = f"/r/{token}"
         try:
-            page = await client.get(f"/r/{token}")
-            if page.status_code == 200 and 'name="submission"' not in page.text:
-                self.done_unacknowledged.add(token)  # saved before a crash, acknowledgement lost
+            # ?page=review opens the review once the page is answered, else the page itself (no welcome)
+            page = await client.get(f"{url}?page=review")
+            if page.status_code == 200 and "data-closing" in page.text:
+                self.done_unacknowledged.add(token)  # sent before a crash, acknowledgement lost
                 return True
             if page.status_code != 200:
                 return False
-            data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
+            csrf = hidden(page.text, "csrf")
+            if 'name="page" value="review"' not in page.text:
+                data = {name: hidden(page.text, name) for name in ("csrf", "submission", "page", "shown")}
+                answered = await client.post(url, data={**data, "action": "next", **fields})
+                if answered.status_code != 303:
+                    return False
             started = time.perf_counter()
-            answer = await client.post(f"/r/{token}", data={**data, "action": "next", **fields})
+            answer = await client.post(url, data={"csrf": csrf, "submission": f"send-{token}", "page": "review",
+                                                  "action": "send"})
             latency = time.perf_counter() - started
         except httpx.TransportError:
             return False

@@ -176,10 +176,13 @@ def _branching(instrument: Instrument, item: Item) -> str:
     return re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
 
 
-def _annotation(instrument: Instrument, item: Item) -> str:
+def _annotation(instrument: Instrument, item: Item, lang: str) -> str:
+    """Action tags, the kantelmeter item id of a shortened name, and the analysts' note (never shown in a survey)."""
     tags = [] if instrument.missing_codes(item) else ["@NOMISSING"]
     if redcap_name(item.id) != item.id:
         tags.append(f"kantelmeter item: {item.id}")
+    if item.note:
+        tags.append(item.note[lang])
     return " ".join(tags)
 
 
@@ -217,7 +220,7 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
                     "Identifier?": "y" if item.identifier else "",
                     "Branching Logic (Show field only if...)": _branching(instrument, item),
                     "Required Field?": "y" if item.required else "",
-                    "Field Annotation": _annotation(instrument, item),
+                    "Field Annotation": _annotation(instrument, item, lang),
                 })
     first_form = rows[0]["Form Name"]
     record = {"Variable / Field Name": RECORD_ID, "Form Name": first_form, "Field Type": "text",

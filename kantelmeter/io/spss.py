@@ -4,13 +4,14 @@
 answer options as value labels, declares the instrument's missing codes
 ("weet niet", "n.v.t.") as user-missing, so SPSS leaves them out of
 statistics while keeping them visible, and sets the measurement level
-(nominal, ordinal or scale) from the item type. :func:`read_sav` reads a
+(nominal, ordinal or scale) from the item type. Items' analyst notes become
+the file's documents. :func:`read_sav` reads a
 file back with user-missing codes kept as codes, for import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,7 @@ CHOSEN = {"nl": {0: "niet gekozen", 1: "gekozen"}, "en": {0: "not chosen", 1: "c
 # SPSS allows at most three discrete user-missing values per variable, or one range plus one value.
 MAX_DISCRETE_MISSING = 3
 MAX_LABEL = 255
+SPSS_NOTE_WIDTH = 80
 
 
 def read_sav(path: str | Path) -> pd.DataFrame:
@@ -145,6 +147,10 @@ def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lan
     path = private_path(path)
     data = for_sav(frame, column_domains(instrument, older))
     meta = spss_metadata(instrument, list(data.columns), lang, older)
-    pyreadstat.write_sav(data, str(path), row_compress=True,
+    # The analysts' notes (reverse scoring, comparisons) become the file's notes (DISPLAY DOCUMENTS),
+    # whose lines SPSS holds at 80 characters each.
+    notes = [line for item in instrument.items if item.note
+             for line in textwrap.wrap(f"{item.id}: {item.note[lang]}", SPSS_NOTE_WIDTH, subsequent_indent="  ")]
+    pyreadstat.write_sav(data, str(path), row_compress=True, note=notes or None,
                          file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64], **meta)
     return [path]

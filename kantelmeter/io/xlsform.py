@@ -140,7 +140,8 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
             constraint = _constraint(instrument, item)
             survey.append({
                 "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
-                **_hint(instrument, item), "required": "yes" if item.required else "",
+                # the hint is shown to respondents; the note sits in a column of its own that no form shows
+                **_hint(instrument, item), **_texts("note", item.note), "required": "yes" if item.required else "",
                 "relevant": condition.to_xlsform() if condition else "", "constraint": constraint,
                 **(_texts("constraint_message", BSN_MESSAGE if item.identifier == "bsn" else RANGE_MESSAGE)
                    if constraint else {}),

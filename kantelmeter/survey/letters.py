@@ -6,7 +6,7 @@ same key, and go only into the files written for the mail room: the
 mail-merge CSV (mode 0600), one QR code per letter (segno) and a PDF of all
 letters printed by headless Chromium. Letter sentences live in
 :data:`LETTER` (Dutch B1 and English); the municipality's name, sender,
-contact, address of the form and privacy statement in its ``survey.yaml``.
+contact, address of the form and privacy statement in its ``letters.yaml``.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class LetterSet:
 
 
 def load_settings(path: str | Path) -> dict:
-    """A municipality's ``survey.yaml``, every required field checked (see data/haarlemmermeer/survey.yaml)."""
+    """A municipality's ``letters.yaml``, every required field checked (see data/haarlemmermeer/letters.yaml)."""
     path = Path(path)
     settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     required = {"municipality": str, "sender": dict, "contact": dict, "base_url": str, "reply_weeks": int,

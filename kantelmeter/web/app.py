@@ -12,6 +12,8 @@ Routes
 ``/r/{token}``
     Respondent mode. The token opens exactly one respondent, instrument and
     occasion; a completed response shows a thank-you page and stays locked.
+``/privacy``
+    The privacy statement of the deployment's survey settings, linked from every page.
 ``/login``, ``/logout``, ``/interviewer``, ``/interviewer/start``, ``/interviewer/responses/{id}``
     Interviewer mode: sign in, see completion counts (never answer values),
     pick or create a respondent and fill in a questionnaire with them.
@@ -39,17 +41,18 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
-from kantelmeter.web import access, forms
+from kantelmeter.web import access, flow, forms
 from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
 from kantelmeter.web.secret import MIN_SECRET_BYTES, SecretError
+from kantelmeter.web.settings import SurveySettings
 from kantelmeter.web.security import (
     BodyLimitMiddleware,
     LoginThrottle,
@@ -68,6 +71,7 @@ CSRF_COOKIE = "km_csrf"
 SESSION_COOKIE = "km_session"
 LANG_COOKIE = "km_lang"
 MAX_BODY = 64 * 1024
+IDENTIFIERS = ("bsn", "client_number", "name")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # at least 22 url-safe characters: 132 bits
 
 
@@ -94,7 +98,8 @@ class _NotAllowed(Exception):
 
 
 def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterable[Instrument] = (),
-               throttle: LoginThrottle | None = None, max_body: int = MAX_BODY) -> Starlette:
+               throttle: LoginThrottle | None = None, max_body: int = MAX_BODY,
+               survey: SurveySettings | None = None) -> Starlette:
     """The form app around a store.
 
     Parameters
@@ -114,6 +119,9 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
     max_body : int
         The largest request body accepted, in bytes (64 KiB by default:
         a page of answers is a few KiB).
+    survey : SurveySettings, optional
+        Whose form it is: name, logo, colours, contact and privacy statement
+        (see :mod:`kantelmeter.web.settings`); neutral defaults otherwise.
 
     Returns
     -------
@@ -121,9 +129,13 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
     """
     if secret is not None and len(secret) < MIN_SECRET_BYTES:
         raise SecretError(f"the secret has {len(secret)} bytes; allowed: at least {MIN_SECRET_BYTES}")
-    app = _FormApp(store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle())
+    app = _FormApp(store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle(),
+                   survey or SurveySettings())
     routes = [
         Route("/", app.home),
+        Route("/privacy", app.privacy),
+        Route("/survey/theme.css", app.theme),
+        Route("/survey/logo", app.logo),
         Route("/r/{token}", app.respondent, methods=["GET", "POST"]),
         Route("/c/{code}", app.login_code),
         Route("/login", app.login, methods=["GET", "POST"]),
@@ -165,7 +177,8 @@ def invitation_links(store: Store, instrument: Instrument, occasion: str, count:
 
 
 def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: Iterable[Instrument] = (),
-          trusted_proxies: Iterable[str] = (), max_body: int = MAX_BODY) -> None:
+          trusted_proxies: Iterable[str] = (), max_body: int = MAX_BODY,
+          survey: SurveySettings | None = None) -> None:
     """Run the form app with uvicorn until interrupted.
 
     The secret that signs forms is :func:`kantelmeter.web.secret.form_secret`:
@@ -185,7 +198,7 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(store, secret=form_secret(store.pseudonymiser.key_file), instruments=instruments,
-                     max_body=max_body)
+                     max_body=max_body, survey=survey)
     proxies = list(trusted_proxies)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False,
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
@@ -194,8 +207,9 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: 
 class _FormApp:
     """The request handlers; one instance per app, sharing the store and the secret."""
 
-    def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle):
-        self.store, self.secret, self.throttle = store, secret, throttle
+    def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle,
+                 survey: SurveySettings):
+        self.store, self.secret, self.throttle, self.survey = store, secret, throttle, survey
         self.gate = VerificationGate()
         self.extra = {i.id: i for i in instruments}
         self.env = environment()
@@ -229,18 +243,22 @@ class _FormApp:
     # --- rendering ------------------------------------------------------------
 
     def page(self, request: Request, template: str, context: Mapping[str, object], status: int = 200,
-             user: str | None = None) -> HTMLResponse:
-        """A rendered page with the shared context, and the cookies it needs set."""
-        lang = self.lang(request)
+             user: str | None = None, lang: str | None = None) -> HTMLResponse:
+        """A rendered page with the shared context, and the cookies it needs set.
+
+        ``lang`` overrides the request's language (a language switch posted with the answers).
+        """
+        chosen, lang = lang, lang or self.lang(request)
         cookie = request.cookies.get(CSRF_COOKIE) or new_csrf_secret()
         query = dict(request.query_params) | {"lang": "en" if lang == "nl" else "nl"}
         # A query-only link stays on this path: the path itself (say //evil.example/x) never becomes a link.
         html = self.env.get_template(template).render(
-            lang=lang, csrf=csrf_token(self.secret, cookie), user=user, switch_url=f"?{urlencode(query)}", **context)
+            lang=lang, csrf=csrf_token(self.secret, cookie), user=user, survey=self.survey,
+            switch_url=f"?{urlencode(query)}", **context)
         response = HTMLResponse(html, status_code=status)
         if CSRF_COOKIE not in request.cookies:
             self.cookie(request, response, CSRF_COOKIE, cookie)
-        if request.query_params.get("lang") == lang:
+        if request.query_params.get("lang") == lang or chosen:
             self.cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
         return response
 
@@ -299,9 +317,19 @@ class _FormApp:
         target = await run_in_threadpool(self.invitation_target, token)
         if target is None:
             raise HTTPException(404)
-        form = await self.form(request) if request.method == "POST" else None
-        handler = self.submit if form is not None else self.show
-        return await run_in_threadpool(handler, request, target, form)
+        return await self.answer(request, target)
+
+    async def answer(self, request: Request, target: Target) -> Response:
+        """Show a page of the questionnaire, or take one in; a refused form token re-shows what was typed."""
+        if request.method != "POST":
+            return await run_in_threadpool(self.show, request, target)
+        try:
+            form = await self.form(request)
+        except HTTPException as refused:
+            if refused.status_code != 403:
+                raise
+            return await run_in_threadpool(self.reshow, request, target, await request.form())
+        return await run_in_threadpool(self.submit, request, target, form)
 
     async def login_code(self, request: Request) -> Response:
         """A survey letter's login code, typed as ``/c/CODE``: on to the letter's form with a fresh link."""
@@ -317,16 +345,65 @@ class _FormApp:
         return Target(self.store.instrument(invitation.instrument, invitation.version), invitation.occasion,
                       f"/r/{token}", invitation.response, invitation.status, invitation.respondent, "web")
 
+    # --- the frame around the questionnaire -------------------------------------
+
+    async def privacy(self, request: Request) -> HTMLResponse:
+        lang = self.lang(request)
+        return self.page(request, "privacy.html", {"title": translate("privacy_title", lang)})
+
+    async def theme(self, request: Request) -> Response:
+        """The house colours as CSS custom properties (a style sheet of its own: the CSP allows no inline style)."""
+        colours = self.survey.colours
+        css = f":root {{ --accent: {colours.primary}; --accent-ink: {colours.on_primary}; }}\n"
+        return Response(css, media_type="text/css")
+
+    async def logo(self, request: Request) -> Response:
+        if self.survey.logo is None:
+            raise HTTPException(404)
+        return FileResponse(self.survey.logo)
+
+    def welcome(self, request: Request, target: Target, all_pages: list[forms.Page]) -> HTMLResponse:
+        lang = self.lang(request)
+        items = target.instrument.items_at(target.occasion)
+        return self.page(request, "welcome.html", {
+            "title": translate("welcome_title", lang), "instrument_title": target.instrument.title[lang],
+            "minutes": self.survey.minutes_for(len(items)), "parts": len(all_pages),
+            "start": f"{target.base}?{urlencode({'page': all_pages[0].id})}"})
+
+    def welcome_back(self, request: Request, target: Target, all_pages: list[forms.Page],
+                     answers: Mapping[str, object]) -> HTMLResponse:
+        lang = self.lang(request)
+        where = flow.position(target.instrument, all_pages, answers)
+        carry_on = flow.REVIEW if where.done else where.page.id
+        return self.page(request, "welcome_back.html", {
+            "title": translate("welcome_back_title", lang), "where": where,
+            "next": f"{target.base}?{urlencode({'page': carry_on})}"})
+
+    def review_page(self, request: Request, target: Target, answers: Mapping[str, object]) -> HTMLResponse:
+        lang = self.lang(request)
+        return self.page(request, "review.html", {
+            "title": translate("review_title", lang), "instrument_title": target.instrument.title[lang],
+            "parts": flow.review(target.instrument, target.occasion, answers, lang),
+            "action": target.base, "base": target.base, "submission": secrets.token_urlsafe(16),
+            "respondent": target.respondent if target.interviewer else None}, user=target.interviewer)
+
     # --- the questionnaire, shared by both modes -------------------------------
 
-    def show(self, request: Request, target: Target, _form: None = None) -> Response:
-        """A page of the questionnaire: the one asked for, or where the respondent left off."""
+    def show(self, request: Request, target: Target) -> Response:
+        """A page of the questionnaire: the one asked for, the review, or a welcome (back) page."""
         if target.status == "complete":
             return self.finished(request, target)
         instrument = target.instrument
         answers = self.store.answers(target.response) if target.response else {}
         all_pages = forms.pages(instrument, target.occasion)
-        wanted = next((p for p in all_pages if p.id == request.query_params.get("page")), None)
+        asked = request.query_params.get("page")
+        if asked == flow.REVIEW and answers:  # nothing to review before a first answer is stored
+            return self.review_page(request, target, answers)
+        if asked is None and not target.interviewer:
+            if target.response is None:
+                return self.welcome(request, target, all_pages)
+            return self.welcome_back(request, target, all_pages, answers)
+        wanted = next((p for p in all_pages if p.id == asked), None)
         if wanted is None or not forms.visible_items(instrument, wanted, answers):
             wanted = forms.resume_page(instrument, all_pages, answers)
         values = submitted_values(instrument, wanted.items, answers)
@@ -334,19 +411,26 @@ class _FormApp:
         if request.query_params.get("check"):
             errors = forms.read_page(instrument, wanted, values, answers).errors
         return self.questionnaire(request, target, wanted, answers, values, errors,
-                                  added=bool(request.query_params.get("added")))
+                                  added=bool(request.query_params.get("added")),
+                                  from_review=request.query_params.get("from") == flow.REVIEW)
 
     def questionnaire(self, request: Request, target: Target, page: forms.Page, answers: Mapping[str, object],
                       values: Mapping[str, list[str]], errors: Mapping[str, forms.FieldError],
-                      added: bool = False, status: int = 200) -> HTMLResponse:
-        instrument, lang = target.instrument, self.lang(request)
+                      added: bool = False, status: int = 200, *, typed: bool = False, from_review: bool = False,
+                      lang: str | None = None, notice: str | None = None) -> HTMLResponse:
+        """Draw a page; ``typed`` when ``values`` are what the browser sent rather than what is stored."""
+        instrument, chosen, lang = target.instrument, lang, lang or self.lang(request)
         all_pages = forms.pages(instrument, target.occasion)
         current = {**answers, **forms.read_page(instrument, page, values, answers, check_required=False).answers}
         shown = [item.id for item in forms.visible_items(instrument, page, current)]
-        views = item_views(instrument, page.items, lang, values, errors=errors, visible=shown)
+        views = item_views(instrument, page.items, lang, values, errors=errors, visible=shown,
+                           numbers=instrument.question_numbers(target.occasion))
         for view, item in zip(views, page.items):
             if item.identifier:
-                view.value = ""  # stored as a pseudonym; never shown back
+                # Stored as a pseudonym and never shown back; what was typed a moment ago is, after an error.
+                stored = answers.get(item.id)
+                view.stored = translate("identifier_stored", lang, pseudonym=stored) if stored else None
+                view.value = view.value if typed else ""
         referred = {name for item in page.items if item.show_if for name in forms.condition_items(item)}
         earlier = forms.item_values(instrument, answers)
         context = {
@@ -368,33 +452,63 @@ class _FormApp:
                                    if name in referred and value is not None and name not in
                                    {item.id for item in page.items}}),
             "added": added,
+            "from_review": from_review,
+            "notice": translate(notice, lang) if notice else None,
+            "switch_form": True,
         }
-        return self.page(request, "page.html", context, status, target.interviewer)
+        return self.page(request, "page.html", context, status, target.interviewer, lang=chosen)
 
     def finished(self, request: Request, target: Target) -> HTMLResponse:
         if target.interviewer:
             return self.message(request, "thanks_title", "interview_done", link="/interviewer",
                                 link_text=translate("to_overview", self.lang(request)), user=target.interviewer)
-        return self.message(request, "thanks_title", "thanks_text")
+        return self.page(request, "closing.html", {"title": translate("thanks_title", self.lang(request))})
+
+    def reshow(self, request: Request, target: Target, form: FormData) -> Response:
+        """A post whose form token did not match (a lost or blocked cookie, a form open too long).
+
+        Nothing is saved, as the post cannot be trusted; the answers sent are
+        shown again, with a fresh token, for the respondent to check and send.
+        """
+        if target.status == "complete":
+            return self.finished(request, target)
+        all_pages = forms.pages(target.instrument, target.occasion)
+        page = next((p for p in all_pages if p.id == form.get("page")), None)
+        if page is None:
+            return self.message(request, "expired_title", "expired_text", 403, link=target.base,
+                                link_text=translate("back_to_form", self.lang(request)), user=target.interviewer)
+        answers = self.store.answers(target.response) if target.response else {}
+        values = {key: form.getlist(key) for key in form.keys()}
+        # the language the page was in travels with the form, as the cookie that held it may be gone too
+        return self.questionnaire(request, target, page, answers, values, {}, status=403, typed=True,
+                                  from_review=form.get("return") == flow.REVIEW, notice="not_saved_text",
+                                  lang=choose_language(str(form.get("lang", "")), request.cookies.get(LANG_COOKIE)))
 
     def submit(self, request: Request, target: Target, form: FormData) -> Response:
         """Read a submitted page, save it in one transaction and send the browser on.
 
         A page with errors is shown again with the typed values and nothing is
         saved. The submission key makes a repeated post (a double click, a
-        retry after a lost connection) a no-op in the store.
+        retry after a lost connection) a no-op in the store. A language switch
+        posts the page too, so nothing typed is lost; only the review page's
+        button completes the response.
         """
         if target.status == "complete":
             return RedirectResponse(target.base, status_code=303)
         instrument = target.instrument
         all_pages = forms.pages(instrument, target.occasion)
+        action = str(form.get("action", "next"))
+        answers = self.store.answers(target.response) if target.response else {}
+        if form.get("page") == flow.REVIEW and action == "send":
+            return self.send(target, all_pages, answers, str(form.get("submission")))
         page = next((p for p in all_pages if p.id == form.get("page")), None)
         if page is None:
             return RedirectResponse(target.base, status_code=303)
-        going_back = form.get("action") == "previous"
-        answers = self.store.answers(target.response) if target.response else {}
+        switch = action.removeprefix("lang:") if action.startswith("lang:") else None
+        going_back = action == "previous"
+        from_review = form.get("return") == flow.REVIEW
         values = {key: form.getlist(key) for key in form.keys()}
-        result = forms.read_page(instrument, page, values, answers, check_required=not going_back)
+        result = forms.read_page(instrument, page, values, answers, check_required=not (going_back or switch))
         # Items an answer revealed on this page in a browser without the page script were never
         # seen: they are shown before moving on, not flagged as unanswered.
         added = set(result.shown) - set(str(form.get("shown", "")).split(","))
@@ -402,33 +516,56 @@ class _FormApp:
                   if not (item in added and error.key == "required")}
         errors = identifier_errors(instrument, page, result.answers) | errors
         if errors:
-            return self.questionnaire(request, target, page, answers, values, errors, status=422)
+            return self.questionnaire(request, target, page, answers, values, errors, status=422, typed=True,
+                                      from_review=from_review, lang=choose_language(switch, None) if switch else None)
         settled = forms.settle(instrument, {**answers, **result.answers})
         changes = {column: value for column, value in settled.items()
                    if column in result.answers or (value is None and answers.get(column) is not None)}
-        complete, destination = False, None
-        if added and not going_back:
-            destination = f"{target.base}?{urlencode({'page': page.id, 'added': 1})}"
-        elif going_back:
-            before = forms.previous_page(instrument, all_pages, page, settled) or page
-            destination = f"{target.base}?{urlencode({'page': before.id})}"
-        else:
-            after = forms.next_page(instrument, all_pages, page, settled)
-            if after is not None:
-                destination = f"{target.base}?{urlencode({'page': after.id})}"
-            elif (open_page := forms.incomplete(instrument, all_pages, settled)) is not None:
-                destination = f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}"
-            else:
-                complete, destination = True, target.base
+        destination = self.destination(target, all_pages, page, settled, added=bool(added), action=action,
+                                       from_review=from_review)
         response = target.response
         try:
             if response is None:
                 response = self.store.start_response(target.respondent, instrument, target.occasion, target.source)
-            self.store.save_answers(response, changes, complete=complete, submission=str(form.get("submission")),
+            self.store.save_answers(response, changes, submission=str(form.get("submission")),
                                     actor=target.interviewer or "respondent")
         except ResponseLocked:
             destination = target.base
         return RedirectResponse(destination, status_code=303)
+
+    @staticmethod
+    def destination(target: Target, all_pages: list[forms.Page], page: forms.Page, settled: Mapping[str, object],
+                    *, added: bool, action: str, from_review: bool) -> str:
+        """Where the browser goes after a saved page: back, on, to the review or to an open question."""
+        instrument = target.instrument
+        here = {"page": page.id} | ({"from": flow.REVIEW} if from_review else {})
+        if action.startswith("lang:"):
+            return f"{target.base}?{urlencode(here | {'lang': action.removeprefix('lang:')})}"
+        if action == "previous":
+            before = forms.previous_page(instrument, all_pages, page, settled) or page
+            return f"{target.base}?{urlencode({'page': before.id})}"
+        if added:
+            return f"{target.base}?{urlencode(here | {'added': 1})}"
+        after = None if from_review else forms.next_page(instrument, all_pages, page, settled)
+        if after is not None:
+            return f"{target.base}?{urlencode({'page': after.id})}"
+        if (open_page := forms.incomplete(instrument, all_pages, settled)) is not None:
+            return f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}"
+        return f"{target.base}?{urlencode({'page': flow.REVIEW})}"
+
+    def send(self, target: Target, all_pages: list[forms.Page], answers: Mapping[str, object],
+             submission: str) -> RedirectResponse:
+        """The review page's button: complete and lock the response, unless a required question is still open."""
+        if target.response is None:
+            return RedirectResponse(target.base, status_code=303)
+        if (open_page := forms.incomplete(target.instrument, all_pages, answers)) is not None:
+            return RedirectResponse(f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}", status_code=303)
+        try:
+            self.store.save_answers(target.response, {}, complete=True, submission=submission,
+                                    actor=target.interviewer or "respondent")
+        except ResponseLocked:
+            pass  # completed by an earlier click on the same button: the closing page follows either way
+        return RedirectResponse(target.base, status_code=303)
 
     # --- interviewer mode -----------------------------------------------------
 
@@ -491,9 +628,10 @@ class _FormApp:
     async def start(self, request: Request) -> Response:
         """Pick a respondent (by pseudonym, or by identifiers that are pseudonymised at once) and begin."""
         user = self.account(request).username
-        error = None
+        error, typed = None, {}
         if request.method == "POST":
             form = await self.form(request)
+            typed = {name: str(form.get(name, "")) for name in ("questionnaire", "respondent", "cohort", *IDENTIFIERS)}
             try:
                 response = await run_in_threadpool(self.begin, form, user)
             except _Refusal as refusal:
@@ -504,7 +642,8 @@ class _FormApp:
         choices = [(f"{i.id}:{occasion}", f"{i.title[lang]} · {occasion}")
                    for i in self.catalogue.values() for occasion in i.occasions]
         return self.page(request, "start.html", {"title": translate("respondents_title", lang), "choices": choices,
-                                                 "error": translate(error, lang) if error else None},
+                                                 "error": translate(error, lang) if error else None,
+                                                 "typed": typed, "identifiers": IDENTIFIERS},
                          422 if error else 200, user)
 
     def begin(self, form: FormData, user: str) -> int:
@@ -512,7 +651,7 @@ class _FormApp:
         instrument = self.catalogue.get(instrument_id)
         if instrument is None or occasion not in instrument.occasions:
             raise _Refusal("invalid_choice")
-        identifiers = {kind: str(form.get(kind, "")).strip() for kind in ("bsn", "client_number", "name")}
+        identifiers = {kind: str(form.get(kind, "")).strip() for kind in IDENTIFIERS}
         identifiers = {kind: value for kind, value in identifiers.items() if value}
         pseudonym = str(form.get("respondent", "")).strip()
         cohort = str(form.get("cohort", "")).strip() or None
@@ -537,9 +676,7 @@ class _FormApp:
     async def interview(self, request: Request) -> Response:
         user = self.account(request).username
         target = await run_in_threadpool(self.interview_target, request.path_params["response"], user)
-        form = await self.form(request) if request.method == "POST" else None
-        handler = self.submit if form is not None else self.show
-        return await run_in_threadpool(handler, request, target, form)
+        return await self.answer(request, target)
 
     def interview_target(self, response: int, user: str) -> Target:
         """The interview ``user`` started; any other response is 'not found' to them, so its existence is not told."""

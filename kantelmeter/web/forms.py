@@ -15,6 +15,7 @@ item, and one 0/1 column per option of a multiple-choice item.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache

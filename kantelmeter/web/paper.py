@@ -1,18 +1,26 @@
 """The paper form: a printable questionnaire with codes for data entry.
 
 Many older citizens prefer paper. :func:`paper_form` renders an instrument at
-one occasion as a self-contained HTML page with print CSS: questions numbered
-through the whole form, a box per answer with its code beside it (the value a
-typist enters in the column named beside the question), and show-if
-conditions turned into routing instructions ("Alleen beantwoorden als u bij
-vraag 5 'ja' heeft gekozen. Anders: ga naar vraag 8."). :func:`write_paper`
-also prints it to PDF with headless Chromium where one is installed.
+one occasion as a self-contained HTML page with print CSS: a cover letter in
+the name of the organisation of the survey settings (with the privacy
+statement), then the questions numbered through the whole form, a box per
+answer with its code beside it (the value a typist enters in the column the
+codebook gives for that question number), and show-if conditions turned into
+routing instructions ("Alleen beantwoorden als u bij vraag 5 'ja' heeft
+gekozen. Anders: ga naar vraag 8."). The respondent's login code is printed
+in the footer of every page, so a loose page still finds its respondent.
+Only a question's ``help`` is printed, never an analyst's ``note``.
+:func:`write_paper` also prints it to PDF with headless Chromium where one is
+installed.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import mimetypes
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +31,7 @@ from kantelmeter.instruments import Instrument
 from kantelmeter.web import forms
 from kantelmeter.web.i18n import translate
 from kantelmeter.web.render import environment, item_views
+from kantelmeter.web.settings import SurveySettings
 
 __all__ = ["find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
 
@@ -46,11 +55,11 @@ def routing_text(instrument: Instrument, condition: str, numbers: dict[str, int]
     --------
     >>> from kantelmeter import load_instrument
     >>> citizen = load_instrument("citizen")
-    >>> numbers = {item.id: n for n, item in enumerate(citizen.items_at("follow_up"), start=1)}
+    >>> numbers = citizen.question_numbers("follow_up")
     >>> routing_text(citizen, "network_involved == 1", numbers, "nl")
     'bij vraag 8 “ja” is gekozen'
     >>> routing_text(citizen, "5 in interventions", numbers, "en")
-    'at question 3 “referral to another agency” is ticked'
+    'at question 3 “I was sent on to another organisation” is ticked'
     """
     return _words(ast.parse(condition.strip(), mode="eval").body, instrument, numbers, lang)
 
@@ -93,7 +102,13 @@ def _label(instrument: Instrument, item_id: str, code: object, lang: str) -> str
     return f"\u201c{labels.get(code, code)}\u201d"
 
 
-def paper_form(instrument: Instrument, occasion: str, lang: str = "nl") -> str:
+LOGIN_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+BLANK_CODE = "_" * 16
+"""What the footer shows when no code is given: a line to write the code on."""
+
+
+def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, survey: SurveySettings | None = None,
+               code: str | None = None) -> str:
     """The questionnaire at an occasion as one printable, self-contained HTML page.
 
     Parameters
@@ -101,6 +116,11 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl") -> str:
     instrument : Instrument
     occasion : str
     lang : {'nl', 'en'}
+    survey : SurveySettings, optional
+        Whose letter it is (name, logo, contact, privacy statement); neutral defaults otherwise.
+    code : str, optional
+        The respondent's login code (letters, digits, ``-`` and ``_``), printed
+        in every page footer; without one the footer has a line to write it on.
 
     Returns
     -------
@@ -110,12 +130,15 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl") -> str:
     Examples
     --------
     >>> from kantelmeter import load_instrument
-    >>> html = paper_form(load_instrument("soc13"), "intake", "en")
-    >>> html.count('class="box"'), "[soc7]" in html
-    (91, True)
+    >>> html = paper_form(load_instrument("soc13"), "intake", "en", code="AB12-CD34")
+    >>> html.count('class="box"'), "[soc7]" in html, html.count("AB12-CD34") >= 2
+    (91, False, True)
     """
+    if code is not None and not LOGIN_CODE.match(code):
+        raise ValueError(f"login code {code!r}: allowed are 1 to 64 letters, digits, '-' and '_'")
+    survey = survey or SurveySettings()
     items = instrument.items_at(occasion)
-    numbers = {item.id: number for number, item in enumerate(items, start=1)}
+    numbers = instrument.question_numbers(occasion)
     sections = []
     for page in forms.pages(instrument, occasion):
         views = item_views(instrument, page.items, lang, {}, numbers=numbers)
@@ -124,9 +147,20 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl") -> str:
         sections.append({"title": page.section.title[lang],
                          "intro": page.section.intro[lang] if page.section.intro else None, "views": views})
     css = resources.files("kantelmeter.web").joinpath("static/paper.css").read_text(encoding="utf-8")
+    footer = translate("paper_code", lang, code=code or BLANK_CODE)
+    # The footer of every printed page is a CSS page-margin box; its text is a CSS string.
+    css += f'\n@page {{ @bottom-left {{ content: "{footer}"; }} @bottom-right {{ content: counter(page) " / " counter(pages); }} }}\n'
     return environment().get_template("paper.html").render(
-        lang=lang, instrument=instrument, title=instrument.title[lang], occasion=occasion, sections=sections,
-        css=css, description=instrument.description[lang])
+        lang=lang, title=instrument.title[lang], sections=sections, css=css, survey=survey, code=code,
+        footer=footer, minutes=survey.minutes_for(len(items)), logo=_data_uri(survey.logo))
+
+
+def _data_uri(path: Path | None) -> str | None:
+    """The logo inlined, so the HTML file prints on its own."""
+    if path is None:
+        return None
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
 
 
 def _instruction(instrument: Instrument, item, items, numbers: dict[str, int], lang: str) -> str:
@@ -146,7 +180,8 @@ def find_chromium() -> str | None:
     return next(filter(None, (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))), None)
 
 
-def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Path) -> list[Path]:
+def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Path, *,
+                survey: SurveySettings | None = None, code: str | None = None) -> list[Path]:
     """Write the paper form as HTML, and as PDF beside it when Chromium is installed.
 
     Parameters
@@ -156,6 +191,8 @@ def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Pat
     lang : {'nl', 'en'}
     out : path
         The HTML file (``.html``); the PDF gets the same name with ``.pdf``.
+    survey, code
+        As for :func:`paper_form`.
 
     Returns
     -------
@@ -163,7 +200,7 @@ def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Pat
         The files written: the HTML, then the PDF if one was made.
     """
     html_path = Path(out).with_suffix(".html")
-    html_path.write_text(paper_form(instrument, occasion, lang), encoding="utf-8")
+    html_path.write_text(paper_form(instrument, occasion, lang, survey=survey, code=code), encoding="utf-8")
     if find_chromium() is None:
         return [html_path]
     return [html_path, print_pdf(html_path, html_path.with_suffix(".pdf"))]

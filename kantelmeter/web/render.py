@@ -64,6 +64,8 @@ class ItemView:
     min: str = ""
     max: str = ""
     identifier: str | None = None
+    stored: str | None = None
+    decimals: int = 0
 
     @property
     def first_control(self) -> str:
@@ -72,8 +74,15 @@ class ItemView:
 
     @property
     def described_by(self) -> str:
-        ids = [f"{self.id}-help" if self.help else "", f"{self.id}-error" if self.error else ""]
+        """The ids of what a screen reader reads after the label: help, allowed range, stored value, error."""
+        ids = [f"{self.id}-help" if self.help else "", f"{self.id}-bounds" if self.bounds else "",
+               f"{self.id}-stored" if self.stored else "", f"{self.id}-error" if self.error else ""]
         return " ".join(i for i in ids if i)
+
+    @property
+    def bounds(self) -> bool:
+        """Whether a number field states its allowed range."""
+        return self.control == "number" and bool(self.min and self.max)
 
 
 def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Mapping[str, object]) -> dict[str, list[str]]:
@@ -145,6 +154,7 @@ def item_views(instrument: Instrument, items: Sequence[Item], lang: str, values:
             show_if=condition_tree(instrument.condition(item)) if item.show_if else None,
             condition=item.show_if,
             identifier=item.identifier,
+            decimals=item.decimals,
         )
         if item.type in (ItemType.single_choice, ItemType.multiple_choice, ItemType.rating):
             view.options = [Option(c.code, c.label[lang], str(c.code) in chosen) for c in scale.codes]

@@ -25,7 +25,8 @@
       var text = field ? field.value.trim() : "";
       if (text === "") { values[id] = null; return; }
       var number = Number(text.replace(",", "."));
-      values[id] = field.getAttribute("inputmode") === "decimal" && !isNaN(number) ? number : text;
+      var numeric = /^(decimal|numeric)$/.test(field.getAttribute("inputmode") || "");
+      values[id] = numeric && !isNaN(number) ? number : text;
     });
     return values;
   }
