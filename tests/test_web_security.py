@@ -117,6 +117,9 @@ def test_every_route_with_every_role_gets_exactly_its_allowed_answer(served, ins
     expected = {
         ("/", "GET"): (303, 303, 303),
         ("/login", "GET"): (200, 200, 200),
+        ("/privacy", "GET"): (200, 200, 200),
+        ("/survey/theme.css", "GET"): (200, 200, 200),
+        ("/survey/logo", "GET"): (404, 404, 404),  # a deployment without a logo
         ("/logout", "POST"): (303, 303, 303),
         ("/static", "GET"): (200, 200, 200),
         ("/r/{token}", "GET"): (200, 200, 200),

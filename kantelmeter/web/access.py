@@ -24,9 +24,12 @@ INTERVIEWER, EVALUATOR = ROLES
 RULES: dict[str, str | frozenset[str]] = {
     "/": PUBLIC,
     "/login": PUBLIC,
+    "/privacy": PUBLIC,  # the privacy statement, linked from every page
     "/c/{code}": INVITATION,  # a survey letter's login code is the key, as the token is under /r/
     "/logout": PUBLIC,  # ends whatever session the browser holds; needs the form's CSRF token
     "/static": PUBLIC,
+    "/survey/theme.css": PUBLIC,  # the municipality's colours
+    "/survey/logo": PUBLIC,  # the municipality's logo
     "/interviewer": frozenset({INTERVIEWER, EVALUATOR}),  # completion counts, never answers
     "/interviewer/start": frozenset({INTERVIEWER}),
     "/interviewer/responses/{response:int}": frozenset({INTERVIEWER}),  # and only one's own interviews
