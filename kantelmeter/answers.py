@@ -387,12 +387,14 @@ class Domain:
             if label in self.labels:
                 raise ValueRefused(f"a label, not a code: give {self.labels[label]} for {value.strip()!r}",
                                    "invalid_choice") from None
+            if self.kind == "number" and self.item.whole:
+                raise ValueRefused("not a whole number", "whole_number") from None
             if self.kind == "number":
                 raise
             raise ValueRefused("not a number", "invalid_choice") from None
         if self.kind == "number":
             if self.item.whole and not number.is_integer():
-                raise ValueRefused("not a whole number", "number")
+                raise ValueRefused("not a whole number", "whole_number")
             if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
                 raise ValueRefused(f"outside the allowed range {_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}",
                                "number_range", min=_bound(self.low, ""), max=_bound(self.high, ""))

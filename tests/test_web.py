@@ -400,17 +400,6 @@ def test_whole_number_fields_refuse_fractions_and_exponents(client, store, token
     assert store.answers(response_of(store, token))["age"] == 45
 
 
-def test_a_decimal_item_takes_at_most_its_decimals(sample_instrument):
-    from kantelmeter.instruments import parse_instrument
-    from kantelmeter.web import forms
-
-    form = parse_instrument(FORM.read_text().replace("        max: 110\n", "        max: 110\n        decimals: 1\n", 1))
-    page = forms.pages(form, "intake")[0]
-    read = forms.read_page(form, page, {"age": ["45,5"], "got_help": ["2"]}, {})
-    assert read.answers["age"] == 45.5 and not read.errors
-    assert forms.read_page(form, page, {"age": ["45,55"], "got_help": ["2"]}, {}).errors["age"].key == "decimals"
-
-
 def test_the_review_lists_every_answer_and_only_its_button_completes(client, store, token):
     url = f"/r/{token}"
     answer(client, url, {"age": "70", "got_help": "1", "help_kind": ["1", "3"]}, shown="age,got_help,help_kind,first_contact")

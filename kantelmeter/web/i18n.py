@@ -21,8 +21,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "number": {"nl": "Vul een getal in, bijvoorbeeld 42.", "en": "Enter a number, for example 42."},
     "whole_number": {"nl": "Vul een heel getal in, zonder komma. Bijvoorbeeld 42.",
                      "en": "Enter a whole number, without a decimal point. For example 42."},
-    "decimals": {"nl": "Vul een getal in met hoogstens {decimals} cijfers achter de komma.",
-                 "en": "Enter a number with at most {decimals} digits after the decimal point."},
     "bounds": {"nl": "Van {min} tot en met {max}.", "en": "From {min} to {max}."},
     "number_range": {"nl": "Vul een getal in van {min} tot en met {max}.",
                      "en": "Enter a number from {min} to {max}."},

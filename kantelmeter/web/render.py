@@ -65,7 +65,7 @@ class ItemView:
     max: str = ""
     identifier: str | None = None
     stored: str | None = None
-    decimals: int = 0
+    whole: bool = False
 
     @property
     def first_control(self) -> str:
@@ -154,7 +154,7 @@ def item_views(instrument: Instrument, items: Sequence[Item], lang: str, values:
             show_if=condition_tree(instrument.condition(item)) if item.show_if else None,
             condition=item.show_if,
             identifier=item.identifier,
-            decimals=item.decimals,
+            whole=item.whole,
         )
         if item.type in (ItemType.single_choice, ItemType.multiple_choice, ItemType.rating):
             view.options = [Option(c.code, c.label[lang], str(c.code) in chosen) for c in scale.codes]
