@@ -16,6 +16,7 @@ import hmac
 import os
 import re
 import sqlite3
+import shutil
 import subprocess
 import sys
 import time
@@ -65,6 +66,13 @@ def served(tmp_path_factory, instrument):
     store.close()
 
 
+def own_key(store: Store, key_file: Path) -> Path:
+    """A copy of the store's pseudonymisation key at ``key_file``: the store refuses any other key."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(store.pseudonymiser.key_file, key_file)
+    return key_file
+
+
 def browser(server: Server) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
 
@@ -84,6 +92,9 @@ def signed_in(server: Server, username: str, password: str = PASSWORD) -> httpx.
 def post_page(client: httpx.Client, url: str, fields: dict[str, str], page: str | None = None) -> httpx.Response:
     """Open a page of a form and submit it with its hidden fields, as a browser would."""
     html = client.get(url if page is None else f"{url}?page={page}").text
+    start = re.search(r'href="([^"]+)" data-start', html)  # a welcome page is passed by its button
+    if start:
+        html = client.get(start.group(1).replace("&amp;", "&")).text
     data = {name: hidden(html, name) for name in ("csrf", "submission", "page", "shown")}
     return client.post(url, data={**data, "action": "next", **fields})
 
@@ -190,7 +201,7 @@ def test_an_interviewer_opens_only_the_interviews_they_started(served, instrumen
 def test_a_short_or_empty_secret_is_refused_at_start(served, tmp_path, secret):
     store, _ = served
     started = subprocess.run([sys.executable, "-c", "from kantelmeter.cli import main; main()", "serve",
-                              "--db", store.url, "--key-file", str(tmp_path / "k.key"), "--port", "1"],
+                              "--db", store.url, "--key-file", str(own_key(store, tmp_path / "k.key")), "--port", "1"],
                              env=os.environ | {"KANTELMETER_SECRET": secret}, capture_output=True, text=True,
                              timeout=300)
     assert started.returncode == 1  # refused before it listens (port 1 would fail later, and differently)
@@ -199,7 +210,7 @@ def test_a_short_or_empty_secret_is_refused_at_start(served, tmp_path, secret):
 
 def test_without_a_secret_a_secret_file_keeps_open_forms_valid_across_a_restart(served, instrument, tmp_path):
     store, _ = served
-    key_file = tmp_path / "keys" / "k.key"
+    key_file = own_key(store, tmp_path / "keys" / "k.key")
     server = Server(store.url, key_file, tmp_path / "server.log", env={}).start()
     try:
         secret_file = key_file.parent / "web-form.secret"
@@ -311,7 +322,7 @@ def fresh_server(served, tmp_path):
     store, _ = served
 
     def start(*args: str) -> Server:
-        server = Server(store.url, tmp_path / "k.key", tmp_path / "server.log", args=args)
+        server = Server(store.url, own_key(store, tmp_path / "k.key"), tmp_path / "server.log", args=args)
         servers.append(server)
         return server.start()
 
@@ -433,7 +444,7 @@ def test_an_import_masks_a_bsn_in_an_open_answer_and_counts_it(served, tmp_path,
         writer.writeheader()
         writer.writerows(rows)
     result = CliRunner().invoke(main, ["import", str(path), "--instrument", "web_form", "--occasion", "follow_up",
-                                       "--db", store.url, "--key-file", str(tmp_path / "k.key")])
+                                       "--db", store.url, "--key-file", str(own_key(store, tmp_path / "k.key"))])
     assert result.exit_code == 0, result.output
     assert "2 responses added; 1 BSN(s) in open answers masked" in result.output
     frame = store.responses("web_form", occasion="follow_up")
