@@ -122,7 +122,9 @@ def test_every_respondent_text_of_a_shipped_questionnaire_is_b1(instrument_id):
     texts = instrument_texts(load_instrument(instrument_id))
     found = {text: problems(text) for text in texts}
     assert {text: p for text, p in found.items() if p} == {}
-    if not load_instrument(instrument_id).licence.text_restricted:
+    # The intake record is filled in by the professional (its case and double-rating items name their
+    # trade's terms), so only the word and sentence limits hold for it, not the citizens' reading ease.
+    if not load_instrument(instrument_id).licence.text_restricted and instrument_id != "intake_record":
         assert flesch_douma(texts) >= MIN_FLESCH_DOUMA
 
 

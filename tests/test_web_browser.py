@@ -159,7 +159,9 @@ def test_every_page_of_the_citizen_form_has_no_wcag_violation(site, browser, vie
     expect(page.locator("h1")).to_have_text("Welkom terug")
     no_violations(page)
     begin(page)
-    assert len(answer_pages(page, "first", check=no_violations)) == 6  # the first page was answered before
+    citizen = load_instrument("citizen")
+    pages = [s for s in citizen.sections if "follow_up" in (s.occasions or citizen.occasions)]
+    assert len(answer_pages(page, "first", check=no_violations)) == len(pages) - 1  # the first was answered before
     expect(page.locator("h1")).to_have_text("Controleer uw antwoorden")
     no_violations(page)  # review
     page.locator("button[value=send]").click()
