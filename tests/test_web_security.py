@@ -278,7 +278,7 @@ def test_a_session_ends_after_30_minutes_idle_and_8_hours_in_all(served):
 
 def test_removing_a_user_or_changing_their_password_ends_their_sessions(served, tmp_path):
     store, server = served
-    runner = CliRunner()
+    runner = CliRunner(env={"KANTELMETER_KEY_FILE": str(store.pseudonymiser.key_file)})
     store.add_user("carl", PASSWORD, role="interviewer")
     session = session_of(signed_in(server, "carl"))
     changed = runner.invoke(main, ["user", "passwd", "carl", "--db", store.url], input="another long secret\n" * 2)
