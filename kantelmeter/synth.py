@@ -231,13 +231,7 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
     >>> round(float(s.true_effects.loc["wellbeing", "ate"]), 1)
     1.0
     """
-    fields = {f.name for f in dataclasses.fields(StudyTruth)}
-    unknown = sorted(set(truth) - fields)
-    if unknown:
-        raise TypeError(f"study: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields))}")
-    truth_ = StudyTruth(**truth)
-    if truth_.n_pilot < 2 or truth_.n_regular < 2:
-        raise ValueError(f"study: n_pilot={truth_.n_pilot}, n_regular={truth_.n_regular}; allowed: 2 or more each")
+    truth_ = _design(StudyTruth, truth, "study")
     rng = np.random.default_rng(seed)
     instruments = dict(_citizen_instruments())
     citizens = _citizens(truth_, rng)
@@ -1006,13 +1000,7 @@ def effect_study(seed: int = 0, **design: Any) -> EffectStudy:
     >>> s.outcomes.groupby("occasion").size().to_dict()
     {'follow_up': 317, 'intake': 390}
     """
-    known = {f.name for f in dataclasses.fields(EffectDesign)}
-    unknown = sorted(set(design) - known)
-    if unknown:
-        raise TypeError(f"effect_study: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
-    truth = EffectDesign(**design)
-    if truth.n_pilot < 2 or truth.n_regular < 2:
-        raise ValueError(f"effect_study: n_pilot={truth.n_pilot}, n_regular={truth.n_regular}; allowed: 2 or more each")
+    truth = _design(EffectDesign, design, "effect_study")
     rng = np.random.default_rng(seed)
     cov = np.asarray(truth._COV)
     drawn = np.vstack([rng.multivariate_normal(truth.pilot_mean, cov, truth.n_pilot),
@@ -1035,3 +1023,15 @@ def effect_study(seed: int = 0, **design: Any) -> EffectStudy:
                          ignore_index=True)
     outcomes.attrs["synthetic"] = True
     return EffectStudy(design=truth, outcomes=outcomes, covariates=["age", "sex", "complexity"])
+
+
+def _design(cls, given: dict, caller: str):
+    """``cls(**given)``, refusing unknown parameters and cohorts of fewer than two by name."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"{caller}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    design = cls(**given)
+    if design.n_pilot < 2 or design.n_regular < 2:
+        raise ValueError(f"{caller}: n_pilot={design.n_pilot}, n_regular={design.n_regular}; allowed: 2 or more each")
+    return design
