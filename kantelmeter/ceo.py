@@ -26,6 +26,7 @@ import pandas as pd
 
 from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
+from kantelmeter.routing import asked
 from kantelmeter.scoring import answers, to_wide
 
 __all__ = ["DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
@@ -194,6 +195,10 @@ def round_indicators(store, round: str, top: int = 2, confidence: float = 0.95) 
     return table.assign(weighted=not stored.empty)
 
 
+#: The delivery file's labels of an item routed past (not a missing answer) and of one shown but left empty.
+_NO_ANSWER = {"nl": {"not_asked": "niet gevraagd (routing)", "no_answer": "geen antwoord"},
+              "en": {"not_asked": "not asked (routing)", "no_answer": "no answer"}}
+
 #: The columns of the benchmark delivery file (see README, "The CEO delivery file").
 DELIVERY_COLUMNS = ["round", "indicator", "item", "theme", "code", "label", "count", "population", "sampled",
                     "invited", "responses", "mode_web", "mode_paper", "mode_interview", "fieldwork_start",
@@ -205,9 +210,10 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
 
     Indicators are the items of the CEO themes (indicator = item id) and the
     items marked ``ceo:`` in the instrument. Categories are the valid codes,
-    the missing codes ("weet niet", "n.v.t.") and ``no_answer`` (code NaN:
-    skipped, or routed past); a multiple-choice item counts each option
-    ticked. Every row repeats the round's figures: the population (clients in
+    the missing codes ("weet niet", "n.v.t."), ``not_asked`` (the routing
+    passed the item by, :func:`kantelmeter.routing.asked`: not a missing
+    answer) and ``no_answer`` (shown but left empty); a multiple-choice item
+    counts each option ticked. Every row repeats the round's figures: the population (clients in
     the frame), the number sampled, invited (sent a letter), complete
     responses, complete responses per mode (web, paper, interview) and the
     fieldwork period (dates of the first and last complete response).
@@ -234,20 +240,21 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
                "fieldwork_end": collected.max().date().isoformat() if len(collected) else None}
     theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
     chosen = [item for item in instrument.items if item.id in theme_of or item.ceo]
+    shown = asked(instrument, responses)
     rows = []
     for item in chosen:
         scale = instrument.response_scale_of(item)
-        labels = scale.labels(lang) if scale else {}
+        labels = {**(scale.labels(lang) if scale else {}), **_NO_ANSWER[lang]}
         common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
         if item.type.value == "multiple_choice":
             counts = {code: int((responses.get(f"{item.id}_{code}", pd.Series(dtype=float)) == 1).sum())
                       for code in scale.valid_codes}
             answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
-            counts["no_answer"] = int((~answered).sum())
         else:
             column = responses.get(item.id, pd.Series(np.nan, index=responses.index))
-            counts = {code: int((column == code).sum()) for code in labels}
-            counts["no_answer"] = int(column.isna().sum())
-        rows += [{**common, "code": code, "label": labels.get(code, "geen antwoord" if lang == "nl" else "no answer"),
-                  "count": count} for code, count in counts.items()]
+            counts = {code: int((column == code).sum()) for code in labels if code not in _NO_ANSWER[lang]}
+            answered = column.notna()
+        counts["not_asked"] = int((~shown[item.id] & ~answered).sum())
+        counts["no_answer"] = int((shown[item.id] & ~answered).sum())
+        rows += [{**common, "code": code, "label": labels[code], "count": count} for code, count in counts.items()]
     return pd.DataFrame([{**figures, **row} for row in rows], columns=DELIVERY_COLUMNS)

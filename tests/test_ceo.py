@@ -54,3 +54,40 @@ def test_bad_arguments_are_named(citizen):
         ceo.themes(load_instrument("soc13"))
     with pytest.raises(ValueError, match="an out-of-range code|allowed"):
         ceo.indicators(citizen, frame.assign(ceo_quality_good=6), by=None)
+
+
+def test_a_client_without_contact_is_routed_past_the_access_items_on_the_web(tmp_path, citizen):
+    import re
+
+    from test_web import TestClient, answer, open_page
+
+    from kantelmeter.routing import asked
+    from kantelmeter.store import Store
+    from kantelmeter.web.app import create_app
+    from kantelmeter.web.forms import pages, visible_items
+
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}", key_file=tmp_path / "k.key")
+    store.register_instrument(citizen)
+    client = TestClient(create_app(store), follow_redirects=False)
+    for token, contact in zip(store.create_invitations(citizen, "follow_up", 3), ("1", "2", "1")):
+        url = f"/r/{token}"
+        # what the page script showed once the answer was ticked (the cliëntondersteuner question after 'yes')
+        page = next(p for p in pages(citizen, "follow_up") if p.id == "ceo_context")
+        shown = ",".join(item.id for item in visible_items(citizen, page, {"support_contact": int(contact)}))
+        assert answer(client, f"{url}?page=ceo_context", {"support_contact": contact}, shown=shown) == \
+            f"{url}?page=ceo"
+        page = open_page(client, f"{url}?page=ceo").text
+        drawn_hidden = re.search(r'id="q-ceo_access_quick"[^>]*data-show-if="[^"]*support_contact[^"]*" hidden', page)
+        assert bool(drawn_hidden) == (contact == "2")
+        # a browser without the page script sends the access answer too; the server clears it behind the routing
+        answer(client, f"{url}?page=ceo", {"ceo_access_quick": "2" if contact == "2" else "4", "ceo_quality_good": "5"})
+    wide = store.responses(citizen, occasion="follow_up", include_partial=True)
+    store.close()
+    assert wide["ceo_access_quick"].isna().tolist() == (wide["support_contact"] == 2).tolist()
+    table = ceo.indicators(citizen, wide, by=None).set_index("item")
+    # the client routed past the access item is not in its denominator: 2 of 2 with contact agree, not 2 of 3
+    assert (table.loc["ceo_access_quick", "n_valid"], table.loc["ceo_access_quick", "pct_agree"]) == (2, 100.0)
+    assert table.loc["ceo_quality_good", "n_valid"] == 3
+    routed = asked(citizen, wide)
+    assert routed["ceo_access_quick"].tolist() == (wide["support_contact"] == 1).tolist()
+    assert routed["ceo_quality_good"].all() and not routed["client_support_used"].any()

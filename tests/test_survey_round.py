@@ -46,7 +46,10 @@ def _store_args(store_url, key_file):
 
 
 def _answer(store: Store, letters: pd.DataFrame, rng: np.random.Generator) -> set[str]:
-    """Half answer on the web through their token, a few on paper (imported); returns who completed."""
+    """Half answer on the web through their token, a few on paper (imported); returns who completed.
+
+    One in five had no contact with the municipality and, as the routing has it, no access question.
+    """
     citizen = load_instrument("citizen")
     done = set()
     paper = []
@@ -54,8 +57,10 @@ def _answer(store: Store, letters: pd.DataFrame, rng: np.random.Generator) -> se
         draw = rng.random()
         token = row["link"].rsplit("/r/", 1)[1]
         invitation = store.invitation(token)
-        answers = {"ceo_access_quick": int(rng.integers(1, 6)), "ceo_quality_good": int(rng.choice([2, 4, 5, 8])),
-                   "support_contact": 1, "sex": int(rng.integers(1, 3)), "support_type_1": 1, "support_type_4": 0}
+        contact = int(rng.choice([1, 1, 1, 1, 2]))
+        answers = {"ceo_access_quick": int(rng.integers(1, 6)) if contact == 1 else None,
+                   "ceo_quality_good": int(rng.choice([2, 4, 5, 8])), "support_contact": contact,
+                   "sex": int(rng.integers(1, 3)), "support_type_1": 1, "support_type_4": 0}
         if draw < 0.45:
             response_id = store.start_response(invitation.respondent, citizen, "follow_up", source="web")
             store.save_answers(response_id, answers, complete=True)
@@ -126,7 +131,7 @@ def test_a_round_from_register_to_weighted_ceo_table(tmp_path, register, store_u
     ceo_csv = tmp_path / "ceo.csv"
     _run("ceo", "table", "--round", ROUND, "--out", ceo_csv, *db)
     ceo = pd.read_csv(ceo_csv).set_index("item")
-    assert ceo["weighted"].all() and ceo.loc["ceo_access_quick", "n_valid"] == len(done)
+    assert ceo["weighted"].all() and ceo.loc["ceo_quality_good", "n_valid"] < len(done)  # 'weet niet' left out
     assert ceo.loc["ceo_access_quick", "ci_low"] < ceo.loc["ceo_access_quick", "pct_agree"] < \
         ceo.loc["ceo_access_quick", "ci_high"]
 
@@ -135,6 +140,15 @@ def test_a_round_from_register_to_weighted_ceo_table(tmp_path, register, store_u
     delivery = pd.read_csv(export_csv)
     quick = delivery[delivery["indicator"] == "ceo_access_quick"]
     assert quick["count"].sum() == len(done)  # every complete response once; the begun one is not delivered
+    responses = store.responses("citizen", occasion="follow_up")
+    no_contact = int((responses["support_contact"] == 2).sum())
+    assert 0 < no_contact < len(done)
+    # a client routed past an access question is not asked, not a missing answer
+    quick = quick.set_index("code")["count"]
+    assert (quick["not_asked"], quick["no_answer"]) == (no_contact, 0)
+    serious = delivery[delivery["indicator"] == "ceo_access_serious"].set_index("code")["count"]
+    assert (serious["not_asked"], serious["no_answer"]) == (no_contact, len(done) - no_contact)
+    assert ceo.loc["ceo_access_quick", "n_valid"] == len(done) - no_contact
     assert delivery["population"].unique().tolist() == [300] and delivery["invited"].unique().tolist() == [150]
     assert delivery["responses"].unique().tolist() == [len(done)]
     assert (delivery["mode_web"] + delivery["mode_paper"]).unique().tolist() == [len(done)]

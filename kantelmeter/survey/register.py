@@ -142,18 +142,20 @@ def synthetic_answers(instrument, register: pd.DataFrame, truth: pd.DataFrame, s
     highest codes) with the client's ``truth["agree"]``, otherwise one of the
     lower codes, and "don't know" now and then (5%); every item marked
     ``ceo:`` without a show-if condition gets a random valid code (each
-    option of a multiple-choice item ticked with probability 0.3). Routed
-    items stay empty.
+    option of a multiple-choice item ticked with probability 0.3). Items the
+    routing passes by (the access items for a client without contact,
+    :func:`kantelmeter.routing.asked`) stay empty.
 
     Examples
     --------
     >>> from kantelmeter.instruments import load_instrument
     >>> register = synthetic_register(50, seed=3)
     >>> wide = synthetic_answers(load_instrument("citizen"), register, synthetic_round(register, seed=3))
-    >>> int(wide["ceo_access_quick"].isin([1, 2, 3, 4, 5, 8]).sum())
-    50
+    >>> bool((wide["ceo_access_quick"].notna() == (wide["support_contact"] == 1)).all())
+    True
     """
     from kantelmeter.ceo import themes
+    from kantelmeter.routing import asked
 
     rng = np.random.default_rng(seed)
     n = len(register)
@@ -175,4 +177,9 @@ def synthetic_answers(instrument, register: pd.DataFrame, truth: pd.DataFrame, s
                     wide[column] = (rng.random(n) < 0.3).astype(float)
             else:
                 wide[item.id] = rng.choice(instrument.valid_codes(item), n).astype(float)
-    return pd.DataFrame(wide, index=register.index)
+    wide = pd.DataFrame(wide, index=register.index)
+    shown = asked(instrument, wide)
+    for item in instrument.items:
+        columns = [c for c in instrument.columns_of(item) if c in wide]
+        wide.loc[~shown[item.id], columns] = np.nan
+    return wide
