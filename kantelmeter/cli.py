@@ -102,6 +102,9 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 @click.option("--previous-db", help="Store of an earlier round, for the trend.")
 @click.option("--benchmark", type=click.Path(exists=True, dir_okay=False),
               help="CSV of national or peer figures (indicator;group;value;source).")
+@click.option("--round", "survey_round",
+              help="A survey round in the store: fieldwork, response and weighted CEO indicators.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="The store's pseudonymisation key file.")
 @click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
               help="Smallest number of people a published figure may rest on.")
 @language_option
@@ -109,7 +112,8 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Keep the executed notebook here (default: a temporary folder).")
 def report_command(notebook: str, db_url: str, out: str, municipality: str | None, previous_db: str | None,
-                   benchmark: str | None, min_cell: int, lang: str, pdf: bool, workdir: str | None) -> None:
+                   benchmark: str | None, survey_round: str | None, key_file: str | None, min_cell: int, lang: str,
+                   pdf: bool, workdir: str | None) -> None:
     """Write the publishable NOTEBOOK (nulmeting) of a store: audited HTML, PDF and CSV tables.
 
     The analysts' notebooks are run with `kantelmeter notebook NAME`.
@@ -117,13 +121,14 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
     from kantelmeter.municipal import MunicipalDataError, load_municipality
     from kantelmeter.report import ReportError, report
 
-    _store(db_url, None, existing=True).close()
+    _store(db_url, key_file, existing=True).close()
     if previous_db:
         _store(previous_db, None, existing=True).close()
     try:
         load_municipality(municipality)
         path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
-                      previous_db=previous_db, benchmark=benchmark, workdir=workdir, pdf=pdf)
+                      previous_db=previous_db, benchmark=benchmark, survey_round=survey_round, key_file=key_file, workdir=workdir,
+                      pdf=pdf)
     except (ReportError, MunicipalDataError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"report written to {path}")

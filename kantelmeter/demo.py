@@ -15,8 +15,10 @@ The demo also runs a whole survey round (:func:`survey_round`): a synthetic
 register of 5,000 clients, a stratified sample, letters and reminders,
 answers on the web and on paper with response depending on age and
 provision, dispositions, the response table, raked weights and the weighted
-CEO table, in a store of its own (``out/round/round.db``, round
-``synth-2026-ceo``).
+CEO table, in the same store (round ``synth-2026-ceo``), so that the report
+shows the round's fieldwork and its weighted CEO indicators. The analysts'
+notebooks run before the round is added: they compare the study's two
+cohorts, and the round's clients belong to neither.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from kantelmeter.report import report, run_notebook
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
-__all__ = ["DemoResult", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run", "score_store", "survey_round",
+__all__ = ["DemoResult", "FIELDWORK_DAYS", "FIELDWORK_START", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run", "score_store", "survey_round",
            "write_codebooks"]
 
 #: The name of the demo's survey round.
@@ -70,9 +72,8 @@ class DemoResult:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """What :func:`survey_round` wrote: the round's store and round name, and its files by name."""
+    """What :func:`survey_round` wrote: the round's name (in the demo's store) and its files by name."""
 
-    store_url: str
     round: str
     files: dict[str, Path]
 
@@ -147,12 +148,10 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
               "truth_csv": str(truth.resolve())}
     executed: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        # the report runs beside the other notebooks: each has its own kernel process
-        futures = {pool.submit(report, store_url, out / "nulmeting.html", min_cell=min_cell, lang=lang,
-                               workdir=folder, progress=False): "nulmeting"}
-        for name in chosen:
-            parameters = {key: values[key] for key in NOTEBOOKS[name]}
-            futures[pool.submit(run_notebook, name, folder / f"{name}.html", parameters, progress=False)] = name
+        # each notebook has its own kernel process
+        futures = {pool.submit(run_notebook, name, folder / f"{name}.html",
+                               {key: values[key] for key in NOTEBOOKS[name]}, progress=False): name
+                   for name in chosen}
         for future in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="notebook",
                            file=sys.stderr, disable=not progress, leave=False):
             name = futures[future]
@@ -161,18 +160,29 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     steps.update()
 
     steps.set_postfix_str("survey round")
-    round_result = survey_round(out / "round", seed=seed)
+    store = Store(store_url, key_file=out / "pseudonym.key", actor="kantelmeter demo")
+    round_result = survey_round(store, out / "round", seed=seed)
+    store.close()
     steps.update()
 
-    steps.set_postfix_str("done")
+    steps.set_postfix_str("report")
+    report(store_url, out / "nulmeting.html", min_cell=min_cell, lang=lang, survey_round=ROUND,
+           key_file=out / "pseudonym.key", workdir=folder, progress=False)
+    executed["nulmeting"] = folder / "nulmeting.ipynb"
     steps.update()
     steps.close()
     return DemoResult(store_url=store_url, report=out / "nulmeting.html", notebooks=executed, scores=scores,
                       survey_round=round_result)
 
 
-def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n: int = 1200) -> RoundResult:
-    """A whole survey round on a synthetic register, written under ``folder``.
+#: The demo round's fieldwork: answers come in over these weeks, most in the first, the rest after the reminder.
+FIELDWORK_START = "2026-09-07"
+FIELDWORK_DAYS = 35
+
+
+def survey_round(store: Store, folder: str | Path, *, seed: int = 2010, clients: int = 5000,
+                 n: int = 1200) -> RoundResult:
+    """A whole survey round on a synthetic register, in ``store``; its files written under ``folder``.
 
     Steps, as an evaluator takes them with the commands in README: the
     register (``register.csv``, invented names and valid BSNs) becomes the
@@ -180,10 +190,12 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
     ``n`` clients are sampled; letters are written (``letters.csv``, QR codes;
     no PDF, to keep the demo quick); about half answer, on the web or on
     paper, with a probability that depends on age and provision
-    (:class:`kantelmeter.survey.register.RoundTruth`); a few are recorded as
-    moved, deceased or refusing; reminders go to the rest (``reminders.csv``);
-    then the response table (``response.csv``, ``response.png``), raked
-    weights, the weighted CEO table (``ceo_table.csv``) and the delivery file
+    (:class:`kantelmeter.survey.register.RoundTruth`), between
+    :data:`FIELDWORK_START` and :data:`FIELDWORK_DAYS` days later; a few are
+    recorded as moved, deceased or refusing; reminders go to the rest
+    (``reminders.csv``); then the response table (``response.csv``,
+    ``response.png``), raked weights (stored with the round), the weighted
+    CEO table (``ceo_table.csv``) and the delivery file
     (``ceo_delivery.csv``).
 
     Returns
@@ -191,6 +203,7 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
     RoundResult
     """
     import numpy as np
+    import pandas as pd
 
     from kantelmeter import ceo, survey
     from kantelmeter.survey.letters import load_settings, write_letters
@@ -198,10 +211,6 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
 
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("round.db*"):
-        stale.unlink()
-    store_url = f"sqlite:///{folder / 'round.db'}"
-    store = Store(store_url, key_file=folder / "pseudonym.key", actor="kantelmeter demo")
     register = synthetic_register(clients, seed=seed)
     register.to_csv(folder / "register.csv", index=False)
     citizen = load_instrument("citizen")
@@ -220,6 +229,9 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
     responds = truth.loc[sampled, "responds"].to_numpy()
     answers = synthetic_answers(citizen, chosen, truth.loc[sampled], seed=seed)
     on_paper = rng.random(len(sampled)) < 0.25
+    day = np.minimum(rng.exponential(FIELDWORK_DAYS / 4, len(sampled)), FIELDWORK_DAYS - 1).astype(int)
+    answers["collected_at"] = (pd.Timestamp(FIELDWORK_START, tz="Europe/Amsterdam") + pd.to_timedelta(day, unit="D")
+                               + pd.Timedelta(hours=10)).to_numpy()
     for source, mask in (("web", responds & ~on_paper), ("import", responds & on_paper)):
         wide = answers[mask].reset_index(names="respondent")
         store.add_responses(citizen, "follow_up", wide, source=source)
@@ -238,10 +250,9 @@ def survey_round(folder: str | Path, *, seed: int = 2010, clients: int = 5000, n
     store.save_weights(ROUND, weights.weights, weights.method)
     ceo.round_indicators(store, ROUND).to_csv(folder / "ceo_table.csv", index=False)
     ceo.delivery(store, ROUND).to_csv(folder / "ceo_delivery.csv", index=False)
-    store.close()
     files = {name: folder / name for name in ("register.csv", "letters.csv", "reminders.csv", "response.csv",
                                               "response.png", "ceo_table.csv", "ceo_delivery.csv")}
-    return RoundResult(store_url=store_url, round=ROUND, files=files)
+    return RoundResult(round=ROUND, files=files)
 
 
 def resources_path(name: str) -> Path:

@@ -1,4 +1,4 @@
-"""Numbers as a reader of the report's language writes them.
+"""Numbers (and days) as a reader of the report's language writes them.
 
 A Dutch reader writes 1.234,5 (decimal comma, thousands point), an English
 reader 1,234.5. Every number a report shows, in its sentences, tables, axes
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from babel.numbers import format_decimal
 
-__all__ = ["LOCALES", "fill", "number", "parse", "percent"]
+__all__ = ["LOCALES", "day", "fill", "number", "parse", "percent"]
 
 #: The CLDR locale of each report language.
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -65,6 +65,22 @@ def percent(value: float, decimals: int = 0, lang: str = "nl") -> str:
     ('75%', '7.3%')
     """
     return f"{number(value, decimals, lang)}%"
+
+
+def day(value, lang: str = "nl") -> str:
+    """A calendar day written out in the language (babel's long date format).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> day(pd.Timestamp("2026-09-07 10:00", tz="UTC")), day(pd.Timestamp("2011-03-01"), lang="en")
+    ('7 september 2026', '1 March 2011')
+    """
+    from babel.dates import format_date
+
+    import pandas as pd
+
+    return format_date(pd.Timestamp(value).date(), format="long", locale=_locale(lang))
 
 
 def parse(text: str, lang: str = "nl") -> float:

@@ -93,16 +93,52 @@ class Texts:
     kantelmeter.publish.ReportError: texts: key 'n' has no text in 'en'; allowed languages: nl, en
     """
 
-    def __init__(self, texts: Mapping[str, Mapping[str, str]], lang: str):
+    def __init__(self, texts: Mapping[str, Mapping[str, str]], lang: str,
+                 labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None):
         if lang not in LANGUAGES:
             raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
-        for key, versions in texts.items():
-            for language in LANGUAGES:
-                if language not in versions:
-                    raise ReportError(f"texts: key {key!r} has no text in {language!r}; allowed languages: "
-                                      f"{', '.join(LANGUAGES)}")
+        groups = {"": texts, **{f"labels.{name}.": group for name, group in (labels or {}).items()}}
+        for prefix, group in groups.items():
+            for key, versions in group.items():
+                for language in LANGUAGES:
+                    if language not in versions:
+                        raise ReportError(f"texts: key {prefix}{key!r} has no text in {language!r}; allowed "
+                                          f"languages: {', '.join(LANGUAGES)}")
         self.texts = dict(texts)
+        self.labels = {name: dict(group) for name, group in (labels or {}).items()}
         self.lang = lang
+
+    @classmethod
+    def of_notebook(cls, name: str, lang: str) -> Texts:
+        """The texts of a shipped notebook, kept beside it in ``notebooks/<name>.texts.yaml``.
+
+        The file holds ``texts`` (key to ``{nl: ..., en: ...}``) and ``labels``
+        (group to key to ``{nl: ..., en: ...}``: words for the store's ids).
+
+        Examples
+        --------
+        >>> say = Texts.of_notebook("nulmeting", "nl")
+        >>> say("summary"), say.label("cohort", "regular"), say.label("cohort", "other")
+        ('## Samenvatting', 'regulier', 'other')
+        """
+        import yaml
+        from importlib import resources
+
+        source = resources.files("kantelmeter.notebooks") / f"{name}.texts.yaml"
+        if not source.is_file():
+            raise ReportError(f"texts: notebook {name!r} has no {source.name}")
+        content = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        return cls(content.get("texts", {}), lang, labels=content.get("labels", {}))
+
+    def label(self, group: str, key: Any, default: str | None = None) -> str:
+        """The word for ``key`` (a store's id) in a label group, in the notebook's language.
+
+        An id without a word is shown as it is (or as ``default``).
+        """
+        if group not in self.labels:
+            raise ReportError(f"texts: label group {group!r} does not exist; allowed: {', '.join(self.labels)}")
+        found = self.labels[group].get(key)
+        return found[self.lang] if found else (str(key) if default is None else default)
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text of ``key`` in the notebook's language, with ``values`` filled in."""
@@ -587,13 +623,10 @@ def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.
     >>> "28 mei 2010 tot en met 1 maart 2011" in page, 'alt="Logo van de gemeente Haarlemmermeer"' in page
     (True, True)
     """
-    from babel.dates import format_date
-
     words = _TITLE[lang]
-    locale = formatting.LOCALES[lang]
 
     def day(value: pd.Timestamp) -> str:
-        return format_date(value.date(), format="long", locale=locale)
+        return formatting.day(value, lang)
 
     link = {"nl": "tot en met", "en": "to"}[lang]
     rows = [(words["round"], round_name), (words["date"], day(date)),
@@ -659,7 +692,9 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
 
     The dispositions are a frequency table, published with cell suppression
     (the sample size of a stratum is its total); the rates rest on the
-    stratum's sample and are withheld with it when that is below ``min_cell``.
+    stratum's sample and are withheld with it when that is below ``min_cell``,
+    and also where a disposition of the stratum is withheld: RR1 and RR2 with
+    the stratum's sample would give the withheld counts back.
 
     Returns
     -------
@@ -669,9 +704,9 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     Examples
     --------
     >>> response = pd.DataFrame({"stratum": ["65+", "18-64", "total"], "sampled": [120, 200, 320],
-    ...                          "ineligible": [4, 6, 10], "complete": [60, 80, 140], "partial": [10, 12, 22],
-    ...                          "refused": [30, 60, 90], "no_contact": [16, 42, 58],
-    ...                          "rr1": [0.517, 0.412, 0.452], "rr2": [0.603, 0.474, 0.523]})
+    ...                          "ineligible": [4, 16, 20], "complete": [60, 80, 140], "partial": [10, 12, 22],
+    ...                          "refused": [30, 50, 80], "no_contact": [16, 42, 58],
+    ...                          "rr1": [0.517, 0.435, 0.467], "rr2": [0.603, 0.500, 0.540]})
     >>> pub = Publication(10, "nl")
     >>> fieldwork(pub, response, r_indicator={"r": 0.81, "ci_low": 0.75, "ci_high": 0.87},
     ...           weights={"min": 0.6, "max": 2.4, "deff": 1.3, "n": 162}, show=False)[1]  # doctest: +ELLIPSIS
@@ -680,6 +715,8 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     ['Tabel 1. Steekproef en respons per stratum', 'Tabel 2. Responspercentages (AAPOR RR1 en RR2) per stratum']
     >>> pub.tables[0].display.loc["65+"].tolist()  # 4 ineligible withheld, with a complement in its row
     ['x', '60', 'x', '30', '16', '120']
+    >>> pub.tables[1].display.iloc[:, 2].tolist()  # rates of a stratum with withheld counts would give them back
+    ['x', 'x', '46,7']
     """
     words = _FIELDWORK[pub.lang]
     required = ["stratum", "sampled", *_DISPOSITIONS, "rr1", "rr2"]
@@ -691,10 +728,13 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     counts = strata.set_index("stratum")[list(_DISPOSITIONS)].rename(columns=words)
     counts.index.name = None
     counts[TOTAL_LABEL[pub.lang]] = strata.set_index("stratum")["sampled"]
-    pub.table(counts, caption=words["response_caption"], show=show)
+    published = pub.table(counts, caption=words["response_caption"], show=show)
+    withheld = set() if published is None else \
+        set(published.display.index[(published.display == disclosure.MARKER).any(axis=1)])
+    hidden = response["stratum"].replace({"total": TOTAL_LABEL[pub.lang]}).isin(withheld).to_numpy()
     rates = pd.DataFrame({words["stratum"]: response["stratum"].replace({"total": words["total"]}),
-                          words["n"]: response["sampled"], words["rr1"]: 100 * response["rr1"],
-                          words["rr2"]: 100 * response["rr2"]})
+                          words["n"]: response["sampled"], words["rr1"]: (100 * response["rr1"]).mask(hidden),
+                          words["rr2"]: (100 * response["rr2"]).mask(hidden)})
     pub.table(rates, caption=words["rates_caption"], kind="estimates", count_columns=[words["n"]], show=show)
     sentences = []
     if isinstance(r_indicator, pd.DataFrame):

@@ -356,13 +356,15 @@ def parse_table(tag, index: bool = True) -> pd.DataFrame:
                         dtype=object)
 
 
-def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake") -> list[str]:
+def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake",
+                survey_round: str | None = None, key_file: str | Path | None = None) -> list[str]:
     """What a store lacks for a nulmeting: empty when it holds enough to publish one.
 
     A nulmeting describes the baseline occasion, so the store needs at least
     one instrument with ``min_cell`` or more complete responses at
     ``baseline``: with fewer, every table would be withheld and the report
-    would say nothing.
+    would say nothing. A ``survey_round`` named for the fieldwork section
+    must be in the store and have a sample.
 
     Returns
     -------
@@ -371,34 +373,43 @@ def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake") ->
     """
     from kantelmeter.store import Store
 
-    store = Store(db_url)
+    store = Store(db_url, key_file=key_file)
+    problems = []
     try:
         completion = store.completion()
+        if survey_round:
+            try:
+                if store.round_sample(survey_round).empty:
+                    problems.append(f"survey round {survey_round!r} has no sample yet (`kantelmeter sample --round "
+                                    f"{survey_round}`)")
+            except KeyError as missing:
+                problems.append(str(missing).strip('"'))
     finally:
         store.close()
     done = completion[(completion["status"] == "complete")] if not completion.empty else completion
     if done.empty:
         return [f"the store holds no complete responses; a nulmeting needs at least {min_cell} complete responses "
                 f"at the {baseline!r} occasion for one instrument (collect them with the web form, or "
-                f"`kantelmeter import ... --occasion {baseline}`)"]
+                f"`kantelmeter import ... --occasion {baseline}`)", *problems]
     at_baseline = done[done["occasion"] == baseline].groupby("instrument")["n"].sum()
     if at_baseline.empty or at_baseline.max() < min_cell:
         found = ", ".join(f"{name} {int(n)}" for name, n in at_baseline.items()) or "none"
         return [f"the store holds too few complete responses at the {baseline!r} occasion (per instrument: "
-                f"{found}); a nulmeting needs at least {min_cell} (--min-cell) for one instrument"]
-    return []
+                f"{found}); a nulmeting needs at least {min_cell} (--min-cell) for one instrument", *problems]
+    return problems
 
 
 def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", min_cell: int = 10,
            lang: str = "nl", municipality: str | Path | None = None, previous_db: str | None = None,
-           benchmark: str | Path | None = None, workdir: str | Path | None = None, pdf: bool = True,
-           progress: bool = True) -> Path:
+           benchmark: str | Path | None = None, survey_round: str | None = None, key_file: str | Path | None = None,
+           workdir: str | Path | None = None, pdf: bool = True, progress: bool = True) -> Path:
     """Run the baseline report against a store and write it as a publication: HTML, PDF and CSV tables.
 
     Steps: refuse a store that lacks what the report needs
     (:func:`check_store`); execute the notebook with papermill (parameters
     ``db_url``, ``min_cell``, ``lang``, ``output_dir`` and, when given,
-    ``municipality_dir``, ``previous_db`` and ``benchmark_csv``); convert it
+    ``municipality_dir``, ``previous_db``, ``benchmark_csv``,
+    ``survey_round`` and ``key_file``); convert it
     with :func:`to_html`; :func:`audit` the page; and only then write
     ``out``, its tables as CSV in ``<out>_tables/`` (with ``index.csv``) and,
     when Chromium is installed, ``out`` with ``.pdf``.
@@ -421,6 +432,15 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
         The store of an earlier round, for the trend.
     benchmark : path, optional
         A CSV of national or peer figures (``indicator;group;value;source``).
+    survey_round : str, optional
+        A survey round in the store (:mod:`kantelmeter.survey`): the report
+        then has a fieldwork section (sample, response per stratum with AAPOR
+        RR1 and RR2, the R-indicator, the weighting) and the round's CEO
+        indicators, weighted with the round's stored weights.
+    key_file : path, optional
+        The store's pseudonymisation key file: a store that has pseudonymised
+        (a round's register, a BSN) opens only with its own key. Default: the
+        store's default (``KANTELMETER_KEY_FILE``).
     workdir : path, optional
         Folder for the executed notebook (``<notebook>.ipynb``); a temporary
         folder when omitted.
@@ -443,11 +463,12 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
 
     import papermill
 
-    problems = check_store(db_url, int(min_cell))
+    problems = check_store(db_url, int(min_cell), survey_round=survey_round, key_file=key_file)
     if problems:
         raise ReportError("the store cannot give a nulmeting: " + "; ".join(problems))
     out = Path(out)
-    optional = {"municipality_dir": municipality, "previous_db": previous_db, "benchmark_csv": benchmark}
+    optional = {"municipality_dir": municipality, "previous_db": previous_db, "benchmark_csv": benchmark,
+                "survey_round": survey_round, "key_file": key_file}
     with tempfile.TemporaryDirectory(prefix="kantelmeter-report-") as scratch:
         folder = Path(workdir or scratch).resolve()
         name = Path(notebook_path(notebook).name).stem

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from kantelmeter import disclosure, formatting
 from kantelmeter.cli import main
-from kantelmeter.demo import fill_store
+from kantelmeter.demo import ROUND, fill_store
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS
 from kantelmeter.report import ReportError, audit, check_store, execute, parse_table, publish, report
 from kantelmeter.store import Store
@@ -23,12 +24,23 @@ MIN_CELL = 10
 
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory):
-    """A small synthetic study (40 pilot, 60 regular citizens) and the professional panel."""
+    """A small synthetic study (40 pilot, 60 regular citizens), the professional panel, and a survey round.
+
+    The round is the demo's (kantelmeter.demo.survey_round): 800 clients, 400 sampled, letters, web and paper
+    answers, dispositions, reminders and raked weights, all in this store.
+    """
+    from kantelmeter.demo import survey_round
+
     folder = tmp_path_factory.mktemp("report")
     store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
     fill_store(store, seed=7, n_pilot=40, n_regular=60)
+    survey_round(store, folder / "round", seed=7, clients=800, n=400)
     store.close()
-    return store.url
+    # the round's register was pseudonymised, so the store opens only with its key; the commands below find it here
+    environment = pytest.MonkeyPatch()
+    environment.setenv("KANTELMETER_KEY_FILE", str(folder / "k.key"))
+    yield store.url
+    environment.undo()
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +65,8 @@ def dutch_page(store_url, tmp_path_factory):
 
     chromium()
     out = tmp_path_factory.mktemp("nl") / "nulmeting.html"
-    result = CliRunner().invoke(main, ["report", "--db", store_url, "--out", str(out), "--lang", "nl"])
+    result = CliRunner().invoke(main, ["report", "--db", store_url, "--out", str(out), "--lang", "nl",
+                                       "--round", ROUND, "--key-file", str(Path(store_url.removeprefix("sqlite:///")).with_name("k.key"))])
     assert result.exit_code == 0, result.output
     return out
 
@@ -169,6 +182,53 @@ def test_the_dutch_report_speaks_dutch_with_dutch_numbers(dutch):
     assert "39,4" in cells and "2.910" in cells  # income x 1,000 euro; low-income households
     assert not [cell for cell in cells if re.fullmatch(r"\d+\.\d{1,2}", cell)], "a decimal point in a Dutch table"
     assert "Tabel 1. Ingevulde vragenlijsten bij de intake" in text and "Figuur 1." in text
+
+
+def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_url):
+    from kantelmeter.survey import Sample, kish_deff, response
+
+    store = Store(store_url, key_file=Path(store_url.removeprefix("sqlite:///")).with_name("k.key"))
+    account = response(Sample.from_store(store, ROUND), store)
+    weights = store.round_weights(ROUND)["weight"]
+    store.close()
+    text = dutch.get_text(" ")
+    assert "Veldwerk en respons" in text
+    assert f"uit de 800 cliënten in het register 400 cliënten getrokken" in text
+    assert re.search(r"Het veldwerk liep van \d+ (september|oktober) 2026 tot en met \d+ (september|oktober) 2026", text)
+    tables = {tag.caption.get_text(): tag for tag in dutch.find_all("table")}
+    rates = parse_table(next(t for c, t in tables.items() if "Responspercentages" in c), index=False)
+    total = account.table.set_index("stratum").loc["total"]
+    shown = rates.set_index("stratum").loc["totaal"]
+    assert shown["steekproef"] == "400"
+    assert shown["respons RR1 (%)"] == formatting.number(100 * total["rr1"], 1, "nl")
+    counts = next(t for c, t in tables.items() if "Steekproef en respons per stratum" in c)
+    assert disclosure.check_table(parse_table(counts).map(
+        lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "nl")), MIN_CELL).empty
+    r = account.r_indicator.iloc[0]
+    assert f"(R-indicator, 1 = volledig representatief) is {formatting.number(r.r, 2)}" in text
+    assert f"het ontwerpeffect van de weging (Kish) is {formatting.number(kish_deff(weights), 2)}" in text
+    assert f"De gewichten lopen van {formatting.number(weights.min(), 2)} tot {formatting.number(weights.max(), 2)}" \
+        in text
+
+
+def test_the_weighted_ceo_indicators_have_margins_of_error(dutch, store_url):
+    from kantelmeter.ceo import round_indicators
+
+    store = Store(store_url, key_file=Path(store_url.removeprefix("sqlite:///")).with_name("k.key"))
+    expected = round_indicators(store, ROUND).set_index("item")
+    citizen = store.instrument("citizen")
+    store.close()
+    assert expected["weighted"].all()
+    table = next(tag for tag in dutch.find_all("table") if "% (helemaal) mee eens" in tag.caption.get_text())
+    shown = parse_table(table, index=False).set_index("stelling")
+    quick = shown.loc[citizen.item("ceo_access_quick").text["nl"]]
+    row = expected.loc["ceo_access_quick"]
+    assert quick["% (helemaal) mee eens"] == formatting.number(row["pct_agree"], 1)
+    assert quick["marge (procentpunt)"] == formatting.number((row["ci_high"] - row["ci_low"]) / 2, 1)
+    assert quick["n"] == formatting.number(row["n_valid"])
+    # only clients with contact were asked about access: fewer valid answers than for the quality statements
+    assert row["n_valid"] < expected.loc["ceo_quality_good", "n_valid"]
+    assert quick["thema"] == "toegang"
 
 
 def test_the_published_tables_open_in_dutch_excel(dutch_page):

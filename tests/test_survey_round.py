@@ -280,11 +280,13 @@ def test_letters_print_to_one_pdf(tmp_path, register):
 def test_the_demo_round_writes_every_step(tmp_path):
     from kantelmeter.demo import ROUND, survey_round
 
-    result = survey_round(tmp_path / "round", seed=3, clients=400, n=160)
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}", key_file=tmp_path / "k.key")
+    result = survey_round(store, tmp_path / "round", seed=3, clients=400, n=160)
     table = pd.read_csv(result.files["response.csv"]).set_index("stratum")
     assert table.loc["total", "sampled"] == 160 and 0.3 < table.loc["total", "rr1"] < 0.8
-    store = Store(result.store_url, key_file=tmp_path / "round" / "pseudonym.key")
     weights = store.round_weights(ROUND)
+    collected = store.responses("citizen", occasion="follow_up")["collected_at"]
+    assert collected.min() >= pd.Timestamp("2026-09-07", tz="UTC") and collected.max() < pd.Timestamp("2026-10-13", tz="UTC")
     assert len(weights) == table.loc["total", "complete"] and weights["weight"].sum() == pytest.approx(400, rel=1e-3)
     store.close()
     assert pd.read_csv(result.files["ceo_table.csv"])["weighted"].all()

@@ -271,14 +271,15 @@ def r_indicator(units: pd.DataFrame, auxiliaries: list[str], *, responded: str =
 
 
 def _r_value(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     if len(y) < 2:
         return np.nan
     if design.shape[1] > 1 and 0 < y.mean() < 1:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # perfect prediction in a small category: the fit is still the propensity
-            rho = sm.GLM(y, design, family=sm.families.Binomial(), var_weights=weights).fit().fittedvalues
+            rho = GLM(y, design, family=families.Binomial(), var_weights=weights).fit().fittedvalues
     else:
         rho = np.full(len(y), y.mean())
     mean = np.average(rho, weights=weights)
