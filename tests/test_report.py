@@ -181,7 +181,8 @@ def test_the_dutch_report_speaks_dutch_with_dutch_numbers(dutch):
     assert not [cell for cell in cells if re.fullmatch(r"-0(,0+)?", cell)], "a negative zero"
     assert "39,4" in cells and "2.910" in cells  # income x 1,000 euro; low-income households
     assert not [cell for cell in cells if re.fullmatch(r"\d+\.\d{1,2}", cell)], "a decimal point in a Dutch table"
-    assert "Tabel 1. Ingevulde vragenlijsten bij de intake" in text and "Figuur 1." in text
+    assert "Tabel 1. Steekproef en respons per stratum" in text and "Figuur 1." in text
+    assert re.search(r"Tabel \d+\. Ingevulde vragenlijsten bij de intake", text)
 
 
 def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_url):
@@ -427,7 +428,9 @@ def test_fieldwork_section_from_the_survey_round_tables():
     assert counts.display.loc["kleine wijk"].tolist() == ["0", "x", "x", "x", "x", "x"]
     shown_rates = rates.display.set_index("stratum")
     assert shown_rates.loc["kleine wijk"].tolist() == ["x", "x", "x"]
-    assert shown_rates.loc["totaal"].tolist() == ["328", "45,0", "52,2"]
+    # the totals lost cells to the pattern as well: RR1 and RR2 with the sample of 328 would give them back
+    assert counts.display.loc["Totaal"].tolist().count("x") > 0
+    assert shown_rates.loc["totaal"].tolist() == ["328", "x", "x"]
     assert sentences == ["De representativiteit van de respons (R-indicator, 1 = volledig representatief) is 0,81 "
                          "(95%-betrouwbaarheidsinterval 0,75 tot 0,87)."]
     with pytest.raises(ReportError, match="lacks column"):
