@@ -650,24 +650,30 @@ def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.
 # --- fieldwork: the survey round's tidy tables (kantelmeter.survey) -------------------------------
 
 _DISPOSITIONS = ("ineligible", "complete", "partial", "refused", "no_contact")
+#: The per-stratum columns: the eligible clients' outcomes; the ineligible are counted in total only.
+_PER_STRATUM = ("complete", "partial", "nonresponse")
 _FIELDWORK = {
-    "nl": {"stratum": "stratum", "sampled": "steekproef", "ineligible": "niet tot de doelgroep",
-           "complete": "volledig", "partial": "gedeeltelijk", "refused": "geweigerd", "no_contact": "geen contact",
-           "rr1": "respons RR1 (%)", "rr2": "respons RR2 (%)", "n": "steekproef",
-           "response_caption": "Steekproef en respons per stratum",
+    "nl": {"stratum": "stratum", "complete": "volledig", "partial": "gedeeltelijk",
+           "nonresponse": "geen respons (geweigerd of niet bereikt)", "eligible": "netto steekproef",
+           "rr1": "respons RR1 (%)", "rr2": "respons RR2 (%)",
+           "response_caption": "Netto steekproef en respons per stratum",
            "rates_caption": "Responspercentages (AAPOR RR1 en RR2) per stratum",
            "total": "totaal",
+           "sample": ("Van de {sampled:,} getrokken cliënten hoorden er {ineligible:,} niet (meer) tot de doelgroep "
+                      "(verhuisd, overleden of geen cliënt meer); de netto steekproef is {eligible:,} cliënten."),
            "r_indicator": ("De representativiteit van de respons (R-indicator, 1 = volledig representatief) is "
                            "{r:.2f} (95%-betrouwbaarheidsinterval {low:.2f} tot {high:.2f})."),
            "weights": ("De antwoorden zijn gewogen naar de bekende verdeling in de populatie. De gewichten lopen "
                        "van {low:.2f} tot {high:.2f}; het ontwerpeffect van de weging (Kish) is {deff:.2f}, "
                        "dus de gewogen cijfers zijn zo precies als een ongewogen steekproef van ongeveer "
                        "{effective:d} personen.")},
-    "en": {"stratum": "stratum", "sampled": "sampled", "ineligible": "ineligible", "complete": "complete",
-           "partial": "partial", "refused": "refused", "no_contact": "no contact", "rr1": "response RR1 (%)",
-           "rr2": "response RR2 (%)", "n": "sampled",
-           "response_caption": "Sample and response per stratum",
+    "en": {"stratum": "stratum", "complete": "complete", "partial": "partial",
+           "nonresponse": "no response (refused or not reached)", "eligible": "net sample",
+           "rr1": "response RR1 (%)", "rr2": "response RR2 (%)",
+           "response_caption": "Net sample and response per stratum",
            "rates_caption": "Response rates (AAPOR RR1 and RR2) per stratum", "total": "total",
+           "sample": ("Of the {sampled:,} clients drawn, {ineligible:,} no longer belonged to the population (moved, "
+                      "died or no longer a client); the net sample is {eligible:,} clients."),
            "r_indicator": ("The representativeness of the response (R-indicator, 1 = fully representative) is "
                            "{r:.2f} (95% confidence interval {low:.2f} to {high:.2f})."),
            "weights": ("The answers are weighted to the known distribution in the population. The weights range "
@@ -690,11 +696,15 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     ``ResponseAccount.r_indicator``; Schouten, Cobben & Bethlehem 2009);
     ``weights`` has ``min``, ``max``, ``deff`` (Kish 1965) and ``n``.
 
-    The dispositions are a frequency table, published with cell suppression
-    (the sample size of a stratum is its total); the rates rest on the
-    stratum's sample and are withheld with it when that is below ``min_cell``,
-    and also where a disposition of the stratum is withheld: RR1 and RR2 with
-    the stratum's sample would give the withheld counts back.
+    Per stratum the eligible clients' outcomes are a frequency table
+    (complete, partial, no response; its total the net sample), published
+    with cell suppression. The ineligible are counted in total only, in a
+    sentence shown when that count is 0 or at least ``min_cell``: per stratum
+    they are few, and the stratum's sample beside its net sample would give
+    them away. The rates rest on the stratum's net sample; they are withheld
+    where a count of their stratum is, since RR1 and RR2 with the net sample
+    would give the withheld counts back (and so is the net sample, the
+    counts table's own withheld total).
 
     Returns
     -------
@@ -704,18 +714,19 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     Examples
     --------
     >>> response = pd.DataFrame({"stratum": ["65+", "18-64", "total"], "sampled": [120, 200, 320],
-    ...                          "ineligible": [4, 16, 20], "complete": [60, 80, 140], "partial": [10, 12, 22],
-    ...                          "refused": [30, 50, 80], "no_contact": [16, 42, 58],
-    ...                          "rr1": [0.517, 0.435, 0.467], "rr2": [0.603, 0.500, 0.540]})
+    ...                          "ineligible": [4, 16, 20], "complete": [60, 80, 140], "partial": [10, 4, 14],
+    ...                          "refused": [30, 50, 80], "no_contact": [16, 50, 66],
+    ...                          "rr1": [0.517, 0.435, 0.467], "rr2": [0.603, 0.457, 0.513]})
     >>> pub = Publication(10, "nl")
     >>> fieldwork(pub, response, r_indicator={"r": 0.81, "ci_low": 0.75, "ci_high": 0.87},
-    ...           weights={"min": 0.6, "max": 2.4, "deff": 1.3, "n": 162}, show=False)[1]  # doctest: +ELLIPSIS
-    'De antwoorden zijn gewogen ... een ongewogen steekproef van ongeveer 125 personen.'
-    >>> [table.caption for table in pub.tables]
-    ['Tabel 1. Steekproef en respons per stratum', 'Tabel 2. Responspercentages (AAPOR RR1 en RR2) per stratum']
-    >>> pub.tables[0].display.loc["65+"].tolist()  # 4 ineligible withheld, with a complement in its row
-    ['x', '60', 'x', '30', '16', '120']
-    >>> pub.tables[1].display.iloc[:, 2].tolist()  # rates of a stratum with withheld counts would give them back
+    ...           weights={"min": 0.6, "max": 2.4, "deff": 1.3, "n": 140}, show=False)[2]  # doctest: +ELLIPSIS
+    'De antwoorden zijn gewogen ... een ongewogen steekproef van ongeveer 108 personen.'
+    >>> [table.caption for table in pub.tables]  # doctest: +NORMALIZE_WHITESPACE
+    ['Tabel 1. Netto steekproef en respons per stratum',
+     'Tabel 2. Responspercentages (AAPOR RR1 en RR2) per stratum']
+    >>> pub.tables[0].display.loc["18-64"].tolist()  # 4 partial withheld, with a complement in its row
+    ['x', 'x', '100', '184']
+    >>> pub.tables[1].display.iloc[:, 2].tolist()  # a stratum's rates would give its withheld counts back
     ['x', 'x', '46,7']
     """
     words = _FIELDWORK[pub.lang]
@@ -724,19 +735,27 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     if missing:
         raise ReportError(f"fieldwork: response table lacks column(s) {', '.join(missing)}; allowed: the table "
                           f"of kantelmeter.survey.response ({', '.join(required)})")
-    strata = response[response["stratum"] != "total"]
-    counts = strata.set_index("stratum")[list(_DISPOSITIONS)].rename(columns=words)
+    table = response.set_index("stratum")
+    table = table.assign(nonresponse=table["refused"] + table["no_contact"],
+                         eligible=table["sampled"] - table["ineligible"])
+    strata = table.drop(index="total")
+    counts = strata[list(_PER_STRATUM)].rename(columns=words)
     counts.index.name = None
-    counts[TOTAL_LABEL[pub.lang]] = strata.set_index("stratum")["sampled"]
+    counts[TOTAL_LABEL[pub.lang]] = strata["eligible"]
     published = pub.table(counts, caption=words["response_caption"], show=show)
     withheld = set() if published is None else \
         set(published.display.index[(published.display == disclosure.MARKER).any(axis=1)])
-    hidden = response["stratum"].replace({"total": TOTAL_LABEL[pub.lang]}).isin(withheld).to_numpy()
-    rates = pd.DataFrame({words["stratum"]: response["stratum"].replace({"total": words["total"]}),
-                          words["n"]: response["sampled"], words["rr1"]: (100 * response["rr1"]).mask(hidden),
-                          words["rr2"]: (100 * response["rr2"]).mask(hidden)})
-    pub.table(rates, caption=words["rates_caption"], kind="estimates", count_columns=[words["n"]], show=show)
+    hidden = table.index.to_series().replace({"total": TOTAL_LABEL[pub.lang]}).isin(withheld).to_numpy()
+    rates = pd.DataFrame({words["stratum"]: table.index.to_series().replace({"total": words["total"]}).to_numpy(),
+                          words["eligible"]: table["eligible"].mask(hidden).to_numpy(),
+                          words["rr1"]: (100 * table["rr1"]).mask(hidden).to_numpy(),
+                          words["rr2"]: (100 * table["rr2"]).mask(hidden).to_numpy()})
+    pub.table(rates, caption=words["rates_caption"], kind="estimates", count_columns=[words["eligible"]], show=show)
     sentences = []
+    total = table.loc["total"]
+    if total["ineligible"] == 0 or total["ineligible"] >= pub.min_cell:
+        sentences.append(formatting.fill(words["sample"], pub.lang, sampled=int(total["sampled"]),
+                                         ineligible=int(total["ineligible"]), eligible=int(total["eligible"])))
     if isinstance(r_indicator, pd.DataFrame):
         r_indicator = r_indicator.iloc[0]
     if r_indicator is not None:

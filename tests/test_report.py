@@ -181,7 +181,7 @@ def test_the_dutch_report_speaks_dutch_with_dutch_numbers(dutch):
     assert not [cell for cell in cells if re.fullmatch(r"-0(,0+)?", cell)], "a negative zero"
     assert "39,4" in cells and "2.910" in cells  # income x 1,000 euro; low-income households
     assert not [cell for cell in cells if re.fullmatch(r"\d+\.\d{1,2}", cell)], "a decimal point in a Dutch table"
-    assert "Tabel 1. Steekproef en respons per stratum" in text and "Figuur 1." in text
+    assert "Tabel 1. Netto steekproef en respons per stratum" in text and "Figuur 1." in text
     assert re.search(r"Tabel \d+\. Ingevulde vragenlijsten bij de intake", text)
 
 
@@ -200,9 +200,9 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     rates = parse_table(next(t for c, t in tables.items() if "Responspercentages" in c), index=False)
     total = account.table.set_index("stratum").loc["total"]
     shown = rates.set_index("stratum").loc["totaal"]
-    assert shown["steekproef"] == "400"
+    assert shown["netto steekproef"] == formatting.number(total["eligible"])
     assert shown["respons RR1 (%)"] == formatting.number(100 * total["rr1"], 1, "nl")
-    counts = next(t for c, t in tables.items() if "Steekproef en respons per stratum" in c)
+    counts = next(t for c, t in tables.items() if "Netto steekproef en respons per stratum" in c)
     assert disclosure.check_table(parse_table(counts).map(
         lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "nl")), MIN_CELL).empty
     r = account.r_indicator.iloc[0]
@@ -424,15 +424,25 @@ def test_fieldwork_section_from_the_survey_round_tables():
     sentences = fieldwork(pub, response, r_indicator=r_indicator, show=False)
     counts, rates = pub.tables
     assert counts.kind == "counts" and disclosure.check_table(counts.display, 10).empty
-    # every count of the small stratum is withheld except its zero, which describes nobody
-    assert counts.display.loc["kleine wijk"].tolist() == ["0", "x", "x", "x", "x", "x"]
+    # per stratum the eligible clients' outcomes, the net sample as total; the small stratum is withheld
+    assert list(counts.display.columns) == ["volledig", "gedeeltelijk", "geen respons (geweigerd of niet bereikt)",
+                                            "Totaal"]
+    assert counts.display.loc["kleine wijk"].tolist() == ["x", "x", "x", "x"]
+    assert counts.display.loc["18-64"].tolist() == ["80", "12", "102", "194"]
     shown_rates = rates.display.set_index("stratum")
     assert shown_rates.loc["kleine wijk"].tolist() == ["x", "x", "x"]
-    # the totals lost cells to the pattern as well: RR1 and RR2 with the sample of 328 would give them back
-    assert counts.display.loc["Totaal"].tolist().count("x") > 0
-    assert shown_rates.loc["totaal"].tolist() == ["328", "x", "x"]
-    assert sentences == ["De representativiteit van de respons (R-indicator, 1 = volledig representatief) is 0,81 "
-                         "(95%-betrouwbaarheidsinterval 0,75 tot 0,87)."]
+    assert shown_rates.loc["18-64"].tolist() == ["194", "41,2", "47,4"]
+    # a stratum whose counts a complement withheld loses its rates and net sample too: they would give them back
+    assert counts.display.loc["65+"].tolist() == ["x", "x", "x", "x"]
+    assert shown_rates.loc["65+"].tolist() == ["x", "x", "x"]
+    # the ineligible are counted in total only (10: publishable), never per stratum
+    assert sentences[0] == ("Van de 328 getrokken cliënten hoorden er 10 niet (meer) tot de doelgroep (verhuisd, "
+                            "overleden of geen cliënt meer); de netto steekproef is 318 cliënten.")
+    assert sentences[1] == ("De representativiteit van de respons (R-indicator, 1 = volledig representatief) is 0,81 "
+                            "(95%-betrouwbaarheidsinterval 0,75 tot 0,87).")
+    few = fieldwork(Publication(10, "nl"), response.assign(ineligible=[4, 3, 0, 7], sampled=[120, 197, 8, 325]),
+                    show=False)
+    assert not [sentence for sentence in few if "doelgroep" in sentence]
     with pytest.raises(ReportError, match="lacks column"):
         fieldwork(pub, response.drop(columns="rr2"), show=False)
 
