@@ -194,7 +194,7 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     store.close()
     text = dutch.get_text(" ")
     assert "Veldwerk en respons" in text
-    assert f"uit de 800 cliënten in het register 400 cliënten getrokken" in text
+    assert "uit de 800 cliënten in het register 400 cliënten getrokken" in text
     assert re.search(r"Het veldwerk liep van \d+ (september|oktober) 2026 tot en met \d+ (september|oktober) 2026", text)
     tables = {tag.caption.get_text(): tag for tag in dutch.find_all("table")}
     rates = parse_table(next(t for c, t in tables.items() if "Responspercentages" in c), index=False)
