@@ -346,6 +346,8 @@ def test_an_empty_or_too_small_store_is_refused_with_what_is_missing(tmp_path):
     assert len(problems) == 1 and "too few complete responses at the 'intake' occasion" in problems[0]
     assert re.search(r"citizen 9\b", problems[0])
     assert check_store(small.url, 5) == []
+    assert check_store(small.url, 5, survey_round="2026-ceo") == [
+        "no survey round '2026-ceo' in this store; rounds: none (create one with `kantelmeter frame import`)"]
 
 
 def test_report_offers_only_what_works_and_notebook_runs_the_rest(tmp_path, store_url):
