@@ -205,6 +205,13 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     counts = next(t for c, t in tables.items() if "Netto steekproef en respons per stratum" in c)
     assert disclosure.check_table(parse_table(counts).map(
         lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "nl")), MIN_CELL).empty
+    by_auxiliary = parse_table(next(t for c, t in tables.items() if "Respons per kenmerk" in c), index=False)
+    expected = account.by_auxiliary.set_index(["auxiliary", "category"])
+    old = by_auxiliary[by_auxiliary["kenmerk"] == "leeftijdsgroep"].set_index("groep")
+    for category, row in old.iterrows():
+        if row["respons (%)"] != disclosure.MARKER:
+            assert row["respons (%)"] == formatting.number(100 * expected.loc[("age_group", category), "rate"], 1)
+    assert (old["respons (%)"] != disclosure.MARKER).sum() >= 2
     r = account.r_indicator.iloc[0]
     assert f"(R-indicator, 1 = volledig representatief) is {formatting.number(r.r, 2)}" in text
     assert f"het ontwerpeffect van de weging (Kish) is {formatting.number(kish_deff(weights), 2)}" in text
