@@ -27,11 +27,16 @@ import pandas as pd
 from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
+from kantelmeter.errors import KantelmeterError
 
-__all__ = ["DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
+__all__ = ["CEOError", "DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
 
 #: Scales whose id starts with this prefix are CEO themes (instrument convention).
 THEME_PREFIX = "ceo_"
+
+
+class CEOError(KantelmeterError, ValueError):
+    """Responses or options the CEO indicators cannot be computed from; the message says what is allowed."""
 
 
 def themes(instrument: Instrument) -> dict[str, list[str]]:
@@ -46,7 +51,7 @@ def themes(instrument: Instrument) -> dict[str, list[str]]:
     found = {scale.id: [entry.item for entry in scale.items]
              for scale in instrument.scales if scale.id.startswith(THEME_PREFIX)}
     if not found:
-        raise ValueError(f"instrument {instrument.id!r} has no CEO themes: no scale id starts with "
+        raise CEOError(f"instrument {instrument.id!r} has no CEO themes: no scale id starts with "
                          f"{THEME_PREFIX!r} (see questionnaires/citizen.yaml)")
     return found
 
@@ -107,10 +112,10 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     wide = to_wide(responses)
     missing_groups = [column for column in groups if column not in wide.columns]
     if missing_groups:
-        raise ValueError(f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
+        raise CEOError(f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
                          f"allowed: {', '.join(map(str, wide.columns))}")
     if top < 1:
-        raise ValueError(f"top={top!r}; allowed: a whole number >= 1")
+        raise CEOError(f"top={top!r}; allowed: a whole number >= 1")
     theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
     present = [item for item in theme_of if item in wide.columns]
     values, _ = answers(instrument, wide, present)
@@ -118,7 +123,7 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     for j, item in enumerate(present):
         codes = sorted(instrument.valid_codes(instrument.item(item)))
         if top >= len(codes):
-            raise ValueError(f"item {item!r}: top={top} of {len(codes)} codes; allowed: fewer than the codes")
+            raise CEOError(f"item {item!r}: top={top} of {len(codes)} codes; allowed: fewer than the codes")
         frame = wide[groups].copy()
         frame["valid"] = ~np.isnan(values[:, j])
         frame["agree"] = np.isin(values[:, j], codes[-top:])
@@ -146,11 +151,11 @@ def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, prese
     from kantelmeter.survey import estimate
 
     if len(groups) > 1:
-        raise ValueError(f"weighted CEO indicators take one grouping column; given {', '.join(groups)}")
+        raise CEOError(f"weighted CEO indicators take one grouping column; given {', '.join(groups)}")
     data = pd.DataFrame({"pseudonym": wide["respondent"].to_numpy()})
     data["weight"] = data["pseudonym"].map(weights).to_numpy(dtype=float)
     if data["weight"].isna().any():
-        raise ValueError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
+        raise CEOError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
                          "respondents the round's weights were made for")
     for j, item in enumerate(present):
         codes = sorted(instrument.valid_codes(instrument.item(item)))

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from kantelmeter.conditions import Condition, ConditionError
+from kantelmeter.errors import KantelmeterError, NotFoundError
 
 __all__ = [
     "Instrument",
@@ -60,7 +61,7 @@ class InstrumentProblem(BaseModel):
         return f"{where}: {self.path or '<top>'}{value}: {self.problem}"
 
 
-class InstrumentError(ValueError):
+class InstrumentError(KantelmeterError, ValueError):
     """An instrument file with one or more problems; all of them are listed.
 
     Attributes
@@ -90,7 +91,7 @@ class Text(_Model):
 
     def __getitem__(self, lang: str) -> str:
         if lang not in LANGUAGES:
-            raise KeyError(f"language {lang!r}; allowed: {', '.join(LANGUAGES)}")
+            raise NotFoundError(f"language {lang!r}; allowed: {', '.join(LANGUAGES)}")
         return getattr(self, lang)
 
 
@@ -273,7 +274,7 @@ class Instrument(_Model):
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise KeyError(f"instrument {self.id!r} has no item {item_id!r}")
+        raise NotFoundError(f"instrument {self.id!r} has no item {item_id!r}")
 
     def scale(self, scale_id: str) -> Scale:
         """The scale with this id."""
@@ -281,7 +282,7 @@ class Instrument(_Model):
             if scale.id == scale_id:
                 return scale
         known = ", ".join(s.id for s in self.scales) or "none"
-        raise KeyError(f"instrument {self.id!r} has no scale {scale_id!r}; scales: {known}")
+        raise NotFoundError(f"instrument {self.id!r} has no scale {scale_id!r}; scales: {known}")
 
     def response_scale_of(self, item: Item | str) -> ResponseScale | None:
         """The response scale an item answers on (None for open items)."""
@@ -305,7 +306,7 @@ class Instrument(_Model):
     def items_at(self, occasion: str) -> list[Item]:
         """The items asked at an occasion."""
         if occasion not in self.occasions:
-            raise KeyError(f"instrument {self.id!r} is not asked at {occasion!r}; "
+            raise NotFoundError(f"instrument {self.id!r} is not asked at {occasion!r}; "
                            f"occasions: {', '.join(self.occasions)}")
         return [item for section in self.sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]

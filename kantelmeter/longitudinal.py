@@ -37,6 +37,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.scoring import score
+from kantelmeter.errors import KantelmeterError
 
 __all__ = [
     "GrowthFit",
@@ -58,7 +59,7 @@ _DAYS_PER_MONTH = 365.25 / 12
 _OPTIMISERS = ("bfgs", "lbfgs", "powell")
 
 
-class LongitudinalError(ValueError):
+class LongitudinalError(KantelmeterError, ValueError):
     """Input a longitudinal analysis cannot use: the message names the column, value and what is allowed."""
 
 

@@ -32,6 +32,7 @@ import pandas as pd
 
 from kantelmeter import disclosure, formatting
 from kantelmeter.instruments import LANGUAGES
+from kantelmeter.errors import KantelmeterError
 
 __all__ = [
     "TABLE_CLASS",
@@ -62,7 +63,7 @@ _WORDS = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(KantelmeterError, ValueError):
     """A report that cannot be made or must not be published; lists every problem."""
 
 

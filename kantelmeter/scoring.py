@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from kantelmeter.answers import domains
 from kantelmeter.instruments import Instrument, Scale
+from kantelmeter.errors import KantelmeterError
 
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 
@@ -42,7 +43,7 @@ _BLOCK_ROWS = 1 << 16
 _SHOWN_PROBLEMS = 20
 
 
-class ScoringError(ValueError):
+class ScoringError(KantelmeterError, ValueError):
     """Answers that cannot be scored; every problem is listed in :attr:`problems`.
 
     Attributes
@@ -81,9 +82,9 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
+    ScoringError
         When an item is answered twice for the same respondent and occasion;
-        the message names them.
+        ``problems`` lists those rows.
 
     Examples
     --------
@@ -99,10 +100,9 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
     keys = [column for column in ID_COLUMNS if column in responses.columns]
     twice = responses.duplicated(keys + ["item"], keep=False)
     if twice.any():
-        first = responses.loc[twice].iloc[0]
-        raise ValueError(f"{int(twice.sum())} rows answer an item more than once for the same respondent and "
-                         f"occasion, e.g. respondent {first['respondent']}, occasion {first['occasion']}, "
-                         f"item {first['item']}; allowed: one value per respondent, occasion and item")
+        rows = responses.loc[twice].reset_index(names="row")
+        raise ScoringError(rows.reindex(columns=["row", "respondent", "occasion", "item", "value"]).assign(
+            allowed="one value per respondent, occasion and item", problem="the item is answered more than once"))
     values = responses["value"]
     if _numeric_like(values):
         values = pd.to_numeric(values, errors="coerce")
@@ -161,8 +161,9 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
         item = instrument.item(item_id)
         domain = allowed_values.get(item_id)
         if domain is None or domain.kind != "code":
-            raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {item.type.value} item and has no codes "
-                             "to score")
+            raise ScoringError(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
+                                              "value": pd.NA, "allowed": "items with answer codes",
+                                              "problem": f"a {item.type.value} item has no codes to score"}]))
         allowed = f"{domain.allowed}, or blank"
         if item_id not in responses.columns:
             problems.append(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,

@@ -16,8 +16,13 @@ import pandas as pd
 from scipy import stats
 
 from kantelmeter.scoring import ID_COLUMNS
+from kantelmeter.errors import KantelmeterError, NotFoundError
 
-__all__ = ["REFERENCES", "Reference", "compare_to_reference"]
+__all__ = ["SOCError", "REFERENCES", "Reference", "compare_to_reference"]
+
+
+class SOCError(KantelmeterError, ValueError):
+    """Scores or a reference the SOC norms cannot be applied to; the message says what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None
     """
     reference = _reference(reference, mean, sd, scale)
     if reference.scale not in scores.columns:
-        raise KeyError(f"the scores have no column {reference.scale!r}; columns: {', '.join(scores.columns)}")
+        raise NotFoundError(f"the scores have no column {reference.scale!r}; columns: {', '.join(scores.columns)}")
     values = scores[reference.scale].to_numpy(dtype=float, na_value=np.nan)
     z = (values - reference.mean) / reference.sd
     result = scores.loc[:, [column for column in ID_COLUMNS if column in scores.columns]]
@@ -107,15 +112,15 @@ def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None
 
 def _reference(reference, mean, sd, scale) -> Reference:
     if reference is not None and (mean is not None or sd is not None):
-        raise ValueError("give either a reference or mean and sd, not both")
+        raise SOCError("give either a reference or mean and sd, not both")
     if isinstance(reference, str):
         if reference not in REFERENCES:
-            raise KeyError(f"no published reference {reference!r}; known: {', '.join(REFERENCES)}")
+            raise NotFoundError(f"no published reference {reference!r}; known: {', '.join(REFERENCES)}")
         return REFERENCES[reference]
     if isinstance(reference, Reference):
         return reference
     if mean is None or sd is None:
-        raise ValueError(f"give a reference ({', '.join(REFERENCES)}) or both mean and sd")
+        raise SOCError(f"give a reference ({', '.join(REFERENCES)}) or both mean and sd")
     if not sd > 0:
-        raise ValueError(f"sd={sd!r}; allowed: a positive number")
+        raise SOCError(f"sd={sd!r}; allowed: a positive number")
     return Reference("", scale, float(mean), float(sd), None, "given by the user", "given by the user")

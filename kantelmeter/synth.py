@@ -25,6 +25,7 @@ import pandas as pd
 from kantelmeter.instruments import Instrument, ItemType, load_instrument
 from kantelmeter.scoring import ID_COLUMNS, answers, score
 from kantelmeter.wheel import domains
+from kantelmeter.errors import KantelmeterError
 
 # --- citizens: pilot versus regular service (issue 6) ---------------------------
 
@@ -32,6 +33,10 @@ from kantelmeter.wheel import domains
 #: The pilot's selection depends on complexity only after the front office started choosing cases, hence
 #: the period-by-complexity term: with it the propensity model is the true one.
 COVARIATES = ["age", "sex", "household", "benefit", "complexity", "period", "period:complexity"]
+
+
+class SynthError(KantelmeterError, ValueError):
+    """A synthetic study design that cannot be simulated; the message names the parameter and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +299,7 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     mornings = pd.date_range(start, end, freq="W-TUE", inclusive="left").union(
         pd.date_range(start, end, freq="W-THU", inclusive="left"))
     if truth.n_pilot > len(mornings):
-        raise ValueError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
+        raise SynthError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
                          f"from {truth.start} to {truth.end}")
     pilot_dates = pd.DatetimeIndex(np.sort(rng.choice(mornings.to_numpy(), truth.n_pilot, replace=False)))
     first_visitor = int((pilot_dates < shift).sum())
@@ -449,7 +454,7 @@ def _outcome_frame(citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], o
               for instrument_id, scores in zip(responses, outcomes)]
     clash = pd.Index([c for f in frames for c in f.columns if c not in keys + ["collected_at"]])
     if clash.duplicated().any():
-        raise ValueError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
+        raise SynthError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame.drop(columns="collected_at"), on=keys, how="outer")
@@ -767,7 +772,7 @@ def _answers(instrument: Instrument, latent: dict[str, np.ndarray], truth: Profe
         else:
             item = instrument.item(name)
             if item.type is not ItemType.score:
-                raise ValueError(f"professional_panel: outcome {name!r} is a {item.type.value} item of "
+                raise SynthError(f"professional_panel: outcome {name!r} is a {item.type.value} item of "
                                  f"{instrument.id!r}; allowed: a scale id or a score item")
             codes = instrument.valid_codes(item)
             columns[name] = np.clip(_stochastic_round(value, rng), min(codes), max(codes))
@@ -832,7 +837,7 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
             raise TypeError(f"professional_panel: unknown parameter {key!r}; allowed: {', '.join(fields)}, "
                             f"or an outcome ({', '.join(outcomes)})")
     if n_teams < 1:
-        raise ValueError(f"professional_panel: n_teams={n_teams!r}; allowed: 1 or more")
+        raise SynthError(f"professional_panel: n_teams={n_teams!r}; allowed: 1 or more")
     truth_ = dataclasses.replace(base, outcomes=outcomes, **settings)
     instrument = load_instrument(instrument) if isinstance(instrument, str) else instrument
     rng = np.random.default_rng(seed)
@@ -1033,5 +1038,5 @@ def _design(cls, given: dict, caller: str):
         raise TypeError(f"{caller}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
     design = cls(**given)
     if design.n_pilot < 2 or design.n_regular < 2:
-        raise ValueError(f"{caller}: n_pilot={design.n_pilot}, n_regular={design.n_regular}; allowed: 2 or more each")
+        raise SynthError(f"{caller}: n_pilot={design.n_pilot}, n_regular={design.n_regular}; allowed: 2 or more each")
     return design

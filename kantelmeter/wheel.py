@@ -28,8 +28,10 @@ import pandas as pd
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
+from kantelmeter.errors import KantelmeterError
 
 __all__ = [
+    "WheelError",
     "ATTRIBUTIONS",
     "CHANGES",
     "changes",
@@ -53,6 +55,10 @@ _THESIS_ATTRIBUTION = {"pilot": "yes", "partly_pilot": "partly", "not_pilot": "n
 _TABLE_COLUMNS = ["domain", "level_before", "level_after", "difference", "change", "attribution"]
 
 
+class WheelError(KantelmeterError, ValueError):
+    """Responses or a coded table that the wheel cannot summarise; the message names the row, column or value."""
+
+
 def domains(instrument: Instrument) -> list[str]:
     """The domain ids of a wheel instrument, in the instrument's order.
 
@@ -67,7 +73,7 @@ def domains(instrument: Instrument) -> list[str]:
     found = [section.id for section in instrument.sections
              if any(item.id == f"{section.id}_level" for item in section.items)]
     if not found:
-        raise ValueError(f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
+        raise WheelError(f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
                          "<id>_level (see questionnaires/participation_wheel.yaml)")
     return found
 
@@ -122,15 +128,15 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     4  sociale_contacten           2.0          4.0  increase      partly
     """
     if min_difference <= 0:
-        raise ValueError(f"min_difference={min_difference!r}; allowed: a positive number")
+        raise WheelError(f"min_difference={min_difference!r}; allowed: a positive number")
     for occasion in (before, after):
         if occasion not in instrument.occasions:
-            raise ValueError(f"occasion {occasion!r} is not an occasion of {instrument.id!r}; "
+            raise WheelError(f"occasion {occasion!r} is not an occasion of {instrument.id!r}; "
                              f"allowed: {', '.join(instrument.occasions)}")
     wide = to_wide(responses)
     for column in ("respondent", "occasion"):
         if column not in wide.columns:
-            raise ValueError(f"the responses have no {column!r} column; the wheel compares respondents over occasions")
+            raise WheelError(f"the responses have no {column!r} column; the wheel compares respondents over occasions")
     names = domains(instrument)
     levels = _domain_matrix(instrument, wide, [f"{name}_level" for name in names], errors)
     attribution = _domain_matrix(instrument, wide, [f"{name}_attribution" for name in names], errors)
@@ -144,7 +150,7 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
         rows = np.flatnonzero(occasions == occasion)
         counts = np.bincount(codes[rows], minlength=len(respondents))
         if (counts > 1).any():
-            raise ValueError(f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
+            raise WheelError(f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
                              f"occasion {occasion!r}; allowed: one per respondent and occasion")
         rows_at[occasion] = np.full(len(respondents), -1)
         rows_at[occasion][codes[rows]] = rows
@@ -278,7 +284,7 @@ def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
     twice = coded.duplicated(["respondent", "domain"])
     if twice.any():
         row = coded[twice].iloc[0]
-        raise ValueError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
+        raise WheelError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
                          f"{row['domain']!r} twice; allowed: one statement per respondent and domain")
     people = coded["respondent"].drop_duplicates() if respondents is None else pd.unique(pd.Series(respondents))
     grid = pd.MultiIndex.from_product([people, names], names=["respondent", "domain"])
@@ -290,13 +296,13 @@ def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
 
 def _check_values(coded: pd.DataFrame, column: str, allowed, blank_allowed: bool = False) -> None:
     if column not in coded.columns:
-        raise ValueError(f"the coded thesis table has no {column!r} column")
+        raise WheelError(f"the coded thesis table has no {column!r} column")
     wrong = ~coded[column].isin(list(allowed))
     if blank_allowed:
         wrong &= coded[column].notna()
     if wrong.any():
         # +2: a header line, and files count rows from 1
-        raise ValueError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
+        raise WheelError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
                          f"allowed: {', '.join(allowed)}")
 
 

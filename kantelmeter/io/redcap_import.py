@@ -27,6 +27,7 @@ from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
 from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
 from kantelmeter.io.validation import ImportRejected, ValidationReport
+from kantelmeter.errors import ExchangeError
 
 __all__ = ["RedcapImport", "import_redcap", "redcap_columns"]
 
@@ -75,10 +76,10 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
     ([{'respondent': 'r-1', 'soc1': '4'}], [1])
     """
     if frame.columns.empty:
-        raise ValueError(f"{source}: an empty file; a REDCap export starts with the record id column")
+        raise ExchangeError(f"{source}: an empty file; a REDCap export starts with the record id column")
     for column in REPEAT_COLUMNS:
         if column in frame and frame[column].astype(str).str.strip().ne("").any():
-            raise ValueError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
+            raise ExchangeError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
                              "instance per record and event")
     positions = list(range(len(frame)))
     if EVENT in frame:

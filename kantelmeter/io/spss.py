@@ -20,6 +20,7 @@ import pyreadstat
 from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.cells import column_domains, for_sav, sav_formats
+from kantelmeter.errors import ExchangeError
 
 __all__ = ["read_sav", "spss_metadata", "write_sav"]
 
@@ -116,7 +117,7 @@ def _missing_declaration(instrument: Instrument, item: Item, codes: list[int]) -
     low, high = min(codes), max(codes)
     inside = [c for c in instrument.valid_codes(item) if low <= c <= high]
     if inside:
-        raise ValueError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
+        raise ExchangeError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
                          f"one range; the missing codes {codes} span the valid codes {inside}")
     return [{"lo": low, "hi": high}]
 

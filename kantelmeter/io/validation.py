@@ -25,6 +25,7 @@ import pandas as pd
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, Parsed, closest, domains, is_pseudonym, parse_choices, parse_datetimes
 from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.errors import ExchangeError, KantelmeterError
 
 __all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
 
@@ -97,7 +98,7 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-class ImportRejected(ValueError):
+class ImportRejected(KantelmeterError, ValueError):
     """An import that was refused; ``report`` lists every problem."""
 
     def __init__(self, report: ValidationReport):
@@ -311,7 +312,7 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
     if kind is None:
         return _text_cells(raw)
     if pseudonymise is None:
-        raise ValueError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
+        raise ExchangeError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
     result = pd.Series(None, index=frame.index, dtype=object)
     for index in present[present].index:
         value = _plain(raw.at[index])
