@@ -245,8 +245,8 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
         labels = scale.labels(lang) if scale else {}
         common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
         if item.type.value == "multiple_choice":
-            counts = {code: int((responses.get(f"{item.id}_{code}", pd.Series(dtype=float)) == 1).sum())
-                      for code in scale.valid_codes}
+            counts = {code: int((responses.get(column, pd.Series(dtype=float)) == 1).sum())
+                      for code, column in instrument.option_columns(item).items()}
             answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
             counts["no_answer"] = int((~answered).sum())
         else:

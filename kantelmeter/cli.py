@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
@@ -268,9 +269,14 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
 
 
 def _check_occasion(instrument, occasion: str | None) -> None:
-    if occasion is not None and occasion not in instrument.occasions:
-        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
-                                 param_hint="--occasion")
+    """An occasion the instrument is not asked at is a bad --occasion (exit code 2)."""
+    from kantelmeter.errors import NotFoundError
+
+    if occasion is not None:
+        try:
+            instrument.check_occasion(occasion)
+        except NotFoundError as exc:
+            raise click.BadParameter(str(exc), param_hint="--occasion") from None
 
 
 SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contact, privacy statement."
@@ -443,7 +449,7 @@ def _store_instrument(store, source: str):
 @click.option("--occasion", help="The occasion every row belongs to; leave it out to take each row's occasion "
                                 "from the file's occasion column (a whole-instrument export).")
 @click.option("--respondent", default="respondent", show_default=True, help="The column naming the respondent.")
-@click.option("--respondent-kind", type=click.Choice(["bsn", "client_number", "name"]),
+@click.option("--respondent-kind", type=click.Choice(RESPONDENT_IDENTIFIERS),
               help="The respondent column holds this identifier: it is checked and pseudonymised.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="CSV (source,target) or YAML mapping file columns to item ids.")

@@ -27,12 +27,14 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from kantelmeter.conditions import Condition, ConditionError
+from kantelmeter.contract import IdentifierKind
 from kantelmeter.errors import KantelmeterError, NotFoundError
 
 __all__ = [
     "Instrument",
     "InstrumentError",
     "InstrumentProblem",
+    "OccasionError",
     "Item",
     "ItemType",
     "ResponseScale",
@@ -59,6 +61,10 @@ class InstrumentProblem(BaseModel):
         where = f"{self.file}:{self.line}" if self.line else self.file
         value = "" if self.value is None else f" (value {self.value!r})"
         return f"{where}: {self.path or '<top>'}{value}: {self.problem}"
+
+
+class OccasionError(NotFoundError, ValueError):
+    """An occasion the instrument is not asked at: a failed look-up and a value not allowed, as callers had it."""
 
 
 class InstrumentError(KantelmeterError, ValueError):
@@ -168,7 +174,7 @@ class Item(_Model):
     response_scale: str | None = None
     required: bool = False
     show_if: str | None = None
-    identifier: Literal["bsn", "name", "client_number", "case_number", "staff"] | None = None
+    identifier: IdentifierKind | None = None
     min: float | None = None
     max: float | None = None
     whole: bool = False
@@ -303,11 +309,29 @@ class Instrument(_Model):
         scale = self.response_scale_of(item)
         return scale.missing_codes if scale else []
 
+    def check_occasion(self, occasion: str) -> str:
+        """``occasion``, when the instrument is asked at it; the one check every module makes of an occasion.
+
+        Raises
+        ------
+        OccasionError
+            For another occasion, naming the instrument's occasions.
+
+        Examples
+        --------
+        >>> load_instrument("soc13").check_occasion("week_9")
+        Traceback (most recent call last):
+        ...
+        kantelmeter.instruments.OccasionError: occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up
+        """
+        if occasion not in self.occasions:
+            raise OccasionError(f"occasion {occasion!r} is not one of {self.id}'s occasions; "
+                                f"allowed: {', '.join(self.occasions)}")
+        return occasion
+
     def items_at(self, occasion: str) -> list[Item]:
         """The items asked at an occasion."""
-        if occasion not in self.occasions:
-            raise NotFoundError(f"instrument {self.id!r} is not asked at {occasion!r}; "
-                           f"occasions: {', '.join(self.occasions)}")
+        self.check_occasion(occasion)
         return [item for section in self.sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]
 
@@ -344,8 +368,21 @@ class Instrument(_Model):
     def columns_of(self, item: Item) -> list[str]:
         """The wide response columns that hold an item's answer."""
         if item.type is ItemType.multiple_choice:
-            return [f"{item.id}_{code}" for code in self.response_scales[item.response_scale].valid_codes]
+            return list(self.option_columns(item).values())
         return [item.id]
+
+    def option_columns(self, item: Item) -> dict[int, str]:
+        """Code to wide column of each option of a multiple-choice item: ``<item>_<code>``, 1 when ticked.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> item = next(item for item in citizen.items if item.type is ItemType.multiple_choice)
+        >>> code, column = next(iter(citizen.option_columns(item).items()))
+        >>> column == f"{item.id}_{code}"
+        True
+        """
+        return {code: f"{item.id}_{code}" for code in self.response_scales[item.response_scale].valid_codes}
 
     @property
     def columns(self) -> list[str]:

@@ -37,6 +37,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.scoring import score
+from kantelmeter.contract import DAYS_PER_MONTH
 from kantelmeter.errors import KantelmeterError
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
 #: Fewest professionals a growth model is fitted on: with fewer, the
 #: between-person variance has (almost) no degrees of freedom.
 MIN_PROFESSIONALS = 5
-
-_DAYS_PER_MONTH = 365.25 / 12
 
 # Optimisers run on every fit, and the gradient-free fallback (last).
 _OPTIMISERS = ("bfgs", "lbfgs", "powell")
@@ -352,7 +351,7 @@ def panel_from_responses(instrument: Instrument, responses: pd.DataFrame, start:
     data = pd.DataFrame({"professional": responses["respondent"], "occasion": responses["occasion"],
                          "wave": responses["occasion"].map(lambda o: instrument.occasions.index(o) + 1),
                          "date": date.dt.normalize(),
-                         "months": (date - pd.Timestamp(start)).dt.days / _DAYS_PER_MONTH})
+                         "months": (date - pd.Timestamp(start)).dt.days / DAYS_PER_MONTH})
     for item_id in labels:
         scale = instrument.response_scale_of(item_id)
         if scale is None or instrument.item(item_id).type is ItemType.multiple_choice:

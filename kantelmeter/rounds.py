@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from kantelmeter.contract import REGISTER_IDENTIFIERS
+
 __all__ = ["add_commands"]
 
 
@@ -34,7 +36,8 @@ def add_commands(main: click.Group) -> None:
     @frame_group.command("import")
     @click.argument("register", type=click.Path(exists=True, dir_okay=False))
     @click.option("--id", "id_column", required=True, help="The register's identifier column, e.g. bsn.")
-    @click.option("--id-kind", type=click.Choice(["bsn", "client_number"]), default="bsn", show_default=True)
+    @click.option("--id-kind", type=click.Choice(REGISTER_IDENTIFIERS), default=REGISTER_IDENTIFIERS[0],
+                  show_default=True)
     @click.option("--strata", help="The column to stratify by, e.g. district.")
     @click.option("--aux", default="", help="Auxiliary columns, comma-separated, e.g. age_group,sex,provision.")
     @click.option("--instrument", "instrument_id", default="citizen", show_default=True)

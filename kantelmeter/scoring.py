@@ -22,13 +22,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from kantelmeter.answers import domains
+from kantelmeter.contract import TIDY_COLUMNS
 from kantelmeter.instruments import Instrument, Scale
 from kantelmeter.errors import KantelmeterError
 
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 
 #: The identifying columns of the tidy contract, kept in front of every result.
-ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
+ID_COLUMNS = TIDY_COLUMNS
 
 #: Columns of a long response table (one row per answer).
 LONG_COLUMNS = ("respondent", "occasion", "item", "value")

@@ -25,6 +25,7 @@ import pandas as pd
 from kantelmeter.instruments import Instrument, ItemType, load_instrument
 from kantelmeter.scoring import ID_COLUMNS, answers, score
 from kantelmeter.wheel import domains
+from kantelmeter.contract import DAYS_PER_MONTH
 from kantelmeter.errors import KantelmeterError
 
 # --- citizens: pilot versus regular service (issue 6) ---------------------------
@@ -320,7 +321,7 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     regular.insert(0, "respondent", [f"synth-r{k:03d}" for k in range(1, len(regular) + 1)])
     citizens = pd.concat([pilot.assign(cohort="pilot"), regular.assign(cohort="regular")], ignore_index=True)
     citizens["period"] = np.where(citizens["intake_date"] >= shift, "selected", "first_visitor")
-    offset = truth.follow_up_months * 30.44 + rng.integers(-14, 15, len(citizens))
+    offset = truth.follow_up_months * DAYS_PER_MONTH + rng.integers(-14, 15, len(citizens))
     citizens["follow_up_date"] = citizens["intake_date"] + pd.to_timedelta(offset.round(), unit="D")
     leave = 1 / (1 + np.exp(-(np.log(truth.dropout / (1 - truth.dropout)) + 0.3 * (citizens["complexity"] - 3))))
     citizens["dropped_out"] = rng.random(len(citizens)) < leave
@@ -509,9 +510,6 @@ def _parameter(outcome: str, instrument: Instrument, truth: StudyTruth) -> float
 
 # --- professionals over time (issue 7) ----------------------------------------
 
-_DAYS_PER_MONTH = 365.25 / 12
-
-
 @dataclass(frozen=True)
 class OutcomeTruth:
     """The true growth model of one outcome (a scale, or a score item) of the professional panel.
@@ -618,7 +616,7 @@ class ProfessionalTruth:
 
     def month(self, date: str | pd.Timestamp) -> float:
         """Months since the start (March 2010 is 0)."""
-        return (pd.Timestamp(date) - pd.Timestamp(self.start)).days / _DAYS_PER_MONTH
+        return (pd.Timestamp(date) - pd.Timestamp(self.start)).days / DAYS_PER_MONTH
 
 
 @dataclass
@@ -849,7 +847,7 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
 
     occasions = _occasions(roster, truth_, rng)
     panel = occasions.join(roster, on="row")
-    panel["months"] = (panel["date"] - pd.Timestamp(truth_.start)).dt.days / _DAYS_PER_MONTH
+    panel["months"] = (panel["date"] - pd.Timestamp(truth_.start)).dt.days / DAYS_PER_MONTH
     panel["end_announced"] = panel["date"] >= pd.Timestamp(truth_.end_announced)
     panel["occasion"] = "wave_" + panel["wave"].astype(str)
     latent = _latent(panel, truth_, rng)

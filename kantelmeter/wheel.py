@@ -130,9 +130,7 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     if min_difference <= 0:
         raise WheelError(f"min_difference={min_difference!r}; allowed: a positive number")
     for occasion in (before, after):
-        if occasion not in instrument.occasions:
-            raise WheelError(f"occasion {occasion!r} is not an occasion of {instrument.id!r}; "
-                             f"allowed: {', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
     wide = to_wide(responses)
     for column in ("respondent", "occasion"):
         if column not in wide.columns:

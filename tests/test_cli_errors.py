@@ -65,13 +65,13 @@ def test_import_refuses_an_unknown_occasion_in_one_line(tmp_path, store):
     result = _run("import", _soc13(tmp_path / "a.csv", rows=30), "--instrument", "soc13", "--occasion", "week_9",
                   *store)
     assert result.exit_code == 2
-    assert "'week_9'; soc13 has intake, follow_up" in result.output
+    assert "occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up" in result.output
     assert len(result.output.splitlines()) < 5
 
 
 def test_export_refuses_an_unknown_occasion(tmp_path, store):
     result = _run("export", "--instrument", "soc13", "--occasion", "week_9", "--out", tmp_path / "x.csv", *store)
-    assert result.exit_code == 2 and "'week_9'; soc13 has intake, follow_up" in result.output
+    assert result.exit_code == 2 and "occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up" in result.output
     assert not (tmp_path / "x.csv").exists()
 
 

@@ -98,7 +98,8 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
         elif column.endswith("_timestamp") and form in forms:
             stamps.append(column)
         elif code and name in item_of and item_of[name].type is ItemType.multiple_choice:
-            renamed[column] = f"{item_of[name].id}_{code}"
+            # a code the item does not have keeps REDCap's name, and validation refuses it as an unknown column
+            renamed[column] = {str(k): c for k, c in instrument.option_columns(item_of[name]).items()}.get(code, column)
         elif column in item_of:
             renamed[column] = item_of[column].id
     times = rows[stamps].replace(NOT_COMPLETED, "") if stamps else None

@@ -94,7 +94,7 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
 
 def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
     if item.type is ItemType.multiple_choice:
-        code = int(column.rsplit("_", 1)[1])
+        code = next(code for code, option in instrument.option_columns(item).items() if option == column)
         return f"{item.text[lang]}: {instrument.response_scale_of(item).labels(lang)[code]}"
     return item.text[lang]
 

@@ -25,11 +25,12 @@ import pandas as pd
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, Parsed, closest, domains, is_pseudonym, parse_choices, parse_datetimes
 from kantelmeter.instruments import Instrument, Item, ItemType
-from kantelmeter.errors import ExchangeError, KantelmeterError
+from kantelmeter.contract import IMPORT_COLUMNS
+from kantelmeter.errors import ExchangeError, KantelmeterError, NotFoundError
 
 __all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
 
-META_COLUMNS = ("respondent", "occasion", "cohort", "collected_at")
+META_COLUMNS = IMPORT_COLUMNS
 WITHHELD = "<withheld>"
 PROBLEM_COLUMNS = ["row", "column", "value", "problem"]
 
@@ -215,10 +216,11 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
 
     by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
-    asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
-    if occasion not in instrument.occasions:
-        problems.column("occasion", f"occasion {occasion!r} is not one of {instrument.id}'s occasions; "
-                                    f"allowed: {', '.join(instrument.occasions)}", occasion)
+    try:
+        asked = {item.id for item in instrument.items_at(occasion)}
+    except NotFoundError as exc:
+        asked = set()
+        problems.column("occasion", str(exc), occasion)
 
     for column in frame.columns:
         if column in META_COLUMNS or column in by_column or column in multiple or column == respondent:

@@ -23,12 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kantelmeter.contract import REGISTER_IDENTIFIERS
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.privacy import BSNError, Pseudonymiser, _mask
 
 __all__ = ["SurveyError", "ALLOCATIONS", "ID_KINDS", "Frame", "FrameError", "Sample", "draw", "frame", "sample_size"]
 
-ID_KINDS = ("bsn", "client_number")
+ID_KINDS = REGISTER_IDENTIFIERS
 ALLOCATIONS = ("proportional", "equal", "census")
 #: The stratum of every unit when a frame has no strata.
 WHOLE = "all"

@@ -45,6 +45,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
@@ -71,7 +72,7 @@ CSRF_COOKIE = "km_csrf"
 SESSION_COOKIE = "km_session"
 LANG_COOKIE = "km_lang"
 MAX_BODY = 64 * 1024
-IDENTIFIERS = ("bsn", "client_number", "name")
+IDENTIFIERS = RESPONDENT_IDENTIFIERS
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # at least 22 url-safe characters: 132 bits
 
 
