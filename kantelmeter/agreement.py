@@ -30,9 +30,9 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
-from kantelmeter.errors import KantelmeterError
 
 __all__ = [
     "AgreementError",

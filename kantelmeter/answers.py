@@ -48,9 +48,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.privacy import BSNError, validate_bsn
-from kantelmeter.errors import KantelmeterError
 
 __all__ = ["TimeZoneError", "TEXT_LIMIT", "TIMEZONE_ENV", "AnswerError", "Domain", "ValueRefused", "Parsed", "closest", "domains", "is_blank",
            "is_pseudonym", "local_zone", "parse_choices", "parse_column", "parse_date", "parse_datetime", "parse_datetimes"]

@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
-from kantelmeter.errors import KantelmeterError
 
 __all__ = ["CEOError", "DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
 

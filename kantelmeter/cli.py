@@ -246,8 +246,8 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
     Commands that only read or remove (export, erase, report, serve) would otherwise create an empty
     store for a mistyped file name and report nothing found.
     """
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from kantelmeter.store import Store
 

@@ -17,6 +17,7 @@ import ast
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = ["Condition", "ConditionError"]

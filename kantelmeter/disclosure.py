@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = [

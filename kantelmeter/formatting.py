@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from babel.numbers import format_decimal
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = ["FormattingError", "LOCALES", "fill", "number", "parse", "percent"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -426,9 +425,10 @@ class Instrument(_Model):
         rows = []
         for section in self.sections:
             for item in section.items:
-                scale = self.response_scale_of(item)
+                answer_scale = self.response_scale_of(item)
                 codes = self.valid_codes(item)
-                labels = scale.labels(lang, include_missing=False) if scale and item.type in CODED_TYPES else {}
+                labels = (answer_scale.labels(lang, include_missing=False)
+                          if answer_scale and item.type in CODED_TYPES else {})
                 rows.append({
                     "question": self.question_label(item),
                     "section": section.id,
@@ -439,7 +439,7 @@ class Instrument(_Model):
                     "type": item.type.value,
                     "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes) if codes else
                              _bounds(item),
-                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in scale.missing) if scale else "",
+                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in answer_scale.missing) if answer_scale else "",
                     "required": item.required,
                     "show_if": item.show_if or "",
                     "identifier": item.identifier or "",

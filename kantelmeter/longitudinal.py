@@ -35,10 +35,10 @@ from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLMResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from kantelmeter.instruments import Instrument, ItemType
-from kantelmeter.scoring import score
 from kantelmeter.contract import DAYS_PER_MONTH
 from kantelmeter.errors import KantelmeterError
+from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.scoring import score
 
 __all__ = [
     "GrowthFit",

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = [

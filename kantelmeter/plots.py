@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = ["PlotError", "actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",

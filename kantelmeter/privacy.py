@@ -25,6 +25,7 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+
 from kantelmeter.errors import KantelmeterError
 
 __all__ = ["ProportionsError", "wilson_interval"]

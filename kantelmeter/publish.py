@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from kantelmeter import disclosure, formatting
-from kantelmeter.instruments import LANGUAGES
 from kantelmeter.errors import KantelmeterError
+from kantelmeter.instruments import LANGUAGES
 
 __all__ = [
     "TABLE_CLASS",

@@ -29,9 +29,9 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import ThreadpoolController
 
+from kantelmeter.errors import KantelmeterError, NotFoundError
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
-from kantelmeter.errors import KantelmeterError, NotFoundError
 
 __all__ = ["ReliabilityError", "ItemAnalysis", "item_analysis"]
 

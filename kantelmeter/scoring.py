@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from kantelmeter.answers import domains
 from kantelmeter.contract import TIDY_COLUMNS
-from kantelmeter.instruments import Instrument, Scale
 from kantelmeter.errors import KantelmeterError
+from kantelmeter.instruments import Instrument, Scale
 
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kantelmeter.scoring import ID_COLUMNS
 from kantelmeter.errors import KantelmeterError, NotFoundError
+from kantelmeter.scoring import ID_COLUMNS
 
 __all__ = ["SOCError", "REFERENCES", "Reference", "compare_to_reference"]
 

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kantelmeter.contract import DAYS_PER_MONTH
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, ItemType, load_instrument
 from kantelmeter.scoring import ID_COLUMNS, answers, score
 from kantelmeter.wheel import domains
-from kantelmeter.contract import DAYS_PER_MONTH
-from kantelmeter.errors import KantelmeterError
 
 # --- citizens: pilot versus regular service (issue 6) ---------------------------
 

@@ -25,10 +25,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
-from kantelmeter.errors import KantelmeterError
 
 __all__ = [
     "WheelError",

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.xlsform import field_paths
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["ODK_METADATA", "apply_mapping", "odk_columns", "read_mapping"]
 

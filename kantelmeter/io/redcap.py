@@ -45,9 +45,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
-from kantelmeter.errors import ExchangeError
 
 __all__ = [
     "FIELD_NAME_LIMIT", "REDCAP_COLUMNS", "check_redcap_dictionary", "missing_data_codes", "redcap_designations",

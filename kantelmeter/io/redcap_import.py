@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
 from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
 from kantelmeter.io.validation import ImportRejected, ValidationReport
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["RedcapImport", "import_redcap", "redcap_columns"]
 

@@ -12,15 +12,16 @@ file back with user-missing codes kept as codes, for import.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.cells import column_domains, for_sav, sav_formats
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["read_sav", "spss_metadata", "write_sav"]
 

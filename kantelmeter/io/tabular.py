@@ -20,10 +20,10 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.files import private_file, private_path
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.cells import column_domains, for_csv, for_excel, unquoted
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["CHUNK_ROWS", "ENCODINGS", "detect_encoding", "read_csv", "read_csv_chunks", "read_xlsx", "without_blank_rows_at_end", "write_csv",
            "write_xlsx"]

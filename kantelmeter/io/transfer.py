@@ -20,15 +20,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
-from kantelmeter.io.tabular import (read_csv, read_csv_chunks, read_xlsx, without_blank_rows_at_end, write_csv,
-                                    write_xlsx)
+from kantelmeter.io.tabular import (
+    read_csv,
+    read_csv_chunks,
+    read_xlsx,
+    without_blank_rows_at_end,
+    write_csv,
+    write_xlsx,
+)
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
 from kantelmeter.privacy import mask_bsns_in_columns
 from kantelmeter.store import ANY_OCCASION, Store
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["ImportResult", "export_responses", "import_responses"]
 

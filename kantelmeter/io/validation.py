@@ -23,10 +23,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kantelmeter.answers import DATETIME_FORMS, Domain, Parsed, closest, domains, is_pseudonym, parse_choices, parse_datetimes
-from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.answers import (
+    DATETIME_FORMS,
+    Domain,
+    Parsed,
+    closest,
+    domains,
+    is_pseudonym,
+    parse_choices,
+    parse_datetimes,
+)
 from kantelmeter.contract import IMPORT_COLUMNS
 from kantelmeter.errors import ExchangeError, KantelmeterError, NotFoundError
+from kantelmeter.instruments import Instrument, Item, ItemType
 
 __all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
-from kantelmeter.errors import ExchangeError
 
 __all__ = ["LANGUAGE_NAMES", "bsn_constraint", "field_paths", "write_xlsform", "xlsform"]
 

@@ -23,8 +23,17 @@ Examples
 358
 """
 
-from kantelmeter.survey.design import (ALLOCATIONS, ID_KINDS, Frame, FrameError, Sample, SurveyError, draw, frame,
-                                      sample_size)
+from kantelmeter.survey.design import (
+                                      ALLOCATIONS,
+                                      ID_KINDS,
+                                      Frame,
+                                      FrameError,
+                                      Sample,
+                                      SurveyError,
+                                      draw,
+                                      frame,
+                                      sample_size,
+)
 from kantelmeter.survey.estimates import estimate
 from kantelmeter.survey.response import CODES, INELIGIBLE, NONRESPONSE, ResponseAccount, r_indicator, response
 from kantelmeter.survey.weights import CalibrationError, Weights, calibrate, kish_deff

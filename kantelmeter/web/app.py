@@ -53,7 +53,6 @@ from kantelmeter.web import access, flow, forms
 from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
 from kantelmeter.web.secret import MIN_SECRET_BYTES, SecretError
-from kantelmeter.web.settings import SurveySettings
 from kantelmeter.web.security import (
     BodyLimitMiddleware,
     LoginThrottle,
@@ -65,6 +64,7 @@ from kantelmeter.web.security import (
     identifier_errors,
     new_csrf_secret,
 )
+from kantelmeter.web.settings import SurveySettings
 
 __all__ = ["create_app", "invitation_links", "serve"]
 

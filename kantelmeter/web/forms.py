@@ -15,13 +15,12 @@ item, and one 0/1 column per option of a multiple-choice item.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from kantelmeter.conditions import Condition
 from kantelmeter.answers import TEXT_LIMIT, AnswerError, domains
+from kantelmeter.conditions import Condition
 from kantelmeter.instruments import Instrument, Item, ItemType, Section
 
 __all__ = ["TEXT_LIMIT", "FieldError", "Page", "PageResult", "condition_items", "incomplete", "item_values", "next_page", "pages",

@@ -27,12 +27,12 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.web import forms
 from kantelmeter.web.i18n import translate
 from kantelmeter.web.render import environment, item_views
 from kantelmeter.web.settings import SurveySettings
-from kantelmeter.errors import KantelmeterError
 
 __all__ = ["PaperError", "find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
 

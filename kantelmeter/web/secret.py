@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from kantelmeter.privacy import load_or_create_secret
 from kantelmeter.errors import KantelmeterError
+from kantelmeter.privacy import load_or_create_secret
 
 __all__ = ["MIN_SECRET_BYTES", "SECRET_ENV", "SECRET_FILE", "SecretError", "form_secret"]
 
