@@ -7,7 +7,7 @@ of clients who agree or fully agree among those who gave a valid answer:
 *Handreiking cliëntervaringsonderzoek Wmo*, 2015; the published benchmark
 'Waar staat je gemeente'). kantelmeter's citizen questionnaire asks the
 CEO's three themes (access, quality, effect) in its own words; an instrument
-marks them as CEO-comparable by scales whose id starts with ``ceo_``, one
+marks them as CEO-comparable by scales with ``role: ceo_theme``, one
 scale per theme. :func:`indicators` computes the CEO's figure per item, so a
 municipality can set its pilot beside its own CEO results.
 
@@ -29,10 +29,10 @@ from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
 
-__all__ = ["CEOError", "DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
+__all__ = ["CEOError", "DELIVERY_COLUMNS", "THEME_ROLE", "delivery", "indicators", "round_indicators", "themes"]
 
-#: Scales whose id starts with this prefix are CEO themes (instrument convention).
-THEME_PREFIX = "ceo_"
+#: Scales marked with this role in the instrument file are CEO themes (``role: ceo_theme``).
+THEME_ROLE = "ceo_theme"
 
 
 class CEOError(KantelmeterError, ValueError):
@@ -49,10 +49,10 @@ def themes(instrument: Instrument) -> dict[str, list[str]]:
     {'ceo_access': 4, 'ceo_quality': 2, 'ceo_effect': 3}
     """
     found = {scale.id: [entry.item for entry in scale.items]
-             for scale in instrument.scales if scale.id.startswith(THEME_PREFIX)}
+             for scale in instrument.scales if scale.role == THEME_ROLE}
     if not found:
-        raise CEOError(f"instrument {instrument.id!r} has no CEO themes: no scale id starts with "
-                         f"{THEME_PREFIX!r} (see questionnaires/citizen.yaml)")
+        raise CEOError(f"instrument {instrument.id!r} has no CEO themes: no scale has 'role: {THEME_ROLE}' "
+                       "(see questionnaires/citizen.yaml)")
     return found
 
 

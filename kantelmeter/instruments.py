@@ -101,10 +101,15 @@ class Text(_Model):
 
 
 class Code(_Model):
-    """One answer option: its stored code and its label."""
+    """One answer option: its stored code, its label and, where an analysis reads it, what it means.
+
+    ``meaning`` names the option in an analysis's own terms, so that the analysis reads the meaning
+    from the instrument file and never a code (the wheel's attribution: ``yes``, ``partly``, ``no``).
+    """
 
     code: int
     label: Text
+    meaning: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 class ResponseScale(_Model):
@@ -158,7 +163,7 @@ class Item(_Model):
     ``whole`` marks a number item whose answers are whole numbers (age,
     household size), so other tools can type it as an integer. ``ceo``
     names the indicator of the Wmo client-experience survey an item matches
-    (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
+    (beyond the theme scales, ``role: ceo_theme``), for the benchmark delivery file.
 
     ``help`` is for respondents: it is shown under the question on the web and
     on paper. ``note`` is for analysts (how an item is scored, what it compares
@@ -210,6 +215,8 @@ class Scale(_Model):
     method: Literal["sum", "mean"] = "mean"
     min_answered: int | None = None
     range: tuple[float, float] | None = None
+    role: Literal["ceo_theme"] | None = None
+    """What an analysis uses the scale for: ``ceo_theme``, a theme of the CEO indicators (kantelmeter.ceo)."""
 
     @property
     def keys(self) -> dict[str, int]:

@@ -46,8 +46,9 @@ __all__ = [
 #: Direction of change per domain, from worse to better.
 CHANGES = ("decrease", "no_change", "increase")
 
-#: Attribution codes of the ``<domain>_attribution`` items (kantelmeter's convention).
-ATTRIBUTIONS = {1: "yes", 2: "partly", 3: "no"}
+#: What an answer to a ``<domain>_attribution`` item can mean; the instrument file marks each code with its
+#: ``meaning`` (questionnaires/participation_wheel.yaml).
+ATTRIBUTIONS = ("yes", "partly", "no")
 
 # The source study's coding of attribution (data/thesis/README.md) in the questionnaire's terms.
 _THESIS_ATTRIBUTION = {"pilot": "yes", "partly_pilot": "partly", "not_pilot": "no", "not_applicable": None}
@@ -163,13 +164,26 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     # build the categoricals from their codes: matching millions of strings is the slow part
     direction = np.select([np.isnan(difference), difference >= min_difference, difference <= -min_difference],
                           [-1, CHANGES.index("increase"), CHANGES.index("decrease")], CHANGES.index("no_change"))
-    # position in ATTRIBUTIONS; -1 for a blank (or a code outside the convention)
-    attribution_code = pd.Index(list(ATTRIBUTIONS), dtype=float).get_indexer(attributed)
+    # position in ATTRIBUTIONS; -1 for a blank (or a code without a meaning)
+    meaning = _attribution_meanings(instrument, names)
+    attribution_code = np.where(np.isnan(attributed), -1, pd.Series(attributed).map(meaning).fillna(-1)).astype(int)
     # by position: repeating the index labels would look every one of them up again
     long = identity.take(np.repeat(np.arange(len(identity)), len(names)))
     return _change_table(long, pd.Categorical.from_codes(np.tile(np.arange(len(names)), len(identity)), names),
                          level_before, level_after, pd.Categorical.from_codes(direction, list(CHANGES)),
-                         pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS.values())), names)
+                         pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS)), names)
+
+
+def _attribution_meanings(instrument: Instrument, names: list[str]) -> dict[float, int]:
+    """Code to position in :data:`ATTRIBUTIONS`, from the ``meaning`` of the attribution items' codes."""
+    asked = {f"{name}_attribution" for name in names}
+    meaning = {float(code.code): ATTRIBUTIONS.index(code.meaning)
+               for item in instrument.items if item.id in asked
+               for code in instrument.response_scale_of(item).codes if code.meaning in ATTRIBUTIONS}
+    if not meaning:
+        raise WheelError(f"instrument {instrument.id!r}: no code of the attribution items has a meaning; allowed: "
+                         f"{', '.join(ATTRIBUTIONS)} (see questionnaires/participation_wheel.yaml)")
+    return meaning
 
 
 def _domain_matrix(instrument: Instrument, wide: pd.DataFrame, items: list[str], errors) -> np.ndarray:
@@ -198,7 +212,7 @@ def _change_table(identity: pd.DataFrame, domain, level_before, level_after, cha
         level_before=np.asarray(level_before, dtype=float),
         level_after=np.asarray(level_after, dtype=float),
         change=pd.Categorical(change, categories=list(CHANGES)),
-        attribution=pd.Categorical(attribution, categories=list(ATTRIBUTIONS.values())),
+        attribution=pd.Categorical(attribution, categories=list(ATTRIBUTIONS)),
     )
     table.insert(table.columns.get_loc("change"), "difference", table["level_after"] - table["level_before"])
     table.columns.name = None
@@ -348,7 +362,7 @@ def summarise(change_table: pd.DataFrame, by: str | list[str] | None = None,
         "n_increase": increase,
         "n_no_change": change == "no_change",
         "n_decrease": change == "decrease",
-        **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS.values()},
+        **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS},
     })
     keys = [change_table[column] for column in groups] + [change_table["domain"]]
     counts = flags.groupby(keys, observed=False).sum().astype(int).reset_index()
