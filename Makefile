@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-dev clean bench
+.PHONY: demo test lint install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 demo: install
 	$(BIN)/kantelmeter demo
+
+# ruff (lint and format) and mypy, configured in pyproject.toml; any finding fails the target.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install-dev
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null

@@ -20,10 +20,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from timing import best
 
 from kantelmeter import item_analysis
 from kantelmeter.instruments import load_instrument
-from timing import best
 
 
 def soc13_answers(n: int, seed: int = 1) -> pd.DataFrame:

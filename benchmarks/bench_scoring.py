@@ -20,10 +20,10 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
+from timing import best
 
 from kantelmeter import score, wheel
 from kantelmeter.instruments import load_instrument
-from timing import best
 
 BASELINE_ROWS = 20_000
 

@@ -14,14 +14,34 @@ Examples
 'soc13'
 >>> "score" in km.__all__ and callable(km.score)
 True
+>>> km.__all__ == sorted(km._WHERE) + km._SUBMODULES
+True
 """
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-# Public name -> the module that defines it.
+# Written out, so that editors, mypy and documentation tools see the exports without running the module;
+# the doctest above checks it names exactly the lazy exports below and the topic modules.
+__all__ = [
+    "Appraisal", "BSNError", "Condition", "ConditionError", "CostBenefit", "CostBenefitError",
+    "DisclosureError", "DuplicateResponse", "EffectsError", "GrowthFit", "ImportRejected", "Instrument",
+    "InstrumentError", "ItemAnalysis", "KantelmeterError", "KeyFileError", "LongitudinalError",
+    "OverlapWarning", "Pseudonymiser", "ResponseLocked", "ScoringError", "Store", "StoreError",
+    "SuppressedTable", "by_actor", "check_published", "check_table", "compare_cohorts", "compare_growth",
+    "display_table", "export_responses", "fit_growth", "import_responses", "is_valid_bsn", "item_analysis",
+    "leavers_vs_stayers", "list_instruments", "load_instrument", "load_radar_2012", "method_statement",
+    "minimal_detectable_effect", "monte_carlo", "panel_from_responses", "prepost", "present_value_factor",
+    "sample_size", "score", "sensitivity", "suppress", "suppress_percentages", "validate_bsn",
+    "validate_responses", "wave_changes", "write_redcap_dictionary", "write_xlsform", "agreement", "ceo",
+    "coding", "effects", "formatting", "municipal", "plots", "publish", "report", "soc", "survey", "synth",
+    "wheel"
+]
+
+# Public name -> the module that defines it, imported on first use.
 _EXPORTS = {
+    "kantelmeter.errors": ["KantelmeterError"],
     "kantelmeter.conditions": ["Condition", "ConditionError"],
     "kantelmeter.instruments": ["Instrument", "InstrumentError", "list_instruments", "load_instrument"],
     "kantelmeter.scoring": ["ScoringError", "score"],
@@ -43,8 +63,6 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
 _SUBMODULES = ["agreement", "ceo", "coding", "effects", "formatting", "municipal", "plots", "publish", "report", "soc",
                "survey", "synth", "wheel"]
-
-__all__ = sorted(_WHERE) + _SUBMODULES
 
 
 def __getattr__(name: str):

@@ -30,10 +30,12 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
 
 __all__ = [
+    "AgreementError",
     "cohen_kappa",
     "double_ratings",
     "icc",
@@ -51,6 +53,10 @@ _ICC_DESCRIPTIONS = ["one-way random, single rater", "two-way random, absolute a
                      "two-way mixed, consistency, mean of k raters"]
 
 _KAPPA_COLUMNS = ["method", "kappa", "se", "ci_low", "ci_high", "n", "p_observed", "p_expected"]
+
+
+class AgreementError(KantelmeterError, ValueError):
+    """A rating table or rater columns that agreement cannot be computed on; the message says what is allowed."""
 
 
 def kappa_from_table(table, weights: Weights = None, confidence: float = 0.95) -> pd.DataFrame:
@@ -97,13 +103,13 @@ def kappa_from_table(table, weights: Weights = None, confidence: float = 0.95) -
     """
     counts = np.asarray(table, dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] < 2:
-        raise ValueError(f"agreement table of shape {counts.shape} is not allowed; allowed: a square table "
+        raise AgreementError(f"agreement table of shape {counts.shape} is not allowed; allowed: a square table "
                          f"of counts with at least 2 categories")
     if (counts < 0).any() or not np.isfinite(counts).all():
-        raise ValueError("agreement table: negative or missing counts are not allowed; allowed: counts >= 0")
+        raise AgreementError("agreement table: negative or missing counts are not allowed; allowed: counts >= 0")
     n = counts.sum()
     if n == 0:
-        raise ValueError("agreement table: no ratings; allowed: at least one unit rated by both raters")
+        raise AgreementError("agreement table: no ratings; allowed: at least one unit rated by both raters")
     w = _weights(counts.shape[0], weights)
     p = counts / n
     rows, cols = p.sum(axis=1), p.sum(axis=0)
@@ -158,14 +164,14 @@ def cohen_kappa(data: pd.DataFrame, rater1: str, rater2: str, weights: Weights =
     """
     for column in (rater1, rater2):
         if column not in data.columns:
-            raise ValueError(f"column {column!r} is not in the data; allowed: {', '.join(map(str, data.columns))}")
+            raise AgreementError(f"column {column!r} is not in the data; allowed: {', '.join(map(str, data.columns))}")
     both = data[[rater1, rater2]].dropna()
     if categories is None:
         categories = sorted(set(both[rater1]) | set(both[rater2]))
     categories = list(categories)
     unknown = sorted((set(both[rater1]) | set(both[rater2])) - set(categories), key=str)
     if unknown:
-        raise ValueError(f"codes {unknown} of {rater1!r}/{rater2!r} are not among the categories; "
+        raise AgreementError(f"codes {unknown} of {rater1!r}/{rater2!r} are not among the categories; "
                          f"allowed: {categories}")
     if len(categories) < 2:
         categories = categories + [object()]  # a second, unused category keeps the table square
@@ -227,12 +233,12 @@ def krippendorff_alpha(data: pd.DataFrame, level: Literal["nominal", "ordinal", 
     0  0.743       11        40
     """
     if level not in ("nominal", "ordinal", "interval", "ratio"):
-        raise ValueError(f"level {level!r} is not allowed; allowed: nominal, ordinal, interval, ratio")
+        raise AgreementError(f"level {level!r} is not allowed; allowed: nominal, ordinal, interval, ratio")
     matrix = data.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float) if len(data) else np.empty((0, 0))
     pairable = (~np.isnan(matrix)).sum(axis=1) >= 2 if matrix.size else np.zeros(0, bool)
     matrix = matrix[pairable]
     if len(matrix) < 2:
-        raise ValueError(f"{len(matrix)} unit(s) rated by two or more raters; allowed: at least 2")
+        raise AgreementError(f"{len(matrix)} unit(s) rated by two or more raters; allowed: at least 2")
     domain = None if values is None else np.asarray(values, dtype=float)
 
     def alpha_of(units: np.ndarray) -> float:
@@ -297,16 +303,16 @@ def icc(data: pd.DataFrame, raters: Sequence[str], kind: str = "ICC2", confidenc
     5  ICC3k  0.91
     """
     if confidence != 0.95:
-        raise ValueError(f"confidence {confidence!r} is not allowed; allowed: 0.95 (pingouin's interval)")
+        raise AgreementError(f"confidence {confidence!r} is not allowed; allowed: 0.95 (pingouin's interval)")
     kinds = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
     if kind != "all" and kind not in kinds:
-        raise ValueError(f"kind {kind!r} is not allowed; allowed: {', '.join(kinds)} or all")
+        raise AgreementError(f"kind {kind!r} is not allowed; allowed: {', '.join(kinds)} or all")
     raters = list(raters)
     if len(raters) < 2:
-        raise ValueError(f"raters {raters!r}: allowed: two or more rater columns")
+        raise AgreementError(f"raters {raters!r}: allowed: two or more rater columns")
     complete = data[raters].apply(pd.to_numeric, errors="raise").dropna()
     if len(complete) < 3:
-        raise ValueError(f"{len(complete)} unit(s) rated by all of {raters}; allowed: at least 3")
+        raise AgreementError(f"{len(complete)} unit(s) rated by all of {raters}; allowed: at least 3")
     long = complete.rename_axis("unit").reset_index().melt(id_vars="unit", var_name="rater", value_name="rating")
     table = pingouin.intraclass_corr(long, targets="unit", raters="rater", ratings="rating")
     low, high = np.array(table["CI95"].tolist()).T
@@ -344,12 +350,12 @@ def double_ratings(instrument: Instrument, responses: pd.DataFrame, first: str =
     ids = [item.id for item in instrument.items]
     pairs = [item[:-len(first)] for item in ids if item.endswith(first) and item[:-len(first)] + second in ids]
     if not pairs:
-        raise ValueError(f"instrument {instrument.id!r} has no double-rated items; allowed: items "
+        raise AgreementError(f"instrument {instrument.id!r} has no double-rated items; allowed: items "
                          f"<x>{first} and <x>{second} (see questionnaires/intake_record.yaml)")
     wide = to_wide(responses)
     present = [x for x in pairs if x + first in wide.columns or x + second in wide.columns]
     if not present:
-        raise ValueError(f"the responses have none of the double-rated items of {instrument.id!r}: "
+        raise AgreementError(f"the responses have none of the double-rated items of {instrument.id!r}: "
                          f"{', '.join(x + first for x in pairs)}")
     codes = {}
     for suffix in (first, second):
@@ -407,4 +413,4 @@ def _weights(k: int, weights: Weights) -> np.ndarray:
         return 1 - distance
     if weights == "quadratic":
         return 1 - distance ** 2
-    raise ValueError(f"weights {weights!r} are not allowed; allowed: None, 'linear', 'quadratic'")
+    raise AgreementError(f"weights {weights!r} are not allowed; allowed: None, 'linear', 'quadratic'")

@@ -48,10 +48,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.privacy import BSNError, validate_bsn
 
-__all__ = ["TEXT_LIMIT", "TIMEZONE_ENV", "AnswerError", "Domain", "ValueRefused", "Parsed", "closest", "domains", "is_blank",
+__all__ = ["TimeZoneError", "TEXT_LIMIT", "TIMEZONE_ENV", "AnswerError", "Domain", "ValueRefused", "Parsed", "closest", "domains", "is_blank",
            "is_pseudonym", "local_zone", "parse_choices", "parse_column", "parse_date", "parse_datetime", "parse_datetimes"]
 
 TEXT_LIMIT = 4000
@@ -77,12 +78,16 @@ DATETIME_FORMS = (f"a date ({DATE_FORMS}) with an optional time HH:MM[:SS] and o
 Kind = Literal["code", "option", "number", "date", "text"]
 
 
-class ValueRefused(ValueError):
+class ValueRefused(KantelmeterError, ValueError):
     """A raw value that cannot be read; ``problem`` says why, ``key`` and ``params`` give the form's message."""
 
     def __init__(self, problem: str, key: str, **params: Any):
         super().__init__(problem)
         self.problem, self.key, self.params = problem, key, params
+
+
+class TimeZoneError(KantelmeterError, ValueError):
+    """A configured time zone (``KANTELMETER_TIMEZONE``) that is not an IANA zone name."""
 
 
 class AnswerError(ValueRefused):
@@ -169,7 +174,7 @@ def local_zone() -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{TIMEZONE_ENV}={name!r} is not a time zone; allowed: an IANA zone name such as "
+        raise TimeZoneError(f"{TIMEZONE_ENV}={name!r} is not a time zone; allowed: an IANA zone name such as "
                          f"{DEFAULT_ZONE!r}") from None
 
 

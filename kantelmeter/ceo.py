@@ -7,7 +7,7 @@ of clients who agree or fully agree among those who gave a valid answer:
 *Handreiking cliëntervaringsonderzoek Wmo*, 2015; the published benchmark
 'Waar staat je gemeente'). kantelmeter's citizen questionnaire asks the
 CEO's three themes (access, quality, effect) in its own words; an instrument
-marks them as CEO-comparable by scales whose id starts with ``ceo_``, one
+marks them as CEO-comparable by scales with ``role: ceo_theme``, one
 scale per theme. :func:`indicators` computes the CEO's figure per item, so a
 municipality can set its pilot beside its own CEO results.
 
@@ -24,15 +24,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.routing import asked
 from kantelmeter.scoring import answers, to_wide
 
-__all__ = ["DELIVERY_COLUMNS", "THEME_PREFIX", "delivery", "indicators", "round_indicators", "themes"]
+__all__ = ["CEOError", "DELIVERY_COLUMNS", "THEME_ROLE", "delivery", "indicators", "round_indicators", "themes"]
 
-#: Scales whose id starts with this prefix are CEO themes (instrument convention).
-THEME_PREFIX = "ceo_"
+#: Scales marked with this role in the instrument file are CEO themes (``role: ceo_theme``).
+THEME_ROLE = "ceo_theme"
+
+
+class CEOError(KantelmeterError, ValueError):
+    """Responses or options the CEO indicators cannot be computed from; the message says what is allowed."""
 
 
 def themes(instrument: Instrument) -> dict[str, list[str]]:
@@ -45,10 +50,10 @@ def themes(instrument: Instrument) -> dict[str, list[str]]:
     {'ceo_access': 4, 'ceo_quality': 2, 'ceo_effect': 3}
     """
     found = {scale.id: [entry.item for entry in scale.items]
-             for scale in instrument.scales if scale.id.startswith(THEME_PREFIX)}
+             for scale in instrument.scales if scale.role == THEME_ROLE}
     if not found:
-        raise ValueError(f"instrument {instrument.id!r} has no CEO themes: no scale id starts with "
-                         f"{THEME_PREFIX!r} (see questionnaires/citizen.yaml)")
+        raise CEOError(f"instrument {instrument.id!r} has no CEO themes: no scale has 'role: {THEME_ROLE}' "
+                       "(see questionnaires/citizen.yaml)")
     return found
 
 
@@ -108,10 +113,10 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     wide = to_wide(responses)
     missing_groups = [column for column in groups if column not in wide.columns]
     if missing_groups:
-        raise ValueError(f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
+        raise CEOError(f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
                          f"allowed: {', '.join(map(str, wide.columns))}")
     if top < 1:
-        raise ValueError(f"top={top!r}; allowed: a whole number >= 1")
+        raise CEOError(f"top={top!r}; allowed: a whole number >= 1")
     theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
     present = [item for item in theme_of if item in wide.columns]
     values, _ = answers(instrument, wide, present)
@@ -119,7 +124,7 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     for j, item in enumerate(present):
         codes = sorted(instrument.valid_codes(instrument.item(item)))
         if top >= len(codes):
-            raise ValueError(f"item {item!r}: top={top} of {len(codes)} codes; allowed: fewer than the codes")
+            raise CEOError(f"item {item!r}: top={top} of {len(codes)} codes; allowed: fewer than the codes")
         frame = wide[groups].copy()
         frame["valid"] = ~np.isnan(values[:, j])
         frame["agree"] = np.isin(values[:, j], codes[-top:])
@@ -147,11 +152,11 @@ def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, prese
     from kantelmeter.survey import estimate
 
     if len(groups) > 1:
-        raise ValueError(f"weighted CEO indicators take one grouping column; given {', '.join(groups)}")
+        raise CEOError(f"weighted CEO indicators take one grouping column; given {', '.join(groups)}")
     data = pd.DataFrame({"pseudonym": wide["respondent"].to_numpy()})
     data["weight"] = data["pseudonym"].map(weights).to_numpy(dtype=float)
     if data["weight"].isna().any():
-        raise ValueError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
+        raise CEOError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
                          "respondents the round's weights were made for")
     for j, item in enumerate(present):
         codes = sorted(instrument.valid_codes(instrument.item(item)))
@@ -247,8 +252,8 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
         labels = {**(scale.labels(lang) if scale else {}), **_NO_ANSWER[lang]}
         common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
         if item.type.value == "multiple_choice":
-            counts = {code: int((responses.get(f"{item.id}_{code}", pd.Series(dtype=float)) == 1).sum())
-                      for code in scale.valid_codes}
+            counts = {code: int((responses.get(column, pd.Series(dtype=float)) == 1).sum())
+                      for code, column in instrument.option_columns(item).items()}
             answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
         else:
             column = responses.get(item.id, pd.Series(np.nan, index=responses.index))

@@ -11,24 +11,54 @@ from pathlib import Path
 
 import click
 
+from kantelmeter.contract import RESPONDENT_IDENTIFIERS
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
 class _Commands(click.Group):
-    """The command group; a file that cannot be read or written ends a command with one line, not a traceback."""
+    """The command group; input kantelmeter refuses, or a file that cannot be read or written, ends a command
+    with one line, not a traceback.
+
+    This is the one place where errors become messages: every command of the group and its subgroups runs
+    inside :meth:`invoke`.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except KantelmeterError as exc:
+            raise click.ClickException(str(exc)) from None
         except OSError as exc:
             # a missing folder, no permission, a full disk: the user's to fix, so name the file and the reason
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except Exception as exc:
+            if not _refused_by_store(exc):
+                raise
+            raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
+
+
+def _refused_by_store(exc: BaseException) -> bool:
+    """Whether the store raised ``exc`` itself, as its refusal of a value, id or name the user gave.
+
+    The store refuses with its ``StoreError`` and with ``KeyError`` and ``ValueError``; until those derive
+    from :class:`KantelmeterError`, the innermost frame tells them from a mistake elsewhere, which keeps
+    its traceback.
+    """
+    traceback = exc.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    module = traceback.tb_frame.f_globals.get("__name__", "") if traceback is not None else ""
+    in_store = module == "kantelmeter.store" or module.startswith("kantelmeter.store.")
+    return in_store and (isinstance(exc, ValueError | LookupError) or type(exc).__module__ == module)
 
 
 # Every text kantelmeter shows exists in these languages; Dutch first.
 language_option = click.option("--lang", type=click.Choice(LANGUAGES), default=LANGUAGES[0], show_default=True)
+# Every command that opens a store takes the key its pseudonyms were made with (else KANTELMETER_KEY_FILE).
+key_file_option = click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,19 +148,16 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
 
     The analysts' notebooks are run with `kantelmeter notebook NAME`.
     """
-    from kantelmeter.municipal import MunicipalDataError, load_municipality
-    from kantelmeter.report import ReportError, report
+    from kantelmeter.municipal import load_municipality
+    from kantelmeter.report import report
 
     _store(db_url, key_file, existing=True).close()
     if previous_db:
         _store(previous_db, None, existing=True).close()
-    try:
-        load_municipality(municipality)
-        path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
-                      previous_db=previous_db, benchmark=benchmark, survey_round=survey_round, key_file=key_file, workdir=workdir,
-                      pdf=pdf)
-    except (ReportError, MunicipalDataError) as exc:
-        raise click.ClickException(str(exc)) from None
+    load_municipality(municipality)
+    path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
+                  previous_db=previous_db, benchmark=benchmark, survey_round=survey_round, key_file=key_file,
+                  workdir=workdir, pdf=pdf)
     click.echo(f"report written to {path}")
     if path.with_suffix(".pdf").exists():
         click.echo(f"PDF written to {path.with_suffix('.pdf')}")
@@ -150,7 +177,7 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
 def notebook_command(name: str, db_url: str | None, covariates: str | None, truth: str | None, out: str,
                      lang: str) -> None:
     """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
-    from kantelmeter.report import ReportError, run_notebook
+    from kantelmeter.report import run_notebook
 
     needed = ANALYST_NOTEBOOKS[name]
     if "db_url" in needed and not db_url:
@@ -158,10 +185,7 @@ def notebook_command(name: str, db_url: str | None, covariates: str | None, trut
     if "db_url" in needed:
         _store(db_url, None, existing=True).close()
     values = {"db_url": db_url, "lang": lang, "covariates_csv": covariates, "truth_csv": truth}
-    try:
-        path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
-    except ReportError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = run_notebook(name, out, {key: values[key] for key in needed if values.get(key) is not None})
     click.echo(f"notebook written to {path} (and {path.with_suffix('.ipynb')})")
 
 
@@ -227,10 +251,10 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
     Commands that only read or remove (export, erase, report, serve) would otherwise create an empty
     store for a mistyped file name and report nothing found.
     """
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from kantelmeter.store import Store, StoreError
+    from kantelmeter.store import Store
 
     try:
         url = make_url(db_url)
@@ -243,8 +267,6 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
                                    "(import, invite and user add create one)")
     try:
         return Store(db_url, key_file=key_file, adopt_new_key=adopt_new_key)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
         # the first line of the driver's message says what is wrong ("file is not a database", ...)
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -252,9 +274,14 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
 
 
 def _check_occasion(instrument, occasion: str | None) -> None:
-    if occasion is not None and occasion not in instrument.occasions:
-        raise click.BadParameter(f"{occasion!r}; {instrument.id} has {', '.join(instrument.occasions)}",
-                                 param_hint="--occasion")
+    """An occasion the instrument is not asked at is a bad --occasion (exit code 2)."""
+    from kantelmeter.errors import NotFoundError
+
+    if occasion is not None:
+        try:
+            instrument.check_occasion(occasion)
+        except NotFoundError as exc:
+            raise click.BadParameter(str(exc), param_hint="--occasion") from None
 
 
 SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contact, privacy statement."
@@ -262,7 +289,7 @@ SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contac
 
 @main.command("serve")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@key_file_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
@@ -280,14 +307,10 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
     beside the key file, made on first start and kept, so a restart leaves open forms valid.
     """
     from kantelmeter.web.app import serve
-    from kantelmeter.web.secret import SecretError
 
-    try:
-        serve(_store(db_url, key_file, existing=True), host=host, port=port,
-              instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body,
-              survey=_survey(survey))
-    except SecretError as exc:
-        raise click.ClickException(str(exc)) from None
+    serve(_store(db_url, key_file, existing=True), host=host, port=port,
+          instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body,
+          survey=_survey(survey))
 
 
 def _survey(path: str | None):
@@ -307,7 +330,7 @@ def _survey(path: str | None):
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@key_file_option
 def invite_command(instrument_id: str, occasion: str, count: int | None, respondents: str | None, cohort: str | None,
                    base_url: str, out: str | None, db_url: str, key_file: str | None) -> None:
     """Create invitation links, for COUNT new respondents or for existing --respondents; print them or write a CSV.
@@ -335,10 +358,7 @@ def invite_command(instrument_id: str, occasion: str, count: int | None, respond
             links = invitation_links(store, instrument, occasion, count, cohort, base_url)
             pseudonyms = [store.invitation(link.rsplit("/", 1)[1]).respondent for link in links]
         else:
-            try:
-                tokens = store.invite_respondents(instrument, occasion, pseudonyms)
-            except KeyError as exc:
-                raise click.ClickException(f"{respondents}: {str(exc).strip(chr(34))}") from None
+            tokens = store.invite_respondents(instrument, occasion, pseudonyms)
             links = [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
         if handle is None:
             click.echo("\n".join(links))
@@ -369,25 +389,16 @@ def user_group() -> None:
     """Manage the accounts of interviewers and evaluators."""
 
 
-def _user_command(function):
-    """Run a store call on a user; a refusal (unknown user, short password) is one line, not a traceback."""
-    from kantelmeter.store import StoreError
-
-    try:
-        function()
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 @user_group.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["interviewer", "evaluator"]), required=True,
               help="interviewer: administers questionnaires; evaluator: sees completion counts only.")
 @click.password_option(prompt="Password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_add(username: str, role: str, password: str, db_url: str) -> None:
+@key_file_option
+def user_add(username: str, role: str, password: str, db_url: str, key_file: str | None) -> None:
     """Add USERNAME with a role; the password is asked for and stored as an argon2 hash."""
-    _user_command(lambda: _store(db_url, None).add_user(username, password, role=role))
+    _store(db_url, key_file).add_user(username, password, role=role)
     click.echo(f"user {username} added as {role}")
 
 
@@ -395,18 +406,20 @@ def user_add(username: str, role: str, password: str, db_url: str) -> None:
 @click.argument("username")
 @click.password_option(prompt="New password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_passwd(username: str, password: str, db_url: str) -> None:
+@key_file_option
+def user_passwd(username: str, password: str, db_url: str, key_file: str | None) -> None:
     """Give USERNAME a new password; their open sessions end."""
-    _user_command(lambda: _store(db_url, None, existing=True).set_password(username, password))
+    _store(db_url, key_file, existing=True).set_password(username, password)
     click.echo(f"password of {username} changed; their sessions have ended")
 
 
 @user_group.command("remove")
 @click.argument("username")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-def user_remove(username: str, db_url: str) -> None:
+@key_file_option
+def user_remove(username: str, db_url: str, key_file: str | None) -> None:
     """Remove USERNAME; their open sessions end at once."""
-    _user_command(lambda: _store(db_url, None, existing=True).remove_user(username))
+    _store(db_url, key_file, existing=True).remove_user(username)
     click.echo(f"user {username} removed")
 
 
@@ -441,7 +454,7 @@ def _store_instrument(store, source: str):
 @click.option("--occasion", help="The occasion every row belongs to; leave it out to take each row's occasion "
                                 "from the file's occasion column (a whole-instrument export).")
 @click.option("--respondent", default="respondent", show_default=True, help="The column naming the respondent.")
-@click.option("--respondent-kind", type=click.Choice(["bsn", "client_number", "name"]),
+@click.option("--respondent-kind", type=click.Choice(RESPONDENT_IDENTIFIERS),
               help="The respondent column holds this identifier: it is checked and pseudonymised.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="CSV (source,target) or YAML mapping file columns to item ids.")
@@ -452,7 +465,7 @@ def _store_instrument(store, source: str):
               help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@key_file_option
 @click.option("--adopt-new-key", is_flag=True,
               help="Use this key although the store was pseudonymised with another one (the original is lost): "
                    "respondents stored before will not link to new responses.")
@@ -463,7 +476,6 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
     from kantelmeter.files import private_file
     from kantelmeter.io import ImportRejected, import_responses
     from kantelmeter.io.redcap_import import import_redcap
-    from kantelmeter.store import StoreError
 
     if redcap and (odk or mapping):
         raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
@@ -487,8 +499,6 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
         rest = f"all are in {problems}" if problems else "write them all as CSV with --problems FILE"
         click.echo(exc.report.summary(limit=SHOWN_PROBLEMS, rest=rest), err=True)
         sys.exit(1)
-    except (StoreError, ValueError, KeyError) as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(str(result))
 
 
@@ -500,21 +510,16 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
 @click.option("--cohort", help="Only this cohort.")
 @language_option
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@key_file_option
 def export_command(instrument_id: str, out: str, occasion: str | None, cohort: str | None, lang: str,
                    db_url: str, key_file: str | None) -> None:
     """Export the complete responses to an instrument; respondents appear as pseudonyms only."""
     from kantelmeter.io import export_responses
-    from kantelmeter.store import StoreError
 
     store = _store(db_url, key_file, existing=True)
     instrument = _store_instrument(store, instrument_id)
     _check_occasion(instrument, occasion)
-    try:
-        written = export_responses(store, instrument, out, occasion=occasion,
-                                   cohort=cohort, lang=lang)
-    except (StoreError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+    written = export_responses(store, instrument, out, occasion=occasion, cohort=cohort, lang=lang)
     for path in written:
         click.echo(f"written {path}")
     counts = store.completion(instrument)
@@ -536,10 +541,7 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
-    try:
-        written = write_xlsform(instrument, out, occasion)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = write_xlsform(instrument, out, occasion)
     for path in written:
         click.echo(f"written {path}")
 
@@ -557,11 +559,8 @@ def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str
 
     instrument = _load(instrument_id)
     _check_occasion(instrument, occasion)
-    try:
-        written = write_redcap_dictionary(instrument, out, lang, occasion)
-        codes = missing_data_codes(instrument, lang)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = write_redcap_dictionary(instrument, out, lang, occasion)
+    codes = missing_data_codes(instrument, lang)
     for path in written:
         click.echo(f"written {path}")
     if codes:
@@ -573,35 +572,24 @@ def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str
 @click.option("--bsn", is_flag=True, help="Ask for the respondent's BSN (hidden input) instead of a pseudonym.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
-@click.option("--key-file", type=click.Path(dir_okay=False), help="The pseudonymisation key file.")
+@key_file_option
 def erase_command(respondent: str | None, bsn: bool, yes: bool, db_url: str, key_file: str | None) -> None:
     """Remove everything stored about RESPONDENT (a pseudonym), or about the citizen with a BSN (--bsn)."""
-    from kantelmeter.privacy import BSNError
-    from kantelmeter.store import StoreError
-
     if bool(respondent) == bsn:
         raise click.UsageError("give either a RESPONDENT pseudonym or --bsn")
     store = _store(db_url, key_file, existing=True)
     if bsn:
         # Asked for, not passed as an argument, so the number stays out of the shell history.
-        try:
-            respondent = store.pseudonym("bsn", click.prompt("BSN", hide_input=True))
-        except BSNError as exc:
-            raise click.ClickException(str(exc)) from None
+        respondent = store.pseudonym("bsn", click.prompt("BSN", hide_input=True))
     if not yes:
         click.confirm(f"Erase every response of respondent {respondent}? This cannot be undone", abort=True)
-    try:
-        removed = store.erase(respondent)
-    except (KeyError, StoreError) as exc:
-        raise click.ClickException(str(exc).strip('"')) from None
+    removed = store.erase(respondent)
     click.echo(f"respondent {respondent} erased with {removed} responses")
 
 
 def _load(source: str):
-    try:
-        return load_instrument(source)
-    except (InstrumentError, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc)) from None
+    """The instrument of a shipped id or a YAML file; a refusal ends the command in one line (see ``_Commands``)."""
+    return load_instrument(source)
 
 
 # --- the survey round (issue 13): frame import, sample, letters, response, weights, ceo ----------

@@ -18,6 +18,8 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kantelmeter.errors import KantelmeterError
+
 __all__ = ["Condition", "ConditionError"]
 
 _COMPARE = {
@@ -33,7 +35,7 @@ _REDCAP_OP = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: 
 ALLOWED = "item ids, numbers, quoted strings, tuples, ==, !=, <, <=, >, >=, in, not in, and, or, not, ( )"
 
 
-class ConditionError(ValueError):
+class ConditionError(KantelmeterError, ValueError):
     """A show-if expression that is not valid in the condition language."""
 
 

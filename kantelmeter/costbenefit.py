@@ -452,7 +452,7 @@ def by_actor(estimate: CostBenefit, lang: str = "nl") -> pd.DataFrame:
     for actor in [*actors, "all"]:
         mine = [actor == "all" or item.actor == actor for item in estimate.items]
 
-        def total(side: str, kind: str | None = None) -> float:
+        def total(side: str, kind: str | None = None, mine: list[bool] = mine) -> float:
             return float(sum(a for a, item, m in zip(amounts, estimate.items, mine)
                              if m and item.side == side and (kind is None or item.kind == kind)))
 

@@ -51,6 +51,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from kantelmeter.errors import KantelmeterError
+
 __all__ = [
     "MARKER",
     "DisclosureError",
@@ -69,7 +71,7 @@ _NONE, _PRIMARY, _SECONDARY = 0, 1, 2
 _STATUS = np.array(["", "primary", "secondary"], dtype=object)
 
 
-class DisclosureError(ValueError):
+class DisclosureError(KantelmeterError, ValueError):
     """A table that cannot be suppressed or checked, naming the cell and its value."""
 
 

@@ -45,6 +45,8 @@ from statsmodels.stats.power import TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
 
+from kantelmeter.errors import KantelmeterError
+
 __all__ = [
     "COMPARISON_COLUMNS",
     "CONDITIONAL",
@@ -96,7 +98,7 @@ CONDITIONAL = "conditional contrast (variance-weighted)"
 PROPENSITY_BOUND = 0.02
 
 
-class EffectsError(ValueError):
+class EffectsError(KantelmeterError, ValueError):
     """Data that cannot support the requested estimate; the message says why and what is allowed."""
 
 

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 from babel.numbers import format_decimal
 
-__all__ = ["LOCALES", "day", "fill", "number", "parse", "percent"]
+from kantelmeter.errors import KantelmeterError
+
+__all__ = ["FormattingError", "LOCALES", "day", "fill", "number", "parse", "percent"]
 
 #: The CLDR locale of each report language.
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -33,9 +35,13 @@ LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 _SPEC = re.compile(r"^(?P<sign>[+])?(?P<group>,)?(?:\.(?P<decimals>\d+))?(?P<type>[dfg%])?$")
 
 
+class FormattingError(KantelmeterError, ValueError):
+    """A language numbers and dates cannot be written in; the message lists the languages."""
+
+
 def _locale(lang: str) -> str:
     if lang not in LOCALES:
-        raise ValueError(f"language {lang!r} is not allowed; allowed: {', '.join(LOCALES)}")
+        raise FormattingError(f"language {lang!r} is not allowed; allowed: {', '.join(LOCALES)}")
     return LOCALES[lang]
 
 

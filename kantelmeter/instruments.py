@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -27,11 +26,14 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from kantelmeter.conditions import Condition, ConditionError
+from kantelmeter.contract import IdentifierKind
+from kantelmeter.errors import KantelmeterError, NotFoundError
 
 __all__ = [
     "Instrument",
     "InstrumentError",
     "InstrumentProblem",
+    "OccasionError",
     "Item",
     "ItemType",
     "ResponseScale",
@@ -60,7 +62,11 @@ class InstrumentProblem(BaseModel):
         return f"{where}: {self.path or '<top>'}{value}: {self.problem}"
 
 
-class InstrumentError(ValueError):
+class OccasionError(NotFoundError, ValueError):
+    """An occasion the instrument is not asked at: a failed look-up and a value not allowed, as callers had it."""
+
+
+class InstrumentError(KantelmeterError, ValueError):
     """An instrument file with one or more problems; all of them are listed.
 
     Attributes
@@ -90,15 +96,20 @@ class Text(_Model):
 
     def __getitem__(self, lang: str) -> str:
         if lang not in LANGUAGES:
-            raise KeyError(f"language {lang!r}; allowed: {', '.join(LANGUAGES)}")
+            raise NotFoundError(f"language {lang!r}; allowed: {', '.join(LANGUAGES)}")
         return getattr(self, lang)
 
 
 class Code(_Model):
-    """One answer option: its stored code and its label."""
+    """One answer option: its stored code, its label and, where an analysis reads it, what it means.
+
+    ``meaning`` names the option in an analysis's own terms, so that the analysis reads the meaning
+    from the instrument file and never a code (the wheel's attribution: ``yes``, ``partly``, ``no``).
+    """
 
     code: int
     label: Text
+    meaning: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 class ResponseScale(_Model):
@@ -152,7 +163,7 @@ class Item(_Model):
     ``whole`` marks a number item whose answers are whole numbers (age,
     household size), so other tools can type it as an integer. ``ceo``
     names the indicator of the Wmo client-experience survey an item matches
-    (beyond the ``ceo_`` theme scales), for the benchmark delivery file.
+    (beyond the theme scales, ``role: ceo_theme``), for the benchmark delivery file.
 
     ``help`` is for respondents: it is shown under the question on the web and
     on paper. ``note`` is for analysts (how an item is scored, what it compares
@@ -167,7 +178,7 @@ class Item(_Model):
     response_scale: str | None = None
     required: bool = False
     show_if: str | None = None
-    identifier: Literal["bsn", "name", "client_number", "case_number", "staff"] | None = None
+    identifier: IdentifierKind | None = None
     min: float | None = None
     max: float | None = None
     whole: bool = False
@@ -204,6 +215,8 @@ class Scale(_Model):
     method: Literal["sum", "mean"] = "mean"
     min_answered: int | None = None
     range: tuple[float, float] | None = None
+    role: Literal["ceo_theme"] | None = None
+    """What an analysis uses the scale for: ``ceo_theme``, a theme of the CEO indicators (kantelmeter.ceo)."""
 
     @property
     def keys(self) -> dict[str, int]:
@@ -273,7 +286,7 @@ class Instrument(_Model):
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise KeyError(f"instrument {self.id!r} has no item {item_id!r}")
+        raise NotFoundError(f"instrument {self.id!r} has no item {item_id!r}")
 
     def scale(self, scale_id: str) -> Scale:
         """The scale with this id."""
@@ -281,7 +294,7 @@ class Instrument(_Model):
             if scale.id == scale_id:
                 return scale
         known = ", ".join(s.id for s in self.scales) or "none"
-        raise KeyError(f"instrument {self.id!r} has no scale {scale_id!r}; scales: {known}")
+        raise NotFoundError(f"instrument {self.id!r} has no scale {scale_id!r}; scales: {known}")
 
     def response_scale_of(self, item: Item | str) -> ResponseScale | None:
         """The response scale an item answers on (None for open items)."""
@@ -302,11 +315,29 @@ class Instrument(_Model):
         scale = self.response_scale_of(item)
         return scale.missing_codes if scale else []
 
+    def check_occasion(self, occasion: str) -> str:
+        """``occasion``, when the instrument is asked at it; the one check every module makes of an occasion.
+
+        Raises
+        ------
+        OccasionError
+            For another occasion, naming the instrument's occasions.
+
+        Examples
+        --------
+        >>> load_instrument("soc13").check_occasion("week_9")
+        Traceback (most recent call last):
+        ...
+        kantelmeter.instruments.OccasionError: occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up
+        """
+        if occasion not in self.occasions:
+            raise OccasionError(f"occasion {occasion!r} is not one of {self.id}'s occasions; "
+                                f"allowed: {', '.join(self.occasions)}")
+        return occasion
+
     def items_at(self, occasion: str) -> list[Item]:
         """The items asked at an occasion."""
-        if occasion not in self.occasions:
-            raise KeyError(f"instrument {self.id!r} is not asked at {occasion!r}; "
-                           f"occasions: {', '.join(self.occasions)}")
+        self.check_occasion(occasion)
         return [item for section in self.sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]
 
@@ -343,8 +374,21 @@ class Instrument(_Model):
     def columns_of(self, item: Item) -> list[str]:
         """The wide response columns that hold an item's answer."""
         if item.type is ItemType.multiple_choice:
-            return [f"{item.id}_{code}" for code in self.response_scales[item.response_scale].valid_codes]
+            return list(self.option_columns(item).values())
         return [item.id]
+
+    def option_columns(self, item: Item) -> dict[int, str]:
+        """Code to wide column of each option of a multiple-choice item: ``<item>_<code>``, 1 when ticked.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> item = next(item for item in citizen.items if item.type is ItemType.multiple_choice)
+        >>> code, column = next(iter(citizen.option_columns(item).items()))
+        >>> column == f"{item.id}_{code}"
+        True
+        """
+        return {code: f"{item.id}_{code}" for code in self.response_scales[item.response_scale].valid_codes}
 
     @property
     def columns(self) -> list[str]:
@@ -388,9 +432,10 @@ class Instrument(_Model):
         rows = []
         for section in self.sections:
             for item in section.items:
-                scale = self.response_scale_of(item)
+                answer_scale = self.response_scale_of(item)
                 codes = self.valid_codes(item)
-                labels = scale.labels(lang, include_missing=False) if scale and item.type in CODED_TYPES else {}
+                labels = (answer_scale.labels(lang, include_missing=False)
+                          if answer_scale and item.type in CODED_TYPES else {})
                 rows.append({
                     "question": self.question_label(item),
                     "section": section.id,
@@ -401,7 +446,7 @@ class Instrument(_Model):
                     "type": item.type.value,
                     "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes) if codes else
                              _bounds(item),
-                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in scale.missing) if scale else "",
+                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in answer_scale.missing) if answer_scale else "",
                     "required": item.required,
                     "show_if": item.show_if or "",
                     "identifier": item.identifier or "",

@@ -35,6 +35,8 @@ from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLMResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from kantelmeter.contract import DAYS_PER_MONTH
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.scoring import score
 
@@ -52,13 +54,11 @@ __all__ = [
 #: between-person variance has (almost) no degrees of freedom.
 MIN_PROFESSIONALS = 5
 
-_DAYS_PER_MONTH = 365.25 / 12
-
 # Optimisers run on every fit, and the gradient-free fallback (last).
 _OPTIMISERS = ("bfgs", "lbfgs", "powell")
 
 
-class LongitudinalError(ValueError):
+class LongitudinalError(KantelmeterError, ValueError):
     """Input a longitudinal analysis cannot use: the message names the column, value and what is allowed."""
 
 
@@ -351,7 +351,7 @@ def panel_from_responses(instrument: Instrument, responses: pd.DataFrame, start:
     data = pd.DataFrame({"professional": responses["respondent"], "occasion": responses["occasion"],
                          "wave": responses["occasion"].map(lambda o: instrument.occasions.index(o) + 1),
                          "date": date.dt.normalize(),
-                         "months": (date - pd.Timestamp(start)).dt.days / _DAYS_PER_MONTH})
+                         "months": (date - pd.Timestamp(start)).dt.days / DAYS_PER_MONTH})
     for item_id in labels:
         scale = instrument.response_scale_of(item_id)
         if scale is None or instrument.item(item_id).type is ItemType.multiple_choice:

@@ -30,6 +30,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from kantelmeter.errors import KantelmeterError
+
 __all__ = [
     "CONTEXT_FILES",
     "Municipality",
@@ -58,7 +60,7 @@ CONTEXT_FILES = {
 }
 
 
-class MunicipalDataError(ValueError):
+class MunicipalDataError(KantelmeterError, ValueError):
     """A municipal figures file that is missing, misshapen or inconsistent."""
 
 

@@ -14,12 +14,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
+from kantelmeter.errors import KantelmeterError
+
+__all__ = ["PlotError", "actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
            "population_by_age", "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
            "wheel_improvements"]
 
 _TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
                    "net_value": "net value (euro per year)"}
+
+
+class PlotError(KantelmeterError, ValueError):
+    """Data a figure cannot be drawn from; the message names the column or value and what is allowed."""
 
 
 def tornado(sensitivity_table: pd.DataFrame, outcome: str = "ratio", ax: Axes | None = None) -> Axes:
@@ -51,7 +57,7 @@ def tornado(sensitivity_table: pd.DataFrame, outcome: str = "ratio", ax: Axes | 
     14
     """
     if outcome not in _TORNADO_LABELS:
-        raise ValueError(f"tornado: outcome {outcome!r} is not allowed; allowed: {', '.join(_TORNADO_LABELS)}")
+        raise PlotError(f"tornado: outcome {outcome!r} is not allowed; allowed: {', '.join(_TORNADO_LABELS)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.45 * sensitivity_table["item"].nunique() + 1.2))
     base = sensitivity_table[f"base_{outcome}"].iloc[0]
@@ -150,7 +156,7 @@ def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes
     present = set(population["year"])
     missing = [year for year in years if year not in present]
     if missing:
-        raise ValueError(f"population_by_age: year(s) {missing} not in the population table; "
+        raise PlotError(f"population_by_age: year(s) {missing} not in the population table; "
                          f"allowed: {', '.join(map(str, sorted(present)))}")
     groups = population.drop_duplicates("age_group").sort_values("age_from", ascending=False)["age_group"].tolist()
     height = 0.8 / len(years)
@@ -397,7 +403,7 @@ def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict
                                        for name in term.split(":")) if c != spec.time]
     missing = [c for c in needed if c != by and c not in at]
     if missing:
-        raise ValueError(f"growth_trajectories: the model uses {missing} besides {spec.time!r}; "
+        raise PlotError(f"growth_trajectories: the model uses {missing} besides {spec.time!r}; "
                          f"give their values in at= (or draw them as by=); by={by!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
@@ -443,7 +449,7 @@ def wave_heatmap(data: pd.DataFrame, scales: list[str], wave: str = "wave", ax: 
 
     unknown = [c for c in [*scales, wave] if c not in data.columns]
     if unknown:
-        raise ValueError(f"wave_heatmap: unknown column(s) {unknown}; the data has {list(data.columns)}")
+        raise PlotError(f"wave_heatmap: unknown column(s) {unknown}; the data has {list(data.columns)}")
     means = data.groupby(wave, observed=True)[scales].mean().T
     counts = data.groupby(wave, observed=True).size()
     means.columns = [f"{w}\n(n={counts[w]})" for w in means.columns]
@@ -473,7 +479,7 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     """
     unknown = [c for c in [professional, team, "joined", "left", *([label] if label else [])] if c not in roster]
     if unknown:
-        raise ValueError(f"team_composition: unknown column(s) {unknown}; the roster has {list(roster.columns)}")
+        raise PlotError(f"team_composition: unknown column(s) {unknown}; the roster has {list(roster.columns)}")
     rows = roster.sort_values([team, "joined", professional]).reset_index(drop=True)
     start = pd.to_datetime(rows["joined"])
     stop = pd.to_datetime(rows["left"]).fillna(pd.Timestamp(end))
@@ -521,7 +527,7 @@ def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list
 
     Raises
     ------
-    ValueError
+    PlotError
         When the rows hold more than one estimand, or ``axes`` has the wrong length.
 
     Examples
@@ -534,7 +540,7 @@ def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list
     [['ipw', 'dr'], ['dr']]
     """
     if "estimand" in comparison.columns and comparison["estimand"].nunique() > 1:
-        raise ValueError(f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
+        raise PlotError(f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
                          "a forest plot sets like beside like: select the rows of one estimand")
     outcomes = list(pd.unique(comparison["outcome"]))
     if axes is None:
@@ -543,7 +549,7 @@ def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list
                                gridspec_kw={"height_ratios": sizes}, squeeze=False)
         axes = list(axes[:, 0])
     elif len(axes) != len(outcomes):
-        raise ValueError(f"got {len(axes)} axes for {len(outcomes)} outcomes; allowed: one axis per outcome")
+        raise PlotError(f"got {len(axes)} axes for {len(outcomes)} outcomes; allowed: one axis per outcome")
     for ax, outcome in zip(axes, outcomes):
         _forest_panel(ax, comparison[comparison["outcome"] == outcome].reset_index(drop=True), outcome)
     estimand = comparison["estimand"].iloc[0] if "estimand" in comparison.columns else "difference"
@@ -673,7 +679,7 @@ def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, a
     """
     for column in ("actor", "label", "pv_benefits", "pv_investments", "pv_net_value"):
         if column not in actors.columns:
-            raise ValueError(f"actor_balance: column {column!r} is missing; allowed: the table of "
+            raise PlotError(f"actor_balance: column {column!r} is missing; allowed: the table of "
                              f"kantelmeter.costbenefit.by_actor")
     words = {"nl": ("baten", "investeringen", "saldo", "euro (contante waarde)"),
              "en": ("benefits", "investments", "net value", "euro (present value)")}[lang]

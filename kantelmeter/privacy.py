@@ -26,7 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
+
 __all__ = [
+    "IdentifierError",
     "KEY_FILE_ENV",
     "BSNError",
     "KeyFileError",
@@ -52,11 +55,15 @@ _NINE_DIGITS = re.compile(r"(?<![\d.-])(?:\d[ .-]?){8}\d(?![\d]|[.-]\d)")
 BSN_MASK = "*********"
 
 
-class BSNError(ValueError):
+class IdentifierError(KantelmeterError, ValueError):
+    """An identifier that cannot be pseudonymised: an unknown kind, an empty value or one that is not text."""
+
+
+class BSNError(IdentifierError):
     """A value that is not a valid BSN; the message masks the number."""
 
 
-class KeyFileError(OSError):
+class KeyFileError(KantelmeterError, OSError):
     """The pseudonym key file is unsafe or unusable; the message says how to fix it."""
 
 
@@ -275,7 +282,7 @@ class Pseudonymiser:
         False
         """
         if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-            raise ValueError(f"pseudonymise: kind {kind!r} is not allowed; allowed: a lower-case identifier "
+            raise IdentifierError(f"pseudonymise: kind {kind!r} is not allowed; allowed: a lower-case identifier "
                              f"such as 'bsn' or 'name'")
         text = validate_bsn(value, where=where) if kind == "bsn" else self._normalise(kind, value, where)
         digest = hmac.new(self._secret(), f"{kind}\x1f{text}".encode(), hashlib.sha256).hexdigest()
@@ -305,11 +312,11 @@ class Pseudonymiser:
     @staticmethod
     def _normalise(kind: str, value: str | int, where: str) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError(f"{where or 'pseudonymise'}: {kind} of type {type(value).__name__} is not allowed; "
+            raise IdentifierError(f"{where or 'pseudonymise'}: {kind} of type {type(value).__name__} is not allowed; "
                              f"allowed: text")
         text = " ".join(unicodedata.normalize("NFKC", str(value)).split())
         if not text:
-            raise ValueError(f"{where or 'pseudonymise'}: an empty {kind} is not allowed; allowed: a non-empty "
+            raise IdentifierError(f"{where or 'pseudonymise'}: an empty {kind} is not allowed; allowed: a non-empty "
                              f"value (leave it missing instead)")
         return text.casefold() if kind == "name" else text
 

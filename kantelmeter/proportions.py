@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["wilson_interval"]
+from kantelmeter.errors import KantelmeterError
+
+__all__ = ["ProportionsError", "wilson_interval"]
+
+
+class ProportionsError(KantelmeterError, ValueError):
+    """Counts or a confidence level an interval cannot be computed for."""
 
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -42,11 +48,11 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
     (array([    nan, 0.3424...]), array([nan,  1.]))
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence!r}; allowed: a number strictly between 0 and 1")
+        raise ProportionsError(f"confidence={confidence!r}; allowed: a number strictly between 0 and 1")
     successes = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     if np.any(successes < 0) or np.any(successes > n):
-        raise ValueError(f"successes {successes.tolist()} must lie between 0 and n {n.tolist()}")
+        raise ProportionsError(f"successes {successes.tolist()} must lie between 0 and n {n.tolist()}")
     z = stats.norm.isf((1 - confidence) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = successes / n

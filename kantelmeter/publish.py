@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from kantelmeter import disclosure, formatting
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import LANGUAGES
 
 __all__ = [
@@ -62,7 +63,7 @@ _WORDS = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(KantelmeterError, ValueError):
     """A report that cannot be made or must not be published; lists every problem."""
 
 

@@ -29,14 +29,19 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import ThreadpoolController
 
+from kantelmeter.errors import KantelmeterError, NotFoundError
 from kantelmeter.instruments import Instrument
 from kantelmeter.scoring import answers, to_wide
 
-__all__ = ["ItemAnalysis", "item_analysis"]
+__all__ = ["ReliabilityError", "ItemAnalysis", "item_analysis"]
 
 # Lowest uniqueness an item may take in the factor fits: keeps a Heywood case
 # (an item explained fully) from making the model covariance singular.
 _MIN_UNIQUENESS = 0.005
+
+
+class ReliabilityError(KantelmeterError, ValueError):
+    """Items or options an item analysis cannot use; the message says what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class ItemAnalysis:
         """One coefficient of :attr:`summary`, e.g. ``"alpha"`` or ``"omega_total"``."""
         row = self.summary.loc[self.summary["statistic"] == statistic, "estimate"]
         if row.empty:
-            raise KeyError(f"no statistic {statistic!r}; available: {', '.join(self.summary['statistic'])}")
+            raise NotFoundError(f"no statistic {statistic!r}; available: {', '.join(self.summary['statistic'])}")
         return float(row.iloc[0])
 
     def __repr__(self) -> str:
@@ -208,19 +213,19 @@ def _blas_threads() -> ThreadpoolController:
 
 def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, covariance) -> ItemAnalysis:
     if covariance not in COVARIANCES:
-        raise ValueError(f"covariance={covariance!r}; allowed: {', '.join(map(repr, COVARIANCES))}")
+        raise ReliabilityError(f"covariance={covariance!r}; allowed: {', '.join(map(repr, COVARIANCES))}")
     if covariance == "em" and n_boot:
-        raise ValueError("the bootstrap resamples the pairwise covariances; with covariance='em' use n_boot=0")
+        raise ReliabilityError("the bootstrap resamples the pairwise covariances; with covariance='em' use n_boot=0")
     if isinstance(source, Instrument):
         if responses is None or scale is None:
-            raise ValueError("with an instrument, give the responses and the scale id to analyse")
+            raise ReliabilityError("with an instrument, give the responses and the scale id to analyse")
         values, key, labels, frequencies, groups, name = _from_instrument(source, responses, scale, groups)
     else:
         values, key, frequencies, name = _from_frame(source, keys)
         labels = None
     k = values.shape[1]
     if k < 2:
-        raise ValueError(f"{name} has {k} item; item analysis needs at least two")
+        raise ReliabilityError(f"{name} has {k} item; item analysis needs at least two")
     answered = ~np.isnan(values)
     blank = ~answered.any(axis=1)
     if blank.any():  # respondents who skipped the whole scale say nothing about it
@@ -232,7 +237,7 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, c
         cov = _em_cov(values, answered, cov)
     if np.any(np.diag(cov) <= 0) or np.isnan(cov).any():
         bad = [item for item, v in zip(items, np.diag(cov)) if not v > 0]
-        raise ValueError(f"{name}: items without variance or without pairs of answers: "
+        raise ReliabilityError(f"{name}: items without variance or without pairs of answers: "
                          f"{', '.join(bad) or 'some item pairs share no respondent'}")
     total = _coefficients(cov)
     one_factor = _fit_factor_model(_cov2cor(cov), np.ones((k, 1)))
@@ -292,14 +297,14 @@ def _from_frame(frame: pd.DataFrame, keys):
         key = {item.lstrip("+-"): -1 if item.startswith("-") else 1 for item in keys}
     unknown = [item for item in key if item not in frame.columns]
     if unknown:
-        raise KeyError(f"keys name items the data lack: {', '.join(unknown)}; "
+        raise NotFoundError(f"keys name items the data lack: {', '.join(unknown)}; "
                        f"columns: {', '.join(map(str, frame.columns))}")
     wrong = {item: value for item, value in key.items() if value not in (1, -1)}
     if wrong:
-        raise ValueError(f"keys must be 1 or -1; got {wrong}")
+        raise ReliabilityError(f"keys must be 1 or -1; got {wrong}")
     not_numeric = [item for item in key if frame[item].dtype.kind not in "biuf"]
     if not_numeric:
-        raise ValueError(f"items must be numeric; not numeric: {', '.join(not_numeric)}")
+        raise ReliabilityError(f"items must be numeric; not numeric: {', '.join(not_numeric)}")
     # a copy of our own, reversed in place column by column: a whole-matrix np.where would
     # allocate a second respondents x items matrix, and big temporaries cost page faults
     values = frame[list(key)].to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -635,7 +640,7 @@ def _omega_hierarchical(cov: np.ndarray, items: list[str], groups: Mapping[str, 
     unknown = sorted(set(where) - set(items))
     uncovered = [item for item in items if item not in where]
     if unknown or uncovered or len(groups) < 2:
-        raise ValueError(f"groups must split the items into at least two parts; not items of the scale: {unknown}, "
+        raise ReliabilityError(f"groups must split the items into at least two parts; not items of the scale: {unknown}, "
                          f"in no group: {uncovered}")
     pattern = np.zeros((len(items), len(groups)))
     pattern[np.arange(len(items)), [where[item] for item in items]] = 1

@@ -30,6 +30,7 @@ import nbformat
 import pandas as pd
 
 from kantelmeter import disclosure, formatting
+
 # the notebooks import these from here; they live in kantelmeter.publish
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 from kantelmeter.publish import TABLE_CLASS, TOTAL_LABEL, PublishedTable, ReportError, Texts, publish
@@ -314,12 +315,12 @@ def audit(page: str, min_cell: int, *, lang: str = "nl") -> pd.DataFrame:
         numbers_lang = tag.get("data-lang", lang)
         if "km-counts" in classes:
             total = TOTAL_LABEL.get(lang, "Totaal")
-            counts = table.map(lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, numbers_lang))
+            counts = table.map(lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, numbers_lang))  # noqa: B023 (used at once)
             for _, row in disclosure.check_table(counts, min_cell, margins_name=total).iterrows():
                 problems.append((number, f"{row['row']} / {row['column']}", row["problem"]))
         elif "km-estimates" in classes:
             for column in json.loads(tag.get("data-count-columns", "[]")):
-                values = table[column].map(lambda cell: formatting.parse(cell, numbers_lang))
+                values = table[column].map(lambda cell: formatting.parse(cell, numbers_lang))  # noqa: B023 (used at once)
                 for label, value in values[(values > 0) & (values < min_cell)].items():
                     problems.append((number, f"{label} / {column}",
                                      f"count {value:g} is shown; allowed: 0 or >= {min_cell}"))

@@ -14,16 +14,17 @@ from pathlib import Path
 
 import click
 
+from kantelmeter.contract import REGISTER_IDENTIFIERS
+
 __all__ = ["add_commands"]
 
 
 def add_commands(main: click.Group) -> None:
     """Add the survey round's commands to ``main``."""
-    from kantelmeter.cli import DB_HELP
+    from kantelmeter.cli import DB_HELP, key_file_option
 
     def store_options(function):
-        function = click.option("--key-file", type=click.Path(dir_okay=False),
-                                help="The pseudonymisation key file.")(function)
+        function = key_file_option(function)
         function = click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True,
                                 help=DB_HELP)(function)
         return click.option("--round", "round_name", required=True, help="The round, e.g. 2026-ceo.")(function)
@@ -35,7 +36,8 @@ def add_commands(main: click.Group) -> None:
     @frame_group.command("import")
     @click.argument("register", type=click.Path(exists=True, dir_okay=False))
     @click.option("--id", "id_column", required=True, help="The register's identifier column, e.g. bsn.")
-    @click.option("--id-kind", type=click.Choice(["bsn", "client_number"]), default="bsn", show_default=True)
+    @click.option("--id-kind", type=click.Choice(REGISTER_IDENTIFIERS), default=REGISTER_IDENTIFIERS[0],
+                  show_default=True)
     @click.option("--strata", help="The column to stratify by, e.g. district.")
     @click.option("--aux", default="", help="Auxiliary columns, comma-separated, e.g. age_group,sex,provision.")
     @click.option("--instrument", "instrument_id", default="citizen", show_default=True)
@@ -51,10 +53,9 @@ def add_commands(main: click.Group) -> None:
         _check_occasion(instrument, occasion)
         store = _store(db_url, key_file)
         auxiliaries = [a.strip() for a in aux.split(",") if a.strip()]
-        with _clear_errors():
-            made = frame(register, id=id_column, id_kind=id_kind, strata=strata, auxiliaries=auxiliaries,
-                         pseudonymiser=store.pseudonymiser)
-            stored = made.to_store(store, round_name, instrument, occasion)
+        made = frame(register, id=id_column, id_kind=id_kind, strata=strata, auxiliaries=auxiliaries,
+                     pseudonymiser=store.pseudonymiser)
+        stored = made.to_store(store, round_name, instrument, occasion)
         strata_text = ", ".join(f"{k} {v}" for k, v in made.population.items())
         click.echo(f"round {round_name}: {stored} clients in the frame ({strata_text}); names, addresses and "
                    f"identifiers were not stored")
@@ -79,15 +80,14 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.survey import Frame, draw, sample_size
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            frame = Frame.from_store(store, round_name)
-            if size is None and allocation != "census":
-                if margin is None:
-                    raise click.UsageError("give --n, --margin or --allocation census")
-                size = min(len(frame.units), math.ceil(sample_size(margin, population=len(frame.units)) / response_rate))
-            seed = secrets.randbelow(2 ** 31) if seed is None else seed
-            drawn = draw(frame, n=size or 0, strata=frame.strata is not None, allocation=allocation, seed=seed)
-            drawn.to_store(store, round_name)
+        frame = Frame.from_store(store, round_name)
+        if size is None and allocation != "census":
+            if margin is None:
+                raise click.UsageError("give --n, --margin or --allocation census")
+            size = min(len(frame.units), math.ceil(sample_size(margin, population=len(frame.units)) / response_rate))
+        seed = secrets.randbelow(2 ** 31) if seed is None else seed
+        drawn = draw(frame, n=size or 0, strata=frame.strata is not None, allocation=allocation, seed=seed)
+        drawn.to_store(store, round_name)
         allocated = ", ".join(f"{k} {row.sampled}/{row.population}" for k, row in drawn.allocation.iterrows())
         click.echo(f"round {round_name}: {len(drawn.units)} clients sampled (seed {seed}): {allocated}")
 
@@ -110,9 +110,8 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.survey.letters import load_settings, write_letters
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            written = write_letters(store, round_name, register, out, load_settings(settings or resources_path("letters.yaml")),
-                                    id=id_column, reminder=reminder, lang=lang, pdf=not no_pdf)
+        written = write_letters(store, round_name, register, out, load_settings(settings or resources_path("letters.yaml")),
+                                id=id_column, reminder=reminder, lang=lang, pdf=not no_pdf)
         kind = "reminders" if reminder else "letters"
         pdf = f", PDF {written.pdf}" if written.pdf else (" (no PDF: Chromium not found)" if not no_pdf else "")
         click.echo(f"{written.count} {kind} written to {written.csv} (mode 0600), QR codes in {written.qr_folder}{pdf}; "
@@ -131,15 +130,14 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.survey.design import FrameError, _problem, read_register
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            table = read_register(file)
-            absent = [c for c in (id_column, code_column) if c not in table.columns]
-            if absent:
-                raise FrameError(Path(file).name, [_problem(None, c, None, "no such column") for c in absent])
-            kind = store.round_info(round_name)["id_kind"]
-            codes = {store.pseudonymiser.pseudonymise(kind, str(i).strip(), where=f"{Path(file).name} row {n}"):
-                     str(c).strip() for n, (i, c) in enumerate(zip(table[id_column], table[code_column]), start=1)}
-            recorded = store.record_dispositions(round_name, codes)
+        table = read_register(file)
+        absent = [c for c in (id_column, code_column) if c not in table.columns]
+        if absent:
+            raise FrameError(Path(file).name, [_problem(None, c, None, "no such column") for c in absent])
+        kind = store.round_info(round_name)["id_kind"]
+        codes = {store.pseudonymiser.pseudonymise(kind, str(i).strip(), where=f"{Path(file).name} row {n}"):
+                 str(c).strip() for n, (i, c) in enumerate(zip(table[id_column], table[code_column]), start=1)}
+        recorded = store.record_dispositions(round_name, codes)
         click.echo(f"round {round_name}: {recorded} disposition codes recorded")
 
     @main.command("response")
@@ -152,8 +150,7 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.survey import Sample, response
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            account = response(Sample.from_store(store, round_name), store)
+        account = response(Sample.from_store(store, round_name), store)
         click.echo(account.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         click.echo("\n" + account.by_mode.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         r = account.r_indicator.iloc[0]
@@ -175,12 +172,11 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.survey import Sample, calibrate, response
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            sample = Sample.from_store(store, round_name)
-            account = response(sample, store, replicates=0)
-            chosen = [m.strip() for m in margins.split(",")] if margins else None
-            weights = calibrate(sample, account.respondents, margins=chosen, method=method, trim=trim)
-            store.save_weights(round_name, weights.weights, method)
+        sample = Sample.from_store(store, round_name)
+        account = response(sample, store, replicates=0)
+        chosen = [m.strip() for m in margins.split(",")] if margins else None
+        weights = calibrate(sample, account.respondents, margins=chosen, method=method, trim=trim)
+        store.save_weights(round_name, weights.weights, method)
         spread = weights.spread
         click.echo(f"round {round_name}: {len(weights.weights)} respondents weighted ({method} on "
                    f"{', '.join(weights.margins)}); weights {spread['min']:.2f} to {spread['max']:.2f}, "
@@ -199,8 +195,7 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.cli import _store
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            table = round_indicators(store, round_name)
+        table = round_indicators(store, round_name)
         shown = table[["item", "n_valid", "pct_agree", "ci_low", "ci_high", "weighted"]]
         click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
         if out:
@@ -215,23 +210,7 @@ def add_commands(main: click.Group) -> None:
         from kantelmeter.cli import _store
 
         store = _store(db_url, key_file, existing=True)
-        with _clear_errors():
-            table = delivery(store, round_name)
+        table = delivery(store, round_name)
         table.to_csv(out, index=False)
         click.echo(f"{table['indicator'].nunique()} indicators written to {out}")
 
-
-class _clear_errors:
-    """A refused request (bad register, unknown round, ...) ends the command with its message, not a traceback."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        from kantelmeter.privacy import BSNError
-        from kantelmeter.store import StoreError
-
-        if kind is not None and issubclass(kind, (ValueError, KeyError, StoreError, BSNError)) \
-                and not issubclass(kind, click.ClickException):
-            raise click.ClickException(str(error).strip('"')) from None
-        return False

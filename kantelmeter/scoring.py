@@ -22,12 +22,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from kantelmeter.answers import domains
+from kantelmeter.contract import TIDY_COLUMNS
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, Scale
 
 __all__ = ["ID_COLUMNS", "ScoringError", "answers", "score", "to_wide"]
 
 #: The identifying columns of the tidy contract, kept in front of every result.
-ID_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
+ID_COLUMNS = TIDY_COLUMNS
 
 #: Columns of a long response table (one row per answer).
 LONG_COLUMNS = ("respondent", "occasion", "item", "value")
@@ -42,7 +44,7 @@ _BLOCK_ROWS = 1 << 16
 _SHOWN_PROBLEMS = 20
 
 
-class ScoringError(ValueError):
+class ScoringError(KantelmeterError, ValueError):
     """Answers that cannot be scored; every problem is listed in :attr:`problems`.
 
     Attributes
@@ -81,9 +83,9 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
+    ScoringError
         When an item is answered twice for the same respondent and occasion;
-        the message names them.
+        ``problems`` lists those rows.
 
     Examples
     --------
@@ -99,10 +101,9 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
     keys = [column for column in ID_COLUMNS if column in responses.columns]
     twice = responses.duplicated(keys + ["item"], keep=False)
     if twice.any():
-        first = responses.loc[twice].iloc[0]
-        raise ValueError(f"{int(twice.sum())} rows answer an item more than once for the same respondent and "
-                         f"occasion, e.g. respondent {first['respondent']}, occasion {first['occasion']}, "
-                         f"item {first['item']}; allowed: one value per respondent, occasion and item")
+        rows = responses.loc[twice].reset_index(names="row")
+        raise ScoringError(rows.reindex(columns=["row", "respondent", "occasion", "item", "value"]).assign(
+            allowed="one value per respondent, occasion and item", problem="the item is answered more than once"))
     values = responses["value"]
     if _numeric_like(values):
         values = pd.to_numeric(values, errors="coerce")
@@ -161,8 +162,9 @@ def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str
         item = instrument.item(item_id)
         domain = allowed_values.get(item_id)
         if domain is None or domain.kind != "code":
-            raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {item.type.value} item and has no codes "
-                             "to score")
+            raise ScoringError(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
+                                              "value": pd.NA, "allowed": "items with answer codes",
+                                              "problem": f"a {item.type.value} item has no codes to score"}]))
         allowed = f"{domain.allowed}, or blank"
         if item_id not in responses.columns:
             problems.append(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,

@@ -10,14 +10,21 @@ mean and SD, or a published norm from :data:`REFERENCES`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import stats
 
+from kantelmeter.errors import KantelmeterError, NotFoundError
 from kantelmeter.scoring import ID_COLUMNS
 
-__all__ = ["REFERENCES", "Reference", "compare_to_reference"]
+__all__ = ["SOCError", "REFERENCES", "Reference", "compare_to_reference"]
+
+
+class SOCError(KantelmeterError, ValueError):
+    """Scores or a reference the SOC norms cannot be applied to; the message says what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -33,28 +40,22 @@ class Reference:
     citation: str
 
 
-_HANNOVER_2004 = ("Hannöver W., Michael A., Meyer C., Rumpf H.-J., Hapke U. & John U. (2004). Die Sense of "
-                  "Coherence Scale von Antonovsky und das Vorliegen einer psychiatrischen Diagnose: Ergänzungen zu "
-                  "den deutschen Normwerten aus einer bevölkerungsrepräsentativen Stichprobe. Psychotherapie, "
-                  "Psychosomatik, Medizinische Psychologie 54(3-4):179-186. doi:10.1055/s-2003-814787 "
-                  "(abstract: means and SDs of the whole sample).")
+def _load_references() -> dict[str, Reference]:
+    """The published norms in ``data/norms/soc.yaml``: each names its instrument, scale and source."""
+    text = resources.files("kantelmeter.data").joinpath("norms/soc.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return {name: Reference(entry["instrument"], entry["scale"], mean=float(entry["mean"]), sd=float(entry["sd"]),
+                            n=entry.get("n"), population=entry["population"], citation=data["sources"][entry["source"]])
+            for name, entry in data["references"].items()}
 
-#: Published norms, by name. The German general-population sample of
-#: Hannöver et al. (2004): 4002 adults from Lübeck and surrounding
-#: communities (response 70.2%); means rounded to whole points as published.
-REFERENCES: dict[str, Reference] = {
-    "soc13_germany_2004": Reference("soc13", "soc_total", mean=70.0, sd=11.0, n=4002,
-                                    population="German adults, Lübeck region, representative sample",
-                                    citation=_HANNOVER_2004),
-    "soc29_germany_2004": Reference("soc29", "soc_total", mean=155.0, sd=23.0, n=4002,
-                                    population="German adults, Lübeck region, representative sample",
-                                    citation=_HANNOVER_2004),
-}
+
+#: Published norms, by name, from ``data/norms/soc.yaml`` (a new norm is a new entry there).
+REFERENCES: dict[str, Reference] = _load_references()
 
 
 def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None = None, *,
                          mean: float | None = None, sd: float | None = None,
-                         scale: str = "soc_total") -> pd.DataFrame:
+                         scale: str | None = None) -> pd.DataFrame:
     """z-scores and percentiles of SOC scores relative to a reference population.
 
     Method: ``z = (score - mean) / sd`` with the reference mean and SD; the
@@ -73,8 +74,8 @@ def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None
         A key of :data:`REFERENCES` or a :class:`Reference`.
     mean, sd : float, optional
         The reference mean and SD, instead of ``reference``.
-    scale : str
-        The score column to compare.
+    scale : str, optional
+        The score column to compare with ``mean`` and ``sd`` (a reference names its own scale).
 
     Returns
     -------
@@ -89,12 +90,12 @@ def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None
       respondent  score     z  percentile
     0          a   70.0  0.00       50.00
     1          b   58.0 -1.09       13.77
-    >>> compare_to_reference(scores, mean=60, sd=10)["z"].tolist()
+    >>> compare_to_reference(scores, mean=60, sd=10, scale="soc_total")["z"].tolist()
     [1.0, -0.2]
     """
     reference = _reference(reference, mean, sd, scale)
     if reference.scale not in scores.columns:
-        raise KeyError(f"the scores have no column {reference.scale!r}; columns: {', '.join(scores.columns)}")
+        raise NotFoundError(f"the scores have no column {reference.scale!r}; columns: {', '.join(scores.columns)}")
     values = scores[reference.scale].to_numpy(dtype=float, na_value=np.nan)
     z = (values - reference.mean) / reference.sd
     result = scores.loc[:, [column for column in ID_COLUMNS if column in scores.columns]]
@@ -107,15 +108,17 @@ def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None
 
 def _reference(reference, mean, sd, scale) -> Reference:
     if reference is not None and (mean is not None or sd is not None):
-        raise ValueError("give either a reference or mean and sd, not both")
+        raise SOCError("give either a reference or mean and sd, not both")
+    if reference is None and scale is None:
+        raise SOCError("with mean and sd, give the scale (the score column) they are a norm for")
     if isinstance(reference, str):
         if reference not in REFERENCES:
-            raise KeyError(f"no published reference {reference!r}; known: {', '.join(REFERENCES)}")
+            raise NotFoundError(f"no published reference {reference!r}; known: {', '.join(REFERENCES)}")
         return REFERENCES[reference]
     if isinstance(reference, Reference):
         return reference
     if mean is None or sd is None:
-        raise ValueError(f"give a reference ({', '.join(REFERENCES)}) or both mean and sd")
+        raise SOCError(f"give a reference ({', '.join(REFERENCES)}) or both mean and sd")
     if not sd > 0:
-        raise ValueError(f"sd={sd!r}; allowed: a positive number")
+        raise SOCError(f"sd={sd!r}; allowed: a positive number")
     return Reference("", scale, float(mean), float(sd), None, "given by the user", "given by the user")

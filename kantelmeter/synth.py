@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kantelmeter.contract import DAYS_PER_MONTH
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, ItemType, load_instrument
 from kantelmeter.scoring import ID_COLUMNS, answers, score
 from kantelmeter.wheel import domains
@@ -32,6 +34,10 @@ from kantelmeter.wheel import domains
 #: The pilot's selection depends on complexity only after the front office started choosing cases, hence
 #: the period-by-complexity term: with it the propensity model is the true one.
 COVARIATES = ["age", "sex", "household", "benefit", "complexity", "period", "period:complexity"]
+
+
+class SynthError(KantelmeterError, ValueError):
+    """A synthetic study design that cannot be simulated; the message names the parameter and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +300,7 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     mornings = pd.date_range(start, end, freq="W-TUE", inclusive="left").union(
         pd.date_range(start, end, freq="W-THU", inclusive="left"))
     if truth.n_pilot > len(mornings):
-        raise ValueError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
+        raise SynthError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
                          f"from {truth.start} to {truth.end}")
     pilot_dates = pd.DatetimeIndex(np.sort(rng.choice(mornings.to_numpy(), truth.n_pilot, replace=False)))
     first_visitor = int((pilot_dates < shift).sum())
@@ -315,7 +321,7 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     regular.insert(0, "respondent", [f"synth-r{k:03d}" for k in range(1, len(regular) + 1)])
     citizens = pd.concat([pilot.assign(cohort="pilot"), regular.assign(cohort="regular")], ignore_index=True)
     citizens["period"] = np.where(citizens["intake_date"] >= shift, "selected", "first_visitor")
-    offset = truth.follow_up_months * 30.44 + rng.integers(-14, 15, len(citizens))
+    offset = truth.follow_up_months * DAYS_PER_MONTH + rng.integers(-14, 15, len(citizens))
     citizens["follow_up_date"] = citizens["intake_date"] + pd.to_timedelta(offset.round(), unit="D")
     leave = 1 / (1 + np.exp(-(np.log(truth.dropout / (1 - truth.dropout)) + 0.3 * (citizens["complexity"] - 3))))
     citizens["dropped_out"] = rng.random(len(citizens)) < leave
@@ -449,7 +455,7 @@ def _outcome_frame(citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], o
               for instrument_id, scores in zip(responses, outcomes)]
     clash = pd.Index([c for f in frames for c in f.columns if c not in keys + ["collected_at"]])
     if clash.duplicated().any():
-        raise ValueError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
+        raise SynthError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame.drop(columns="collected_at"), on=keys, how="outer")
@@ -503,9 +509,6 @@ def _parameter(outcome: str, instrument: Instrument, truth: StudyTruth) -> float
 
 
 # --- professionals over time (issue 7) ----------------------------------------
-
-_DAYS_PER_MONTH = 365.25 / 12
-
 
 @dataclass(frozen=True)
 class OutcomeTruth:
@@ -613,7 +616,7 @@ class ProfessionalTruth:
 
     def month(self, date: str | pd.Timestamp) -> float:
         """Months since the start (March 2010 is 0)."""
-        return (pd.Timestamp(date) - pd.Timestamp(self.start)).days / _DAYS_PER_MONTH
+        return (pd.Timestamp(date) - pd.Timestamp(self.start)).days / DAYS_PER_MONTH
 
 
 @dataclass
@@ -767,7 +770,7 @@ def _answers(instrument: Instrument, latent: dict[str, np.ndarray], truth: Profe
         else:
             item = instrument.item(name)
             if item.type is not ItemType.score:
-                raise ValueError(f"professional_panel: outcome {name!r} is a {item.type.value} item of "
+                raise SynthError(f"professional_panel: outcome {name!r} is a {item.type.value} item of "
                                  f"{instrument.id!r}; allowed: a scale id or a score item")
             codes = instrument.valid_codes(item)
             columns[name] = np.clip(_stochastic_round(value, rng), min(codes), max(codes))
@@ -832,7 +835,7 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
             raise TypeError(f"professional_panel: unknown parameter {key!r}; allowed: {', '.join(fields)}, "
                             f"or an outcome ({', '.join(outcomes)})")
     if n_teams < 1:
-        raise ValueError(f"professional_panel: n_teams={n_teams!r}; allowed: 1 or more")
+        raise SynthError(f"professional_panel: n_teams={n_teams!r}; allowed: 1 or more")
     truth_ = dataclasses.replace(base, outcomes=outcomes, **settings)
     instrument = load_instrument(instrument) if isinstance(instrument, str) else instrument
     rng = np.random.default_rng(seed)
@@ -844,7 +847,7 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
 
     occasions = _occasions(roster, truth_, rng)
     panel = occasions.join(roster, on="row")
-    panel["months"] = (panel["date"] - pd.Timestamp(truth_.start)).dt.days / _DAYS_PER_MONTH
+    panel["months"] = (panel["date"] - pd.Timestamp(truth_.start)).dt.days / DAYS_PER_MONTH
     panel["end_announced"] = panel["date"] >= pd.Timestamp(truth_.end_announced)
     panel["occasion"] = "wave_" + panel["wave"].astype(str)
     latent = _latent(panel, truth_, rng)
@@ -1033,5 +1036,5 @@ def _design(cls, given: dict, caller: str):
         raise TypeError(f"{caller}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
     design = cls(**given)
     if design.n_pilot < 2 or design.n_regular < 2:
-        raise ValueError(f"{caller}: n_pilot={design.n_pilot}, n_regular={design.n_regular}; allowed: 2 or more each")
+        raise SynthError(f"{caller}: n_pilot={design.n_pilot}, n_regular={design.n_regular}; allowed: 2 or more each")
     return design

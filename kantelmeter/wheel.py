@@ -25,11 +25,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
 
 __all__ = [
+    "WheelError",
     "ATTRIBUTIONS",
     "CHANGES",
     "changes",
@@ -44,13 +46,18 @@ __all__ = [
 #: Direction of change per domain, from worse to better.
 CHANGES = ("decrease", "no_change", "increase")
 
-#: Attribution codes of the ``<domain>_attribution`` items (kantelmeter's convention).
-ATTRIBUTIONS = {1: "yes", 2: "partly", 3: "no"}
+#: What an answer to a ``<domain>_attribution`` item can mean; the instrument file marks each code with its
+#: ``meaning`` (questionnaires/participation_wheel.yaml).
+ATTRIBUTIONS = ("yes", "partly", "no")
 
 # The source study's coding of attribution (data/thesis/README.md) in the questionnaire's terms.
 _THESIS_ATTRIBUTION = {"pilot": "yes", "partly_pilot": "partly", "not_pilot": "no", "not_applicable": None}
 
 _TABLE_COLUMNS = ["domain", "level_before", "level_after", "difference", "change", "attribution"]
+
+
+class WheelError(KantelmeterError, ValueError):
+    """Responses or a coded table that the wheel cannot summarise; the message names the row, column or value."""
 
 
 def domains(instrument: Instrument) -> list[str]:
@@ -67,7 +74,7 @@ def domains(instrument: Instrument) -> list[str]:
     found = [section.id for section in instrument.sections
              if any(item.id == f"{section.id}_level" for item in section.items)]
     if not found:
-        raise ValueError(f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
+        raise WheelError(f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
                          "<id>_level (see questionnaires/participation_wheel.yaml)")
     return found
 
@@ -122,15 +129,13 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     4  sociale_contacten           2.0          4.0  increase      partly
     """
     if min_difference <= 0:
-        raise ValueError(f"min_difference={min_difference!r}; allowed: a positive number")
+        raise WheelError(f"min_difference={min_difference!r}; allowed: a positive number")
     for occasion in (before, after):
-        if occasion not in instrument.occasions:
-            raise ValueError(f"occasion {occasion!r} is not an occasion of {instrument.id!r}; "
-                             f"allowed: {', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
     wide = to_wide(responses)
     for column in ("respondent", "occasion"):
         if column not in wide.columns:
-            raise ValueError(f"the responses have no {column!r} column; the wheel compares respondents over occasions")
+            raise WheelError(f"the responses have no {column!r} column; the wheel compares respondents over occasions")
     names = domains(instrument)
     levels = _domain_matrix(instrument, wide, [f"{name}_level" for name in names], errors)
     attribution = _domain_matrix(instrument, wide, [f"{name}_attribution" for name in names], errors)
@@ -144,7 +149,7 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
         rows = np.flatnonzero(occasions == occasion)
         counts = np.bincount(codes[rows], minlength=len(respondents))
         if (counts > 1).any():
-            raise ValueError(f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
+            raise WheelError(f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
                              f"occasion {occasion!r}; allowed: one per respondent and occasion")
         rows_at[occasion] = np.full(len(respondents), -1)
         rows_at[occasion][codes[rows]] = rows
@@ -159,13 +164,26 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     # build the categoricals from their codes: matching millions of strings is the slow part
     direction = np.select([np.isnan(difference), difference >= min_difference, difference <= -min_difference],
                           [-1, CHANGES.index("increase"), CHANGES.index("decrease")], CHANGES.index("no_change"))
-    # position in ATTRIBUTIONS; -1 for a blank (or a code outside the convention)
-    attribution_code = pd.Index(list(ATTRIBUTIONS), dtype=float).get_indexer(attributed)
+    # position in ATTRIBUTIONS; -1 for a blank (or a code without a meaning)
+    meaning = _attribution_meanings(instrument, names)
+    attribution_code = np.where(np.isnan(attributed), -1, pd.Series(attributed).map(meaning).fillna(-1)).astype(int)
     # by position: repeating the index labels would look every one of them up again
     long = identity.take(np.repeat(np.arange(len(identity)), len(names)))
     return _change_table(long, pd.Categorical.from_codes(np.tile(np.arange(len(names)), len(identity)), names),
                          level_before, level_after, pd.Categorical.from_codes(direction, list(CHANGES)),
-                         pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS.values())), names)
+                         pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS)), names)
+
+
+def _attribution_meanings(instrument: Instrument, names: list[str]) -> dict[float, int]:
+    """Code to position in :data:`ATTRIBUTIONS`, from the ``meaning`` of the attribution items' codes."""
+    asked = {f"{name}_attribution" for name in names}
+    meaning = {float(code.code): ATTRIBUTIONS.index(code.meaning)
+               for item in instrument.items if item.id in asked
+               for code in instrument.response_scale_of(item).codes if code.meaning in ATTRIBUTIONS}
+    if not meaning:
+        raise WheelError(f"instrument {instrument.id!r}: no code of the attribution items has a meaning; allowed: "
+                         f"{', '.join(ATTRIBUTIONS)} (see questionnaires/participation_wheel.yaml)")
+    return meaning
 
 
 def _domain_matrix(instrument: Instrument, wide: pd.DataFrame, items: list[str], errors) -> np.ndarray:
@@ -194,7 +212,7 @@ def _change_table(identity: pd.DataFrame, domain, level_before, level_after, cha
         level_before=np.asarray(level_before, dtype=float),
         level_after=np.asarray(level_after, dtype=float),
         change=pd.Categorical(change, categories=list(CHANGES)),
-        attribution=pd.Categorical(attribution, categories=list(ATTRIBUTIONS.values())),
+        attribution=pd.Categorical(attribution, categories=list(ATTRIBUTIONS)),
     )
     table.insert(table.columns.get_loc("change"), "difference", table["level_after"] - table["level_before"])
     table.columns.name = None
@@ -278,7 +296,7 @@ def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
     twice = coded.duplicated(["respondent", "domain"])
     if twice.any():
         row = coded[twice].iloc[0]
-        raise ValueError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
+        raise WheelError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
                          f"{row['domain']!r} twice; allowed: one statement per respondent and domain")
     people = coded["respondent"].drop_duplicates() if respondents is None else pd.unique(pd.Series(respondents))
     grid = pd.MultiIndex.from_product([people, names], names=["respondent", "domain"])
@@ -290,13 +308,13 @@ def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
 
 def _check_values(coded: pd.DataFrame, column: str, allowed, blank_allowed: bool = False) -> None:
     if column not in coded.columns:
-        raise ValueError(f"the coded thesis table has no {column!r} column")
+        raise WheelError(f"the coded thesis table has no {column!r} column")
     wrong = ~coded[column].isin(list(allowed))
     if blank_allowed:
         wrong &= coded[column].notna()
     if wrong.any():
         # +2: a header line, and files count rows from 1
-        raise ValueError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
+        raise WheelError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
                          f"allowed: {', '.join(allowed)}")
 
 
@@ -344,7 +362,7 @@ def summarise(change_table: pd.DataFrame, by: str | list[str] | None = None,
         "n_increase": increase,
         "n_no_change": change == "no_change",
         "n_decrease": change == "decrease",
-        **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS.values()},
+        **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS},
     })
     keys = [change_table[column] for column in groups] + [change_table["domain"]]
     counts = flags.groupby(keys, observed=False).sum().astype(int).reset_index()

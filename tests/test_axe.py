@@ -1,9 +1,8 @@
 """The accessibility check itself: it must find what a screen-reader user would miss."""
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from axe import axe_violations
+from playwright.sync_api import sync_playwright
 from webserver import CHROMIUM_ARGS, chromium
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SAMPLE_YAML
+
 from kantelmeter import list_instruments, load_instrument
 from kantelmeter.instruments import ItemType, parse_instrument
 from kantelmeter.io import import_responses

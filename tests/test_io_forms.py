@@ -15,8 +15,16 @@ from pyxform.xls2xform import xls2xform_convert
 from kantelmeter import list_instruments, load_instrument
 from kantelmeter.cli import main
 from kantelmeter.io import ImportRejected, import_responses, redcap_dictionary, write_xlsform, xlsform
-from kantelmeter.io.redcap import (FIELD_NAME_LIMIT, REDCAP_COLUMNS, check_redcap_dictionary, missing_data_codes,
-                                   redcap_designations, redcap_fields, redcap_name, write_redcap_dictionary)
+from kantelmeter.io.redcap import (
+    FIELD_NAME_LIMIT,
+    REDCAP_COLUMNS,
+    check_redcap_dictionary,
+    missing_data_codes,
+    redcap_designations,
+    redcap_fields,
+    redcap_name,
+    write_redcap_dictionary,
+)
 from kantelmeter.io.xlsform import bsn_constraint
 from kantelmeter.privacy import BSNError, validate_bsn
 

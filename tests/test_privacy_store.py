@@ -17,7 +17,6 @@ from sqlalchemy import inspect, text
 from kantelmeter import BSNError, Store
 from kantelmeter.io import export_responses, import_responses, write_redcap_dictionary, write_xlsform
 
-
 BSNS = valid_bsns(4)
 NAMES = ["Wilhelmina Zonneveld", "Gerrit-Jan Oosterbroek", "Fatima el Idrissi", "Sjoerd Hoekstra"]
 

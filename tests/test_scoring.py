@@ -151,8 +151,10 @@ def test_long_input_gives_the_same_scores_as_wide(soc13):
 
 def test_long_input_with_a_repeated_answer_is_refused():
     long = pd.DataFrame({"respondent": ["a", "a"], "occasion": "intake", "item": "soc1", "value": [1, 2]})
-    with pytest.raises(ValueError, match="respondent a, occasion intake, item soc1"):
+    with pytest.raises(ScoringError, match=r"row 1 \(respondent a, occasion intake\): item soc1 = 2: the item is "
+                                           "answered more than once; allowed: one value per respondent") as refused:
         to_wide(long)
+    assert refused.value.problems["row"].tolist() == [0, 1]
 
 
 def test_identifying_columns_lead_and_index_is_kept(soc13):

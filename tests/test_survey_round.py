@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
+from webserver import chromium
 
 from kantelmeter.cli import main
 from kantelmeter.instruments import load_instrument
 from kantelmeter.store import Store, StoreError
 from kantelmeter.survey import Sample, response
 from kantelmeter.survey.register import synthetic_register
-from webserver import chromium
 
 ROUND = "2026-ceo"
 

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from axe import axe_violations
 from playwright.sync_api import expect, sync_playwright
+from webserver import CHROMIUM_ARGS, Server, chromium
 
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.forms import settle
-from axe import axe_violations
-from webserver import CHROMIUM_ARGS, Server, chromium
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,10 @@ acknowledged (HTTP 303) must be in the store afterwards.
 import asyncio
 
 import pytest
+from webserver import Server, Submitter
 
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
-from webserver import Server, Submitter
 
 pytestmark = pytest.mark.slow
 

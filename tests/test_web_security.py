@@ -15,8 +15,8 @@ import hashlib
 import hmac
 import os
 import re
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from webserver import SECRET, Server, hidden
 
 from kantelmeter import load_instrument
 from kantelmeter.cli import main
@@ -36,7 +37,6 @@ from kantelmeter.store import Store
 from kantelmeter.web import access
 from kantelmeter.web.app import create_app
 from kantelmeter.web.forms import TEXT_LIMIT
-from webserver import SECRET, Server, hidden
 
 FORM = Path(__file__).parent / "data" / "web_form.yaml"
 pytestmark = pytest.mark.slow  # each test talks to a real server; some start their own

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.xlsform import field_paths
 
@@ -49,17 +50,17 @@ def read_mapping(path: str | Path) -> dict[str, str]:
     if path.suffix.lower() in (".yaml", ".yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise ValueError(f"{path}: a YAML mapping file holds 'file column: instrument column' pairs")
+            raise ExchangeError(f"{path}: a YAML mapping file holds 'file column: instrument column' pairs")
         return {str(k): v for k, v in data.items()}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"source", "target"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: a CSV mapping file needs the columns 'source' and 'target'; "
+            raise ExchangeError(f"{path}: a CSV mapping file needs the columns 'source' and 'target'; "
                              f"found {reader.fieldnames}")
         mapping = {}
         for line, row in enumerate(reader, start=2):
             if row["source"] in mapping:
-                raise ValueError(f"{path} row {line}: source column {row['source']!r} is mapped twice")
+                raise ExchangeError(f"{path} row {line}: source column {row['source']!r} is mapped twice")
             mapping[row["source"]] = row["target"]
     return mapping
 
@@ -68,11 +69,11 @@ def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "<
     """Rename file columns to instrument columns; a mapped column the file lacks is an error."""
     missing = [column for column in mapping if column not in frame.columns]
     if missing:
-        raise ValueError(f"{source}: the mapping names columns the file does not have: {missing}; "
+        raise ExchangeError(f"{source}: the mapping names columns the file does not have: {missing}; "
                          f"file columns: {list(frame.columns)}")
     targets = pd.Series(list(mapping.values()))
     if targets.duplicated().any():
-        raise ValueError(f"{source}: the mapping maps several columns to {sorted(set(targets[targets.duplicated()]))}")
+        raise ExchangeError(f"{source}: the mapping maps several columns to {sorted(set(targets[targets.duplicated()]))}")
     return frame.rename(columns=mapping)
 
 

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
 
@@ -228,7 +229,7 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
     dd = pd.DataFrame([record, *rows], columns=REDCAP_COLUMNS).astype(object).fillna("")
     names = dd["Variable / Field Name"]
     if names.duplicated().any():
-        raise ValueError(f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
+        raise ExchangeError(f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
                          "are given twice; rename one of the items")
     return dd
 
@@ -441,13 +442,13 @@ def write_redcap_dictionary(instrument: Instrument, path: str | Path, lang: str 
 
     Raises
     ------
-    ValueError
+    ExchangeError
         When ``path`` does not end in ``.csv``, the only format REDCap's data
         dictionary upload takes.
     """
     path = Path(path)
     if path.suffix.lower() != ".csv":
-        raise ValueError(f"{path}: a REDCap data dictionary is a CSV file; allowed ending: .csv")
+        raise ExchangeError(f"{path}: a REDCap data dictionary is a CSV file; allowed ending: .csv")
     beside = {"fields": redcap_fields(instrument, occasion)}
     if occasion is None:
         beside |= {"events": redcap_events(instrument), "designations": redcap_designations(instrument)}

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
 from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
@@ -75,10 +76,10 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
     ([{'respondent': 'r-1', 'soc1': '4'}], [1])
     """
     if frame.columns.empty:
-        raise ValueError(f"{source}: an empty file; a REDCap export starts with the record id column")
+        raise ExchangeError(f"{source}: an empty file; a REDCap export starts with the record id column")
     for column in REPEAT_COLUMNS:
         if column in frame and frame[column].astype(str).str.strip().ne("").any():
-            raise ValueError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
+            raise ExchangeError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
                              "instance per record and event")
     positions = list(range(len(frame)))
     if EVENT in frame:
@@ -97,7 +98,8 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
         elif column.endswith("_timestamp") and form in forms:
             stamps.append(column)
         elif code and name in item_of and item_of[name].type is ItemType.multiple_choice:
-            renamed[column] = f"{item_of[name].id}_{code}"
+            # a code the item does not have keeps REDCap's name, and validation refuses it as an unknown column
+            renamed[column] = {str(k): c for k, c in instrument.option_columns(item_of[name]).items()}.get(code, column)
         elif column in item_of:
             renamed[column] = item_of[column].id
     times = rows[stamps].replace(NOT_COMPLETED, "") if stamps else None

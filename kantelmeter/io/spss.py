@@ -12,11 +12,13 @@ file back with user-missing codes kept as codes, for import.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.cells import column_domains, for_sav, sav_formats
@@ -93,7 +95,7 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
 
 def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
     if item.type is ItemType.multiple_choice:
-        code = int(column.rsplit("_", 1)[1])
+        code = next(code for code, option in instrument.option_columns(item).items() if option == column)
         return f"{item.text[lang]}: {instrument.response_scale_of(item).labels(lang)[code]}"
     return item.text[lang]
 
@@ -116,7 +118,7 @@ def _missing_declaration(instrument: Instrument, item: Item, codes: list[int]) -
     low, high = min(codes), max(codes)
     inside = [c for c in instrument.valid_codes(item) if low <= c <= high]
     if inside:
-        raise ValueError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
+        raise ExchangeError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
                          f"one range; the missing codes {codes} span the valid codes {inside}")
     return [{"lo": low, "hi": high}]
 

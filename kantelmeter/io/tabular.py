@@ -20,6 +20,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.files import private_file, private_path
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.cells import column_domains, for_csv, for_excel, unquoted
@@ -40,7 +41,7 @@ def detect_encoding(path: str | Path) -> str:
 
     Raises
     ------
-    ValueError
+    ExchangeError
         For a file that is neither, naming it and what is allowed.
 
     Examples
@@ -64,7 +65,7 @@ def detect_encoding(path: str | Path) -> str:
         with path.open("rb") as handle:
             bom = handle.read(3) == codecs.BOM_UTF8
         return "utf-8-sig" if encoding == "utf-8" and bom else encoding
-    raise ValueError(f"{path.name}: the file is neither UTF-8 nor Windows-1252 text; allowed: a CSV saved as "
+    raise ExchangeError(f"{path.name}: the file is neither UTF-8 nor Windows-1252 text; allowed: a CSV saved as "
                      "'CSV UTF-8' or 'CSV (puntkomma-gescheiden)' from Excel")
 
 

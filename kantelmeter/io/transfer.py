@@ -20,11 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.spss import read_sav, write_sav
-from kantelmeter.io.tabular import (read_csv, read_csv_chunks, read_xlsx, without_blank_rows_at_end, write_csv,
-                                    write_xlsx)
+from kantelmeter.io.tabular import (
+    read_csv,
+    read_csv_chunks,
+    read_xlsx,
+    without_blank_rows_at_end,
+    write_csv,
+    write_xlsx,
+)
 from kantelmeter.io.validation import PROBLEM_COLUMNS, ImportRejected, ValidationReport, validate_responses
 from kantelmeter.privacy import mask_bsns_in_columns
 from kantelmeter.store import ANY_OCCASION, Store
@@ -114,7 +121,7 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
-        raise ValueError(f"{path}: cannot import a {suffix or 'extensionless'} file; allowed: {', '.join(READERS)}")
+        raise ExchangeError(f"{path}: cannot import a {suffix or 'extensionless'} file; allowed: {', '.join(READERS)}")
     digest = file_hash(path)
     if store.batch_seen(instrument, occasion or ANY_OCCASION, digest):
         return ImportResult(0, True, ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS)))
@@ -234,7 +241,7 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
 
     Raises
     ------
-    ValueError
+    ExchangeError
         For an ending other than ``.sav``, ``.csv`` or ``.xlsx``, and for a
         cohort no response to the instrument (at the occasion) belongs to:
         most likely a mistyped name, which an empty file would hide.
@@ -242,7 +249,7 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
-        raise ValueError(f"{path}: cannot export to a {path.suffix or 'extensionless'} file; "
+        raise ExchangeError(f"{path}: cannot export to a {path.suffix or 'extensionless'} file; "
                          f"allowed: {', '.join(WRITERS)}")
     instrument = store.instrument(instrument) if isinstance(instrument, str) else instrument
     if cohort is not None:
@@ -262,5 +269,5 @@ def _check_cohort(store: Store, instrument: Instrument, occasion: str | None, co
     known = sorted(counts["cohort"].dropna().unique())
     if cohort not in known:
         at = f" at {occasion!r}" if occasion is not None else ""
-        raise ValueError(f"cohort {cohort!r}: no response to {instrument.id!r}{at} belongs to it; "
+        raise ExchangeError(f"cohort {cohort!r}: no response to {instrument.id!r}{at} belongs to it; "
                          f"allowed: {', '.join(known) or 'none (no stored response has a cohort)'}")

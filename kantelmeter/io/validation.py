@@ -23,12 +23,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kantelmeter.answers import DATETIME_FORMS, Domain, Parsed, closest, domains, is_pseudonym, parse_choices, parse_datetimes
+from kantelmeter.answers import (
+    DATETIME_FORMS,
+    Domain,
+    Parsed,
+    closest,
+    domains,
+    is_pseudonym,
+    parse_choices,
+    parse_datetimes,
+)
+from kantelmeter.contract import IMPORT_COLUMNS
+from kantelmeter.errors import ExchangeError, KantelmeterError, NotFoundError
 from kantelmeter.instruments import Instrument, Item, ItemType
 
 __all__ = ["ImportRejected", "ValidationReport", "validate_responses"]
 
-META_COLUMNS = ("respondent", "occasion", "cohort", "collected_at")
+META_COLUMNS = IMPORT_COLUMNS
 WITHHELD = "<withheld>"
 PROBLEM_COLUMNS = ["row", "column", "value", "problem"]
 
@@ -97,7 +108,7 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-class ImportRejected(ValueError):
+class ImportRejected(KantelmeterError, ValueError):
     """An import that was refused; ``report`` lists every problem."""
 
     def __init__(self, report: ValidationReport):
@@ -214,10 +225,11 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
 
     by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
-    asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
-    if occasion not in instrument.occasions:
-        problems.column("occasion", f"occasion {occasion!r} is not one of {instrument.id}'s occasions; "
-                                    f"allowed: {', '.join(instrument.occasions)}", occasion)
+    try:
+        asked = {item.id for item in instrument.items_at(occasion)}
+    except NotFoundError as exc:
+        asked = set()
+        problems.column("occasion", str(exc), occasion)
 
     for column in frame.columns:
         if column in META_COLUMNS or column in by_column or column in multiple or column == respondent:
@@ -311,7 +323,7 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
     if kind is None:
         return _text_cells(raw)
     if pseudonymise is None:
-        raise ValueError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
+        raise ExchangeError(f"column {column!r} holds {kind} identifiers: pass pseudonymise (such as store.pseudonym)")
     result = pd.Series(None, index=frame.index, dtype=object)
     for index in present[present].index:
         value = _plain(raw.at[index])

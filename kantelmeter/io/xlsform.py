@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
 
@@ -202,14 +203,14 @@ def write_xlsform(instrument: Instrument, path: str | Path, occasion: str | None
 
     Raises
     ------
-    ValueError
+    ExchangeError
         When ``path`` does not end in ``.xlsx``: the file is an Excel
         workbook, and a workbook named ``form.csv`` misleads both people and
         the tools it is uploaded to.
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"{path}: an XLSForm is an Excel workbook; allowed ending: .xlsx")
+        raise ExchangeError(f"{path}: an XLSForm is an Excel workbook; allowed ending: .xlsx")
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, sheet in xlsform(instrument, occasion).items():
             sheet.to_excel(writer, sheet_name=name, index=False)

@@ -23,18 +23,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kantelmeter.contract import REGISTER_IDENTIFIERS
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.privacy import BSNError, Pseudonymiser, _mask
 
-__all__ = ["ALLOCATIONS", "ID_KINDS", "Frame", "FrameError", "Sample", "draw", "frame", "sample_size"]
+__all__ = ["SurveyError", "ALLOCATIONS", "ID_KINDS", "Frame", "FrameError", "Sample", "draw", "frame", "sample_size"]
 
-ID_KINDS = ("bsn", "client_number")
+ID_KINDS = REGISTER_IDENTIFIERS
 ALLOCATIONS = ("proportional", "equal", "census")
 #: The stratum of every unit when a frame has no strata.
 WHOLE = "all"
 SHOWN = 10  # problems shown in one message; the exception's ``problems`` has them all
 
 
-class FrameError(ValueError):
+class SurveyError(KantelmeterError, ValueError):
+    """A survey round's request that cannot be met (a sample size, an estimate, a response account)."""
+
+
+class FrameError(SurveyError):
     """A register, frame or sample request that cannot be used; ``problems`` lists every problem found.
 
     ``problems`` is a DataFrame with columns ``row`` (the register row, 1 = the
@@ -272,10 +278,10 @@ def sample_size(margin: float = 0.05, population: int | None = None, p: float = 
     import svy
 
     if not 0 < margin < 1 or not 0 < p < 1 or not 0 < confidence < 1:
-        raise ValueError(f"sample_size: margin={margin!r}, p={p!r}, confidence={confidence!r}; "
+        raise SurveyError(f"sample_size: margin={margin!r}, p={p!r}, confidence={confidence!r}; "
                          "allowed: each strictly between 0 and 1")
     if population is not None and (not float(population).is_integer() or population < 1):
-        raise ValueError(f"sample_size: population={population!r}; allowed: a whole number >= 1")
+        raise SurveyError(f"sample_size: population={population!r}; allowed: a whole number >= 1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         size = svy.SampleSize().estimate_prop(p=p, moe=margin, pop_size=population, alpha=1 - confidence)

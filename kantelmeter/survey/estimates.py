@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kantelmeter.survey.design import WHOLE, Sample
+from kantelmeter.survey.design import WHOLE, Sample, SurveyError
 from kantelmeter.survey.weights import Weights
 
 __all__ = ["INTERVALS", "KINDS", "estimate"]
@@ -85,21 +85,21 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
 
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     if kind not in KINDS:
-        raise ValueError(f"estimate: kind={kind!r}; allowed: {', '.join(KINDS)}")
+        raise SurveyError(f"estimate: kind={kind!r}; allowed: {', '.join(KINDS)}")
     if interval not in INTERVALS:
-        raise ValueError(f"estimate: interval={interval!r}; allowed: {', '.join(INTERVALS)}")
+        raise SurveyError(f"estimate: interval={interval!r}; allowed: {', '.join(INTERVALS)}")
     if not outcomes:
-        raise ValueError("estimate: no outcomes given; allowed: one or more columns of data")
+        raise SurveyError("estimate: no outcomes given; allowed: one or more columns of data")
     absent = [c for c in outcomes + ([by] if by else []) if c not in data.columns]
     if absent:
-        raise ValueError(f"estimate: column(s) {', '.join(absent)} not in the data; columns: "
+        raise SurveyError(f"estimate: column(s) {', '.join(absent)} not in the data; columns: "
                          f"{', '.join(map(str, data.columns))}")
     frame = _design_frame(data, weights, design)
     for outcome in outcomes:
         values = pd.to_numeric(frame[outcome].astype("Float64"), errors="coerce")
         if kind == "proportion" and not values.dropna().isin([0, 1]).all():
             bad = values.dropna()[~values.dropna().isin([0, 1])].iloc[0]
-            raise ValueError(f"estimate: outcome {outcome!r} holds {float(bad)!r}; allowed for a proportion: 0 or 1")
+            raise SurveyError(f"estimate: outcome {outcome!r} holds {float(bad)!r}; allowed for a proportion: 0 or 1")
         frame[outcome] = values.astype(float)
     if by:
         frame[by] = frame[by].astype(str).where(frame[by].notna())
@@ -140,19 +140,19 @@ def _design_frame(data: pd.DataFrame, weights: Weights | str, design: Sample | N
     frame = data.copy()
     if isinstance(weights, Weights):
         if "pseudonym" not in frame:
-            raise ValueError("estimate: data lack a pseudonym column to join the weights on")
+            raise SurveyError("estimate: data lack a pseudonym column to join the weights on")
         twice = frame["pseudonym"][frame["pseudonym"].duplicated()]
         if len(twice):
-            raise ValueError(f"estimate: respondent {twice.iloc[0]!r} appears {int((frame.pseudonym == twice.iloc[0]).sum())} "
+            raise SurveyError(f"estimate: respondent {twice.iloc[0]!r} appears {int((frame.pseudonym == twice.iloc[0]).sum())} "
                              "times; allowed: one row per respondent")
         table = weights.weights[["pseudonym", "stratum", "weight"]].rename(columns={"weight": "_weight"})
         frame = frame.drop(columns=[c for c in ("stratum",) if c in frame]).merge(table, on="pseudonym", how="inner")
         if frame.empty:
-            raise ValueError("estimate: none of the data's pseudonyms has a weight; allowed: the round's respondents")
+            raise SurveyError("estimate: none of the data's pseudonyms has a weight; allowed: the round's respondents")
         population = weights.population
     else:
         if weights not in frame:
-            raise ValueError(f"estimate: weights column {weights!r} not in the data")
+            raise SurveyError(f"estimate: weights column {weights!r} not in the data")
         frame["_weight"] = pd.to_numeric(frame[weights], errors="coerce")
         if design is not None and "stratum" not in frame:
             frame = frame.merge(design.units[["pseudonym", "stratum"]], on="pseudonym", how="left")
@@ -161,7 +161,7 @@ def _design_frame(data: pd.DataFrame, weights: Weights | str, design: Sample | N
         population = design.frame.population if design is not None else None
     bad = frame["_weight"].isna() | ~np.isfinite(frame["_weight"]) | (frame["_weight"] <= 0)
     if bad.any():
-        raise ValueError(f"estimate: {int(bad.sum())} row(s) without a positive weight; allowed: weights > 0")
+        raise SurveyError(f"estimate: {int(bad.sum())} row(s) without a positive weight; allowed: weights > 0")
     frame["population"] = frame["stratum"].map(population).astype(float) if population is not None else np.nan
     return frame
 

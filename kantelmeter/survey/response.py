@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kantelmeter.survey.design import Sample
+from kantelmeter.survey.design import Sample, SurveyError
 
 __all__ = ["CODES", "INELIGIBLE", "NONRESPONSE", "MODES", "ResponseAccount", "r_indicator", "response"]
 
@@ -138,17 +138,17 @@ def response(sample: Sample, outcomes, *, auxiliaries: list[str] | None = None, 
     """
     if not isinstance(outcomes, pd.DataFrame):
         if sample.round is None:
-            raise ValueError("response: this sample belongs to no stored round; pass the outcomes as a DataFrame "
+            raise SurveyError("response: this sample belongs to no stored round; pass the outcomes as a DataFrame "
                              "or load the sample with Store.sample(round)")
         outcomes = outcomes.round_outcomes(sample.round)
     missing = {"pseudonym", "status", "source", "disposition"} - set(outcomes.columns)
     if missing:
-        raise ValueError(f"response: outcomes lack column(s) {sorted(missing)}; allowed: pseudonym, status, "
+        raise SurveyError(f"response: outcomes lack column(s) {sorted(missing)}; allowed: pseudonym, status, "
                          "source, disposition")
     bad = outcomes["disposition"].dropna()
     bad = bad[~bad.isin(CODES)]
     if len(bad):
-        raise ValueError(f"response: disposition {bad.iloc[0]!r} ({len(bad)} unit(s)); allowed: {', '.join(CODES)}")
+        raise SurveyError(f"response: disposition {bad.iloc[0]!r} ({len(bad)} unit(s)); allowed: {', '.join(CODES)}")
     units = sample.units.merge(outcomes, on="pseudonym", how="left", validate="one_to_one")
     code = units["disposition"].where(units["disposition"].notna(), None)
     final = np.select([code.isin(INELIGIBLE), units["status"] == "complete", units["status"] == "partial",

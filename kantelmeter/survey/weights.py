@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kantelmeter.survey.design import Sample, _problem, FrameError
+from kantelmeter.survey.design import FrameError, Sample, _problem
 
 __all__ = ["METHODS", "CalibrationError", "Weights", "calibrate", "kish_deff"]
 

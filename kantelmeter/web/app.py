@@ -45,6 +45,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
@@ -52,7 +53,6 @@ from kantelmeter.web import access, flow, forms
 from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
 from kantelmeter.web.secret import MIN_SECRET_BYTES, SecretError
-from kantelmeter.web.settings import SurveySettings
 from kantelmeter.web.security import (
     BodyLimitMiddleware,
     LoginThrottle,
@@ -64,6 +64,7 @@ from kantelmeter.web.security import (
     identifier_errors,
     new_csrf_secret,
 )
+from kantelmeter.web.settings import SurveySettings
 
 __all__ = ["create_app", "invitation_links", "serve"]
 
@@ -71,7 +72,7 @@ CSRF_COOKIE = "km_csrf"
 SESSION_COOKIE = "km_session"
 LANG_COOKIE = "km_lang"
 MAX_BODY = 64 * 1024
-IDENTIFIERS = ("bsn", "client_number", "name")
+IDENTIFIERS = RESPONDENT_IDENTIFIERS
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # at least 22 url-safe characters: 132 bits
 
 

@@ -15,13 +15,12 @@ item, and one 0/1 column per option of a multiple-choice item.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from kantelmeter.conditions import Condition
 from kantelmeter.answers import TEXT_LIMIT, AnswerError, domains
+from kantelmeter.conditions import Condition
 from kantelmeter.instruments import Instrument, Item, ItemType, Section
 
 __all__ = ["TEXT_LIMIT", "FieldError", "Page", "PageResult", "condition_items", "incomplete", "item_values", "next_page", "pages",
@@ -96,7 +95,7 @@ def item_values(instrument: Instrument, answers: Mapping[str, object]) -> dict[s
 
 def _value_of(instrument: Instrument, item: Item, answers: Mapping[str, object]) -> object:
     if item.type is ItemType.multiple_choice:
-        columns = {code: answers.get(f"{item.id}_{code}") for code in instrument.response_scale_of(item).valid_codes}
+        columns = {code: answers.get(column) for code, column in instrument.option_columns(item).items()}
         answered = [code for code, value in columns.items() if not _blank(value)]
         return {code for code in answered if columns[code] == 1} if answered else None
     value = answers.get(item.id)
@@ -228,9 +227,11 @@ def _parse(instrument: Instrument, item: Item, raw: list[str]) -> dict[str, obje
     """The response columns of one item from its submitted strings, read by the item's answer domain."""
     if item.type is ItemType.multiple_choice:
         columns = instrument.columns_of(item)
-        chosen = {f"{item.id}_{value}" for value in raw}  # a box's value is its code: it names its option column
-        if not chosen <= set(columns):
+        # a box's value is its code: it names its option column
+        option = {str(code): column for code, column in instrument.option_columns(item).items()}
+        if not set(raw) <= set(option):
             raise _Refused("invalid_choice")
+        chosen = {option[value] for value in raw}
         return {column: (int(column in chosen) if chosen else None) for column in columns}
     if len(raw) > 1:
         raise _Refused("one_answer")

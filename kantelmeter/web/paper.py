@@ -27,16 +27,21 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.web import forms
 from kantelmeter.web.i18n import translate
 from kantelmeter.web.render import environment, item_views
 from kantelmeter.web.settings import SurveySettings
 
-__all__ = ["find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
+__all__ = ["PaperError", "find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
 
 _COMPARISON = {ast.Eq: "paper_eq", ast.NotEq: "paper_ne", ast.Lt: "paper_lt", ast.LtE: "paper_le",
                ast.Gt: "paper_gt", ast.GtE: "paper_ge"}
+
+
+class PaperError(KantelmeterError, ValueError):
+    """A paper form that cannot be printed as asked, such as a login code with characters a form cannot hold."""
 
 
 def routing_text(instrument: Instrument, condition: str, numbers: dict[str, int], lang: str) -> str:
@@ -135,7 +140,7 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, surve
     (91, False, True)
     """
     if code is not None and not LOGIN_CODE.match(code):
-        raise ValueError(f"login code {code!r}: allowed are 1 to 64 letters, digits, '-' and '_'")
+        raise PaperError(f"login code {code!r}: allowed are 1 to 64 letters, digits, '-' and '_'")
     survey = survey or SurveySettings()
     items = instrument.items_at(occasion)
     numbers = instrument.question_numbers(occasion)

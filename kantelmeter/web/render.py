@@ -98,8 +98,8 @@ def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Map
     values: dict[str, list[str]] = {}
     for item in items:
         if item.type is ItemType.multiple_choice:
-            values[item.id] = [str(code) for code in instrument.response_scale_of(item).valid_codes
-                               if answers.get(f"{item.id}_{code}") == 1]
+            values[item.id] = [str(code) for code, column in instrument.option_columns(item).items()
+                               if answers.get(column) == 1]
             continue
         value = answers.get(item.id)
         if value is None or (isinstance(value, float) and math.isnan(value)):

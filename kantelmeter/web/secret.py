@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.privacy import load_or_create_secret
 
 __all__ = ["MIN_SECRET_BYTES", "SECRET_ENV", "SECRET_FILE", "SecretError", "form_secret"]
@@ -23,7 +24,7 @@ SECRET_FILE = "web-form.secret"
 MIN_SECRET_BYTES = 32
 
 
-class SecretError(ValueError):
+class SecretError(KantelmeterError, ValueError):
     """A configured secret that is too short to be safe; the message says how to make one."""
 
 

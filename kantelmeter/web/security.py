@@ -39,6 +39,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.privacy import find_bsns
 from kantelmeter.web.forms import FieldError, Page
@@ -182,7 +183,7 @@ class LoginThrottle:
         self._failures.pop(self._keys(address, username)[0], None)
 
 
-class VerificationBusy(Exception):
+class VerificationBusy(KantelmeterError):
     """No password check could start in time: the server is busy checking others."""
 
 
