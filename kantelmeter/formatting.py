@@ -82,9 +82,8 @@ def day(value, lang: str = "nl") -> str:
     >>> day(pd.Timestamp("2026-09-07 10:00", tz="UTC")), day(pd.Timestamp("2011-03-01"), lang="en")
     ('7 september 2026', '1 March 2011')
     """
-    from babel.dates import format_date
-
     import pandas as pd
+    from babel.dates import format_date
 
     return format_date(pd.Timestamp(value).date(), format="long", locale=_locale(lang))
 

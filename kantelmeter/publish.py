@@ -122,8 +122,9 @@ class Texts:
         >>> say("summary"), say.label("cohort", "regular"), say.label("cohort", "other")
         ('## Samenvatting', 'regulier', 'other')
         """
-        import yaml
         from importlib import resources
+
+        import yaml
 
         source = resources.files("kantelmeter.notebooks") / f"{name}.texts.yaml"
         if not source.is_file():
