@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
+from kantelmeter.languages import LANGUAGES
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
@@ -45,6 +45,8 @@ def instruments() -> None:
 @instruments.command("list")
 def instruments_list() -> None:
     """List the shipped instruments."""
+    from kantelmeter.instruments import list_instruments, load_instrument
+
     for instrument_id in list_instruments():
         instrument = load_instrument(instrument_id)
         click.echo(f"{instrument.id:<22} {instrument.version:<6} {instrument.title.en}")
@@ -65,6 +67,8 @@ def instruments_show(instrument_id: str, lang: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def instruments_validate(files: tuple[str, ...]) -> None:
     """Check instrument FILES; list every problem and exit 1 if any."""
+    from kantelmeter.instruments import InstrumentError, load_instrument
+
     failed = False
     for file in files:
         try:
@@ -593,6 +597,8 @@ def erase_command(respondent: str | None, bsn: bool, yes: bool, db_url: str, key
 
 
 def _load(source: str):
+    from kantelmeter.instruments import InstrumentError, load_instrument
+
     try:
         return load_instrument(source)
     except (InstrumentError, FileNotFoundError) as exc:
