@@ -173,7 +173,7 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     import pandas as pd
 
     from kantelmeter.io import read_csv, read_sav, read_xlsx
-    from kantelmeter.scoring import ScoringError, score
+    from kantelmeter.scoring import ScoringError, problems, score
 
     readers = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".sav": read_sav}
     suffix = Path(file).suffix.lower()
@@ -184,10 +184,12 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     # number the rows as the user sees them: spreadsheet rows after the header, SPSS cases from 1
     first_row = 1 if suffix == ".sav" else 2
     responses.index = pd.RangeIndex(first_row, first_row + len(responses))
-    # "report" also lists columns that are not the instrument's, which import refuses as well
-    scores, problems = score(_load(instrument_id), responses, errors="report")
-    if len(problems):
-        raise click.ClickException(f"{file}: {ScoringError(problems)}")
+    instrument = _load(instrument_id)
+    # problems() also lists columns that are not the instrument's, which import refuses as well
+    found = problems(instrument, responses)
+    if len(found):
+        raise click.ClickException(f"{file}: {ScoringError(found)}")
+    scores = score(instrument, responses)
     if out is None:
         click.echo(scores.to_csv(index=False))
     elif Path(out).suffix.lower() == ".xlsx":
