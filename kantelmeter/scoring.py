@@ -6,10 +6,13 @@ scale of the instrument. Everything is read from the instrument: which items
 a scale takes, their keys, the valid codes and the missing codes of every
 item, sum or mean, and how many answers a score needs.
 
-The work is done on one float matrix of the answers: every item column is
-checked against its codes once, and all scales are then computed together as
-matrix products of the answers with a key matrix (+1/-1/0 per item and scale),
-in blocks of rows so that memory stays close to the size of the input.
+The work is one pass over the answers, a block of rows at a time small
+enough to stay in the processor's cache: each block is checked against the
+items' codes and all scales of the block are computed together, as one
+product of the answers with a key matrix (+1/-1/0 per item and scale),
+into a preallocated result. With ``errors="raise"`` a value that is not a
+code raises a :class:`ScoringError`; with ``errors="coerce"`` it counts as
+unanswered and :func:`problems` lists it, as pandas and pandera do.
 """
 
 from __future__ import annotations
