@@ -13,7 +13,7 @@ import click
 
 from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.errors import KantelmeterError
-from kantelmeter.instruments import LANGUAGES, InstrumentError, list_instruments, load_instrument
+from kantelmeter.languages import LANGUAGES
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
 
 
@@ -75,6 +75,8 @@ def instruments() -> None:
 @instruments.command("list")
 def instruments_list() -> None:
     """List the shipped instruments."""
+    from kantelmeter.instruments import list_instruments, load_instrument
+
     for instrument_id in list_instruments():
         instrument = load_instrument(instrument_id)
         click.echo(f"{instrument.id:<22} {instrument.version:<6} {instrument.title.en}")
@@ -95,6 +97,8 @@ def instruments_show(instrument_id: str, lang: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def instruments_validate(files: tuple[str, ...]) -> None:
     """Check instrument FILES; list every problem and exit 1 if any."""
+    from kantelmeter.instruments import InstrumentError, load_instrument
+
     failed = False
     for file in files:
         try:
@@ -198,7 +202,7 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     import pandas as pd
 
     from kantelmeter.io import read_csv, read_sav, read_xlsx
-    from kantelmeter.scoring import ScoringError, score
+    from kantelmeter.scoring import ScoringError, problems, score
 
     readers = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".sav": read_sav}
     suffix = Path(file).suffix.lower()
@@ -209,10 +213,12 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     # number the rows as the user sees them: spreadsheet rows after the header, SPSS cases from 1
     first_row = 1 if suffix == ".sav" else 2
     responses.index = pd.RangeIndex(first_row, first_row + len(responses))
-    # "report" also lists columns that are not the instrument's, which import refuses as well
-    scores, problems = score(_load(instrument_id), responses, errors="report")
-    if len(problems):
-        raise click.ClickException(f"{file}: {ScoringError(problems)}")
+    instrument = _load(instrument_id)
+    # problems() also lists columns that are not the instrument's, which import refuses as well
+    found = problems(instrument, responses)
+    if len(found):
+        raise click.ClickException(f"{file}: {ScoringError(found)}")
+    scores = score(instrument, responses)
     if out is None:
         click.echo(scores.to_csv(index=False))
     elif Path(out).suffix.lower() == ".xlsx":
@@ -589,6 +595,8 @@ def erase_command(respondent: str | None, bsn: bool, yes: bool, db_url: str, key
 
 def _load(source: str):
     """The instrument of a shipped id or a YAML file; a refusal ends the command in one line (see ``_Commands``)."""
+    from kantelmeter.instruments import load_instrument
+
     return load_instrument(source)
 
 

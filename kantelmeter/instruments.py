@@ -19,15 +19,18 @@ from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from kantelmeter.conditions import Condition, ConditionError
 from kantelmeter.contract import IdentifierKind
 from kantelmeter.errors import KantelmeterError, NotFoundError
+from kantelmeter.languages import LANGUAGES
+
+if TYPE_CHECKING:  # pandas is imported by the two methods that return a table, so start-up stays quick
+    import pandas as pd
 
 __all__ = [
     "Instrument",
@@ -41,8 +44,6 @@ __all__ = [
     "list_instruments",
     "load_instrument",
 ]
-
-LANGUAGES = ("nl", "en")
 
 
 class InstrumentProblem(BaseModel):
@@ -81,6 +82,8 @@ class InstrumentError(KantelmeterError, ValueError):
 
     def table(self) -> pd.DataFrame:
         """The problems as a DataFrame with columns file, line, path, value, problem."""
+        import pandas as pd
+
         return pd.DataFrame([p.model_dump() for p in self.problems])
 
 
@@ -429,6 +432,8 @@ class Instrument(_Model):
         for scale in self.scales:
             for member in scale.items:
                 in_scales.setdefault(member.item, []).append(f"{scale.id} ({'+' if member.key > 0 else '-'})")
+        import pandas as pd
+
         rows = []
         for section in self.sections:
             for item in section.items:
@@ -591,13 +596,20 @@ def apply_overlay(instrument: Instrument, overlay: str | Path) -> Instrument:
 
 def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[InstrumentProblem]]:
     """Parse YAML, recording the line of every node and flagging duplicate keys."""
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # one parse: the node tree gives the lines, and the same tree is turned into data
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, {}, [InstrumentProblem(file=name, line=mark.line + 1 if mark else None, path="",
                                             value=None, problem=f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    finally:
+        loader.dispose()
+    if root is None:
+        return None, {}, [InstrumentProblem(file=name, line=None, path="", value=None,
+                                            problem="the file is empty; allowed: a mapping of fields")]
     lines: dict[tuple, int] = {}
     problems: list[InstrumentProblem] = []
     for path, node in _walk(root, ()):
@@ -612,6 +624,10 @@ def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[Instru
                                            value=key.value, problem="key appears more than once in this mapping")
                          for key, _ in node.value if counts[key.value] > 1]
     return data, lines, problems
+
+
+# libyaml's parser is about ten times faster than the pure-Python one; PyYAML may be built without it
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _walk(node: yaml.Node | None, path: tuple) -> Iterator[tuple[tuple, yaml.Node]]:

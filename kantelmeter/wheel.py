@@ -28,6 +28,7 @@ import pandas as pd
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.proportions import wilson_interval
+from kantelmeter import scoring
 from kantelmeter.scoring import answers, to_wide
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "coded_changes",
     "domains",
     "per_respondent",
+    "problems",
     "profile",
     "summarise",
     "thesis_changes",
@@ -80,7 +82,7 @@ def domains(instrument: Instrument) -> list[str]:
 
 
 def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "intake", after: str = "follow_up",
-            min_difference: float = 1, errors: Literal["raise", "report"] = "raise") -> pd.DataFrame:
+            min_difference: float = 1, errors: Literal["raise", "coerce"] = "raise") -> pd.DataFrame:
     """The change table: per respondent and domain, the levels at two occasions and the change.
 
     Method: ``difference = level_after - level_before``; a difference of at
@@ -102,10 +104,11 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
         The two occasions compared.
     min_difference : float
         The smallest level difference that counts as a change (default 1).
-    errors : {"raise", "report"}
-        As in :func:`kantelmeter.scoring.score`; with "report" invalid codes
-        count as missing (the problem table is not returned here: run
-        ``score(..., errors="report")`` to see it).
+    errors : {"raise", "coerce"}
+        As in :func:`kantelmeter.scoring.score`: ``"raise"`` raises a
+        :class:`~kantelmeter.scoring.ScoringError` listing every level and
+        attribution that is not a code; with ``"coerce"`` they count as
+        missing, and :func:`problems` lists them.
 
     Returns
     -------
@@ -137,8 +140,9 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
         if column not in wide.columns:
             raise WheelError(f"the responses have no {column!r} column; the wheel compares respondents over occasions")
     names = domains(instrument)
-    levels = _domain_matrix(instrument, wide, [f"{name}_level" for name in names], errors)
-    attribution = _domain_matrix(instrument, wide, [f"{name}_attribution" for name in names], errors)
+    # one check of both items of every domain, so that raising lists all their problems at once
+    both = _domain_matrix(instrument, wide, _domain_items(names), errors)
+    levels, attribution = both[:, :len(names)], both[:, len(names):]
 
     # Align the two occasions by respondent with positions, not a join: one row per respondent
     # (in order of first appearance), -1 where a respondent has no response at that occasion.
@@ -186,8 +190,37 @@ def _attribution_meanings(instrument: Instrument, names: list[str]) -> dict[floa
     return meaning
 
 
+def problems(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFrame:
+    """Every level and attribution :func:`changes` would refuse, and every column an import would refuse.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per problem, as in :func:`kantelmeter.scoring.problems`.
+        A domain item the responses lack is no problem here: its levels are
+        missing.
+
+    Examples
+    --------
+    >>> wheel = load_instrument("participation_wheel")
+    >>> frame = pd.DataFrame({"respondent": ["a", "a"], "occasion": ["intake", "follow_up"],
+    ...                       "sociale_contacten_level": [2, 4], "sociale_contacten_attribution": [None, 7]})
+    >>> problems(wheel, frame)[["respondent", "item", "value", "problem"]]
+      respondent                           item value                  problem
+    0          a  sociale_contacten_attribution   7.0  not a code of this item
+    """
+    wide = to_wide(responses)
+    items = [item for item in _domain_items(domains(instrument)) if item in wide.columns]
+    return scoring.problems(instrument, wide, items=items)
+
+
+def _domain_items(names: list[str]) -> list[str]:
+    """The level items of the domains, then their attribution items."""
+    return [f"{name}_level" for name in names] + [f"{name}_attribution" for name in names]
+
+
 def _domain_matrix(instrument: Instrument, wide: pd.DataFrame, items: list[str], errors) -> np.ndarray:
-    """Clean codes (responses x domains); a domain item the responses lack is all missing."""
+    """Clean codes (responses x items); a domain item the responses lack is all missing."""
     present = [j for j, item in enumerate(items) if item in wide.columns]
     found, _ = answers(instrument, wide, [items[j] for j in present], errors)
     if len(present) == len(items):      # the usual case: no second matrix to fill

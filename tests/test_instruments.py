@@ -7,7 +7,9 @@ that the problem names the file, the line of the offending field and its path.
 from pathlib import Path
 
 import pytest
+import yaml
 
+from kantelmeter import instruments
 from kantelmeter.instruments import InstrumentError, load_instrument, parse_instrument
 
 VALID = """\
@@ -134,6 +136,26 @@ def test_bad_yaml_syntax_gives_the_line():
     assert "not valid YAML" in problem.problem
     # The parser notices the unclosed bracket at the next key, one line on.
     assert problem.line == line_of(text, "method: mean")
+
+
+def test_an_empty_file_is_named_as_such():
+    [problem] = problems_of("# nothing but a comment\n")
+    assert problem.file == NAME and "empty" in problem.problem
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+def test_both_yaml_parsers_locate_problems_alike(monkeypatch, loader):
+    # libyaml's parser is used when PyYAML has it; the pure-Python one otherwise, with the same lines
+    if not hasattr(yaml, loader):
+        pytest.fail(f"PyYAML lacks {loader}")
+    reference = load_instrument("citizen")
+    monkeypatch.setattr(instruments, "_Loader", getattr(yaml, loader))
+    assert load_instrument("citizen") == reference
+    text = edit("        type: rating\n        response_scale: agree\n        text:\n",
+                "        type: rating\n        type: rating\n        response_scale: agree\n        text:\n")
+    located = [p for p in problems_of(text) if "more than once" in p.problem]
+    assert [(p.path, p.line) for p in located] == [("sections[0].items[2].type", line_of(text, "type: rating", n))
+                                                   for n in (2, 3)]
 
 
 def test_several_problems_are_listed_at_once():

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kantelmeter import score
+from kantelmeter import score, scoring
 from kantelmeter.cli import main
 from kantelmeter.instruments import list_instruments, load_instrument, theoretical_range
 from kantelmeter.scoring import ScoringError, to_wide
@@ -99,12 +99,25 @@ def test_out_of_code_value_names_respondent_item_value_and_allowed(soc13):
         assert part in message
 
 
-def test_report_lists_every_problem_and_scores_the_rest(soc13):
+def test_coerce_scores_the_rest_and_problems_lists_every_problem(soc13):
     frame = random_responses(soc13, 30).astype({"soc1": object})
     frame.loc[[2, 5, 7], "soc2"] = 9
     frame.loc[4, "soc1"] = "x"
-    scores, problems = score(soc13, frame, errors="report")
-    assert sorted(problems["row"].tolist()) == [2, 4, 5, 7]
+    frame.loc[6, "soc5"] = 3.5                   # a whole-number code's neighbour is not a code either
+    scores = score(soc13, frame, errors="coerce")
+    problems = scoring.problems(soc13, frame)
+    with pytest.raises(ScoringError) as caught:
+        score(soc13, frame)
+    # the same problems, whichever way they are asked for
+    pd.testing.assert_frame_equal(caught.value.problems, problems)
+    assert sorted(problems["row"].tolist()) == [2, 4, 5, 6, 7]
+    assert problems.loc[problems["row"] == 6, ["item", "value"]].values.tolist() == [["soc5", 3.5]]
+    # coercing is blanking the bad values
+    blanked = frame.copy()
+    for row, item in [(2, "soc2"), (5, "soc2"), (7, "soc2"), (4, "soc1"), (6, "soc5")]:
+        blanked.loc[row, item] = np.nan
+    pd.testing.assert_frame_equal(scores, score(soc13, blanked))
+    assert scores.loc[[2, 5, 7], "soc_total"].notna().all()
     assert set(problems["problem"]) == {"not a code of this item", "not a number"}
     assert problems.loc[problems["row"] == 4, "value"].iloc[0] == "x"
     # the bad answers count as unanswered: soc2 blank still leaves enough for the total
@@ -125,15 +138,15 @@ def test_a_missing_item_column_is_a_problem(soc13):
     frame = random_responses(soc13, 4).drop(columns="soc13")
     with pytest.raises(ScoringError, match="no column for this item"):
         score(soc13, frame)
-    scores, problems = score(soc13, frame, errors="report")
+    scores, problems = score(soc13, frame, errors="coerce"), scoring.problems(soc13, frame)
     assert problems["item"].tolist() == ["soc13"]
     assert scores["manageability"].notna().all()          # 3 of 4 answered
 
 
-def test_an_unknown_column_is_reported_and_ignored_when_raising(soc13):
+def test_an_unknown_column_is_a_problem_and_ignored_when_scoring(soc13):
     # "soc14" is a plausible typo: SOC-13 has no such item, and an import refuses the column
     frame = random_responses(soc13, 4).assign(soc14=3, cohort="pilot")
-    scores, problems = score(soc13, frame, errors="report")
+    scores, problems = score(soc13, frame, errors="coerce"), scoring.problems(soc13, frame)
     assert problems["item"].tolist() == ["soc14"]
     assert problems["problem"].iloc[0] == "not a column of instrument 'soc13'"
     assert "respondent, occasion, cohort, collected_at" in problems["allowed"].iloc[0]

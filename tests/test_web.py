@@ -16,6 +16,7 @@ from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.app import create_app
 from kantelmeter.web.forms import pages
+from kantelmeter.web.render import DEV_VARIABLE, environment
 from kantelmeter.web.security import LoginThrottle
 
 FORM = Path(__file__).parent / "data" / "web_form.yaml"
@@ -500,3 +501,27 @@ def test_survey_settings_errors_name_the_file_line_and_field(tmp_path):
     bad.write_text("logo: missing.png\nlogo_text: {nl: Logo, en: Logo}\n", encoding="utf-8")
     with pytest.raises(FileNotFoundError, match="logo missing.png not found"):
         load_survey_settings(bad)
+
+
+@pytest.mark.parametrize(("flag", "rereads"), [(None, False), ("1", True)])
+def test_templates_are_compiled_once_unless_developing(monkeypatch, flag, rereads):
+    # in production a request never looks at the template files; KANTELMETER_DEV=1 reads edits again
+    if flag is None:
+        monkeypatch.delenv(DEV_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(DEV_VARIABLE, flag)
+    environment.cache_clear()
+    try:
+        env = environment()
+        template = env.get_template("paper.html")
+        stale = {"checked": 0}
+
+        def changed_on_disk():
+            stale["checked"] += 1
+            return False
+
+        monkeypatch.setattr(template, "_uptodate", changed_on_disk)
+        again = env.get_template("paper.html")
+        assert (again is not template, stale["checked"] > 0) == (rereads, rereads)
+    finally:
+        environment.cache_clear()

@@ -10,6 +10,7 @@ from statsmodels.stats.proportion import proportion_confint
 from kantelmeter import wheel
 from kantelmeter.instruments import load_instrument
 from kantelmeter.proportions import wilson_interval
+from kantelmeter.scoring import ScoringError
 
 # Section 7.4.2 of the source study: people whose participation increased, per domain.
 STUDY_TALLIES = {"eigen_inkomen": 2, "maatschappelijke_bijdragen": 2, "sociale_contacten": 3,
@@ -102,6 +103,19 @@ def test_change_direction_missing_codes_and_single_occasions(instrument):
     assert pd.isna(table.loc[("c", "eigen_inkomen"), "change"])           # no follow-up
     assert table.loc[("b", "eigen_inkomen"), "cohort"] == "regular"
     assert len(table) == 3 * 6
+
+
+def test_bad_levels_and_attributions_are_all_named_whether_raised_or_coerced(instrument):
+    frame = _two_occasions(eigen_inkomen_level=[2, 4, 7, 4, 3], eigen_inkomen_attribution=[np.nan, 5, np.nan, 3, np.nan])
+    with pytest.raises(ScoringError) as caught:
+        wheel.changes(instrument, frame)
+    found = wheel.problems(instrument, frame)
+    pd.testing.assert_frame_equal(caught.value.problems, found)
+    assert found[["item", "value"]].values.tolist() == [["eigen_inkomen_level", 7], ["eigen_inkomen_attribution", 5.0]]
+    # coerced, the bad values are missing: what a blank gives
+    blanked = frame.assign(eigen_inkomen_level=[2, 4, np.nan, 4, 3],
+                           eigen_inkomen_attribution=[np.nan, np.nan, np.nan, 3, np.nan])
+    pd.testing.assert_frame_equal(wheel.changes(instrument, frame, errors="coerce"), wheel.changes(instrument, blanked))
 
 
 def test_minimum_difference_is_configurable(instrument):

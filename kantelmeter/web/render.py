@@ -10,6 +10,7 @@ form share these records, so the two channels ask the same questions.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -176,10 +177,25 @@ def item_views(instrument: Instrument, items: Sequence[Item], lang: str, values:
     return views
 
 
+#: Set to 1 while editing the templates: they are then read again when they change.
+DEV_VARIABLE = "KANTELMETER_DEV"
+
+
 @cache
 def environment() -> jinja2.Environment:
-    """The Jinja environment of the form app and the paper form (HTML autoescaped)."""
+    """The Jinja environment of the form app and the paper form (HTML autoescaped).
+
+    Templates are compiled once and kept: a request never looks at the
+    template files again, unless ``KANTELMETER_DEV=1`` was set when the
+    environment was made, for working on the templates.
+
+    Examples
+    --------
+    >>> environment().auto_reload
+    False
+    """
     env = jinja2.Environment(loader=jinja2.PackageLoader("kantelmeter.web", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             auto_reload=os.environ.get(DEV_VARIABLE) == "1")
     env.globals["t"] = translate
     return env

@@ -1,0 +1,65 @@
+"""The web benchmark's ceiling: a bare Starlette endpoint doing the form's SQLite write, and nothing else.
+
+``POST /submit`` with SOC-13 answers stores one complete response with its
+answers in one write transaction, on a SQLite file with the store's settings
+(WAL, foreign keys, secure delete; default ``synchronous``). No template, no
+CSRF check, no session, no validation: what the HTTP stack plus the database
+write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission TEXT UNIQUE, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (response INTEGER NOT NULL REFERENCES responses(id), item TEXT NOT NULL,
+                                    value REAL, PRIMARY KEY (response, item));
+"""
+
+_local = threading.local()
+
+
+def connection(path: str) -> sqlite3.Connection:
+    """One connection per worker thread, with the store's pragmas."""
+    if not hasattr(_local, "db"):
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "secure_delete = ON"):
+            db.execute(f"PRAGMA {pragma}")
+        _local.db = db
+    return _local.db
+
+
+def app(path: str) -> Starlette:
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)
+
+    async def submit(request):
+        form = await request.form()
+        answers = [(item, float(value)) for item, value in form.items() if item.startswith("soc")]
+        submission = form["submission"]
+
+        def write() -> None:
+            db = connection(path)
+            db.execute("BEGIN IMMEDIATE")
+            response = db.execute("INSERT INTO responses (submission, status) VALUES (?, 'complete')",
+                                  (submission,)).lastrowid
+            db.executemany("INSERT INTO answers VALUES (?, ?, ?)", [(response, item, value) for item, value in answers])
+            db.execute("COMMIT")
+
+        await run_in_threadpool(write)
+        return RedirectResponse("/done", status_code=303)
+
+    return Starlette(routes=[Route("/submit", submit, methods=["POST"])])
+
+
+if __name__ == "__main__":
+    uvicorn.run(app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), access_log=False, log_level="warning")
