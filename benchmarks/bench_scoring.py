@@ -28,9 +28,8 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from timing import best
-
 from threadpoolctl import threadpool_limits
+from timing import best
 
 from kantelmeter import score, wheel
 from kantelmeter.answers import domains

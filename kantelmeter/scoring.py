@@ -288,8 +288,10 @@ class _AnswerPass:
 def _code_domain(instrument: Instrument, known: dict[str, Domain], item_id: str) -> Domain:
     domain = known.get(item_id)
     if domain is None or domain.kind != "code":
-        raise ValueError(f"item {item_id!r} of {instrument.id!r} is a {instrument.item(item_id).type.value} item "
-                         "and has no codes to score")
+        raise ScoringError(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
+                                          "value": pd.NA, "allowed": "items with answer codes",
+                                          "problem": f"a {instrument.item(item_id).type.value} item has no codes "
+                                                     "to score"}]))
     return domain
 
 
@@ -463,10 +465,11 @@ def _combine(instrument: Instrument, check: _AnswerPass, items: list[str], scale
     out = np.empty((len(check.responses), n_scales), order="F")
     # These products are skinny (rows x ~13 items x a few scales): one BLAS thread does them
     # fastest, and several threads on a busy machine are up to fifty times slower.
+    work = np.empty((2 * k, 0))
     with threadpool_limits(limits=1, user_api="blas"):
         for rows, index in check.blocks():
             m = len(index)
-            if rows.start == 0 or m < work.shape[1]:
+            if m != work.shape[1]:
                 work = np.empty((2 * k, m))           # [answers; answered], one row per item
             np.take(code, index.T, out=work[:k], mode="clip")
             np.take(answered, index.T, out=work[k:], mode="clip")

@@ -25,10 +25,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kantelmeter import scoring
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, load_instrument
 from kantelmeter.proportions import wilson_interval
-from kantelmeter import scoring
 from kantelmeter.scoring import answers, to_wide
 
 __all__ = [

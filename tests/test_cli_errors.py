@@ -184,13 +184,14 @@ def test_no_module_raises_a_bare_value_or_key_error():
 
 
 def test_a_refusal_is_one_line_without_quotes_and_a_mistake_keeps_its_traceback(monkeypatch):
-    from kantelmeter import cli
+    from kantelmeter import instruments
     from kantelmeter.errors import NotFoundError
 
-    monkeypatch.setattr(cli, "list_instruments", lambda: (_ for _ in ()).throw(NotFoundError("no instrument 'x'")))
+    # the CLI imports the instrument model inside the command (a quick start-up), so patch it there
+    monkeypatch.setattr(instruments, "list_instruments", lambda: (_ for _ in ()).throw(NotFoundError("no instrument 'x'")))
     refused = _run("instruments", "list")
     assert refused.exit_code == 1 and refused.output == "Error: no instrument 'x'\n"
-    monkeypatch.setattr(cli, "list_instruments", lambda: {}["x"])
+    monkeypatch.setattr(instruments, "list_instruments", lambda: {}["x"])
     mistake = _run("instruments", "list")
     assert mistake.exit_code == 1 and type(mistake.exception) is KeyError
 
