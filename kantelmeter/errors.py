@@ -8,7 +8,11 @@ is allowed.
 
 from __future__ import annotations
 
-__all__ = ["ProblemsError"]
+__all__ = ["KantelmeterError", "ProblemsError"]
+
+
+class KantelmeterError(Exception):
+    """Base of every error kantelmeter raises for user input..."""
 
 
 class ProblemsError(ValueError):
