@@ -118,3 +118,16 @@ def test_a_new_store_is_made_at_the_latest_version_directly(store_url, key_file)
     assert store.schema_version() == SCHEMA_VERSION
     assert "answers" not in inspect(store.engine).get_table_names()
     store.close()
+
+
+def test_kantelmeter_db_upgrade_is_the_explicit_step(tmp_path, versions):
+    from click.testing import CliRunner
+
+    from kantelmeter.cli import main
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _old_layout_store(url, versions)
+    done = CliRunner().invoke(main, ["db", "upgrade", "--db", url])
+    assert done.exit_code == 0 and f"now at schema version {SCHEMA_VERSION} (was 3)" in done.output
+    again = CliRunner().invoke(main, ["db", "upgrade", "--db", url])
+    assert again.exit_code == 0 and "nothing to do" in again.output
