@@ -58,31 +58,41 @@ class Responses(StoreCore):
         KeyError
             For an unknown respondent or occasion.
         """
+        instrument = self._checked_start(instrument, occasion, source)
+        with self._write() as conn:
+            return self._begin(conn, respondent, instrument, occasion, source, actor)
+
+    def _checked_start(self, instrument: Instrument | str, occasion: str, source: str) -> Instrument:
         instrument = self._resolve(instrument)
         if occasion not in instrument.occasions:
             raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
                            f"{', '.join(instrument.occasions)}")
         if source not in SOURCES:
             raise StoreError(f"source {source!r}; allowed: {', '.join(SOURCES)}")
-        try:
-            with self._write() as conn:
-                respondent_id = self._respondent_id(conn, respondent)
-                response_id = conn.execute(insert(responses_table).values(
-                    respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
-                    occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
-                conn.execute(insert(answer_table(instrument)).values(response_id=response_id))
-                if source == "interview":
-                    conn.execute(insert(interviews).values(response_id=response_id, interviewer=actor or self.actor))
-                self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
+        return instrument
+
+    def _begin(self, conn: Connection, respondent: str, instrument: Instrument, occasion: str, source: str,
+               actor: str | None) -> int:
+        """The partial response of this respondent here, begun in this transaction if there is none."""
+        respondent_id = self._respondent_id(conn, respondent)
+        existing = select(responses_table.c.id, responses_table.c.status).where(
+            responses_table.c.respondent_id == respondent_id, responses_table.c.instrument == instrument.id,
+            responses_table.c.occasion == occasion)
+        row = conn.execute(existing).first()
+        if row is None:
+            try:
+                with conn.begin_nested():  # a savepoint: losing a race must not end the whole transaction
+                    response_id = conn.execute(insert(responses_table).values(
+                        respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
+                        occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
+                    conn.execute(insert(answer_table(instrument)).values(response_id=response_id))
+                    if source == "interview":
+                        conn.execute(insert(interviews).values(response_id=response_id,
+                                                               interviewer=actor or self.actor))
+                    self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
                 return response_id
-        except IntegrityError:
-            pass  # the respondent already has a response here: a retry, or another request won the race
-        with self._read() as conn:
-            row = conn.execute(select(responses_table.c.id, responses_table.c.status)
-                               .join(respondents, respondents.c.id == responses_table.c.respondent_id)
-                               .where(respondents.c.pseudonym == respondent,
-                                      responses_table.c.instrument == instrument.id,
-                                      responses_table.c.occasion == occasion)).one()
+            except IntegrityError:  # another request began it between the look and the insert (PostgreSQL)
+                row = conn.execute(existing).one()
         if row.status == "complete":
             raise ResponseLocked(f"response {row.id}: this respondent has already completed {instrument.id} "
                                  f"at {occasion}")
@@ -128,29 +138,68 @@ class Responses(StoreCore):
             For a column the instrument does not have, or a value of the wrong type.
         """
         with self._write() as conn:
-            query = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            row = conn.execute(query.where(responses_table.c.id == response_id)).first()
-            if row is None:
-                raise KeyError(f"no response with id {response_id}")
-            if submission is not None and conn.execute(select(submissions.c.key).where(
-                    submissions.c.response_id == response_id, submissions.c.key == submission)).first():
-                return False
-            if row.status == "complete":
-                raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
-            instrument = self.instrument(row.instrument, row.version)
-            values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers)
-            if values:
-                table = answer_table(instrument)
-                conn.execute(update(table).where(table.c.response_id == response_id).values(values))
-            if submission is not None:
-                conn.execute(insert(submissions).values(response_id=response_id, key=submission, saved_at=_now()))
-            if complete:
-                conn.execute(update(responses_table).where(responses_table.c.id == response_id)
-                             .values(status="complete", collected_at=_now()))
-            self._log(conn, "complete_response" if complete else "save_answers", response_id,
-                      f"{len(answers)} columns", actor)
+            return self._save(conn, response_id, answers, complete, submission, actor)
+
+    def save_page(self, response_id: int | None, respondent: str, instrument: Instrument | str, occasion: str,
+                  answers: Mapping[str, Any], *, source: str = "web", complete: bool = False,
+                  submission: str | None = None, actor: str | None = None) -> int:
+        """Begin or continue a response and save a page of answers to it, in one write transaction.
+
+        What a form POST needs: :meth:`start_response` (when ``response_id`` is None) and
+        :meth:`save_answers`, with one wait for the single writer and one commit instead of two.
+
+        Returns
+        -------
+        int
+            The response id (the one given, or the response begun or found). A
+            submission saved before (a retry) changes nothing, as in save_answers.
+
+        Examples
+        --------
+        >>> from kantelmeter import load_instrument
+        >>> from kantelmeter.store import Store
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
+        >>> person = store.add_respondent()
+        >>> response = store.save_page(None, person, load_instrument("soc13"), "intake", {"soc1": 4})
+        >>> store.save_page(response, person, "soc13", "intake", {"soc2": 2}) == response, store.answers(response)
+        (True, {'soc1': 4.0, 'soc2': 2.0})
+        """
+        if response_id is None:
+            instrument = self._checked_start(instrument, occasion, source)
+        with self._write() as conn:
+            if response_id is None:
+                response_id = self._begin(conn, respondent, instrument, occasion, source, actor)
+            self._save(conn, response_id, answers, complete, submission, actor)
+        return response_id
+
+    def _save(self, conn: Connection, response_id: int, answers: Mapping[str, Any], complete: bool,
+              submission: str | None, actor: str | None) -> bool:
+        """save_answers inside an open write transaction."""
+        query = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query.where(responses_table.c.id == response_id)).first()
+        if row is None:
+            raise KeyError(f"no response with id {response_id}")
+        if submission is not None and conn.execute(select(submissions.c.key).where(
+                submissions.c.response_id == response_id, submissions.c.key == submission)).first():
+            return False
+        if row.status == "complete":
+            raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
+        instrument = self.instrument(row.instrument, row.version)
+        values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers)
+        if values:
+            table = answer_table(instrument)
+            conn.execute(update(table).where(table.c.response_id == response_id).values(values))
+        if submission is not None:
+            conn.execute(insert(submissions).values(response_id=response_id, key=submission, saved_at=_now()))
+        if complete:
+            conn.execute(update(responses_table).where(responses_table.c.id == response_id)
+                         .values(status="complete", collected_at=_now()))
+        self._log(conn, "complete_response" if complete else "save_answers", response_id,
+                  f"{len(answers)} columns", actor)
         return True
 
     def answers(self, response_id: int) -> dict[str, Any]:
