@@ -373,13 +373,18 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
+WORKER_THREADS = 40  # anyio's default thread limiter, which runs Starlette's blocking calls
+
+
 def _engine(url: str) -> Engine:
     """An engine for a supported URL, with SQLite set up as the store needs it (WAL, foreign keys, writers queue)."""
     backend = make_url(url).get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise StoreError(f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
                          "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE")
-    engine = create_engine(url, **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}))
+    # A connection for every worker thread of the web server (anyio's default limiter), none beyond.
+    engine = create_engine(url, pool_size=WORKER_THREADS, max_overflow=0,
+                           **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}))
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
