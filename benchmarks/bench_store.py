@@ -87,6 +87,30 @@ def ratio(label: str, what: str, seconds: float, cpu: float, baseline: float, of
     return f"{label:<11} {what:<7} {seconds:8.2f} s {seconds / baseline:8.1f} x {of}   (cpu {cpu:6.2f} s)"
 
 
+def synchronous_modes(folder: Path, commits: int = 300) -> None:
+    """Commits per second under WAL with ``synchronous=FULL`` (the store's) and NORMAL: one small write each,
+    as a form page is."""
+    import sqlite3
+
+    seconds = {}
+    for mode in ("FULL", "NORMAL"):
+        connection = sqlite3.connect(folder / f"sync_{mode}.db", isolation_level=None)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA synchronous = {mode}")
+        connection.execute("CREATE TABLE page (id INTEGER PRIMARY KEY, answers TEXT)")
+
+        def write() -> None:
+            for number in range(commits):
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT INTO page VALUES (?, ?)", (number, "x" * 200))
+                connection.execute("COMMIT")
+
+        seconds[mode], _, _ = timed(write)
+        connection.close()
+    print(f"synchronous WAL, {commits} one-page commits: FULL {commits / seconds['FULL']:,.0f}/s, NORMAL "
+          f"{commits / seconds['NORMAL']:,.0f}/s ({seconds['FULL'] / seconds['NORMAL']:.1f}x)")
+
+
 def layouts(folder: Path, instrument, data: Path) -> None:
     """Candidate layouts on SQLite, raw (no checks): a wide table per version against JSON per response."""
     import json
@@ -128,6 +152,7 @@ def main() -> None:
         print(f"{args.rows:,} responses x {args.items} items ({data.stat().st_size / 1e6:.1f} MB CSV)")
         print(f"baseline    read_csv(dtype=str) + validation {baseline:6.2f} s (cpu {baseline_cpu:6.2f} s)")
         layouts(folder, instrument, data)
+        synchronous_modes(folder)
         run(f"sqlite:///{folder / 'bench.db'}", folder / "key", instrument, data, args.rows, baseline, "sqlite")
         pg_url = os.environ.get("KANTELMETER_PG_URL")
         if pg_url:
