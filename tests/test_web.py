@@ -500,3 +500,22 @@ def test_survey_settings_errors_name_the_file_line_and_field(tmp_path):
     bad.write_text("logo: missing.png\nlogo_text: {nl: Logo, en: Logo}\n", encoding="utf-8")
     with pytest.raises(FileNotFoundError, match="logo missing.png not found"):
         load_survey_settings(bad)
+
+
+def test_a_page_post_is_one_write_transaction(client, store, token):
+    from sqlalchemy import event
+
+    writes = []
+
+    def counted(conn):
+        if not conn.get_execution_options().get("read_only"):
+            writes.append(conn)
+
+    page = open_page(client, f"/r/{token}")
+    event.listen(store.engine, "begin", counted)
+    try:
+        first = post_page(client, f"/r/{token}", page.text, {"age": "70", "got_help": "2"})  # begins the response
+    finally:
+        event.remove(store.engine, "begin", counted)
+    assert first.status_code == 303 and len(writes) == 1
+    assert store.answers(response_of(store, token)) == {"age": 70.0, "got_help": 2.0}
