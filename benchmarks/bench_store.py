@@ -2,9 +2,12 @@
 
 Prints rows per second for the import (reading, checking every cell,
 pseudonymising nothing, one transaction) and for reading the wide DataFrame
-back, on SQLite and, when ``KANTELMETER_PG_URL`` is set, on PostgreSQL; each
-as a ratio to the baseline measured in the same run: pandas reading the
-same CSV file. Beside the wall-clock time it prints this process's CPU time,
+back, on SQLite and, when ``KANTELMETER_PG_URL`` is set, on PostgreSQL. The
+import is a ratio to ``pandas.read_csv(dtype=str)`` plus validation alone, the
+read to fetching the same wide answer table with the driver into a DataFrame,
+both measured in the same run. Two layouts of the answers are compared on
+SQLite as well: a wide table per instrument version (the store's) and a JSON
+object per response. Beside the wall-clock time it prints this process's CPU time,
 steadier on a shared machine (PostgreSQL's own work runs in the server and is
 not in it).
 
@@ -28,6 +31,9 @@ from sqlalchemy.engine import make_url
 from kantelmeter import Store
 from kantelmeter.instruments import parse_instrument
 from kantelmeter.io import import_responses
+from kantelmeter.io.validation import validate_responses
+from kantelmeter.store import answer_table
+from kantelmeter.store.schema import META_COLUMNS
 
 
 def synthetic_instrument(items: int):
@@ -62,20 +68,73 @@ def timed(function):
     return time.perf_counter() - start, time.process_time() - cpu, result
 
 
-def line(label: str, what: str, rows: int, seconds: float, cpu: float, baseline: float) -> str:
-    return (f"{label:<11} {what:<7} {seconds:8.2f} s {rows / seconds:12,.0f} rows/s "
-            f"{seconds / baseline:8.1f} x pandas.read_csv   (cpu {cpu:6.2f} s)")
-
-
 def run(url: str, key_file: Path, instrument, data: Path, rows: int, baseline: float, label: str) -> None:
     store = Store(url, key_file=key_file)
     import_seconds, import_cpu, result = timed(lambda: import_responses(store, instrument, "intake", data))
     assert result.added == rows, result
     read_seconds, read_cpu, wide = timed(lambda: store.responses(instrument))
-    assert wide.shape == (rows, 4 + len(instrument.columns))
+    assert wide.shape == (rows, len(META_COLUMNS) + len(instrument.columns))
+    table = answer_table(instrument).name
+    with store.engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        wide_seconds, _, _ = timed(lambda: pd.DataFrame(cursor.execute(f"SELECT * FROM {table}").fetchall()))
     store.close()
-    print(line(label, "import", rows, import_seconds, import_cpu, baseline))
-    print(line(label, "read", rows, read_seconds, read_cpu, baseline))
+    print(ratio(label, "import", import_seconds, import_cpu, baseline, "read_csv(dtype=str) + validation"))
+    print(ratio(label, "read", read_seconds, read_cpu, wide_seconds, "fetching the wide table"))
+
+
+def ratio(label: str, what: str, seconds: float, cpu: float, baseline: float, of: str) -> str:
+    return f"{label:<11} {what:<7} {seconds:8.2f} s {seconds / baseline:8.1f} x {of}   (cpu {cpu:6.2f} s)"
+
+
+def synchronous_modes(folder: Path, commits: int = 300) -> None:
+    """Commits per second under WAL with ``synchronous=FULL`` (the store's) and NORMAL: one small write each,
+    as a form page is."""
+    import sqlite3
+
+    seconds = {}
+    for mode in ("FULL", "NORMAL"):
+        connection = sqlite3.connect(folder / f"sync_{mode}.db", isolation_level=None)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA synchronous = {mode}")
+        connection.execute("CREATE TABLE page (id INTEGER PRIMARY KEY, answers TEXT)")
+
+        def write() -> None:
+            for number in range(commits):
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT INTO page VALUES (?, ?)", (number, "x" * 200))
+                connection.execute("COMMIT")
+
+        seconds[mode], _, _ = timed(write)
+        connection.close()
+    print(f"synchronous WAL, {commits} one-page commits: FULL {commits / seconds['FULL']:,.0f}/s, NORMAL "
+          f"{commits / seconds['NORMAL']:,.0f}/s ({seconds['FULL'] / seconds['NORMAL']:.1f}x)")
+
+
+def layouts(folder: Path, instrument, data: Path) -> None:
+    """Candidate layouts on SQLite, raw (no checks): a wide table per version against JSON per response."""
+    import json
+    import sqlite3
+
+    frame = pd.read_csv(data).drop(columns="respondent")
+    columns = list(frame.columns)
+    connection = sqlite3.connect(folder / "layouts.db")
+    connection.execute(f"CREATE TABLE wide (id INTEGER PRIMARY KEY, {', '.join(f'{c} REAL' for c in columns)})")
+    connection.execute("CREATE TABLE packed (id INTEGER PRIMARY KEY, answers TEXT)")
+    rows = frame.to_numpy(dtype=object, copy=True)
+    rows[pd.isna(rows)] = None
+    wide_in, _, _ = timed(lambda: connection.executemany(
+        f"INSERT INTO wide VALUES (?{', ?' * len(columns)})", ((i, *r) for i, r in enumerate(rows.tolist()))))
+    json_in, _, _ = timed(lambda: connection.executemany("INSERT INTO packed VALUES (?, ?)", (
+        (i, json.dumps({c: v for c, v in zip(columns, r) if v is not None})) for i, r in enumerate(rows.tolist()))))
+    connection.commit()
+    wide_out, _, _ = timed(lambda: pd.DataFrame(connection.execute("SELECT * FROM wide").fetchall()))
+    json_out, _, _ = timed(lambda: pd.DataFrame.from_records(
+        [json.loads(a) for (a,) in connection.execute("SELECT answers FROM packed")], columns=columns))
+    connection.close()
+    print(f"layouts     import  wide table {wide_in:6.2f} s, JSON per response {json_in:6.2f} s ({json_in / wide_in:.1f}x)")
+    print(f"layouts     read    wide table {wide_out:6.2f} s, JSON per response {json_out:6.2f} s "
+          f"({json_out / wide_out:.1f}x)")
 
 
 def main() -> None:
@@ -88,9 +147,12 @@ def main() -> None:
         folder = Path(folder)
         data = folder / "responses.csv"
         write_data(data, args.rows, args.items)
-        baseline, baseline_cpu, _ = timed(lambda: pd.read_csv(data))
+        baseline, baseline_cpu, _ = timed(lambda: validate_responses(instrument, pd.read_csv(data, dtype=str),
+                                                                     "intake"))
         print(f"{args.rows:,} responses x {args.items} items ({data.stat().st_size / 1e6:.1f} MB CSV)")
-        print(line("baseline", "read", args.rows, baseline, baseline_cpu, baseline))
+        print(f"baseline    read_csv(dtype=str) + validation {baseline:6.2f} s (cpu {baseline_cpu:6.2f} s)")
+        layouts(folder, instrument, data)
+        synchronous_modes(folder)
         run(f"sqlite:///{folder / 'bench.db'}", folder / "key", instrument, data, args.rows, baseline, "sqlite")
         pg_url = os.environ.get("KANTELMETER_PG_URL")
         if pg_url:

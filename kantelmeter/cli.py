@@ -390,6 +390,29 @@ def _respondents_file(path: str) -> list[str]:
     return pseudonyms
 
 
+@main.group("db")
+def db_group() -> None:
+    """Look after the store's database."""
+
+
+@db_group.command("upgrade")
+@click.option("--db", "db_url", required=True, help=DB_HELP)
+def db_upgrade(db_url: str) -> None:
+    """Bring the store to the schema this kantelmeter uses (back up the database first)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kantelmeter.store import StoreError, upgrade
+
+    try:
+        before, after = upgrade(db_url)
+    except (StoreError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"{db_url}: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
+    if before == after:
+        click.echo(f"the store is at schema version {after} already; nothing to do")
+    else:
+        click.echo(f"the store is now at schema version {after} (was {before or 'empty'})")
+
+
 @main.group("user")
 def user_group() -> None:
     """Manage the accounts of interviewers and evaluators."""

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from kantelmeter import BSNError, load_instrument
-from kantelmeter.store import SCHEMA_VERSION, DuplicateResponse, ResponseLocked, Store, StoreError
+from kantelmeter.store import SCHEMA_VERSION, DuplicateResponse, ResponseLocked, Store, StoreError, answer_table
 
 BSN = "111222333"  # passes the eleven-test: 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
 
@@ -201,9 +201,10 @@ def test_erase_removes_every_trace_of_a_respondent(store, sample_instrument):
     assert store.erase(person) == 2
     assert list(store.responses(sample_instrument).respondent) == [other]
     assert store.cohorts([person]) == {}
+    answers = answer_table(sample_instrument).name
     with store.engine.connect() as conn:
-        for table in ("answers", "submissions", "responses", "respondents"):
-            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == {"answers": 1, "submissions": 0,
+        for table in (answers, "submissions", "responses", "respondents"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == {answers: 1, "submissions": 0,
                                                                                   "responses": 1,
                                                                                   "respondents": 1}[table]
     log = store.audit_log()

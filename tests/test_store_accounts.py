@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from kantelmeter.store import SCHEMA_VERSION, SURVEY_TABLES, Account, Store, StoreError
+from kantelmeter.store import SCHEMA_VERSION, SURVEY_TABLES, Account, Store, StoreError, upgrade
+from kantelmeter.store.schema import legacy_answers
 
 PASSWORD = "a long enough secret"
 
@@ -17,7 +18,11 @@ def test_a_version_1_database_gets_roles_and_sessions_and_keeps_its_users(store,
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("ALTER TABLE users DROP COLUMN role"))
         conn.execute(text("DELETE FROM schema_version WHERE version > 1"))
+        legacy_answers.create(conn)  # no instrument is registered, so no answer table is there to fold back
     store.close()
+    with pytest.raises(StoreError, match="schema version 1, older .* run `kantelmeter db upgrade --db URL`"):
+        Store(store_url, key_file=key_file)
+    assert upgrade(store_url) == (1, SCHEMA_VERSION)
     again = Store(store_url, key_file=key_file)
     assert again.schema_version() == SCHEMA_VERSION
     assert again.verify_user("ann", PASSWORD)

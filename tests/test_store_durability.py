@@ -14,22 +14,26 @@ import pytest
 from kantelmeter import Store, load_instrument
 from kantelmeter.io import import_responses
 from kantelmeter.io.transfer import file_hash
+from kantelmeter.store import answer_table
 
 # The writer pauses inside the import's transaction, after the first block of answers went to the
-# database, and tells the test so; the test then kills it. No timing decides where the kill lands.
+# database (the third bulk insert: respondents, responses, then answers), and tells the test so; the
+# test then kills it. No timing decides where the kill lands.
 WRITER = """
-import sys, time, pathlib
-import kantelmeter.store as store_module
+import itertools, sys, time, pathlib
+import kantelmeter.store.base as store_module
 from kantelmeter import Store, load_instrument
 from kantelmeter.io import import_responses
 
 url, key_file, data, marker = sys.argv[1:5]
 chunks = store_module._chunks
+calls = itertools.count()
 
 def pausing(rows, size=store_module.BULK_CHUNK):
+    call = next(calls)
     for number, chunk in enumerate(chunks(rows, size)):
         yield chunk
-        if size == store_module.BULK_CHUNK and number == 0:
+        if call == 2 and number == 0:
             pathlib.Path(marker).write_text("inside the transaction")
             time.sleep(600)
 
@@ -40,7 +44,7 @@ import_responses(Store(url, key_file=key_file), load_instrument("soc13"), "intak
 
 def test_a_killed_import_leaves_nothing_and_can_be_repeated(store_url, key_file, tmp_path):
     soc = load_instrument("soc13")
-    rows = 2000  # 26,000 answers: more than one bulk block
+    rows = 2000
     data = tmp_path / "soc.csv"
     pd.DataFrame({"respondent": [f"r{i}" for i in range(rows)],
                   **{f"soc{k}": [(i + k) % 7 + 1 for i in range(rows)] for k in range(1, 14)}}).to_csv(data, index=False)
@@ -62,7 +66,7 @@ def test_a_killed_import_leaves_nothing_and_can_be_repeated(store_url, key_file,
     if store.engine.dialect.name == "sqlite":
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-            assert conn.exec_driver_sql("SELECT count(*) FROM answers").scalar() == 0
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM {answer_table(soc).name}").scalar() == 0
     assert import_responses(store, soc, "intake", data).added == rows
     assert len(store.responses(soc)) == rows
     store.close()

@@ -525,3 +525,22 @@ def test_templates_are_compiled_once_unless_developing(monkeypatch, flag, reread
         assert (again is not template, stale["checked"] > 0) == (rereads, rereads)
     finally:
         environment.cache_clear()
+
+
+def test_a_page_post_is_one_write_transaction(client, store, token):
+    from sqlalchemy import event
+
+    writes = []
+
+    def counted(conn):
+        if not conn.get_execution_options().get("read_only"):
+            writes.append(conn)
+
+    page = open_page(client, f"/r/{token}")
+    event.listen(store.engine, "begin", counted)
+    try:
+        first = post_page(client, f"/r/{token}", page.text, {"age": "70", "got_help": "2"})  # begins the response
+    finally:
+        event.remove(store.engine, "begin", counted)
+    assert first.status_code == 303 and len(writes) == 1
+    assert store.answers(response_of(store, token)) == {"age": 70.0, "got_help": 2.0}

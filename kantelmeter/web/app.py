@@ -524,12 +524,10 @@ class _FormApp:
                    if column in result.answers or (value is None and answers.get(column) is not None)}
         destination = self.destination(target, all_pages, page, settled, added=bool(added), action=action,
                                        from_review=from_review)
-        response = target.response
         try:
-            if response is None:
-                response = self.store.start_response(target.respondent, instrument, target.occasion, target.source)
-            self.store.save_answers(response, changes, submission=str(form.get("submission")),
-                                    actor=target.interviewer or "respondent")
+            self.store.save_page(target.response, target.respondent, instrument, target.occasion, changes,
+                                 source=target.source, submission=str(form.get("submission")),
+                                 actor=target.interviewer or "respondent")
         except ResponseLocked:
             destination = target.base
         return RedirectResponse(destination, status_code=303)

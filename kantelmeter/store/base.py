@@ -1,0 +1,374 @@
+"""The core of the store: connection, transactions, pseudonymisation key, instruments and respondents."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, String, Table, any_, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from kantelmeter.instruments import Instrument
+from kantelmeter.privacy import Pseudonymiser
+from kantelmeter.store.errors import StoreError
+from kantelmeter.store.schema import (
+    IDENTIFIER_PRIORITY,
+    SCHEMA_VERSION,
+    UPGRADE_HINT,
+    _engine,
+    _now,
+    _schema_at,
+    answer_table,
+    audit,
+    instruments,
+    respondents,
+    schema_versions,
+)
+
+KEY_ACTIONS = ("key_fingerprint", "adopt_key")
+KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT = "key_fingerprint", "kantelmeter"
+
+
+BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
+
+
+def _chunks(rows: Iterable, size: int = BULK_CHUNK) -> Iterator[list]:
+    """Rows in lists of ``size``, so a bulk insert never holds everything twice."""
+    rows = iter(rows)
+    # islice fills each list in C: a Python loop over millions of answers cost seconds.
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class StoreCore:
+    """The store's connection, key check, schema check, instruments and respondents.
+
+    The facade :class:`kantelmeter.store.Store` adds the other concerns; its
+    docstring describes the parameters.
+    """
+
+    def __init__(self, url: str = "sqlite:///kantelmeter.db", key_file: str | Path | None = None,
+                 actor: str | None = None, adopt_new_key: bool = False):
+        self.url = url
+        self.engine: Engine = _engine(url)
+        self._pseudonymiser = Pseudonymiser(key_file)
+        self._key_checked = False
+        self._adopt_new_key = adopt_new_key
+        self.actor = actor or getpass.getuser()
+        self._instruments: dict[tuple[str, str], Instrument] = {}
+        self._open_schema()
+        if self._recorded_key() is not None:
+            self._check_key()  # a store that has pseudonymised before: refuse a wrong key before any work
+
+    # --- the pseudonymisation key ---------------------------------------------
+
+    @property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """The pseudonymiser, once its key is checked against the fingerprint this store recorded."""
+        if not self._key_checked:
+            self._check_key()
+        return self._pseudonymiser
+
+    def _recorded_key(self, conn: Connection | None = None) -> tuple[str, str] | None:
+        """The (fingerprint, key file) of the key in use, from the latest key entry of the audit log."""
+        query = select(audit.c.detail).where(audit.c.action.in_(KEY_ACTIONS)).order_by(audit.c.id.desc()).limit(1)
+        if conn is None:
+            with self._read() as conn:
+                detail = conn.execute(query).scalar()
+        else:
+            detail = conn.execute(query).scalar()
+        if detail is None:
+            return None
+        fingerprint, _, key_file = detail.partition(" ")
+        return fingerprint, key_file
+
+    def _check_key(self, conn: Connection | None = None) -> None:
+        """Record the key's fingerprint on first use; refuse another key unless adopting it was asked for.
+
+        The fingerprint is the keyed hash (the pseudonym function itself) of a constant: it shows
+        whether two keys are the same without revealing either. It lives in the append-only audit
+        log, so a change of key is itself on record. Inside a write, ``conn`` is that transaction.
+        """
+        recorded = self._recorded_key(conn)
+        key_file = self._pseudonymiser.key_file
+        if recorded is not None and not key_file.exists() and not self._adopt_new_key:
+            raise StoreError(self._wrong_key(recorded, f"the key file {key_file} does not exist"))
+        fingerprint = self._pseudonymiser.pseudonymise(KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT)
+        if recorded is None or (recorded[0] != fingerprint and self._adopt_new_key):
+            action = "key_fingerprint" if recorded is None else "adopt_key"
+            with nullcontext(conn) if conn is not None else self._write() as writing:
+                self._log(writing, action, detail=f"{fingerprint} {key_file}"[:255])
+        elif recorded[0] != fingerprint:
+            raise StoreError(self._wrong_key(recorded, f"the key file {key_file} holds another key"))
+        self._key_checked = True
+
+    def _pseudonymise(self, conn: Connection, kind: str, value: str, where: str = "") -> str:
+        """A pseudonym made inside a write transaction, the key checked in that same transaction."""
+        if not self._key_checked:
+            self._check_key(conn)
+        return self._pseudonymiser.pseudonymise(kind, value, where=where)
+
+    def _wrong_key(self, recorded: tuple[str, str], found: str) -> str:
+        return (f"{self!r} was pseudonymised with the key in {recorded[1] or 'another key file'}, but {found}. "
+                "With another key the same BSN, name or client number gets another pseudonym, so new responses "
+                "would not link to the respondents already stored. Point --key-file or KANTELMETER_KEY_FILE at "
+                "the original key file (restore it from its backup). Only if it is lost for good: open the store "
+                "with adopt_new_key=True (--adopt-new-key); respondents stored before then stay unlinked.")
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # --- transactions ---------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(read_only=True) as conn, conn.begin():
+            yield conn
+
+    def _open_schema(self) -> None:
+        """Create a new store at the latest schema; refuse one at an older schema instead of migrating it."""
+        with self._write() as conn:
+            current = _schema_at(conn, create=True)
+        if current < SCHEMA_VERSION:
+            raise StoreError(f"the database {self!r} has schema version {current}, older than this kantelmeter "
+                             f"uses ({SCHEMA_VERSION}); nothing was read or changed. To bring it up to date, "
+                             + UPGRADE_HINT)
+
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        with self._read() as conn:
+            return conn.execute(select(func.max(schema_versions.c.version))).scalar()
+
+    def _log(self, conn: Connection, action: str, object_id: Any = None, detail: str | None = None,
+             actor: str | None = None) -> None:
+        conn.execute(insert(audit).values(at=_now(), actor=(actor or self.actor)[:64], action=action,
+                                          object=None if object_id is None else str(object_id),
+                                          detail=detail))
+
+    # --- instruments ----------------------------------------------------------
+
+    def register_instrument(self, instrument: Instrument, actor: str | None = None) -> None:
+        """Record an instrument version; registering the same version again is a no-op.
+
+        Raises
+        ------
+        StoreError
+            If this id and version are registered with a different content:
+            a changed questionnaire needs a new ``version``.
+        """
+        definition = instrument.model_dump_json()
+        digest = hashlib.sha256(definition.encode()).hexdigest()
+        key = (instrument.id, instrument.version)
+        stored = select(instruments.c.sha256).where(instruments.c.id == instrument.id,
+                                                   instruments.c.version == instrument.version)
+        try:
+            with self._write() as conn:
+                known = conn.execute(stored).scalar()
+                if known is None:
+                    conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
+                                                            definition=definition, sha256=digest,
+                                                            registered_at=_now()))
+                    answer_table(instrument).create(conn)
+                    self._log(conn, "register_instrument", f"{instrument.id} {instrument.version}", actor=actor)
+        except IntegrityError:  # another process registered it at the same moment
+            with self._read() as conn:
+                known = conn.execute(stored).scalar()
+        if known is not None and known != digest:
+            raise StoreError(f"instrument {instrument.id!r} version {instrument.version!r} is already "
+                                 "registered with different content; give the changed instrument a new version")
+        self._instruments[key] = instrument
+
+    def instrument(self, instrument_id: str, version: str | None = None) -> Instrument:
+        """A registered instrument; the most recently registered version unless ``version`` is given."""
+        if version is not None and (instrument_id, version) in self._instruments:
+            return self._instruments[(instrument_id, version)]
+        query = select(instruments.c.version, instruments.c.definition).where(instruments.c.id == instrument_id)
+        if version is not None:
+            query = query.where(instruments.c.version == version)
+        with self._read() as conn:
+            row = conn.execute(query.order_by(instruments.c.registered_at.desc()).limit(1)).first()
+        if row is None:
+            raise KeyError(f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
+                           "is not registered in this store; register it with register_instrument()")
+        loaded = Instrument.model_validate_json(row.definition)
+        self._instruments[(instrument_id, row.version)] = loaded
+        return loaded
+
+    def _resolve(self, instrument: Instrument | str) -> Instrument:
+        if isinstance(instrument, Instrument):
+            if self._instruments.get((instrument.id, instrument.version)) != instrument:
+                self.register_instrument(instrument)
+            return instrument
+        return self.instrument(instrument)
+
+    # --- respondents ----------------------------------------------------------
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The pseudonym of an identifier (``kind`` bsn, client_number or name).
+
+        Raises :class:`kantelmeter.privacy.BSNError` for a BSN that fails the
+        eleven-test.
+        """
+        return self.pseudonymiser.pseudonymise(kind, value)
+
+    def add_respondent(self, cohort: str | None = None, identifiers: Mapping[str, str] | None = None,
+                       actor: str | None = None) -> str:
+        """Add a respondent (or find the one these identifiers belong to) and return the pseudonym.
+
+        Parameters
+        ----------
+        cohort : str, optional
+            For example ``"pilot"`` or ``"regular"``.
+        identifiers : mapping, optional
+            Kind (``bsn``, ``client_number``, ``name``) to value. The pseudonym
+            is the keyed HMAC of the first kind present in that order, so the
+            same BSN always gives the same pseudonym; the values themselves are
+            never stored. Without identifiers the pseudonym is random.
+
+        Raises
+        ------
+        StoreError
+            If the respondent exists with another cohort.
+        """
+        if identifiers:
+            unknown = set(identifiers) - set(IDENTIFIER_PRIORITY)
+            if unknown:
+                raise StoreError(f"unknown identifier kind {sorted(unknown)}; allowed: {', '.join(IDENTIFIER_PRIORITY)}")
+            kind = next(k for k in IDENTIFIER_PRIORITY if k in identifiers)
+            pseudonym = self.pseudonym(kind, identifiers[kind])
+        else:
+            pseudonym = "r-" + secrets.token_hex(10)
+        try:
+            with self._write() as conn:
+                self._respondent_ids(conn, {pseudonym: cohort}, actor)
+        except IntegrityError:
+            # Another request added the same identifier at the same moment; it exists now, so check its cohort.
+            with self._write() as conn:
+                self._respondent_ids(conn, {pseudonym: cohort}, actor)
+        return pseudonym
+
+    @staticmethod
+    def _known_respondents(conn: Connection, pseudonyms: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """Pseudonym to (internal number, cohort) for those of these pseudonyms the store has."""
+        return {row.pseudonym: (row.id, row.cohort) for row in conn.execute(
+            select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
+            .where(_among(conn, respondents.c.pseudonym, pseudonyms)))}
+
+    def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
+                        actor: str | None) -> dict[str, int]:
+        """Internal numbers of these pseudonyms, adding the new ones with their cohort."""
+        existing = self._known_respondents(conn, cohorts)
+        conflicts = [(p, existing[p][1], c) for p, c in cohorts.items()
+                     if p in existing and c is not None and existing[p][1] is not None and existing[p][1] != c]
+        if conflicts:
+            shown = "; ".join(f"respondent {p}: stored cohort {old!r}, given {new!r}" for p, old, new in conflicts[:5])
+            raise StoreError(f"{len(conflicts)} respondent(s) already belong to another cohort: {shown}")
+        ids = {p: existing[p][0] for p in existing}
+        new = [p for p in cohorts if p not in existing]
+        if new:
+            now = _now()
+            # New rows get numbers above every number handed out before (SQLite under its write lock, PostgreSQL
+            # by its sequence), so one range query finds them; rows other writers added meanwhile are skipped.
+            before = conn.execute(select(func.coalesce(func.max(respondents.c.id), 0))).scalar()
+            self._bulk_insert(conn, respondents, ["pseudonym", "cohort", "created_at"],
+                              ((p, cohorts[p], now) for p in new))
+            added = set(new)
+            ids.update((p, number) for p, number in conn.execute(
+                select(respondents.c.pseudonym, respondents.c.id).where(respondents.c.id > before)) if p in added)
+            self._log(conn, "add_respondent", ids[new[0]] if len(new) == 1 else None, f"{len(new)} added", actor)
+        return ids
+
+    def cohorts(self, pseudonyms: Iterable[str]) -> dict[str, str | None]:
+        """The cohort of each of these respondents that the store knows."""
+        with self._read() as conn:
+            return dict(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
+                                     .where(_among(conn, respondents.c.pseudonym, pseudonyms))).all())
+
+    @staticmethod
+    def _bulk_insert(conn: Connection, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
+        """Insert many rows through the driver's own bulk path: COPY on PostgreSQL, executemany on SQLite.
+
+        Both run inside the open transaction, so a failure or a killed process leaves nothing.
+        """
+        names = _quoted(columns)
+        cursor = conn.connection.driver_connection.cursor()
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for chunk in _chunks(rows, BULK_CHUNK):
+                    for row in chunk:
+                        copy.write_row(row)
+        else:
+            statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+            for chunk in _chunks(rows, BULK_CHUNK):
+                cursor.executemany(statement, chunk)
+        cursor.close()
+
+
+def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
+    """The condition that ``column`` is one of ``values``, with all values bound as one parameter.
+
+    A lookup of a whole import's respondents was hundreds of IN lists of 500 parameters, each
+    expanded by SQLAlchemy; one array (PostgreSQL) or one JSON text read by ``json_each``
+    (SQLite, built in since 3.38) does it in a single statement.
+    """
+    values = list(dict.fromkeys(values))
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("among", values, type_=ARRAY(String)))
+    return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
+
+
+FETCH_ROWS = 100_000  # rows per fetchmany: a read never holds more than one block of driver tuples
+WIDE_FETCH_CELLS = 400_000  # answers per fetchmany of a wide answer table: about 15 MB of Python floats
+
+
+def _driver_blocks(conn: Connection, query: Any, rows: int = FETCH_ROWS) -> Iterator[list[tuple]]:
+    """The rows of a query fetched by the driver's own cursor, as lists of at most FETCH_ROWS plain tuples.
+
+    For millions of answers, building SQLAlchemy rows cost as much as the fetch itself, and fetching
+    them all at once held every tuple in memory; the query is still composed and bound by SQLAlchemy,
+    so no value is pasted into SQL text.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver = conn.connection.driver_connection
+    # PostgreSQL sends numbers in binary, sparing the server their formatting and the client their parsing;
+    # a named (server-side) cursor sends the rows a block at a time instead of all at once.
+    cursor = (driver.cursor(name=f"kantelmeter_{secrets.token_hex(4)}", binary=True)
+              if conn.dialect.name == "postgresql" else driver.cursor())
+    try:
+        cursor.execute(str(compiled), params)
+        while block := cursor.fetchmany(rows):
+            yield block
+    finally:
+        cursor.close()
+
+
+def _quoted(columns: list[str]) -> str:
+    """Column names for driver-level SQL, quoted because one of them is named "column"."""
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
