@@ -99,7 +99,7 @@ def synchronous_modes(folder: Path, commits: int = 300) -> None:
         connection.execute(f"PRAGMA synchronous = {mode}")
         connection.execute("CREATE TABLE page (id INTEGER PRIMARY KEY, answers TEXT)")
 
-        def write() -> None:
+        def write(connection: sqlite3.Connection = connection) -> None:
             for number in range(commits):
                 connection.execute("BEGIN IMMEDIATE")
                 connection.execute("INSERT INTO page VALUES (?, ?)", (number, "x" * 200))

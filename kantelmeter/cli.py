@@ -34,25 +34,6 @@ class _Commands(click.Group):
             # a missing folder, no permission, a full disk: the user's to fix, so name the file and the reason
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
-        except Exception as exc:
-            if not _refused_by_store(exc):
-                raise
-            raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
-
-
-def _refused_by_store(exc: BaseException) -> bool:
-    """Whether the store raised ``exc`` itself, as its refusal of a value, id or name the user gave.
-
-    The store refuses with its ``StoreError`` and with ``KeyError`` and ``ValueError``; until those derive
-    from :class:`KantelmeterError`, the innermost frame tells them from a mistake elsewhere, which keeps
-    its traceback.
-    """
-    traceback = exc.__traceback__
-    while traceback is not None and traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    module = traceback.tb_frame.f_globals.get("__name__", "") if traceback is not None else ""
-    in_store = module == "kantelmeter.store" or module.startswith("kantelmeter.store.")
-    return in_store and (isinstance(exc, ValueError | LookupError) or type(exc).__module__ == module)
 
 
 # Every text kantelmeter shows exists in these languages; Dutch first.

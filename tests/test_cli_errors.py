@@ -144,9 +144,7 @@ def test_every_public_error_of_the_package_derives_from_the_one_base():
     errors = {f"{module.__name__}.{name}": value for module in _package_modules()
               for name, value in vars(module).items()
               if inspect.isclass(value) and issubclass(value, Exception) and not issubclass(value, Warning)
-              and value.__module__ == module.__name__ and not name.startswith("_")
-              # the store's errors get the base with the store's split into a package
-              and not module.__name__.startswith("kantelmeter.store")}
+              and value.__module__ == module.__name__ and not name.startswith("_")}
     assert len(errors) >= 25
     assert [name for name, error in errors.items() if not issubclass(error, KantelmeterError)] == []
 
@@ -169,8 +167,6 @@ def test_no_module_raises_a_bare_value_or_key_error():
 
     bare = []
     for module in _package_modules():
-        if module.__name__.startswith("kantelmeter.store"):
-            continue  # split into a package, with its errors under the base, by the store's owner
         tree = ast.parse(inspect.getsource(module))
         validators = {node for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
                       and any("validator" in ast.unparse(d) for d in function.decorator_list)

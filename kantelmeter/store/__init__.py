@@ -63,7 +63,14 @@ from kantelmeter.store.accounts import Accounts
 from kantelmeter.store.base import StoreCore
 from kantelmeter.store.bulk import ANY_OCCASION, BulkLoad
 from kantelmeter.store.erasure import Erasure
-from kantelmeter.store.errors import AnswerRefused, DuplicateResponse, InvalidBSN, ResponseLocked, StoreError
+from kantelmeter.store.errors import (
+    AnswerRefused,
+    DuplicateResponse,
+    InvalidBSN,
+    NotInStore,
+    ResponseLocked,
+    StoreError,
+)
 from kantelmeter.store.records import Account, Invitation, ResponseInfo
 from kantelmeter.store.responses import Responses
 from kantelmeter.store.rounds import SurveyRounds
@@ -81,7 +88,7 @@ from kantelmeter.store.schema import (
 
 __all__ = ["ANY_OCCASION", "DISPOSITION_CODES", "LETTER_KINDS", "ROLES", "SCHEMA_VERSION", "SESSION_IDLE",
            "SESSION_LIFETIME", "SURVEY_TABLES", "Account", "AnswerRefused", "DuplicateResponse", "InvalidBSN",
-           "Invitation", "ResponseInfo", "ResponseLocked", "Store", "StoreError", "answer_table", "upgrade"]
+           "Invitation", "NotInStore", "ResponseInfo", "ResponseLocked", "Store", "StoreError", "answer_table", "upgrade"]
 
 
 class Store(Responses, BulkLoad, Accounts, SurveyRounds, Erasure, StoreCore):

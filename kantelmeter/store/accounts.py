@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from kantelmeter.instruments import Instrument
 from kantelmeter.store.audit import Audit
 from kantelmeter.store.base import _token_hash
-from kantelmeter.store.errors import StoreError
+from kantelmeter.store.errors import NotInStore, StoreError
 from kantelmeter.store.records import Account, Invitation
 from kantelmeter.store.schema import (
     ROLES,
@@ -31,6 +31,7 @@ from kantelmeter.store.schema import (
     users,
 )
 
+
 class Accounts(Audit):
     # --- invitations ----------------------------------------------------------
 
@@ -43,9 +44,7 @@ class Accounts(Audit):
         someone's name. Hand the tokens out once: they cannot be recovered.
         """
         instrument = self._resolve(instrument)
-        if occasion not in instrument.occasions:
-            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
-                           f"{', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
         tokens = [secrets.token_urlsafe(32) for _ in range(count)]
         pseudonyms = {"r-" + secrets.token_hex(10): cohort for _ in range(count)}
         with self._write() as conn:
@@ -199,16 +198,14 @@ class Accounts(Audit):
             Naming the pseudonyms the store does not have.
         """
         instrument = self._resolve(instrument)
-        if occasion not in instrument.occasions:
-            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
-                           f"{', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
         pseudonyms = list(dict.fromkeys(pseudonyms))
         tokens = [secrets.token_urlsafe(32) for _ in pseudonyms]
         with self._write() as conn:
             known = self._known_respondents(conn, pseudonyms)
             missing = [p for p in pseudonyms if p not in known]
             if missing:
-                raise KeyError(f"{len(missing)} respondent(s) are not in this store, e.g. {', '.join(missing[:3])}; "
+                raise NotInStore(f"{len(missing)} respondent(s) are not in this store, e.g. {', '.join(missing[:3])}; "
                                "allowed: pseudonyms of existing respondents")
             if tokens:
                 conn.execute(insert(invitations), [

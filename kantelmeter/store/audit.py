@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-
 from kantelmeter.store.base import StoreCore
 from kantelmeter.store.schema import audit
+
 
 class Audit(StoreCore):
     def log(self, action: str, object_id: Any = None, detail: str | None = None, actor: str | None = None) -> None:

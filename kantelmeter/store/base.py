@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.instruments import Instrument
 from kantelmeter.privacy import Pseudonymiser
-from kantelmeter.store.errors import StoreError
+from kantelmeter.store.errors import NotInStore, StoreError
 from kantelmeter.store.schema import (
     IDENTIFIER_PRIORITY,
     SCHEMA_VERSION,
@@ -206,7 +206,7 @@ class StoreCore:
         with self._read() as conn:
             row = conn.execute(query.order_by(instruments.c.registered_at.desc()).limit(1)).first()
         if row is None:
-            raise KeyError(f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
+            raise NotInStore(f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
                            "is not registered in this store; register it with register_instrument()")
         loaded = Instrument.model_validate_json(row.definition)
         self._instruments[(instrument_id, row.version)] = loaded

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import delete, func, select
-
 
 from kantelmeter.store.base import StoreCore
 from kantelmeter.store.schema import SURVEY_TABLES, answer_table, respondents, responses_table
+
 
 class Erasure(StoreCore):
     # --- erasure --------------------------------------------------------------

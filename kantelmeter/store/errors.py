@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-
-
-from kantelmeter.errors import KantelmeterError
+from kantelmeter.errors import KantelmeterError, NotFoundError
 from kantelmeter.privacy import BSNError
 
 
 class StoreError(KantelmeterError):
     """A request the store cannot carry out; the message says why."""
+
+
+class NotInStore(StoreError, NotFoundError):
+    """A respondent, response, instrument or round the store does not hold (a ``KeyError``, printed as written)."""
 
 
 class ResponseLocked(StoreError):

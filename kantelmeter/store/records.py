@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-
-
 @dataclass(frozen=True)
 class Invitation:
     """What an invitation token opens: one respondent, instrument and occasion.

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import AnswerError, Domain, domains, is_pseudonym
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import StoreCore, WIDE_FETCH_CELLS, _driver_blocks
-from kantelmeter.store.errors import AnswerRefused, InvalidBSN, ResponseLocked, StoreError
+from kantelmeter.store.base import WIDE_FETCH_CELLS, StoreCore, _driver_blocks
+from kantelmeter.store.errors import AnswerRefused, InvalidBSN, NotInStore, ResponseLocked, StoreError
 from kantelmeter.store.records import ResponseInfo
 from kantelmeter.store.schema import (
     META_COLUMNS,
@@ -28,6 +28,7 @@ from kantelmeter.store.schema import (
     responses_table,
     submissions,
 )
+
 
 class Responses(StoreCore):
     # --- responses and answers ------------------------------------------------
@@ -64,9 +65,7 @@ class Responses(StoreCore):
 
     def _checked_start(self, instrument: Instrument | str, occasion: str, source: str) -> Instrument:
         instrument = self._resolve(instrument)
-        if occasion not in instrument.occasions:
-            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
-                           f"{', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
         if source not in SOURCES:
             raise StoreError(f"source {source!r}; allowed: {', '.join(SOURCES)}")
         return instrument
@@ -102,7 +101,7 @@ class Responses(StoreCore):
     def _respondent_id(conn: Connection, pseudonym: str) -> int:
         found = conn.execute(select(respondents.c.id).where(respondents.c.pseudonym == pseudonym)).scalar()
         if found is None:
-            raise KeyError(f"no respondent with pseudonym {pseudonym!r} in this store")
+            raise NotInStore(f"no respondent with pseudonym {pseudonym!r} in this store")
         return found
 
     def save_answers(self, response_id: int, answers: Mapping[str, Any], complete: bool = False,
@@ -182,7 +181,7 @@ class Responses(StoreCore):
             query = query.with_for_update()
         row = conn.execute(query.where(responses_table.c.id == response_id)).first()
         if row is None:
-            raise KeyError(f"no response with id {response_id}")
+            raise NotInStore(f"no response with id {response_id}")
         if submission is not None and conn.execute(select(submissions.c.key).where(
                 submissions.c.response_id == response_id, submissions.c.key == submission)).first():
             return False
@@ -215,7 +214,7 @@ class Responses(StoreCore):
         with self._read() as conn:
             status = conn.execute(select(responses_table.c.status).where(responses_table.c.id == response_id)).scalar()
         if status is None:
-            raise KeyError(f"no response with id {response_id}")
+            raise NotInStore(f"no response with id {response_id}")
         return status
 
     def response_info(self, response_id: int) -> ResponseInfo:
@@ -232,7 +231,7 @@ class Responses(StoreCore):
                                .join(respondents, respondents.c.id == responses_table.c.respondent_id)
                                .where(responses_table.c.id == response_id)).first()
         if row is None:
-            raise KeyError(f"no response with id {response_id}")
+            raise NotInStore(f"no response with id {response_id}")
         return ResponseInfo(*row)
 
     def versions(self, instrument_id: str) -> list[Instrument]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.instruments import Instrument
 from kantelmeter.store.base import StoreCore, _among, _token_hash
-from kantelmeter.store.errors import StoreError
+from kantelmeter.store.errors import NotInStore, StoreError
 from kantelmeter.store.records import Invitation
 from kantelmeter.store.schema import (
     DISPOSITION_CODES,
@@ -30,6 +30,7 @@ from kantelmeter.store.schema import (
     survey_sample,
     survey_weights,
 )
+
 
 class SurveyRounds(StoreCore):
     # --- survey rounds (issue 13) -------------------------------------------------
@@ -57,9 +58,7 @@ class SurveyRounds(StoreCore):
             The number of frame units stored.
         """
         instrument = self._resolve(instrument)
-        if occasion not in instrument.occasions:
-            raise KeyError(f"occasion {occasion!r} is not one of {instrument.id}'s occasions: "
-                           f"{', '.join(instrument.occasions)}")
+        instrument.check_occasion(occasion)
         allowed = ["pseudonym", "stratum", *auxiliaries]
         extra = [c for c in units.columns if c not in allowed]
         if extra:
@@ -86,7 +85,7 @@ class SurveyRounds(StoreCore):
             row = conn.execute(select(survey_rounds).where(survey_rounds.c.name == name)).mappings().first()
             known = [] if row is not None else conn.execute(select(survey_rounds.c.name)).scalars().all()
         if row is None:
-            raise KeyError(f"no survey round {name!r} in this store; rounds: {', '.join(known) or 'none'} "
+            raise NotInStore(f"no survey round {name!r} in this store; rounds: {', '.join(known) or 'none'} "
                            "(create one with `kantelmeter frame import`)")
         return {**row, "auxiliaries": json.loads(row["auxiliaries"])}
 
