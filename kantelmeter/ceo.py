@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from kantelmeter.instruments import Instrument
+from kantelmeter.messages import message
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import answers, to_wide
 
@@ -248,6 +249,6 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
             column = responses.get(item.id, pd.Series(np.nan, index=responses.index))
             counts = {code: int((column == code).sum()) for code in labels}
             counts["no_answer"] = int(column.isna().sum())
-        rows += [{**common, "code": code, "label": labels.get(code, "geen antwoord" if lang == "nl" else "no answer"),
+        rows += [{**common, "code": code, "label": labels.get(code, message("report.no_answer", lang)),
                   "count": count} for code, count in counts.items()]
     return pd.DataFrame([{**figures, **row} for row in rows], columns=DELIVERY_COLUMNS)
