@@ -26,6 +26,7 @@ import pandas as pd
 
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
+from kantelmeter.messages import message
 from kantelmeter.proportions import wilson_interval
 from kantelmeter.routing import asked
 from kantelmeter.scoring import answers, to_wide
@@ -201,8 +202,8 @@ def round_indicators(store, round: str, top: int = 2, confidence: float = 0.95) 
 
 
 #: The delivery file's labels of an item routed past (not a missing answer) and of one shown but left empty.
-_NO_ANSWER = {"nl": {"not_asked": "niet gevraagd (routing)", "no_answer": "geen antwoord"},
-              "en": {"not_asked": "not asked (routing)", "no_answer": "no answer"}}
+#: The categories of an item without an answer: passed by the routing, or shown and left empty.
+_NO_ANSWER = ("not_asked", "no_answer")
 
 #: The columns of the benchmark delivery file (see README, "The CEO delivery file").
 DELIVERY_COLUMNS = ["round", "indicator", "item", "theme", "code", "label", "count", "population", "sampled",
@@ -249,7 +250,8 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
     rows = []
     for item in chosen:
         scale = instrument.response_scale_of(item)
-        labels = {**(scale.labels(lang) if scale else {}), **_NO_ANSWER[lang]}
+        labels = {**(scale.labels(lang) if scale else {}),
+                  **{code: message(f"report.{code}", lang) for code in _NO_ANSWER}}
         common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
         if item.type.value == "multiple_choice":
             counts = {code: int((responses.get(column, pd.Series(dtype=float)) == 1).sum())
@@ -257,7 +259,7 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
             answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
         else:
             column = responses.get(item.id, pd.Series(np.nan, index=responses.index))
-            counts = {code: int((column == code).sum()) for code in labels if code not in _NO_ANSWER[lang]}
+            counts = {code: int((column == code).sum()) for code in labels if code not in _NO_ANSWER}
             answered = column.notna()
         counts["not_asked"] = int((~shown[item.id] & ~answered).sum())
         counts["no_answer"] = int((shown[item.id] & ~answered).sum())

@@ -49,6 +49,7 @@ import yaml
 from scipy import stats
 
 from kantelmeter.errors import ProblemsError
+from kantelmeter.messages import message
 
 __all__ = [
     "Appraisal",
@@ -460,7 +461,7 @@ def by_actor(estimate: CostBenefit, lang: str = "nl") -> pd.DataFrame:
         transfer, time = total("benefit", "transfer"), total("benefit", "time")
         rows.append({
             "actor": actor,
-            "label": ("alle partijen samen" if lang == "nl" else "all actors together") if actor == "all"
+            "label": message("report.all_actors", lang) if actor == "all"
             else estimate.actors.get(actor, {}).get(lang, actor),
             "benefits": benefits, "investments": investments, "net_value": benefits - investments,
             "benefits_cash": total("benefit", "cash"), "benefits_time": time, "benefits_transfer": transfer,

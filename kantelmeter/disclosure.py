@@ -328,36 +328,20 @@ def display_table(values: pd.Series | pd.DataFrame, marker: str = MARKER,
 
 def method_statement(lang: str = "nl", *, min_cell: int = 10, min_denominator: int = 10,
                      marker: str = MARKER) -> str:
-    """The paragraph a report prints to explain the suppression, in Dutch or English.
+    """The paragraph a report prints to explain the suppression (``report.method_statement`` in the catalogues).
 
     Examples
     --------
     >>> print(method_statement("en", min_cell=5))  # doctest: +ELLIPSIS
     To protect the people behind the figures, counts from 1 to 4 are not published...
     """
-    texts = {
-        "nl": (f"Om de mensen achter de cijfers te beschermen zijn aantallen van 1 tot en met {min_cell - 1} "
-               f"niet gepubliceerd (primaire onderdrukking); nullen worden wel getoond. Omdat een weggelaten "
-               f"aantal anders terug te rekenen is uit de totalen van rij of kolom, zijn er zo nodig ook "
-               f"zo weinig mogelijk andere cellen weggelaten (secundaire onderdrukking, gekozen met "
-               f"geheeltallige lineaire programmering). Met lineaire programmering is gecontroleerd dat elk "
-               f"weggelaten aantal, gegeven alle gepubliceerde cijfers en het feit dat nullen getoond worden, "
-               f"ook {min_cell} of meer kan zijn. Alle weggelaten "
-               f"cellen hebben hetzelfde teken, '{marker}', zodat niet te zien is welke cellen klein waren. "
-               f"Percentages over minder dan {min_denominator} personen zijn niet gepubliceerd. Methode: "
-               f"Hundepool e.a. (2012), Statistical Disclosure Control, Wiley."),
-        "en": (f"To protect the people behind the figures, counts from 1 to {min_cell - 1} are not published "
-               f"(primary suppression); zeros are shown. Because a withheld count could otherwise be worked "
-               f"out from its row or column total, as few other cells as possible are withheld where "
-               f"needed (secondary suppression, chosen by integer linear programming). Linear programming "
-               f"confirmed that every withheld count, given all published figures and the fact that zeros are "
-               f"shown, could also be {min_cell} or more. All withheld cells carry the same sign, '{marker}', so that the small "
-               f"ones cannot be told apart. Percentages of fewer than {min_denominator} people are not "
-               f"published. Method: Hundepool et al. (2012), Statistical Disclosure Control, Wiley."),
-    }
-    if lang not in texts:
-        raise DisclosureError(f"method_statement: language {lang!r} is not allowed; allowed: {', '.join(texts)}")
-    return texts[lang]
+    from kantelmeter.instruments import LANGUAGES
+    from kantelmeter.messages import message
+
+    if lang not in LANGUAGES:
+        raise DisclosureError(f"method_statement: language {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
+    return message("report.method_statement", lang, largest=min_cell - 1, min_cell=min_cell,
+                   min_denominator=min_denominator, marker=marker)
 
 
 def _with_margins(table: pd.DataFrame, margins_name: str) -> tuple[np.ndarray, list, list]:

@@ -681,8 +681,9 @@ def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, a
         if column not in actors.columns:
             raise PlotError(f"actor_balance: column {column!r} is missing; allowed: the table of "
                              f"kantelmeter.costbenefit.by_actor")
-    words = {"nl": ("baten", "investeringen", "saldo", "euro (contante waarde)"),
-             "en": ("benefits", "investments", "net value", "euro (present value)")}[lang]
+    from kantelmeter.messages import section
+
+    words = list(section("report.actor_balance", lang).values())
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.7 * len(actors) + 1.5))
     rows = range(len(actors))

@@ -33,6 +33,7 @@ import pandas as pd
 from kantelmeter import disclosure, formatting
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import LANGUAGES
+from kantelmeter.messages import message, section, translations
 
 __all__ = [
     "TABLE_CLASS",
@@ -52,15 +53,8 @@ Kind = Literal["counts", "estimates", "public"]
 #: CSS class of every table that went through :func:`publish`; a table without it is a leak.
 TABLE_CLASS = "km-table"
 
-TOTAL_LABEL = {"nl": "Totaal", "en": "Total"}
-
-_WORDS = {
-    "table": {"nl": "Tabel", "en": "Table"},
-    "figure": {"nl": "Figuur", "en": "Figure"},
-    "withheld": {"nl": "{caption}: niet gepubliceerd, omdat elke groep minder dan {min_cell:d} personen telt.",
-                 "en": "{caption}: not published, because every group has fewer than {min_cell:d} people."},
-    "index": {"nl": ("nummer", "titel", "bestand", "bron"), "en": ("number", "title", "file", "source")},
-}
+#: The label of the total row and column, per language (``report.total`` in :mod:`kantelmeter.messages`).
+TOTAL_LABEL = translations("report.total")
 
 
 class ReportError(KantelmeterError, ValueError):
@@ -68,21 +62,26 @@ class ReportError(KantelmeterError, ValueError):
 
 
 class Texts:
-    """The sentences of a notebook in Dutch and English, shown in the notebook's language.
+    """The sentences of a notebook, shown in the notebook's language.
 
-    The notebook keeps its headings and sentences in one dictionary (key to
-    ``{"nl": ..., "en": ...}``) and shows them with :meth:`show`, filling in
-    computed numbers in the language's style (:func:`kantelmeter.formatting.fill`:
-    in Dutch a decimal comma and a thousands point).
+    A shipped notebook's headings and sentences are a section of the message
+    catalogues (``notebooks.<notebook>`` in :mod:`kantelmeter.messages`); a
+    notebook of your own, outside the package, may pass a dictionary (key to
+    ``{"nl": ..., "en": ...}``) instead. :meth:`show` fills in computed
+    numbers in the language's style (:func:`kantelmeter.formatting.fill`: in
+    Dutch a decimal comma and a thousands point).
 
     Parameters
     ----------
-    texts : mapping of str to mapping of str to str
-        Every key must have a text in every language.
+    texts : str or mapping of str to mapping of str to str
+        A catalogue section, or texts of which every key has every language.
     lang : {"nl", "en"}
 
     Examples
     --------
+    >>> say = Texts("notebooks.thesis_replication", "en")
+    >>> say("tally_ok", n=6)
+    'All 6 tallies of the study are reproduced exactly.'
     >>> say = Texts({"n": {"nl": "{n:,} antwoorden", "en": "{n:,} responses"}}, "en")
     >>> say("n", n=1200)
     '1,200 responses'
@@ -94,14 +93,18 @@ class Texts:
     kantelmeter.publish.ReportError: texts: key 'n' has no text in 'en'; allowed languages: nl, en
     """
 
-    def __init__(self, texts: Mapping[str, Mapping[str, str]], lang: str,
+    def __init__(self, texts: str | Mapping[str, Mapping[str, str]], lang: str,
                  labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None):
         if lang not in LANGUAGES:
             raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
+        languages: tuple[str, ...] = LANGUAGES
+        if isinstance(texts, str):
+            texts = {key: {lang: text} for key, text in section(texts, lang).items()}
+            languages = (lang,)
         groups = {"": texts, **{f"labels.{name}.": group for name, group in (labels or {}).items()}}
         for prefix, group in groups.items():
             for key, versions in group.items():
-                for language in LANGUAGES:
+                for language in languages:
                     if language not in versions:
                         raise ReportError(f"texts: key {prefix}{key!r} has no text in {language!r}; allowed "
                                           f"languages: {', '.join(LANGUAGES)}")
@@ -446,11 +449,10 @@ class Publication:
             None when the table was replaced by its sentence.
         """
         number = len(self.tables) + 1
-        numbered = f"{_WORDS['table'][self.lang]} {number}. {caption}"
+        numbered = f"{message('report.table', self.lang)} {number}. {caption}"
         published = publish(table, self.min_cell, caption=numbered, lang=self.lang, **options)
         if published.withheld:
-            sentence = withheld or formatting.fill(_WORDS["withheld"][self.lang], self.lang, caption=caption,
-                                                   min_cell=self.min_cell)
+            sentence = withheld or message("report.withheld", self.lang, caption=caption, min_cell=self.min_cell)
             self.sentences.append(sentence)
             if show:
                 _display_markdown(sentence)
@@ -488,7 +490,7 @@ class Publication:
         number = len(self.figures) + 1
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
         markup = (f'<figure class="km-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
-                  f"<figcaption>{_WORDS['figure'][self.lang]} {number}. {html.escape(caption)}</figcaption>"
+                  f"<figcaption>{message('report.figure', self.lang)} {number}. {html.escape(caption)}</figcaption>"
                   f"</figure>")
         self.figures.append(caption)
         if show:
@@ -511,14 +513,14 @@ class Publication:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        stem = {"nl": "tabel", "en": "table"}[self.lang]
+        stem = message("report.csv_stem", self.lang)
         rows = []
         for number, table in enumerate(self.tables, start=1):
             name = f"{stem}_{number:02d}.csv"
             table.to_csv(folder / name)
             rows.append((number, table.caption, name, table.source))
         index = folder / "index.csv"
-        pd.DataFrame(rows, columns=list(_WORDS["index"][self.lang])).to_csv(index, sep=";", encoding="utf-8-sig",
+        pd.DataFrame(rows, columns=list(section("report.index", self.lang).values())).to_csv(index, sep=";", encoding="utf-8-sig",
                                                                             index=False)
         return index
 
@@ -544,9 +546,6 @@ class AnalystTable:
         return (self.caption + "\n" if self.caption else "") + self.display.to_string(index=False)
 
 
-_BOOLEAN = {"nl": ("ja", "nee"), "en": ("yes", "no")}
-
-
 def analyst_table(table: pd.DataFrame, labels: Mapping[str, str] | None = None, lang: str = "nl", *,
                   decimals: int | Mapping[str, int] = 2, caption: str = "") -> AnalystTable:
     """A statistics table as an analyst reads it: words for headers and codes, numbers in the language's style.
@@ -568,7 +567,7 @@ def analyst_table(table: pd.DataFrame, labels: Mapping[str, str] | None = None, 
     labels = dict(labels or {})
     frame = _labels_as_columns(table)
     frame.columns = [labels.get(str(column), str(column)) for column in frame.columns]
-    yes, no = _BOOLEAN[lang]
+    yes, no = message("report.yes", lang), message("report.no", lang)
     shown = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
@@ -591,15 +590,6 @@ def _display_markdown(text: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(text))
-
-
-_TITLE = {
-    "nl": {"kind": "Nulmeting", "round": "Ronde", "period": "Veldwerk", "date": "Datum", "contact": "Contact",
-           "logo": "Logo van de gemeente {name}", "municipality": "Gemeente {name}", "code": "CBS-code"},
-    "en": {"kind": "Baseline report (nulmeting)", "round": "Round", "period": "Fieldwork", "date": "Date",
-           "contact": "Contact", "logo": "Logo of the municipality of {name}", "municipality": "Municipality of {name}",
-           "code": "CBS code"},
-}
 
 
 def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.Timestamp] | None,
@@ -625,17 +615,17 @@ def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.
     >>> "28 mei 2010 tot en met 1 maart 2011" in page, 'alt="Logo van de gemeente Haarlemmermeer"' in page
     (True, True)
     """
-    words = _TITLE[lang]
+    words = section("report.title_page", lang)
 
     def day(value: pd.Timestamp) -> str:
         return formatting.day(value, lang)
 
-    link = {"nl": "tot en met", "en": "to"}[lang]
     rows = [(words["round"], round_name), (words["date"], day(date)),
             (words["code"], municipality.cbs_code),
             (words["contact"], f"{municipality.contact['organisation']}, {municipality.contact['email']}")]
     if period is not None:
-        rows.insert(1, (words["period"], f"{day(period[0])} {link} {day(period[1])}"))
+        rows.insert(1, (words["period"], formatting.fill(words["from_to"], lang, first=day(period[0]),
+                                                         last=day(period[1]))))
     logo = ""
     if municipality.logo is not None:
         data = municipality.logo.read_bytes()
@@ -654,34 +644,6 @@ def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.
 _DISPOSITIONS = ("ineligible", "complete", "partial", "refused", "no_contact")
 #: The per-stratum columns: the eligible clients' outcomes; the ineligible are counted in total only.
 _PER_STRATUM = ("complete", "partial", "nonresponse")
-_FIELDWORK = {
-    "nl": {"stratum": "stratum", "complete": "volledig", "partial": "gedeeltelijk",
-           "nonresponse": "geen respons (geweigerd of niet bereikt)", "eligible": "netto steekproef",
-           "rr1": "respons RR1 (%)", "rr2": "respons RR2 (%)",
-           "response_caption": "Netto steekproef en respons per stratum",
-           "rates_caption": "Responspercentages (AAPOR RR1 en RR2) per stratum",
-           "total": "totaal",
-           "sample": ("Van de {sampled:,} getrokken cliënten hoorden er {ineligible:,} niet (meer) tot de doelgroep "
-                      "(verhuisd, overleden of geen cliënt meer); de netto steekproef is {eligible:,} cliënten."),
-           "r_indicator": ("De representativiteit van de respons (R-indicator, 1 = volledig representatief) is "
-                           "{r:.2f} (95%-betrouwbaarheidsinterval {low:.2f} tot {high:.2f})."),
-           "weights": ("De antwoorden zijn gewogen naar de bekende verdeling in de populatie. De gewichten lopen "
-                       "van {low:.2f} tot {high:.2f}; het ontwerpeffect van de weging (Kish) is {deff:.2f}, "
-                       "dus de gewogen cijfers zijn zo precies als een ongewogen steekproef van ongeveer "
-                       "{effective:d} personen.")},
-    "en": {"stratum": "stratum", "complete": "complete", "partial": "partial",
-           "nonresponse": "no response (refused or not reached)", "eligible": "net sample",
-           "rr1": "response RR1 (%)", "rr2": "response RR2 (%)",
-           "response_caption": "Net sample and response per stratum",
-           "rates_caption": "Response rates (AAPOR RR1 and RR2) per stratum", "total": "total",
-           "sample": ("Of the {sampled:,} clients drawn, {ineligible:,} no longer belonged to the population (moved, "
-                      "died or no longer a client); the net sample is {eligible:,} clients."),
-           "r_indicator": ("The representativeness of the response (R-indicator, 1 = fully representative) is "
-                           "{r:.2f} (95% confidence interval {low:.2f} to {high:.2f})."),
-           "weights": ("The answers are weighted to the known distribution in the population. The weights range "
-                       "from {low:.2f} to {high:.2f}; the design effect of weighting (Kish) is {deff:.2f}, so the "
-                       "weighted figures are as precise as an unweighted sample of about {effective:d} people.")},
-}
 
 
 def fieldwork(pub: Publication, response: pd.DataFrame, *,
@@ -731,7 +693,7 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     >>> pub.tables[1].display.iloc[:, 2].tolist()  # a stratum's rates would give its withheld counts back
     ['x', 'x', '46,7']
     """
-    words = _FIELDWORK[pub.lang]
+    words = section("report.fieldwork", pub.lang)
     required = ["stratum", "sampled", *_DISPOSITIONS, "rr1", "rr2"]
     missing = [column for column in required if column not in response.columns]
     if missing:

@@ -48,6 +48,7 @@ import pandas as pd
 from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
+from kantelmeter.messages import message
 
 __all__ = [
     "FIELD_NAME_LIMIT", "REDCAP_COLUMNS", "check_redcap_dictionary", "missing_data_codes", "redcap_designations",
@@ -63,7 +64,6 @@ REDCAP_COLUMNS = [
     "Matrix Ranking?", "Field Annotation",
 ]
 RECORD_ID = "record_id"
-RECORD_LABEL = {"nl": "Respondentcode", "en": "Respondent code"}
 FIELD_NAME_LIMIT = 26
 # REDCap's own event-name part of a unique event name is at most 18 characters, then "_arm_<n>".
 EVENT_NAME_LIMIT = 18
@@ -225,7 +225,7 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
                 })
     first_form = rows[0]["Form Name"]
     record = {"Variable / Field Name": RECORD_ID, "Form Name": first_form, "Field Type": "text",
-              "Field Label": RECORD_LABEL[lang], "Field Annotation": "@NOMISSING"}
+              "Field Label": message("exports.respondent_code", lang), "Field Annotation": "@NOMISSING"}
     dd = pd.DataFrame([record, *rows], columns=REDCAP_COLUMNS).astype(object).fillna("")
     names = dd["Variable / Field Name"]
     if names.duplicated().any():

@@ -22,6 +22,7 @@ from kantelmeter.errors import ExchangeError
 from kantelmeter.files import private_path
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.cells import column_domains, for_sav, sav_formats
+from kantelmeter.messages import message
 
 __all__ = ["read_sav", "spss_metadata", "write_sav"]
 
@@ -34,14 +35,8 @@ MEASURE = {
     ItemType.date: "scale",
     ItemType.text: "nominal",
 }
-META_LABELS = {
-    "respondent": {"nl": "Respondent (pseudoniem)", "en": "Respondent (pseudonym)"},
-    "occasion": {"nl": "Meetmoment", "en": "Occasion"},
-    "cohort": {"nl": "Cohort", "en": "Cohort"},
-    "collected_at": {"nl": "Ingevuld op (lokale tijd)", "en": "Collected at (local time)"},
-    "version": {"nl": "Versie van de vragenlijst", "en": "Version of the questionnaire"},
-}
-CHOSEN = {"nl": {0: "niet gekozen", 1: "gekozen"}, "en": {0: "not chosen", 1: "chosen"}}
+#: The columns every export has besides the items; their labels are ``exports.columns.<column>`` in the catalogues.
+META_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
 # SPSS allows at most three discrete user-missing values per variable, or one range plus one value.
 MAX_DISCRETE_MISSING = 3
 MAX_LABEL = 255
@@ -76,8 +71,8 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
     owner = {column: version for version in (*older, instrument) for column in version.columns}
     labels, values, missing, measure = {}, {}, {}, {}
     for column in columns:
-        if column in META_LABELS:
-            labels[column] = META_LABELS[column][lang]
+        if column in META_COLUMNS:
+            labels[column] = message(f"exports.columns.{column}", lang)
             measure[column] = "scale" if column == "collected_at" else "nominal"
             continue
         item, version = allowed[column].item, owner[column]
@@ -103,7 +98,7 @@ def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) 
 def _value_labels(instrument: Instrument, item: Item, lang: str) -> dict[int, str]:
     scale = instrument.response_scale_of(item)
     if item.type is ItemType.multiple_choice:
-        return CHOSEN[lang]
+        return {0: message("exports.not_chosen", lang), 1: message("exports.chosen", lang)}
     if item.type is ItemType.score:
         codes = instrument.valid_codes(item)
         anchors = {codes[0]: item.anchors.get("min"), codes[-1]: item.anchors.get("max")} if item.anchors else {}

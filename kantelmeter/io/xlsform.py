@@ -29,15 +29,12 @@ import pandas as pd
 from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
+from kantelmeter.messages import translations
 
 __all__ = ["LANGUAGE_NAMES", "bsn_constraint", "field_paths", "write_xlsform", "xlsform"]
 
 # XLSForm names a language "Name (code)"; the code is the IETF tag ODK shows to users.
-LANGUAGE_NAMES = {"nl": "Nederlands (nl)", "en": "English (en)"}
-RESPONDENT_LABEL = {"nl": "Respondentcode", "en": "Respondent code"}
-RANGE_MESSAGE = {"nl": "Antwoord buiten het toegestane bereik", "en": "Answer outside the allowed range"}
-BSN_MESSAGE = {"nl": "Dit is geen geldig burgerservicenummer. Vul de 9 cijfers in, zonder punten of spaties.",
-               "en": "This is not a valid citizen service number. Enter the 9 digits, without dots or spaces."}
+LANGUAGE_NAMES = translations("exports.language_name")
 
 
 def _texts(field: str, text) -> dict[str, str]:
@@ -121,7 +118,7 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
     """
     wanted = {item.id for item in (instrument.items_at(occasion) if occasion else instrument.items)}
     survey = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"},
-              {"type": "text", "name": "respondent", "required": "yes", **_texts("label", RESPONDENT_LABEL)}]
+              {"type": "text", "name": "respondent", "required": "yes", **_texts("label", translations("exports.respondent_code"))}]
     lists: dict[str, list] = {}  # choice list name -> options, in the order first used
     for section in instrument.sections:
         items = [item for item in section.items if item.id in wanted]
@@ -144,7 +141,8 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
                 # the hint is shown to respondents; the note sits in a column of its own that no form shows
                 **_hint(instrument, item), **_texts("note", item.note), "required": "yes" if item.required else "",
                 "relevant": condition.to_xlsform() if condition else "", "constraint": constraint,
-                **(_texts("constraint_message", BSN_MESSAGE if item.identifier == "bsn" else RANGE_MESSAGE)
+                **(_texts("constraint_message",
+                          translations("exports.bsn_invalid" if item.identifier == "bsn" else "exports.out_of_range"))
                    if constraint else {}),
             })
         survey.append({"type": "end_group", "name": section.id})

@@ -4,8 +4,8 @@ The store holds pseudonyms only, so names and addresses come from the
 register file again, joined here by pseudonymising its identifiers with the
 same key, and go only into the files written for the mail room: the
 mail-merge CSV (mode 0600), one QR code per letter (segno) and a PDF of all
-letters printed by headless Chromium. Letter sentences live in
-:data:`LETTER` (Dutch B1 and English); the municipality's name, sender,
+letters printed by headless Chromium. Letter sentences are the
+``letters`` section of the message catalogues (:mod:`kantelmeter.messages`, Dutch B1 and English); the municipality's name, sender,
 contact, address of the form and privacy statement in its ``letters.yaml``.
 """
 
@@ -21,40 +21,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from kantelmeter.messages import message
 from kantelmeter.survey.design import FrameError, _problem, read_register
 from kantelmeter.survey.response import INELIGIBLE
 
-__all__ = ["LETTER", "LetterSet", "load_settings", "write_letters"]
+__all__ = ["LetterSet", "load_settings", "write_letters"]
 
-#: The letter's sentences; ``{...}`` are filled from the settings and the client.
-LETTER = {
-    "subject": {"nl": "Wat vindt u van uw ondersteuning?", "en": "What do you think of your support?"},
-    "reminder_subject": {"nl": "Herinnering: wat vindt u van uw ondersteuning?",
-                         "en": "Reminder: what do you think of your support?"},
-    "salutation": {"nl": "Beste {name},", "en": "Dear {name},"},
-    "why": {"nl": "U krijgt hulp of een voorziening van de gemeente {municipality}. Wij willen graag weten wat u "
-                  "daarvan vindt. Met uw antwoorden kunnen wij de hulp beter maken.",
-            "en": "You get help or a provision from the municipality of {municipality}. We would like to know "
-                  "what you think of it. Your answers help us make the support better."},
-    "reminder": {"nl": "Een paar weken geleden kreeg u een brief over deze vragenlijst. Misschien heeft u nog geen "
-                       "tijd gehad. Uw mening telt, ook als u tevreden bent.",
-                 "en": "A few weeks ago you got a letter about this questionnaire. Maybe you have not had the time "
-                       "yet. Your opinion counts, also if you are satisfied."},
-    "how": {"nl": "Het invullen duurt ongeveer 15 minuten. Scan de QR-code met uw telefoon, of typ dit adres in uw "
-                  "browser: {base_url}/c/{code}",
-            "en": "Filling it in takes about 15 minutes. Scan the QR code with your phone, or type this address in "
-                  "your browser: {base_url}/c/{code}"},
-    "when": {"nl": "Wilt u de vragenlijst binnen {weeks} weken invullen?",
-             "en": "Please fill in the questionnaire within {weeks} weeks."},
-    "help": {"nl": "Heeft u vragen, of wilt u de vragen liever op papier of aan de telefoon beantwoorden? Bel dan "
-                   "{phone} of mail naar {email}.",
-             "en": "Do you have questions, or would you rather answer on paper or by phone? Call {phone} or email "
-                   "{email}."},
-    "voluntary": {"nl": "Meedoen is vrijwillig. Als u niet meedoet, heeft dat geen gevolgen voor uw hulp.",
-                  "en": "Taking part is voluntary. If you do not take part, this does not change your support."},
-    "privacy_title": {"nl": "Uw privacy", "en": "Your privacy"},
-    "closing": {"nl": "Met vriendelijke groet,", "en": "Kind regards,"},
-}
 MASK = 4  # the QR mask pattern used for every letter
 COLUMNS = ["letter", "kind", "pseudonym", "link", "code", "qr", "subject", "text"]
 
@@ -162,7 +134,7 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
         rows.append({"letter": number, "kind": "reminder" if reminder else "letter", "pseudonym": pseudonym,
                      name_column: person[name_column], **{c: person[c] for c in address_columns}, "link": link,
                      "code": code, "qr": str(qr_path.relative_to(out.parent)),
-                     "subject": LETTER["reminder_subject" if reminder else "subject"][lang], "text": text})
+                     "subject": message("letters.reminder_subject" if reminder else "letters.subject", lang), "text": text})
     columns = ["letter", "kind", "pseudonym", name_column, *address_columns] + COLUMNS[3:]
     _write_private_csv(out, rows, columns)
     pdf_path = _write_pdf(rows, out, settings, lang, qr_folder) if pdf and rows else None
@@ -173,11 +145,11 @@ def _text(settings: dict, name: str, code: str, reminder: bool, lang: str) -> st
     values = {"name": name, "municipality": settings["municipality"], "base_url": settings["base_url"].rstrip("/"),
               "code": code, "weeks": settings["reply_weeks"], **settings["contact"]}
     parts = ["salutation", "reminder" if reminder else "why", "how", "when", "help", "voluntary"]
-    paragraphs = [LETTER[p][lang].format(**values) for p in parts]
-    paragraphs.append(f"{LETTER['privacy_title'][lang]}: {settings['privacy'][lang].strip()}")
+    paragraphs = [message(f"letters.{p}", lang, **values) for p in parts]
+    paragraphs.append(f"{message('letters.privacy_title', lang)}: {settings['privacy'][lang].strip()}")
     sender = settings["sender"]
     function = sender["function"][lang] if isinstance(sender.get("function"), dict) else sender.get("function", "")
-    paragraphs.append(f"{LETTER['closing'][lang]}\n{sender['name']}\n{function}, {settings['municipality']}")
+    paragraphs.append(f"{message('letters.closing', lang)}\n{sender['name']}\n{function}, {settings['municipality']}")
     return "\n\n".join(paragraphs)
 
 

@@ -42,7 +42,7 @@ class Page:
 
 @dataclass(frozen=True)
 class FieldError:
-    """Why an answer was refused: a message key (see ``i18n.MESSAGES``) and its values."""
+    """Why an answer was refused: a message key (``web.<key>`` in :mod:`kantelmeter.messages`) and its values."""
 
     key: str
     params: Mapping[str, object] = field(default_factory=dict)
