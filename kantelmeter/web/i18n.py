@@ -175,6 +175,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "paper_only_if": {"nl": "Alleen beantwoorden als {condition}. Anders: {otherwise}.",
                       "en": "Only answer if {condition}. Otherwise: {otherwise}."},
     "paper_go_to": {"nl": "ga naar vraag {number}", "en": "go to question {number}"},
+    "paper_repetition": {"nl": "Vul dit deel alleen in als dit probleem in het eerste gesprek aan bod kwam. "
+                               "Anders: {otherwise}.",
+                         "en": "Fill in this part only if this problem came up in the first conversation. "
+                               "Otherwise: {otherwise}."},
     "paper_go_to_end": {"nl": "u bent klaar", "en": "you have finished"},
     "paper_how": {"nl": "Zet een kruisje in het hokje van uw antwoord. Volg de aanwijzingen in de grijze balken. "
                         "De kleine cijfers naast de hokjes zijn voor de verwerking.",
