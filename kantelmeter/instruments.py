@@ -433,6 +433,24 @@ class Instrument(_Model):
         return [item for section in self.asked_sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]
 
+    def carried(self, occasion: str) -> list[Item]:
+        """The items an occasion's repeated sections repeat over but that occasion does not ask.
+
+        The follow-up asks about every problem raised at intake: its response
+        carries the intake's answer to that item (copied, never asked again), so
+        the form knows which repetitions to ask.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> [item.id for item in citizen.carried("follow_up")], citizen.carried("intake")
+        (['problems_raised'], [])
+        """
+        asked = {item.id for item in self.items_at(occasion)}
+        sources = dict.fromkeys(r.template.repeat.for_each for r in self.repetitions
+                                if any(item in asked for item in r.items.values()))
+        return [self.item(source) for source in sources if source not in asked]
+
     def question_numbers(self, occasion: str) -> dict[str, int]:
         """Item id to the question number a respondent sees at an occasion (1, 2, ... through the form).
 
