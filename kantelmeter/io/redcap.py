@@ -118,8 +118,9 @@ def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> di
     >>> set(redcap_form_names(load_instrument("citizen"), "intake").values())
     {'citizen_intake'}
     """
-    if occasion is not None:
-        return {item.id: f"{instrument.id}_{occasion}" for item in instrument.items_at(occasion)}
+    if occasion is not None:  # with what the occasion carries from an earlier one (the problems raised)
+        return {item.id: f"{instrument.id}_{occasion}"
+                for item in instrument.carried(occasion) + instrument.items_at(occasion)}
     every = tuple(instrument.occasions)
     return {item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
             for item_id, asked in _occasions_of(instrument).items() if asked}
@@ -209,8 +210,10 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
     forms = redcap_form_names(instrument, occasion)
     rows = []
     for form in dict.fromkeys(forms.values()):  # REDCap wants a form's fields together, forms in first-use order
-        for section in instrument.sections:
-            items = [item for item in section.items if forms.get(item.id) == form]
+        placed: set[str] = set()  # a carried item heads the form, not again in its own section
+        for section in [*_carrying(instrument, occasion), *instrument.asked_sections]:
+            items = [item for item in section.items if forms.get(item.id) == form and item.id not in placed]
+            placed.update(item.id for item in items)
             for position, item in enumerate(items):
                 rows.append({
                     "Variable / Field Name": redcap_name(item.id), "Form Name": form,
@@ -231,6 +234,13 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
         raise ValueError(f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
                          "are given twice; rename one of the items")
     return dd
+
+
+def _carrying(instrument: Instrument, occasion: str | None) -> list:
+    """The sections of the items an occasion carries, holding only those items, to head its form."""
+    carried = {item.id for item in instrument.carried(occasion)} if occasion else set()
+    return [section.model_copy(update={"items": [i for i in section.items if i.id in carried]})
+            for section in instrument.sections if any(i.id in carried for i in section.items)]
 
 
 def redcap_fields(instrument: Instrument, occasion: str | None = None) -> pd.DataFrame:

@@ -131,7 +131,7 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
     for frame in chunks:
         encoding = frame.attrs.get("encoding")
         if odk:
-            frame = odk_columns(frame, instrument)
+            frame = odk_columns(frame, instrument, occasion)
         if reshape is not None:
             frame = reshape(frame)
         if mapping is not None:

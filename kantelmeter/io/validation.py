@@ -214,7 +214,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
 
     by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
-    asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
+    # an occasion's response also holds what its repeated sections repeat over, carried from an earlier one
+    asked = {item.id for item in instrument.carried(occasion) + instrument.items_at(occasion)} \
+        if occasion in instrument.occasions else set()
     if occasion not in instrument.occasions:
         problems.column("occasion", f"occasion {occasion!r} is not one of {instrument.id}'s occasions; "
                                     f"allowed: {', '.join(instrument.occasions)}", occasion)
