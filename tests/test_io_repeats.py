@@ -9,6 +9,7 @@ from kantelmeter import load_instrument
 from kantelmeter.io import redcap_dictionary, xlsform
 from kantelmeter.io.odk_repeats import RepeatImportError, join_repeats
 from kantelmeter.io.redcap import check_redcap_dictionary
+from kantelmeter.io.spss import spss_metadata
 
 CITIZEN = load_instrument("citizen")
 
@@ -49,3 +50,14 @@ def test_a_repeat_table_that_does_not_fit_is_refused_with_the_table_row_and_valu
                      "follow_up")
     with pytest.raises(RepeatImportError, match="none of its columns is a field of a repeat"):
         join_repeats(main, {"t.csv": pd.DataFrame({"x": [2], "PARENT_KEY": ["uuid:a"]})}, CITIZEN, "follow_up")
+
+
+def test_spss_labels_each_repetition_column_with_its_element():
+    meta = spss_metadata(CITIZEN, ["problem_result__2", "interventions__4_7", "age"], "en")
+    labels = [meta["column_labels"][column] for column in ("problem_result__2", "interventions__4_7", "age")]
+    assert labels[0] == ("Your question about: a problem with an organisation, for example the housing association "
+                         "or the tax office: Where does this problem stand now?")
+    assert labels[1].startswith("Your question about: a problem with other people: What kind of help")
+    assert labels[1].endswith(": home help, transport, an aid or a change to my home")
+    assert labels[2] == "How old are you?"
+    assert meta["variable_value_labels"]["problem_result__2"][6] == "not solved"
