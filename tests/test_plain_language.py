@@ -60,7 +60,7 @@ def instrument_texts(instrument) -> list[str]:
     """
     placeholders = instrument.licence.text_restricted
     texts = []
-    for section in instrument.sections:
+    for section in instrument.asked_sections:  # a repeated section once per element: "Uw vraag over: ..."
         texts += [section.title.nl] + ([section.intro.nl] if section.intro else [])
         for item in section.items:
             if not placeholders:

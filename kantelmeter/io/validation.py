@@ -214,9 +214,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
 
     by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
+    asked = {item.id for item in instrument.items_at(occasion)} if occasion in instrument.occasions else set()
     # an occasion's response also holds what its repeated sections repeat over, carried from an earlier one
-    asked = {item.id for item in instrument.carried(occasion) + instrument.items_at(occasion)} \
-        if occasion in instrument.occasions else set()
+    carried = {item.id for item in instrument.carried(occasion)} if occasion in instrument.occasions else set()
     if occasion not in instrument.occasions:
         problems.column("occasion", f"occasion {occasion!r} is not one of {instrument.id}'s occasions; "
                                     f"allowed: {', '.join(instrument.occasions)}", occasion)
@@ -247,7 +247,7 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
         else:
             values = {c: _typed(by_column[c], frame[c], problems) for c in columns if c in frame}
         for column, series in values.items():
-            if item.id not in asked:
+            if item.id not in asked | carried:
                 problems.cells(series.notna(), frame.get(column, frame.get(item.id)), column,
                                f"item {item.id!r} is not asked at occasion {occasion!r}")
             typed[column] = series
