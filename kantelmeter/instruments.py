@@ -308,6 +308,13 @@ class Instrument(_Model):
     sections: list[Section] = Field(min_length=1)
     scales: list[Scale] = []
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Instrument:
+        """A copy; what is derived from the sections (items, repetitions) is derived again from the copy's."""
+        copy = super().model_copy(update=update, deep=deep)
+        for derived in _DERIVED:
+            copy.__dict__.pop(derived, None)
+        return copy
+
     @cached_property
     def asked_sections(self) -> list[Section]:
         """The sections as respondents get them: each repeated section once per option of its source.
@@ -557,6 +564,10 @@ class Instrument(_Model):
                 f"<small>({html.escape(self.id)} {html.escape(self.version)})</small></h4>"
                 f"<p>{html.escape(self.description.nl)}</p>")
         return head + self.codebook("nl").to_html(index=False, escape=True)
+
+
+# The cached properties of an Instrument, all derived from its sections.
+_DERIVED = ("asked_sections", "repetitions", "_repeated_ids", "items", "_item_index")
 
 
 def _bounds(item: Item) -> str:

@@ -151,3 +151,26 @@ def test_a_long_table_is_refused_for_an_instrument_without_repeats():
         repeated(load_instrument("soc13"), pd.DataFrame({"respondent": ["a"], "occasion": ["intake"]}))
     with pytest.raises(RepeatError, match="repeats no section over 'age'; allowed: problems_raised"):
         repeated(load_instrument("citizen"), pd.DataFrame({"respondent": ["a"], "occasion": ["intake"]}), "age")
+
+
+def test_the_citizen_questionnaire_follows_up_every_problem_and_restores_the_seed_items():
+    citizen = load_instrument("citizen")
+    assert citizen.version == "2.0"
+    follow_up = next(s for s in citizen.sections if s.id == "problem_follow_up")
+    assert follow_up.repeat.for_each == "problems_raised" and follow_up.occasions == ["follow_up"]
+    assert {"interventions", "waiting_time", "own_part", "network_involved", "problem_result", "problem_rung"} <= \
+        {item.id for item in follow_up.items}
+    kinds = {c.code: c.support for c in citizen.response_scale_of("interventions").codes}
+    assert set(kinds.values()) == {"material", "immaterial", None} and kinds[6] is None  # "something else": uncoded
+    assert citizen.item("urgency__4").required and citizen.item("first_question_type").response_scale == "problem_type"
+    # the seed's items: restored in our words, or the note says why they differ
+    assert "spreekruimte" in citizen.item("room_private").note.nl
+    assert "1 tot 10" in citizen.item("wellbeing").note.nl and citizen.valid_codes("wellbeing") == list(range(11))
+    assert "creativiteit" in citizen.item("prof_creative").note.nl
+
+
+def test_a_copy_with_other_sections_derives_its_items_again():
+    citizen = load_instrument("citizen")
+    assert len(citizen.items) > 100
+    first = citizen.model_copy(update={"sections": citizen.sections[:1]})
+    assert [item.id for item in first.items] == [item.id for item in citizen.sections[0].items]
