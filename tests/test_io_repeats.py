@@ -61,3 +61,11 @@ def test_spss_labels_each_repetition_column_with_its_element():
     assert labels[1].endswith(": home help, transport, an aid or a change to my home")
     assert labels[2] == "How old are you?"
     assert meta["variable_value_labels"]["problem_result__2"][6] == "not solved"
+
+
+def test_a_longitudinal_redcap_project_refers_to_the_problems_raised_at_the_intake_event():
+    dd = redcap_dictionary(CITIZEN)
+    assert check_redcap_dictionary(dd) == []
+    logic = dd.set_index("Variable / Field Name")["Branching Logic (Show field only if...)"]
+    assert logic["problem_result__2"] == '[intake_arm_1][problems_raised(2)] = "1"'
+    assert logic["urgency__2"] == '[problems_raised(2)] = "1"'  # asked in the same event

@@ -169,12 +169,25 @@ def _field(instrument: Instrument, item: Item, lang: str) -> dict[str, str]:
     return {"Field Type": "notes" if item.identifier is None else "text"}
 
 
-def _branching(instrument: Instrument, item: Item) -> str:
-    """The item's show-if condition as branching logic, with items referred to by their REDCap names."""
+def _branching(instrument: Instrument, item: Item, occasion: str | None = None) -> str:
+    """The item's show-if condition as branching logic, with items referred to by their REDCap names.
+
+    In a longitudinal project a repetition asked at a later event than its
+    source refers to the source in the event that asks it:
+    ``[intake_arm_1][problems_raised(2)] = "1"``.
+    """
     condition = instrument.condition(item)
     if condition is None:
         return ""
-    return re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
+    logic = re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
+    found = instrument.repetition_of(item.id)
+    if occasion is None and found:
+        source = instrument.item(found[0].template.repeat.for_each)
+        sources = [o for o in instrument.occasions if source in instrument.items_at(o)]
+        if sources and not any(item in instrument.items_at(o) for o in sources):
+            name = redcap_name(source.id)
+            logic = logic.replace(f"[{name}(", f"[{unique_event_name(sources[-1])}][{name}(")
+    return logic
 
 
 def _annotation(instrument: Instrument, item: Item, lang: str) -> str:
@@ -221,7 +234,7 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
                     "Field Label": item.text[lang], "Field Note": item.help[lang] if item.help else "",
                     **_field(instrument, item, lang),
                     "Identifier?": "y" if item.identifier else "",
-                    "Branching Logic (Show field only if...)": _branching(instrument, item),
+                    "Branching Logic (Show field only if...)": _branching(instrument, item, occasion),
                     "Required Field?": "y" if item.required else "",
                     "Field Annotation": _annotation(instrument, item, lang),
                 })
@@ -293,8 +306,8 @@ RESERVED_NAMES = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repea
                   "redcap_data_access_group", "redcap_survey_identifier", "event_id", "arm"}
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _CHOICE = re.compile(r"\s*(-?[0-9A-Za-z_]+)\s*,\s*(\S.*?)\s*")
-# One token of branching logic: a field or checkbox option, a quoted value, a number, an operator, and/or, brackets.
-_LOGIC_TOKEN = re.compile(r"\s*(?:\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
+# One token of branching logic: a field or checkbox option (of another event: [intake_arm_1][field]), a quoted value, a number, an operator, and/or, brackets.
+_LOGIC_TOKEN = re.compile(r"\s*(?:(?:\[[a-z][a-z0-9_]*_arm_[0-9]+\])?\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
                           r"|<>|<=|>=|=|<|>|\band\b|\bor\b|\(|\))")
 
 
