@@ -393,7 +393,8 @@ class _FormApp:
     def answers(self, target: Target) -> dict[str, object]:
         """What is stored for the response, with the answers it carries from an earlier occasion until they are."""
         stored = self.store.answers(target.response) if target.response else {}
-        if not target.instrument.carried(target.occasion):
+        carried = [c for item in target.instrument.carried(target.occasion) for c in target.instrument.columns_of(item)]
+        if all(column in stored for column in carried):  # nothing carried, or saved with the first page
             return stored
         return carried_answers(self.store, target.instrument, target.occasion, target.respondent) | stored
 
