@@ -471,6 +471,8 @@ def _store_instrument(store, source: str):
 @click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
 @click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
 @click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
+@click.option("--repeat", "repeats", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="With --odk: a repeat table of the same export (ODK Central's <form>-<repeat>.csv); repeatable.")
 @click.option("--redcap", is_flag=True,
               help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
@@ -480,8 +482,8 @@ def _store_instrument(store, source: str):
               help="Use this key although the store was pseudonymised with another one (the original is lost): "
                    "respondents stored before will not link to new responses.")
 def import_command(file: str, instrument_id: str, occasion: str | None, respondent: str, respondent_kind: str | None,
-                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, redcap: bool,
-                   problems: str | None, db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
+                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, repeats: tuple[str, ...],
+                   redcap: bool, problems: str | None, db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
     from kantelmeter.files import private_file
     from kantelmeter.io import ImportRejected, import_responses
@@ -489,6 +491,8 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
 
     if redcap and (odk or mapping):
         raise click.UsageError("--redcap reads REDCap's own column names; it takes neither --odk nor --mapping")
+    if repeats and not odk:
+        raise click.UsageError("--repeat is a table of an ODK or KoboToolbox export: give --odk too")
     if redcap and occasion is None:
         raise click.UsageError("--redcap imports one occasion at a time: give --occasion")
     store = _store(db_url, key_file, adopt_new_key=adopt_new_key)
@@ -501,7 +505,8 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
         else:
             result = import_responses(store, instrument, occasion, file,
                                       respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
-                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk)
+                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk,
+                                      repeats=repeats)
     except ImportRejected as exc:
         if problems:
             with private_file(problems, newline="", encoding="utf-8") as handle:  # rows may quote answers

@@ -92,6 +92,20 @@ class Condition:
         """
         return bool(_evaluate(self._tree, answers))
 
+    def renamed(self, names: Mapping[str, str]) -> Condition:
+        """The same condition with item ids replaced, as a repeated section asks it.
+
+        Examples
+        --------
+        >>> Condition("network_involved == 1 and age > 65").renamed({"network_involved": "network_involved__2"}).source
+        'network_involved__2 == 1 and age > 65'
+        """
+        tree = ast.parse(self.source.strip(), mode="eval")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in names:
+                node.id = names[node.id]
+        return Condition(ast.unparse(tree))
+
     def to_xlsform(self) -> str:
         """The condition as an XLSForm ``relevant`` expression."""
         return _render(self._tree, _XLSFORM)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -39,6 +41,8 @@ __all__ = [
     "OccasionError",
     "Item",
     "ItemType",
+    "Repeat",
+    "Repetition",
     "ResponseScale",
     "Scale",
     "list_instruments",
@@ -108,11 +112,15 @@ class Code(_Model):
 
     ``meaning`` names the option in an analysis's own terms, so that the analysis reads the meaning
     from the instrument file and never a code (the wheel's attribution: ``yes``, ``partly``, ``no``).
+    ``support`` marks an option naming help as ``material`` (a provision,
+    money, something arranged) or ``immaterial`` (advice, conversations,
+    support), the distinction of the source study's section 7.2.
     """
 
     code: int
     label: Text
     meaning: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    support: Literal["material", "immaterial"] | None = None
 
 
 class ResponseScale(_Model):
@@ -231,13 +239,49 @@ class Scale(_Model):
         return self.min_answered if self.min_answered is not None else len(self.items)
 
 
+class Repeat(_Model):
+    """How a section repeats: once per option of an earlier multiple-choice item.
+
+    ``for_each`` names that item; it may be asked at another occasion (the
+    follow-up repeats per problem the respondent raised at intake). ``label``
+    titles each repetition and holds ``{element}``, which becomes the option's
+    label, as in "Uw vraag over: {element}".
+    """
+
+    for_each: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text
+
+
 class Section(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Text
     intro: Text | None = None
     note: Text | None = None
     occasions: list[str] | None = None
+    repeat: Repeat | None = None
     items: list[Item] = Field(min_length=1)
+
+
+REPETITION = "__"
+"""What joins an item id and its repetition number in a column name: ``interventions__2``."""
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """One repetition of a repeated section: the ``number``-th option of its source item.
+
+    ``section`` is the section as asked that time (id ``<section>__<number>``,
+    titled with the element), ``template`` the section as declared, ``code``
+    and ``element`` the source option's code and label, and ``items`` maps
+    each declared item id to its id in this repetition.
+    """
+
+    template: Section
+    number: int
+    code: int
+    element: Text
+    section: Section
+    items: dict[str, str]
 
 
 class Source(_Model):
@@ -279,17 +323,102 @@ class Instrument(_Model):
     sections: list[Section] = Field(min_length=1)
     scales: list[Scale] = []
 
-    @property
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Instrument:
+        """A copy; what is derived from the sections (items, repetitions) is derived again from the copy's."""
+        copy = super().model_copy(update=update, deep=deep)
+        for derived in _DERIVED:
+            copy.__dict__.pop(derived, None)
+        return copy
+
+    @cached_property
+    def asked_sections(self) -> list[Section]:
+        """The sections as respondents get them: each repeated section once per option of its source.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> [s.id for s in citizen.asked_sections if s.id.startswith("problem_follow_up")][:2]
+        ['problem_follow_up__1', 'problem_follow_up__2']
+        >>> citizen.asked_sections[-1].id == citizen.sections[-1].id
+        True
+        """
+        repeated = {r.template.id: [] for r in self.repetitions}
+        for repetition in self.repetitions:
+            repeated[repetition.template.id].append(repetition.section)
+        return [asked for section in self.sections for asked in repeated.get(section.id, [section])]
+
+    @cached_property
+    def repetitions(self) -> list[Repetition]:
+        """Every repetition of every repeated section, in form order.
+
+        Repetition ``k`` of a section is asked when the respondent chose the
+        ``k``-th option of the source item; its items are ``<item>__k``, their
+        conditions renamed to the same repetition and joined with "the option
+        was chosen".
+
+        Examples
+        --------
+        >>> r = load_instrument("citizen").repetitions[1]
+        >>> r.number, r.code, r.items["urgency"], r.section.items[0].show_if
+        (2, 2, 'urgency__2', '2 in problems_raised')
+        >>> r.section.title.en
+        'How much trouble you had with: a problem with an organisation, for example the housing association or the tax office'
+
+        """
+        found = []
+        declared = {item.id: item for section in self.sections for item in section.items}
+        for section in self.sections:
+            source = declared.get(section.repeat.for_each) if section.repeat else None
+            if source is None or source.type is not ItemType.multiple_choice or \
+                    source.response_scale not in self.response_scales:
+                continue  # asked as declared; validation names the problem
+            scale = self.response_scales[source.response_scale]
+            for number, option in enumerate(scale.codes, start=1):
+                names = {item.id: f"{item.id}{REPETITION}{number}" for item in section.items}
+                chosen = f"{option.code} in {section.repeat.for_each}"
+                items = [item.model_copy(update={
+                    "id": names[item.id],
+                    "show_if": chosen if item.show_if is None else
+                    f"{chosen} and ({Condition(item.show_if).renamed(names).source})"}) for item in section.items]
+                title = Text(**{lang: section.repeat.label[lang].replace("{element}", option.label[lang])
+                                for lang in LANGUAGES})
+                found.append(Repetition(section, number, option.code, option.label, section.model_copy(update={
+                    "id": f"{section.id}{REPETITION}{number}", "title": title, "repeat": None, "items": items}), names))
+        return found
+
+    def repetition_of(self, item_id: str) -> tuple[Repetition, str] | None:
+        """The repetition an item id belongs to and the declared item's id, or None for an item asked once.
+
+        Examples
+        --------
+        >>> repetition, declared = load_instrument("citizen").repetition_of("problem_result__3")
+        >>> declared, repetition.number, repetition.element.en
+        ('problem_result', 3, 'a personal problem, for example loneliness, worries or health')
+        >>> load_instrument("citizen").repetition_of("age") is None
+        True
+        """
+        return self._repeated_ids.get(item_id)
+
+    @cached_property
+    def _repeated_ids(self) -> dict[str, tuple[Repetition, str]]:
+        return {asked: (r, declared) for r in self.repetitions for declared, asked in r.items.items()}
+
+    @cached_property
     def items(self) -> list[Item]:
-        """Every item, in order."""
-        return [item for section in self.sections for item in section.items]
+        """Every item as asked, in order: a repeated section's items once per repetition (``<item>__k``)."""
+        return [item for section in self.asked_sections for item in section.items]
+
+    @cached_property
+    def _item_index(self) -> dict[str, Item]:
+        declared = {item.id: item for section in self.sections for item in section.items}
+        return declared | {item.id: item for item in self.items}
 
     def item(self, item_id: str) -> Item:
-        """The item with this id."""
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise NotFoundError(f"instrument {self.id!r} has no item {item_id!r}")
+        """The item with this id: an asked item, or a repeated section's item as declared."""
+        try:
+            return self._item_index[item_id]
+        except KeyError:
+            raise NotFoundError(f"instrument {self.id!r} has no item {item_id!r}") from None
 
     def scale(self, scale_id: str) -> Scale:
         """The scale with this id."""
@@ -341,8 +470,26 @@ class Instrument(_Model):
     def items_at(self, occasion: str) -> list[Item]:
         """The items asked at an occasion."""
         self.check_occasion(occasion)
-        return [item for section in self.sections for item in section.items
+        return [item for section in self.asked_sections for item in section.items
                 if occasion in (item.occasions or section.occasions or self.occasions)]
+
+    def carried(self, occasion: str) -> list[Item]:
+        """The items an occasion's repeated sections repeat over but that occasion does not ask.
+
+        The follow-up asks about every problem raised at intake: its response
+        carries the intake's answer to that item (copied, never asked again), so
+        the form knows which repetitions to ask.
+
+        Examples
+        --------
+        >>> citizen = load_instrument("citizen")
+        >>> [item.id for item in citizen.carried("follow_up")], citizen.carried("intake")
+        (['problems_raised'], [])
+        """
+        asked = {item.id for item in self.items_at(occasion)}
+        sources = dict.fromkeys(r.template.repeat.for_each for r in self.repetitions
+                                if any(item in asked for item in r.items.values()))
+        return [self.item(source) for source in sources if source not in asked]
 
     def question_numbers(self, occasion: str) -> dict[str, int]:
         """Item id to the question number a respondent sees at an occasion (1, 2, ... through the form).
@@ -365,7 +512,7 @@ class Instrument(_Model):
         --------
         >>> citizen = load_instrument("citizen")
         >>> citizen.question_label("household"), citizen.question_label("wellbeing")
-        ('1', 'intake 19 · follow_up 1')
+        ('1', 'intake 25 · follow_up 1')
         """
         item_id = item if isinstance(item, str) else item.id
         numbers = {occasion: self.question_numbers(occasion).get(item_id) for occasion in self.occasions}
@@ -435,7 +582,7 @@ class Instrument(_Model):
         import pandas as pd
 
         rows = []
-        for section in self.sections:
+        for section in self.asked_sections:
             for item in section.items:
                 answer_scale = self.response_scale_of(item)
                 codes = self.valid_codes(item)
@@ -457,6 +604,7 @@ class Instrument(_Model):
                     "identifier": item.identifier or "",
                     "occasions": ", ".join(item.occasions or section.occasions or self.occasions),
                     "scales": ", ".join(in_scales.get(item.id, [])),
+                    "repetition": section.title[lang] if self.repetition_of(item.id) else "",
                 })
         return pd.DataFrame(rows)
 
@@ -465,6 +613,10 @@ class Instrument(_Model):
                 f"<small>({html.escape(self.id)} {html.escape(self.version)})</small></h4>"
                 f"<p>{html.escape(self.description.nl)}</p>")
         return head + self.codebook("nl").to_html(index=False, escape=True)
+
+
+# The cached properties of an Instrument, all derived from its sections.
+_DERIVED = ("asked_sections", "repetitions", "_repeated_ids", "items", "_item_index")
 
 
 def _bounds(item: Item) -> str:
@@ -700,14 +852,70 @@ def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str
                 if item.type is ItemType.multiple_choice and columns[column] > 1:
                     yield here + ("id",), column, "an option column of this item collides with another item id"
             seen[item.id] = here
+        for repetition in (r for r in instrument.repetitions if r.template.id == section.id):
+            seen.update(dict.fromkeys(repetition.items.values(), ("sections", s)))
         for o, occasion in enumerate(section.occasions or []):
             if occasion not in instrument.occasions:
                 yield (("sections", s, "occasions", o), occasion,
                        f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
 
+    yield from _repeat_problems(instrument, columns)
+    repeated = {item.id for section in instrument.sections if section.repeat for item in section.items}
     scale_ids = Counter(scale.id for scale in instrument.scales)
-    for c, scale in enumerate(instrument.scales):
-        yield from _scale_problems(instrument, scale, ("scales", c), seen, scale_ids)
+    for c, summed in enumerate(instrument.scales):
+        yield from _scale_problems(instrument, summed, ("scales", c), seen, scale_ids)
+        for m, member in enumerate(summed.items):
+            if member.item in repeated:
+                yield (("scales", c, "items", m), member.item,
+                       f"an item of a repeated section is asked once per repetition; name one, "
+                       f"such as {member.item}{REPETITION}1")
+
+
+def _repeat_problems(instrument: Instrument, columns: Counter) -> Iterator[tuple[tuple, Any, str]]:
+    """A repeated section's source must be an earlier multiple-choice item asked once, and its label name the element."""
+    where = {item.id: (s, section) for s, section in enumerate(instrument.sections) for item in section.items}
+    repeated = {}
+    for s, section in enumerate(instrument.sections):
+        if section.repeat is None:
+            continue
+        here, source = ("sections", s, "repeat"), section.repeat.for_each
+        repeated.update(dict.fromkeys((item.id for item in section.items), section.id))
+        if source not in where:
+            yield here + ("for_each",), source, "unknown item; a section repeats per option of an earlier multiple-choice item"
+        elif where[source][1].repeat is not None:
+            yield (here + ("for_each",), source,
+                   f"{source!r} is in the repeated section {where[source][1].id!r}; repeats cannot be nested")
+        elif where[source][0] >= s:
+            yield here + ("for_each",), source, f"{source!r} is not asked before section {section.id!r}"
+        elif instrument.item(source).type is not ItemType.multiple_choice:
+            yield (here + ("for_each",), source,
+                   f"{source!r} is a {instrument.item(source).type.value} item; allowed: a multiple_choice item")
+        for lang in LANGUAGES:
+            if "{element}" not in section.repeat.label[lang]:
+                yield (here + ("label", lang), section.repeat.label[lang],
+                       "the label must hold {element}, which becomes the option's label")
+    for repetition in instrument.repetitions:
+        for item in repetition.section.items:
+            for column in instrument.columns_of(item):
+                if columns[column] > 1:
+                    s = [section.id for section in instrument.sections].index(repetition.template.id)
+                    yield ("sections", s, "id"), column, "a column of this repeated section collides with another column"
+    for s, section in enumerate(instrument.sections):
+        for i, item in enumerate(section.items):
+            refs = sorted(ref for ref in (Condition(item.show_if).items if item.show_if and _parses(item.show_if)
+                                          else ()) if repeated.get(ref, section.id) != section.id)
+            for ref in refs:
+                yield (("sections", s, "items", i, "show_if"), item.show_if,
+                       f"{ref!r} is asked once per repetition of section {repeated[ref]!r}; name one, "
+                       f"such as {ref}{REPETITION}1")
+
+
+def _parses(source: str) -> bool:
+    try:
+        Condition(source)
+    except ConditionError:
+        return False
+    return True
 
 
 def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dict) -> Iterator[tuple[tuple, Any, str]]:

@@ -23,7 +23,7 @@ from kantelmeter.io import import_responses
 from kantelmeter.io.mapping import odk_columns
 from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
 from kantelmeter.io.redcap_import import import_redcap
-from kantelmeter.io.xlsform import field_paths
+from kantelmeter.io.xlsform import field_paths, repeat_paths
 from kantelmeter.store import Store
 
 CASES = [(instrument_id, occasion) for instrument_id in list_instruments()
@@ -68,7 +68,7 @@ def synthetic_answers(instrument, occasion, n=4, seed=1) -> list[dict]:
     people = []
     for person in range(n):
         answers = {}
-        for item in instrument.items_at(occasion):
+        for item in asked_at(instrument, occasion):
             condition = instrument.condition(item)
             if condition is not None and not condition.evaluate(answers):
                 continue
@@ -79,11 +79,16 @@ def synthetic_answers(instrument, occasion, n=4, seed=1) -> list[dict]:
     return people
 
 
+def asked_at(instrument, occasion):
+    """The items of an occasion, after those it carries from an earlier one (the follow-up's problems raised)."""
+    return instrument.carried(occasion) + instrument.items_at(occasion)
+
+
 def stored(store, instrument, occasion) -> pd.DataFrame:
     """The store's answers as comparable values: floats, ISO dates, text or None."""
     wide = store.responses(instrument, occasion=occasion).set_index("respondent").sort_index()
     result = pd.DataFrame(index=wide.index)
-    for item in instrument.items_at(occasion):
+    for item in asked_at(instrument, occasion):
         for column in instrument.columns_of(item):
             values = wide[column]
             if item.type is ItemType.date:
@@ -96,7 +101,7 @@ def expected(store, instrument, occasion, people) -> pd.DataFrame:
     rows = {}
     for person in people:
         row, answers = {}, person["answers"]
-        for item in instrument.items_at(occasion):
+        for item in asked_at(instrument, occasion):
             value = answers.get(item.id)
             if item.type is ItemType.multiple_choice:
                 for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item)):
@@ -149,6 +154,29 @@ def odk_export(instrument, occasion, people, central: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def odk_repeat_tables(instrument, occasion, people, central: bool) -> dict[str, pd.DataFrame]:
+    """The repeat tables of the same export: one row per repetition, linked to its response."""
+    separator = "-" if central else "/"
+    tables = {}
+    for repeat, paths in repeat_paths(instrument, occasion).items():
+        rows = []
+        for index, person in enumerate(people, start=1):
+            for repetition in (r for r in instrument.repetitions if r.template.id == repeat):
+                source = person["answers"].get(repetition.template.repeat.for_each) or set()
+                if repetition.code not in source:
+                    continue
+                row = {separator.join((repeat, f"{repeat}_element")): repetition.code}
+                for path, column in paths.items():
+                    if column is None or len(path) == 3:
+                        continue
+                    row[separator.join(path)] = _cell(person["answers"].get(repetition.items[path[1]]))
+                rows.append(row | ({"PARENT_KEY": f"uuid:{person['respondent']}",
+                                    "KEY": f"uuid:{person['respondent']}/{repeat}[{len(rows) + 1}]"}
+                                   if central else {"_parent_index": index, "_index": len(rows) + 1}))
+        tables[repeat] = pd.DataFrame(rows)
+    return tables
+
+
 @pytest.mark.parametrize("central", [False, True], ids=["kobo", "central"])
 @pytest.mark.parametrize("instrument_id, occasion", CASES)
 def test_an_odk_or_kobo_export_comes_back_identical(instrument_id, occasion, central, sqlite_store, tmp_path):
@@ -156,8 +184,17 @@ def test_an_odk_or_kobo_export_comes_back_identical(instrument_id, occasion, cen
     instrument = load_instrument(instrument_id)
     people = synthetic_answers(instrument, occasion)
     path = tmp_path / "export.csv"
-    odk_export(instrument, occasion, people, central).to_csv(path, index=False)
-    assert import_responses(store, instrument, occasion, path, odk=True).added == len(people)
+    main = odk_export(instrument, occasion, people, central)
+    if not central:
+        main["_index"] = range(1, len(main) + 1)
+    main.to_csv(path, index=False)
+    repeats = []
+    for repeat, table in odk_repeat_tables(instrument, occasion, people, central).items():
+        repeats.append(tmp_path / f"export-{repeat}.csv")
+        table.to_csv(repeats[-1], index=False)
+    # the citizen questionnaire repeats per problem at both occasions; the others repeat nothing
+    assert len(repeats) == (instrument_id == "citizen")
+    assert import_responses(store, instrument, occasion, path, odk=True, repeats=repeats).added == len(people)
     pd.testing.assert_frame_equal(stored(store, instrument, occasion), expected(store, instrument, occasion, people),
                                   check_dtype=False)
     times = store.responses(instrument, occasion=occasion).set_index("respondent").collected_at.sort_index()

@@ -60,9 +60,9 @@ def instrument_texts(instrument) -> list[str]:
     """
     placeholders = instrument.licence.text_restricted
     texts = []
-    for section in instrument.sections:
-        texts += [section.title.nl] + ([section.intro.nl] if section.intro else [])
-        for item in section.items:
+    for part in instrument.asked_sections:  # a repeated section once per element: "Uw vraag over: ..."
+        texts += [part.title.nl] + ([part.intro.nl] if part.intro else [])
+        for item in part.items:
             if not placeholders:
                 texts += [item.text.nl] + ([item.help.nl] if item.help else [])
             texts += [anchor.nl for anchor in (item.anchors or {}).values()]

@@ -15,7 +15,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the test cli
 from kantelmeter import load_instrument
 from kantelmeter.store import Store
 from kantelmeter.web.app import create_app
-from kantelmeter.web.forms import pages
+from kantelmeter.web.forms import pages, visible_items
 from kantelmeter.web.render import DEV_VARIABLE, environment
 from kantelmeter.web.security import LoginThrottle
 
@@ -478,6 +478,8 @@ def test_no_analyst_note_reaches_any_page_of_the_citizen_form(tmp_path):
     for occasion in citizen.occasions:
         token = store.create_invitations(citizen, occasion, 1)[0]
         for page in pages(citizen, occasion):
+            if not visible_items(citizen, page, {}):
+                continue  # a repetition for a problem not raised: test_web_repeats.py opens those
             html = client.get(f"/r/{token}?page={page.id}").text
             seen = markup.unescape(re.sub(r"<[^>]+>", " ", html))  # what a respondent reads
             assert page.section.title.nl in seen

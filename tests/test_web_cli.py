@@ -69,12 +69,13 @@ def test_the_paper_form_numbers_questions_and_writes_routing_instructions():
     numbers = [int(n) for n in re.findall(r'<span class="number">(\d+)\.</span>', html)]
     assert numbers == list(range(1, len(asked) + 1))
     # 'referral_agency' is asked only when option 5 of 'interventions' is ticked; otherwise skip past it
+    # (in the follow-up of the first problem: each problem's part routes within itself)
     position = citizen.question_numbers("follow_up")
-    block = question_block(html, position["referral_agency"])
-    assert (f"Alleen beantwoorden als bij vraag {position['interventions']} “ik werd doorgestuurd naar een andere "
-            f"organisatie” is aangekruist. Anders: ga naar vraag {position['referral_agency'] + 1}.") in block
+    block = question_block(html, position["referral_agency__1"])
+    assert (f"Alleen beantwoorden als bij vraag {position['interventions__1']} “ik werd doorgestuurd naar een andere "
+            f"organisatie” is aangekruist. Anders: ga naar vraag {position['referral_agency__1'] + 1}.") in block
     # every option has a box with its code beside it; missing codes are listed too
-    waiting = question_block(html, position["waiting_time"])
+    waiting = question_block(html, position["waiting_time__1"])
     assert re.findall(r'<span class="code">(\d+)</span>', waiting) == ["1", "2", "3", "4", "5", "8"]
     assert "<script" not in html
 

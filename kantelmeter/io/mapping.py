@@ -77,7 +77,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "<
     return frame.rename(columns=mapping)
 
 
-def odk_columns(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def odk_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str | None = None) -> pd.DataFrame:
     """Rename the columns of an ODK or KoboToolbox CSV export to instrument columns.
 
     A column whose group path is a field of the instrument's XLSForm (see
@@ -85,7 +85,9 @@ def odk_columns(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     KoboToolbox, ``-`` in ODK Central, item ids contain neither) becomes that
     field's column, a split multiple-choice column ``group/item/3`` becomes
     ``item_3``, notes and the submission metadata are dropped
-    and the end time (or submission time) becomes ``collected_at``.
+    and the end time (or submission time) becomes ``collected_at``. With an
+    ``occasion``, the fields its form carries from an earlier occasion
+    (``problems_raised_carried/problems_raised``) are found too.
     Everything else keeps its name, so the validation reports it.
 
     Examples
@@ -95,7 +97,8 @@ def odk_columns(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     >>> list(odk_columns(raw, load_instrument("soc13")).columns)
     ['collected_at', 'respondent', 'soc1']
     """
-    paths = field_paths(instrument)  # exact paths first: an item may be named like its group or like metadata
+    # exact paths first: an item may be named like its group or like metadata
+    paths = field_paths(instrument) | (field_paths(instrument, occasion) if occasion else {})
     for path, target in list(paths.items()):  # KoboToolbox can also export without group names
         if path[1] not in ODK_METADATA and path[1] not in ODK_TIMES:
             paths.setdefault(path[1:], target)

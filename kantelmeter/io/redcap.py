@@ -119,8 +119,9 @@ def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> di
     >>> set(redcap_form_names(load_instrument("citizen"), "intake").values())
     {'citizen_intake'}
     """
-    if occasion is not None:
-        return {item.id: f"{instrument.id}_{occasion}" for item in instrument.items_at(occasion)}
+    if occasion is not None:  # with what the occasion carries from an earlier one (the problems raised)
+        return {item.id: f"{instrument.id}_{occasion}"
+                for item in instrument.carried(occasion) + instrument.items_at(occasion)}
     every = tuple(instrument.occasions)
     return {item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
             for item_id, asked in _occasions_of(instrument).items() if asked}
@@ -169,12 +170,25 @@ def _field(instrument: Instrument, item: Item, lang: str) -> dict[str, str]:
     return {"Field Type": "notes" if item.identifier is None else "text"}
 
 
-def _branching(instrument: Instrument, item: Item) -> str:
-    """The item's show-if condition as branching logic, with items referred to by their REDCap names."""
+def _branching(instrument: Instrument, item: Item, occasion: str | None = None) -> str:
+    """The item's show-if condition as branching logic, with items referred to by their REDCap names.
+
+    In a longitudinal project a repetition asked at a later event than its
+    source refers to the source in the event that asks it:
+    ``[intake_arm_1][problems_raised(2)] = "1"``.
+    """
     condition = instrument.condition(item)
     if condition is None:
         return ""
-    return re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
+    logic = re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
+    found = instrument.repetition_of(item.id)
+    if occasion is None and found:
+        source = instrument.item(found[0].template.repeat.for_each)
+        sources = [o for o in instrument.occasions if source in instrument.items_at(o)]
+        if sources and not any(item in instrument.items_at(o) for o in sources):
+            name = redcap_name(source.id)
+            logic = logic.replace(f"[{name}(", f"[{unique_event_name(sources[-1])}][{name}(")
+    return logic
 
 
 def _annotation(instrument: Instrument, item: Item, lang: str) -> str:
@@ -210,8 +224,10 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
     forms = redcap_form_names(instrument, occasion)
     rows = []
     for form in dict.fromkeys(forms.values()):  # REDCap wants a form's fields together, forms in first-use order
-        for section in instrument.sections:
-            items = [item for item in section.items if forms.get(item.id) == form]
+        placed: set[str] = set()  # a carried item heads the form, not again in its own section
+        for section in [*_carrying(instrument, occasion), *instrument.asked_sections]:
+            items = [item for item in section.items if forms.get(item.id) == form and item.id not in placed]
+            placed.update(item.id for item in items)
             for position, item in enumerate(items):
                 rows.append({
                     "Variable / Field Name": redcap_name(item.id), "Form Name": form,
@@ -219,7 +235,7 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
                     "Field Label": item.text[lang], "Field Note": item.help[lang] if item.help else "",
                     **_field(instrument, item, lang),
                     "Identifier?": "y" if item.identifier else "",
-                    "Branching Logic (Show field only if...)": _branching(instrument, item),
+                    "Branching Logic (Show field only if...)": _branching(instrument, item, occasion),
                     "Required Field?": "y" if item.required else "",
                     "Field Annotation": _annotation(instrument, item, lang),
                 })
@@ -232,6 +248,13 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
         raise ExchangeError(f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
                          "are given twice; rename one of the items")
     return dd
+
+
+def _carrying(instrument: Instrument, occasion: str | None) -> list:
+    """The sections of the items an occasion carries, holding only those items, to head its form."""
+    carried = {item.id for item in instrument.carried(occasion)} if occasion else set()
+    return [section.model_copy(update={"items": [i for i in section.items if i.id in carried]})
+            for section in instrument.sections if any(i.id in carried for i in section.items)]
 
 
 def redcap_fields(instrument: Instrument, occasion: str | None = None) -> pd.DataFrame:
@@ -284,8 +307,8 @@ RESERVED_NAMES = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repea
                   "redcap_data_access_group", "redcap_survey_identifier", "event_id", "arm"}
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _CHOICE = re.compile(r"\s*(-?[0-9A-Za-z_]+)\s*,\s*(\S.*?)\s*")
-# One token of branching logic: a field or checkbox option, a quoted value, a number, an operator, and/or, brackets.
-_LOGIC_TOKEN = re.compile(r"\s*(?:\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
+# One token of branching logic: a field or checkbox option (of another event: [intake_arm_1][field]), a quoted value, a number, an operator, and/or, brackets.
+_LOGIC_TOKEN = re.compile(r"\s*(?:(?:\[[a-z][a-z0-9_]*_arm_[0-9]+\])?\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
                           r"|<>|<=|>=|=|<|>|\band\b|\bor\b|\(|\))")
 
 

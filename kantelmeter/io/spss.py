@@ -89,10 +89,13 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
 
 
 def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
+    """The question (and option) of a column; a repeated item's headed by its repetition ("Uw vraag over: ...")."""
+    repetition = instrument.repetition_of(item.id)
+    text = f"{repetition[0].section.title[lang]}: {item.text[lang]}" if repetition else item.text[lang]
     if item.type is ItemType.multiple_choice:
         code = next(code for code, option in instrument.option_columns(item).items() if option == column)
-        return f"{item.text[lang]}: {instrument.response_scale_of(item).labels(lang)[code]}"
-    return item.text[lang]
+        return f"{text}: {instrument.response_scale_of(item).labels(lang)[code]}"
+    return text
 
 
 def _value_labels(instrument: Instrument, item: Item, lang: str) -> dict[int, str]:

@@ -14,7 +14,7 @@ codebook) or Excel, chosen by the file's extension.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pandas as pd
 from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
+from kantelmeter.io.odk_repeats import join_repeats
 from kantelmeter.io.spss import read_sav, write_sav
 from kantelmeter.io.tabular import (
     read_csv,
@@ -75,7 +76,7 @@ def file_hash(path: str | Path) -> str:
 def import_responses(store: Store, instrument: Instrument, occasion: str | None, path: str | Path, *,
                      respondent: str = "respondent", respondent_kind: str | None = None,
                      mapping: str | Path | dict[str, str] | None = None, cohort: str | None = None,
-                     sheet: str | int = 0, odk: bool = False,
+                     sheet: str | int = 0, odk: bool = False, repeats: Sequence[str | Path] = (),
                      reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
                      actor: str | None = None) -> ImportResult:
     """Import a file of responses for one instrument: all rows or none.
@@ -104,6 +105,10 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
     odk : bool
         The file is an ODK Central or KoboToolbox CSV export of the form
         made by :func:`kantelmeter.io.xlsform`.
+    repeats : sequence of path
+        With ``odk``: the export's repeat tables (ODK Central's
+        ``<form>-<repeat>.csv``), joined to their responses by
+        :func:`kantelmeter.io.odk_repeats.join_repeats`.
     reshape : callable, optional
         Turns the table as read into one with the normal columns, before
         any mapping: how another tool's export comes in (see
@@ -126,10 +131,14 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
     if store.batch_seen(instrument, occasion or ANY_OCCASION, digest):
         return ImportResult(0, True, ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS)))
     reports, encoding = [], None
-    for frame in _read(path, suffix, sheet):
+    chunks = _read(path, suffix, sheet)
+    if repeats:  # a repetition may belong to any row of the file: join them whole
+        tables = {Path(p).name: pd.concat(list(_read(Path(p), Path(p).suffix.lower(), 0))) for p in repeats}
+        chunks = iter([join_repeats(pd.concat(list(chunks)), tables, instrument, occasion)])
+    for frame in chunks:
         encoding = frame.attrs.get("encoding")
         if odk:
-            frame = odk_columns(frame, instrument)
+            frame = odk_columns(frame, instrument, occasion)
         if reshape is not None:
             frame = reshape(frame)
         if mapping is not None:

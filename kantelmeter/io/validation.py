@@ -227,8 +227,10 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
     try:
         asked = {item.id for item in instrument.items_at(occasion)}
+        # an occasion's response also holds what its repeated sections repeat over, carried from an earlier one
+        carried = {item.id for item in instrument.carried(occasion)}
     except NotFoundError as exc:
-        asked = set()
+        asked = carried = set()
         problems.column("occasion", str(exc), occasion)
 
     for column in frame.columns:
@@ -257,7 +259,7 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
         else:
             values = {c: _typed(by_column[c], frame[c], problems) for c in columns if c in frame}
         for column, series in values.items():
-            if item.id not in asked:
+            if item.id not in asked | carried:
                 problems.cells(series.notna(), frame.get(column, frame.get(item.id)), column,
                                f"item {item.id!r} is not asked at occasion {occasion!r}")
             typed[column] = series

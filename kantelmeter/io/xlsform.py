@@ -26,15 +26,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from kantelmeter.conditions import Condition
 from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.io.anchors import score_legend
 from kantelmeter.messages import translations
 
-__all__ = ["LANGUAGE_NAMES", "bsn_constraint", "field_paths", "write_xlsform", "xlsform"]
+__all__ = ["LANGUAGE_NAMES", "bsn_constraint", "field_paths", "repeat_paths", "write_xlsform", "xlsform"]
 
 # XLSForm names a language "Name (code)"; the code is the IETF tag ODK shows to users.
 LANGUAGE_NAMES = translations("exports.language_name")
+ELEMENT = "_element"
+"""Ends the name of the calculated field in a repeat that holds the code of the option it repeats for."""
 
 
 def _texts(field: str, text) -> dict[str, str]:
@@ -116,42 +119,75 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
     >>> sheets["survey"].loc[4, "type"]
     'select_one seven_point'
     """
-    wanted = {item.id for item in (instrument.items_at(occasion) if occasion else instrument.items)}
+    asked = instrument.items_at(occasion) if occasion else instrument.items
+    wanted = {item.id for item in asked}
     survey = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"},
               {"type": "text", "name": "respondent", "required": "yes", **_texts("label", translations("exports.respondent_code"))}]
     lists: dict[str, list] = {}  # choice list name -> options, in the order first used
+    for item in instrument.carried(occasion) if occasion else []:
+        # asked at another occasion and carried into this one: the form asks it again to know what to repeat
+        survey += [{"type": "begin_group", "name": f"{item.id}_carried", **_texts("label", item.text)},
+                   _field(instrument, item, lists, item.show_if), {"type": "end_group", "name": f"{item.id}_carried"}]
+    repeated = {declared: asked_id for r in instrument.repetitions for declared, asked_id in r.items.items()}
     for section in instrument.sections:
-        items = [item for item in section.items if item.id in wanted]
+        if section.repeat is not None:
+            items = [item for item in section.items
+                     if any(r.items[item.id] in wanted for r in instrument.repetitions if r.template is section)]
+        else:
+            items = [item for item in section.items if item.id in wanted and item.id not in repeated]
         if not items:
             continue
-        survey.append({"type": "begin_group", "name": section.id, **_texts("label", section.title)})
-        if section.intro is not None:
-            survey.append({"type": "note", "name": _intro_name(section), **_texts("label", section.intro)})
+        survey += _opening(section)
         for item in items:
-            scale = instrument.response_scale_of(item)
-            if item.type is ItemType.multiple_choice:
-                # A select_multiple list holds the valid options only: each becomes a 0/1 column.
-                lists[f"{item.response_scale}_options"] = scale.codes
-            elif item.type in (ItemType.single_choice, ItemType.rating):
-                lists[item.response_scale] = scale.codes + scale.missing
-            condition = instrument.condition(item)
-            constraint = _constraint(instrument, item)
-            survey.append({
-                "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
-                # the hint is shown to respondents; the note sits in a column of its own that no form shows
-                **_hint(instrument, item), **_texts("note", item.note), "required": "yes" if item.required else "",
-                "relevant": condition.to_xlsform() if condition else "", "constraint": constraint,
-                **(_texts("constraint_message",
-                          translations("exports.bsn_invalid" if item.identifier == "bsn" else "exports.out_of_range"))
-                   if constraint else {}),
-            })
-        survey.append({"type": "end_group", "name": section.id})
+            survey.append(_field(instrument, item, lists, item.show_if))
+        survey.append({"type": "end_repeat" if section.repeat else "end_group", "name": section.id})
     choices = [{"list_name": name, "name": str(option.code), **_texts("label", option.label)}
                for name, options in lists.items() for option in options]
     settings = [{"form_title": instrument.title["nl"], "form_id": instrument.id + (f"_{occasion}" if occasion else ""),
                  "version": instrument.version, "default_language": LANGUAGE_NAMES["nl"]}]
     return {"survey": pd.DataFrame(survey).fillna(""), "choices": pd.DataFrame(choices),
             "settings": pd.DataFrame(settings)}
+
+
+def _field(instrument: Instrument, item: Item, lists: dict[str, list], show_if: str | None) -> dict[str, str]:
+    """The survey row of one item, adding its choice list to ``lists``."""
+    scale = instrument.response_scale_of(item)
+    if item.type is ItemType.multiple_choice:
+        # A select_multiple list holds the valid options only: each becomes a 0/1 column.
+        lists[f"{item.response_scale}_options"] = scale.codes
+    elif item.type in (ItemType.single_choice, ItemType.rating):
+        lists[item.response_scale] = scale.codes + scale.missing
+    constraint = _constraint(instrument, item)
+    return {
+        "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
+        # the hint is shown to respondents; the note sits in a column of its own that no form shows
+        **_hint(instrument, item), **_texts("note", item.note), "required": "yes" if item.required else "",
+        "relevant": Condition(show_if).to_xlsform() if show_if else "", "constraint": constraint,
+        **(_texts("constraint_message",
+                  translations("exports.bsn_invalid" if item.identifier == "bsn" else "exports.out_of_range"))
+           if constraint else {}),
+    }
+
+
+def _opening(section) -> list[dict[str, str]]:
+    """A section's begin row and intro note; a repeated one as a repeat, once per option its source has chosen.
+
+    In a repeat, ``<section>_element`` holds the code of the option the
+    repetition is about (what the import reads to name its columns ``__k``)
+    and a note shows the repetition's label with that option's label.
+    """
+    intro = [{"type": "note", "name": _intro_name(section), **_texts("label", section.intro)}] if section.intro else []
+    if section.repeat is None:
+        return [{"type": "begin_group", "name": section.id, **_texts("label", section.title)}, *intro]
+    source, element = section.repeat.for_each, f"{section.id}{ELEMENT}"
+    label = {f"label::{name}": section.repeat.label[lang].replace("{element}", f"${{{element}_label}}")
+             for lang, name in LANGUAGE_NAMES.items()}
+    return [{"type": "begin_repeat", "name": section.id, **_texts("label", section.title),
+             "repeat_count": f"count-selected(${{{source}}})"},
+            {"type": "calculate", "name": element, "calculation": f"selected-at(${{{source}}}, position(..) - 1)"},
+            {"type": "calculate", "name": f"{element}_label",
+             "calculation": f"jr:choice-name(${{{element}}}, '${{{source}}}')"},
+            {"type": "note", "name": f"{section.id}_label", **label}, *intro]
 
 
 def _intro_name(section) -> str:
@@ -178,22 +214,53 @@ def field_paths(instrument: Instrument, occasion: str | None = None) -> dict[tup
     >>> paths[("motives", "motives")], paths[("motives", "motives", "2")], paths[("motives", "motives_intro")]
     ('motives', 'motives_2', None)
     """
+    return {path: column for repeat, path, column in _fields(instrument, occasion) if repeat is None}
+
+
+def repeat_paths(instrument: Instrument, occasion: str | None = None) -> dict[str, dict[tuple[str, ...], str | None]]:
+    """The fields of each repeat of the XLSForm: repeat name to field path to the declared item's column.
+
+    ODK Central and KoboToolbox export a repeat's answers to a table of its
+    own, one row per repetition, named like :func:`field_paths` names the main
+    table's columns. The repetition's option code is in
+    ``<repeat>_element`` (its column here is None, as for notes).
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> paths = repeat_paths(load_instrument("citizen"), "follow_up")["problem_follow_up"]
+    >>> paths[("problem_follow_up", "own_part")], paths[("problem_follow_up", "interventions", "7")]
+    ('own_part', 'interventions_7')
+    """
+    found: dict[str, dict[tuple[str, ...], str | None]] = {}
+    for repeat, path, column in _fields(instrument, occasion):
+        if repeat is not None:
+            found.setdefault(repeat, {})[path] = column
+    return found
+
+
+def _fields(instrument: Instrument, occasion: str | None) -> list[tuple[str | None, tuple[str, ...], str | None]]:
+    """Every field of the XLSForm: the repeat it is in (None outside one), its path and its column."""
     survey = xlsform(instrument, occasion)["survey"]
-    paths: dict[tuple[str, ...], str | None] = {}
+    fields: list[tuple[str | None, tuple[str, ...], str | None]] = []
     groups: list[str] = []
+    repeats: list[str] = []
     for kind, name in survey[["type", "name"]].itertuples(index=False):
-        if kind == "begin_group":
+        if kind in ("begin_group", "begin_repeat"):
             groups.append(name)
-        elif kind == "end_group":
+            repeats += [name] if kind == "begin_repeat" else []
+        elif kind in ("end_group", "end_repeat"):
             groups.pop()
+            repeats = repeats[:-1] if kind == "end_repeat" else repeats
         elif groups:
+            repeat = repeats[-1] if repeats else None
             path = (*groups, name)
-            paths[path] = None if kind == "note" else name
+            fields.append((repeat, path, None if kind in ("note", "calculate") else name))
             if kind.startswith("select_multiple"):
                 item = instrument.item(name)
-                for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item)):
-                    paths[(*path, str(code))] = column
-    return paths
+                fields += [(repeat, (*path, str(code)), column)
+                           for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item))]
+    return fields
 
 
 def write_xlsform(instrument: Instrument, path: str | Path, occasion: str | None = None) -> list[Path]:

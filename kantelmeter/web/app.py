@@ -50,6 +50,7 @@ from kantelmeter.instruments import Instrument, list_instruments, load_instrumen
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
 from kantelmeter.web import access, flow, forms
+from kantelmeter.web.carry import carried_answers
 from kantelmeter.web.i18n import choose_language, translate
 from kantelmeter.web.render import environment, item_views, submitted_values
 from kantelmeter.web.secret import MIN_SECRET_BYTES, SecretError
@@ -390,12 +391,20 @@ class _FormApp:
 
     # --- the questionnaire, shared by both modes -------------------------------
 
+    def answers(self, target: Target) -> dict[str, object]:
+        """What is stored for the response, with the answers it carries from an earlier occasion until they are."""
+        stored = self.store.answers(target.response) if target.response else {}
+        carried = [c for item in target.instrument.carried(target.occasion) for c in target.instrument.columns_of(item)]
+        if all(column in stored for column in carried):  # nothing carried, or saved with the first page
+            return stored
+        return carried_answers(self.store, target.instrument, target.occasion, target.respondent) | stored
+
     def show(self, request: Request, target: Target) -> Response:
         """A page of the questionnaire: the one asked for, the review, or a welcome (back) page."""
         if target.status == "complete":
             return self.finished(request, target)
         instrument = target.instrument
-        answers = self.store.answers(target.response) if target.response else {}
+        answers = self.answers(target)
         all_pages = forms.pages(instrument, target.occasion)
         asked = request.query_params.get("page")
         if asked == flow.REVIEW and answers:  # nothing to review before a first answer is stored
@@ -478,7 +487,7 @@ class _FormApp:
         if page is None:
             return self.message(request, "expired_title", "expired_text", 403, link=target.base,
                                 link_text=translate("back_to_form", self.lang(request)), user=target.interviewer)
-        answers = self.store.answers(target.response) if target.response else {}
+        answers = self.answers(target)
         values = {key: form.getlist(key) for key in form.keys()}
         # the language the page was in travels with the form, as the cookie that held it may be gone too
         return self.questionnaire(request, target, page, answers, values, {}, status=403, typed=True,
@@ -499,7 +508,7 @@ class _FormApp:
         instrument = target.instrument
         all_pages = forms.pages(instrument, target.occasion)
         action = str(form.get("action", "next"))
-        answers = self.store.answers(target.response) if target.response else {}
+        answers = self.answers(target)
         if form.get("page") == flow.REVIEW and action == "send":
             return self.send(target, all_pages, answers, str(form.get("submission")))
         page = next((p for p in all_pages if p.id == form.get("page")), None)
@@ -522,6 +531,8 @@ class _FormApp:
         settled = forms.settle(instrument, {**answers, **result.answers})
         changes = {column: value for column, value in settled.items()
                    if column in result.answers or (value is None and answers.get(column) is not None)}
+        changes |= {column: answers[column] for item in instrument.carried(target.occasion)
+                    for column in instrument.columns_of(item) if answers.get(column) is not None}
         destination = self.destination(target, all_pages, page, settled, added=bool(added), action=action,
                                        from_review=from_review)
         try:

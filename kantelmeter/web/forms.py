@@ -65,6 +65,9 @@ class PageResult:
 def pages(instrument: Instrument, occasion: str) -> list[Page]:
     """The pages of an instrument at an occasion: its sections with items asked then.
 
+    A repeated section gives one page per option of its source; a page whose
+    option the respondent did not choose has no visible item and is passed by.
+
     Examples
     --------
     >>> from kantelmeter import load_instrument
@@ -72,7 +75,7 @@ def pages(instrument: Instrument, occasion: str) -> list[Page]:
     [(1, 'maatschappelijke_bijdragen', 2), (2, 'opdoen_vaardigheden', 2)]
     """
     asked = {item.id for item in instrument.items_at(occasion)}
-    sections = [(s, tuple(i for i in s.items if i.id in asked)) for s in instrument.sections]
+    sections = [(s, tuple(i for i in s.items if i.id in asked)) for s in instrument.asked_sections]
     return [Page(number, section, items)
             for number, (section, items) in enumerate(((s, i) for s, i in sections if i), start=1)]
 

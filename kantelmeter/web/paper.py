@@ -27,6 +27,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from kantelmeter.conditions import Condition
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.web import forms
@@ -61,9 +62,9 @@ def routing_text(instrument: Instrument, condition: str, numbers: dict[str, int]
     >>> from kantelmeter import load_instrument
     >>> citizen = load_instrument("citizen")
     >>> numbers = citizen.question_numbers("follow_up")
-    >>> routing_text(citizen, "network_involved == 1", numbers, "nl")
+    >>> routing_text(citizen, "network_involved__1 == 1", numbers, "nl")
     'bij vraag 8 “ja” is gekozen'
-    >>> routing_text(citizen, "5 in interventions", numbers, "en")
+    >>> routing_text(citizen, "5 in interventions__1", numbers, "en")
     'at question 3 “I was sent on to another organisation” is ticked'
     """
     return _words(ast.parse(condition.strip(), mode="eval").body, instrument, numbers, lang)
@@ -148,9 +149,14 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, surve
     for page in forms.pages(instrument, occasion):
         views = item_views(instrument, page.items, lang, {}, numbers=numbers)
         for view, item in zip(views, page.items):
-            view.condition = _instruction(instrument, item, items, numbers, lang) if item.show_if else None
-        sections.append({"title": page.section.title[lang],
-                         "intro": page.section.intro[lang] if page.section.intro else None, "views": views})
+            condition = _within_repetition(instrument, item)
+            view.condition = _instruction(instrument, item, condition, items, numbers, lang) if condition else None
+        intro = page.section.intro[lang] if page.section.intro else None
+        if instrument.repetition_of(page.items[0].id):
+            after = next((numbers[later.id] for later in items[numbers[page.items[-1].id]:]), None)
+            otherwise = translate("paper_go_to", lang, number=after) if after else translate("paper_go_to_end", lang)
+            intro = translate("paper_repetition", lang, otherwise=otherwise)
+        sections.append({"title": page.section.title[lang], "intro": intro, "views": views})
     css = resources.files("kantelmeter.web").joinpath("static/paper.css").read_text(encoding="utf-8")
     footer = translate("paper_code", lang, code=code or BLANK_CODE)
     # The footer of every printed page is a CSS page-margin box; its text is a CSS string.
@@ -168,11 +174,26 @@ def _data_uri(path: Path | None) -> str | None:
     return f"data:{kind};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
 
 
-def _instruction(instrument: Instrument, item, items, numbers: dict[str, int], lang: str) -> str:
+def _within_repetition(instrument: Instrument, item) -> str | None:
+    """An item's condition as paper routes it: within a repetition, without "this problem came up".
+
+    On paper a repeated section is printed for every element, headed by an
+    instruction to fill it in only for the problems that came up, so its items
+    keep only the routing among themselves.
+    """
+    found = instrument.repetition_of(item.id)
+    if found is None:
+        return item.show_if
+    repetition, declared = found
+    show_if = instrument.item(declared).show_if
+    return Condition(show_if).renamed(repetition.items).source if show_if else None
+
+
+def _instruction(instrument: Instrument, item, condition: str, items, numbers: dict[str, int], lang: str) -> str:
     """'Only answer if ...; otherwise go to question X' for a conditional item."""
     position = numbers[item.id]
     after = next((numbers[later.id] for later in items[position:] if later.show_if != item.show_if), None)
-    condition = routing_text(instrument, item.show_if, numbers, lang)
+    condition = routing_text(instrument, condition, numbers, lang)
     otherwise = translate("paper_go_to", lang, number=after) if after else translate("paper_go_to_end", lang)
     return translate("paper_only_if", lang, condition=condition, otherwise=otherwise)
 
