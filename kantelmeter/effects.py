@@ -23,6 +23,10 @@ conditional, variance-weighted contrast that is neither when effects differ
 between citizens. Citizens lost before follow-up are counted in every row and
 weighted for in ``ipw`` and ``dr`` (:func:`response_scores`).
 
+Interval widths are given as ``confidence=0.95``, as everywhere in the
+package; ``alpha`` appears only as the significance level of a planned test
+(:func:`sample_size`, :func:`minimal_detectable_effect`), as in power analysis.
+
 Bad input (too few respondents, a constant outcome, missing covariates, no
 overlap between cohorts) raises :class:`EffectsError` naming the column, the
 rows and what is allowed; nothing returns a silent NaN.
@@ -45,6 +49,7 @@ from statsmodels.stats.power import TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
 
+from kantelmeter import _stats
 from kantelmeter.errors import KantelmeterError
 
 __all__ = [
@@ -350,7 +355,7 @@ def _check_sizes(frame: pd.DataFrame, outcome: str, treated: str, control: str, 
 
 def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohort", before: str = "intake",
             after: str = "follow_up", occasion: str = "occasion", respondent: str = "respondent",
-            correction: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+            correction: str = "holm", confidence: float = 0.95) -> pd.DataFrame:
     """Change from intake to follow-up within a cohort, per outcome.
 
     Method: among respondents measured at both occasions, the mean change
@@ -375,7 +380,8 @@ def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohor
         The occasions compared.
     occasion, respondent : str
     correction : {"holm", "fdr_bh"}
-    alpha : float
+    confidence : float, default 0.95
+        Level of the confidence intervals.
 
     Returns
     -------
@@ -399,10 +405,10 @@ def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohor
     groups = data.groupby(by, sort=True) if by is not None else [(None, data)]
     tables = []
     for label, group in groups:
-        rows = [_prepost_one(group, outcome, before, after, occasion, respondent, alpha) for outcome in outcomes]
+        rows = [_prepost_one(group, outcome, before, after, occasion, respondent, confidence) for outcome in outcomes]
         table = pd.DataFrame(rows)
         for column in ("p_t", "p_wilcoxon"):
-            table[f"{column}_adj"] = multipletests(table[column], alpha=alpha, method=correction)[1]
+            table[f"{column}_adj"] = multipletests(table[column], method=correction)[1]
         if by is not None:
             table.insert(0, by, label)
         tables.append(table)
@@ -410,7 +416,7 @@ def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohor
 
 
 def _prepost_one(data: pd.DataFrame, outcome: str, before: str, after: str, occasion: str, respondent: str,
-                 alpha: float) -> dict:
+                 confidence: float) -> dict:
     if outcome not in data.columns:
         raise EffectsError(f"outcome frame has no column {outcome!r}; columns present: {', '.join(data.columns)}")
     pairs = pd.concat([_values_at(data, respondent, occasion, label, outcome).rename(label)
@@ -422,17 +428,16 @@ def _prepost_one(data: pd.DataFrame, outcome: str, before: str, after: str, occa
     if np.ptp(change) == 0:
         raise EffectsError(f"outcome {outcome!r}: every respondent changed by exactly {change[0]:g}; "
                            "a paired test needs changes that vary")
-    n, mean, sd = len(change), change.mean(), change.std(ddof=1)
-    half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
-    t_test = stats.ttest_1samp(change, 0.0)
+    paired = _stats.mean_interval(change, confidence)
     nonzero = change[change != 0]
     ranks = stats.rankdata(np.abs(nonzero))
     positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
     wilcoxon = stats.wilcoxon(nonzero) if len(nonzero) else None
-    return {"outcome": outcome, "n": n, "mean_before": pairs[before].mean(), "mean_after": pairs[after].mean(),
-            "change": mean, "ci_low": mean - half, "ci_high": mean + half, "t": t_test.statistic, "dof": n - 1,
-            "p_t": t_test.pvalue, "W": min(positive, negative), "p_wilcoxon": wilcoxon.pvalue if wilcoxon else 1.0,
-            "d_z": mean / sd, "r_rb": (positive - negative) / (positive + negative) if len(nonzero) else 0.0}
+    return {"outcome": outcome, "n": paired["n"], "mean_before": pairs[before].mean(),
+            "mean_after": pairs[after].mean(), "change": paired["mean"], "ci_low": paired["ci_low"],
+            "ci_high": paired["ci_high"], "t": paired["t"], "dof": paired["dof"], "p_t": paired["p"],
+            "W": min(positive, negative), "p_wilcoxon": wilcoxon.pvalue if wilcoxon else 1.0,
+            "d_z": paired["mean"] / paired["sd"], "r_rb": (positive - negative) / (positive + negative) if len(nonzero) else 0.0}
 
 
 # --- pilot versus regular: unadjusted --------------------------------------------
@@ -444,17 +449,18 @@ def _row(cohorts: Cohorts, method: str, estimand: str, estimate: float, se: floa
             "missing_follow_up": "complete cases", **extra}
 
 
-def _welch(cohorts: Cohorts, values: pd.Series, method: str, estimand: str, alpha: float) -> dict:
-    pilot = values[cohorts.frame["treated"] == 1].to_numpy()
-    regular = values[cohorts.frame["treated"] == 0].to_numpy()
-    result = stats.ttest_ind(pilot, regular, equal_var=False)
-    ci = result.confidence_interval(1 - alpha)
-    return _row(cohorts, method, estimand, pilot.mean() - regular.mean(),
-                np.sqrt(pilot.var(ddof=1) / len(pilot) + regular.var(ddof=1) / len(regular)),
-                (ci.low, ci.high), result.pvalue)
+def _by_cohort(cohorts: Cohorts, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    treated = cohorts.frame["treated"] == 1
+    return values[treated].to_numpy(), values[~treated].to_numpy()
 
 
-def naive_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def _welch(cohorts: Cohorts, values: pd.Series, method: str, estimand: str, confidence: float) -> dict:
+    test = _stats.welch(*_by_cohort(cohorts, values), confidence)
+    return _row(cohorts, method, estimand, test["difference"], test["se"], (test["ci_low"], test["ci_high"]),
+                test["p"])
+
+
+def naive_difference(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Difference in mean follow-up, pilot minus regular, unadjusted.
 
     Method: Welch's t-test and its confidence interval (Welch 1947,
@@ -467,7 +473,7 @@ def naive_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> naive_difference(prepare(data, "y", baseline=None, min_per_cohort=2))["estimate"]
     1.75
     """
-    return _welch(cohorts, cohorts.frame["outcome"], "naive", "unadjusted difference in follow-up means", alpha)
+    return _welch(cohorts, cohorts.frame["outcome"], "naive", "unadjusted difference in follow-up means", confidence)
 
 
 def _change(cohorts: Cohorts) -> pd.Series:
@@ -476,7 +482,7 @@ def _change(cohorts: Cohorts) -> pd.Series:
     return cohorts.frame["outcome"] - cohorts.frame["baseline"]
 
 
-def difference_in_change(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def difference_in_change(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Difference in mean change (follow-up minus baseline), pilot minus regular.
 
     Method: Welch's t-test on the change scores (Welch 1947). Unbiased only
@@ -490,10 +496,10 @@ def difference_in_change(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> difference_in_change(prepare(data, "y", min_per_cohort=2))["estimate"]
     3.0
     """
-    return _welch(cohorts, _change(cohorts), "change", "unadjusted difference in mean change", alpha)
+    return _welch(cohorts, _change(cohorts), "change", "unadjusted difference in mean change", confidence)
 
 
-def hedges_g(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def hedges_g(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Hedges' g of the change scores, pilot minus regular, with its confidence interval.
 
     Method: Cohen's d with the pooled standard deviation, times the
@@ -510,20 +516,12 @@ def hedges_g(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     >>> round(hedges_g(prepare(data, "y", min_per_cohort=2))["estimate"], 3)
     1.616
     """
-    change = _change(cohorts)
-    pilot = change[cohorts.frame["treated"] == 1].to_numpy()
-    regular = change[cohorts.frame["treated"] == 0].to_numpy()
-    n1, n0 = len(pilot), len(regular)
-    pooled = np.sqrt(((n1 - 1) * pilot.var(ddof=1) + (n0 - 1) * regular.var(ddof=1)) / (n1 + n0 - 2))
-    if pooled == 0:
+    result = _stats.hedges_g(*_by_cohort(cohorts, _change(cohorts)), confidence)
+    if np.isnan(result["g"]):
         raise EffectsError(f"outcome {cohorts.name!r}: the change is constant within both cohorts; "
                            "a standardised difference needs variation")
-    g = (1 - 3 / (4 * (n1 + n0) - 9)) * (pilot.mean() - regular.mean()) / pooled
-    se = np.sqrt((n1 + n0) / (n1 * n0) + g ** 2 / (2 * (n1 + n0)))
-    critical = stats.t.ppf(1 - alpha / 2, n1 + n0 - 2)
-    return _row(cohorts, "hedges_g", "unadjusted standardised difference in change", g, se,
-                (g - critical * se, g + critical * se),
-                stats.ttest_ind(pilot, regular).pvalue)
+    return _row(cohorts, "hedges_g", "unadjusted standardised difference in change", result["g"], result["se"],
+                (result["ci_low"], result["ci_high"]), result["p"])
 
 
 # --- pilot versus regular: regression adjustment --------------------------------
@@ -538,8 +536,8 @@ def _cluster_codes(cohorts: Cohorts, index: pd.Index) -> np.ndarray:
     return pd.factorize(cohorts.cluster.reindex(index))[0]
 
 
-def _coefficient(cohorts: Cohorts, fit, name: str, method: str, estimand: str, alpha: float) -> dict:
-    low, high = fit.conf_int(alpha).loc[name]
+def _coefficient(cohorts: Cohorts, fit, name: str, method: str, estimand: str, confidence: float) -> dict:
+    low, high = fit.conf_int(1 - _stats.confidence_level(confidence)).loc[name]
     return _row(cohorts, method, estimand, fit.params[name], fit.bse[name], (low, high), fit.pvalues[name])
 
 
@@ -554,7 +552,7 @@ def _exog(cohorts: Cohorts, columns: list[str], frame: pd.DataFrame | None = Non
     return exog
 
 
-def ancova(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def ancova(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """ANCOVA: follow-up regressed on baseline, cohort and covariates; the cohort coefficient.
 
     Method: ordinary least squares of the follow-up on the baseline value,
@@ -585,10 +583,10 @@ def ancova(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     """
     columns = ["treated"] + (["baseline"] if "baseline" in cohorts.frame else []) + cohorts.design
     fit = _robust(sm.OLS(cohorts.frame["outcome"], _exog(cohorts, columns)), cohorts)
-    return _coefficient(cohorts, fit, "treated", "ancova", CONDITIONAL, alpha)
+    return _coefficient(cohorts, fit, "treated", "ancova", CONDITIONAL, confidence)
 
 
-def mixed_model(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def mixed_model(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Linear mixed model with occasion x cohort and a random intercept per respondent.
 
     Method: ``statsmodels`` MixedLM fitted by REML on every measurement of
@@ -630,7 +628,7 @@ def mixed_model(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     if not np.isfinite(fit.bse["post:treated"]):
         raise EffectsError(f"outcome {cohorts.name!r}: the mixed model did not converge to a usable estimate "
                            f"(standard error {fit.bse['post:treated']}); try fewer covariates")
-    row = _coefficient(cohorts, fit, "post:treated", "mixed", CONDITIONAL, alpha)
+    row = _coefficient(cohorts, fit, "post:treated", "mixed", CONDITIONAL, confidence)
     treated = long.groupby("respondent")["treated"].first()
     row.update(n_pilot=int(treated.sum()), n_regular=int(len(treated) - treated.sum()),
                missing_follow_up="every measurement (likelihood, missing at random)")
@@ -950,7 +948,7 @@ def _selection(cohorts: Cohorts, estimand: str, attrition: str) -> tuple[Cohorts
     return cohorts, scores, response_scores(cohorts), handled
 
 
-def ipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", truncate: tuple[float, float] | None = None,
+def ipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", truncate: tuple[float, float] | None = None,
         attrition: str = "weights") -> dict:
     """Inverse-probability-weighted difference in follow-up, pilot minus regular: the ATT or the ATE.
 
@@ -969,7 +967,7 @@ def ipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", truncate: 
     Parameters
     ----------
     cohorts : Cohorts
-    alpha : float
+    confidence : float, default 0.95
     estimand : {"att", "ate"}, default "att"
         ATT: the average effect on the pilot's citizens, the question a pilot
         asks. ATE: the average over pilot and regular citizens as sampled (it
@@ -993,9 +991,9 @@ def ipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", truncate: 
     responders = cohorts.frame.index
     weights = ipw_weights(weighted, scores, estimand, truncate, response).reindex(responders)
     model = sm.WLS(cohorts.frame["outcome"], sm.add_constant(cohorts.frame[["treated"]]), weights=weights)
-    fit = model.fit(cov_type="HC1") if cohorts.cluster is None else model.fit(
+    fit = model.fit(cov_type="HC3") if cohorts.cluster is None else model.fit(
         cov_type="cluster", cov_kwds={"groups": _cluster_codes(cohorts, responders)})
-    row = _coefficient(cohorts, fit, "treated", "ipw", estimand.upper(), alpha)
+    row = _coefficient(cohorts, fit, "treated", "ipw", estimand.upper(), confidence)
     return {**row, "missing_follow_up": handled, **effective_size(weights, cohorts.frame["treated"])}
 
 
@@ -1044,7 +1042,7 @@ def _hajek(weight: np.ndarray, values: np.ndarray, for_variance: np.ndarray) -> 
     return mean, weight * (for_variance - mean) / weight.mean()
 
 
-def aipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", attrition: str = "weights") -> dict:
+def aipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", attrition: str = "weights") -> dict:
     """Doubly robust (augmented IPW) estimate of the pilot's effect, the headline: the ATT by default.
 
     Method: outcome regressions fitted separately in each cohort (follow-up
@@ -1120,9 +1118,8 @@ def aipw(cohorts: Cohorts, alpha: float = 0.05, estimand: str = "att", attrition
         se = np.sqrt(np.sum(summed ** 2)) / n
     else:
         se = influence.std(ddof=1) / np.sqrt(n)
-    z = stats.norm.ppf(1 - alpha / 2)
-    row = _row(cohorts, "dr", estimand.upper(), estimate, se, (estimate - z * se, estimate + z * se),
-               2 * stats.norm.sf(abs(estimate / se)))
+    low, high, p = _stats.wald_interval(estimate, se, confidence)
+    row = _row(cohorts, "dr", estimand.upper(), estimate, se, (low, high), p)
     weights = ipw_weights(weighted, scores, estimand, response=response).reindex(cohorts.frame.index)
     return {**row, "missing_follow_up": handled, **effective_size(weights, cohorts.frame["treated"])}
 
@@ -1138,7 +1135,7 @@ def _events(cohorts: Cohorts) -> tuple[int, int, int, int]:
     return int(values[treated].sum()), int(treated.sum()), int(values[~treated].sum()), int((~treated).sum())
 
 
-def risk_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def risk_difference(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Difference in the share with the event (e.g. improved), pilot minus regular, unadjusted.
 
     Method: confidence interval by Newcombe's hybrid score method (method 10
@@ -1160,13 +1157,14 @@ def risk_difference(cohorts: Cohorts, alpha: float = 0.05) -> dict:
     """
     a, n1, c, n0 = _events(cohorts)
     p1, p0 = a / n1, c / n0
-    ci = confint_proportions_2indep(a, n1, c, n0, method="newcomb", compare="diff", alpha=alpha)
+    ci = confint_proportions_2indep(a, n1, c, n0, method="newcomb", compare="diff",
+                                    alpha=1 - _stats.confidence_level(confidence))
     test = sm.stats.test_proportions_2indep(a, n1, c, n0, method="score", compare="diff")
     return _row(cohorts, "risk_difference", "unadjusted difference in proportions", p1 - p0,
                 np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0), ci, test.pvalue)
 
 
-def risk_ratio(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def risk_ratio(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Ratio of the shares with the event, pilot over regular, unadjusted.
 
     Method: Wald interval on the log scale, se(log RR) = sqrt(1/a - 1/n1 +
@@ -1188,12 +1186,12 @@ def risk_ratio(cohorts: Cohorts, alpha: float = 0.05) -> dict:
                            "a risk ratio needs at least one event in each cohort")
     log_ratio = np.log((a / n1) / (c / n0))
     se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
-    ci = confint_proportions_2indep(a, n1, c, n0, method="log", compare="ratio", alpha=alpha)
+    ci = confint_proportions_2indep(a, n1, c, n0, method="log", compare="ratio", alpha=1 - _stats.confidence_level(confidence))
     return _row(cohorts, "risk_ratio", "unadjusted ratio of proportions", np.exp(log_ratio), se, ci,
                 2 * stats.norm.sf(abs(log_ratio / se)))
 
 
-def proportional_odds(cohorts: Cohorts, alpha: float = 0.05) -> dict:
+def proportional_odds(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """Proportional-odds (ordinal logistic) model; the pilot's log odds ratio of a higher category.
 
     Method: cumulative logit model P(Y <= j) = F(cut_j - x'b) fitted by
@@ -1228,7 +1226,7 @@ def proportional_odds(cohorts: Cohorts, alpha: float = 0.05) -> dict:
         raise EffectsError(f"outcome {cohorts.name!r}: the proportional-odds model gives no finite standard "
                            "error (a category empty in one cohort?); merge sparse categories")
     return _coefficient(cohorts, fit, "treated", "proportional_odds",
-                        "conditional log odds ratio of a higher category", alpha)
+                        "conditional log odds ratio of a higher category", confidence)
 
 
 # --- power and sample size -----------------------------------------------------
@@ -1357,7 +1355,7 @@ def e_value(ratio: float, ci_low: float = np.nan, ci_high: float = np.nan) -> tu
     return one(ratio), one(ci_low if ratio >= 1 else ci_high)
 
 
-def e_value_smd(d: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
+def e_value_smd(d: float, se: float, confidence: float = 0.95) -> tuple[float, float]:
     """E-value of a standardised mean difference d and of its confidence limit closer to 0.
 
     Method: d is converted to an approximate risk ratio exp(0.91 d), its
@@ -1370,8 +1368,8 @@ def e_value_smd(d: float, se: float, alpha: float = 0.05) -> tuple[float, float]
     >>> [round(value, 3) for value in e_value_smd(0.5, 0.25)]      # R: EValue::evalues.MD(0.5, 0.25)
     [2.529, 1.105]
     """
-    z = stats.norm.ppf(1 - alpha / 2)
-    return e_value(*np.exp(_SMD_TO_LOG_RR * np.array([d, d - z * se, d + z * se])))
+    low, high, _ = _stats.wald_interval(d, se, confidence)
+    return e_value(*np.exp(_SMD_TO_LOG_RR * np.array([d, low, high])))
 
 
 def outcome_sd(cohorts: Cohorts) -> float:
@@ -1381,7 +1379,7 @@ def outcome_sd(cohorts: Cohorts) -> float:
     return float(np.sqrt(((sizes - 1) * variances).sum() / (sizes.sum() - 2)))
 
 
-def _sensitivity(cohorts: Cohorts, row: dict, alpha: float) -> dict:
+def _sensitivity(cohorts: Cohorts, row: dict, confidence: float) -> dict:
     """E-values of an estimate: on its own ratio scale, or as a standardised difference for a continuous outcome."""
     method = row["method"]
     if method == "risk_ratio":
@@ -1390,10 +1388,10 @@ def _sensitivity(cohorts: Cohorts, row: dict, alpha: float) -> dict:
         # a common outcome: the odds ratio is converted to a risk ratio by its square root (VanderWeele 2017)
         values = e_value(*np.sqrt(np.exp([row["estimate"], row["ci_low"], row["ci_high"]])))
     elif method == "hedges_g":
-        values = e_value_smd(row["estimate"], row["se"], alpha)
+        values = e_value_smd(row["estimate"], row["se"], confidence)
     elif method != "risk_difference" and not cohorts.frame["outcome"].isin([0, 1]).all():
         sd = outcome_sd(cohorts)
-        values = e_value_smd(row["estimate"] / sd, row["se"] / sd, alpha)
+        values = e_value_smd(row["estimate"] / sd, row["se"] / sd, confidence)
     else:
         values = (np.nan, np.nan)
     return {"e_value": values[0], "e_value_ci": values[1]}
@@ -1426,7 +1424,7 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
                     baseline: str | None = "intake", covariates: Sequence[str] = (),
                     method: str | Sequence[str] = "dr", treated: str = "pilot", follow_up: str = "follow_up",
                     cluster: str | None = None, occasion: str = "occasion", respondent: str = "respondent",
-                    alpha: float = 0.05, min_per_cohort: int = MIN_PER_COHORT, estimand: str = "att",
+                    confidence: float = 0.95, min_per_cohort: int = MIN_PER_COHORT, estimand: str = "att",
                     attrition: str = "weights") -> pd.DataFrame:
     """Pilot versus regular service for several outcomes and estimators, in one tidy table.
 
@@ -1459,7 +1457,8 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
         Names from :data:`METHODS`, or ``"all"`` for every estimator of a
         continuous outcome.
     follow_up, occasion, respondent, cluster : str
-    alpha : float
+    confidence : float, default 0.95
+        Level of the confidence intervals (and of the E-value's limit).
     min_per_cohort : int
     estimand : {"att", "ate"}, default "att"
         What ``ipw`` and ``dr`` estimate.
@@ -1506,8 +1505,8 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
                           min_per_cohort=min_per_cohort)
         for name in methods:
             options = {"estimand": estimand, "attrition": attrition} if name in WEIGHTING else {}
-            row = METHODS[name](cohorts, alpha, **options)
-            rows.append({**row, **_sensitivity(cohorts, row, alpha)})
+            row = METHODS[name](cohorts, confidence, **options)
+            rows.append({**row, **_sensitivity(cohorts, row, confidence)})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import patsy
-import pingouin
 import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLMResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from kantelmeter import _stats
 from kantelmeter.contract import DAYS_PER_MONTH
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, ItemType
@@ -156,7 +156,7 @@ class GrowthFit:
     def _fe_cov(self) -> np.ndarray:
         return self.fe_cov
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+    def conf_int(self, confidence: float = 0.95) -> pd.DataFrame:
         """Wald confidence intervals of the fixed effects (columns ``ci_low``, ``ci_high``).
 
         The standard errors come from ``(X' V^-1 X)^-1`` at the estimated
@@ -166,12 +166,10 @@ class GrowthFit:
         its boundary. The normal approximation is somewhat too narrow with
         few professionals (Kenward & Roger 1997, *Biometrics* 53, 983).
         """
-        se = np.sqrt(np.diag(self.fe_cov))
-        z = stats.norm.ppf(1 - alpha / 2)
-        return pd.DataFrame({"ci_low": self.params.to_numpy() - z * se, "ci_high": self.params.to_numpy() + z * se},
-                            index=self.params.index)
+        low, high, _ = _stats.wald_interval(self.params.to_numpy(), np.sqrt(np.diag(self.fe_cov)), confidence)
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.params.index)
 
-    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
         """One row per estimate: fixed effects with se, z, p and CI, then the variance components.
 
         Examples
@@ -181,14 +179,10 @@ class GrowthFit:
         >>> fit.summary()[["term", "kind"]].head(3).to_dict("list")
         {'term': ['Intercept', 'months', 'var(intercept)'], 'kind': ['fixed', 'fixed', 'variance']}
         """
-        ci = self.conf_int(alpha)
-        se = np.sqrt(np.diag(self.fe_cov))
-        z = self.params.to_numpy() / se
-        fixed = pd.DataFrame({
-            "term": self.params.index, "kind": "fixed", "estimate": self.params.to_numpy(),
-            "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
-            "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy(),
-        })
+        estimate, se = self.params.to_numpy(), np.sqrt(np.diag(self.fe_cov))
+        low, high, p = _stats.wald_interval(estimate, se, confidence)
+        fixed = pd.DataFrame({"term": self.params.index, "kind": "fixed", "estimate": estimate, "se": se,
+                              "z": estimate / se, "p": p, "ci_low": low, "ci_high": high})
         cov = self.random_effects_cov
         variance = [(f"var({name})", cov.loc[name, name]) for name in cov.index]
         if len(cov) == 2:
@@ -198,7 +192,7 @@ class GrowthFit:
                                    "estimate": [float(v) for _, v in variance]})
         return pd.concat([fixed, components], ignore_index=True)
 
-    def combine(self, weights: dict[str, float], alpha: float = 0.05) -> pd.DataFrame:
+    def combine(self, weights: dict[str, float], confidence: float = 0.95) -> pd.DataFrame:
         """A linear combination of fixed effects with its Wald CI.
 
         The slope of one group is often a sum of terms (the main slope plus an
@@ -220,9 +214,9 @@ class GrowthFit:
         w = self.params.index.map(lambda term: weights.get(term, 0.0)).to_numpy(dtype=float)
         estimate = float(w @ self.params.to_numpy())
         se = float(np.sqrt(w @ self._fe_cov() @ w))
-        return _wald_row(estimate, se, alpha)
+        return _wald_row(estimate, se, confidence)
 
-    def predict(self, newdata: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    def predict(self, newdata: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         """The population-mean trajectory at the rows of ``newdata``, with a CI band.
 
         The mean is ``X b`` from the fixed effects only (a professional's own
@@ -255,8 +249,8 @@ class GrowthFit:
         x = x.to_numpy()
         mean = x @ self.params.to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", x, self._fe_cov(), x))
-        z = stats.norm.ppf(1 - alpha / 2)
-        return newdata.assign(predicted=mean, se=se, ci_low=mean - z * se, ci_high=mean + z * se)
+        low, high, _ = _stats.wald_interval(mean, se, confidence)
+        return newdata.assign(predicted=mean, se=se, ci_low=low, ci_high=high)
 
     def refit(self, reml: bool) -> GrowthFit:
         """The same model fitted by REML or by ML."""
@@ -269,12 +263,11 @@ class GrowthFit:
                 f"{self.n_obs} answers from {self.n_professionals} professionals>")
 
 
-def _wald_row(estimate: float, se: float, alpha: float) -> pd.DataFrame:
-    z = stats.norm.ppf(1 - alpha / 2)
+def _wald_row(estimate: float, se: float, confidence: float) -> pd.DataFrame:
     statistic = estimate / se if se > 0 else np.nan
-    return pd.DataFrame({"estimate": [estimate], "se": [se], "z": [statistic],
-                         "p": [2 * stats.norm.sf(abs(statistic))],
-                         "ci_low": [estimate - z * se], "ci_high": [estimate + z * se]})
+    low, high, p = _stats.wald_interval(estimate, se if se > 0 else np.nan, confidence)
+    return pd.DataFrame({"estimate": [estimate], "se": [se], "z": [statistic], "p": [float(p)],
+                         "ci_low": [float(low)], "ci_high": [float(high)]})
 
 
 def _columns_in(terms: Sequence[str]) -> list[str]:
@@ -655,20 +648,14 @@ def wave_changes(data: pd.DataFrame, outcome: str = "work_enjoyment", wave: str 
         groups = pairs.groupby(by, observed=True) if by else [(None, pairs)]
         for group, part in groups:
             rows.append({"from_wave": earlier, "to_wave": later, **({by: group} if by else {}),
-                         **_mean_ci(part["change"].to_numpy(), confidence)})
+                         **_mean_change(part["change"].to_numpy(), confidence)})
     return pd.DataFrame(rows)
 
 
-def _mean_ci(values: np.ndarray, confidence: float) -> dict:
-    n = len(values)
-    mean = float(values.mean()) if n else np.nan
-    sd = float(values.std(ddof=1)) if n > 1 else np.nan
-    if n > 1 and sd > 0:
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
-        p = float(2 * stats.t.sf(abs(mean) / (sd / np.sqrt(n)), n - 1))
-    else:
-        half, p = np.nan, np.nan
-    return {"n": n, "mean_change": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "p": p}
+def _mean_change(values: np.ndarray, confidence: float) -> dict:
+    paired = _stats.mean_interval(values, confidence)
+    return {"n": paired["n"], "mean_change": paired["mean"], "sd": paired["sd"], "ci_low": paired["ci_low"],
+            "ci_high": paired["ci_high"], "p": paired["p"]}
 
 
 def leavers_vs_stayers(data: pd.DataFrame, outcome: str = "work_enjoyment", wave: str = "wave",
@@ -736,10 +723,6 @@ def _two_groups(x: np.ndarray, y: np.ndarray, confidence: float) -> dict:
     row["difference"] = row["mean_leavers"] - row["mean_stayers"]
     if len(x) < 2 or len(y) < 2 or (x.var(ddof=1) + y.var(ddof=1)) == 0:
         return {**row, "ci_low": np.nan, "ci_high": np.nan, "hedges_g": np.nan, "g_ci_low": np.nan, "g_ci_high": np.nan}
-    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-    df = (vx + vy) ** 2 / (vx ** 2 / (len(x) - 1) + vy ** 2 / (len(y) - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * np.sqrt(vx + vy)
-    g = float(pingouin.compute_effsize(x, y, eftype="hedges"))
-    g_low, g_high = pingouin.compute_esci(g, len(x), len(y), eftype="hedges", confidence=confidence, decimals=6)
-    return {**row, "ci_low": row["difference"] - half, "ci_high": row["difference"] + half,
-            "hedges_g": g, "g_ci_low": float(g_low), "g_ci_high": float(g_high)}
+    difference, standardised = _stats.welch(x, y, confidence), _stats.hedges_g(x, y, confidence)
+    return {**row, "ci_low": difference["ci_low"], "ci_high": difference["ci_high"], "hedges_g": standardised["g"],
+            "g_ci_low": standardised["ci_low"], "g_ci_high": standardised["ci_high"]}
