@@ -50,8 +50,9 @@ def app(path: str) -> Starlette:
         def write() -> None:
             db = connection(path)
             db.execute("BEGIN IMMEDIATE")
-            response = db.execute("INSERT INTO responses (submission, status) VALUES (?, 'complete')",
-                                  (submission,)).lastrowid
+            response = db.execute(
+                "INSERT INTO responses (submission, status) VALUES (?, 'complete')", (submission,)
+            ).lastrowid
             db.executemany("INSERT INTO answers VALUES (?, ?, ?)", [(response, item, value) for item, value in answers])
             db.execute("COMMIT")
 

@@ -63,9 +63,20 @@ def _one_study(size: str, name: str, seed: int) -> list[dict]:
             row = METHODS[method](cohorts, confidence=0.95, **options)
         except EffectsError:  # a study refused (no overlap) is counted, not hidden
             row = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
-        rows.append({"size": size, "design": name, "estimator": label, "estimate": row["estimate"],
-                     "se": row["se"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-                     "att": study.design.att, "ate": study.design.ate, "sd": study.design.sd})
+        rows.append(
+            {
+                "size": size,
+                "design": name,
+                "estimator": label,
+                "estimate": row["estimate"],
+                "se": row["se"],
+                "ci_low": row["ci_low"],
+                "ci_high": row["ci_high"],
+                "att": study.design.att,
+                "ate": study.design.ate,
+                "sd": study.design.sd,
+            }
+        )
     return rows
 
 
@@ -79,23 +90,31 @@ def _against(results: pd.DataFrame, truth: str) -> pd.DataFrame:
     by = ["size", "design", "estimator"]
     table = recovery(results.assign(truth=results[truth]), by=by)
     error = results["estimate"] - results[truth]
-    rmse = np.sqrt((error ** 2).groupby([results[c] for c in by], sort=False).mean())
+    rmse = np.sqrt((error**2).groupby([results[c] for c in by], sort=False).mean())
     sd = results.groupby(by, sort=False)["sd"].first()
-    return pd.DataFrame({f"{truth}": table["truth"], f"bias_{truth}": table["bias"],
-                         f"bias_sd_{truth}": table["bias"] / sd, f"rmse_{truth}": rmse,
-                         f"coverage_{truth}": table["coverage"]})
+    return pd.DataFrame(
+        {
+            f"{truth}": table["truth"],
+            f"bias_{truth}": table["bias"],
+            f"bias_sd_{truth}": table["bias"] / sd,
+            f"rmse_{truth}": rmse,
+            f"coverage_{truth}": table["coverage"],
+        }
+    )
 
 
 def design_table(results: pd.DataFrame) -> pd.DataFrame:
-    refused = results["estimate"].isna().groupby([results[c] for c in ("size", "design", "estimator")],
-                                                  sort=False).sum()
+    refused = (
+        results["estimate"].isna().groupby([results[c] for c in ("size", "design", "estimator")], sort=False).sum()
+    )
     results = results[results["estimate"].notna()]
     table = _against(results, "att").join(_against(results, "ate"))
     n_sim = results.groupby(["size", "design", "estimator"], sort=False).size()
     table.insert(0, "n_sim", n_sim)
     table.insert(1, "refused", refused.reindex(table.index))
     table["bias_mcse"] = results.assign(error=results["estimate"] - results["att"]).groupby(
-        ["size", "design", "estimator"], sort=False)["error"].std() / np.sqrt(n_sim)
+        ["size", "design", "estimator"], sort=False
+    )["error"].std() / np.sqrt(n_sim)
     return table
 
 
@@ -126,8 +145,14 @@ def run(seeds: int) -> pd.DataFrame:
                         row = METHODS[method](cohorts, confidence=0.95)
                     except EffectsError:  # refused data sets are counted, not hidden
                         row = {"outcome": outcome, "method": method, "refused": True}
-                    rows.append({**row, "seconds": time.perf_counter() - start, "scenario": scenario,
-                                 "truth": study.true_effects.loc[outcome, target]})
+                    rows.append(
+                        {
+                            **row,
+                            "seconds": time.perf_counter() - start,
+                            "scenario": scenario,
+                            "truth": study.true_effects.loc[outcome, target],
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -146,8 +171,19 @@ def study_table(seeds: int) -> pd.DataFrame:
     table["abs_bias_vs_naive"] = _versus_naive(table["bias"].abs())
     table["se_ratio"] = table["model_se"] / table["empirical_se"]
     table["time_vs_naive"] = _versus_naive(seconds)
-    columns = ["n_sim", "refused", "truth", "bias", "bias_mcse", "relative_bias", "coverage", "coverage_mcse",
-               "se_ratio", "abs_bias_vs_naive", "time_vs_naive"]
+    columns = [
+        "n_sim",
+        "refused",
+        "truth",
+        "bias",
+        "bias_mcse",
+        "relative_bias",
+        "coverage",
+        "coverage_mcse",
+        "se_ratio",
+        "abs_bias_vs_naive",
+        "time_vs_naive",
+    ]
     return table[columns]
 
 
@@ -161,13 +197,18 @@ def main() -> None:
             for size, n in zip(SIZES, (seeds, large)):
                 start = time.perf_counter()
                 table = design_table(designs(size, n, pool))
-                print(f"\nDesigns with an exact truth: {n} studies of {size} citizens (synthetic data); Monte "
-                      f"Carlo SE of a coverage near 0.95: {np.sqrt(0.95 * 0.05 / n):.3f}; "
-                      f"{time.perf_counter() - start:.0f} s\n", flush=True)
+                print(
+                    f"\nDesigns with an exact truth: {n} studies of {size} citizens (synthetic data); Monte "
+                    f"Carlo SE of a coverage near 0.95: {np.sqrt(0.95 * 0.05 / n):.3f}; "
+                    f"{time.perf_counter() - start:.0f} s\n",
+                    flush=True,
+                )
                 print(table.round(3).to_string(), flush=True)
         if study_seeds:
-            print(f"\nThe whole path through instruments and scoring: {study_seeds} synthetic studies per scenario "
-                  "(90 pilot, 200 regular citizens); truth: the ATT\n")
+            print(
+                f"\nThe whole path through instruments and scoring: {study_seeds} synthetic studies per scenario "
+                "(90 pilot, 200 regular citizens); truth: the ATT\n"
+            )
             print(study_table(study_seeds).round(3).to_string())
 
 

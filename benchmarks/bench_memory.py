@@ -52,16 +52,25 @@ def write_csv(path: Path, rows: int, items: int) -> None:
     columns = [f"q{i + 1}" for i in range(items)]
     for start in range(0, rows, 100_000):
         n = min(100_000, rows - start)
-        codes = rng.choice(np.array(["1", "2", "3", "4", "5", "8", ""], dtype=object), (n, items),
-                           p=[0.18, 0.18, 0.18, 0.18, 0.18, 0.05, 0.05])
+        codes = rng.choice(
+            np.array(["1", "2", "3", "4", "5", "8", ""], dtype=object),
+            (n, items),
+            p=[0.18, 0.18, 0.18, 0.18, 0.18, 0.05, 0.05],
+        )
         block = pd.DataFrame(codes, columns=columns)
         block.insert(0, "respondent", [f"r-{i:09d}" for i in range(start, start + n)])
         block.to_csv(path, mode="a", header=start == 0, index=False)
 
 
 def step(name: str, folder: Path, items: int) -> dict:
-    code = STEP.format(here=str(Path(__file__).parent), items=items, database=folder / "bench.db",
-                       key=str(folder / "bench.key"), step=name, csv=str(folder / "responses.csv"))
+    code = STEP.format(
+        here=str(Path(__file__).parent),
+        items=items,
+        database=folder / "bench.db",
+        key=str(folder / "bench.key"),
+        step=name,
+        csv=str(folder / "responses.csv"),
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -79,8 +88,10 @@ def main() -> None:
             imported = step("import", folder, arguments.items)
             read = step("read", folder, arguments.items)
         frame = read["frame"]
-        print(f"{rows:>9,} responses x {arguments.items} items: returned frame {frame / 2**20:,.0f} MiB; "
-              f"import needs {imported['needed'] / frame:.2f}x, read back {read['needed'] / frame:.2f}x the frame")
+        print(
+            f"{rows:>9,} responses x {arguments.items} items: returned frame {frame / 2**20:,.0f} MiB; "
+            f"import needs {imported['needed'] / frame:.2f}x, read back {read['needed'] / frame:.2f}x the frame"
+        )
 
 
 if __name__ == "__main__":

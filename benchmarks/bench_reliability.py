@@ -35,9 +35,13 @@ def soc13_answers(n: int, seed: int = 1) -> pd.DataFrame:
     for name, weight in (("comprehensibility", 0.85), ("manageability", 0.8), ("meaningfulness", 0.75)):
         component = weight * general + np.sqrt(1 - weight**2) * rng.normal(size=n)
         components.update({member.item: component for member in soc.scale(name).items})
-    frame = pd.DataFrame({member.item: np.clip(np.round(4 + components[member.item] + 1.2 * rng.normal(size=n)), 1, 7)
-                          for member in soc.scale("soc_total").items})
-    for member in soc.scale("soc_total").items:      # reverse-keyed items as a respondent answers them
+    frame = pd.DataFrame(
+        {
+            member.item: np.clip(np.round(4 + components[member.item] + 1.2 * rng.normal(size=n)), 1, 7)
+            for member in soc.scale("soc_total").items
+        }
+    )
+    for member in soc.scale("soc_total").items:  # reverse-keyed items as a respondent answers them
         if member.key < 0:
             frame[member.item] = 8 - frame[member.item]
     return frame[[f"soc{i}" for i in range(1, 14)]]
@@ -51,12 +55,18 @@ def main(rows: int = 100_000) -> None:
     print(f"{rows:,} x 13 answers; best of 7, wall and CPU time")
     print(f"{'pingouin.cronbach_alpha':<40} {wall * 1e3:7.1f} ms wall {cpu * 1e3:7.1f} ms CPU  (baseline)")
     for label, call, note in (
-            ("item_analysis(soc13, scale='soc_total')", lambda: item_analysis(soc, data, scale="soc_total"),
-             "codes checked, frequencies, omega total and hierarchical"),
-            ("item_analysis(frame, keys=...)", lambda: item_analysis(data, keys=keys), "no code checks, no groups")):
+        (
+            "item_analysis(soc13, scale='soc_total')",
+            lambda: item_analysis(soc, data, scale="soc_total"),
+            "codes checked, frequencies, omega total and hierarchical",
+        ),
+        ("item_analysis(frame, keys=...)", lambda: item_analysis(data, keys=keys), "no code checks, no groups"),
+    ):
         took_wall, took_cpu = best(call, repeat=7, warm_up=True)
-        print(f"{label:<40} {took_wall * 1e3:7.1f} ms wall {took_cpu * 1e3:7.1f} ms CPU  "
-              f"{took_wall / wall:4.1f}x wall {took_cpu / cpu:4.1f}x CPU  ({note})")
+        print(
+            f"{label:<40} {took_wall * 1e3:7.1f} ms wall {took_cpu * 1e3:7.1f} ms CPU  "
+            f"{took_wall / wall:4.1f}x wall {took_cpu / cpu:4.1f}x CPU  ({note})"
+        )
 
 
 if __name__ == "__main__":

@@ -67,13 +67,14 @@ def two_pass_score(instrument, responses: pd.DataFrame) -> pd.DataFrame:
     out = np.empty((len(values), len(scales)))
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(values), 1 << 16):
-            block = values[start:start + (1 << 16)]
+            block = values[start : start + (1 << 16)]
             answered = ~np.isnan(block)
             weights = answered.astype(float) @ counting
-            keyed = np.where(answered, block, 0.0) @ keys + weights[:, :len(scales)]
-            count = weights[:, len(scales):]
-            out[start:start + (1 << 16)] = np.divide(keyed * multiplier, count, out=np.full_like(keyed, np.nan),
-                                                     where=count >= required)
+            keyed = np.where(answered, block, 0.0) @ keys + weights[:, : len(scales)]
+            count = weights[:, len(scales) :]
+            out[start : start + (1 << 16)] = np.divide(
+                keyed * multiplier, count, out=np.full_like(keyed, np.nan), where=count >= required
+            )
     result = responses.loc[:, [column for column in ID_COLUMNS if column in responses.columns]]
     for scale, column in zip(scales, out.T):
         result[scale.id] = column
@@ -82,9 +83,14 @@ def two_pass_score(instrument, responses: pd.DataFrame) -> pd.DataFrame:
 
 def naive_score(instrument, responses: pd.DataFrame) -> pd.DataFrame:
     """The straightforward scorer: one row at a time, one item at a time."""
-    rules = {item.id: (set(instrument.valid_codes(item) or []), set(instrument.missing_codes(item)),
-                       min(instrument.valid_codes(item) or [0]) + max(instrument.valid_codes(item) or [0]))
-             for item in instrument.items}
+    rules = {
+        item.id: (
+            set(instrument.valid_codes(item) or []),
+            set(instrument.missing_codes(item)),
+            min(instrument.valid_codes(item) or [0]) + max(instrument.valid_codes(item) or [0]),
+        )
+        for item in instrument.items
+    }
     rows = []
     for row in responses.to_dict("records"):
         scores = {}
@@ -111,11 +117,17 @@ def responses(instrument, n_respondents: int, occasions: list[str], seed: int) -
     """Random valid answers (5% missing codes where an item has them, 2% blank)."""
     rng = np.random.default_rng(seed)
     n = n_respondents * len(occasions)
-    frame = pd.DataFrame({"respondent": np.repeat([f"p{i:07d}" for i in range(n_respondents)], len(occasions)),
-                          "occasion": np.tile(occasions, n_respondents),
-                          "cohort": np.repeat(rng.choice(["pilot", "regular"], n_respondents), len(occasions))})
-    items = sorted({member.item for scale in instrument.scales for member in scale.items}
-                   | {item.id for item in instrument.items if item.id.endswith("_attribution")})
+    frame = pd.DataFrame(
+        {
+            "respondent": np.repeat([f"p{i:07d}" for i in range(n_respondents)], len(occasions)),
+            "occasion": np.tile(occasions, n_respondents),
+            "cohort": np.repeat(rng.choice(["pilot", "regular"], n_respondents), len(occasions)),
+        }
+    )
+    items = sorted(
+        {member.item for scale in instrument.scales for member in scale.items}
+        | {item.id for item in instrument.items if item.id.endswith("_attribution")}
+    )
     for item in items:
         values = rng.choice(instrument.valid_codes(item), n).astype(float)
         missing = instrument.missing_codes(item)
@@ -127,7 +139,7 @@ def responses(instrument, n_respondents: int, occasions: list[str], seed: int) -
 
 
 def measure(label: str, instrument, frame: pd.DataFrame) -> tuple[float, float]:
-    score(instrument, frame.head(1000))                    # warm up imports and caches
+    score(instrument, frame.head(1000))  # warm up imports and caches
     fast, cpu = best(lambda: score(instrument, frame))
     before, before_cpu = best(lambda: two_pass_score(instrument, frame))
     # same results before a speed is compared: identical floats, not merely close
@@ -143,12 +155,14 @@ def measure(label: str, instrument, frame: pd.DataFrame) -> tuple[float, float]:
     slow = naive_score(instrument, sample)
     naive = (time.perf_counter() - start) * len(frame) / len(sample)
     # the two scorers must agree before their speed is compared
-    np.testing.assert_allclose(slow.to_numpy(), score(instrument, sample).iloc[:, -len(slow.columns):].to_numpy())
+    np.testing.assert_allclose(slow.to_numpy(), score(instrument, sample).iloc[:, -len(slow.columns) :].to_numpy())
 
-    print(f"{label:<34} rows {len(frame):>9,}  score() {fast:6.3f} s wall ({cpu:5.3f} s CPU)  two-pass "
-          f"{before:6.3f} s ({before_cpu:5.3f} s CPU): {before / fast:4.1f}x wall {before_cpu / cpu:4.1f}x CPU  "
-          f"row-by-row {naive:7.1f} s (extrapolated from {BASELINE_ROWS:,}): {naive / fast:5.0f}x  "
-          f"peak memory {peak / frame_bytes:4.2f}x input ({frame_bytes / 1e6:.0f} MB)")
+    print(
+        f"{label:<34} rows {len(frame):>9,}  score() {fast:6.3f} s wall ({cpu:5.3f} s CPU)  two-pass "
+        f"{before:6.3f} s ({before_cpu:5.3f} s CPU): {before / fast:4.1f}x wall {before_cpu / cpu:4.1f}x CPU  "
+        f"row-by-row {naive:7.1f} s (extrapolated from {BASELINE_ROWS:,}): {naive / fast:5.0f}x  "
+        f"peak memory {peak / frame_bytes:4.2f}x input ({frame_bytes / 1e6:.0f} MB)"
+    )
     return fast, cpu
 
 
@@ -163,11 +177,15 @@ def main(rows: int = 1_000_000) -> None:
     wall, cpu = best(lambda: wheel.changes(participation, wheel_frame))
     table = wheel.changes(participation, wheel_frame)
     summary_wall, summary_cpu = best(lambda: wheel.summarise(table, by="cohort"))
-    print(f"{'wheel.changes':<34} rows {len(wheel_frame):>9,}  {wall:6.3f} s wall ({cpu:5.3f} s CPU)  "
-          f"{wall / scored:4.1f}x wall {cpu / scored_cpu:4.1f}x CPU of score() on the same responses  "
-          f"({len(table):,} respondent-domain rows)")
-    print(f"{'wheel.summarise(by=cohort)':<34} rows {len(table):>9,}  {summary_wall:6.3f} s wall "
-          f"({summary_cpu:5.3f} s CPU)")
+    print(
+        f"{'wheel.changes':<34} rows {len(wheel_frame):>9,}  {wall:6.3f} s wall ({cpu:5.3f} s CPU)  "
+        f"{wall / scored:4.1f}x wall {cpu / scored_cpu:4.1f}x CPU of score() on the same responses  "
+        f"({len(table):,} respondent-domain rows)"
+    )
+    print(
+        f"{'wheel.summarise(by=cohort)':<34} rows {len(table):>9,}  {summary_wall:6.3f} s wall "
+        f"({summary_cpu:5.3f} s CPU)"
+    )
 
     citizen = load_instrument("citizen")
     measure("citizen questionnaire scales", citizen, responses(citizen, rows, ["follow_up"], seed=3))

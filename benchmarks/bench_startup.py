@@ -34,9 +34,17 @@ def command(*args: str) -> str:
 
 def main(repeat: int = 7) -> None:
     click = best_run("import click", repeat)
-    loaded = subprocess.run([sys.executable, "-c", "import sys; from kantelmeter.cli import main; "
-                             f"print(', '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')"],
-                            check=True, capture_output=True, text=True).stdout.strip()
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from kantelmeter.cli import main; "
+            f"print(', '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     print(f"python -c 'import click'         {click * 1000:6.0f} ms")
     for args, target in ((("--help",), 3.0), (("instruments", "list"), None)):
         wall = best_run(command(*args), repeat)

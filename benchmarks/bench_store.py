@@ -39,17 +39,31 @@ from kantelmeter.store.schema import META_COLUMNS
 def synthetic_instrument(items: int):
     """A one-section instrument of five-point rating items with two missing codes."""
     lines = [
-        "id: bench", 'version: "1"', "title: {nl: Benchmark, en: Benchmark}",
-        "description: {nl: Synthetisch, en: Synthetic}", "source: {citation: synthetic}",
-        "licence: {name: EUPL-1.2}", "occasions: [intake]",
-        "response_scales:", "  agree5:", "    codes:",
+        "id: bench",
+        'version: "1"',
+        "title: {nl: Benchmark, en: Benchmark}",
+        "description: {nl: Synthetisch, en: Synthetic}",
+        "source: {citation: synthetic}",
+        "licence: {name: EUPL-1.2}",
+        "occasions: [intake]",
+        "response_scales:",
+        "  agree5:",
+        "    codes:",
         *[f"      - {{code: {c}, label: {{nl: '{c}', en: '{c}'}}}}" for c in range(1, 6)],
-        "    missing:", "      - {code: 8, label: {nl: weet niet, en: don't know}}",
-        "sections:", "  - id: main", "    title: {nl: Vragen, en: Questions}", "    items:",
+        "    missing:",
+        "      - {code: 8, label: {nl: weet niet, en: don't know}}",
+        "sections:",
+        "  - id: main",
+        "    title: {nl: Vragen, en: Questions}",
+        "    items:",
     ]
     for i in range(1, items + 1):
-        lines += [f"      - id: q{i}", "        type: rating", "        response_scale: agree5",
-                  f"        text: {{nl: Vraag {i}, en: Question {i}}}"]
+        lines += [
+            f"      - id: q{i}",
+            "        type: rating",
+            "        response_scale: agree5",
+            f"        text: {{nl: Vraag {i}, en: Question {i}}}",
+        ]
     return parse_instrument("\n".join(lines), "bench.yaml")
 
 
@@ -107,8 +121,10 @@ def synchronous_modes(folder: Path, commits: int = 300) -> None:
 
         seconds[mode], _, _ = timed(write)
         connection.close()
-    print(f"synchronous WAL, {commits} one-page commits: FULL {commits / seconds['FULL']:,.0f}/s, NORMAL "
-          f"{commits / seconds['NORMAL']:,.0f}/s ({seconds['FULL'] / seconds['NORMAL']:.1f}x)")
+    print(
+        f"synchronous WAL, {commits} one-page commits: FULL {commits / seconds['FULL']:,.0f}/s, NORMAL "
+        f"{commits / seconds['NORMAL']:,.0f}/s ({seconds['FULL'] / seconds['NORMAL']:.1f}x)"
+    )
 
 
 def layouts(folder: Path, instrument, data: Path) -> None:
@@ -123,18 +139,32 @@ def layouts(folder: Path, instrument, data: Path) -> None:
     connection.execute("CREATE TABLE packed (id INTEGER PRIMARY KEY, answers TEXT)")
     rows = frame.to_numpy(dtype=object, copy=True)
     rows[pd.isna(rows)] = None
-    wide_in, _, _ = timed(lambda: connection.executemany(
-        f"INSERT INTO wide VALUES (?{', ?' * len(columns)})", ((i, *r) for i, r in enumerate(rows.tolist()))))
-    json_in, _, _ = timed(lambda: connection.executemany("INSERT INTO packed VALUES (?, ?)", (
-        (i, json.dumps({c: v for c, v in zip(columns, r) if v is not None})) for i, r in enumerate(rows.tolist()))))
+    wide_in, _, _ = timed(
+        lambda: connection.executemany(
+            f"INSERT INTO wide VALUES (?{', ?' * len(columns)})", ((i, *r) for i, r in enumerate(rows.tolist()))
+        )
+    )
+    json_in, _, _ = timed(
+        lambda: connection.executemany(
+            "INSERT INTO packed VALUES (?, ?)",
+            ((i, json.dumps({c: v for c, v in zip(columns, r) if v is not None})) for i, r in enumerate(rows.tolist())),
+        )
+    )
     connection.commit()
     wide_out, _, _ = timed(lambda: pd.DataFrame(connection.execute("SELECT * FROM wide").fetchall()))
-    json_out, _, _ = timed(lambda: pd.DataFrame.from_records(
-        [json.loads(a) for (a,) in connection.execute("SELECT answers FROM packed")], columns=columns))
+    json_out, _, _ = timed(
+        lambda: pd.DataFrame.from_records(
+            [json.loads(a) for (a,) in connection.execute("SELECT answers FROM packed")], columns=columns
+        )
+    )
     connection.close()
-    print(f"layouts     import  wide table {wide_in:6.2f} s, JSON per response {json_in:6.2f} s ({json_in / wide_in:.1f}x)")
-    print(f"layouts     read    wide table {wide_out:6.2f} s, JSON per response {json_out:6.2f} s "
-          f"({json_out / wide_out:.1f}x)")
+    print(
+        f"layouts     import  wide table {wide_in:6.2f} s, JSON per response {json_in:6.2f} s ({json_in / wide_in:.1f}x)"
+    )
+    print(
+        f"layouts     read    wide table {wide_out:6.2f} s, JSON per response {json_out:6.2f} s "
+        f"({json_out / wide_out:.1f}x)"
+    )
 
 
 def main() -> None:
@@ -147,8 +177,9 @@ def main() -> None:
         folder = Path(folder)
         data = folder / "responses.csv"
         write_data(data, args.rows, args.items)
-        baseline, baseline_cpu, _ = timed(lambda: validate_responses(instrument, pd.read_csv(data, dtype=str),
-                                                                     "intake"))
+        baseline, baseline_cpu, _ = timed(
+            lambda: validate_responses(instrument, pd.read_csv(data, dtype=str), "intake")
+        )
         print(f"{args.rows:,} responses x {args.items} items ({data.stat().st_size / 1e6:.1f} MB CSV)")
         print(f"baseline    read_csv(dtype=str) + validation {baseline:6.2f} s (cpu {baseline_cpu:6.2f} s)")
         layouts(folder, instrument, data)
@@ -162,8 +193,15 @@ def main() -> None:
                 conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
             try:
                 url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-                run(url.render_as_string(hide_password=False), folder / "key", instrument, data, args.rows,
-                    baseline, "postgresql")
+                run(
+                    url.render_as_string(hide_password=False),
+                    folder / "key",
+                    instrument,
+                    data,
+                    args.rows,
+                    baseline,
+                    "postgresql",
+                )
             finally:
                 with admin.begin() as conn:
                     conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

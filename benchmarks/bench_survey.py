@@ -32,8 +32,9 @@ def population(seed: int = 2026) -> tuple[survey.Frame, pd.DataFrame]:
 
     register = synthetic_register(5000, seed=seed)
     key = Path(tempfile.mkdtemp()) / "bench.key"
-    frame = survey.frame(register, id="bsn", strata="district", auxiliaries=["age_group", "provision"],
-                         pseudonymiser=Pseudonymiser(key))
+    frame = survey.frame(
+        register, id="bsn", strata="district", auxiliaries=["age_group", "provision"], pseudonymiser=Pseudonymiser(key)
+    )
     truth = synthetic_round(register, seed=seed).assign(pseudonym=frame.units["pseudonym"].to_numpy())
     return frame, truth.set_index("pseudonym")
 
@@ -43,8 +44,14 @@ def replicate(frame: survey.Frame, truth: pd.DataFrame, seed: int) -> list[dict]
     sample = survey.draw(frame, n=1200, allocation="proportional", seed=seed)
     p = truth.loc[sample.units["pseudonym"], "response_probability"].to_numpy()
     answered = rng.random(len(p)) < p
-    outcomes = pd.DataFrame({"pseudonym": sample.units["pseudonym"], "status": np.where(answered, "complete", None),
-                             "source": np.where(answered, "web", None), "disposition": None})
+    outcomes = pd.DataFrame(
+        {
+            "pseudonym": sample.units["pseudonym"],
+            "status": np.where(answered, "complete", None),
+            "source": np.where(answered, "web", None),
+            "disposition": None,
+        }
+    )
     account = survey.response(sample, outcomes, replicates=0)
     respondents = account.respondents[["pseudonym"]].join(truth[["rating", "agree"]], on="pseudonym")
     weights = survey.calibrate(sample, respondents, method="raking")
@@ -53,8 +60,16 @@ def replicate(frame: survey.Frame, truth: pd.DataFrame, seed: int) -> list[dict]
         weighted = survey.estimate(respondents, weights, sample, outcome, kind=kind).iloc[0]
         flat = survey.estimate(respondents.assign(one=1.0), "one", None, outcome, kind=kind).iloc[0]
         for name, row in (("weighted (raked)", weighted), ("unweighted", flat)):
-            rows.append({"outcome": outcome, "estimator": name, "estimate": row.estimate, "se": row.se,
-                         "ci_low": row.ci_low, "ci_high": row.ci_high})
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "estimator": name,
+                    "estimate": row.estimate,
+                    "se": row.se,
+                    "ci_low": row.ci_low,
+                    "ci_high": row.ci_high,
+                }
+            )
     rr1 = account.table["rr1"].iloc[-1]
     r = survey.r_indicator(account.units, ["age_group", "provision"], replicates=0).r.iloc[0]
     return [dict(row, rr1=rr1, r_indicator=r, kish_deff=weights.kish_deff) for row in rows]
@@ -66,10 +81,19 @@ def summarise(results: pd.DataFrame, truth: dict[str, float]) -> pd.DataFrame:
         true = truth[outcome]
         errors = group["estimate"] - true
         covered = (group["ci_low"] <= true) & (true <= group["ci_high"])
-        rows.append({"outcome": outcome, "estimator": estimator, "truth": true, "bias": errors.mean(),
-                     "bias_mcse": errors.std(ddof=1) / np.sqrt(len(group)), "empirical_se": group["estimate"].std(ddof=1),
-                     "model_se": group["se"].mean(), "coverage": covered.mean(),
-                     "coverage_mcse": np.sqrt(covered.mean() * (1 - covered.mean()) / len(group))})
+        rows.append(
+            {
+                "outcome": outcome,
+                "estimator": estimator,
+                "truth": true,
+                "bias": errors.mean(),
+                "bias_mcse": errors.std(ddof=1) / np.sqrt(len(group)),
+                "empirical_se": group["estimate"].std(ddof=1),
+                "model_se": group["se"].mean(),
+                "coverage": covered.mean(),
+                "coverage_mcse": np.sqrt(covered.mean() * (1 - covered.mean()) / len(group)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -80,10 +104,14 @@ def main(replications: int) -> None:
     results = pd.DataFrame([row for seed in range(replications) for row in replicate(frame, truth, seed)])
     elapsed = time.perf_counter() - start
     table = summarise(results, targets)
-    print(f"{replications} replications, population 5,000 clients, stratified sample of 1,200, "
-          f"{elapsed / replications:.2f} s per replication")
-    print(f"mean RR1 {results['rr1'].mean():.3f}, mean R-indicator {results['r_indicator'].mean():.3f}, "
-          f"mean Kish deff of the weights {results['kish_deff'].mean():.3f}")
+    print(
+        f"{replications} replications, population 5,000 clients, stratified sample of 1,200, "
+        f"{elapsed / replications:.2f} s per replication"
+    )
+    print(
+        f"mean RR1 {results['rr1'].mean():.3f}, mean R-indicator {results['r_indicator'].mean():.3f}, "
+        f"mean Kish deff of the weights {results['kish_deff'].mean():.3f}"
+    )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     for outcome in targets:
         part = table[table["outcome"] == outcome].set_index("estimator")

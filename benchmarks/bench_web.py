@@ -93,8 +93,15 @@ async def submissions(url: str, tokens: list[str], rate: float | None = None) ->
         client, (token, fields) = forms[slot][0], opened
         response = await client.post(f"/r/{token}", data={**fields, "action": "next", **answers_for(index)})
         assert response.status_code == 303, response.text[:300]
-        sent = await client.post(f"/r/{token}", data={"csrf": fields["csrf"], "submission": f"{fields['submission']}-send",
-                                                      "page": "review", "action": "send"})
+        sent = await client.post(
+            f"/r/{token}",
+            data={
+                "csrf": fields["csrf"],
+                "submission": f"{fields['submission']}-send",
+                "page": "review",
+                "action": "send",
+            },
+        )
         assert sent.status_code == 303, sent.text[:300]
 
     result = await drive([opened for _, opened in forms], submit, rate)
@@ -127,8 +134,11 @@ class BareServer:
 
     def __enter__(self) -> BareServer:
         with self.log.open("a") as log:
-            self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_starlette.py")),
-                                             str(self.db), str(self.port)], stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("bare_starlette.py")), str(self.db), str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -145,6 +155,7 @@ class BareServer:
 
 async def trivial_gets(url: str, count: int) -> float:
     """Wall time for ``count`` GETs of the sign-in page with CLIENTS clients."""
+
     async def fetch(client, n):
         for _ in range(n):
             assert (await client.get("/login")).status_code == 200
@@ -166,8 +177,9 @@ def raw_saves(folder: Path, count: int) -> float:
     responses = [store.start_response(p, soc, "intake") for p in people]
     started = time.perf_counter()
     for index, response in enumerate(responses):
-        store.save_answers(response, {k: int(v) for k, v in answers_for(index).items()}, complete=True,
-                           submission=f"s{index}")
+        store.save_answers(
+            response, {k: int(v) for k, v in answers_for(index).items()}, complete=True, submission=f"s{index}"
+        )
     wall = time.perf_counter() - started
     store.close()
     return wall
@@ -197,23 +209,29 @@ def main() -> None:
         completed = int(counts.loc[counts["status"] == "complete", "n"].sum())
         store.close()
         with BareServer(folder / "bare.db", folder / "bare.log") as bare:
-            asyncio.run(bare_submissions(bare.url, CLIENTS, 2 * count))     # warm up: connections, first writes
+            asyncio.run(bare_submissions(bare.url, CLIENTS, 2 * count))  # warm up: connections, first writes
             bare_wall, bare_latencies = asyncio.run(bare_submissions(bare.url, count, 0))
-            bare_paced_wall, bare_paced_latencies = asyncio.run(bare_submissions(bare.url, count, count, rate=args.rate))
+            bare_paced_wall, bare_paced_latencies = asyncio.run(
+                bare_submissions(bare.url, count, count, rate=args.rate)
+            )
         save_wall = raw_saves(folder, count)
 
     rate, get_rate, save_rate, bare_rate = count / full_wall, count / get_wall, count / save_wall, count / bare_wall
     paced, bare_paced = count / paced_wall, count / bare_paced_wall
-    print(f"web form submissions on loopback, {CLIENTS} clients, SQLite store ({completed} of {2 * count} stored complete)")
+    print(
+        f"web form submissions on loopback, {CLIENTS} clients, SQLite store ({completed} of {2 * count} stored complete)"
+    )
     print(f"  as fast as possible   {rate:7.1f} submissions/s   {percentiles(full_latencies)}")
     print(f"  paced at {args.rate:5.0f}/s       {paced:7.1f} submissions/s   {percentiles(paced_latencies)}")
     print("bare Starlette endpoint, the same answers in one SQLite transaction (the ceiling)")
     print(f"  as fast as possible   {bare_rate:7.1f} submissions/s   {percentiles(bare_latencies)}")
     print(f"  paced at {args.rate:5.0f}/s       {bare_paced:7.1f} submissions/s   {percentiles(bare_paced_latencies)}")
     p95 = statistics.quantiles(paced_latencies, n=100)[94] * 1000
-    print(f"ratio form/bare flat out {rate / bare_rate:5.2f} (target at least 0.60: {'met' if rate >= 0.6 * bare_rate else 'NOT met'});"
-          f" paced {paced:.0f}/s with p95 {p95:.0f} ms (target {args.rate:.0f}/s, p95 < 50 ms: "
-          f"{'met' if paced >= 0.98 * args.rate and p95 < 50 else 'NOT met'})")
+    print(
+        f"ratio form/bare flat out {rate / bare_rate:5.2f} (target at least 0.60: {'met' if rate >= 0.6 * bare_rate else 'NOT met'});"
+        f" paced {paced:.0f}/s with p95 {p95:.0f} ms (target {args.rate:.0f}/s, p95 < 50 ms: "
+        f"{'met' if paced >= 0.98 * args.rate and p95 < 50 else 'NOT met'})"
+    )
     print(f"baseline: trivial GET   {get_rate:7.1f} requests/s      ratio submissions/GET   {rate / get_rate:5.2f}")
     print(f"baseline: raw saves     {save_rate:7.1f} saves/s         ratio submissions/saves {rate / save_rate:5.2f}")
 

@@ -31,9 +31,9 @@ __all__ = ["ConfidenceError", "confidence_level", "critical", "hedges_g", "mean_
 _DECIMALS = 15
 
 
-
 class ConfidenceError(KantelmeterError, ValueError):
     """A confidence level outside 0.5 to below 1 (an old ``alpha=0.05`` passed where a level belongs)."""
+
 
 def confidence_level(confidence: float) -> float:
     """``confidence`` itself, after checking that it is a level from 0.5 to below 1.
@@ -49,8 +49,10 @@ def confidence_level(confidence: float) -> float:
     0.9
     """
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0.5 <= confidence < 1:
-        raise ConfidenceError(f"confidence={confidence!r}; allowed: a level from 0.5 to below 1, such as 0.95 for a "
-                         "95% interval (the level, not the 0.05 of alpha)")
+        raise ConfidenceError(
+            f"confidence={confidence!r}; allowed: a level from 0.5 to below 1, such as 0.95 for a "
+            "95% interval (the level, not the 0.05 of alpha)"
+        )
     return float(confidence)
 
 
@@ -106,13 +108,13 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95) -> dict:
     n = len(values)
     mean = float(values.mean()) if n else np.nan
     sd = float(values.std(ddof=1)) if n > 1 else np.nan
-    row = {"n": n, "mean": mean, "sd": sd, "ci_low": np.nan, "ci_high": np.nan, "t": np.nan, "dof": n - 1,
-           "p": np.nan}
+    row = {"n": n, "mean": mean, "sd": sd, "ci_low": np.nan, "ci_high": np.nan, "t": np.nan, "dof": n - 1, "p": np.nan}
     if n > 1 and sd > 0:
         test = stats.ttest_1samp(values, 0.0)
         interval = test.confidence_interval(confidence_level(confidence))
-        row.update(ci_low=float(interval.low), ci_high=float(interval.high), t=float(test.statistic),
-                   p=float(test.pvalue))
+        row.update(
+            ci_low=float(interval.low), ci_high=float(interval.high), t=float(test.statistic), p=float(test.pvalue)
+        )
     return row
 
 
@@ -142,10 +144,15 @@ def welch(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     test = stats.ttest_ind(x, y, equal_var=False)
     interval = test.confidence_interval(confidence_level(confidence))
-    return {"difference": float(x.mean() - y.mean()),
-            "se": float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))), "dof": float(test.df),
-            "ci_low": float(interval.low), "ci_high": float(interval.high), "t": float(test.statistic),
-            "p": float(test.pvalue)}
+    return {
+        "difference": float(x.mean() - y.mean()),
+        "se": float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))),
+        "dof": float(test.df),
+        "ci_low": float(interval.low),
+        "ci_high": float(interval.high),
+        "t": float(test.statistic),
+        "p": float(test.pvalue),
+    }
 
 
 def hedges_g(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict:
@@ -178,8 +185,14 @@ def hedges_g(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict:
     if x.var() + y.var() == 0:
         return {"g": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan}
     g = float(pingouin.compute_effsize(x, y, eftype="hedges"))
-    low, high = pingouin.compute_esci(g, nx, ny, eftype="hedges", confidence=confidence_level(confidence),
-                                      decimals=_DECIMALS)
-    se = np.sqrt((nx + ny) / (nx * ny) + g ** 2 / (2 * (nx + ny)))
-    return {"g": g, "se": float(se), "ci_low": float(low), "ci_high": float(high),
-            "p": float(stats.ttest_ind(x, y).pvalue)}
+    low, high = pingouin.compute_esci(
+        g, nx, ny, eftype="hedges", confidence=confidence_level(confidence), decimals=_DECIMALS
+    )
+    se = np.sqrt((nx + ny) / (nx * ny) + g**2 / (2 * (nx + ny)))
+    return {
+        "g": g,
+        "se": float(se),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "p": float(stats.ttest_ind(x, y).pvalue),
+    }

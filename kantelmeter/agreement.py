@@ -47,10 +47,14 @@ __all__ = [
 Weights = Literal["linear", "quadratic"] | None
 
 # Shrout & Fleiss (1979) forms, in pingouin's row order ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k.
-_ICC_DESCRIPTIONS = ["one-way random, single rater", "two-way random, absolute agreement, single rater",
-                     "two-way mixed, consistency, single rater", "one-way random, mean of k raters",
-                     "two-way random, absolute agreement, mean of k raters",
-                     "two-way mixed, consistency, mean of k raters"]
+_ICC_DESCRIPTIONS = [
+    "one-way random, single rater",
+    "two-way random, absolute agreement, single rater",
+    "two-way mixed, consistency, single rater",
+    "one-way random, mean of k raters",
+    "two-way random, absolute agreement, mean of k raters",
+    "two-way mixed, consistency, mean of k raters",
+]
 
 _KAPPA_COLUMNS = ["method", "kappa", "se", "ci_low", "ci_high", "n", "p_observed", "p_expected"]
 
@@ -103,8 +107,10 @@ def kappa_from_table(table, weights: Weights = None, confidence: float = 0.95) -
     """
     counts = np.asarray(table, dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] < 2:
-        raise AgreementError(f"agreement table of shape {counts.shape} is not allowed; allowed: a square table "
-                         f"of counts with at least 2 categories")
+        raise AgreementError(
+            f"agreement table of shape {counts.shape} is not allowed; allowed: a square table "
+            f"of counts with at least 2 categories"
+        )
     if (counts < 0).any() or not np.isfinite(counts).all():
         raise AgreementError("agreement table: negative or missing counts are not allowed; allowed: counts >= 0")
     n = counts.sum()
@@ -126,13 +132,31 @@ def kappa_from_table(table, weights: Weights = None, confidence: float = 0.95) -
         variance = (spread - (kappa - p_expected * (1 - kappa)) ** 2) / (n * (1 - p_expected) ** 2)
         se = float(np.sqrt(max(variance, 0.0)))
     z = stats.norm.ppf(0.5 + confidence / 2)
-    return pd.DataFrame([{"method": method, "kappa": kappa, "se": se, "ci_low": kappa - z * se,
-                          "ci_high": kappa + z * se, "n": int(n), "p_observed": p_observed,
-                          "p_expected": p_expected}], columns=_KAPPA_COLUMNS)
+    return pd.DataFrame(
+        [
+            {
+                "method": method,
+                "kappa": kappa,
+                "se": se,
+                "ci_low": kappa - z * se,
+                "ci_high": kappa + z * se,
+                "n": int(n),
+                "p_observed": p_observed,
+                "p_expected": p_expected,
+            }
+        ],
+        columns=_KAPPA_COLUMNS,
+    )
 
 
-def cohen_kappa(data: pd.DataFrame, rater1: str, rater2: str, weights: Weights = None,
-                categories: Sequence | None = None, confidence: float = 0.95) -> pd.DataFrame:
+def cohen_kappa(
+    data: pd.DataFrame,
+    rater1: str,
+    rater2: str,
+    weights: Weights = None,
+    categories: Sequence | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Cohen's (weighted) kappa of two raters' codes, one row per rated unit.
 
     Units that either rater left blank are left out (``n`` counts the
@@ -171,8 +195,9 @@ def cohen_kappa(data: pd.DataFrame, rater1: str, rater2: str, weights: Weights =
     categories = list(categories)
     unknown = sorted((set(both[rater1]) | set(both[rater2])) - set(categories), key=str)
     if unknown:
-        raise AgreementError(f"codes {unknown} of {rater1!r}/{rater2!r} are not among the categories; "
-                         f"allowed: {categories}")
+        raise AgreementError(
+            f"codes {unknown} of {rater1!r}/{rater2!r} are not among the categories; allowed: {categories}"
+        )
     if len(categories) < 2:
         categories = categories + [object()]  # a second, unused category keeps the table square
     first = pd.Categorical(both[rater1], categories=categories)
@@ -181,9 +206,14 @@ def cohen_kappa(data: pd.DataFrame, rater1: str, rater2: str, weights: Weights =
     return kappa_from_table(table.to_numpy(), weights, confidence)
 
 
-def krippendorff_alpha(data: pd.DataFrame, level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
-                       confidence: float = 0.95, n_boot: int = 1000, seed: int = 1,
-                       values: Sequence | None = None) -> pd.DataFrame:
+def krippendorff_alpha(
+    data: pd.DataFrame,
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 1,
+    values: Sequence | None = None,
+) -> pd.DataFrame:
     """Krippendorff's alpha of any number of raters, with missing ratings.
 
     Method: alpha = 1 - D_o / D_e, observed over expected disagreement of
@@ -242,8 +272,7 @@ def krippendorff_alpha(data: pd.DataFrame, level: Literal["nominal", "ordinal", 
     domain = None if values is None else np.asarray(values, dtype=float)
 
     def alpha_of(units: np.ndarray) -> float:
-        return float(krippendorff.alpha(reliability_data=units.T, level_of_measurement=level,
-                                        value_domain=domain))
+        return float(krippendorff.alpha(reliability_data=units.T, level_of_measurement=level, value_domain=domain))
 
     estimate = alpha_of(matrix)
     low = high = np.nan
@@ -252,12 +281,22 @@ def krippendorff_alpha(data: pd.DataFrame, level: Literal["nominal", "ordinal", 
         draws = []
         for _ in range(n_boot):
             sample = matrix[rng.integers(0, len(matrix), len(matrix))]
-            if len(np.unique(sample[~np.isnan(sample)])) > 1:   # one value only: alpha undefined
+            if len(np.unique(sample[~np.isnan(sample)])) > 1:  # one value only: alpha undefined
                 draws.append(alpha_of(sample))
         low, high = np.quantile(draws, [0.5 - confidence / 2, 0.5 + confidence / 2])
-    return pd.DataFrame([{"level": level, "alpha": estimate, "ci_low": float(low), "ci_high": float(high),
-                          "n_units": int(len(matrix)), "n_raters": int(data.shape[1]),
-                          "n_values": int((~np.isnan(matrix)).sum())}])
+    return pd.DataFrame(
+        [
+            {
+                "level": level,
+                "alpha": estimate,
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "n_units": int(len(matrix)),
+                "n_raters": int(data.shape[1]),
+                "n_values": int((~np.isnan(matrix)).sum()),
+            }
+        ]
+    )
 
 
 def icc(data: pd.DataFrame, raters: Sequence[str], kind: str = "ICC2", confidence: float = 0.95) -> pd.DataFrame:
@@ -316,15 +355,26 @@ def icc(data: pd.DataFrame, raters: Sequence[str], kind: str = "ICC2", confidenc
     long = complete.rename_axis("unit").reset_index().melt(id_vars="unit", var_name="rater", value_name="rating")
     table = pingouin.intraclass_corr(long, targets="unit", raters="rater", ratings="rating")
     low, high = np.array(table["CI95"].tolist()).T
-    result = pd.DataFrame({"kind": kinds, "description": _ICC_DESCRIPTIONS,
-                           "icc": table["ICC"].to_numpy(), "ci_low": low, "ci_high": high,
-                           "f": table["F"].to_numpy(), "df1": table["df1"].to_numpy(),
-                           "df2": table["df2"].to_numpy(), "p": table["pval"].to_numpy(), "n": len(complete)})
+    result = pd.DataFrame(
+        {
+            "kind": kinds,
+            "description": _ICC_DESCRIPTIONS,
+            "icc": table["ICC"].to_numpy(),
+            "ci_low": low,
+            "ci_high": high,
+            "f": table["F"].to_numpy(),
+            "df1": table["df1"].to_numpy(),
+            "df2": table["df2"].to_numpy(),
+            "p": table["pval"].to_numpy(),
+            "n": len(complete),
+        }
+    )
     return result if kind == "all" else result[result["kind"] == kind].reset_index(drop=True)
 
 
-def double_ratings(instrument: Instrument, responses: pd.DataFrame, first: str = "_rater1",
-                   second: str = "_rater2") -> pd.DataFrame:
+def double_ratings(
+    instrument: Instrument, responses: pd.DataFrame, first: str = "_rater1", second: str = "_rater2"
+) -> pd.DataFrame:
     """The double-rated items of an instrument, one row per response and item.
 
     The double-rating design: an item ``<x>_rater1`` holds the first
@@ -348,31 +398,38 @@ def double_ratings(instrument: Instrument, responses: pd.DataFrame, first: str =
     0          a  wheel_eigen_inkomen     3.0     NaN
     """
     ids = [item.id for item in instrument.items]
-    pairs = [item[:-len(first)] for item in ids if item.endswith(first) and item[:-len(first)] + second in ids]
+    pairs = [item[: -len(first)] for item in ids if item.endswith(first) and item[: -len(first)] + second in ids]
     if not pairs:
-        raise AgreementError(f"instrument {instrument.id!r} has no double-rated items; allowed: items "
-                         f"<x>{first} and <x>{second} (see questionnaires/intake_record.yaml)")
+        raise AgreementError(
+            f"instrument {instrument.id!r} has no double-rated items; allowed: items "
+            f"<x>{first} and <x>{second} (see questionnaires/intake_record.yaml)"
+        )
     wide = to_wide(responses)
     present = [x for x in pairs if x + first in wide.columns or x + second in wide.columns]
     if not present:
-        raise AgreementError(f"the responses have none of the double-rated items of {instrument.id!r}: "
-                         f"{', '.join(x + first for x in pairs)}")
+        raise AgreementError(
+            f"the responses have none of the double-rated items of {instrument.id!r}: "
+            f"{', '.join(x + first for x in pairs)}"
+        )
     codes = {}
     for suffix in (first, second):
         columns = [x + suffix for x in present if x + suffix in wide.columns]
         found, _ = answers(instrument, wide, columns)
         matrix = pd.DataFrame(found, columns=columns).reindex(columns=[x + suffix for x in present])
         codes[suffix] = matrix.to_numpy(dtype=float)
-    return pd.DataFrame({
-        "respondent": np.repeat(wide["respondent"].to_numpy(), len(present)),
-        "item": np.tile(present, len(wide)),
-        "rater1": codes[first].ravel(),
-        "rater2": codes[second].ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "respondent": np.repeat(wide["respondent"].to_numpy(), len(present)),
+            "item": np.tile(present, len(wide)),
+            "rater1": codes[first].ravel(),
+            "rater2": codes[second].ravel(),
+        }
+    )
 
 
-def wheel_agreement(instrument: Instrument, responses: pd.DataFrame, weights: Weights = "quadratic",
-                    confidence: float = 0.95) -> pd.DataFrame:
+def wheel_agreement(
+    instrument: Instrument, responses: pd.DataFrame, weights: Weights = "quadratic", confidence: float = 0.95
+) -> pd.DataFrame:
     """Weighted kappa of two raters' wheel levels, per domain and over all domains.
 
     Each double-rated item (:func:`double_ratings`) gets a kappa over the
@@ -412,5 +469,5 @@ def _weights(k: int, weights: Weights) -> np.ndarray:
     if weights == "linear":
         return 1 - distance
     if weights == "quadratic":
-        return 1 - distance ** 2
+        return 1 - distance**2
     raise AgreementError(f"weights {weights!r} are not allowed; allowed: None, 'linear', 'quadratic'")

@@ -52,8 +52,25 @@ from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.privacy import BSNError, validate_bsn
 
-__all__ = ["TimeZoneError", "TEXT_LIMIT", "TIMEZONE_ENV", "AnswerError", "Domain", "ValueRefused", "Parsed", "closest", "domains", "is_blank",
-           "is_pseudonym", "local_zone", "parse_choices", "parse_column", "parse_date", "parse_datetime", "parse_datetimes"]
+__all__ = [
+    "TimeZoneError",
+    "TEXT_LIMIT",
+    "TIMEZONE_ENV",
+    "AnswerError",
+    "Domain",
+    "ValueRefused",
+    "Parsed",
+    "closest",
+    "domains",
+    "is_blank",
+    "is_pseudonym",
+    "local_zone",
+    "parse_choices",
+    "parse_column",
+    "parse_date",
+    "parse_datetime",
+    "parse_datetimes",
+]
 
 TEXT_LIMIT = 4000
 """The longest open answer kept, in characters: a guard against pasted documents."""
@@ -72,8 +89,10 @@ _OFFSET = r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?"
 _ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})" + _TIME + _OFFSET)
 _DUTCH_DATETIME = re.compile(r"(\d{1,2})([-/])(\d{1,2})\2(\d{4})" + _TIME + _OFFSET)
 DATE_FORMS = "YYYY-MM-DD, or day first: DD-MM-YYYY, DD/MM/YYYY, D-M-YYYY"
-DATETIME_FORMS = (f"a date ({DATE_FORMS}) with an optional time HH:MM[:SS] and offset (+02:00, Z); "
-                  "without an offset the time is local")
+DATETIME_FORMS = (
+    f"a date ({DATE_FORMS}) with an optional time HH:MM[:SS] and offset (+02:00, Z); "
+    "without an offset the time is local"
+)
 
 Kind = Literal["code", "option", "number", "date", "text"]
 
@@ -162,6 +181,7 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
 
 # --- dates and times ---------------------------------------------------------------------------------
 
+
 def local_zone() -> ZoneInfo:
     """The zone of date-times given without an offset: ``KANTELMETER_TIMEZONE`` or Europe/Amsterdam.
 
@@ -174,14 +194,16 @@ def local_zone() -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TimeZoneError(f"{TIMEZONE_ENV}={name!r} is not a time zone; allowed: an IANA zone name such as "
-                         f"{DEFAULT_ZONE!r}") from None
+        raise TimeZoneError(
+            f"{TIMEZONE_ENV}={name!r} is not a time zone; allowed: an IANA zone name such as {DEFAULT_ZONE!r}"
+        ) from None
 
 
 def _calendar(year: str, month: str, day: str, form: str) -> date:
     if form.startswith("DD") and int(month) > 12 and int(day) <= 12:
-        raise ValueRefused(f"month {int(month)} does not exist; {form} dates are read day-first, never month-first",
-                       "date")
+        raise ValueRefused(
+            f"month {int(month)} does not exist; {form} dates are read day-first, never month-first", "date"
+        )
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
@@ -268,14 +290,21 @@ def parse_datetime(value: Any, zone: ZoneInfo | None = None) -> pd.Timestamp:
         hour, minute, second, fraction, offset = rest
         moment = datetime.combine(_calendar(year, month, day, form), datetime.min.time())
         try:
-            moment = moment.replace(hour=int(hour or 0), minute=int(minute or 0), second=int(second or 0),
-                                    microsecond=int((fraction or "0").ljust(6, "0")))
+            moment = moment.replace(
+                hour=int(hour or 0),
+                minute=int(minute or 0),
+                second=int(second or 0),
+                microsecond=int((fraction or "0").ljust(6, "0")),
+            )
         except ValueError:
             raise ValueRefused("no such time of day", "date") from None
         stamp = pd.Timestamp(moment)
         offset = _offset(offset)
-        stamp = stamp.tz_localize(zone, ambiguous=True, nonexistent="shift_forward") if offset is None else \
-            stamp.tz_localize(offset)
+        stamp = (
+            stamp.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+            if offset is None
+            else stamp.tz_localize(offset)
+        )
         return stamp.tz_convert("UTC")
     if isinstance(value, datetime | pd.Timestamp | date | np.datetime64):
         stamp = pd.Timestamp(value)
@@ -286,6 +315,7 @@ def parse_datetime(value: Any, zone: ZoneInfo | None = None) -> pd.Timestamp:
 
 
 # --- domains -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -347,13 +377,16 @@ class Domain:
     def allowed(self) -> str:
         """What the column accepts, in words."""
         if self.kind == "code":
-            return _code_list(self.codes) + (f"; missing codes: {', '.join(map(str, self.missing))}"
-                                             if self.missing else "")
+            return _code_list(self.codes) + (
+                f"; missing codes: {', '.join(map(str, self.missing))}" if self.missing else ""
+            )
         if self.kind == "option":
             return "1 (chosen) or 0 (not chosen)"
         if self.kind == "number":
-            return (f"a {'whole ' if self.item.whole else ''}number in "
-                    f"{_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}")
+            return (
+                f"a {'whole ' if self.item.whole else ''}number in "
+                f"{_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}"
+            )
         if self.kind == "date":
             return DATE_FORMS
         if self.identifier == "bsn":
@@ -374,11 +407,13 @@ class Domain:
             return self._parse(value)
         except ValueRefused as refusal:
             shown = WITHHELD if self.identifier else (value.item() if isinstance(value, np.generic) else value)
-            raise AnswerError(self.column, shown, refusal.problem, self.allowed, refusal.key,
-                              **refusal.params) from None
+            raise AnswerError(
+                self.column, shown, refusal.problem, self.allowed, refusal.key, **refusal.params
+            ) from None
         except BSNError as exc:  # its message masks the number
-            raise AnswerError(self.column, WITHHELD, str(exc).split("; allowed:")[0], self.allowed,
-                              "bsn_invalid") from None
+            raise AnswerError(
+                self.column, WITHHELD, str(exc).split("; allowed:")[0], self.allowed, "bsn_invalid"
+            ) from None
 
     def _parse(self, value: Any) -> float | str:
         if self.kind == "text":
@@ -390,8 +425,9 @@ class Domain:
         except ValueRefused:
             label = value.strip().casefold() if isinstance(value, str) else None
             if label in self.labels:
-                raise ValueRefused(f"a label, not a code: give {self.labels[label]} for {value.strip()!r}",
-                                   "invalid_choice") from None
+                raise ValueRefused(
+                    f"a label, not a code: give {self.labels[label]} for {value.strip()!r}", "invalid_choice"
+                ) from None
             if self.kind == "number" and self.item.whole:
                 raise ValueRefused("not a whole number", "whole_number") from None
             if self.kind == "number":
@@ -401,8 +437,12 @@ class Domain:
             if self.item.whole and not number.is_integer():
                 raise ValueRefused("not a whole number", "whole_number")
             if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-                raise ValueRefused(f"outside the allowed range {_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}",
-                               "number_range", min=_bound(self.low, ""), max=_bound(self.high, ""))
+                raise ValueRefused(
+                    f"outside the allowed range {_bound(self.low, '-inf')}..{_bound(self.high, 'inf')}",
+                    "number_range",
+                    min=_bound(self.low, ""),
+                    max=_bound(self.high, ""),
+                )
             return number
         if self.kind == "option":
             if number not in (0.0, 1.0):
@@ -498,19 +538,27 @@ def _domains(definition: str) -> dict[str, Domain]:
     for item in instrument.items:
         kind = _kind(item)
         scale = instrument.response_scale_of(item)
-        labels = {text.casefold(): code.code for code in (scale.codes + scale.missing if scale else [])
-                  for text in (code.label.nl, code.label.en)}
+        labels = {
+            text.casefold(): code.code
+            for code in (scale.codes + scale.missing if scale else [])
+            for text in (code.label.nl, code.label.en)
+        }
         for column in instrument.columns_of(item):
-            found[column] = Domain(column, item, kind,
-                                   codes=tuple(instrument.valid_codes(item) or ()) if kind == "code" else (),
-                                   missing=tuple(instrument.missing_codes(item)) if kind == "code" else (),
-                                   low=item.min if kind == "number" else None,
-                                   high=item.max if kind == "number" else None,
-                                   labels=labels if kind == "code" else {})
+            found[column] = Domain(
+                column,
+                item,
+                kind,
+                codes=tuple(instrument.valid_codes(item) or ()) if kind == "code" else (),
+                missing=tuple(instrument.missing_codes(item)) if kind == "code" else (),
+                low=item.min if kind == "number" else None,
+                high=item.max if kind == "number" else None,
+                labels=labels if kind == "code" else {},
+            )
     return found
 
 
 # --- whole columns -----------------------------------------------------------------------------------
+
 
 def _distinct_apply(raw: pd.Series, parse) -> tuple[np.ndarray, np.ndarray]:
     """``parse`` (value -> (stored, problem)) on each distinct value of a column, spread back over the rows.
@@ -556,6 +604,7 @@ def parse_column(domain: Domain, raw: pd.Series) -> Parsed:
     >>> parsed.values.tolist(), parsed.problems.tolist()
     ([4.0, nan, nan, 4.0], [None, None, 'not a code of this item', None])
     """
+
     def one(value: Any) -> tuple[Any, str | None]:
         try:
             return domain.parse(value), None
@@ -569,8 +618,9 @@ def parse_column(domain: Domain, raw: pd.Series) -> Parsed:
         problems[:-1] = [one(value)[1] for value in distinct]
         cell_problems = problems[codes]
         values = np.where(pd.isna(cell_problems), values, np.nan)
-        return Parsed(pd.Series(values, index=raw.index, dtype="float64"),
-                      pd.Series(cell_problems, index=raw.index, dtype=object))
+        return Parsed(
+            pd.Series(values, index=raw.index, dtype="float64"), pd.Series(cell_problems, index=raw.index, dtype=object)
+        )
     stored, problems = _distinct_apply(raw, one)
     values = pd.Series(stored, index=raw.index, dtype=object)
     if domain.numeric:
@@ -600,11 +650,15 @@ def parse_datetimes(raw: pd.Series, zone: ZoneInfo | None = None) -> Parsed:
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         return Parsed(raw.dt.tz_convert("UTC"), pd.Series(None, index=raw.index, dtype=object))
     if pd.api.types.is_datetime64_dtype(raw.dtype):
-        return Parsed(raw.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC"),
-                      pd.Series(None, index=raw.index, dtype=object))
+        return Parsed(
+            raw.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC"),
+            pd.Series(None, index=raw.index, dtype=object),
+        )
     stored, problems = _distinct_apply(raw.astype(object), one)
-    return Parsed(pd.Series(pd.to_datetime(pd.Series(stored, dtype=object), utc=True).array, index=raw.index),
-                  pd.Series(problems, index=raw.index, dtype=object))
+    return Parsed(
+        pd.Series(pd.to_datetime(pd.Series(stored, dtype=object), utc=True).array, index=raw.index),
+        pd.Series(problems, index=raw.index, dtype=object),
+    )
 
 
 def parse_choices(instrument: Instrument, item: Item, raw: pd.Series) -> tuple[dict[str, pd.Series], Parsed, str]:
@@ -640,7 +694,12 @@ def parse_choices(instrument: Instrument, item: Item, raw: pd.Series) -> tuple[d
     stored, problems = _distinct_apply(raw, one)
     chosen = pd.Series(stored, index=raw.index, dtype=object)
     answered = chosen.notna()
-    columns = {column: pd.Series(np.where(answered, [c is not None and str(code) in c for c in stored], np.nan),
-                                 index=raw.index, dtype="float64")
-               for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item))}
+    columns = {
+        column: pd.Series(
+            np.where(answered, [c is not None and str(code) in c for c in stored], np.nan),
+            index=raw.index,
+            dtype="float64",
+        )
+        for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item))
+    }
     return columns, Parsed(chosen, pd.Series(problems, index=raw.index, dtype=object)), allowed

@@ -50,17 +50,24 @@ def themes(instrument: Instrument) -> dict[str, list[str]]:
     >>> {theme: len(items) for theme, items in themes(load_instrument("citizen")).items()}
     {'ceo_access': 4, 'ceo_quality': 2, 'ceo_effect': 3}
     """
-    found = {scale.id: [entry.item for entry in scale.items]
-             for scale in instrument.scales if scale.role == THEME_ROLE}
+    found = {scale.id: [entry.item for entry in scale.items] for scale in instrument.scales if scale.role == THEME_ROLE}
     if not found:
-        raise CEOError(f"instrument {instrument.id!r} has no CEO themes: no scale has 'role: {THEME_ROLE}' "
-                       "(see questionnaires/citizen.yaml)")
+        raise CEOError(
+            f"instrument {instrument.id!r} has no CEO themes: no scale has 'role: {THEME_ROLE}' "
+            "(see questionnaires/citizen.yaml)"
+        )
     return found
 
 
-def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[str] | None = "cohort",
-               top: int = 2, confidence: float = 0.95, weights: pd.Series | None = None,
-               design=None) -> pd.DataFrame:
+def indicators(
+    instrument: Instrument,
+    responses: pd.DataFrame,
+    by: str | list[str] | None = "cohort",
+    top: int = 2,
+    confidence: float = 0.95,
+    weights: pd.Series | None = None,
+    design=None,
+) -> pd.DataFrame:
     """Per CEO item (and group): the share who (fully) agree among the valid answers.
 
     Method: the CEO's indicator (VNG/KING 2015): the numerator counts answers
@@ -114,8 +121,10 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     wide = to_wide(responses)
     missing_groups = [column for column in groups if column not in wide.columns]
     if missing_groups:
-        raise CEOError(f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
-                         f"allowed: {', '.join(map(str, wide.columns))}")
+        raise CEOError(
+            f"grouping column(s) {', '.join(missing_groups)} not in the responses; "
+            f"allowed: {', '.join(map(str, wide.columns))}"
+        )
     if top < 1:
         raise CEOError(f"top={top!r}; allowed: a whole number >= 1")
     theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
@@ -129,8 +138,11 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
         frame = wide[groups].copy()
         frame["valid"] = ~np.isnan(values[:, j])
         frame["agree"] = np.isin(values[:, j], codes[-top:])
-        counts = (frame.groupby(groups, observed=True, sort=False)[["valid", "agree"]].sum() if groups
-                  else frame[["valid", "agree"]].sum().to_frame().T)
+        counts = (
+            frame.groupby(groups, observed=True, sort=False)[["valid", "agree"]].sum()
+            if groups
+            else frame[["valid", "agree"]].sum().to_frame().T
+        )
         counts = counts.reset_index(drop=not groups)
         counts.insert(0, "item", item)
         counts.insert(0, "theme", theme_of[item])
@@ -146,9 +158,18 @@ def indicators(instrument: Instrument, responses: pd.DataFrame, by: str | list[s
     return table
 
 
-def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, present: list[str],
-              instrument: Instrument, top: int, groups: list[str], weights: pd.Series, design,
-              confidence: float) -> pd.DataFrame:
+def _weighted(
+    table: pd.DataFrame,
+    wide: pd.DataFrame,
+    values: np.ndarray,
+    present: list[str],
+    instrument: Instrument,
+    top: int,
+    groups: list[str],
+    weights: pd.Series,
+    design,
+    confidence: float,
+) -> pd.DataFrame:
     """Replace the unweighted shares and intervals by design-based ones."""
     from kantelmeter.survey import estimate
 
@@ -157,8 +178,10 @@ def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, prese
     data = pd.DataFrame({"pseudonym": wide["respondent"].to_numpy()})
     data["weight"] = data["pseudonym"].map(weights).to_numpy(dtype=float)
     if data["weight"].isna().any():
-        raise CEOError(f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
-                         "respondents the round's weights were made for")
+        raise CEOError(
+            f"{int(data['weight'].isna().sum())} response(s) have no weight; allowed: only the "
+            "respondents the round's weights were made for"
+        )
     for j, item in enumerate(present):
         codes = sorted(instrument.valid_codes(instrument.item(item)))
         data[item] = np.where(np.isnan(values[:, j]), np.nan, np.isin(values[:, j], codes[-top:]).astype(float))
@@ -169,8 +192,9 @@ def _weighted(table: pd.DataFrame, wide: pd.DataFrame, values: np.ndarray, prese
     rows = estimate(data, "weight", design, present, kind="proportion", by=by, confidence=confidence)
     rows = rows.rename(columns={"outcome": "item", "group": by} if by else {"outcome": "item"})
     keys = ["item"] + ([by] if by else [])
-    merged = table.drop(columns=["pct_agree"]).merge(rows.drop(columns=["n"] + ([] if by else ["group"])),
-                                                     on=keys, how="left")
+    merged = table.drop(columns=["pct_agree"]).merge(
+        rows.drop(columns=["n"] + ([] if by else ["group"])), on=keys, how="left"
+    )
     for column in ("estimate", "se", "ci_low", "ci_high"):
         merged[column] = 100 * merged[column]
     return merged.rename(columns={"estimate": "pct_agree"})[list(table.columns) + ["ci_low", "ci_high", "se", "deff"]]
@@ -196,8 +220,9 @@ def round_indicators(store, round: str, top: int = 2, confidence: float = 0.95) 
     else:
         weights = stored.set_index("pseudonym")["weight"]
         responses = responses[responses["respondent"].isin(weights.index)]
-        table = indicators(instrument, responses, by=None, top=top, confidence=confidence, weights=weights,
-                           design=sample)
+        table = indicators(
+            instrument, responses, by=None, top=top, confidence=confidence, weights=weights, design=sample
+        )
     return table.assign(weighted=not stored.empty)
 
 
@@ -206,9 +231,24 @@ def round_indicators(store, round: str, top: int = 2, confidence: float = 0.95) 
 _NO_ANSWER = ("not_asked", "no_answer")
 
 #: The columns of the benchmark delivery file (see README, "The CEO delivery file").
-DELIVERY_COLUMNS = ["round", "indicator", "item", "theme", "code", "label", "count", "population", "sampled",
-                    "invited", "responses", "mode_web", "mode_paper", "mode_interview", "fieldwork_start",
-                    "fieldwork_end"]
+DELIVERY_COLUMNS = [
+    "round",
+    "indicator",
+    "item",
+    "theme",
+    "code",
+    "label",
+    "count",
+    "population",
+    "sampled",
+    "invited",
+    "responses",
+    "mode_web",
+    "mode_paper",
+    "mode_interview",
+    "fieldwork_start",
+    "fieldwork_end",
+]
 
 
 def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
@@ -239,23 +279,32 @@ def delivery(store, round: str, lang: str = "nl") -> pd.DataFrame:
     complete = outcomes[outcomes["status"] == "complete"]
     modes = complete["source"].map(MODES).value_counts()
     collected = responses["collected_at"].dropna()
-    figures = {"round": round, "population": len(store.round_frame(round)), "sampled": len(outcomes),
-               "invited": int((outcomes["letters"] > 0).sum()), "responses": len(complete),
-               **{f"mode_{mode}": int(modes.get(mode, 0)) for mode in dict.fromkeys(MODES.values())},
-               "fieldwork_start": collected.min().date().isoformat() if len(collected) else None,
-               "fieldwork_end": collected.max().date().isoformat() if len(collected) else None}
+    figures = {
+        "round": round,
+        "population": len(store.round_frame(round)),
+        "sampled": len(outcomes),
+        "invited": int((outcomes["letters"] > 0).sum()),
+        "responses": len(complete),
+        **{f"mode_{mode}": int(modes.get(mode, 0)) for mode in dict.fromkeys(MODES.values())},
+        "fieldwork_start": collected.min().date().isoformat() if len(collected) else None,
+        "fieldwork_end": collected.max().date().isoformat() if len(collected) else None,
+    }
     theme_of = {item: theme for theme, items in themes(instrument).items() for item in items}
     chosen = [item for item in instrument.items if item.id in theme_of or item.ceo]
     shown = asked(instrument, responses)
     rows = []
     for item in chosen:
         scale = instrument.response_scale_of(item)
-        labels = {**(scale.labels(lang) if scale else {}),
-                  **{code: message(f"report.{code}", lang) for code in _NO_ANSWER}}
+        labels = {
+            **(scale.labels(lang) if scale else {}),
+            **{code: message(f"report.{code}", lang) for code in _NO_ANSWER},
+        }
         common = {"indicator": item.ceo or item.id, "item": item.id, "theme": theme_of.get(item.id)}
         if item.type.value == "multiple_choice":
-            counts = {code: int((responses.get(column, pd.Series(dtype=float)) == 1).sum())
-                      for code, column in instrument.option_columns(item).items()}
+            counts = {
+                code: int((responses.get(column, pd.Series(dtype=float)) == 1).sum())
+                for code, column in instrument.option_columns(item).items()
+            }
             answered = responses[[c for c in instrument.columns_of(item) if c in responses]].notna().any(axis=1)
         else:
             column = responses.get(item.id, pd.Series(np.nan, index=responses.index))

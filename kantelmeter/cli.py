@@ -112,23 +112,47 @@ def codebook(instrument_id: str, fmt: str, lang: str, out: str | None) -> None:
 @click.argument("notebook", default=PUBLISHABLE[0], type=click.Choice(PUBLISHABLE))
 @click.option("--db", "db_url", required=True, help="SQLAlchemy URL of the store, e.g. sqlite:///kantelmeter.db.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write (PDF beside it).")
-@click.option("--municipality", type=click.Path(exists=True, file_okay=False),
-              help="Folder with municipality.yaml and the context figures (default: the shipped example).")
+@click.option(
+    "--municipality",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder with municipality.yaml and the context figures (default: the shipped example).",
+)
 @click.option("--previous-db", help="Store of an earlier round, for the trend.")
-@click.option("--benchmark", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of national or peer figures (indicator;group;value;source).")
-@click.option("--round", "survey_round",
-              help="A survey round in the store: fieldwork, response and weighted CEO indicators.")
+@click.option(
+    "--benchmark",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV of national or peer figures (indicator;group;value;source).",
+)
+@click.option(
+    "--round", "survey_round", help="A survey round in the store: fieldwork, response and weighted CEO indicators."
+)
 @click.option("--key-file", type=click.Path(dir_okay=False), help="The store's pseudonymisation key file.")
-@click.option("--min-cell", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Smallest number of people a published figure may rest on.")
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Smallest number of people a published figure may rest on.",
+)
 @language_option
 @click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print a PDF with Chromium.")
-@click.option("--workdir", type=click.Path(file_okay=False),
-              help="Keep the executed notebook here (default: a temporary folder).")
-def report_command(notebook: str, db_url: str, out: str, municipality: str | None, previous_db: str | None,
-                   benchmark: str | None, survey_round: str | None, key_file: str | None, min_cell: int, lang: str,
-                   pdf: bool, workdir: str | None) -> None:
+@click.option(
+    "--workdir", type=click.Path(file_okay=False), help="Keep the executed notebook here (default: a temporary folder)."
+)
+def report_command(
+    notebook: str,
+    db_url: str,
+    out: str,
+    municipality: str | None,
+    previous_db: str | None,
+    benchmark: str | None,
+    survey_round: str | None,
+    key_file: str | None,
+    min_cell: int,
+    lang: str,
+    pdf: bool,
+    workdir: str | None,
+) -> None:
     """Write the publishable NOTEBOOK (nulmeting) of a store: audited HTML, PDF and CSV tables.
 
     The analysts' notebooks are run with `kantelmeter notebook NAME`.
@@ -140,9 +164,20 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
     if previous_db:
         _store(previous_db, None, existing=True).close()
     load_municipality(municipality)
-    path = report(db_url, out, notebook=notebook, min_cell=min_cell, lang=lang, municipality=municipality,
-                  previous_db=previous_db, benchmark=benchmark, survey_round=survey_round, key_file=key_file,
-                  workdir=workdir, pdf=pdf)
+    path = report(
+        db_url,
+        out,
+        notebook=notebook,
+        min_cell=min_cell,
+        lang=lang,
+        municipality=municipality,
+        previous_db=previous_db,
+        benchmark=benchmark,
+        survey_round=survey_round,
+        key_file=key_file,
+        workdir=workdir,
+        pdf=pdf,
+    )
     click.echo(f"report written to {path}")
     if path.with_suffix(".pdf").exists():
         click.echo(f"PDF written to {path.with_suffix('.pdf')}")
@@ -152,15 +187,24 @@ def report_command(notebook: str, db_url: str, out: str, municipality: str | Non
 @main.command("notebook")
 @click.argument("name", type=click.Choice(list(ANALYST_NOTEBOOKS)))
 @click.option("--db", "db_url", help="SQLAlchemy URL of the store (the notebooks that read one).")
-@click.option("--covariates", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of registration data (pilot_vs_regular).")
-@click.option("--truth", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of a synthetic study's known effects, shown beside the estimates (pilot_vs_regular).")
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="The HTML file to write; the executed .ipynb goes beside it.")
+@click.option(
+    "--covariates", type=click.Path(exists=True, dir_okay=False), help="CSV of registration data (pilot_vs_regular)."
+)
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV of a synthetic study's known effects, shown beside the estimates (pilot_vs_regular).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The HTML file to write; the executed .ipynb goes beside it.",
+)
 @language_option
-def notebook_command(name: str, db_url: str | None, covariates: str | None, truth: str | None, out: str,
-                     lang: str) -> None:
+def notebook_command(
+    name: str, db_url: str | None, covariates: str | None, truth: str | None, out: str, lang: str
+) -> None:
     """Run an analyst's notebook NAME and write it as HTML, for internal use (not audited for publication)."""
     from kantelmeter.report import run_notebook
 
@@ -188,8 +232,9 @@ def score_command(instrument_id: str, file: str, out: str | None) -> None:
     readers = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".sav": read_sav}
     suffix = Path(file).suffix.lower()
     if suffix not in readers:
-        raise click.ClickException(f"{file}: cannot read a {suffix or 'extensionless'} file; "
-                                   f"allowed: {', '.join(readers)}")
+        raise click.ClickException(
+            f"{file}: cannot read a {suffix or 'extensionless'} file; allowed: {', '.join(readers)}"
+        )
     responses = readers[suffix](file)
     # number the rows as the user sees them: spreadsheet rows after the header, SPSS cases from 1
     first_row = 1 if suffix == ".sav" else 2
@@ -246,12 +291,19 @@ def _store(db_url: str, key_file: str | None, *, existing: bool = False, adopt_n
     try:
         url = make_url(db_url)
     except ArgumentError:
-        raise click.BadParameter(f"{db_url!r} is not a database URL; allowed: {DB_HELP.split(': ', 1)[1]}",
-                                 param_hint="--db") from None
-    if existing and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).is_file():
-        raise click.ClickException(f"{db_url}: no store in {url.database}; allowed: an existing store file "
-                                   "(import, invite and user add create one)")
+        raise click.BadParameter(
+            f"{db_url!r} is not a database URL; allowed: {DB_HELP.split(': ', 1)[1]}", param_hint="--db"
+        ) from None
+    if (
+        existing
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).is_file()
+    ):
+        raise click.ClickException(
+            f"{db_url}: no store in {url.database}; allowed: an existing store file "
+            "(import, invite and user add create one)"
+        )
     try:
         return Store(db_url, key_file=key_file, adopt_new_key=adopt_new_key)
     except SQLAlchemyError as exc:
@@ -280,14 +332,31 @@ SURVEY_HELP = "The deployment's survey.yaml: organisation, logo, colours, contac
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--instrument", "extra", multiple=True, help="An instrument YAML file interviewers may also use.")
-@click.option("--trusted-proxy", "trusted", multiple=True,
-              help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto headers are honoured "
-                   "(repeatable); from anyone else they are ignored.")
-@click.option("--max-body", type=click.IntRange(min=1024), default=64 * 1024, show_default=True,
-              help="The largest request body accepted, in bytes.")
+@click.option(
+    "--trusted-proxy",
+    "trusted",
+    multiple=True,
+    help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto headers are honoured "
+    "(repeatable); from anyone else they are ignored.",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1024),
+    default=64 * 1024,
+    show_default=True,
+    help="The largest request body accepted, in bytes.",
+)
 @click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
-def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra: tuple[str, ...],
-                  trusted: tuple[str, ...], max_body: int, survey: str | None) -> None:
+def serve_command(
+    db_url: str,
+    key_file: str | None,
+    host: str,
+    port: int,
+    extra: tuple[str, ...],
+    trusted: tuple[str, ...],
+    max_body: int,
+    survey: str | None,
+) -> None:
     """Serve the web form: invitation links (/r/TOKEN) and interviewer mode (/interviewer).
 
     Forms are signed with KANTELMETER_SECRET (at least 32 bytes) or, when it is not set, with a secret file
@@ -295,9 +364,15 @@ def serve_command(db_url: str, key_file: str | None, host: str, port: int, extra
     """
     from kantelmeter.web.app import serve
 
-    serve(_store(db_url, key_file, existing=True), host=host, port=port,
-          instruments=[_load(source) for source in extra], trusted_proxies=trusted, max_body=max_body,
-          survey=_survey(survey))
+    serve(
+        _store(db_url, key_file, existing=True),
+        host=host,
+        port=port,
+        instruments=[_load(source) for source in extra],
+        trusted_proxies=trusted,
+        max_body=max_body,
+        survey=_survey(survey),
+    )
 
 
 def _survey(path: str | None):
@@ -310,16 +385,28 @@ def _survey(path: str | None):
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @click.option("--count", type=click.IntRange(min=1), help="Invite this many new respondents.")
-@click.option("--respondents", type=click.Path(exists=True, dir_okay=False),
-              help="Invite existing respondents instead: a CSV with a 'respondent' column of pseudonyms "
-                   "(for example the links file of the intake), for a follow-up under the same pseudonym.")
+@click.option(
+    "--respondents",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Invite existing respondents instead: a CSV with a 'respondent' column of pseudonyms "
+    "(for example the links file of the intake), for a follow-up under the same pseudonym.",
+)
 @click.option("--cohort", help="For example pilot or regular.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the form is served.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the links to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
-def invite_command(instrument_id: str, occasion: str, count: int | None, respondents: str | None, cohort: str | None,
-                   base_url: str, out: str | None, db_url: str, key_file: str | None) -> None:
+def invite_command(
+    instrument_id: str,
+    occasion: str,
+    count: int | None,
+    respondents: str | None,
+    cohort: str | None,
+    base_url: str,
+    out: str | None,
+    db_url: str,
+    key_file: str | None,
+) -> None:
     """Create invitation links, for COUNT new respondents or for existing --respondents; print them or write a CSV.
 
     The CSV names each link's respondent by pseudonym, so a later occasion can invite the same people.
@@ -335,8 +422,9 @@ def invite_command(instrument_id: str, occasion: str, count: int | None, respond
     if (count is None) == (respondents is None):
         raise click.UsageError("give either --count (new respondents) or --respondents FILE (existing ones)")
     if not base_url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{base_url!r}; allowed: an address starting with http:// or https://",
-                                 param_hint="--base-url")
+        raise click.BadParameter(
+            f"{base_url!r}; allowed: an address starting with http:// or https://", param_hint="--base-url"
+        )
     pseudonyms = _respondents_file(respondents) if respondents else None
     # opened before the links are made: a bad path must not leave invitations that no one received
     with private_file(out, newline="", encoding="utf-8") if out else contextlib.nullcontext() as handle:
@@ -363,8 +451,10 @@ def _respondents_file(path: str) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if "respondent" not in (reader.fieldnames or []):
-            raise click.BadParameter(f"{path}: no 'respondent' column; columns: {', '.join(reader.fieldnames or [])}",
-                                     param_hint="--respondents")
+            raise click.BadParameter(
+                f"{path}: no 'respondent' column; columns: {', '.join(reader.fieldnames or [])}",
+                param_hint="--respondents",
+            )
         pseudonyms = list(dict.fromkeys(row["respondent"].strip() for row in reader if row["respondent"].strip()))
     if not pseudonyms:
         raise click.BadParameter(f"{path}: the 'respondent' column is empty", param_hint="--respondents")
@@ -401,8 +491,12 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["interviewer", "evaluator"]), required=True,
-              help="interviewer: administers questionnaires; evaluator: sees completion counts only.")
+@click.option(
+    "--role",
+    type=click.Choice(["interviewer", "evaluator"]),
+    required=True,
+    help="interviewer: administers questionnaires; evaluator: sees completion counts only.",
+)
 @click.password_option(prompt="Password (at least 12 characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
@@ -437,9 +531,13 @@ def user_remove(username: str, db_url: str, key_file: str | None) -> None:
 @click.argument("instrument_id")
 @click.option("--occasion", required=True, help="One of the instrument's occasions, e.g. intake or follow_up.")
 @language_option
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), required=True, help="The HTML file; a PDF is written beside it."
+)
 @click.option("--survey", type=click.Path(exists=True, dir_okay=False), help=SURVEY_HELP)
-@click.option("--code", help="The respondent's login code, printed in the footer of every page (else a line to fill in).")
+@click.option(
+    "--code", help="The respondent's login code, printed in the footer of every page (else a line to fill in)."
+)
 def paper_command(instrument_id: str, occasion: str, lang: str, out: str, survey: str | None, code: str | None) -> None:
     """Write a printable form of INSTRUMENT_ID with a cover letter and codes for data entry (HTML, and PDF)."""
     from kantelmeter.web.paper import write_paper
@@ -461,29 +559,63 @@ def _store_instrument(store, source: str):
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--instrument", "instrument_id", required=True, help="A shipped instrument id or a YAML file.")
-@click.option("--occasion", help="The occasion every row belongs to; leave it out to take each row's occasion "
-                                "from the file's occasion column (a whole-instrument export).")
+@click.option(
+    "--occasion",
+    help="The occasion every row belongs to; leave it out to take each row's occasion "
+    "from the file's occasion column (a whole-instrument export).",
+)
 @click.option("--respondent", default="respondent", show_default=True, help="The column naming the respondent.")
-@click.option("--respondent-kind", type=click.Choice(RESPONDENT_IDENTIFIERS),
-              help="The respondent column holds this identifier: it is checked and pseudonymised.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
-              help="CSV (source,target) or YAML mapping file columns to item ids.")
+@click.option(
+    "--respondent-kind",
+    type=click.Choice(RESPONDENT_IDENTIFIERS),
+    help="The respondent column holds this identifier: it is checked and pseudonymised.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV (source,target) or YAML mapping file columns to item ids.",
+)
 @click.option("--cohort", help="The cohort of every row when the file has no cohort column.")
 @click.option("--sheet", default="0", show_default=True, help="Excel sheet name or number.")
 @click.option("--odk", is_flag=True, help="The file is an ODK Central or KoboToolbox CSV export.")
-@click.option("--repeat", "repeats", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="With --odk: a repeat table of the same export (ODK Central's <form>-<repeat>.csv); repeatable.")
-@click.option("--redcap", is_flag=True,
-              help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.")
+@click.option(
+    "--repeat",
+    "repeats",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --odk: a repeat table of the same export (ODK Central's <form>-<repeat>.csv); repeatable.",
+)
+@click.option(
+    "--redcap",
+    is_flag=True,
+    help="The file is a REDCap CSV (raw) export; only the rows of the occasion's event are imported.",
+)
 @click.option("--problems", type=click.Path(dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
-@click.option("--adopt-new-key", is_flag=True,
-              help="Use this key although the store was pseudonymised with another one (the original is lost): "
-                   "respondents stored before will not link to new responses.")
-def import_command(file: str, instrument_id: str, occasion: str | None, respondent: str, respondent_kind: str | None,
-                   mapping: str | None, cohort: str | None, sheet: str, odk: bool, repeats: tuple[str, ...],
-                   redcap: bool, problems: str | None, db_url: str, key_file: str | None, adopt_new_key: bool) -> None:
+@click.option(
+    "--adopt-new-key",
+    is_flag=True,
+    help="Use this key although the store was pseudonymised with another one (the original is lost): "
+    "respondents stored before will not link to new responses.",
+)
+def import_command(
+    file: str,
+    instrument_id: str,
+    occasion: str | None,
+    respondent: str,
+    respondent_kind: str | None,
+    mapping: str | None,
+    cohort: str | None,
+    sheet: str,
+    odk: bool,
+    repeats: tuple[str, ...],
+    redcap: bool,
+    problems: str | None,
+    db_url: str,
+    key_file: str | None,
+    adopt_new_key: bool,
+) -> None:
     """Import the responses in FILE (.csv, .xlsx, .sav): every row, or none and a list of every problem."""
     from kantelmeter.files import private_file
     from kantelmeter.io import ImportRejected, import_responses
@@ -503,10 +635,19 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
         if redcap:
             result = import_redcap(store, instrument, occasion, file, cohort=cohort)
         else:
-            result = import_responses(store, instrument, occasion, file,
-                                      respondent=respondent, respondent_kind=respondent_kind, mapping=mapping,
-                                      cohort=cohort, sheet=int(sheet) if sheet.isdigit() else sheet, odk=odk,
-                                      repeats=repeats)
+            result = import_responses(
+                store,
+                instrument,
+                occasion,
+                file,
+                respondent=respondent,
+                respondent_kind=respondent_kind,
+                mapping=mapping,
+                cohort=cohort,
+                sheet=int(sheet) if sheet.isdigit() else sheet,
+                odk=odk,
+                repeats=repeats,
+            )
     except ImportRejected as exc:
         if problems:
             with private_file(problems, newline="", encoding="utf-8") as handle:  # rows may quote answers
@@ -519,15 +660,20 @@ def import_command(file: str, instrument_id: str, occasion: str | None, responde
 
 @main.command("export")
 @click.option("--instrument", "instrument_id", required=True, help="A registered or shipped instrument id.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="The file to write: .sav (SPSS with labels), .csv (plus codebook) or .xlsx.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The file to write: .sav (SPSS with labels), .csv (plus codebook) or .xlsx.",
+)
 @click.option("--occasion", help="Only this occasion.")
 @click.option("--cohort", help="Only this cohort.")
 @language_option
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
-def export_command(instrument_id: str, out: str, occasion: str | None, cohort: str | None, lang: str,
-                   db_url: str, key_file: str | None) -> None:
+def export_command(
+    instrument_id: str, out: str, occasion: str | None, cohort: str | None, lang: str, db_url: str, key_file: str | None
+) -> None:
     """Export the complete responses to an instrument; respondents appear as pseudonyms only."""
     from kantelmeter.io import export_responses
 
@@ -538,12 +684,20 @@ def export_command(instrument_id: str, out: str, occasion: str | None, cohort: s
     for path in written:
         click.echo(f"written {path}")
     counts = store.completion(instrument)
-    exported = int(counts.loc[(counts["status"] == "complete")
-                              & ((counts["occasion"] == occasion) if occasion is not None else True)
-                              & ((counts["cohort"] == cohort) if cohort is not None else True), "n"].sum())
+    exported = int(
+        counts.loc[
+            (counts["status"] == "complete")
+            & ((counts["occasion"] == occasion) if occasion is not None else True)
+            & ((counts["cohort"] == cohort) if cohort is not None else True),
+            "n",
+        ].sum()
+    )
     # an empty file looks like a finished export: say so in words, not only by a count
-    click.echo(f"{exported} responses exported" if exported else
-               "0 responses exported: no complete response matches; the file holds the column names only")
+    click.echo(
+        f"{exported} responses exported"
+        if exported
+        else "0 responses exported: no complete response matches; the file holds the column names only"
+    )
 
 
 @main.command("xlsform")
@@ -564,8 +718,10 @@ def xlsform_command(instrument_id: str, out: str, occasion: str | None) -> None:
 @main.command("redcap")
 @click.argument("instrument_id")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="The data dictionary CSV to write.")
-@click.option("--occasion", help="One form with this occasion's items; without it, a longitudinal project "
-                                 "with one event per occasion.")
+@click.option(
+    "--occasion",
+    help="One form with this occasion's items; without it, a longitudinal project with one event per occasion.",
+)
 @language_option
 def redcap_command(instrument_id: str, out: str, occasion: str | None, lang: str) -> None:
     """Write INSTRUMENT_ID as a REDCap data dictionary, with its field codebook (and events)."""

@@ -68,7 +68,8 @@ _CODING_COLUMNS = ["fragment", "coder", "code"]
 # Dutch forms of address followed by a surname, with its particles (tussenvoegsels).
 _HONORIFIC = re.compile(
     r"\b(?P<title>(?i:mevrouw|mevr\.|mw\.|meneer|mijnheer|de heer|dhr\.))\s+"
-    r"(?P<name>(?:(?i:van|de|der|den|het|ter|ten|te|in 't|op de)\s+)*[A-Z][\w'-]+(?:-[A-Z][\w'-]+)?)")
+    r"(?P<name>(?:(?i:van|de|der|den|het|ter|ten|te|in 't|op de)\s+)*[A-Z][\w'-]+(?:-[A-Z][\w'-]+)?)"
+)
 # Nine digits, possibly grouped by spaces, dots or hyphens (as a BSN is written).
 _NUMBER = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){7,8}(?![\w-])")
 
@@ -121,16 +122,29 @@ class Codebook:
         >>> load_codebook().table().groupby("group").size().to_dict()
         {'attribution': 4, 'frame': 7, 'intervention': 9, 'wheel': 18}
         """
-        return pd.DataFrame([{"code": c.code, "group": c.group, "label": c.label.get(lang, ""),
-                              "domain": c.domain, "direction": c.direction, "kind": c.kind}
-                             for c in self.codes.values()])
+        return pd.DataFrame(
+            [
+                {
+                    "code": c.code,
+                    "group": c.group,
+                    "label": c.label.get(lang, ""),
+                    "domain": c.domain,
+                    "direction": c.direction,
+                    "kind": c.kind,
+                }
+                for c in self.codes.values()
+            ]
+        )
 
     def check(self, codes: Iterable[str], where: str = "") -> list[str]:
         """Problems with codes that are not in the code book (empty when all are known)."""
         prefix = f"{where}: " if where else ""
-        return [f"{prefix}code {code!r} is not in code book {self.id!r}; allowed: a code of "
-                f"{', '.join(sorted({c.group for c in self.codes.values()}))}, e.g. {next(iter(self.codes))}"
-                for code in codes if code not in self.codes]
+        return [
+            f"{prefix}code {code!r} is not in code book {self.id!r}; allowed: a code of "
+            f"{', '.join(sorted({c.group for c in self.codes.values()}))}, e.g. {next(iter(self.codes))}"
+            for code in codes
+            if code not in self.codes
+        ]
 
 
 def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
@@ -168,20 +182,27 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
         directions = spec.get("directions", {})
         for direction in directions:
             if direction not in wheel.CHANGES:
-                problems.append(f"{name}: wheel.directions: {direction!r} is not allowed; allowed: "
-                                f"{', '.join(wheel.CHANGES)}")
+                problems.append(
+                    f"{name}: wheel.directions: {direction!r} is not allowed; allowed: {', '.join(wheel.CHANGES)}"
+                )
         for domain in wheel.domains(instrument):
             for direction, label in directions.items():
                 code = f"wheel:{domain}:{direction}"
-                codes[code] = Code(code, "wheel", {lang: f"{titles[domain][lang]}: {text}" for lang, text in
-                                                   label.items()}, domain=domain, direction=direction)
+                codes[code] = Code(
+                    code,
+                    "wheel",
+                    {lang: f"{titles[domain][lang]}: {text}" for lang, text in label.items()},
+                    domain=domain,
+                    direction=direction,
+                )
     for group, body in (data.get("groups") or {}).items():
         for key, entry in (body or {}).get("codes", {}).items():
             entry = entry or {}
             kind = entry.get("kind")
             if kind is not None and kind not in ("material", "immaterial"):
-                problems.append(f"{name}: groups.{group}.codes.{key}: kind {kind!r} is not allowed; "
-                                f"allowed: material, immaterial")
+                problems.append(
+                    f"{name}: groups.{group}.codes.{key}: kind {kind!r} is not allowed; allowed: material, immaterial"
+                )
             codes[f"{group}:{key}"] = Code(f"{group}:{key}", group, entry.get("label", {}), kind=kind)
     if problems:
         raise CodingError(problems)
@@ -232,8 +253,14 @@ class CodedFragments(NamedTuple):
     """One row per fragment, coder and code; ``code`` NA when a coder saw a fragment and gave no code."""
 
 
-def read_fragments(path: str | os.PathLike, *, respondent: str | None = None, names: Sequence[str] = (),
-                   codebook: Codebook | None = None, pseudonymiser: Pseudonymiser | None = None) -> CodedFragments:
+def read_fragments(
+    path: str | os.PathLike,
+    *,
+    respondent: str | None = None,
+    names: Sequence[str] = (),
+    codebook: Codebook | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> CodedFragments:
     """Import a transcript or a file of fragments, names pseudonymised on the way in.
 
     - ``.txt``: one fragment per paragraph (separated by a blank line);
@@ -264,13 +291,22 @@ def read_fragments(path: str | os.PathLike, *, respondent: str | None = None, na
     suffix = path.suffix.lower()
     if suffix in (".txt", ".docx"):
         if not respondent:
-            raise CodingError([f"{path.name}: respondent is missing; allowed: a respondent code, given as "
-                               f"respondent='...' (a transcript holds one interview)"])
+            raise CodingError(
+                [
+                    f"{path.name}: respondent is missing; allowed: a respondent code, given as "
+                    f"respondent='...' (a transcript holds one interview)"
+                ]
+            )
         paragraphs = _paragraphs(path, suffix)
-        fragments = pd.DataFrame({"fragment": [f"{path.stem}-{i}" for i in range(1, len(paragraphs) + 1)],
-                                  "respondent": respondent, "source": path.name,
-                                  "position": range(1, len(paragraphs) + 1),
-                                  "text": [mask_names(text, names, pseudonymiser) for text in paragraphs]})
+        fragments = pd.DataFrame(
+            {
+                "fragment": [f"{path.stem}-{i}" for i in range(1, len(paragraphs) + 1)],
+                "respondent": respondent,
+                "source": path.name,
+                "position": range(1, len(paragraphs) + 1),
+                "text": [mask_names(text, names, pseudonymiser) for text in paragraphs],
+            }
+        )
         return CodedFragments(fragments[_FRAGMENT_COLUMNS], pd.DataFrame(columns=_CODING_COLUMNS))
     if suffix == ".csv":
         return _read_fragment_table(path, names, codebook, pseudonymiser)
@@ -287,19 +323,27 @@ def _paragraphs(path: Path, suffix: str) -> list[str]:
     return [" ".join(text.split()) for text in texts if text.strip()]
 
 
-def _read_fragment_table(path: Path, names: Sequence[str], codebook: Codebook | None,
-                         pseudonymiser: Pseudonymiser) -> CodedFragments:
+def _read_fragment_table(
+    path: Path, names: Sequence[str], codebook: Codebook | None, pseudonymiser: Pseudonymiser
+) -> CodedFragments:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    problems = [f"{path.name}: column {column!r} is missing; allowed: respondent, text, and optionally "
-                f"fragment, name, coder, codes" for column in ("respondent", "text") if column not in raw.columns]
+    problems = [
+        f"{path.name}: column {column!r} is missing; allowed: respondent, text, and optionally "
+        f"fragment, name, coder, codes"
+        for column in ("respondent", "text")
+        if column not in raw.columns
+    ]
     if problems:
         raise CodingError(problems)
     codebook = codebook or load_codebook()
-    ids = raw["fragment"] if "fragment" in raw.columns else pd.Series(
-        [f"{path.stem}-{i}" for i in range(1, len(raw) + 1)])
+    ids = (
+        raw["fragment"]
+        if "fragment" in raw.columns
+        else pd.Series([f"{path.stem}-{i}" for i in range(1, len(raw) + 1)])
+    )
     rows, codings = [], []
     for i, record in raw.iterrows():
-        where = f"{path.name} row {i + 2}"          # a header line, and files count rows from 1
+        where = f"{path.name} row {i + 2}"  # a header line, and files count rows from 1
         fragment = ids[i].strip()
         if not fragment:
             problems.append(f"{where}, field 'fragment': an empty id is not allowed; allowed: a unique text")
@@ -307,8 +351,15 @@ def _read_fragment_table(path: Path, names: Sequence[str], codebook: Codebook | 
             problems.append(f"{where}, field 'respondent': empty; allowed: a respondent code (or a 'name')")
         own = [record["name"]] if record.get("name", "").strip() else []
         respondent = record["respondent"].strip() or (pseudonymiser.pseudonymise("name", own[0]) if own else "")
-        rows.append({"fragment": fragment, "respondent": respondent, "source": path.name, "position": i + 1,
-                     "text": mask_names(record["text"], [*names, *own], pseudonymiser)})
+        rows.append(
+            {
+                "fragment": fragment,
+                "respondent": respondent,
+                "source": path.name,
+                "position": i + 1,
+                "text": mask_names(record["text"], [*names, *own], pseudonymiser),
+            }
+        )
         codes = [code.strip() for code in record.get("codes", "").split(";") if code.strip()]
         problems += codebook.check(codes, f"{where}, field 'codes'")
         coder = record.get("coder", "").strip()
@@ -320,8 +371,7 @@ def _read_fragment_table(path: Path, names: Sequence[str], codebook: Codebook | 
         problems.append(f"{path.name}, field 'fragment': ids {duplicated} occur more than once; allowed: unique ids")
     if problems:
         raise CodingError(problems)
-    return CodedFragments(pd.DataFrame(rows, columns=_FRAGMENT_COLUMNS),
-                          pd.DataFrame(codings, columns=_CODING_COLUMNS))
+    return CodedFragments(pd.DataFrame(rows, columns=_FRAGMENT_COLUMNS), pd.DataFrame(codings, columns=_CODING_COLUMNS))
 
 
 def thesis_fragments() -> CodedFragments:
@@ -404,8 +454,12 @@ def wheel_statements(coded: CodedFragments, codebook: Codebook | None = None, co
     codings = coded.codings.dropna(subset=["code"])
     coders = sorted(codings["coder"].unique())
     if coder is None and len(coders) > 1:
-        raise CodingError([f"the fragments were coded by {', '.join(coders)}; allowed: choose one with "
-                           f"coder='...' (or code a consensus as its own coder)"])
+        raise CodingError(
+            [
+                f"the fragments were coded by {', '.join(coders)}; allowed: choose one with "
+                f"coder='...' (or code a consensus as its own coder)"
+            ]
+        )
     if coder is not None:
         if coder not in coders:
             raise CodingError([f"coder {coder!r} coded nothing; allowed: {', '.join(coders)}"])
@@ -415,26 +469,41 @@ def wheel_statements(coded: CodedFragments, codebook: Codebook | None = None, co
         raise CodingError(problems)
     codes = codings.merge(coded.fragments[["fragment", "respondent"]], on="fragment")
     is_wheel = codes["code"].map(lambda c: codebook.codes[c].group == "wheel")
-    changes = codes[is_wheel].assign(domain=lambda f: f["code"].map(lambda c: codebook.codes[c].domain),
-                                     change=lambda f: f["code"].map(lambda c: codebook.codes[c].direction))
+    changes = codes[is_wheel].assign(
+        domain=lambda f: f["code"].map(lambda c: codebook.codes[c].domain),
+        change=lambda f: f["code"].map(lambda c: codebook.codes[c].direction),
+    )
     attributions = codes[codes["code"].str.startswith("attribution:")].assign(
-        attribution=lambda f: f["code"].str.split(":").str[1])[["fragment", "attribution"]]
+        attribution=lambda f: f["code"].str.split(":").str[1]
+    )[["fragment", "attribution"]]
     order = {name: i for i, name in enumerate(wheel.domains(codebook.instrument))}
     rows = []
     for (respondent, domain), group in changes.groupby(["respondent", "domain"], sort=False):
         where = f"respondent {respondent!r}, domain {domain!r}"
         change = _majority(group.drop_duplicates("fragment")["change"], f"{where}: directions", problems)
         given = attributions[attributions["fragment"].isin(group["fragment"])]["attribution"]
-        attribution = _majority(given, f"{where}: attributions", problems) if len(given) else (
-            "not_applicable" if change == "no_change" else None)
-        rows.append({"respondent": respondent, "domain": domain, "change": change, "attribution": attribution,
-                     "n_fragments": group["fragment"].nunique(), "_order": order[domain]})
+        attribution = (
+            _majority(given, f"{where}: attributions", problems)
+            if len(given)
+            else ("not_applicable" if change == "no_change" else None)
+        )
+        rows.append(
+            {
+                "respondent": respondent,
+                "domain": domain,
+                "change": change,
+                "attribution": attribution,
+                "n_fragments": group["fragment"].nunique(),
+                "_order": order[domain],
+            }
+        )
     if problems:
         raise CodingError(problems)
     first_seen = {name: i for i, name in enumerate(coded.fragments["respondent"].drop_duplicates())}
     table = pd.DataFrame(rows, columns=["respondent", "domain", "change", "attribution", "n_fragments", "_order"])
-    table = table.sort_values(["respondent", "_order"], key=lambda s: s.map(first_seen) if s.name == "respondent"
-                              else s, kind="stable")
+    table = table.sort_values(
+        ["respondent", "_order"], key=lambda s: s.map(first_seen) if s.name == "respondent" else s, kind="stable"
+    )
     return table.drop(columns="_order").reset_index(drop=True)
 
 
@@ -515,8 +584,9 @@ class CodingSession:
     kantelmeter.coding.CodingError: fragment 'f02': code 'wheel:social:up' is not in code book 'kanteling_citizens'; allowed: a code of attribution, frame, intervention, wheel, e.g. wheel:maatschappelijke_bijdragen:decrease
     """
 
-    def __init__(self, fragments: pd.DataFrame, coder: str, codebook: Codebook | None = None,
-                 codings: pd.DataFrame | None = None):
+    def __init__(
+        self, fragments: pd.DataFrame, coder: str, codebook: Codebook | None = None, codings: pd.DataFrame | None = None
+    ):
         if not coder or not str(coder).strip():
             raise CodingError(["coder: empty; allowed: the coder's code"])
         self.fragments = fragments.reset_index(drop=True)
@@ -551,8 +621,9 @@ class CodingSession:
         if problems:
             raise CodingError(problems)
         self._rows = [row for row in self._rows if not (row["fragment"] == fragment and row["coder"] == self.coder)]
-        self._rows += [{"fragment": fragment, "coder": self.coder, "code": code} for code in dict.fromkeys(codes)] \
-            or [{"fragment": fragment, "coder": self.coder, "code": pd.NA}]
+        self._rows += [{"fragment": fragment, "coder": self.coder, "code": code} for code in dict.fromkeys(codes)] or [
+            {"fragment": fragment, "coder": self.coder, "code": pd.NA}
+        ]
 
     def progress(self) -> tuple[int, int]:
         """(fragments coded by this coder, all fragments)."""
@@ -576,7 +647,8 @@ class CodingSession:
         fragment = self.next()
         if fragment is None:
             return f"<p>{html.escape(self.coder)}: alle {total} fragmenten gecodeerd.</p>"
-        return (f"<p><b>{html.escape(str(fragment['fragment']))}</b> "
-                f"({html.escape(str(fragment['respondent']))}; {done} van {total} gecodeerd)</p>"
-                f"<blockquote>{html.escape(str(fragment['text']))}</blockquote>")
-
+        return (
+            f"<p><b>{html.escape(str(fragment['fragment']))}</b> "
+            f"({html.escape(str(fragment['respondent']))}; {done} van {total} gecodeerd)</p>"
+            f"<blockquote>{html.escape(str(fragment['text']))}</blockquote>"
+        )

@@ -134,7 +134,11 @@ def _check(node: ast.AST, source: str, names: set[str]) -> None:
         _check(node.comparators[0], source, names)
     elif isinstance(node, ast.Name):
         names.add(node.id)
-    elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)) and not isinstance(node.value, bool):
+    elif (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float, str))
+        and not isinstance(node.value, bool)
+    ):
         pass
     elif isinstance(node, (ast.Tuple, ast.List)):
         for element in node.elts:
@@ -202,12 +206,12 @@ def _evaluate(node: ast.expr, answers: Mapping[str, object]) -> bool:
 class _Dialect:
     """How one collection channel writes references, operators and literals."""
 
-    ref: str                 # format of an item reference, e.g. "${{{}}}"
+    ref: str  # format of an item reference, e.g. "${{{}}}"
     ops: dict
-    chosen: str              # format of 'code is ticked' in a multiple-choice item
+    chosen: str  # format of 'code is ticked' in a multiple-choice item
     not_chosen: str
-    blank: str               # an empty answer
-    quote_equality: bool     # REDCap wants quoted values with = and <>
+    blank: str  # an empty answer
+    quote_equality: bool  # REDCap wants quoted values with = and <>
 
     def literal(self, node: ast.expr, op: type | None = None) -> str:
         value = -node.operand.value if isinstance(node, ast.UnaryOp) else node.value
@@ -219,10 +223,22 @@ class _Dialect:
         return self.ref.format(node.id) if isinstance(node, ast.Name) else self.literal(node, op)
 
 
-_XLSFORM = _Dialect(ref="${{{}}}", ops=_XLSFORM_OP, chosen="selected(${{{0}}}, '{1}')",
-                    not_chosen="not(selected(${{{0}}}, '{1}'))", blank="''", quote_equality=False)
-_REDCAP = _Dialect(ref="[{}]", ops=_REDCAP_OP, chosen='[{0}({1})] = "1"', not_chosen='[{0}({1})] = "0"',
-                   blank='""', quote_equality=True)
+_XLSFORM = _Dialect(
+    ref="${{{}}}",
+    ops=_XLSFORM_OP,
+    chosen="selected(${{{0}}}, '{1}')",
+    not_chosen="not(selected(${{{0}}}, '{1}'))",
+    blank="''",
+    quote_equality=False,
+)
+_REDCAP = _Dialect(
+    ref="[{}]",
+    ops=_REDCAP_OP,
+    chosen='[{0}({1})] = "1"',
+    not_chosen='[{0}({1})] = "0"',
+    blank='""',
+    quote_equality=True,
+)
 _NEGATED = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 
 
@@ -243,8 +259,11 @@ def _render(node: ast.expr, dialect: _Dialect, negate: bool = False) -> str:
                 return (dialect.chosen if inside else dialect.not_chosen).format(right.id, left.value)
             compare, joiner = (ast.Eq, " or ") if inside else (ast.NotEq, " and ")
             reference = dialect.ref.format(left.id)
-            return "(" + joiner.join(f"{reference} {dialect.ops[compare]} {dialect.literal(e, compare)}"
-                                     for e in right.elts) + ")"
+            return (
+                "("
+                + joiner.join(f"{reference} {dialect.ops[compare]} {dialect.literal(e, compare)}" for e in right.elts)
+                + ")"
+            )
         compare = _NEGATED[type(op)] if negate else type(op)
         return f"{dialect.operand(left, compare)} {dialect.ops[compare]} {dialect.operand(right, compare)}"
     # A bare item id: 'answered'.

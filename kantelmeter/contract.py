@@ -23,8 +23,15 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["DAYS_PER_MONTH", "IDENTIFIER_KINDS", "IMPORT_COLUMNS", "REGISTER_IDENTIFIERS", "RESPONDENT_IDENTIFIERS",
-           "TIDY_COLUMNS", "IdentifierKind"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "IDENTIFIER_KINDS",
+    "IMPORT_COLUMNS",
+    "REGISTER_IDENTIFIERS",
+    "RESPONDENT_IDENTIFIERS",
+    "TIDY_COLUMNS",
+    "IdentifierKind",
+]
 
 TIDY_COLUMNS = ("respondent", "occasion", "cohort", "collected_at", "version")
 """The columns of a tidy response before its answers, in this order (``Store.responses``, ``score``)."""

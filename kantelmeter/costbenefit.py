@@ -70,12 +70,29 @@ Kind = Literal["cash", "time", "transfer"]
 KINDS = ("cash", "time", "transfer")
 
 _SIDES: dict[str, Side] = {"benefits": "benefit", "investments": "investment"}
-_ITEM_FIELDS = {"id", "description", "note", "amount", "quantity", "unit", "price", "hours",
-                "amount_implied", "quantity_basis", "actor", "kind", "scope", "deadweight", "effect"}
+_ITEM_FIELDS = {
+    "id",
+    "description",
+    "note",
+    "amount",
+    "quantity",
+    "unit",
+    "price",
+    "hours",
+    "amount_implied",
+    "quantity_basis",
+    "actor",
+    "kind",
+    "scope",
+    "deadweight",
+    "effect",
+}
 _EFFECT_FIELDS = {"published", "outcome", "what"}
-_PUBLISHED_FIELDS = {"benefits_total_published": "benefits_total",
-                     "investments_total_published": "investments_total",
-                     "ratio_published": "ratio"}
+_PUBLISHED_FIELDS = {
+    "benefits_total_published": "benefits_total",
+    "investments_total_published": "investments_total",
+    "ratio_published": "ratio",
+}
 _OUTCOMES = ("benefits_total", "investments_total", "net_value", "ratio")
 
 
@@ -278,8 +295,9 @@ class CostBenefit:
                 return item
         raise CostBenefitError([f"line item {item_id!r} does not exist; allowed: {', '.join(self._ids())}"])
 
-    def with_item(self, item_id: str, *, quantity: float | None = None, price: float | None = None,
-                  amount: float | None = None) -> CostBenefit:
+    def with_item(
+        self, item_id: str, *, quantity: float | None = None, price: float | None = None, amount: float | None = None
+    ) -> CostBenefit:
         """A copy with one line item changed: a scenario.
 
         An item that is quantity times price changes through ``quantity`` or
@@ -296,11 +314,16 @@ class CostBenefit:
         item = self.item(item_id)
         is_product = item.quantity is not None
         if amount is not None and is_product:
-            raise CostBenefitError([f"line item {item_id!r}: amount {amount!r} cannot be set; the item is "
-                                    f"quantity x price, allowed: quantity= or price="])
+            raise CostBenefitError(
+                [
+                    f"line item {item_id!r}: amount {amount!r} cannot be set; the item is "
+                    f"quantity x price, allowed: quantity= or price="
+                ]
+            )
         if (quantity is not None or price is not None) and not is_product:
-            raise CostBenefitError([f"line item {item_id!r}: quantity/price cannot be set; the item is an "
-                                    f"amount only, allowed: amount="])
+            raise CostBenefitError(
+                [f"line item {item_id!r}: quantity/price cannot be set; the item is an amount only, allowed: amount="]
+            )
         changes: dict[str, Any] = {}
         if quantity is not None:
             changes["quantity"] = float(quantity)
@@ -311,8 +334,13 @@ class CostBenefit:
         items = tuple(dataclasses.replace(it, **changes) if it.id == item_id else it for it in self.items)
         return dataclasses.replace(self, items=items)
 
-    def with_assumptions(self, *, time_horizon_years: int | None = None, discount_rate: float | None = None,
-                         deadweight: Mapping[str, float] | None = None) -> CostBenefit:
+    def with_assumptions(
+        self,
+        *,
+        time_horizon_years: int | None = None,
+        discount_rate: float | None = None,
+        deadweight: Mapping[str, float] | None = None,
+    ) -> CostBenefit:
         """A copy under other assumptions: horizon, discount rate, deadweight per benefit.
 
         Examples
@@ -322,8 +350,9 @@ class CostBenefit:
         (0.5, 0.0)
         """
         problems = []
-        if time_horizon_years is not None and (isinstance(time_horizon_years, bool) or
-                                               not isinstance(time_horizon_years, int) or time_horizon_years < 1):
+        if time_horizon_years is not None and (
+            isinstance(time_horizon_years, bool) or not isinstance(time_horizon_years, int) or time_horizon_years < 1
+        ):
             problems.append(f"time_horizon_years {time_horizon_years!r} is not allowed; allowed: a whole number >= 1")
         if discount_rate is not None and not -0.05 <= discount_rate <= 0.2:
             problems.append(f"discount_rate {discount_rate!r} is not allowed; allowed: a yearly rate from -0.05 to 0.2")
@@ -337,10 +366,18 @@ class CostBenefit:
                 problems.append(f"deadweight: line item {item_id!r} is an investment; allowed: benefits only")
         if problems:
             raise CostBenefitError(problems)
-        appraisal = dataclasses.replace(self.appraisal, **{key: value for key, value in (
-            ("time_horizon_years", time_horizon_years), ("discount_rate", discount_rate)) if value is not None})
-        items = tuple(dataclasses.replace(it, deadweight=float(deadweight[it.id])) if it.id in deadweight else it
-                      for it in self.items)
+        appraisal = dataclasses.replace(
+            self.appraisal,
+            **{
+                key: value
+                for key, value in (("time_horizon_years", time_horizon_years), ("discount_rate", discount_rate))
+                if value is not None
+            },
+        )
+        items = tuple(
+            dataclasses.replace(it, deadweight=float(deadweight[it.id])) if it.id in deadweight else it
+            for it in self.items
+        )
         return dataclasses.replace(self, items=items, appraisal=appraisal)
 
     def table(self) -> pd.DataFrame:
@@ -355,20 +392,22 @@ class CostBenefit:
         amount              663250.0
         Name: 2, dtype: object
         """
-        return pd.DataFrame({
-            "id": [it.id for it in self.items],
-            "side": [it.side for it in self.items],
-            "description": [it.description for it in self.items],
-            "quantity": pd.array([it.quantity for it in self.items], dtype="Float64"),
-            "unit": pd.array([it.unit for it in self.items], dtype="string"),
-            "price": pd.array([it.price for it in self.items], dtype="Float64"),
-            "price_implied": [it.price_implied for it in self.items],
-            "amount": [float(it.amount) for it in self.items],
-            "actor": [it.actor for it in self.items],
-            "kind": [it.kind for it in self.items],
-            "scope": [it.scope for it in self.items],
-            "deadweight": [it.deadweight for it in self.items],
-        })
+        return pd.DataFrame(
+            {
+                "id": [it.id for it in self.items],
+                "side": [it.side for it in self.items],
+                "description": [it.description for it in self.items],
+                "quantity": pd.array([it.quantity for it in self.items], dtype="Float64"),
+                "unit": pd.array([it.unit for it in self.items], dtype="string"),
+                "price": pd.array([it.price for it in self.items], dtype="Float64"),
+                "price_implied": [it.price_implied for it in self.items],
+                "amount": [float(it.amount) for it in self.items],
+                "actor": [it.actor for it in self.items],
+                "kind": [it.kind for it in self.items],
+                "scope": [it.scope for it in self.items],
+                "deadweight": [it.deadweight for it in self.items],
+            }
+        )
 
     def _ids(self) -> list[str]:
         return [item.id for item in self.items]
@@ -454,23 +493,36 @@ def by_actor(estimate: CostBenefit, lang: str = "nl") -> pd.DataFrame:
         mine = [actor == "all" or item.actor == actor for item in estimate.items]
 
         def total(side: str, kind: str | None = None, mine: list[bool] = mine) -> float:
-            return float(sum(a for a, item, m in zip(amounts, estimate.items, mine)
-                             if m and item.side == side and (kind is None or item.kind == kind)))
+            return float(
+                sum(
+                    a
+                    for a, item, m in zip(amounts, estimate.items, mine)
+                    if m and item.side == side and (kind is None or item.kind == kind)
+                )
+            )
 
         benefits, investments = total("benefit"), total("investment")
         transfer, time = total("benefit", "transfer"), total("benefit", "time")
-        rows.append({
-            "actor": actor,
-            "label": message("report.all_actors", lang) if actor == "all"
-            else estimate.actors.get(actor, {}).get(lang, actor),
-            "benefits": benefits, "investments": investments, "net_value": benefits - investments,
-            "benefits_cash": total("benefit", "cash"), "benefits_time": time, "benefits_transfer": transfer,
-            "pv_benefits": factor * benefits, "pv_investments": factor * investments,
-            "pv_net_value": factor * (benefits - investments),
-            "ratio": benefits / investments if investments else np.nan,
-            "pv_net_value_social": factor * (benefits - transfer - investments),
-            "pv_net_value_budget": factor * (benefits - time - investments),
-        })
+        rows.append(
+            {
+                "actor": actor,
+                "label": message("report.all_actors", lang)
+                if actor == "all"
+                else estimate.actors.get(actor, {}).get(lang, actor),
+                "benefits": benefits,
+                "investments": investments,
+                "net_value": benefits - investments,
+                "benefits_cash": total("benefit", "cash"),
+                "benefits_time": time,
+                "benefits_transfer": transfer,
+                "pv_benefits": factor * benefits,
+                "pv_investments": factor * investments,
+                "pv_net_value": factor * (benefits - investments),
+                "ratio": benefits / investments if investments else np.nan,
+                "pv_net_value_social": factor * (benefits - transfer - investments),
+                "pv_net_value_budget": factor * (benefits - time - investments),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -519,34 +571,59 @@ def check_published(estimate: CostBenefit) -> pd.DataFrame:
     rows = []
     for item in estimate.items:
         if item.quantity_basis:
-            row = _check(f"{item.id}: quantity", item.quantity, math.prod(item.quantity_basis),
-                         " x ".join(f"{f:g}" for f in item.quantity_basis))
+            row = _check(
+                f"{item.id}: quantity",
+                item.quantity,
+                math.prod(item.quantity_basis),
+                " x ".join(f"{f:g}" for f in item.quantity_basis),
+            )
             if not row["exact"] and item.note:
                 row["note"] += f"; {item.note}"
             rows.append(row)
         if item.price_implied:
-            rows.append(_check(f"{item.id}: implied price per {item.unit}", None, item.price,
-                               f"derived: published amount {item.published_amount:g} / {item.quantity:g} "
-                               f"{item.unit}; the price itself is not published"))
+            rows.append(
+                _check(
+                    f"{item.id}: implied price per {item.unit}",
+                    None,
+                    item.price,
+                    f"derived: published amount {item.published_amount:g} / {item.quantity:g} "
+                    f"{item.unit}; the price itself is not published",
+                )
+            )
         elif item.quantity is not None and item.published_amount is not None:
-            rows.append(_check(f"{item.id}: amount", item.published_amount, item.amount,
-                               f"{item.quantity:g} {item.unit} x {item.price:g}"))
+            rows.append(
+                _check(
+                    f"{item.id}: amount",
+                    item.published_amount,
+                    item.amount,
+                    f"{item.quantity:g} {item.unit} x {item.price:g}",
+                )
+            )
     for outcome in ("benefits_total", "investments_total"):
         if outcome in estimate.published:
-            rows.append(_check(outcome, estimate.published[outcome], getattr(estimate, outcome),
-                               "sum of the line items"))
+            rows.append(
+                _check(outcome, estimate.published[outcome], getattr(estimate, outcome), "sum of the line items")
+            )
     if "ratio" in estimate.published:
         published = estimate.published["ratio"]
         decimals = _decimals(published)
-        rows.append(_check("ratio", published, estimate.ratio,
-                           f"published rounded to {decimals} decimals", decimals=decimals))
+        rows.append(
+            _check("ratio", published, estimate.ratio, f"published rounded to {decimals} decimals", decimals=decimals)
+        )
         exact = estimate
         for item in estimate.items:
             if item.quantity_basis:
                 exact = exact.with_item(item.id, quantity=math.prod(item.quantity_basis))
         if exact is not estimate:
-            rows.append(_check("ratio with exact published quantities", published, exact.ratio,
-                               "every quantity set to the product of its published basis", decimals=decimals))
+            rows.append(
+                _check(
+                    "ratio with exact published quantities",
+                    published,
+                    exact.ratio,
+                    "every quantity set to the product of its published basis",
+                    decimals=decimals,
+                )
+            )
     for row in rows:
         row["kind"] = "arithmetic"
     rows += _consistency(estimate)
@@ -567,30 +644,44 @@ def _consistency(estimate: CostBenefit) -> list[dict[str, Any]]:
     if hourly:
         low, high = min(hourly.values()), max(hourly.values())
         rates = ", ".join(f"{item_id} {price:,.0f} per hour" for item_id, price in hourly.items())
-        flag("hourly rates", high / low, not math.isclose(low, high),
-             f"{rates}: the same kind of staff time is valued {high / low:.1f} times higher in one item than in "
-             f"another; the rates are implied by the published amounts, not stated")
+        flag(
+            "hourly rates",
+            high / low,
+            not math.isclose(low, high),
+            f"{rates}: the same kind of staff time is valued {high / low:.1f} times higher in one item than in "
+            f"another; the rates are implied by the published amounts, not stated",
+        )
     scopes: dict[str, list[str]] = {}
     for item in estimate.items:
         scopes.setdefault(item.scope or "(none)", []).append(item.id)
     if len(scopes) > 1 or any(item.scope for item in estimate.items):
         described = "; ".join(
             f"{scope} ({estimate.scopes.get(scope, {}).get('size', float('nan')):,.0f}): {', '.join(ids)}"
-            for scope, ids in scopes.items())
-        flag("scopes", len(scopes), len(scopes) > 1,
-             f"{described}: figures counted over different populations are added up as if over one")
+            for scope, ids in scopes.items()
+        )
+        flag(
+            "scopes",
+            len(scopes),
+            len(scopes) > 1,
+            f"{described}: figures counted over different populations are added up as if over one",
+        )
     time = sum(item.counted for item in estimate.items if item.side == "benefit" and item.kind == "time")
     benefits = estimate.benefits_total
     if benefits:
-        flag("time counted as cash", (benefits - time) / estimate.investments_total, time > 0,
-             f"{time:,.0f} of {benefits:,.0f} euro of benefits ({time / benefits:.0%}) is staff time valued at an "
-             f"hourly rate; it becomes cash only when hours are cut or redeployed; recomputed: the ratio without it",
-             published=estimate.published.get("ratio"))
+        flag(
+            "time counted as cash",
+            (benefits - time) / estimate.investments_total,
+            time > 0,
+            f"{time:,.0f} of {benefits:,.0f} euro of benefits ({time / benefits:.0%}) is staff time valued at an "
+            f"hourly rate; it becomes cash only when hours are cut or redeployed; recomputed: the ratio without it",
+            published=estimate.published.get("ratio"),
+        )
     return rows
 
 
-def sensitivity(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | None = None,
-                spread: float = 0.25) -> pd.DataFrame:
+def sensitivity(
+    estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | None = None, spread: float = 0.25
+) -> pd.DataFrame:
     """One-way sensitivity analysis: vary each line item over its range, the rest fixed.
 
     Method: partial (one-way) sensitivity analysis (Boardman et al. 2018,
@@ -638,15 +729,17 @@ def sensitivity(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]]
     amounts[0::2][np.arange(n), np.arange(n)] = low
     amounts[1::2][np.arange(n), np.arange(n)] = high
     outcomes = _outcomes(estimate, amounts)
-    table = pd.DataFrame({
-        "item": np.repeat(estimate._ids(), 2),
-        "side": np.repeat([item.side for item in estimate.items], 2),
-        "bound": ["low", "high"] * n,
-        "amount": np.ravel(np.column_stack([low, high])),
-        **outcomes,
-        "base_ratio": estimate.ratio,
-        "base_net_value": estimate.net_value,
-    })
+    table = pd.DataFrame(
+        {
+            "item": np.repeat(estimate._ids(), 2),
+            "side": np.repeat([item.side for item in estimate.items], 2),
+            "bound": ["low", "high"] * n,
+            "amount": np.ravel(np.column_stack([low, high])),
+            **outcomes,
+            "base_ratio": estimate.ratio,
+            "base_net_value": estimate.net_value,
+        }
+    )
     swing = table.groupby("item", sort=False)["ratio"].agg(lambda r: r.max() - r.min())
     order = swing.sort_values(ascending=False, kind="stable").index
     table["item"] = pd.Categorical(table["item"], categories=order, ordered=True)
@@ -670,12 +763,20 @@ class MonteCarloResult(NamedTuple):
     """Which line item was drawn from which measured effect (item id -> outcome)."""
 
 
-def monte_carlo(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | None = None,
-                spread: float = 0.25, *, n: int = 10_000, seed: int = 2012,
-                distribution: Literal["triangular", "uniform"] = "triangular",
-                percentiles: tuple[float, ...] = (2.5, 50, 97.5), effects: pd.DataFrame | None = None,
-                links: Mapping[str, str] | None = None, method: str | None = None,
-                confidence: float = 0.95) -> MonteCarloResult:
+def monte_carlo(
+    estimate: CostBenefit,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    spread: float = 0.25,
+    *,
+    n: int = 10_000,
+    seed: int = 2012,
+    distribution: Literal["triangular", "uniform"] = "triangular",
+    percentiles: tuple[float, ...] = (2.5, 50, 97.5),
+    effects: pd.DataFrame | None = None,
+    links: Mapping[str, str] | None = None,
+    method: str | None = None,
+    confidence: float = 0.95,
+) -> MonteCarloResult:
     """Monte Carlo (probabilistic) sensitivity analysis over the line-item ranges and measured effects.
 
     Method: every line item is drawn independently from a distribution over its
@@ -771,9 +872,14 @@ def monte_carlo(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]]
     if linked:
         z = stats.norm.ppf(0.5 + confidence / 2)
         rows = _effect_rows(effects, method).set_index("outcome")
-        drawn = {outcome: rng.normal(float(rows.loc[outcome, "estimate"]),
-                                     float(rows.loc[outcome, "ci_high"] - rows.loc[outcome, "ci_low"]) / (2 * z), n)
-                 for outcome in dict.fromkeys(linked.values())}
+        drawn = {
+            outcome: rng.normal(
+                float(rows.loc[outcome, "estimate"]),
+                float(rows.loc[outcome, "ci_high"] - rows.loc[outcome, "ci_low"]) / (2 * z),
+                n,
+            )
+            for outcome in dict.fromkeys(linked.values())
+        }
         for k, item in enumerate(estimate.items):
             if item.id in linked:
                 # the measured effect replaces the published one and already nets out the null alternative
@@ -785,8 +891,9 @@ def monte_carlo(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]]
     summary = _describe(draws[list(_OUTCOMES)], percentiles)
     actors = list(dict.fromkeys(item.actor for item in estimate.items))
     signs = np.array([1.0 if item.side == "benefit" else -1.0 for item in estimate.items])
-    per_actor = pd.DataFrame({actor: (amounts * signs)[:, [item.actor == actor for item in estimate.items]].sum(axis=1)
-                              for actor in actors})
+    per_actor = pd.DataFrame(
+        {actor: (amounts * signs)[:, [item.actor == actor for item in estimate.items]].sum(axis=1) for actor in actors}
+    )
     per_actor["all"] = draws["net_value"]
     actor_summary = _describe(per_actor, percentiles).rename_axis("actor").reset_index()
     actor_summary.insert(1, "p_gain", (per_actor > 0).mean().to_numpy())
@@ -803,38 +910,54 @@ def _describe(frame: pd.DataFrame, percentiles: tuple[float, ...]) -> pd.DataFra
 def _effect_rows(effects: pd.DataFrame, method: str | None) -> pd.DataFrame:
     missing = [c for c in ("outcome", "estimate", "ci_low", "ci_high") if c not in effects.columns]
     if missing:
-        raise CostBenefitError([f"effects: columns {', '.join(missing)} are missing; allowed: a table with outcome, "
-                                f"estimate, ci_low, ci_high (as compare_cohorts returns)"])
+        raise CostBenefitError(
+            [
+                f"effects: columns {', '.join(missing)} are missing; allowed: a table with outcome, "
+                f"estimate, ci_low, ci_high (as compare_cohorts returns)"
+            ]
+        )
     if method is not None:
         if "method" not in effects.columns or method not in set(effects["method"]):
             known = sorted(set(effects["method"])) if "method" in effects.columns else []
-            raise CostBenefitError([f"effects: method {method!r} is not in the table; allowed: {', '.join(known) or '(no method column)'}"])
+            raise CostBenefitError(
+                [f"effects: method {method!r} is not in the table; allowed: {', '.join(known) or '(no method column)'}"]
+            )
         effects = effects[effects["method"] == method]
     return effects
 
 
-def _links(estimate: CostBenefit, effects: pd.DataFrame | None, links: Mapping[str, str] | None,
-           method: str | None) -> dict[str, str]:
+def _links(
+    estimate: CostBenefit, effects: pd.DataFrame | None, links: Mapping[str, str] | None, method: str | None
+) -> dict[str, str]:
     if effects is None:
         if links:
             raise CostBenefitError(["links given without effects; allowed: effects= a table of measured effects"])
         return {}
     rows = _effect_rows(effects, method)
     available = set(rows["outcome"])
-    chosen = dict(links) if links is not None else {
-        item.id: item.effect_outcome for item in estimate.items if item.effect_outcome in available}
+    chosen = (
+        dict(links)
+        if links is not None
+        else {item.id: item.effect_outcome for item in estimate.items if item.effect_outcome in available}
+    )
     problems = []
     for item_id, outcome in chosen.items():
         if item_id not in estimate._ids():
             problems.append(f"links: line item {item_id!r} does not exist; allowed: {', '.join(estimate._ids())}")
         elif estimate.item(item_id).effect_published is None:
-            problems.append(f"links: line item {item_id!r} has no published effect to scale; allowed: items with "
-                            f"'effect: {{published: ...}}' in the file")
+            problems.append(
+                f"links: line item {item_id!r} has no published effect to scale; allowed: items with "
+                f"'effect: {{published: ...}}' in the file"
+            )
         if outcome not in available:
-            problems.append(f"links: outcome {outcome!r} is not in the effects; allowed: {', '.join(sorted(available))}")
+            problems.append(
+                f"links: outcome {outcome!r} is not in the effects; allowed: {', '.join(sorted(available))}"
+            )
         elif (rows["outcome"] == outcome).sum() > 1:
-            problems.append(f"effects: outcome {outcome!r} has {(rows['outcome'] == outcome).sum()} rows; allowed: "
-                            f"one, choose with method= (e.g. 'dr')")
+            problems.append(
+                f"effects: outcome {outcome!r} has {(rows['outcome'] == outcome).sum()} rows; allowed: "
+                f"one, choose with method= (e.g. 'dr')"
+            )
     if problems:
         raise CostBenefitError(problems)
     return chosen
@@ -848,23 +971,33 @@ def _outcomes(estimate: CostBenefit, amounts: np.ndarray) -> dict[str, np.ndarra
     is_benefit = np.array([item.side == "benefit" for item in estimate.items])
     benefits = amounts[:, is_benefit].sum(axis=1)
     investments = amounts[:, ~is_benefit].sum(axis=1)
-    return {"benefits_total": benefits, "investments_total": investments,
-            "net_value": benefits - investments, "ratio": benefits / investments}
+    return {
+        "benefits_total": benefits,
+        "investments_total": investments,
+        "net_value": benefits - investments,
+        "ratio": benefits / investments,
+    }
 
 
-def _ranges(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | None,
-            spread: float) -> tuple[np.ndarray, np.ndarray]:
+def _ranges(
+    estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | None, spread: float
+) -> tuple[np.ndarray, np.ndarray]:
     if not 0 <= spread <= 1:
         raise CostBenefitError([f"spread {spread!r} is not allowed; allowed: a fraction from 0 to 1"])
     ranges = dict(ranges or {})
-    problems = [f"ranges: line item {key!r} does not exist; allowed: {', '.join(estimate._ids())}"
-                for key in ranges if key not in estimate._ids()]
+    problems = [
+        f"ranges: line item {key!r} does not exist; allowed: {', '.join(estimate._ids())}"
+        for key in ranges
+        if key not in estimate._ids()
+    ]
     low, high = [], []
     for item in estimate.items:
         lo, hi = ranges.get(item.id, (item.counted * (1 - spread), item.counted * (1 + spread)))
         if not lo <= item.counted <= hi:
-            problems.append(f"ranges: line item {item.id!r}: range ({lo!r}, {hi!r}) is not allowed; "
-                            f"allowed: low <= estimate {item.counted:g} <= high")
+            problems.append(
+                f"ranges: line item {item.id!r}: range ({lo!r}, {hi!r}) is not allowed; "
+                f"allowed: low <= estimate {item.counted:g} <= high"
+            )
         low.append(float(lo))
         high.append(float(hi))
     if problems:
@@ -872,17 +1005,29 @@ def _ranges(estimate: CostBenefit, ranges: Mapping[str, tuple[float, float]] | N
     return np.array(low), np.array(high)
 
 
-def _check(check: str, published: float | None, recomputed: float, note: str,
-           decimals: int | None = None) -> dict[str, Any]:
+def _check(
+    check: str, published: float | None, recomputed: float, note: str, decimals: int | None = None
+) -> dict[str, Any]:
     # Products of decimal fractions (18950 x 0.8 x 0.25) carry float noise.
     recomputed = round(float(recomputed), 9)
     if published is None:
-        return {"check": check, "published": np.nan, "recomputed": recomputed, "difference": np.nan,
-                "exact": pd.NA, "note": note}
+        return {
+            "check": check,
+            "published": np.nan,
+            "recomputed": recomputed,
+            "difference": np.nan,
+            "exact": pd.NA,
+            "note": note,
+        }
     shown = recomputed if decimals is None else round(recomputed, decimals)
-    return {"check": check, "published": float(published), "recomputed": recomputed,
-            "difference": round(recomputed - published, 9), "exact": math.isclose(shown, published),
-            "note": note}
+    return {
+        "check": check,
+        "published": float(published),
+        "recomputed": recomputed,
+        "difference": round(recomputed - published, 9),
+        "exact": math.isclose(shown, published),
+        "note": note,
+    }
 
 
 def _decimals(value: float) -> int:
@@ -892,8 +1037,9 @@ def _decimals(value: float) -> int:
 
 def _parse(data: Any, name: str) -> CostBenefit:
     if not isinstance(data, dict):
-        raise CostBenefitError([f"{name}: the file must be a mapping with 'benefits' and 'investments', "
-                                f"got {type(data).__name__}"])
+        raise CostBenefitError(
+            [f"{name}: the file must be a mapping with 'benefits' and 'investments', got {type(data).__name__}"]
+        )
     problems: list[str] = []
     items: list[LineItem] = []
     published: dict[str, float] = {}
@@ -903,19 +1049,26 @@ def _parse(data: Any, name: str) -> CostBenefit:
     for key, value in data.items():
         if key in _SIDES:
             if not isinstance(value, list) or not value:
-                problems.append(f"{name}: field {key!r}: value {value!r} is not allowed; "
-                                f"allowed: a non-empty list of line items")
+                problems.append(
+                    f"{name}: field {key!r}: value {value!r} is not allowed; allowed: a non-empty list of line items"
+                )
                 continue
-            items.extend(filter(None, (_parse_item(raw, f"{name}: {key}[{i}]", _SIDES[key], problems)
-                                       for i, raw in enumerate(value))))
+            items.extend(
+                filter(
+                    None,
+                    (_parse_item(raw, f"{name}: {key}[{i}]", _SIDES[key], problems) for i, raw in enumerate(value)),
+                )
+            )
         elif key in _PUBLISHED_FIELDS:
             published[_PUBLISHED_FIELDS[key]] = _number(value, f"{name}: field {key!r}", problems)
         elif key == "source":
             context[key] = str(value)
         elif key in ("actors", "scopes"):
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                problems.append(f"{name}: field {key!r}: value {value!r} is not allowed; allowed: a mapping of "
-                                f"id to labels ({{nl: ..., en: ...}}{', size: n' if key == 'scopes' else ''})")
+                problems.append(
+                    f"{name}: field {key!r}: value {value!r} is not allowed; allowed: a mapping of "
+                    f"id to labels ({{nl: ..., en: ...}}{', size: n' if key == 'scopes' else ''})"
+                )
             else:
                 declared[key] = value
         elif key == "appraisal":
@@ -924,8 +1077,10 @@ def _parse(data: Any, name: str) -> CostBenefit:
             # Other figures of the estimate (e.g. client contacts per year) are kept as context.
             context[key] = value
         else:
-            problems.append(f"{name}: field {key!r} is not allowed; allowed: benefits, investments, source, "
-                            f"actors, scopes, appraisal, {', '.join(_PUBLISHED_FIELDS)} or a number as context")
+            problems.append(
+                f"{name}: field {key!r} is not allowed; allowed: benefits, investments, source, "
+                f"actors, scopes, appraisal, {', '.join(_PUBLISHED_FIELDS)} or a number as context"
+            )
     for side in _SIDES:
         if side not in data:
             problems.append(f"{name}: field {side!r} is missing; it lists the {side} as line items")
@@ -937,15 +1092,28 @@ def _parse(data: Any, name: str) -> CostBenefit:
         for field, value in (("actor", item.actor), ("scope", item.scope)):
             known = declared[f"{field}s"]
             if value and known and value not in known:
-                problems.append(f"{name}: line item {item.id!r}: {field} {value!r} is not allowed; allowed: "
-                                f"{', '.join(known)} (the file's {field}s)")
+                problems.append(
+                    f"{name}: line item {item.id!r}: {field} {value!r} is not allowed; allowed: "
+                    f"{', '.join(known)} (the file's {field}s)"
+                )
     if problems:
         raise CostBenefitError(problems)
-    estimate = CostBenefit(tuple(items), source=context.pop("source", ""), published=published, context=context,
-                           actors=declared["actors"], scopes=declared["scopes"], appraisal=appraisal)
+    estimate = CostBenefit(
+        tuple(items),
+        source=context.pop("source", ""),
+        published=published,
+        context=context,
+        actors=declared["actors"],
+        scopes=declared["scopes"],
+        appraisal=appraisal,
+    )
     if estimate.investments_total <= 0:
-        raise CostBenefitError([f"{name}: investments total {estimate.investments_total:g} is not allowed; "
-                                f"allowed: a positive total (it is the denominator of the ratio)"])
+        raise CostBenefitError(
+            [
+                f"{name}: investments total {estimate.investments_total:g} is not allowed; "
+                f"allowed: a positive total (it is the denominator of the ratio)"
+            ]
+        )
     return estimate
 
 
@@ -957,8 +1125,11 @@ def _parse_item(raw: Any, where: str, side: Side, problems: list[str]) -> LineIt
     for key in raw.keys() - _ITEM_FIELDS:
         problems.append(f"{where}: field {key!r} is not allowed; allowed: {', '.join(sorted(_ITEM_FIELDS))}")
     count = len(problems)
-    numbers = {key: _number(raw[key], f"{where}: field {key!r}", problems)
-               for key in ("amount", "quantity", "price", "hours", "amount_implied") if key in raw}
+    numbers = {
+        key: _number(raw[key], f"{where}: field {key!r}", problems)
+        for key in ("amount", "quantity", "price", "hours", "amount_implied")
+        if key in raw
+    }
     basis = raw.get("quantity_basis", [])
     if not isinstance(basis, list):
         problems.append(f"{where}: field 'quantity_basis': value {basis!r} is not allowed; allowed: a list of numbers")
@@ -972,14 +1143,18 @@ def _parse_item(raw: Any, where: str, side: Side, problems: list[str]) -> LineIt
     implied = "amount_implied" in numbers
     if implied:
         if price is not None or published_amount is not None or not quantity:
-            problems.append(f"{where}: field 'amount_implied' is not allowed here; allowed: with a positive "
-                            f"quantity or hours and without price and amount")
+            problems.append(
+                f"{where}: field 'amount_implied' is not allowed here; allowed: with a positive "
+                f"quantity or hours and without price and amount"
+            )
         else:
             published_amount = numbers["amount_implied"]
             price = published_amount / quantity
     if (quantity is None) != (price is None):
-        problems.append(f"{where}: quantity {quantity!r} and price {price!r} do not go together; "
-                        f"allowed: both (or amount_implied instead of price), or neither")
+        problems.append(
+            f"{where}: quantity {quantity!r} and price {price!r} do not go together; "
+            f"allowed: both (or amount_implied instead of price), or neither"
+        )
     if quantity is None and published_amount is None:
         problems.append(f"{where}: no amount; allowed: 'amount', or 'quantity'/'hours' with 'price'")
     kind = raw.get("kind", "cash")
@@ -987,13 +1162,17 @@ def _parse_item(raw: Any, where: str, side: Side, problems: list[str]) -> LineIt
         problems.append(f"{where}: field 'kind': value {kind!r} is not allowed; allowed: {', '.join(KINDS)}")
     deadweight = raw.get("deadweight", 0)
     if isinstance(deadweight, bool) or not isinstance(deadweight, int | float) or not 0 <= deadweight <= 1:
-        problems.append(f"{where}: field 'deadweight': value {deadweight!r} is not allowed; allowed: a share from 0 to 1")
+        problems.append(
+            f"{where}: field 'deadweight': value {deadweight!r} is not allowed; allowed: a share from 0 to 1"
+        )
     elif deadweight and side != "benefit":
         problems.append(f"{where}: field 'deadweight' is not allowed on an investment; allowed: on benefits")
     effect = raw.get("effect", {})
     if not isinstance(effect, dict) or effect.keys() - _EFFECT_FIELDS or (effect and "published" not in effect):
-        problems.append(f"{where}: field 'effect': value {effect!r} is not allowed; allowed: a mapping with "
-                        f"'published' (the effect size) and optionally 'outcome' and 'what'")
+        problems.append(
+            f"{where}: field 'effect': value {effect!r} is not allowed; allowed: a mapping with "
+            f"'published' (the effect size) and optionally 'outcome' and 'what'"
+        )
         effect = {}
     elif effect:
         effect = {**effect, "published": _number(effect["published"], f"{where}: field 'effect.published'", problems)}
@@ -1001,11 +1180,24 @@ def _parse_item(raw: Any, where: str, side: Side, problems: list[str]) -> LineIt
             problems.append(f"{where}: field 'effect.published': 0 is not allowed; allowed: a positive effect size")
     if len(problems) > count:
         return None
-    return LineItem(id=raw["id"], side=side, description=str(raw.get("description", "")), quantity=quantity,
-                    unit=unit, price=price, published_amount=published_amount, price_implied=implied,
-                    quantity_basis=basis, note=str(raw.get("note", "")), actor=str(raw.get("actor", "")),
-                    kind=kind, scope=str(raw.get("scope", "")), deadweight=float(deadweight),
-                    effect_published=effect.get("published"), effect_outcome=effect.get("outcome"))
+    return LineItem(
+        id=raw["id"],
+        side=side,
+        description=str(raw.get("description", "")),
+        quantity=quantity,
+        unit=unit,
+        price=price,
+        published_amount=published_amount,
+        price_implied=implied,
+        quantity_basis=basis,
+        note=str(raw.get("note", "")),
+        actor=str(raw.get("actor", "")),
+        kind=kind,
+        scope=str(raw.get("scope", "")),
+        deadweight=float(deadweight),
+        effect_published=effect.get("published"),
+        effect_outcome=effect.get("outcome"),
+    )
 
 
 def _parse_appraisal(raw: Any, name: str, problems: list[str]) -> Appraisal:
@@ -1013,23 +1205,32 @@ def _parse_appraisal(raw: Any, name: str, problems: list[str]) -> Appraisal:
     if not isinstance(raw, dict):
         problems.append(f"{name}: field 'appraisal': value {raw!r} is not allowed; allowed: a mapping")
         return Appraisal()
-    sources = {key[:-len("_source")]: str(value) for key, value in raw.items() if key.endswith("_source")}
+    sources = {key[: -len("_source")]: str(value) for key, value in raw.items() if key.endswith("_source")}
     for key in raw.keys() - allowed - {f"{k}_source" for k in sources}:
-        problems.append(f"{name}: appraisal: field {key!r} is not allowed; allowed: {', '.join(sorted(allowed))} "
-                        f"and <field>_source")
+        problems.append(
+            f"{name}: appraisal: field {key!r} is not allowed; allowed: {', '.join(sorted(allowed))} and <field>_source"
+        )
     horizon = raw.get("time_horizon_years", 1)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        problems.append(f"{name}: appraisal: field 'time_horizon_years': value {horizon!r} is not allowed; "
-                        f"allowed: a whole number >= 1")
+        problems.append(
+            f"{name}: appraisal: field 'time_horizon_years': value {horizon!r} is not allowed; "
+            f"allowed: a whole number >= 1"
+        )
         horizon = 1
     rate = raw.get("discount_rate", Appraisal.discount_rate)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not -0.05 <= rate <= 0.2:
-        problems.append(f"{name}: appraisal: field 'discount_rate': value {rate!r} is not allowed; "
-                        f"allowed: a yearly rate from -0.05 to 0.2 (0.0225 is 2.25%)")
+        problems.append(
+            f"{name}: appraisal: field 'discount_rate': value {rate!r} is not allowed; "
+            f"allowed: a yearly rate from -0.05 to 0.2 (0.0225 is 2.25%)"
+        )
         rate = Appraisal.discount_rate
     null = raw.get("null_alternative", {})
-    return Appraisal(null_alternative=null if isinstance(null, dict) else {"en": str(null)},
-                     time_horizon_years=horizon, discount_rate=float(rate), sources=sources)
+    return Appraisal(
+        null_alternative=null if isinstance(null, dict) else {"en": str(null)},
+        time_horizon_years=horizon,
+        discount_rate=float(rate),
+        sources=sources,
+    )
 
 
 def _number(value: Any, where: str, problems: list[str]) -> float:

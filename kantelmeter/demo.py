@@ -36,8 +36,19 @@ from kantelmeter.report import report, run_notebook
 from kantelmeter.scoring import score
 from kantelmeter.store import Store
 
-__all__ = ["DemoResult", "FIELDWORK_DAYS", "FIELDWORK_START", "NOTEBOOKS", "ROUND", "RoundResult", "fill_store", "run", "score_store", "survey_round",
-           "write_codebooks"]
+__all__ = [
+    "DemoResult",
+    "FIELDWORK_DAYS",
+    "FIELDWORK_START",
+    "NOTEBOOKS",
+    "ROUND",
+    "RoundResult",
+    "fill_store",
+    "run",
+    "score_store",
+    "survey_round",
+    "write_codebooks",
+]
 
 #: The name of the demo's survey round.
 ROUND = "synth-2026-ceo"
@@ -78,8 +89,16 @@ class RoundResult:
     files: dict[str, Path]
 
 
-def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cell: int = 10,
-        notebooks: tuple[str, ...] | None = None, workers: int = 2, progress: bool = True) -> DemoResult:
+def run(
+    out: str | Path = "demo",
+    *,
+    seed: int = 2010,
+    lang: str = "nl",
+    min_cell: int = 10,
+    notebooks: tuple[str, ...] | None = None,
+    workers: int = 2,
+    progress: bool = True,
+) -> DemoResult:
     """Run the main job on a synthetic study and write everything under ``out``.
 
     Writes ``out/codebooks/`` (one codebook per instrument), ``out/kantelmeter.db``
@@ -144,16 +163,34 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
         shutil.rmtree(folder)
     shipped = {name for name in NOTEBOOKS if _is_shipped(name)}
     chosen = [name for name in (notebooks or NOTEBOOKS) if name in shipped]
-    values = {"db_url": store_url, "lang": lang, "covariates_csv": str(covariates.resolve()),
-              "truth_csv": str(truth.resolve())}
+    values = {
+        "db_url": store_url,
+        "lang": lang,
+        "covariates_csv": str(covariates.resolve()),
+        "truth_csv": str(truth.resolve()),
+    }
     executed: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         # each notebook has its own kernel process
-        futures = {pool.submit(run_notebook, name, folder / f"{name}.html",
-                               {key: values[key] for key in NOTEBOOKS[name]}, progress=False): name
-                   for name in chosen}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="notebook",
-                           file=sys.stderr, disable=not progress, leave=False):
+        futures = {
+            pool.submit(
+                run_notebook,
+                name,
+                folder / f"{name}.html",
+                {key: values[key] for key in NOTEBOOKS[name]},
+                progress=False,
+            ): name
+            for name in chosen
+        }
+        for future in tqdm(
+            as_completed(futures),
+            total=len(futures),
+            desc="notebooks",
+            unit="notebook",
+            file=sys.stderr,
+            disable=not progress,
+            leave=False,
+        ):
             name = futures[future]
             future.result()
             executed[name] = folder / f"{name}.ipynb"
@@ -166,13 +203,22 @@ def run(out: str | Path = "demo", *, seed: int = 2010, lang: str = "nl", min_cel
     steps.update()
 
     steps.set_postfix_str("report")
-    report(store_url, out / "nulmeting.html", min_cell=min_cell, lang=lang, survey_round=ROUND,
-           key_file=out / "pseudonym.key", workdir=folder, progress=False)
+    report(
+        store_url,
+        out / "nulmeting.html",
+        min_cell=min_cell,
+        lang=lang,
+        survey_round=ROUND,
+        key_file=out / "pseudonym.key",
+        workdir=folder,
+        progress=False,
+    )
     executed["nulmeting"] = folder / "nulmeting.ipynb"
     steps.update()
     steps.close()
-    return DemoResult(store_url=store_url, report=out / "nulmeting.html", notebooks=executed, scores=scores,
-                      survey_round=round_result)
+    return DemoResult(
+        store_url=store_url, report=out / "nulmeting.html", notebooks=executed, scores=scores, survey_round=round_result
+    )
 
 
 #: The demo round's fieldwork: answers come in over these weeks, most in the first, the rest after the reminder.
@@ -180,8 +226,9 @@ FIELDWORK_START = "2026-09-07"
 FIELDWORK_DAYS = 35
 
 
-def survey_round(store: Store, folder: str | Path, *, seed: int = 2010, clients: int = 5000,
-                 n: int = 1200) -> RoundResult:
+def survey_round(
+    store: Store, folder: str | Path, *, seed: int = 2010, clients: int = 5000, n: int = 1200
+) -> RoundResult:
     """A whole survey round on a synthetic register, in ``store``; its files written under ``folder``.
 
     Steps, as an evaluator takes them with the commands in README: the
@@ -214,8 +261,13 @@ def survey_round(store: Store, folder: str | Path, *, seed: int = 2010, clients:
     register = synthetic_register(clients, seed=seed)
     register.to_csv(folder / "register.csv", index=False)
     citizen = load_instrument("citizen")
-    frame = survey.frame(folder / "register.csv", id="bsn", strata="district",
-                         auxiliaries=["age_group", "sex", "provision"], pseudonymiser=store.pseudonymiser)
+    frame = survey.frame(
+        folder / "register.csv",
+        id="bsn",
+        strata="district",
+        auxiliaries=["age_group", "sex", "provision"],
+        pseudonymiser=store.pseudonymiser,
+    )
     frame.to_store(store, ROUND, citizen, "follow_up")
     survey.draw(frame, n=n, seed=seed).to_store(store, ROUND)
     settings = load_settings(resources_path("letters.yaml"))
@@ -230,17 +282,27 @@ def survey_round(store: Store, folder: str | Path, *, seed: int = 2010, clients:
     answers = synthetic_answers(citizen, chosen, truth.loc[sampled], seed=seed)
     on_paper = rng.random(len(sampled)) < 0.25
     day = np.minimum(rng.exponential(FIELDWORK_DAYS / 4, len(sampled)), FIELDWORK_DAYS - 1).astype(int)
-    answers["collected_at"] = (pd.Timestamp(FIELDWORK_START, tz="Europe/Amsterdam") + pd.to_timedelta(day, unit="D")
-                               + pd.Timedelta(hours=10)).to_numpy()
+    answers["collected_at"] = (
+        pd.Timestamp(FIELDWORK_START, tz="Europe/Amsterdam") + pd.to_timedelta(day, unit="D") + pd.Timedelta(hours=10)
+    ).to_numpy()
     for source, mask in (("web", responds & ~on_paper), ("import", responds & on_paper)):
         wide = answers[mask].reset_index(names="respondent")
         store.add_responses(citizen, "follow_up", wide, source=source)
     silent = sampled[~responds].to_numpy()
-    codes = rng.choice(["moved", "deceased", "not_client", "refused", None], size=len(silent),
-                       p=[0.02, 0.02, 0.01, 0.08, 0.87])
+    codes = rng.choice(
+        ["moved", "deceased", "not_client", "refused", None], size=len(silent), p=[0.02, 0.02, 0.01, 0.08, 0.87]
+    )
     store.record_dispositions(ROUND, {p: c for p, c in zip(silent, codes) if c is not None})
-    write_letters(store, ROUND, register.reset_index(drop=True), folder / "reminders.csv", settings, id="bsn",
-                  reminder=True, pdf=False)
+    write_letters(
+        store,
+        ROUND,
+        register.reset_index(drop=True),
+        folder / "reminders.csv",
+        settings,
+        id="bsn",
+        reminder=True,
+        pdf=False,
+    )
 
     sample = survey.Sample.from_store(store, ROUND)
     account = survey.response(sample, store, seed=seed)
@@ -250,8 +312,18 @@ def survey_round(store: Store, folder: str | Path, *, seed: int = 2010, clients:
     store.save_weights(ROUND, weights.weights, weights.method)
     ceo.round_indicators(store, ROUND).to_csv(folder / "ceo_table.csv", index=False)
     ceo.delivery(store, ROUND).to_csv(folder / "ceo_delivery.csv", index=False)
-    files = {name: folder / name for name in ("register.csv", "letters.csv", "reminders.csv", "response.csv",
-                                              "response.png", "ceo_table.csv", "ceo_delivery.csv")}
+    files = {
+        name: folder / name
+        for name in (
+            "register.csv",
+            "letters.csv",
+            "reminders.csv",
+            "response.csv",
+            "response.png",
+            "ceo_table.csv",
+            "ceo_delivery.csv",
+        )
+    }
     return RoundResult(round=ROUND, files=files)
 
 
@@ -288,8 +360,9 @@ def score_store(store: Store, folder: Path) -> list[Path]:
     return written
 
 
-def fill_store(store: Store, seed: int = 2010, covariates: Path | None = None, true_effects: Path | None = None,
-               **truth) -> synth.SyntheticStudy:
+def fill_store(
+    store: Store, seed: int = 2010, covariates: Path | None = None, true_effects: Path | None = None, **truth
+) -> synth.SyntheticStudy:
     """Put a synthetic study and its professional panel in a store.
 
     Parameters

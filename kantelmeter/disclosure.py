@@ -190,8 +190,9 @@ def suppress(table: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "To
     return SuppressedTable(counts=counts, pattern=pattern, min_cell=int(min_cell))
 
 
-def check_table(published: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "Totaal",
-                marker: str = MARKER) -> pd.DataFrame:
+def check_table(
+    published: pd.DataFrame, min_cell: int = 10, *, margins_name: str = "Totaal", marker: str = MARKER
+) -> pd.DataFrame:
     """Audit a published table as a reader who knows the method would attack it.
 
     The reader knows every published cell and total, that rows and columns
@@ -246,21 +247,34 @@ def check_table(published: pd.DataFrame, min_cell: int = 10, *, margins_name: st
     for i, j in zip(*np.nonzero(shown_in_table)):
         value = values[i, j]
         if not withheld[i, j] and 0 < value < min_cell:
-            problems.append((rows[i], columns[j], value, value,
-                             f"count {value:g} is shown; allowed: 0 or >= {min_cell}"))
+            problems.append(
+                (rows[i], columns[j], value, value, f"count {value:g} is shown; allowed: 0 or >= {min_cell}")
+            )
         elif withheld[i, j] and upper[i, j] < min_cell - 1e-9:
             if upper[i, j] - lower[i, j] < 1e-9:
                 inferred = f"exactly {lower[i, j]:g}"
             else:
                 inferred = f"between {lower[i, j]:g} and {upper[i, j]:g}"
-            problems.append((rows[i], columns[j], lower[i, j], upper[i, j],
-                             f"withheld, but a reader can tell it is {inferred} (zeros are shown); "
-                             f"allowed: a largest possible value of {min_cell} or more"))
+            problems.append(
+                (
+                    rows[i],
+                    columns[j],
+                    lower[i, j],
+                    upper[i, j],
+                    f"withheld, but a reader can tell it is {inferred} (zeros are shown); "
+                    f"allowed: a largest possible value of {min_cell} or more",
+                )
+            )
     return pd.DataFrame(problems, columns=["row", "column", "lower", "upper", "problem"])
 
 
-def suppress_percentages(numerators: pd.Series | pd.DataFrame, denominators: pd.Series | pd.DataFrame,
-                         min_denominator: int = 10, *, decimals: int = 0) -> pd.Series | pd.DataFrame:
+def suppress_percentages(
+    numerators: pd.Series | pd.DataFrame,
+    denominators: pd.Series | pd.DataFrame,
+    min_denominator: int = 10,
+    *,
+    decimals: int = 0,
+) -> pd.Series | pd.DataFrame:
     """Percentages, withheld where the denominator is below ``min_denominator``.
 
     A percentage of a handful of people discloses nearly as much as the count
@@ -295,24 +309,32 @@ def suppress_percentages(numerators: pd.Series | pd.DataFrame, denominators: pd.
     >>> display_table(suppress_percentages(agree, valid)).tolist()
     ['75', 'x']
     """
-    if type(numerators) is not type(denominators) or not numerators.index.equals(denominators.index) or (
-            isinstance(numerators, pd.DataFrame) and not numerators.columns.equals(denominators.columns)):
-        raise DisclosureError("suppress_percentages: numerators and denominators have different labels; "
-                              "allowed: two Series or two DataFrames with identical index and columns")
+    if (
+        type(numerators) is not type(denominators)
+        or not numerators.index.equals(denominators.index)
+        or (isinstance(numerators, pd.DataFrame) and not numerators.columns.equals(denominators.columns))
+    ):
+        raise DisclosureError(
+            "suppress_percentages: numerators and denominators have different labels; "
+            "allowed: two Series or two DataFrames with identical index and columns"
+        )
     num = numerators.astype("Float64")
     den = denominators.astype("Float64")
     bad = (num < 0) | (num > den)
     if bool(np.asarray(bad.fillna(True), dtype=bool).any()):
         where = bad.fillna(True).stack() if isinstance(bad, pd.DataFrame) else bad.fillna(True)
         label = where[where].index[0]
-        raise DisclosureError(f"suppress_percentages: at {label!r} numerator {_show(numerators.loc[label])} and "
-                              f"denominator {_show(denominators.loc[label])} are not allowed; allowed: "
-                              f"0 <= numerator <= denominator")
+        raise DisclosureError(
+            f"suppress_percentages: at {label!r} numerator {_show(numerators.loc[label])} and "
+            f"denominator {_show(denominators.loc[label])} are not allowed; allowed: "
+            f"0 <= numerator <= denominator"
+        )
     return (100 * num / den).round(decimals).mask(den < max(min_denominator, 1))
 
 
-def display_table(values: pd.Series | pd.DataFrame, marker: str = MARKER,
-                  decimals: int = 0) -> pd.Series | pd.DataFrame:
+def display_table(
+    values: pd.Series | pd.DataFrame, marker: str = MARKER, decimals: int = 0
+) -> pd.Series | pd.DataFrame:
     """Numbers as text for a report, withheld values (``<NA>``) shown as ``marker``.
 
     Examples
@@ -320,14 +342,14 @@ def display_table(values: pd.Series | pd.DataFrame, marker: str = MARKER,
     >>> display_table(pd.Series([12.0, None, 7.5]), decimals=1).tolist()
     ['12.0', 'x', '7.5']
     """
+
     def text(value):
         return marker if pd.isna(value) else f"{value:.{decimals}f}"
 
     return values.map(text).astype(object)
 
 
-def method_statement(lang: str = "nl", *, min_cell: int = 10, min_denominator: int = 10,
-                     marker: str = MARKER) -> str:
+def method_statement(lang: str = "nl", *, min_cell: int = 10, min_denominator: int = 10, marker: str = MARKER) -> str:
     """The paragraph a report prints to explain the suppression (``report.method_statement`` in the catalogues).
 
     Examples
@@ -340,8 +362,14 @@ def method_statement(lang: str = "nl", *, min_cell: int = 10, min_denominator: i
 
     if lang not in LANGUAGES:
         raise DisclosureError(f"method_statement: language {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
-    return message("report.method_statement", lang, largest=min_cell - 1, min_cell=min_cell,
-                   min_denominator=min_denominator, marker=marker)
+    return message(
+        "report.method_statement",
+        lang,
+        largest=min_cell - 1,
+        min_cell=min_cell,
+        min_denominator=min_denominator,
+        marker=marker,
+    )
 
 
 def _with_margins(table: pd.DataFrame, margins_name: str) -> tuple[np.ndarray, list, list]:
@@ -351,8 +379,10 @@ def _with_margins(table: pd.DataFrame, margins_name: str) -> tuple[np.ndarray, l
     bad = numeric.isna() | (numeric < 0) | (numeric % 1 != 0)
     if bad.to_numpy().any():
         row, column = bad.stack()[lambda s: s].index[0]
-        raise DisclosureError(f"suppress: cell ({row!r}, {column!r}) value {_show(table.loc[row, column])} is not "
-                              f"allowed; allowed: a whole number >= 0")
+        raise DisclosureError(
+            f"suppress: cell ({row!r}, {column!r}) value {_show(table.loc[row, column])} is not "
+            f"allowed; allowed: a whole number >= 0"
+        )
     inner = numeric.drop(index=margins_name, columns=margins_name, errors="ignore").astype("int64")
     full = inner.copy()
     full[margins_name] = inner.sum(axis=1)
@@ -367,8 +397,10 @@ def _with_margins(table: pd.DataFrame, margins_name: str) -> tuple[np.ndarray, l
 def _check_totals(given: pd.Series, computed: pd.Series, where: str) -> None:
     for label, value in given.items():
         if value != computed[label]:
-            raise DisclosureError(f"suppress: {where} at {label!r} is {_show(value)}, but the cells add up to "
-                                  f"{computed[label]}; allowed: totals equal to the sums")
+            raise DisclosureError(
+                f"suppress: {where} at {label!r} is {_show(value)}, but the cells add up to "
+                f"{computed[label]}; allowed: totals equal to the sums"
+            )
 
 
 def _published_values(published: pd.DataFrame, margins_name: str, marker: str) -> tuple[np.ndarray, list, list]:
@@ -379,8 +411,10 @@ def _published_values(published: pd.DataFrame, margins_name: str, marker: str) -
     bad = numeric.isna() & ~withheld
     if bad.to_numpy().any():
         row, column = bad.stack()[lambda s: s].index[0]
-        raise DisclosureError(f"check_table: cell ({row!r}, {column!r}) value {_show(published.loc[row, column])} "
-                              f"is not allowed; allowed: a number, <NA> or {marker!r}")
+        raise DisclosureError(
+            f"check_table: cell ({row!r}, {column!r}) value {_show(published.loc[row, column])} "
+            f"is not allowed; allowed: a number, <NA> or {marker!r}"
+        )
     full = numeric.astype("float64")
     if margins_name not in full.columns:
         full[margins_name] = np.nan
@@ -394,9 +428,11 @@ def _published_values(published: pd.DataFrame, margins_name: str, marker: str) -
         cells = values[tuple(np.array(line).T)]
         if not np.isnan(cells).any() and cells[:-1].sum() != cells[-1]:
             i, j = line[-1]
-            raise DisclosureError(f"check_table: the cells of the line ending at ({order_rows[i]!r}, "
-                                  f"{order_columns[j]!r}) add up to {cells[:-1].sum():g}, but the total is "
-                                  f"{cells[-1]:g}; allowed: totals equal to the sums")
+            raise DisclosureError(
+                f"check_table: the cells of the line ending at ({order_rows[i]!r}, "
+                f"{order_columns[j]!r}) add up to {cells[:-1].sum():g}, but the total is "
+                f"{cells[-1]:g}; allowed: totals equal to the sums"
+            )
     return values, order_rows, order_columns
 
 
@@ -417,8 +453,9 @@ def _check_labels(table: pd.DataFrame) -> None:
 def _lines(shape: tuple[int, int]) -> list[list[tuple[int, int]]]:
     """Every row and column of a table with totals; the total is the last cell of each line."""
     n_rows, n_columns = shape
-    return ([[(i, j) for j in range(n_columns)] for i in range(n_rows)]
-            + [[(i, j) for i in range(n_rows)] for j in range(n_columns)])
+    return [[(i, j) for j in range(n_columns)] for i in range(n_rows)] + [
+        [(i, j) for i in range(n_rows)] for j in range(n_columns)
+    ]
 
 
 def _secondary_pattern(values: np.ndarray, primary: np.ndarray, min_cell: int) -> np.ndarray:
@@ -460,8 +497,8 @@ def _secondary_pattern(values: np.ndarray, primary: np.ndarray, min_cell: int) -
         offset = n * (q + 1)
         delta = min_cell - flat[p]
         down = np.minimum(np.maximum(flat - 1, 0), delta)
-        lower[offset:offset + n] = np.where(flat > 0, -down, 0.0)
-        upper[offset:offset + n] = np.where(flat > 0, delta, 0.0)
+        lower[offset : offset + n] = np.where(flat > 0, -down, 0.0)
+        upper[offset : offset + n] = np.where(flat > 0, delta, 0.0)
         lower[offset + p] = upper[offset + p] = delta
         for line in lines:
             add([(offset + c, 1.0) for c in line[:-1]] + [(offset + line[-1], -1.0)], 0.0, 0.0)
@@ -477,12 +514,19 @@ def _secondary_pattern(values: np.ndarray, primary: np.ndarray, min_cell: int) -
     matrix = sparse.csr_array((data, (rows, cols)), shape=(len(row_low), n_variables))
     integrality = np.zeros(n_variables)
     integrality[:n] = 1
-    result = milp(cost, constraints=LinearConstraint(matrix, row_low, row_high), integrality=integrality,
-                  bounds=Bounds(lower, upper), options={"time_limit": 60})
+    result = milp(
+        cost,
+        constraints=LinearConstraint(matrix, row_low, row_high),
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        options={"time_limit": 60},
+    )
     if result.x is None:
-        raise DisclosureError(f"suppress: no pattern of withheld cells protects every count below {min_cell} "
-                              f"in this table ({result.message}); allowed: a table with more or larger cells, "
-                              f"or a smaller min_cell")
+        raise DisclosureError(
+            f"suppress: no pattern of withheld cells protects every count below {min_cell} "
+            f"in this table ({result.message}); allowed: a table with more or larger cells, "
+            f"or a smaller min_cell"
+        )
     return result.x[:n].reshape(shape) > 0.5
 
 
@@ -520,8 +564,10 @@ def _intervals(values: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.nd
             objective[k] = sense
             result = linprog(objective, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds, method="highs")
             if result.status == 2:
-                raise DisclosureError("the published cells and totals contradict each other: no counts of at "
-                                      "least 1 in the withheld cells fit them; allowed: a table whose totals are "
-                                      "the sums of its cells")
+                raise DisclosureError(
+                    "the published cells and totals contradict each other: no counts of at "
+                    "least 1 in the withheld cells fit them; allowed: a table whose totals are "
+                    "the sums of its cells"
+                )
             bound[cell] = np.inf if result.status == 3 else sense * result.fun
     return lower, upper

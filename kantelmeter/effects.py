@@ -87,9 +87,25 @@ __all__ = [
 ]
 
 #: The columns of every cohort-comparison table.
-COMPARISON_COLUMNS = ["outcome", "method", "estimand", "estimate", "se", "ci_low", "ci_high", "p",
-                      "n_pilot", "n_regular", "lost_pilot", "lost_regular", "missing_follow_up", "ess_pilot",
-                      "ess_regular", "e_value", "e_value_ci"]
+COMPARISON_COLUMNS = [
+    "outcome",
+    "method",
+    "estimand",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p",
+    "n_pilot",
+    "n_regular",
+    "lost_pilot",
+    "lost_regular",
+    "missing_follow_up",
+    "ess_pilot",
+    "ess_regular",
+    "e_value",
+    "e_value_ci",
+]
 
 # Fewer respondents per cohort than this and an estimate is not worth reporting.
 MIN_PER_COHORT = 5
@@ -112,6 +128,7 @@ class OverlapWarning(UserWarning):
 
 
 # --- the analysis frame -------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Cohorts:
@@ -156,8 +173,12 @@ class Cohorts:
     def counts(self) -> dict[str, int]:
         treated = int(self.frame["treated"].sum())
         lost = int(self.lost["treated"].sum()) if len(self.lost) else 0
-        return {"n_pilot": treated, "n_regular": len(self.frame) - treated,
-                "lost_pilot": lost, "lost_regular": len(self.lost) - lost}
+        return {
+            "n_pilot": treated,
+            "n_regular": len(self.frame) - treated,
+            "lost_pilot": lost,
+            "lost_regular": len(self.lost) - lost,
+        }
 
     @property
     def entered(self) -> pd.DataFrame:
@@ -165,14 +186,22 @@ class Cohorts:
         columns = [c for c in self.frame.columns if c != "outcome"]
         if not len(self.lost):
             return self.frame[columns].assign(responded=1)
-        return pd.concat([self.frame[columns].assign(responded=1),
-                          self.lost[columns].assign(responded=0)]).sort_index()
+        return pd.concat([self.frame[columns].assign(responded=1), self.lost[columns].assign(responded=0)]).sort_index()
 
 
-def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: str = "pilot",
-            baseline: str | None = "intake", follow_up: str = "follow_up", covariates: Sequence[str] = (),
-            occasion: str = "occasion", respondent: str = "respondent", cluster: str | None = None,
-            min_per_cohort: int = MIN_PER_COHORT) -> Cohorts:
+def prepare(
+    data: pd.DataFrame,
+    outcome: str,
+    cohort: str = "cohort",
+    treated: str = "pilot",
+    baseline: str | None = "intake",
+    follow_up: str = "follow_up",
+    covariates: Sequence[str] = (),
+    occasion: str = "occasion",
+    respondent: str = "respondent",
+    cluster: str | None = None,
+    min_per_cohort: int = MIN_PER_COHORT,
+) -> Cohorts:
     """Check an outcome frame and reshape it to one row per respondent.
 
     Respondents with a follow-up value (and a baseline value, when
@@ -229,8 +258,10 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
         columns.append(cluster)
     absent = [column for column in dict.fromkeys(columns) if column not in data.columns]
     if absent:
-        raise EffectsError(f"outcome frame has no column(s) {', '.join(map(repr, absent))}; "
-                           f"columns present: {', '.join(map(str, data.columns))}")
+        raise EffectsError(
+            f"outcome frame has no column(s) {', '.join(map(repr, absent))}; "
+            f"columns present: {', '.join(map(str, data.columns))}"
+        )
     labels = sorted(pd.unique(data[cohort].dropna()).tolist(), key=str)
     if len(labels) != 2 or treated not in labels:
         raise EffectsError(f"column {cohort!r} holds {labels!r}; allowed: exactly two cohorts, one of them {treated!r}")
@@ -238,8 +269,10 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     occasions = [follow_up] + ([baseline] if baseline is not None else [])
     unknown = [label for label in occasions if not (data[occasion] == label).any()]
     if unknown:
-        raise EffectsError(f"column {occasion!r} has no rows for {', '.join(map(repr, unknown))}; "
-                           f"occasions present: {', '.join(map(str, pd.unique(data[occasion])))}")
+        raise EffectsError(
+            f"column {occasion!r} has no rows for {', '.join(map(repr, unknown))}; "
+            f"occasions present: {', '.join(map(str, pd.unique(data[occasion])))}"
+        )
 
     per_person = data.sort_values(occasion, key=lambda s: s != (baseline or follow_up), kind="stable")
     # Covariates come from the baseline row alone: filling a blank from a later
@@ -251,16 +284,19 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     # without this, a respondent with no cohort label would silently count as regular service
     unlabelled = people.index[people[cohort].isna()]
     if len(unlabelled):
-        raise EffectsError(f"column {cohort!r} is missing for respondent(s) {_some(unlabelled)}; "
-                           f"allowed: {treated!r} or {control!r} for every respondent")
+        raise EffectsError(
+            f"column {cohort!r} is missing for respondent(s) {_some(unlabelled)}; "
+            f"allowed: {treated!r} or {control!r} for every respondent"
+        )
     design = _design(people, covariates)
     frame = pd.DataFrame({"treated": (people[cohort] == treated).astype(int)}, index=people.index)
     frame["outcome"] = _values_at(data, respondent, occasion, follow_up, outcome).reindex(frame.index)
     if baseline is not None:
         frame["baseline"] = _values_at(data, respondent, occasion, baseline, outcome).reindex(frame.index)
     frame = frame.join(design)
-    long = _long(data, respondent, occasion, outcome, baseline, follow_up).join(frame[["treated"]].join(design),
-                                                                                  on=respondent)
+    long = _long(data, respondent, occasion, outcome, baseline, follow_up).join(
+        frame[["treated"]].join(design), on=respondent
+    )
     started = frame["baseline"].notna() if "baseline" in frame else pd.Series(True, index=frame.index)
     lost = frame[started & frame["outcome"].isna()].drop(columns="outcome").dropna(subset=list(design.columns))
     frame = frame[started & frame["outcome"].notna()]
@@ -271,13 +307,22 @@ def prepare(data: pd.DataFrame, outcome: str, cohort: str = "cohort", treated: s
     if cluster is not None:
         clusters = people[cluster].reindex(frame.index)
         if clusters.isna().any():
-            raise EffectsError(f"column {cluster!r} is missing for respondent(s) "
-                               f"{_some(clusters.index[clusters.isna()])}; every analysed respondent needs a cluster")
+            raise EffectsError(
+                f"column {cluster!r} is missing for respondent(s) "
+                f"{_some(clusters.index[clusters.isna()])}; every analysed respondent needs a cluster"
+            )
         lost = lost[people[cluster].reindex(lost.index).notna()]
         clusters = people[cluster].reindex(frame.index.union(lost.index))
-    return Cohorts(frame=frame, design=list(design.columns), long=long.rename_axis("respondent").reset_index(),
-                   name=outcome,
-                   treated_label=str(treated), control_label=str(control), cluster=clusters, lost=lost)
+    return Cohorts(
+        frame=frame,
+        design=list(design.columns),
+        long=long.rename_axis("respondent").reset_index(),
+        name=outcome,
+        treated_label=str(treated),
+        control_label=str(control),
+        cluster=clusters,
+        lost=lost,
+    )
 
 
 def _some(labels, shown: int = 5) -> str:
@@ -289,25 +334,33 @@ def _some(labels, shown: int = 5) -> str:
 def _check_cohort_constant(data: pd.DataFrame, respondent: str, cohort: str) -> None:
     changing = data.groupby(respondent)[cohort].nunique()
     if (changing > 1).any():
-        raise EffectsError(f"respondent(s) {_some(changing.index[changing > 1])} appear in more than one cohort "
-                           f"in column {cohort!r}; allowed: one cohort per respondent")
+        raise EffectsError(
+            f"respondent(s) {_some(changing.index[changing > 1])} appear in more than one cohort "
+            f"in column {cohort!r}; allowed: one cohort per respondent"
+        )
 
 
 def _values_at(data: pd.DataFrame, respondent: str, occasion: str, label: str, outcome: str) -> pd.Series:
     rows = data.loc[data[occasion] == label, [respondent, outcome]]
     twice = rows[respondent].duplicated()
     if twice.any():
-        raise EffectsError(f"respondent(s) {_some(rows.loc[twice, respondent])} have more than one {label!r} row; "
-                           "allowed: one row per respondent and occasion")
+        raise EffectsError(
+            f"respondent(s) {_some(rows.loc[twice, respondent])} have more than one {label!r} row; "
+            "allowed: one row per respondent and occasion"
+        )
     return pd.to_numeric(rows.set_index(respondent)[outcome], errors="raise").astype(float)
 
 
 def _long(data, respondent, occasion, outcome, baseline, follow_up) -> pd.DataFrame:
     occasions = [label for label in (baseline, follow_up) if label is not None]
     rows = data.loc[data[occasion].isin(occasions) & data[outcome].notna(), [respondent, occasion, outcome]]
-    return pd.DataFrame({respondent: rows[respondent].to_numpy(),
-                         "post": (rows[occasion] == follow_up).astype(float).to_numpy(),
-                         "outcome": rows[outcome].astype(float).to_numpy()}).set_index(respondent)
+    return pd.DataFrame(
+        {
+            respondent: rows[respondent].to_numpy(),
+            "post": (rows[occasion] == follow_up).astype(float).to_numpy(),
+            "outcome": rows[outcome].astype(float).to_numpy(),
+        }
+    ).set_index(respondent)
 
 
 def _design(people: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
@@ -335,27 +388,42 @@ def _check_covariates(frame: pd.DataFrame, design: list[str], covariates: list[s
     for column in design:
         missing = frame.index[frame[column].isna()]
         if len(missing):
-            raise EffectsError(f"covariate {column.split('[')[0]!r} is missing for {len(missing)} analysed "
-                               f"respondent(s): {_some(missing)}; impute it or drop those respondents "
-                               f"(covariates: {', '.join(covariates)})")
+            raise EffectsError(
+                f"covariate {column.split('[')[0]!r} is missing for {len(missing)} analysed "
+                f"respondent(s): {_some(missing)}; impute it or drop those respondents "
+                f"(covariates: {', '.join(covariates)})"
+            )
 
 
 def _check_sizes(frame: pd.DataFrame, outcome: str, treated: str, control: str, minimum: int) -> None:
     for label, flag in ((treated, 1), (control, 0)):
         n = int((frame["treated"] == flag).sum())
         if n < minimum:
-            raise EffectsError(f"outcome {outcome!r}: cohort {label!r} has {n} respondent(s) with the needed "
-                               f"measurements; allowed: at least {minimum}")
+            raise EffectsError(
+                f"outcome {outcome!r}: cohort {label!r} has {n} respondent(s) with the needed "
+                f"measurements; allowed: at least {minimum}"
+            )
     if frame["outcome"].nunique() < 2:
-        raise EffectsError(f"outcome {outcome!r} is constant ({frame['outcome'].iloc[0]:g}) at follow-up; "
-                           "allowed: an outcome that varies between respondents")
+        raise EffectsError(
+            f"outcome {outcome!r} is constant ({frame['outcome'].iloc[0]:g}) at follow-up; "
+            "allowed: an outcome that varies between respondents"
+        )
 
 
 # --- pre/post within a cohort -------------------------------------------------
 
-def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohort", before: str = "intake",
-            after: str = "follow_up", occasion: str = "occasion", respondent: str = "respondent",
-            correction: str = "holm", confidence: float = 0.95) -> pd.DataFrame:
+
+def prepost(
+    data: pd.DataFrame,
+    outcomes: Sequence[str],
+    by: str | None = "cohort",
+    before: str = "intake",
+    after: str = "follow_up",
+    occasion: str = "occasion",
+    respondent: str = "respondent",
+    correction: str = "holm",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Change from intake to follow-up within a cohort, per outcome.
 
     Method: among respondents measured at both occasions, the mean change
@@ -415,38 +483,67 @@ def prepost(data: pd.DataFrame, outcomes: Sequence[str], by: str | None = "cohor
     return pd.concat(tables, ignore_index=True)
 
 
-def _prepost_one(data: pd.DataFrame, outcome: str, before: str, after: str, occasion: str, respondent: str,
-                 confidence: float) -> dict:
+def _prepost_one(
+    data: pd.DataFrame, outcome: str, before: str, after: str, occasion: str, respondent: str, confidence: float
+) -> dict:
     if outcome not in data.columns:
         raise EffectsError(f"outcome frame has no column {outcome!r}; columns present: {', '.join(data.columns)}")
-    pairs = pd.concat([_values_at(data, respondent, occasion, label, outcome).rename(label)
-                       for label in (before, after)], axis=1).dropna()
+    pairs = pd.concat(
+        [_values_at(data, respondent, occasion, label, outcome).rename(label) for label in (before, after)], axis=1
+    ).dropna()
     if len(pairs) < MIN_PER_COHORT:
-        raise EffectsError(f"outcome {outcome!r}: {len(pairs)} respondent(s) measured at both {before!r} and "
-                           f"{after!r}; allowed: at least {MIN_PER_COHORT}")
+        raise EffectsError(
+            f"outcome {outcome!r}: {len(pairs)} respondent(s) measured at both {before!r} and "
+            f"{after!r}; allowed: at least {MIN_PER_COHORT}"
+        )
     change = (pairs[after] - pairs[before]).to_numpy()
     if np.ptp(change) == 0:
-        raise EffectsError(f"outcome {outcome!r}: every respondent changed by exactly {change[0]:g}; "
-                           "a paired test needs changes that vary")
+        raise EffectsError(
+            f"outcome {outcome!r}: every respondent changed by exactly {change[0]:g}; "
+            "a paired test needs changes that vary"
+        )
     paired = _stats.mean_interval(change, confidence)
     nonzero = change[change != 0]
     ranks = stats.rankdata(np.abs(nonzero))
     positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
     wilcoxon = stats.wilcoxon(nonzero) if len(nonzero) else None
-    return {"outcome": outcome, "n": paired["n"], "mean_before": pairs[before].mean(),
-            "mean_after": pairs[after].mean(), "change": paired["mean"], "ci_low": paired["ci_low"],
-            "ci_high": paired["ci_high"], "t": paired["t"], "dof": paired["dof"], "p_t": paired["p"],
-            "W": min(positive, negative), "p_wilcoxon": wilcoxon.pvalue if wilcoxon else 1.0,
-            "d_z": paired["mean"] / paired["sd"], "r_rb": (positive - negative) / (positive + negative) if len(nonzero) else 0.0}
+    return {
+        "outcome": outcome,
+        "n": paired["n"],
+        "mean_before": pairs[before].mean(),
+        "mean_after": pairs[after].mean(),
+        "change": paired["mean"],
+        "ci_low": paired["ci_low"],
+        "ci_high": paired["ci_high"],
+        "t": paired["t"],
+        "dof": paired["dof"],
+        "p_t": paired["p"],
+        "W": min(positive, negative),
+        "p_wilcoxon": wilcoxon.pvalue if wilcoxon else 1.0,
+        "d_z": paired["mean"] / paired["sd"],
+        "r_rb": (positive - negative) / (positive + negative) if len(nonzero) else 0.0,
+    }
 
 
 # --- pilot versus regular: unadjusted --------------------------------------------
 
-def _row(cohorts: Cohorts, method: str, estimand: str, estimate: float, se: float, ci: tuple[float, float],
-         p: float, **extra) -> dict:
-    return {"outcome": cohorts.name, "method": method, "estimand": estimand, "estimate": float(estimate),
-            "se": float(se), "ci_low": float(ci[0]), "ci_high": float(ci[1]), "p": float(p), **cohorts.counts,
-            "missing_follow_up": "complete cases", **extra}
+
+def _row(
+    cohorts: Cohorts, method: str, estimand: str, estimate: float, se: float, ci: tuple[float, float], p: float, **extra
+) -> dict:
+    return {
+        "outcome": cohorts.name,
+        "method": method,
+        "estimand": estimand,
+        "estimate": float(estimate),
+        "se": float(se),
+        "ci_low": float(ci[0]),
+        "ci_high": float(ci[1]),
+        "p": float(p),
+        **cohorts.counts,
+        "missing_follow_up": "complete cases",
+        **extra,
+    }
 
 
 def _by_cohort(cohorts: Cohorts, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -456,8 +553,7 @@ def _by_cohort(cohorts: Cohorts, values: pd.Series) -> tuple[np.ndarray, np.ndar
 
 def _welch(cohorts: Cohorts, values: pd.Series, method: str, estimand: str, confidence: float) -> dict:
     test = _stats.welch(*_by_cohort(cohorts, values), confidence)
-    return _row(cohorts, method, estimand, test["difference"], test["se"], (test["ci_low"], test["ci_high"]),
-                test["p"])
+    return _row(cohorts, method, estimand, test["difference"], test["se"], (test["ci_low"], test["ci_high"]), test["p"])
 
 
 def naive_difference(cohorts: Cohorts, confidence: float = 0.95) -> dict:
@@ -518,13 +614,23 @@ def hedges_g(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """
     result = _stats.hedges_g(*_by_cohort(cohorts, _change(cohorts)), confidence)
     if np.isnan(result["g"]):
-        raise EffectsError(f"outcome {cohorts.name!r}: the change is constant within both cohorts; "
-                           "a standardised difference needs variation")
-    return _row(cohorts, "hedges_g", "unadjusted standardised difference in change", result["g"], result["se"],
-                (result["ci_low"], result["ci_high"]), result["p"])
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: the change is constant within both cohorts; "
+            "a standardised difference needs variation"
+        )
+    return _row(
+        cohorts,
+        "hedges_g",
+        "unadjusted standardised difference in change",
+        result["g"],
+        result["se"],
+        (result["ci_low"], result["ci_high"]),
+        result["p"],
+    )
 
 
 # --- pilot versus regular: regression adjustment --------------------------------
+
 
 def _robust(model, cohorts: Cohorts):
     if cohorts.cluster is None:
@@ -547,8 +653,10 @@ def _exog(cohorts: Cohorts, columns: list[str], frame: pd.DataFrame | None = Non
     exog = sm.add_constant(frame[columns], has_constant="add")
     constant = [c for c in columns if c != "treated" and frame[c].nunique() < 2]
     if constant:
-        raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(constant)} do not vary "
-                           "among the analysed respondents; drop them")
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: covariate column(s) {', '.join(constant)} do not vary "
+            "among the analysed respondents; drop them"
+        )
     return exog
 
 
@@ -614,8 +722,9 @@ def mixed_model(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     if "baseline" not in cohorts.frame:
         raise EffectsError(f"outcome {cohorts.name!r}: the mixed model needs a baseline occasion; got baseline=None")
     long = cohorts.long
-    exog = pd.DataFrame({"const": 1.0, "post": long["post"], "treated": long["treated"],
-                         "post:treated": long["post"] * long["treated"]})
+    exog = pd.DataFrame(
+        {"const": 1.0, "post": long["post"], "treated": long["treated"], "post:treated": long["post"] * long["treated"]}
+    )
     for column in cohorts.design:
         exog[column] = long[column]
         exog[f"post:{column}"] = long["post"] * long[column]
@@ -626,16 +735,22 @@ def mixed_model(cohorts: Cohorts, confidence: float = 0.95) -> dict:
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         fit = model.fit(reml=True)
     if not np.isfinite(fit.bse["post:treated"]):
-        raise EffectsError(f"outcome {cohorts.name!r}: the mixed model did not converge to a usable estimate "
-                           f"(standard error {fit.bse['post:treated']}); try fewer covariates")
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: the mixed model did not converge to a usable estimate "
+            f"(standard error {fit.bse['post:treated']}); try fewer covariates"
+        )
     row = _coefficient(cohorts, fit, "post:treated", "mixed", CONDITIONAL, confidence)
     treated = long.groupby("respondent")["treated"].first()
-    row.update(n_pilot=int(treated.sum()), n_regular=int(len(treated) - treated.sum()),
-               missing_follow_up="every measurement (likelihood, missing at random)")
+    row.update(
+        n_pilot=int(treated.sum()),
+        n_regular=int(len(treated) - treated.sum()),
+        missing_follow_up="every measurement (likelihood, missing at random)",
+    )
     return row
 
 
 # --- adjustment for selection: propensity scores, weights, balance ---------------
+
 
 def _logit_fit(endog: np.ndarray, exog: pd.DataFrame, name: str, what: str, remedy: str) -> np.ndarray:
     """Predicted probabilities of a maximum-likelihood logistic regression; separation is an EffectsError."""
@@ -645,8 +760,10 @@ def _logit_fit(endog: np.ndarray, exog: pd.DataFrame, name: str, what: str, reme
         try:
             fit = sm.Logit(endog, exog).fit(disp=0, maxiter=200)
         except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
-            raise EffectsError(f"outcome {name!r}: {', '.join(c for c in exog.columns if c != 'const')} separate "
-                               f"{what} completely ({exc}); {remedy}") from None
+            raise EffectsError(
+                f"outcome {name!r}: {', '.join(c for c in exog.columns if c != 'const')} separate "
+                f"{what} completely ({exc}); {remedy}"
+            ) from None
     return np.asarray(fit.predict(exog))
 
 
@@ -696,8 +813,13 @@ def propensity_scores(cohorts: Cohorts, intake: bool = True, everyone: bool = Fa
         raise EffectsError(f"outcome {cohorts.name!r}: propensity scores need baseline covariates; got none")
     entered = cohorts.entered
     exog = _exog(cohorts, columns, entered)
-    scores = _logit_fit(entered["treated"].to_numpy(), exog, cohorts.name, "the cohorts",
-                        "so there is no overlap to compare; drop or coarsen the separating covariate")
+    scores = _logit_fit(
+        entered["treated"].to_numpy(),
+        exog,
+        cohorts.name,
+        "the cohorts",
+        "so there is no overlap to compare; drop or coarsen the separating covariate",
+    )
     scores = pd.Series(scores, index=entered.index, name="propensity")
     return scores if everyone else scores.reindex(cohorts.frame.index)
 
@@ -734,8 +856,13 @@ def response_scores(cohorts: Cohorts, intake: bool = True) -> pd.Series:
     if not len(cohorts.lost):
         return pd.Series(1.0, index=entered.index, name="response")
     exog = _exog(cohorts, ["treated"] + _selection_columns(cohorts, intake), entered)
-    scores = _logit_fit(entered["responded"].to_numpy(), exog, cohorts.name, "who was lost before follow-up",
-                        "use attrition='complete' or coarsen the separating covariate")
+    scores = _logit_fit(
+        entered["responded"].to_numpy(),
+        exog,
+        cohorts.name,
+        "who was lost before follow-up",
+        "use attrition='complete' or coarsen the separating covariate",
+    )
     return pd.Series(scores, index=entered.index, name="response")
 
 
@@ -787,21 +914,34 @@ def overlap(cohorts: Cohorts, scores: pd.Series) -> pd.DataFrame:
     rows = []
     for label, mask in ((cohorts.treated_label, treated), (cohorts.control_label, ~treated)):
         own = values[mask]
-        rows.append({"cohort": label, "n": int(mask.sum()), "min": own.min(), "max": own.max(),
-                     "outside_support": float(np.mean((own < low) | (own > high))),
-                     "extreme": float(np.mean((own < PROPENSITY_BOUND) | (own > 1 - PROPENSITY_BOUND)))})
+        rows.append(
+            {
+                "cohort": label,
+                "n": int(mask.sum()),
+                "min": own.min(),
+                "max": own.max(),
+                "outside_support": float(np.mean((own < low) | (own > high))),
+                "extreme": float(np.mean((own < PROPENSITY_BOUND) | (own > 1 - PROPENSITY_BOUND))),
+            }
+        )
     table = pd.DataFrame(rows)
     if low >= high or (table["outside_support"] > 0.5).any():
-        raise EffectsError(f"outcome {cohorts.name!r}: no overlap between the cohorts' propensity scores "
-                           f"(common support {low:.3f} to {high:.3f}; share outside: "
-                           f"{dict(zip(table['cohort'], table['outside_support'].round(2)))}); the cohorts "
-                           "cannot be compared on these covariates")
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: no overlap between the cohorts' propensity scores "
+            f"(common support {low:.3f} to {high:.3f}; share outside: "
+            f"{dict(zip(table['cohort'], table['outside_support'].round(2)))}); the cohorts "
+            "cannot be compared on these covariates"
+        )
     if (table["outside_support"] > 0.20).any() or (table["extreme"] > 0.05).any():
-        warnings.warn(f"outcome {cohorts.name!r}: limited overlap between cohorts: share outside the common "
-                      f"support {dict(zip(table['cohort'], table['outside_support'].round(3)))}, share with a "
-                      f"propensity within {PROPENSITY_BOUND} of 0 or 1 "
-                      f"{dict(zip(table['cohort'], table['extreme'].round(3)))}; weighted estimates lean on few "
-                      "respondents", OverlapWarning, stacklevel=2)
+        warnings.warn(
+            f"outcome {cohorts.name!r}: limited overlap between cohorts: share outside the common "
+            f"support {dict(zip(table['cohort'], table['outside_support'].round(3)))}, share with a "
+            f"propensity within {PROPENSITY_BOUND} of 0 or 1 "
+            f"{dict(zip(table['cohort'], table['extreme'].round(3)))}; weighted estimates lean on few "
+            "respondents",
+            OverlapWarning,
+            stacklevel=2,
+        )
     return table
 
 
@@ -810,13 +950,20 @@ ESTIMANDS = ("att", "ate")
 
 def _check_estimand(estimand: str) -> str:
     if estimand not in ESTIMANDS:
-        raise EffectsError(f"estimand={estimand!r}; allowed: 'att' (the pilot's citizens) or 'ate' (pilot and "
-                           "regular citizens together)")
+        raise EffectsError(
+            f"estimand={estimand!r}; allowed: 'att' (the pilot's citizens) or 'ate' (pilot and "
+            "regular citizens together)"
+        )
     return estimand
 
 
-def ipw_weights(cohorts: Cohorts, scores: pd.Series, estimand: str = "att",
-                truncate: tuple[float, float] | None = None, response: pd.Series | None = None) -> pd.Series:
+def ipw_weights(
+    cohorts: Cohorts,
+    scores: pd.Series,
+    estimand: str = "att",
+    truncate: tuple[float, float] | None = None,
+    response: pd.Series | None = None,
+) -> pd.Series:
     """Stabilised inverse-probability weights for the ATT or the ATE, optionally times response weights.
 
     Method: for the ATE, P(pilot) / e for pilot respondents and (1 - P(pilot))
@@ -883,7 +1030,7 @@ def effective_size(weights: pd.Series, treated: pd.Series) -> dict[str, float]:
     sizes = {}
     for name, flag in (("ess_pilot", 1), ("ess_regular", 0)):
         w = weights.to_numpy()[treated.to_numpy() == flag]
-        sizes[name] = float(w.sum() ** 2 / (w ** 2).sum())
+        sizes[name] = float(w.sum() ** 2 / (w**2).sum())
     return sizes
 
 
@@ -938,8 +1085,10 @@ def _selection(cohorts: Cohorts, estimand: str, attrition: str) -> tuple[Cohorts
     over everyone in it, and how the loss was handled."""
     _check_estimand(estimand)
     if attrition not in ATTRITION:
-        raise EffectsError(f"attrition={attrition!r}; allowed: 'weights' (inverse probability of response) or "
-                           "'complete' (complete cases)")
+        raise EffectsError(
+            f"attrition={attrition!r}; allowed: 'weights' (inverse probability of response) or "
+            "'complete' (complete cases)"
+        )
     if attrition == "complete" or not len(cohorts.lost):
         cohorts = cohorts.without_lost()
     scores = propensity_scores(cohorts, everyone=True)
@@ -948,8 +1097,13 @@ def _selection(cohorts: Cohorts, estimand: str, attrition: str) -> tuple[Cohorts
     return cohorts, scores, response_scores(cohorts), handled
 
 
-def ipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", truncate: tuple[float, float] | None = None,
-        attrition: str = "weights") -> dict:
+def ipw(
+    cohorts: Cohorts,
+    confidence: float = 0.95,
+    estimand: str = "att",
+    truncate: tuple[float, float] | None = None,
+    attrition: str = "weights",
+) -> dict:
     """Inverse-probability-weighted difference in follow-up, pilot minus regular: the ATT or the ATE.
 
     Method: the Hajek (normalised) weighted difference in means with the
@@ -991,8 +1145,11 @@ def ipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", trunc
     responders = cohorts.frame.index
     weights = ipw_weights(weighted, scores, estimand, truncate, response).reindex(responders)
     model = sm.WLS(cohorts.frame["outcome"], sm.add_constant(cohorts.frame[["treated"]]), weights=weights)
-    fit = model.fit(cov_type="HC3") if cohorts.cluster is None else model.fit(
-        cov_type="cluster", cov_kwds={"groups": _cluster_codes(cohorts, responders)})
+    fit = (
+        model.fit(cov_type="HC3")
+        if cohorts.cluster is None
+        else model.fit(cov_type="cluster", cov_kwds={"groups": _cluster_codes(cohorts, responders)})
+    )
     row = _coefficient(cohorts, fit, "treated", "ipw", estimand.upper(), confidence)
     return {**row, "missing_follow_up": handled, **effective_size(weights, cohorts.frame["treated"])}
 
@@ -1013,26 +1170,34 @@ def _outcome_models(cohorts: Cohorts, entered: pd.DataFrame) -> tuple[dict[int, 
         mask = t == arm
         label = cohorts.treated_label if arm else cohorts.control_label
         if mask.sum() <= exog.shape[1] + 1:
-            raise EffectsError(f"outcome {cohorts.name!r}: cohort {label!r} has {int(mask.sum())} respondents for an "
-                               f"outcome model with {exog.shape[1]} terms; allowed: more respondents than terms + 1 "
-                               "(use fewer covariates)")
-        flat = [name for name, column in zip(["const"] + columns, exog[mask].T) if name != "const" and np.ptp(column) == 0]
+            raise EffectsError(
+                f"outcome {cohorts.name!r}: cohort {label!r} has {int(mask.sum())} respondents for an "
+                f"outcome model with {exog.shape[1]} terms; allowed: more respondents than terms + 1 "
+                "(use fewer covariates)"
+            )
+        flat = [
+            name for name, column in zip(["const"] + columns, exog[mask].T) if name != "const" and np.ptp(column) == 0
+        ]
         if flat:
-            raise EffectsError(f"outcome {cohorts.name!r}: covariate column(s) {', '.join(flat)} do not vary within "
-                               f"cohort {label!r}, so its outcome model cannot predict for the other cohort; merge "
-                               "sparse categories or drop them")
+            raise EffectsError(
+                f"outcome {cohorts.name!r}: covariate column(s) {', '.join(flat)} do not vary within "
+                f"cohort {label!r}, so its outcome model cannot predict for the other cohort; merge "
+                "sparse categories or drop them"
+            )
         # least squares by the SVD, as statsmodels' pinv (collinear columns allowed); the leverages, the
         # diagonal of the hat matrix, are the row sums of the squared left singular vectors
         u, singular, vt = np.linalg.svd(exog[mask], full_matrices=False)
         kept = singular > singular.max() * max(exog.shape) * np.finfo(float).eps
         u, singular, vt = u[:, kept], singular[kept], vt[kept]
         predicted[arm] = everyone @ (vt.T @ ((u.T @ y[mask]) / singular))
-        leverage[mask] = np.sum(u ** 2, axis=1)
+        leverage[mask] = np.sum(u**2, axis=1)
     alone = cohorts.frame.index[leverage > 1 - 1e-8]
     if len(alone):
-        raise EffectsError(f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "
-                           "cohort's outcome model (a covariate category held by one respondent in that cohort); "
-                           "merge sparse categories or drop the covariate")
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: respondent(s) {_some(alone)} alone determine part of their "
+            "cohort's outcome model (a covariate category held by one respondent in that cohort); "
+            "merge sparse categories or drop the covariate"
+        )
     return predicted, pd.Series(leverage, index=cohorts.frame.index).reindex(entered.index, fill_value=0.0).to_numpy()
 
 
@@ -1115,7 +1280,7 @@ def aipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", attr
     n = len(influence)
     if cohorts.cluster is not None:
         summed = pd.Series(influence).groupby(_cluster_codes(cohorts, entered.index)).sum().to_numpy()
-        se = np.sqrt(np.sum(summed ** 2)) / n
+        se = np.sqrt(np.sum(summed**2)) / n
     else:
         se = influence.std(ddof=1) / np.sqrt(n)
     low, high, p = _stats.wald_interval(estimate, se, confidence)
@@ -1126,11 +1291,14 @@ def aipw(cohorts: Cohorts, confidence: float = 0.95, estimand: str = "att", attr
 
 # --- binary and ordinal outcomes ------------------------------------------------
 
+
 def _events(cohorts: Cohorts) -> tuple[int, int, int, int]:
     values = cohorts.frame["outcome"]
     if not values.isin([0, 1]).all():
-        raise EffectsError(f"outcome {cohorts.name!r} holds {sorted(pd.unique(values))[:6]}; a risk difference or "
-                           "ratio needs a 0/1 outcome")
+        raise EffectsError(
+            f"outcome {cohorts.name!r} holds {sorted(pd.unique(values))[:6]}; a risk difference or "
+            "ratio needs a 0/1 outcome"
+        )
     treated = cohorts.frame["treated"] == 1
     return int(values[treated].sum()), int(treated.sum()), int(values[~treated].sum()), int((~treated).sum())
 
@@ -1157,11 +1325,19 @@ def risk_difference(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """
     a, n1, c, n0 = _events(cohorts)
     p1, p0 = a / n1, c / n0
-    ci = confint_proportions_2indep(a, n1, c, n0, method="newcomb", compare="diff",
-                                    alpha=1 - _stats.confidence_level(confidence))
+    ci = confint_proportions_2indep(
+        a, n1, c, n0, method="newcomb", compare="diff", alpha=1 - _stats.confidence_level(confidence)
+    )
     test = sm.stats.test_proportions_2indep(a, n1, c, n0, method="score", compare="diff")
-    return _row(cohorts, "risk_difference", "unadjusted difference in proportions", p1 - p0,
-                np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0), ci, test.pvalue)
+    return _row(
+        cohorts,
+        "risk_difference",
+        "unadjusted difference in proportions",
+        p1 - p0,
+        np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0),
+        ci,
+        test.pvalue,
+    )
 
 
 def risk_ratio(cohorts: Cohorts, confidence: float = 0.95) -> dict:
@@ -1182,13 +1358,24 @@ def risk_ratio(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """
     a, n1, c, n0 = _events(cohorts)
     if a == 0 or c == 0:
-        raise EffectsError(f"outcome {cohorts.name!r}: a cohort has no events ({a}/{n1} versus {c}/{n0}); "
-                           "a risk ratio needs at least one event in each cohort")
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: a cohort has no events ({a}/{n1} versus {c}/{n0}); "
+            "a risk ratio needs at least one event in each cohort"
+        )
     log_ratio = np.log((a / n1) / (c / n0))
     se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
-    ci = confint_proportions_2indep(a, n1, c, n0, method="log", compare="ratio", alpha=1 - _stats.confidence_level(confidence))
-    return _row(cohorts, "risk_ratio", "unadjusted ratio of proportions", np.exp(log_ratio), se, ci,
-                2 * stats.norm.sf(abs(log_ratio / se)))
+    ci = confint_proportions_2indep(
+        a, n1, c, n0, method="log", compare="ratio", alpha=1 - _stats.confidence_level(confidence)
+    )
+    return _row(
+        cohorts,
+        "risk_ratio",
+        "unadjusted ratio of proportions",
+        np.exp(log_ratio),
+        se,
+        ci,
+        2 * stats.norm.sf(abs(log_ratio / se)),
+    )
 
 
 def proportional_odds(cohorts: Cohorts, confidence: float = 0.95) -> dict:
@@ -1214,8 +1401,9 @@ def proportional_odds(cohorts: Cohorts, confidence: float = 0.95) -> dict:
     """
     values = cohorts.frame["outcome"]
     if not np.allclose(values, np.round(values)):
-        raise EffectsError(f"outcome {cohorts.name!r} has non-integer values; a proportional-odds model needs "
-                           "ordered codes")
+        raise EffectsError(
+            f"outcome {cohorts.name!r} has non-integer values; a proportional-odds model needs ordered codes"
+        )
     endog = pd.Series(pd.Categorical(values.astype(int), ordered=True), index=values.index)
     columns = ["treated"] + (["baseline"] if "baseline" in cohorts.frame else []) + cohorts.design
     _exog(cohorts, columns)
@@ -1223,16 +1411,19 @@ def proportional_odds(cohorts: Cohorts, confidence: float = 0.95) -> dict:
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         fit = OrderedModel(endog, cohorts.frame[columns], distr="logit").fit(method="bfgs", disp=False, maxiter=500)
     if not np.isfinite(fit.bse["treated"]):
-        raise EffectsError(f"outcome {cohorts.name!r}: the proportional-odds model gives no finite standard "
-                           "error (a category empty in one cohort?); merge sparse categories")
-    return _coefficient(cohorts, fit, "treated", "proportional_odds",
-                        "conditional log odds ratio of a higher category", confidence)
+        raise EffectsError(
+            f"outcome {cohorts.name!r}: the proportional-odds model gives no finite standard "
+            "error (a category empty in one cohort?); merge sparse categories"
+        )
+    return _coefficient(
+        cohorts, fit, "treated", "proportional_odds", "conditional log odds ratio of a higher category", confidence
+    )
 
 
 # --- power and sample size -----------------------------------------------------
 
-def sample_size(effect: float, alpha: float = 0.05, power: float = 0.8, rho: float = 0.0,
-                ratio: float = 1.0) -> int:
+
+def sample_size(effect: float, alpha: float = 0.05, power: float = 0.8, rho: float = 0.0, ratio: float = 1.0) -> int:
     """Respondents needed in the pilot cohort to detect a standardised effect.
 
     Method: the two-sample t-test's sample size (``statsmodels.stats.power.
@@ -1258,11 +1449,12 @@ def sample_size(effect: float, alpha: float = 0.05, power: float = 0.8, rho: flo
     """
     _check_power_input(effect=effect, alpha=alpha, power=power, rho=rho, ratio=ratio)
     n = TTestIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=ratio)
-    return int(np.ceil(n * (1 - rho ** 2)))
+    return int(np.ceil(n * (1 - rho**2)))
 
 
-def minimal_detectable_effect(n: int, alpha: float = 0.05, power: float = 0.8, rho: float = 0.0,
-                              ratio: float = 1.0) -> float:
+def minimal_detectable_effect(
+    n: int, alpha: float = 0.05, power: float = 0.8, rho: float = 0.0, ratio: float = 1.0
+) -> float:
     """The smallest standardised effect (Cohen's d) detectable with n pilot respondents.
 
     Method: the inverse of :func:`sample_size`: the effect at which the
@@ -1284,11 +1476,12 @@ def minimal_detectable_effect(n: int, alpha: float = 0.05, power: float = 0.8, r
     0.375
     """
     _check_power_input(n=n, alpha=alpha, power=power, rho=rho, ratio=ratio)
-    pilot = n / (1 - rho ** 2)
+    pilot = n / (1 - rho**2)
     regular = pilot * ratio
     if regular < 2:
-        raise EffectsError(f"n={n!r} with ratio={ratio!r} gives {regular:.2f} regular respondents; allowed: "
-                           "n x ratio of at least 2")
+        raise EffectsError(
+            f"n={n!r} with ratio={ratio!r} gives {regular:.2f} regular respondents; allowed: n x ratio of at least 2"
+        )
     dof = pilot + regular - 2
     critical = stats.t.isf(alpha / 2, dof)
     scale = np.sqrt(pilot * regular / (pilot + regular))
@@ -1306,8 +1499,14 @@ def minimal_detectable_effect(n: int, alpha: float = 0.05, power: float = 0.8, r
 
 
 def _check_power_input(**values: float) -> None:
-    allowed = {"effect": (0, np.inf), "n": (2, np.inf), "alpha": (0, 1), "power": (0, 1), "rho": (-1, 1),
-               "ratio": (0, np.inf)}
+    allowed = {
+        "effect": (0, np.inf),
+        "n": (2, np.inf),
+        "alpha": (0, 1),
+        "power": (0, 1),
+        "rho": (-1, 1),
+        "ratio": (0, np.inf),
+    }
     for name, value in values.items():
         low, high = allowed[name]
         if not (np.isfinite(value) and low < value < high):
@@ -1420,12 +1619,23 @@ CONTINUOUS = ["naive", "change", "hedges_g", "ancova", "mixed", "ipw", "dr"]
 WEIGHTING = {"ipw", "dr"}
 
 
-def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: str = "cohort",
-                    baseline: str | None = "intake", covariates: Sequence[str] = (),
-                    method: str | Sequence[str] = "dr", treated: str = "pilot", follow_up: str = "follow_up",
-                    cluster: str | None = None, occasion: str = "occasion", respondent: str = "respondent",
-                    confidence: float = 0.95, min_per_cohort: int = MIN_PER_COHORT, estimand: str = "att",
-                    attrition: str = "weights") -> pd.DataFrame:
+def compare_cohorts(
+    data: pd.DataFrame,
+    outcomes: str | Sequence[str],
+    cohort: str = "cohort",
+    baseline: str | None = "intake",
+    covariates: Sequence[str] = (),
+    method: str | Sequence[str] = "dr",
+    treated: str = "pilot",
+    follow_up: str = "follow_up",
+    cluster: str | None = None,
+    occasion: str = "occasion",
+    respondent: str = "respondent",
+    confidence: float = 0.95,
+    min_per_cohort: int = MIN_PER_COHORT,
+    estimand: str = "att",
+    attrition: str = "weights",
+) -> pd.DataFrame:
     """Pilot versus regular service for several outcomes and estimators, in one tidy table.
 
     Each outcome is prepared once (:func:`prepare`) and handed to each
@@ -1493,16 +1703,27 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
     methods = CONTINUOUS if method == "all" else ([method] if isinstance(method, str) else list(method))
     unknown = [name for name in methods if name not in METHODS]
     if unknown:
-        raise EffectsError(f"method(s) {', '.join(map(repr, unknown))} unknown; allowed: "
-                           f"{', '.join(METHODS)}, or 'all'")
+        raise EffectsError(
+            f"method(s) {', '.join(map(repr, unknown))} unknown; allowed: {', '.join(METHODS)}, or 'all'"
+        )
     if not outcomes:
         raise EffectsError("no outcomes given; allowed: one or more outcome columns")
     _check_estimand(estimand)
     rows = []
     for outcome in outcomes:
-        cohorts = prepare(data, outcome, cohort=cohort, treated=treated, baseline=baseline, follow_up=follow_up,
-                          covariates=covariates, occasion=occasion, respondent=respondent, cluster=cluster,
-                          min_per_cohort=min_per_cohort)
+        cohorts = prepare(
+            data,
+            outcome,
+            cohort=cohort,
+            treated=treated,
+            baseline=baseline,
+            follow_up=follow_up,
+            covariates=covariates,
+            occasion=occasion,
+            respondent=respondent,
+            cluster=cluster,
+            min_per_cohort=min_per_cohort,
+        )
         for name in methods:
             options = {"estimand": estimand, "attrition": attrition} if name in WEIGHTING else {}
             row = METHODS[name](cohorts, confidence, **options)
@@ -1511,6 +1732,7 @@ def compare_cohorts(data: pd.DataFrame, outcomes: str | Sequence[str], cohort: s
 
 
 # --- checking estimators on data with a known truth ---------------------------------
+
 
 def recovery(results: pd.DataFrame, by: str | Sequence[str] = "method", level: float = 0.95) -> pd.DataFrame:
     """Bias and coverage of estimators over simulated data sets with a known true effect.
@@ -1551,9 +1773,14 @@ def recovery(results: pd.DataFrame, by: str | Sequence[str] = "method", level: f
     error = results["estimate"] - results["truth"]
     covered = (results["ci_low"] <= results["truth"]) & (results["truth"] <= results["ci_high"])
     frame = results.assign(error=error, covered=covered.astype(float))
-    table = frame.groupby(by, sort=False).agg(n_sim=("error", "size"), truth=("truth", "mean"), bias=("error", "mean"),
-                                              empirical_se=("estimate", "std"), model_se=("se", "mean"),
-                                              coverage=("covered", "mean"))
+    table = frame.groupby(by, sort=False).agg(
+        n_sim=("error", "size"),
+        truth=("truth", "mean"),
+        bias=("error", "mean"),
+        empirical_se=("estimate", "std"),
+        model_se=("se", "mean"),
+        coverage=("covered", "mean"),
+    )
     table.insert(3, "bias_mcse", frame.groupby(by, sort=False)["error"].std() / np.sqrt(table["n_sim"]))
     table.insert(4, "relative_bias", table["bias"] / table["truth"])
     table["coverage_mcse"] = np.sqrt(level * (1 - level) / table["n_sim"])

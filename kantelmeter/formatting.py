@@ -57,7 +57,7 @@ def number(value: float, decimals: int = 0, lang: str = "nl", *, grouping: bool 
     ('0,0', '3', '1.234.567', '2013')
     """
     pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals > 0 else "")
-    scale = 10 ** decimals
+    scale = 10**decimals
     rounded = float(np.sign(value) * np.floor(abs(float(value)) * scale + 0.5) / scale) + 0.0
     return format_decimal(rounded, format=pattern, locale=_locale(lang), decimal_quantization=True)
 
@@ -126,10 +126,12 @@ class _Formatter(string.Formatter):
             # a year or an identifier: digits only, no grouping sign
             text = number(value, 0, self.lang, grouping=bool(match["group"]))
         else:
-            decimals = int(match["decimals"]) if match["decimals"] is not None else (
-                0 if float(value).is_integer() else 1)
-            text = percent(100 * float(value), decimals, self.lang) if kind == "%" else number(value, decimals,
-                                                                                                self.lang)
+            decimals = (
+                int(match["decimals"]) if match["decimals"] is not None else (0 if float(value).is_integer() else 1)
+            )
+            text = (
+                percent(100 * float(value), decimals, self.lang) if kind == "%" else number(value, decimals, self.lang)
+            )
         return "+" + text if match["sign"] and not text.startswith("-") else text
 
 

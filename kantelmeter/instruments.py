@@ -369,21 +369,47 @@ class Instrument(_Model):
         declared = {item.id: item for section in self.sections for item in section.items}
         for section in self.sections:
             source = declared.get(section.repeat.for_each) if section.repeat else None
-            if source is None or source.type is not ItemType.multiple_choice or \
-                    source.response_scale not in self.response_scales:
+            if (
+                source is None
+                or source.type is not ItemType.multiple_choice
+                or source.response_scale not in self.response_scales
+            ):
                 continue  # asked as declared; validation names the problem
             scale = self.response_scales[source.response_scale]
             for number, option in enumerate(scale.codes, start=1):
                 names = {item.id: f"{item.id}{REPETITION}{number}" for item in section.items}
                 chosen = f"{option.code} in {section.repeat.for_each}"
-                items = [item.model_copy(update={
-                    "id": names[item.id],
-                    "show_if": chosen if item.show_if is None else
-                    f"{chosen} and ({Condition(item.show_if).renamed(names).source})"}) for item in section.items]
-                title = Text(**{lang: section.repeat.label[lang].replace("{element}", option.label[lang])
-                                for lang in LANGUAGES})
-                found.append(Repetition(section, number, option.code, option.label, section.model_copy(update={
-                    "id": f"{section.id}{REPETITION}{number}", "title": title, "repeat": None, "items": items}), names))
+                items = [
+                    item.model_copy(
+                        update={
+                            "id": names[item.id],
+                            "show_if": chosen
+                            if item.show_if is None
+                            else f"{chosen} and ({Condition(item.show_if).renamed(names).source})",
+                        }
+                    )
+                    for item in section.items
+                ]
+                title = Text(
+                    **{lang: section.repeat.label[lang].replace("{element}", option.label[lang]) for lang in LANGUAGES}
+                )
+                found.append(
+                    Repetition(
+                        section,
+                        number,
+                        option.code,
+                        option.label,
+                        section.model_copy(
+                            update={
+                                "id": f"{section.id}{REPETITION}{number}",
+                                "title": title,
+                                "repeat": None,
+                                "items": items,
+                            }
+                        ),
+                        names,
+                    )
+                )
         return found
 
     def repetition_of(self, item_id: str) -> tuple[Repetition, str] | None:
@@ -437,8 +463,9 @@ class Instrument(_Model):
         """The valid (non-missing) codes of a coded or score item, else None."""
         item = self.item(item) if isinstance(item, str) else item
         if item.type is ItemType.score:
-            return list(range(int(item.min if item.min is not None else 0),
-                              int(item.max if item.max is not None else 10) + 1))
+            return list(
+                range(int(item.min if item.min is not None else 0), int(item.max if item.max is not None else 10) + 1)
+            )
         scale = self.response_scale_of(item)
         return scale.valid_codes if scale and item.type in CODED_TYPES else None
 
@@ -463,15 +490,20 @@ class Instrument(_Model):
         kantelmeter.instruments.OccasionError: occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up
         """
         if occasion not in self.occasions:
-            raise OccasionError(f"occasion {occasion!r} is not one of {self.id}'s occasions; "
-                                f"allowed: {', '.join(self.occasions)}")
+            raise OccasionError(
+                f"occasion {occasion!r} is not one of {self.id}'s occasions; allowed: {', '.join(self.occasions)}"
+            )
         return occasion
 
     def items_at(self, occasion: str) -> list[Item]:
         """The items asked at an occasion."""
         self.check_occasion(occasion)
-        return [item for section in self.asked_sections for item in section.items
-                if occasion in (item.occasions or section.occasions or self.occasions)]
+        return [
+            item
+            for section in self.asked_sections
+            for item in section.items
+            if occasion in (item.occasions or section.occasions or self.occasions)
+        ]
 
     def carried(self, occasion: str) -> list[Item]:
         """The items an occasion's repeated sections repeat over but that occasion does not ask.
@@ -487,8 +519,9 @@ class Instrument(_Model):
         (['problems_raised'], [])
         """
         asked = {item.id for item in self.items_at(occasion)}
-        sources = dict.fromkeys(r.template.repeat.for_each for r in self.repetitions
-                                if any(item in asked for item in r.items.values()))
+        sources = dict.fromkeys(
+            r.template.repeat.for_each for r in self.repetitions if any(item in asked for item in r.items.values())
+        )
         return [self.item(source) for source in sources if source not in asked]
 
     def question_numbers(self, occasion: str) -> dict[str, int]:
@@ -586,32 +619,42 @@ class Instrument(_Model):
             for item in section.items:
                 answer_scale = self.response_scale_of(item)
                 codes = self.valid_codes(item)
-                labels = (answer_scale.labels(lang, include_missing=False)
-                          if answer_scale and item.type in CODED_TYPES else {})
-                rows.append({
-                    "question": self.question_label(item),
-                    "section": section.id,
-                    "item": item.id,
-                    "text": item.text[lang],
-                    "help": item.help[lang] if item.help else "",
-                    "note": item.note[lang] if item.note else "",
-                    "type": item.type.value,
-                    "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes) if codes else
-                             _bounds(item),
-                    "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in answer_scale.missing) if answer_scale else "",
-                    "required": item.required,
-                    "show_if": item.show_if or "",
-                    "identifier": item.identifier or "",
-                    "occasions": ", ".join(item.occasions or section.occasions or self.occasions),
-                    "scales": ", ".join(in_scales.get(item.id, [])),
-                    "repetition": section.title[lang] if self.repetition_of(item.id) else "",
-                })
+                labels = (
+                    answer_scale.labels(lang, include_missing=False)
+                    if answer_scale and item.type in CODED_TYPES
+                    else {}
+                )
+                rows.append(
+                    {
+                        "question": self.question_label(item),
+                        "section": section.id,
+                        "item": item.id,
+                        "text": item.text[lang],
+                        "help": item.help[lang] if item.help else "",
+                        "note": item.note[lang] if item.note else "",
+                        "type": item.type.value,
+                        "codes": "; ".join(f"{c}={labels[c]}" if c in labels else str(c) for c in codes)
+                        if codes
+                        else _bounds(item),
+                        "missing": "; ".join(f"{c.code}={c.label[lang]}" for c in answer_scale.missing)
+                        if answer_scale
+                        else "",
+                        "required": item.required,
+                        "show_if": item.show_if or "",
+                        "identifier": item.identifier or "",
+                        "occasions": ", ".join(item.occasions or section.occasions or self.occasions),
+                        "scales": ", ".join(in_scales.get(item.id, [])),
+                        "repetition": section.title[lang] if self.repetition_of(item.id) else "",
+                    }
+                )
         return pd.DataFrame(rows)
 
     def _repr_html_(self) -> str:
-        head = (f"<h4>{html.escape(self.title.nl)} / {html.escape(self.title.en)} "
-                f"<small>({html.escape(self.id)} {html.escape(self.version)})</small></h4>"
-                f"<p>{html.escape(self.description.nl)}</p>")
+        head = (
+            f"<h4>{html.escape(self.title.nl)} / {html.escape(self.title.en)} "
+            f"<small>({html.escape(self.id)} {html.escape(self.version)})</small></h4>"
+            f"<p>{html.escape(self.description.nl)}</p>"
+        )
         return head + self.codebook("nl").to_html(index=False, escape=True)
 
 
@@ -628,6 +671,7 @@ def _bounds(item: Item) -> str:
 
 
 # --- loading -----------------------------------------------------------------
+
 
 def _shipped() -> dict[str, Any]:
     folder = resources.files("kantelmeter.questionnaires")
@@ -690,15 +734,26 @@ def parse_instrument(text: str, name: str = "<string>") -> Instrument:
     if data is None:
         raise InstrumentError(problems)
     if not isinstance(data, dict):
-        raise InstrumentError([InstrumentProblem(file=name, line=1, path="", value=type(data).__name__,
-                                                 problem="an instrument file must be a mapping of fields")])
+        raise InstrumentError(
+            [
+                InstrumentProblem(
+                    file=name,
+                    line=1,
+                    path="",
+                    value=type(data).__name__,
+                    problem="an instrument file must be a mapping of fields",
+                )
+            ]
+        )
     try:
         instrument = Instrument.model_validate(data)
     except ValidationError as exc:
         problems += [_from_pydantic(error, name, lines) for error in exc.errors()]
         raise InstrumentError(problems) from None
-    problems += [InstrumentProblem(file=name, line=_line_of(path, lines), path=_dotted(path), value=value,
-                                   problem=problem) for path, value, problem in _semantic_problems(instrument)]
+    problems += [
+        InstrumentProblem(file=name, line=_line_of(path, lines), path=_dotted(path), value=value, problem=problem)
+        for path, value, problem in _semantic_problems(instrument)
+    ]
     if problems:
         raise InstrumentError(problems)
     return instrument
@@ -716,22 +771,49 @@ def apply_overlay(instrument: Instrument, overlay: str | Path) -> Instrument:
     if data is None:
         raise InstrumentError(problems)
     if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
-        raise InstrumentError([InstrumentProblem(file=name, line=1, path="items", value=None,
-                                                 problem="an overlay needs 'instrument' and an 'items' mapping")])
+        raise InstrumentError(
+            [
+                InstrumentProblem(
+                    file=name,
+                    line=1,
+                    path="items",
+                    value=None,
+                    problem="an overlay needs 'instrument' and an 'items' mapping",
+                )
+            ]
+        )
     if data.get("instrument") != instrument.id:
-        problems.append(InstrumentProblem(file=name, line=_line_of(("instrument",), lines), path="instrument",
-                                          value=data.get("instrument"),
-                                          problem=f"overlay is for another instrument; expected {instrument.id!r}"))
+        problems.append(
+            InstrumentProblem(
+                file=name,
+                line=_line_of(("instrument",), lines),
+                path="instrument",
+                value=data.get("instrument"),
+                problem=f"overlay is for another instrument; expected {instrument.id!r}",
+            )
+        )
     known = {item.id for item in instrument.items}
     for item_id, fields in data["items"].items():
         if item_id not in known:
-            problems.append(InstrumentProblem(file=name, line=_line_of(("items", item_id), lines),
-                                              path=f"items.{item_id}", value=item_id,
-                                              problem=f"unknown item id; {instrument.id} has {', '.join(sorted(known))}"))
+            problems.append(
+                InstrumentProblem(
+                    file=name,
+                    line=_line_of(("items", item_id), lines),
+                    path=f"items.{item_id}",
+                    value=item_id,
+                    problem=f"unknown item id; {instrument.id} has {', '.join(sorted(known))}",
+                )
+            )
         elif not isinstance(fields, dict) or not set(fields) <= {"text", "help"}:
-            problems.append(InstrumentProblem(file=name, line=_line_of(("items", item_id), lines),
-                                              path=f"items.{item_id}", value=fields,
-                                              problem="an overlay entry may set only 'text' and 'help'"))
+            problems.append(
+                InstrumentProblem(
+                    file=name,
+                    line=_line_of(("items", item_id), lines),
+                    path=f"items.{item_id}",
+                    value=fields,
+                    problem="an overlay entry may set only 'text' and 'help'",
+                )
+            )
     if problems:
         raise InstrumentError(problems)
     merged = instrument.model_dump(mode="json", exclude_unset=False)
@@ -746,6 +828,7 @@ def apply_overlay(instrument: Instrument, overlay: str | Path) -> Instrument:
 
 # --- YAML with line numbers --------------------------------------------------
 
+
 def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[InstrumentProblem]]:
     """Parse YAML, recording the line of every node and flagging duplicate keys."""
     loader = _Loader(text)
@@ -755,13 +838,31 @@ def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[Instru
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return None, {}, [InstrumentProblem(file=name, line=mark.line + 1 if mark else None, path="",
-                                            value=None, problem=f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        return (
+            None,
+            {},
+            [
+                InstrumentProblem(
+                    file=name,
+                    line=mark.line + 1 if mark else None,
+                    path="",
+                    value=None,
+                    problem=f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                )
+            ],
+        )
     finally:
         loader.dispose()
     if root is None:
-        return None, {}, [InstrumentProblem(file=name, line=None, path="", value=None,
-                                            problem="the file is empty; allowed: a mapping of fields")]
+        return (
+            None,
+            {},
+            [
+                InstrumentProblem(
+                    file=name, line=None, path="", value=None, problem="the file is empty; allowed: a mapping of fields"
+                )
+            ],
+        )
     lines: dict[tuple, int] = {}
     problems: list[InstrumentProblem] = []
     for path, node in _walk(root, ()):
@@ -772,9 +873,17 @@ def _read_yaml(text: str, name: str) -> tuple[Any, dict[tuple, int], list[Instru
             for key, _ in node.value:
                 lines.setdefault(path + (key.value,), key.start_mark.line + 1)
             counts = Counter(key.value for key, _ in node.value)
-            problems += [InstrumentProblem(file=name, line=key.start_mark.line + 1, path=_dotted(path + (key.value,)),
-                                           value=key.value, problem="key appears more than once in this mapping")
-                         for key, _ in node.value if counts[key.value] > 1]
+            problems += [
+                InstrumentProblem(
+                    file=name,
+                    line=key.start_mark.line + 1,
+                    path=_dotted(path + (key.value,)),
+                    value=key.value,
+                    problem="key appears more than once in this mapping",
+                )
+                for key, _ in node.value
+                if counts[key.value] > 1
+            ]
     return data, lines, problems
 
 
@@ -810,12 +919,15 @@ def _dotted(path: Iterable) -> str:
 
 def _from_pydantic(error: dict, name: str, lines: dict[tuple, int]) -> InstrumentProblem:
     # Pydantic adds the tag of a validator or union branch to the location; drop what is not a field.
-    path = tuple(part for part in error["loc"] if isinstance(part, int) or not part.startswith(("function-", "literal[")))
+    path = tuple(
+        part for part in error["loc"] if isinstance(part, int) or not part.startswith(("function-", "literal["))
+    )
     value = error.get("input")
     if isinstance(value, (dict, list)):
         value = None
-    return InstrumentProblem(file=name, line=_line_of(path, lines), path=_dotted(path), value=value,
-                             problem=_allowed(error))
+    return InstrumentProblem(
+        file=name, line=_line_of(path, lines), path=_dotted(path), value=value, problem=_allowed(error)
+    )
 
 
 def _allowed(error: dict) -> str:
@@ -830,6 +942,7 @@ def _allowed(error: dict) -> str:
 
 # --- cross-field checks ------------------------------------------------------
 
+
 def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str]]:
     """Checks that span fields: references, ordering, codes, scale rules."""
     for name, scale in instrument.response_scales.items():
@@ -837,8 +950,11 @@ def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str
         for kind, options in (("codes", scale.codes), ("missing", scale.missing)):
             for index, option in enumerate(options):
                 if codes[option.code] > 1:
-                    yield (("response_scales", name, kind, index, "code"), option.code,
-                           "code is used more than once in this response scale (a missing code may not equal a valid code)")
+                    yield (
+                        ("response_scales", name, kind, index, "code"),
+                        option.code,
+                        "code is used more than once in this response scale (a missing code may not equal a valid code)",
+                    )
 
     seen: dict[str, tuple] = {}
     columns: Counter = Counter(instrument.columns)
@@ -856,8 +972,11 @@ def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str
             seen.update(dict.fromkeys(repetition.items.values(), ("sections", s)))
         for o, occasion in enumerate(section.occasions or []):
             if occasion not in instrument.occasions:
-                yield (("sections", s, "occasions", o), occasion,
-                       f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
+                yield (
+                    ("sections", s, "occasions", o),
+                    occasion,
+                    f"unknown occasion; allowed: {', '.join(instrument.occasions)}",
+                )
 
     yield from _repeat_problems(instrument, columns)
     repeated = {item.id for section in instrument.sections if section.repeat for item in section.items}
@@ -866,9 +985,12 @@ def _semantic_problems(instrument: Instrument) -> Iterator[tuple[tuple, Any, str
         yield from _scale_problems(instrument, summed, ("scales", c), seen, scale_ids)
         for m, member in enumerate(summed.items):
             if member.item in repeated:
-                yield (("scales", c, "items", m), member.item,
-                       f"an item of a repeated section is asked once per repetition; name one, "
-                       f"such as {member.item}{REPETITION}1")
+                yield (
+                    ("scales", c, "items", m),
+                    member.item,
+                    f"an item of a repeated section is asked once per repetition; name one, "
+                    f"such as {member.item}{REPETITION}1",
+                )
 
 
 def _repeat_problems(instrument: Instrument, columns: Counter) -> Iterator[tuple[tuple, Any, str]]:
@@ -881,33 +1003,56 @@ def _repeat_problems(instrument: Instrument, columns: Counter) -> Iterator[tuple
         here, source = ("sections", s, "repeat"), section.repeat.for_each
         repeated.update(dict.fromkeys((item.id for item in section.items), section.id))
         if source not in where:
-            yield here + ("for_each",), source, "unknown item; a section repeats per option of an earlier multiple-choice item"
+            yield (
+                here + ("for_each",),
+                source,
+                "unknown item; a section repeats per option of an earlier multiple-choice item",
+            )
         elif where[source][1].repeat is not None:
-            yield (here + ("for_each",), source,
-                   f"{source!r} is in the repeated section {where[source][1].id!r}; repeats cannot be nested")
+            yield (
+                here + ("for_each",),
+                source,
+                f"{source!r} is in the repeated section {where[source][1].id!r}; repeats cannot be nested",
+            )
         elif where[source][0] >= s:
             yield here + ("for_each",), source, f"{source!r} is not asked before section {section.id!r}"
         elif instrument.item(source).type is not ItemType.multiple_choice:
-            yield (here + ("for_each",), source,
-                   f"{source!r} is a {instrument.item(source).type.value} item; allowed: a multiple_choice item")
+            yield (
+                here + ("for_each",),
+                source,
+                f"{source!r} is a {instrument.item(source).type.value} item; allowed: a multiple_choice item",
+            )
         for lang in LANGUAGES:
             if "{element}" not in section.repeat.label[lang]:
-                yield (here + ("label", lang), section.repeat.label[lang],
-                       "the label must hold {element}, which becomes the option's label")
+                yield (
+                    here + ("label", lang),
+                    section.repeat.label[lang],
+                    "the label must hold {element}, which becomes the option's label",
+                )
     for repetition in instrument.repetitions:
         for item in repetition.section.items:
             for column in instrument.columns_of(item):
                 if columns[column] > 1:
                     s = [section.id for section in instrument.sections].index(repetition.template.id)
-                    yield ("sections", s, "id"), column, "a column of this repeated section collides with another column"
+                    yield (
+                        ("sections", s, "id"),
+                        column,
+                        "a column of this repeated section collides with another column",
+                    )
     for s, section in enumerate(instrument.sections):
         for i, item in enumerate(section.items):
-            refs = sorted(ref for ref in (Condition(item.show_if).items if item.show_if and _parses(item.show_if)
-                                          else ()) if repeated.get(ref, section.id) != section.id)
+            refs = sorted(
+                ref
+                for ref in (Condition(item.show_if).items if item.show_if and _parses(item.show_if) else ())
+                if repeated.get(ref, section.id) != section.id
+            )
             for ref in refs:
-                yield (("sections", s, "items", i, "show_if"), item.show_if,
-                       f"{ref!r} is asked once per repetition of section {repeated[ref]!r}; name one, "
-                       f"such as {ref}{REPETITION}1")
+                yield (
+                    ("sections", s, "items", i, "show_if"),
+                    item.show_if,
+                    f"{ref!r} is asked once per repetition of section {repeated[ref]!r}; name one, "
+                    f"such as {ref}{REPETITION}1",
+                )
 
 
 def _parses(source: str) -> bool:
@@ -923,8 +1068,11 @@ def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dic
     if item.type in CODED_TYPES and item.response_scale is None:
         yield here + ("response_scale",), None, f"a {item.type.value} item needs a response_scale"
     if item.response_scale is not None and item.response_scale not in scales:
-        yield (here + ("response_scale",), item.response_scale,
-               f"unknown response scale; defined: {', '.join(scales) or 'none'}")
+        yield (
+            here + ("response_scale",),
+            item.response_scale,
+            f"unknown response scale; defined: {', '.join(scales) or 'none'}",
+        )
     if item.type not in CODED_TYPES | {ItemType.score} and item.response_scale is not None:
         yield here + ("response_scale",), item.response_scale, f"a {item.type.value} item takes no response_scale"
     if item.type is ItemType.score and (item.min is None) != (item.max is None):
@@ -934,16 +1082,18 @@ def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dic
     if item.type is ItemType.score and item.response_scale in scales and scales[item.response_scale].codes:
         overlap = set(scales[item.response_scale].missing_codes) & set(instrument.valid_codes(item))
         if overlap:
-            yield (here + ("response_scale",), sorted(overlap),
-                   "missing codes of this response scale fall inside the score's range")
+            yield (
+                here + ("response_scale",),
+                sorted(overlap),
+                "missing codes of this response scale fall inside the score's range",
+            )
     if item.whole and item.type is not ItemType.number:
         yield here + ("whole",), item.whole, "only a number item can be marked whole"
     if item.identifier and item.type is not ItemType.text:
         yield here + ("identifier",), item.identifier, "an identifier item must be of type text"
     for o, occasion in enumerate(item.occasions or []):
         if occasion not in instrument.occasions:
-            yield (here + ("occasions", o), occasion,
-                   f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
+            yield (here + ("occasions", o), occasion, f"unknown occasion; allowed: {', '.join(instrument.occasions)}")
     if item.show_if is not None:
         try:
             condition = Condition(item.show_if)
@@ -955,12 +1105,16 @@ def _item_problems(instrument: Instrument, item: Item, here: tuple, earlier: dic
                 yield here + ("show_if",), item.show_if, f"the condition refers to the item itself ({ref})"
             elif ref not in earlier:
                 later = any(other.id == ref for other in instrument.items)
-                yield (here + ("show_if",), item.show_if,
-                       f"{ref!r} is {'a later item' if later else 'not an item'}; a condition may refer only to earlier items")
+                yield (
+                    here + ("show_if",),
+                    item.show_if,
+                    f"{ref!r} is {'a later item' if later else 'not an item'}; a condition may refer only to earlier items",
+                )
 
 
-def _scale_problems(instrument: Instrument, scale: Scale, here: tuple, items: dict,
-                    scale_ids: Counter) -> Iterator[tuple[tuple, Any, str]]:
+def _scale_problems(
+    instrument: Instrument, scale: Scale, here: tuple, items: dict, scale_ids: Counter
+) -> Iterator[tuple[tuple, Any, str]]:
     if scale_ids[scale.id] > 1:
         yield here + ("id",), scale.id, "scale id is used more than once"
     members = Counter(member.item for member in scale.items)
@@ -973,15 +1127,21 @@ def _scale_problems(instrument: Instrument, scale: Scale, here: tuple, items: di
         item = instrument.item(member.item)
         if item.type not in SCORABLE_TYPES:
             usable = False
-            yield (here + ("items", m), member.item,
-                   f"a {item.type.value} item cannot be scored; allowed types: rating, score, single_choice")
+            yield (
+                here + ("items", m),
+                member.item,
+                f"a {item.type.value} item cannot be scored; allowed types: rating, score, single_choice",
+            )
         elif instrument.valid_codes(item) is None:
             usable = False
         if members[member.item] > 1:
             yield here + ("items", m), member.item, "item appears more than once in this scale"
     if scale.min_answered is not None and not 1 <= scale.min_answered <= len(scale.items):
-        yield (here + ("min_answered",), scale.min_answered,
-               f"must be between 1 and the number of items ({len(scale.items)})")
+        yield (
+            here + ("min_answered",),
+            scale.min_answered,
+            f"must be between 1 and the number of items ({len(scale.items)})",
+        )
     if usable and scale.range is not None:
         expected = theoretical_range(instrument, scale)
         if tuple(scale.range) != expected:
@@ -997,8 +1157,9 @@ def theoretical_range(instrument: Instrument, scale: Scale) -> tuple[float, floa
     >>> theoretical_range(soc, soc.scale("meaningfulness"))
     (4.0, 28.0)
     """
-    lows, highs = zip(*((min(codes), max(codes)) for codes in
-                        (instrument.valid_codes(member.item) for member in scale.items)))
+    lows, highs = zip(
+        *((min(codes), max(codes)) for codes in (instrument.valid_codes(member.item) for member in scale.items))
+    )
     if scale.method == "sum":
         return float(sum(lows)), float(sum(highs))
     return float(sum(lows) / len(lows)), float(sum(highs) / len(highs))

@@ -181,15 +181,26 @@ class GrowthFit:
         """
         estimate, se = self.params.to_numpy(), np.sqrt(np.diag(self.fe_cov))
         low, high, p = _stats.wald_interval(estimate, se, confidence)
-        fixed = pd.DataFrame({"term": self.params.index, "kind": "fixed", "estimate": estimate, "se": se,
-                              "z": estimate / se, "p": p, "ci_low": low, "ci_high": high})
+        fixed = pd.DataFrame(
+            {
+                "term": self.params.index,
+                "kind": "fixed",
+                "estimate": estimate,
+                "se": se,
+                "z": estimate / se,
+                "p": p,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
         cov = self.random_effects_cov
         variance = [(f"var({name})", cov.loc[name, name]) for name in cov.index]
         if len(cov) == 2:
             variance.append((f"cov(intercept, {self.spec.time})", cov.iloc[0, 1]))
         variance.append(("var(residual)", self.residual_variance))
-        components = pd.DataFrame({"term": [t for t, _ in variance], "kind": "variance",
-                                   "estimate": [float(v) for _, v in variance]})
+        components = pd.DataFrame(
+            {"term": [t for t, _ in variance], "kind": "variance", "estimate": [float(v) for _, v in variance]}
+        )
         return pd.concat([fixed, components], ignore_index=True)
 
     def combine(self, weights: dict[str, float], confidence: float = 0.95) -> pd.DataFrame:
@@ -259,15 +270,25 @@ class GrowthFit:
     def __repr__(self) -> str:
         method = "REML" if self.reml else "ML"
         slope = f"1 + {self.spec.time}" if self.spec.random_slope else "1"
-        return (f"<GrowthFit {self.formula} + ({slope} | {self.spec.professional}); {method}; "
-                f"{self.n_obs} answers from {self.n_professionals} professionals>")
+        return (
+            f"<GrowthFit {self.formula} + ({slope} | {self.spec.professional}); {method}; "
+            f"{self.n_obs} answers from {self.n_professionals} professionals>"
+        )
 
 
 def _wald_row(estimate: float, se: float, confidence: float) -> pd.DataFrame:
     statistic = estimate / se if se > 0 else np.nan
     low, high, p = _stats.wald_interval(estimate, se if se > 0 else np.nan, confidence)
-    return pd.DataFrame({"estimate": [estimate], "se": [se], "z": [statistic], "p": [float(p)],
-                         "ci_low": [float(low)], "ci_high": [float(high)]})
+    return pd.DataFrame(
+        {
+            "estimate": [estimate],
+            "se": [se],
+            "z": [statistic],
+            "p": [float(p)],
+            "ci_low": [float(low)],
+            "ci_high": [float(high)],
+        }
+    )
 
 
 def _columns_in(terms: Sequence[str]) -> list[str]:
@@ -288,16 +309,23 @@ def _as_model_frame(frame: pd.DataFrame, reference: pd.DataFrame | None, columns
             categories = reference[column].cat.categories
             unknown = sorted(set(frame[column].dropna()) - set(categories), key=str)
             if unknown:
-                raise LongitudinalError(f"column {column!r} has value(s) {unknown} the model was not fitted on; "
-                                        f"allowed: {list(categories)}")
+                raise LongitudinalError(
+                    f"column {column!r} has value(s) {unknown} the model was not fitted on; allowed: {list(categories)}"
+                )
             frame[column] = pd.Categorical(frame[column], categories=categories)
         elif not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].astype("category")
     return frame
 
 
-def panel_from_responses(instrument: Instrument, responses: pd.DataFrame, start: str | pd.Timestamp,
-                         labels: Sequence[str] = (), keep: Sequence[str] = (), lang: str = "en") -> pd.DataFrame:
+def panel_from_responses(
+    instrument: Instrument,
+    responses: pd.DataFrame,
+    start: str | pd.Timestamp,
+    labels: Sequence[str] = (),
+    keep: Sequence[str] = (),
+    lang: str = "en",
+) -> pd.DataFrame:
     """The tidy panel (one row per professional x wave) from wide responses to a repeated instrument.
 
     Scale scores come from :func:`kantelmeter.scoring.score`. ``wave`` is the
@@ -335,21 +363,30 @@ def panel_from_responses(instrument: Instrument, responses: pd.DataFrame, start:
     _check_columns(responses, ["respondent", "occasion", "collected_at", *labels, *keep], "panel_from_responses")
     unknown = sorted(set(responses["occasion"].dropna()) - set(instrument.occasions))
     if unknown:
-        raise LongitudinalError(f"panel_from_responses: occasion(s) {unknown} are not occasions of "
-                                f"{instrument.id!r}; allowed: {', '.join(instrument.occasions)}")
+        raise LongitudinalError(
+            f"panel_from_responses: occasion(s) {unknown} are not occasions of "
+            f"{instrument.id!r}; allowed: {', '.join(instrument.occasions)}"
+        )
     scores = score(instrument, responses)
     date = pd.to_datetime(responses["collected_at"])
     if date.dt.tz is not None:
         date = date.dt.tz_convert("UTC").dt.tz_localize(None)
-    data = pd.DataFrame({"professional": responses["respondent"], "occasion": responses["occasion"],
-                         "wave": responses["occasion"].map(lambda o: instrument.occasions.index(o) + 1),
-                         "date": date.dt.normalize(),
-                         "months": (date - pd.Timestamp(start)).dt.days / DAYS_PER_MONTH})
+    data = pd.DataFrame(
+        {
+            "professional": responses["respondent"],
+            "occasion": responses["occasion"],
+            "wave": responses["occasion"].map(lambda o: instrument.occasions.index(o) + 1),
+            "date": date.dt.normalize(),
+            "months": (date - pd.Timestamp(start)).dt.days / DAYS_PER_MONTH,
+        }
+    )
     for item_id in labels:
         scale = instrument.response_scale_of(item_id)
         if scale is None or instrument.item(item_id).type is ItemType.multiple_choice:
-            raise LongitudinalError(f"panel_from_responses: item {item_id!r} has no single coded answer to label; "
-                                    "allowed: single-choice or rating items")
+            raise LongitudinalError(
+                f"panel_from_responses: item {item_id!r} has no single coded answer to label; "
+                "allowed: single-choice or rating items"
+            )
         names = scale.labels(lang, include_missing=False)
         data[item_id] = pd.Categorical(responses[item_id].map(names), categories=list(names.values()))
     for item_id in keep:
@@ -365,13 +402,22 @@ def _check_columns(data: pd.DataFrame, columns: Sequence[str], where: str) -> No
         raise LongitudinalError(f"{where}: unknown column(s) {missing}; the data has {list(data.columns)}")
     for column in columns:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column):
-            raise LongitudinalError(f"{where}: column name {column!r} cannot be used in a model formula; "
-                                    "allowed: letters, digits and underscores, not starting with a digit")
+            raise LongitudinalError(
+                f"{where}: column name {column!r} cannot be used in a model formula; "
+                "allowed: letters, digits and underscores, not starting with a digit"
+            )
 
 
-def fit_growth(data: pd.DataFrame, outcome: str = "work_enjoyment", time: str = "months",
-               covariates: Sequence[str] = (), interactions: Sequence[str] = (), random_slope: bool = True,
-               professional: str = "professional", reml: bool = True) -> GrowthFit:
+def fit_growth(
+    data: pd.DataFrame,
+    outcome: str = "work_enjoyment",
+    time: str = "months",
+    covariates: Sequence[str] = (),
+    interactions: Sequence[str] = (),
+    random_slope: bool = True,
+    professional: str = "professional",
+    reml: bool = True,
+) -> GrowthFit:
     """Fit a linear growth model with a random intercept (and slope) per professional.
 
     The model is ``outcome ~ time + covariates + interactions`` with, per
@@ -428,32 +474,46 @@ def fit_growth(data: pd.DataFrame, outcome: str = "work_enjoyment", time: str = 
     >>> 0 < fit.icc < 1
     True
     """
-    spec = _Spec(outcome=outcome, time=time, covariates=tuple(covariates), interactions=tuple(interactions),
-                 random_slope=random_slope, professional=professional)
+    spec = _Spec(
+        outcome=outcome,
+        time=time,
+        covariates=tuple(covariates),
+        interactions=tuple(interactions),
+        random_slope=random_slope,
+        professional=professional,
+    )
     used = [professional, outcome, time, *_columns_in(spec.covariates + spec.interactions)]
     _check_columns(data, used, "fit_growth")
     for role, column in (("outcome", outcome), ("time", time)):
         if not pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column]):
-            raise LongitudinalError(f"fit_growth: {role} column {column!r} has dtype {data[column].dtype}; "
-                                    "allowed: a numeric column")
+            raise LongitudinalError(
+                f"fit_growth: {role} column {column!r} has dtype {data[column].dtype}; allowed: a numeric column"
+            )
     frame = _as_model_frame(data[list(dict.fromkeys(used))], None, [c for c in used[3:] if c != time])
     frame = frame.dropna().reset_index(drop=True)
     n_professionals = frame[professional].nunique()
     if n_professionals < MIN_PROFESSIONALS:
-        raise LongitudinalError(f"fit_growth: {n_professionals} professional(s) with complete rows in "
-                                f"{used[1:]}; at least {MIN_PROFESSIONALS} are needed")
+        raise LongitudinalError(
+            f"fit_growth: {n_professionals} professional(s) with complete rows in "
+            f"{used[1:]}; at least {MIN_PROFESSIONALS} are needed"
+        )
     if frame[outcome].nunique() < 2:
         value = float(frame[outcome].iloc[0]) if len(frame) else None
-        raise LongitudinalError(f"fit_growth: outcome {outcome!r} is constant ({value!r}) in all "
-                                f"{len(frame)} rows; a growth model needs variation")
+        raise LongitudinalError(
+            f"fit_growth: outcome {outcome!r} is constant ({value!r}) in all "
+            f"{len(frame)} rows; a growth model needs variation"
+        )
     if random_slope and (frame.groupby(professional)[time].nunique() > 1).sum() < 2:
-        raise LongitudinalError(f"fit_growth: fewer than two professionals have more than one value of {time!r}; "
-                                "a random slope needs repeated waves (use random_slope=False)")
+        raise LongitudinalError(
+            f"fit_growth: fewer than two professionals have more than one value of {time!r}; "
+            "a random slope needs repeated waves (use random_slope=False)"
+        )
     return _fit(spec, frame, reml=reml)
 
 
-def _mixedlm(formula: str, frame: pd.DataFrame, professional: str, re_formula: str,
-             reml: bool) -> tuple[MixedLMResults, list[str]]:
+def _mixedlm(
+    formula: str, frame: pd.DataFrame, professional: str, re_formula: str, reml: bool
+) -> tuple[MixedLMResults, list[str]]:
     """Fit MixedLM by the best of several optimisers, collecting their warnings instead of printing them.
 
     On small panels with a variance near its boundary one quasi-Newton
@@ -475,11 +535,14 @@ def _mixedlm(formula: str, frame: pd.DataFrame, professional: str, re_formula: s
                 result = model.fit(reml=reml, method=[method])
             except np.linalg.LinAlgError:
                 continue
-        fits.append((result, list(dict.fromkeys(str(w.message) for w in caught
-                                                if issubclass(w.category, ConvergenceWarning)))))
+        fits.append(
+            (result, list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning))))
+        )
     if not fits:
-        raise LongitudinalError(f"fit_growth: {formula} could not be fitted by any of {', '.join(_OPTIMISERS)} "
-                                "(singular covariance); simplify the model, for example random_slope=False")
+        raise LongitudinalError(
+            f"fit_growth: {formula} could not be fitted by any of {', '.join(_OPTIMISERS)} "
+            "(singular covariance); simplify the model, for example random_slope=False"
+        )
     return max(fits, key=lambda fit: (bool(fit[0].converged), fit[0].llf))
 
 
@@ -488,9 +551,16 @@ def _fit(spec: _Spec, frame: pd.DataFrame, reml: bool) -> GrowthFit:
     null, _ = _mixedlm(f"{spec.outcome} ~ 1", frame, spec.professional, "~1", reml)
     between = float(null.cov_re.iloc[0, 0])
     waves = frame.groupby(spec.professional).size()
-    return GrowthFit(spec=spec, data=frame, result=result, fe_cov=_gls_cov(result),
-                     icc=between / (between + float(null.scale)), single_wave=int((waves == 1).sum()),
-                     converged=bool(result.converged), warnings=messages)
+    return GrowthFit(
+        spec=spec,
+        data=frame,
+        result=result,
+        fe_cov=_gls_cov(result),
+        icc=between / (between + float(null.scale)),
+        single_wave=int((waves == 1).sum()),
+        converged=bool(result.converged),
+        warnings=messages,
+    )
 
 
 def _gls_cov(result: MixedLMResults) -> np.ndarray:
@@ -549,18 +619,28 @@ def compare_growth(*fits: GrowthFit) -> pd.DataFrame:
     rows = []
     for index, fit in enumerate(ml):
         n_params = len(fit.params) + len(fit.result.cov_re) * (len(fit.result.cov_re) + 1) // 2 + 1
-        row = {"formula": fit.formula, "random": f"1 + {fit.spec.time}" if fit.spec.random_slope else "1",
-               "n_params": n_params, "loglik": float(fit.result.llf),
-               "aic": 2 * n_params - 2 * float(fit.result.llf),
-               "bic": np.log(fit.n_obs) * n_params - 2 * float(fit.result.llf),
-               "lr": np.nan, "df": np.nan, "p": np.nan, "method": ""}
+        row = {
+            "formula": fit.formula,
+            "random": f"1 + {fit.spec.time}" if fit.spec.random_slope else "1",
+            "n_params": n_params,
+            "loglik": float(fit.result.llf),
+            "aic": 2 * n_params - 2 * float(fit.result.llf),
+            "bic": np.log(fit.n_obs) * n_params - 2 * float(fit.result.llf),
+            "lr": np.nan,
+            "df": np.nan,
+            "p": np.nan,
+            "method": "",
+        }
         if index:
             previous, prev_row = ml[index - 1], rows[-1]
             _check_nested(previous, fit, index)
             lr = max(0.0, 2 * (row["loglik"] - prev_row["loglik"]))
             df = row["n_params"] - prev_row["n_params"]
-            only_slope = (list(previous.params.index) == list(fit.params.index)
-                          and not previous.spec.random_slope and fit.spec.random_slope)
+            only_slope = (
+                list(previous.params.index) == list(fit.params.index)
+                and not previous.spec.random_slope
+                and fit.spec.random_slope
+            )
             if only_slope:
                 p, method = 0.5 * stats.chi2.sf(lr, 1) + 0.5 * stats.chi2.sf(lr, 2), "LR, 50:50 chi2(1)/chi2(2) mixture"
             else:
@@ -573,16 +653,23 @@ def compare_growth(*fits: GrowthFit) -> pd.DataFrame:
 def _check_nested(smaller: GrowthFit, larger: GrowthFit, index: int) -> None:
     where = f"compare_growth: model {index} is not nested in model {index + 1}"
     if smaller.spec.outcome != larger.spec.outcome or smaller.spec.time != larger.spec.time:
-        raise LongitudinalError(f"{where}: outcome/time {smaller.spec.outcome}/{smaller.spec.time} against "
-                                f"{larger.spec.outcome}/{larger.spec.time}; both must be the same")
+        raise LongitudinalError(
+            f"{where}: outcome/time {smaller.spec.outcome}/{smaller.spec.time} against "
+            f"{larger.spec.outcome}/{larger.spec.time}; both must be the same"
+        )
     if len(smaller.data) != len(larger.data) or not smaller.data[smaller.spec.professional].equals(
-            larger.data[larger.spec.professional]):
-        raise LongitudinalError(f"{where}: fitted on {len(smaller.data)} and {len(larger.data)} rows; both must use "
-                                "the same rows (drop rows with missing covariates before fitting)")
+        larger.data[larger.spec.professional]
+    ):
+        raise LongitudinalError(
+            f"{where}: fitted on {len(smaller.data)} and {len(larger.data)} rows; both must use "
+            "the same rows (drop rows with missing covariates before fitting)"
+        )
     extra = sorted(set(smaller.params.index) - set(larger.params.index))
     if extra or (smaller.spec.random_slope and not larger.spec.random_slope):
-        raise LongitudinalError(f"{where}: terms {extra or ['random slope']} of the smaller model are missing "
-                                "from the larger one; order the models from smaller to larger")
+        raise LongitudinalError(
+            f"{where}: terms {extra or ['random slope']} of the smaller model are missing "
+            "from the larger one; order the models from smaller to larger"
+        )
 
 
 def _wave_order(data: pd.DataFrame, wave: str) -> list:
@@ -595,13 +682,19 @@ def _wave_order(data: pd.DataFrame, wave: str) -> list:
 def _check_table(data: pd.DataFrame, outcome: str, columns: Sequence[str], where: str) -> None:
     _check_columns(data, [outcome, *columns], where)
     if not pd.api.types.is_numeric_dtype(data[outcome]) or pd.api.types.is_bool_dtype(data[outcome]):
-        raise LongitudinalError(f"{where}: outcome column {outcome!r} has dtype {data[outcome].dtype}; "
-                                "allowed: a numeric column")
+        raise LongitudinalError(
+            f"{where}: outcome column {outcome!r} has dtype {data[outcome].dtype}; allowed: a numeric column"
+        )
 
 
-def wave_changes(data: pd.DataFrame, outcome: str = "work_enjoyment", wave: str = "wave",
-                 professional: str = "professional", by: str | None = None,
-                 confidence: float = 0.95) -> pd.DataFrame:
+def wave_changes(
+    data: pd.DataFrame,
+    outcome: str = "work_enjoyment",
+    wave: str = "wave",
+    professional: str = "professional",
+    by: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Change between consecutive waves among the professionals present at both.
 
     For each pair of consecutive waves the within-person differences
@@ -647,20 +740,37 @@ def wave_changes(data: pd.DataFrame, outcome: str = "work_enjoyment", wave: str 
         pairs["change"] = pairs[f"{outcome}_after"] - pairs[f"{outcome}_before"]
         groups = pairs.groupby(by, observed=True) if by else [(None, pairs)]
         for group, part in groups:
-            rows.append({"from_wave": earlier, "to_wave": later, **({by: group} if by else {}),
-                         **_mean_change(part["change"].to_numpy(), confidence)})
+            rows.append(
+                {
+                    "from_wave": earlier,
+                    "to_wave": later,
+                    **({by: group} if by else {}),
+                    **_mean_change(part["change"].to_numpy(), confidence),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _mean_change(values: np.ndarray, confidence: float) -> dict:
     paired = _stats.mean_interval(values, confidence)
-    return {"n": paired["n"], "mean_change": paired["mean"], "sd": paired["sd"], "ci_low": paired["ci_low"],
-            "ci_high": paired["ci_high"], "p": paired["p"]}
+    return {
+        "n": paired["n"],
+        "mean_change": paired["mean"],
+        "sd": paired["sd"],
+        "ci_low": paired["ci_low"],
+        "ci_high": paired["ci_high"],
+        "p": paired["p"],
+    }
 
 
-def leavers_vs_stayers(data: pd.DataFrame, outcome: str = "work_enjoyment", wave: str = "wave",
-                       professional: str = "professional", left: str | None = "left",
-                       confidence: float = 0.95) -> pd.DataFrame:
+def leavers_vs_stayers(
+    data: pd.DataFrame,
+    outcome: str = "work_enjoyment",
+    wave: str = "wave",
+    professional: str = "professional",
+    left: str | None = "left",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Those who left before the end compared with those who stayed, at the leavers' last wave.
 
     A leaver is a professional with a value in the ``left`` column (the date
@@ -718,11 +828,21 @@ def leavers_vs_stayers(data: pd.DataFrame, outcome: str = "work_enjoyment", wave
 
 
 def _two_groups(x: np.ndarray, y: np.ndarray, confidence: float) -> dict:
-    row = {"n_leavers": len(x), "n_stayers": len(y), "mean_leavers": x.mean() if len(x) else np.nan,
-           "mean_stayers": y.mean() if len(y) else np.nan}
+    row = {
+        "n_leavers": len(x),
+        "n_stayers": len(y),
+        "mean_leavers": x.mean() if len(x) else np.nan,
+        "mean_stayers": y.mean() if len(y) else np.nan,
+    }
     row["difference"] = row["mean_leavers"] - row["mean_stayers"]
     if len(x) < 2 or len(y) < 2 or (x.var(ddof=1) + y.var(ddof=1)) == 0:
         return {**row, "ci_low": np.nan, "ci_high": np.nan, "hedges_g": np.nan, "g_ci_low": np.nan, "g_ci_high": np.nan}
     difference, standardised = _stats.welch(x, y, confidence), _stats.hedges_g(x, y, confidence)
-    return {**row, "ci_low": difference["ci_low"], "ci_high": difference["ci_high"], "hedges_g": standardised["g"],
-            "g_ci_low": standardised["ci_low"], "g_ci_high": standardised["ci_high"]}
+    return {
+        **row,
+        "ci_low": difference["ci_low"],
+        "ci_high": difference["ci_high"],
+        "hedges_g": standardised["g"],
+        "g_ci_low": standardised["ci_low"],
+        "g_ci_high": standardised["ci_high"],
+    }

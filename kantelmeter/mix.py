@@ -37,8 +37,9 @@ class MixError(ValueError):
     """A per-problem table the mix cannot be estimated from."""
 
 
-def problem_table(citizen: Instrument, intake: pd.DataFrame, follow_up: pd.DataFrame,
-                  soc: pd.DataFrame | None = None) -> pd.DataFrame:
+def problem_table(
+    citizen: Instrument, intake: pd.DataFrame, follow_up: pd.DataFrame, soc: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per problem raised: urgency at intake, result and support at follow-up, SOC at intake.
 
     Parameters
@@ -61,27 +62,35 @@ def problem_table(citizen: Instrument, intake: pd.DataFrame, follow_up: pd.DataF
         interventions were answered without one) and ``soc``. Problems without
         a follow-up are kept, with blank results.
     """
-    before = repeated(citizen, intake.assign(occasion="intake"))[["respondent", "repetition", "element",
-                                                                  "element_label", "urgency"]]
+    before = repeated(citizen, intake.assign(occasion="intake"))[
+        ["respondent", "repetition", "element", "element_label", "urgency"]
+    ]
     after = repeated(citizen, follow_up.assign(occasion="follow_up"))
     scale = citizen.response_scale_of("interventions")
-    kinds = {kind: [f"interventions_{c.code}" for c in scale.codes if c.support == kind]
-             for kind in ("material", "immaterial")}
+    kinds = {
+        kind: [f"interventions_{c.code}" for c in scale.codes if c.support == kind]
+        for kind in ("material", "immaterial")
+    }
     options = [f"interventions_{code}" for code in scale.valid_codes]
     answered = after[options].notna().any(axis=1)
     support = {kind: after[columns].eq(1).any(axis=1).astype(float).where(answered) for kind, columns in kinds.items()}
     after = after[["respondent", "repetition"]].assign(result=after["problem_result"], **support)
     table = before.merge(after, on=["respondent", "repetition"], how="left")
-    table.insert(table.columns.get_loc("result") + 1, "solved",
-                 table["result"].isin(SOLVED).astype(float).where(table["result"].notna()))
+    table.insert(
+        table.columns.get_loc("result") + 1,
+        "solved",
+        table["result"].isin(SOLVED).astype(float).where(table["result"].notna()),
+    )
     if soc is not None:
-        table = table.merge(soc[["respondent", "soc_total"]].rename(columns={"soc_total": "soc"}), on="respondent",
-                            how="left").assign(soc=lambda t: t["soc"] / 10)
+        table = table.merge(
+            soc[["respondent", "soc_total"]].rename(columns={"soc_total": "soc"}), on="respondent", how="left"
+        ).assign(soc=lambda t: t["soc"] / 10)
     return table
 
 
-def estimate_mix(table: pd.DataFrame, predictors: Sequence[str] = PREDICTORS, outcome: str = "solved",
-                 confidence: float = 0.95) -> pd.DataFrame:
+def estimate_mix(
+    table: pd.DataFrame, predictors: Sequence[str] = PREDICTORS, outcome: str = "solved", confidence: float = 0.95
+) -> pd.DataFrame:
     """A logistic model of a problem's result on the conditions, with respondent-clustered standard errors.
 
     Parameters
@@ -117,15 +126,18 @@ def estimate_mix(table: pd.DataFrame, predictors: Sequence[str] = PREDICTORS, ou
     """
     missing = [c for c in ["respondent", outcome, *predictors] if c not in table.columns]
     if missing:
-        raise MixError(f"the problem table has no column(s) {', '.join(missing)}; "
-                       f"columns present: {', '.join(map(str, table.columns))}")
+        raise MixError(
+            f"the problem table has no column(s) {', '.join(missing)}; "
+            f"columns present: {', '.join(map(str, table.columns))}"
+        )
     data = table.dropna(subset=[outcome, *predictors])
     if not data[outcome].isin((0, 1)).all():
         raise MixError(f"outcome {outcome!r} holds {sorted(set(data[outcome]) - {0, 1})}; allowed: 0 and 1")
     respondents = data["respondent"].nunique()
     if respondents < 20:
-        raise MixError(f"{respondents} respondents with a complete problem row; cluster-robust standard errors "
-                       "need at least 20")
+        raise MixError(
+            f"{respondents} respondents with a complete problem row; cluster-robust standard errors need at least 20"
+        )
     exog = sm.add_constant(data[list(predictors)].astype(float), has_constant="add")
     groups = pd.factorize(data["respondent"])[0]
     fit = sm.Logit(data[outcome].astype(float), exog).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})

@@ -142,8 +142,10 @@ def load_municipality(folder: Source = None) -> Municipality:
     base = _folder(folder)
     path = base / "municipality.yaml"
     if not path.is_file():
-        raise MunicipalDataError(f"{path}: file not found; a municipality folder needs municipality.yaml "
-                                 f"(name, cbs_code, contact, areas, source)")
+        raise MunicipalDataError(
+            f"{path}: file not found; a municipality folder needs municipality.yaml "
+            f"(name, cbs_code, contact, areas, source)"
+        )
     with path.open("r", encoding="utf-8") as handle:
         config = yaml.safe_load(handle) or {}
     if not isinstance(config, dict):
@@ -158,11 +160,12 @@ def load_municipality(folder: Source = None) -> Municipality:
                 raise MunicipalDataError(f"{path}: field {key!r} is missing")
             continue
         if not isinstance(config[key], kind) or not config[key]:
-            raise MunicipalDataError(f"{path}: field {key!r} is {config[key]!r}; allowed: a non-empty "
-                                     f"{kind.__name__}")
+            raise MunicipalDataError(f"{path}: field {key!r} is {config[key]!r}; allowed: a non-empty {kind.__name__}")
     if not re.fullmatch(r"GM\d{4}", config["cbs_code"]):
-        raise MunicipalDataError(f"{path}: field 'cbs_code' is {config['cbs_code']!r}; allowed: GM and four "
-                                 f"digits, as CBS codes municipalities (GM0394)")
+        raise MunicipalDataError(
+            f"{path}: field 'cbs_code' is {config['cbs_code']!r}; allowed: GM and four "
+            f"digits, as CBS codes municipalities (GM0394)"
+        )
     for key in ("organisation", "email"):
         if not isinstance(config["contact"].get(key), str):
             raise MunicipalDataError(f"{path}: field 'contact.{key}' is missing; allowed: a text")
@@ -173,12 +176,19 @@ def load_municipality(folder: Source = None) -> Municipality:
     if "logo" in config:
         logo = base / config["logo"]
         if Path(config["logo"]).suffix.lower() not in (".svg", ".png") or not logo.is_file():
-            raise MunicipalDataError(f"{path}: field 'logo' is {config['logo']!r}; allowed: an .svg or .png file "
-                                     f"in the folder")
-    return Municipality(name=config["name"], cbs_code=config["cbs_code"], contact=dict(config["contact"]),
-                        logo=logo, areas=tuple(map(str, config["areas"])),
-                        reference_area=config.get("reference_area", "Nederland"),
-                        source=dict(config["source"]), folder=base)
+            raise MunicipalDataError(
+                f"{path}: field 'logo' is {config['logo']!r}; allowed: an .svg or .png file in the folder"
+            )
+    return Municipality(
+        name=config["name"],
+        cbs_code=config["cbs_code"],
+        contact=dict(config["contact"]),
+        logo=logo,
+        areas=tuple(map(str, config["areas"])),
+        reference_area=config.get("reference_area", "Nederland"),
+        source=dict(config["source"]),
+        folder=base,
+    )
 
 
 def _folder(source: Source) -> Traversable | Path:
@@ -376,8 +386,9 @@ def jobseekers(source: Source = None, tolerance_pp: float = SHARE_TOLERANCE_PP) 
     """
     required = ["year", "labour_force_15_64", "non_working_jobseekers", "published_share_pct"]
     table, path = _read(source, "jobseekers.csv", required)
-    implausible = table[(table["labour_force_15_64"] <= 0)
-                        | (table["non_working_jobseekers"] > table["labour_force_15_64"])]
+    implausible = table[
+        (table["labour_force_15_64"] <= 0) | (table["non_working_jobseekers"] > table["labour_force_15_64"])
+    ]
     if not implausible.empty:
         year, force, seekers = implausible[["year", "labour_force_15_64", "non_working_jobseekers"]].iloc[0].map(int)
         raise MunicipalDataError(

@@ -16,12 +16,28 @@ from matplotlib.axes import Axes
 
 from kantelmeter.errors import KantelmeterError
 
-__all__ = ["PlotError", "actor_balance", "agreement", "forest", "growth_trajectories", "love", "monte_carlo_ratio", "number_axis",
-           "population_by_age", "propensity_overlap", "radar", "team_composition", "tornado", "wave_heatmap",
-           "wheel_improvements"]
+__all__ = [
+    "PlotError",
+    "actor_balance",
+    "agreement",
+    "forest",
+    "growth_trajectories",
+    "love",
+    "monte_carlo_ratio",
+    "number_axis",
+    "population_by_age",
+    "propensity_overlap",
+    "radar",
+    "team_composition",
+    "tornado",
+    "wave_heatmap",
+    "wheel_improvements",
+]
 
-_TORNADO_LABELS = {"ratio": "benefit/cost ratio (euro back per euro invested)",
-                   "net_value": "net value (euro per year)"}
+_TORNADO_LABELS = {
+    "ratio": "benefit/cost ratio (euro back per euro invested)",
+    "net_value": "net value (euro per year)",
+}
 
 
 class PlotError(KantelmeterError, ValueError):
@@ -75,8 +91,12 @@ def tornado(sensitivity_table: pd.DataFrame, outcome: str = "ratio", ax: Axes | 
     return ax
 
 
-def monte_carlo_ratio(draws: pd.DataFrame, ax: Axes | None = None, bins: int = 50,
-                      label: str = "benefit/cost ratio (euro back per euro invested)") -> Axes:
+def monte_carlo_ratio(
+    draws: pd.DataFrame,
+    ax: Axes | None = None,
+    bins: int = 50,
+    label: str = "benefit/cost ratio (euro back per euro invested)",
+) -> Axes:
     """Histogram of the benefit/cost ratio over Monte Carlo draws, with break-even and the 95% interval.
 
     The share of draws right of the break-even line (ratio 1) is the
@@ -116,8 +136,13 @@ def monte_carlo_ratio(draws: pd.DataFrame, ax: Axes | None = None, bins: int = 5
     return ax
 
 
-def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes | None = None,
-                      label: str = "share of inhabitants (%)", lang: str = "en") -> Axes:
+def population_by_age(
+    population: pd.DataFrame,
+    years: tuple[int, ...],
+    ax: Axes | None = None,
+    label: str = "share of inhabitants (%)",
+    lang: str = "en",
+) -> Axes:
     """The share of each age group in two (or more) years, as bars side by side per age group.
 
     Percentages of each year's population, youngest group at the top, so that
@@ -156,14 +181,17 @@ def population_by_age(population: pd.DataFrame, years: tuple[int, ...], ax: Axes
     present = set(population["year"])
     missing = [year for year in years if year not in present]
     if missing:
-        raise PlotError(f"population_by_age: year(s) {missing} not in the population table; "
-                         f"allowed: {', '.join(map(str, sorted(present)))}")
+        raise PlotError(
+            f"population_by_age: year(s) {missing} not in the population table; "
+            f"allowed: {', '.join(map(str, sorted(present)))}"
+        )
     groups = population.drop_duplicates("age_group").sort_values("age_from", ascending=False)["age_group"].tolist()
     height = 0.8 / len(years)
     for k, (year, colour) in enumerate(zip(years, ("#9ab7d3", "#1f4e79", "#dd8452", "#55a868"))):
         share = population[population["year"] == year].set_index("age_group")["share_pct"].reindex(groups)
-        ax.barh(np.arange(len(groups)) + (len(years) - 1 - k) * height, share, height=height, color=colour,
-                label=str(year))
+        ax.barh(
+            np.arange(len(groups)) + (len(years) - 1 - k) * height, share, height=height, color=colour, label=str(year)
+        )
     ax.set_yticks(np.arange(len(groups)) + height * (len(years) - 1) / 2, groups)
     ax.set_ylim(-0.5, len(groups) - 0.2)
     ax.set_xlabel(label)
@@ -191,12 +219,19 @@ def number_axis(ax: Axes, axis: str = "x", decimals: int = 0, lang: str = "en") 
     return ax
 
 
-_ATTRIBUTION_LEGEND = {"yes": "due to the support", "partly": "partly due to the support",
-                       "no": "not due to the support"}
+_ATTRIBUTION_LEGEND = {
+    "yes": "due to the support",
+    "partly": "partly due to the support",
+    "no": "not due to the support",
+}
 
 
-def wheel_improvements(summary: pd.DataFrame, labels: dict[str, str] | None = None,
-                       legend: dict[str, str] | None = None, ax: Axes | None = None) -> Axes:
+def wheel_improvements(
+    summary: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    legend: dict[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Per wheel domain the number of people who improved, split by attribution.
 
     Parameters
@@ -238,9 +273,14 @@ def wheel_improvements(summary: pd.DataFrame, labels: dict[str, str] | None = No
     return ax
 
 
-def radar(profile: pd.DataFrame, value: str = "mean_before", by: str | None = "cohort",
-          labels: dict[str, str] | None = None, limits: tuple[float, float] = (1, 5),
-          ax: Axes | None = None) -> Axes:
+def radar(
+    profile: pd.DataFrame,
+    value: str = "mean_before",
+    by: str | None = "cohort",
+    labels: dict[str, str] | None = None,
+    limits: tuple[float, float] = (1, 5),
+    ax: Axes | None = None,
+) -> Axes:
     """Radar (spider) plot of the participation wheel: one polygon per group, one spoke per domain.
 
     Parameters
@@ -293,8 +333,13 @@ def radar(profile: pd.DataFrame, value: str = "mean_before", by: str | None = "c
     return ax
 
 
-def agreement(indicators: pd.DataFrame, by: str = "cohort", labels: dict[str, str] | None = None,
-              label: str = "% (fully) agree", ax: Axes | None = None) -> Axes:
+def agreement(
+    indicators: pd.DataFrame,
+    by: str = "cohort",
+    labels: dict[str, str] | None = None,
+    label: str = "% (fully) agree",
+    ax: Axes | None = None,
+) -> Axes:
     """Percentage who (fully) agree per statement, one bar per group, with its confidence interval.
 
     Parameters
@@ -338,8 +383,9 @@ def agreement(indicators: pd.DataFrame, by: str = "cohort", labels: dict[str, st
         values = rows["pct_agree"].to_numpy()[present]
         errors = np.vstack([values - rows["ci_low"].to_numpy()[present], rows["ci_high"].to_numpy()[present] - values])
         ax.barh(y, values, height=height, xerr=errors, capsize=2, label=str(group))
-    ax.set_yticks(np.arange(len(items)) + height * (len(groups) - 1) / 2,
-                  [_wrap(labels.get(item, item)) for item in items])
+    ax.set_yticks(
+        np.arange(len(items)) + height * (len(groups) - 1) / 2, [_wrap(labels.get(item, item)) for item in items]
+    )
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel(label)
@@ -356,8 +402,16 @@ def _wrap(text: str, width: int = 45) -> str:
 
 # --- professionals over time (issue 7) ----------------------------------------
 
-def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict | None = None,
-                        professional: str = "professional", points: int = 40, ax: Axes | None = None) -> Axes:
+
+def growth_trajectories(
+    data: pd.DataFrame,
+    fit,
+    by: str | None = None,
+    at: dict | None = None,
+    professional: str = "professional",
+    points: int = 40,
+    ax: Axes | None = None,
+) -> Axes:
     """Each professional's trajectory, with the model's mean trajectory and its CI band per group.
 
     Thin lines are the observed scores of one professional over time; the
@@ -399,12 +453,17 @@ def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict
 
     spec = fit.spec
     at = dict(at or {})
-    needed = [c for c in dict.fromkeys(name.strip() for term in spec.covariates + spec.interactions
-                                       for name in term.split(":")) if c != spec.time]
+    needed = [
+        c
+        for c in dict.fromkeys(name.strip() for term in spec.covariates + spec.interactions for name in term.split(":"))
+        if c != spec.time
+    ]
     missing = [c for c in needed if c != by and c not in at]
     if missing:
-        raise PlotError(f"growth_trajectories: the model uses {missing} besides {spec.time!r}; "
-                         f"give their values in at= (or draw them as by=); by={by!r}")
+        raise PlotError(
+            f"growth_trajectories: the model uses {missing} besides {spec.time!r}; "
+            f"give their values in at= (or draw them as by=); by={by!r}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
     groups = list(data[by].dropna().unique()) if by else [None]
@@ -413,8 +472,15 @@ def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict
     colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
     for _, person in data.sort_values(spec.time).groupby(professional, observed=True):
         colour = colours[person[by].iloc[0]] if by else "grey"
-        ax.plot(person[spec.time], person[spec.outcome], color=colour, alpha=0.25, linewidth=0.8, marker=".",
-                label="_individual")
+        ax.plot(
+            person[spec.time],
+            person[spec.outcome],
+            color=colour,
+            alpha=0.25,
+            linewidth=0.8,
+            marker=".",
+            label="_individual",
+        )
     times = pd.Series(data[spec.time].dropna()).agg(["min", "max"])
     grid = pd.Series(np.linspace(times["min"], times["max"], points), name=spec.time)
     for group in groups:
@@ -422,8 +488,9 @@ def growth_trajectories(data: pd.DataFrame, fit, by: str | None = None, at: dict
         band = fit.predict(newdata)
         colour = colours[group] if by else "black"
         ax.fill_between(band[spec.time], band["ci_low"], band["ci_high"], color=colour, alpha=0.2, label="_band")
-        ax.plot(band[spec.time], band["predicted"], color=colour, linewidth=2.5,
-                label=str(group) if by else "model mean")
+        ax.plot(
+            band[spec.time], band["predicted"], color=colour, linewidth=2.5, label=str(group) if by else "model mean"
+        )
     ax.set_xlabel(spec.time)
     ax.set_ylabel(spec.outcome)
     ax.legend(frameon=False, title=by)
@@ -461,9 +528,15 @@ def wave_heatmap(data: pd.DataFrame, scales: list[str], wave: str = "wave", ax: 
     return ax
 
 
-def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list | None = None,
-                     professional: str = "professional", team: str = "team", label: str | None = "function",
-                     ax: Axes | None = None) -> Axes:
+def team_composition(
+    roster: pd.DataFrame,
+    end: str | pd.Timestamp,
+    waves: list | None = None,
+    professional: str = "professional",
+    team: str = "team",
+    label: str | None = "function",
+    ax: Axes | None = None,
+) -> Axes:
     """Who was in which team when: one bar per professional from joining to leaving.
 
     A professional without a ``left`` date stays until ``end`` (the team's
@@ -490,8 +563,13 @@ def team_composition(roster: pd.DataFrame, end: str | pd.Timestamp, waves: list 
     for index, row in rows.iterrows():
         # a team coded 1/2 gets a word in the legend; a labelled team ("team 1") is shown as it is
         name = row[team] if isinstance(row[team], str) else f"team {row[team]}"
-        ax.barh(index, stop[index] - start[index], left=start[index], color=colours[teams.index(row[team]) % 10],
-                label=name if row[team] not in rows[team].iloc[:index].tolist() else "_")
+        ax.barh(
+            index,
+            stop[index] - start[index],
+            left=start[index],
+            color=colours[teams.index(row[team]) % 10],
+            label=name if row[team] not in rows[team].iloc[:index].tolist() else "_",
+        )
     names = rows[professional].astype(str) + (" (" + rows[label].astype(str) + ")" if label else "")
     ax.set_yticks(range(len(rows)), names)
     ax.invert_yaxis()
@@ -540,13 +618,20 @@ def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list
     [['ipw', 'dr'], ['dr']]
     """
     if "estimand" in comparison.columns and comparison["estimand"].nunique() > 1:
-        raise PlotError(f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
-                         "a forest plot sets like beside like: select the rows of one estimand")
+        raise PlotError(
+            f"the rows hold several estimands ({', '.join(map(str, pd.unique(comparison['estimand'])))}); "
+            "a forest plot sets like beside like: select the rows of one estimand"
+        )
     outcomes = list(pd.unique(comparison["outcome"]))
     if axes is None:
         sizes = [int((comparison["outcome"] == outcome).sum()) for outcome in outcomes]
-        _, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.35 * sum(sizes) + 1.1 * len(outcomes)),
-                               gridspec_kw={"height_ratios": sizes}, squeeze=False)
+        _, axes = plt.subplots(
+            len(outcomes),
+            1,
+            figsize=(7, 0.35 * sum(sizes) + 1.1 * len(outcomes)),
+            gridspec_kw={"height_ratios": sizes},
+            squeeze=False,
+        )
         axes = list(axes[:, 0])
     elif len(axes) != len(outcomes):
         raise PlotError(f"got {len(axes)} axes for {len(outcomes)} outcomes; allowed: one axis per outcome")
@@ -560,11 +645,23 @@ def forest(comparison: pd.DataFrame, axes: Sequence[Axes] | None = None) -> list
 def _forest_panel(ax: Axes, rows: pd.DataFrame, outcome: str) -> None:
     y = list(range(len(rows)))
     headline = (rows["method"] == "dr").to_numpy()
-    ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
-                fmt="none", ecolor="grey", capsize=2)
+    ax.errorbar(
+        rows["estimate"],
+        y,
+        xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+        fmt="none",
+        ecolor="grey",
+        capsize=2,
+    )
     ax.scatter(rows["estimate"][~headline], [i for i in y if not headline[i]], color="#4c72b0", zorder=3)
-    ax.scatter(rows["estimate"][headline], [i for i in y if headline[i]], color="#c44e52", marker="D", zorder=3,
-               label="doubly robust (headline)")
+    ax.scatter(
+        rows["estimate"][headline],
+        [i for i in y if headline[i]],
+        color="#c44e52",
+        marker="D",
+        zorder=3,
+        label="doubly robust (headline)",
+    )
     ax.set_yticks(y, rows["method"].astype(str).tolist())
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.axvline(0, color="black", linestyle=":", linewidth=1)
@@ -650,8 +747,9 @@ def propensity_overlap(cohorts, scores: pd.Series, bins: int = 20, ax: Axes | No
     return ax
 
 
-def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, ax: Axes | None = None,
-                  lang: str = "nl") -> Axes:
+def actor_balance(
+    actors: pd.DataFrame, simulated: pd.DataFrame | None = None, ax: Axes | None = None, lang: str = "nl"
+) -> Axes:
     """Who pays and who gains: benefits and investments per actor, with the net value.
 
     One row per actor: a bar to the right for the present value of the
@@ -679,8 +777,9 @@ def actor_balance(actors: pd.DataFrame, simulated: pd.DataFrame | None = None, a
     """
     for column in ("actor", "label", "pv_benefits", "pv_investments", "pv_net_value"):
         if column not in actors.columns:
-            raise PlotError(f"actor_balance: column {column!r} is missing; allowed: the table of "
-                             f"kantelmeter.costbenefit.by_actor")
+            raise PlotError(
+                f"actor_balance: column {column!r} is missing; allowed: the table of kantelmeter.costbenefit.by_actor"
+            )
     from kantelmeter.messages import section
 
     words = list(section("report.actor_balance", lang).values())

@@ -106,8 +106,10 @@ def validate_bsn(value: str | int, *, where: str = "") -> str:
     """
     prefix = f"{where}: " if where else ""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BSNError(f"{prefix}BSN of type {type(value).__name__} is not allowed; allowed: text or a whole "
-                       f"number (read BSNs as text so that leading zeros survive)")
+        raise BSNError(
+            f"{prefix}BSN of type {type(value).__name__} is not allowed; allowed: text or a whole "
+            f"number (read BSNs as text so that leading zeros survive)"
+        )
     text = str(value).strip()
     # Separators are a way of writing text; in a number a minus sign is just wrong.
     digits = re.sub(r"[\s.\-]", "", text) if isinstance(value, str) else text
@@ -115,8 +117,9 @@ def validate_bsn(value: str | int, *, where: str = "") -> str:
     if not digits.isascii() or not digits.isdigit():
         raise BSNError(f"{prefix}BSN {masked} contains characters other than digits; allowed: 9 digits")
     if len(digits) not in (8, 9):
-        raise BSNError(f"{prefix}BSN {masked} has {len(digits)} digits; allowed: 9 digits "
-                       f"(8 when the leading zero was lost)")
+        raise BSNError(
+            f"{prefix}BSN {masked} has {len(digits)} digits; allowed: 9 digits (8 when the leading zero was lost)"
+        )
     digits = digits.zfill(9)
     if digits == "000000000":
         raise BSNError(f"{prefix}BSN {masked} is all zeros; allowed: a valid BSN of 9 digits")
@@ -282,8 +285,9 @@ class Pseudonymiser:
         False
         """
         if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-            raise IdentifierError(f"pseudonymise: kind {kind!r} is not allowed; allowed: a lower-case identifier "
-                             f"such as 'bsn' or 'name'")
+            raise IdentifierError(
+                f"pseudonymise: kind {kind!r} is not allowed; allowed: a lower-case identifier such as 'bsn' or 'name'"
+            )
         text = validate_bsn(value, where=where) if kind == "bsn" else self._normalise(kind, value, where)
         digest = hmac.new(self._secret(), f"{kind}\x1f{text}".encode(), hashlib.sha256).hexdigest()
         return "p-" + digest[:_PSEUDONYM_HEX]
@@ -304,20 +308,24 @@ class Pseudonymiser:
         """
         prefix = f"{source} " if source else ""
         field = f", field {values.name!r}" if values.name is not None else ""
-        result = [pd.NA if pd.isna(value) else
-                  self.pseudonymise(kind, value, where=f"{prefix}row {label}{field}")
-                  for label, value in values.items()]
+        result = [
+            pd.NA if pd.isna(value) else self.pseudonymise(kind, value, where=f"{prefix}row {label}{field}")
+            for label, value in values.items()
+        ]
         return pd.Series(result, index=values.index, name=values.name, dtype="string")
 
     @staticmethod
     def _normalise(kind: str, value: str | int, where: str) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise IdentifierError(f"{where or 'pseudonymise'}: {kind} of type {type(value).__name__} is not allowed; "
-                             f"allowed: text")
+            raise IdentifierError(
+                f"{where or 'pseudonymise'}: {kind} of type {type(value).__name__} is not allowed; allowed: text"
+            )
         text = " ".join(unicodedata.normalize("NFKC", str(value)).split())
         if not text:
-            raise IdentifierError(f"{where or 'pseudonymise'}: an empty {kind} is not allowed; allowed: a non-empty "
-                             f"value (leave it missing instead)")
+            raise IdentifierError(
+                f"{where or 'pseudonymise'}: an empty {kind} is not allowed; allowed: a non-empty "
+                f"value (leave it missing instead)"
+            )
         return text.casefold() if kind == "name" else text
 
     def _secret(self) -> bytes:
@@ -347,15 +355,21 @@ def load_or_create_secret(path: Path, what: str = "key file") -> bytes:
         raise KeyFileError(f"{what} {path} is not a regular file; allowed: a file of {_KEY_BYTES} bytes")
     if os.name == "posix":
         if info.st_mode & 0o077:
-            raise KeyFileError(f"{what} {path} has mode {stat.S_IMODE(info.st_mode):04o}, so group or others "
-                               f"can read or change it; allowed: 0600 (owner only). Fix: chmod 600 {path}")
+            raise KeyFileError(
+                f"{what} {path} has mode {stat.S_IMODE(info.st_mode):04o}, so group or others "
+                f"can read or change it; allowed: 0600 (owner only). Fix: chmod 600 {path}"
+            )
         if info.st_uid != os.getuid():
-            raise KeyFileError(f"{what} {path} belongs to user id {info.st_uid}, not to the current user "
-                               f"{os.getuid()}; allowed: a {what} owned by the user who runs kantelmeter")
+            raise KeyFileError(
+                f"{what} {path} belongs to user id {info.st_uid}, not to the current user "
+                f"{os.getuid()}; allowed: a {what} owned by the user who runs kantelmeter"
+            )
     key = path.read_bytes()
     if len(key) != _KEY_BYTES:
-        raise KeyFileError(f"{what} {path} holds {len(key)} bytes; allowed: exactly {_KEY_BYTES} bytes. "
-                           f"Restore it from its backup: a new one would change every pseudonym or signature")
+        raise KeyFileError(
+            f"{what} {path} holds {len(key)} bytes; allowed: exactly {_KEY_BYTES} bytes. "
+            f"Restore it from its backup: a new one would change every pseudonym or signature"
+        )
     return key
 
 

@@ -93,8 +93,12 @@ class Texts:
     kantelmeter.publish.ReportError: texts: key 'n' has no text in 'en'; allowed languages: nl, en
     """
 
-    def __init__(self, texts: str | Mapping[str, Mapping[str, str]], lang: str,
-                 labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None):
+    def __init__(
+        self,
+        texts: str | Mapping[str, Mapping[str, str]],
+        lang: str,
+        labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    ):
         if lang not in LANGUAGES:
             raise ReportError(f"texts: lang {lang!r} is not allowed; allowed: {', '.join(LANGUAGES)}")
         languages: tuple[str, ...] = LANGUAGES
@@ -106,8 +110,10 @@ class Texts:
             for key, versions in group.items():
                 for language in languages:
                     if language not in versions:
-                        raise ReportError(f"texts: key {prefix}{key!r} has no text in {language!r}; allowed "
-                                          f"languages: {', '.join(LANGUAGES)}")
+                        raise ReportError(
+                            f"texts: key {prefix}{key!r} has no text in {language!r}; allowed "
+                            f"languages: {', '.join(LANGUAGES)}"
+                        )
         self.texts = dict(texts)
         self.labels = {name: dict(group) for name, group in (labels or {}).items()}
         self.lang = lang
@@ -202,18 +208,28 @@ class PublishedTable:
     def to_html(self) -> str:
         """The table as HTML, with the classes and data attributes that the audit reads."""
         # a frequency table is labelled by its index; other tables carry their labels as columns
-        body = self.display.to_html(classes=[TABLE_CLASS, f"km-{self.kind}"], border=0, escape=True,
-                                    na_rep=disclosure.MARKER, index=self.kind == "counts")
+        body = self.display.to_html(
+            classes=[TABLE_CLASS, f"km-{self.kind}"],
+            border=0,
+            escape=True,
+            na_rep=disclosure.MARKER,
+            index=self.kind == "counts",
+        )
         if self.kind != "counts":
             body = _mark_text_columns(body, [not _shows_numbers(self.display[column]) for column in self.display])
-        attributes = (f' data-min-cell="{self.min_cell}" data-lang="{self.lang}"'
-                      f' data-count-columns="{html.escape(json.dumps(list(self.count_columns)))}"')
+        attributes = (
+            f' data-min-cell="{self.min_cell}" data-lang="{self.lang}"'
+            f' data-count-columns="{html.escape(json.dumps(list(self.count_columns)))}"'
+        )
         body = body.replace("<table", "<table" + attributes, 1)
         if self.caption:
             body = body.replace(">", f"><caption>{html.escape(self.caption)}</caption>", 1)
         # wide tables scroll inside their own box instead of widening the page
-        body = f'<div class="km-scroll" role="region" tabindex="0" aria-label="{html.escape(self.caption)}">' \
-               f"{body}</div>" if self.caption else body
+        body = (
+            f'<div class="km-scroll" role="region" tabindex="0" aria-label="{html.escape(self.caption)}">{body}</div>'
+            if self.caption
+            else body
+        )
         if self.source:
             body += f'<p class="km-source"><small>{html.escape(self.source)}</small></p>'
         return body
@@ -230,24 +246,38 @@ class PublishedTable:
 
 def _shows_numbers(cells: pd.Series) -> bool:
     """Whether every shown cell of a column is a number (in either language's style), withheld or empty."""
+
     def number(cell: Any) -> bool:
         text = str(cell).strip().removesuffix("%")
         return text in ("", disclosure.MARKER) or bool(re.fullmatch(r"[-+]?\d[\d.,]*", text))
+
     return all(number(cell) for cell in cells)
 
 
 def _mark_text_columns(body: str, text_columns: list[bool]) -> str:
     """Class ``km-text`` on the heading and cells of text columns: words read left-aligned, numbers right."""
+
     def mark(row: re.Match) -> str:
         columns = iter(text_columns)
-        return re.sub(r"<(t[dh])>", lambda cell: f'<{cell[1]} class="km-text">' if next(columns, False) else cell[0],
-                      row[0])
+        return re.sub(
+            r"<(t[dh])>", lambda cell: f'<{cell[1]} class="km-text">' if next(columns, False) else cell[0], row[0]
+        )
+
     return re.sub(r"<tr[^>]*>.*?</tr>", mark, body, flags=re.S)
 
 
-def publish(table: pd.DataFrame, min_cell: int, *, kind: Kind = "counts", count_columns: Iterable[str] = (),
-            caption: str = "", source: str = "", lang: str = "nl", decimals: int | Mapping[str, int] = 1,
-            wide: str | None = None) -> PublishedTable:
+def publish(
+    table: pd.DataFrame,
+    min_cell: int,
+    *,
+    kind: Kind = "counts",
+    count_columns: Iterable[str] = (),
+    caption: str = "",
+    source: str = "",
+    lang: str = "nl",
+    decimals: int | Mapping[str, int] = 1,
+    wide: str | None = None,
+) -> PublishedTable:
     """Apply disclosure control to a table according to what it holds, for display in a report.
 
     Three kinds of table:
@@ -314,7 +344,8 @@ def publish(table: pd.DataFrame, min_cell: int, *, kind: Kind = "counts", count_
     if kind == "counts":
         suppressed = disclosure.suppress(table, min_cell, margins_name=TOTAL_LABEL[lang])
         display = suppressed.counts.map(
-            lambda v: disclosure.MARKER if pd.isna(v) else formatting.number(v, 0, lang)).astype(object)
+            lambda v: disclosure.MARKER if pd.isna(v) else formatting.number(v, 0, lang)
+        ).astype(object)
     elif kind == "estimates":
         display = _withhold_small_rows(_labels_as_columns(table), min_cell, count_columns, decimals, lang)
         if wide is not None:
@@ -323,8 +354,15 @@ def publish(table: pd.DataFrame, min_cell: int, *, kind: Kind = "counts", count_
         display = _as_text(_labels_as_columns(table), decimals, "", lang)
     else:
         raise ReportError(f"publish: kind {kind!r} is not allowed; allowed: counts, estimates, public")
-    return PublishedTable(display=display, kind=kind, min_cell=int(min_cell), count_columns=count_columns,
-                          caption=caption, source=source, lang=lang)
+    return PublishedTable(
+        display=display,
+        kind=kind,
+        min_cell=int(min_cell),
+        count_columns=count_columns,
+        caption=caption,
+        source=source,
+        lang=lang,
+    )
 
 
 def _labels_as_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -336,12 +374,15 @@ def _numeric_columns(table: pd.DataFrame) -> list:
     return [column for column in _labels_as_columns(table) if _is_number(_labels_as_columns(table)[column])]
 
 
-def _withhold_small_rows(table: pd.DataFrame, min_cell: int, count_columns: tuple[str, ...],
-                         decimals: int | Mapping[str, int], lang: str) -> pd.DataFrame:
+def _withhold_small_rows(
+    table: pd.DataFrame, min_cell: int, count_columns: tuple[str, ...], decimals: int | Mapping[str, int], lang: str
+) -> pd.DataFrame:
     missing = [column for column in count_columns if column not in table.columns]
     if missing or not count_columns:
-        raise ReportError(f"publish: count column(s) {missing or '(none)'} not in the table; allowed: one or more "
-                          f"of {', '.join(map(str, table.columns))}")
+        raise ReportError(
+            f"publish: count column(s) {missing or '(none)'} not in the table; allowed: one or more "
+            f"of {', '.join(map(str, table.columns))}"
+        )
     counts = table[list(count_columns)].apply(pd.to_numeric, errors="raise")
     small = ((counts > 0) & (counts < min_cell)).any(axis=1).to_numpy()
     shown = _as_text(table, decimals, disclosure.MARKER, lang)
@@ -351,8 +392,9 @@ def _withhold_small_rows(table: pd.DataFrame, min_cell: int, count_columns: tupl
     return shown
 
 
-def _widen(shown: pd.DataFrame, by: str, count_columns: tuple[str, ...],
-           numeric: list) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _widen(
+    shown: pd.DataFrame, by: str, count_columns: tuple[str, ...], numeric: list
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Groups of ``by`` side by side: one row per remaining label, numeric columns per group."""
     if by not in shown.columns:
         raise ReportError(f"publish: wide column {by!r} not in the table; allowed: {', '.join(map(str, shown))}")
@@ -388,8 +430,9 @@ def _as_text(table: pd.DataFrame, decimals: int | Mapping[str, int], missing: st
         places = decimals.get(column, 1) if isinstance(decimals, Mapping) else decimals
         if (present % 1 == 0).all():
             places = 0
-        shown[column] = values.map(
-            lambda v, p=places: missing if pd.isna(v) else formatting.number(v, p, lang)).astype(object)
+        shown[column] = values.map(lambda v, p=places: missing if pd.isna(v) else formatting.number(v, p, lang)).astype(
+            object
+        )
     return shown
 
 
@@ -425,8 +468,9 @@ class Publication:
         self.figures: list[str] = []
         self.sentences: list[str] = []
 
-    def table(self, table: pd.DataFrame, *, caption: str, withheld: str | None = None, show: bool = True,
-              **options: Any) -> PublishedTable | None:
+    def table(
+        self, table: pd.DataFrame, *, caption: str, withheld: str | None = None, show: bool = True, **options: Any
+    ) -> PublishedTable | None:
         """Publish a table with the next number; a table of which nothing may be shown becomes one sentence.
 
         Parameters
@@ -489,9 +533,11 @@ class Publication:
         plt.close(figure)
         number = len(self.figures) + 1
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-        markup = (f'<figure class="km-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
-                  f"<figcaption>{message('report.figure', self.lang)} {number}. {html.escape(caption)}</figcaption>"
-                  f"</figure>")
+        markup = (
+            f'<figure class="km-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
+            f"<figcaption>{message('report.figure', self.lang)} {number}. {html.escape(caption)}</figcaption>"
+            f"</figure>"
+        )
         self.figures.append(caption)
         if show:
             from IPython.display import HTML, display
@@ -520,8 +566,9 @@ class Publication:
             table.to_csv(folder / name)
             rows.append((number, table.caption, name, table.source))
         index = folder / "index.csv"
-        pd.DataFrame(rows, columns=list(section("report.index", self.lang).values())).to_csv(index, sep=";", encoding="utf-8-sig",
-                                                                            index=False)
+        pd.DataFrame(rows, columns=list(section("report.index", self.lang).values())).to_csv(
+            index, sep=";", encoding="utf-8-sig", index=False
+        )
         return index
 
 
@@ -546,8 +593,14 @@ class AnalystTable:
         return (self.caption + "\n" if self.caption else "") + self.display.to_string(index=False)
 
 
-def analyst_table(table: pd.DataFrame, labels: Mapping[str, str] | None = None, lang: str = "nl", *,
-                  decimals: int | Mapping[str, int] = 2, caption: str = "") -> AnalystTable:
+def analyst_table(
+    table: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    lang: str = "nl",
+    *,
+    decimals: int | Mapping[str, int] = 2,
+    caption: str = "",
+) -> AnalystTable:
     """A statistics table as an analyst reads it: words for headers and codes, numbers in the language's style.
 
     Column names, index labels and text cells found in ``labels`` are
@@ -592,8 +645,14 @@ def _display_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.Timestamp] | None,
-               date: pd.Timestamp, lang: str = "nl") -> str:
+def title_page(
+    municipality,
+    *,
+    round_name: str,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None,
+    date: pd.Timestamp,
+    lang: str = "nl",
+) -> str:
     """The title page as HTML: logo, title, municipality, round, fieldwork period, date and contact.
 
     Parameters
@@ -620,23 +679,31 @@ def title_page(municipality, *, round_name: str, period: tuple[pd.Timestamp, pd.
     def day(value: pd.Timestamp) -> str:
         return formatting.day(value, lang)
 
-    rows = [(words["round"], round_name), (words["date"], day(date)),
-            (words["code"], municipality.cbs_code),
-            (words["contact"], f"{municipality.contact['organisation']}, {municipality.contact['email']}")]
+    rows = [
+        (words["round"], round_name),
+        (words["date"], day(date)),
+        (words["code"], municipality.cbs_code),
+        (words["contact"], f"{municipality.contact['organisation']}, {municipality.contact['email']}"),
+    ]
     if period is not None:
-        rows.insert(1, (words["period"], formatting.fill(words["from_to"], lang, first=day(period[0]),
-                                                         last=day(period[1]))))
+        rows.insert(
+            1, (words["period"], formatting.fill(words["from_to"], lang, first=day(period[0]), last=day(period[1])))
+        )
     logo = ""
     if municipality.logo is not None:
         data = municipality.logo.read_bytes()
         mime = "image/svg+xml" if municipality.logo.suffix.lower() == ".svg" else "image/png"
         alt = words["logo"].format(name=municipality.name)
-        logo = (f'<img class="km-logo" src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}" '
-                f'alt="{html.escape(alt)}">')
+        logo = (
+            f'<img class="km-logo" src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}" '
+            f'alt="{html.escape(alt)}">'
+        )
     facts = "".join(f"<dt>{html.escape(key)}</dt><dd>{html.escape(value)}</dd>" for key, value in rows)
-    return (f'<header class="km-title">{logo}<h1>{html.escape(words["kind"])}: '
-            f'{html.escape(words["municipality"].format(name=municipality.name))}</h1>'
-            f'<dl class="km-facts">{facts}</dl></header>')
+    return (
+        f'<header class="km-title">{logo}<h1>{html.escape(words["kind"])}: '
+        f"{html.escape(words['municipality'].format(name=municipality.name))}</h1>"
+        f'<dl class="km-facts">{facts}</dl></header>'
+    )
 
 
 # --- fieldwork: the survey round's tidy tables (kantelmeter.survey) -------------------------------
@@ -646,9 +713,14 @@ _DISPOSITIONS = ("ineligible", "complete", "partial", "refused", "no_contact")
 _PER_STRATUM = ("complete", "partial", "nonresponse")
 
 
-def fieldwork(pub: Publication, response: pd.DataFrame, *,
-              r_indicator: Mapping[str, float] | pd.DataFrame | None = None,
-              weights: Mapping[str, float] | None = None, show: bool = True) -> list[str]:
+def fieldwork(
+    pub: Publication,
+    response: pd.DataFrame,
+    *,
+    r_indicator: Mapping[str, float] | pd.DataFrame | None = None,
+    weights: Mapping[str, float] | None = None,
+    show: bool = True,
+) -> list[str]:
     """The fieldwork section from the survey round's tidy tables: response table, rates, R-indicator, weighting.
 
     Takes the tables of :func:`kantelmeter.survey.response`: ``response`` has
@@ -697,37 +769,69 @@ def fieldwork(pub: Publication, response: pd.DataFrame, *,
     required = ["stratum", "sampled", *_DISPOSITIONS, "rr1", "rr2"]
     missing = [column for column in required if column not in response.columns]
     if missing:
-        raise ReportError(f"fieldwork: response table lacks column(s) {', '.join(missing)}; allowed: the table "
-                          f"of kantelmeter.survey.response ({', '.join(required)})")
+        raise ReportError(
+            f"fieldwork: response table lacks column(s) {', '.join(missing)}; allowed: the table "
+            f"of kantelmeter.survey.response ({', '.join(required)})"
+        )
     table = response.set_index("stratum")
-    table = table.assign(nonresponse=table["refused"] + table["no_contact"],
-                         eligible=table["sampled"] - table["ineligible"])
+    table = table.assign(
+        nonresponse=table["refused"] + table["no_contact"], eligible=table["sampled"] - table["ineligible"]
+    )
     strata = table.drop(index="total")
     counts = strata[list(_PER_STRATUM)].rename(columns=words)
     counts.index.name = None
     counts[TOTAL_LABEL[pub.lang]] = strata["eligible"]
     published = pub.table(counts, caption=words["response_caption"], show=show)
-    withheld = set() if published is None else \
-        set(published.display.index[(published.display == disclosure.MARKER).any(axis=1)])
+    withheld = (
+        set()
+        if published is None
+        else set(published.display.index[(published.display == disclosure.MARKER).any(axis=1)])
+    )
     hidden = table.index.to_series().replace({"total": TOTAL_LABEL[pub.lang]}).isin(withheld).to_numpy()
-    rates = pd.DataFrame({words["stratum"]: table.index.to_series().replace({"total": words["total"]}).to_numpy(),
-                          words["eligible"]: table["eligible"].mask(hidden).to_numpy(),
-                          words["rr1"]: (100 * table["rr1"]).mask(hidden).to_numpy(),
-                          words["rr2"]: (100 * table["rr2"]).mask(hidden).to_numpy()})
+    rates = pd.DataFrame(
+        {
+            words["stratum"]: table.index.to_series().replace({"total": words["total"]}).to_numpy(),
+            words["eligible"]: table["eligible"].mask(hidden).to_numpy(),
+            words["rr1"]: (100 * table["rr1"]).mask(hidden).to_numpy(),
+            words["rr2"]: (100 * table["rr2"]).mask(hidden).to_numpy(),
+        }
+    )
     pub.table(rates, caption=words["rates_caption"], kind="estimates", count_columns=[words["eligible"]], show=show)
     sentences = []
     total = table.loc["total"]
     if total["ineligible"] == 0 or total["ineligible"] >= pub.min_cell:
-        sentences.append(formatting.fill(words["sample"], pub.lang, sampled=int(total["sampled"]),
-                                         ineligible=int(total["ineligible"]), eligible=int(total["eligible"])))
+        sentences.append(
+            formatting.fill(
+                words["sample"],
+                pub.lang,
+                sampled=int(total["sampled"]),
+                ineligible=int(total["ineligible"]),
+                eligible=int(total["eligible"]),
+            )
+        )
     if isinstance(r_indicator, pd.DataFrame):
         r_indicator = r_indicator.iloc[0]
     if r_indicator is not None:
-        sentences.append(formatting.fill(words["r_indicator"], pub.lang, r=r_indicator["r"],
-                                         low=r_indicator["ci_low"], high=r_indicator["ci_high"]))
+        sentences.append(
+            formatting.fill(
+                words["r_indicator"],
+                pub.lang,
+                r=r_indicator["r"],
+                low=r_indicator["ci_low"],
+                high=r_indicator["ci_high"],
+            )
+        )
     if weights is not None:
-        sentences.append(formatting.fill(words["weights"], pub.lang, low=weights["min"], high=weights["max"],
-                                         deff=weights["deff"], effective=int(round(weights["n"] / weights["deff"]))))
+        sentences.append(
+            formatting.fill(
+                words["weights"],
+                pub.lang,
+                low=weights["min"],
+                high=weights["max"],
+                deff=weights["deff"],
+                effective=int(round(weights["n"] / weights["deff"])),
+            )
+        )
     if show:
         for sentence in sentences:
             _display_markdown(sentence)

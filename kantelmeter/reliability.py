@@ -83,23 +83,36 @@ class ItemAnalysis:
         return float(row.iloc[0])
 
     def __repr__(self) -> str:
-        return (f"Item analysis of {self.scale}\n\n{self.summary.to_string(index=False)}\n\n"
-                f"{self.items.to_string(index=False)}")
+        return (
+            f"Item analysis of {self.scale}\n\n{self.summary.to_string(index=False)}\n\n"
+            f"{self.items.to_string(index=False)}"
+        )
 
     def _repr_html_(self) -> str:
         shares = self.frequencies.assign(code=self.frequencies["code"].astype("string").fillna("blank"))
         wide = shares.pivot(index="item", columns="code", values="share").reindex(self.items["item"])
-        return (f"<h4>Item analysis of {html.escape(self.scale)}</h4>"
-                + self.summary.to_html(index=False, float_format="{:.3f}".format, na_rep="")
-                + "<h5>Items</h5>" + self.items.to_html(index=False, float_format="{:.3f}".format, na_rep="")
-                + "<h5>Response frequencies (share of responses)</h5>"
-                + wide.to_html(float_format="{:.2f}".format, na_rep=""))
+        return (
+            f"<h4>Item analysis of {html.escape(self.scale)}</h4>"
+            + self.summary.to_html(index=False, float_format="{:.3f}".format, na_rep="")
+            + "<h5>Items</h5>"
+            + self.items.to_html(index=False, float_format="{:.3f}".format, na_rep="")
+            + "<h5>Response frequencies (share of responses)</h5>"
+            + wide.to_html(float_format="{:.2f}".format, na_rep="")
+        )
 
 
-def item_analysis(source: Instrument | pd.DataFrame, responses: pd.DataFrame | None = None, *,
-                  scale: str | None = None, keys: Mapping[str, int] | Sequence[str] | None = None,
-                  groups: Mapping[str, Sequence[str]] | None = None, confidence: float = 0.95,
-                  n_boot: int = 0, seed: int | None = None, covariance: str = "pairwise") -> ItemAnalysis:
+def item_analysis(
+    source: Instrument | pd.DataFrame,
+    responses: pd.DataFrame | None = None,
+    *,
+    scale: str | None = None,
+    keys: Mapping[str, int] | Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence: float = 0.95,
+    n_boot: int = 0,
+    seed: int | None = None,
+    covariance: str = "pairwise",
+) -> ItemAnalysis:
     """Reliability and item statistics of one scale.
 
     Methods (all on the keyed items, pairwise-complete covariances ``C`` and
@@ -237,8 +250,10 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, c
         cov = _em_cov(values, answered, cov)
     if np.any(np.diag(cov) <= 0) or np.isnan(cov).any():
         bad = [item for item, v in zip(items, np.diag(cov)) if not v > 0]
-        raise ReliabilityError(f"{name}: items without variance or without pairs of answers: "
-                         f"{', '.join(bad) or 'some item pairs share no respondent'}")
+        raise ReliabilityError(
+            f"{name}: items without variance or without pairs of answers: "
+            f"{', '.join(bad) or 'some item pairs share no respondent'}"
+        )
     total = _coefficients(cov)
     one_factor = _fit_factor_model(_cov2cor(cov), np.ones((k, 1)))
     summary = _summary(total, cov, one_factor, n, _feldt_n(answered), k, confidence, items, groups)
@@ -247,15 +262,18 @@ def _analyse(source, responses, scale, keys, groups, confidence, n_boot, seed, c
     table = _item_table(values, answered, cov, key, one_factor)
     if labels is not None:
         frequencies = _label(frequencies, labels)
-    loadings = pd.DataFrame({"item": items, "loading": one_factor.loadings[:, 0],
-                             "uniqueness": one_factor.uniquenesses})
+    loadings = pd.DataFrame(
+        {"item": items, "loading": one_factor.loadings[:, 0], "uniqueness": one_factor.uniquenesses}
+    )
     return ItemAnalysis(summary=summary, items=table, frequencies=frequencies, scale=name, loadings=loadings)
 
 
 # --- input -------------------------------------------------------------------
 
-def _from_instrument(instrument: Instrument, responses: pd.DataFrame, scale_id: str,
-                     groups: Mapping[str, Sequence[str]] | None):
+
+def _from_instrument(
+    instrument: Instrument, responses: pd.DataFrame, scale_id: str, groups: Mapping[str, Sequence[str]] | None
+):
     scale = instrument.scale(scale_id)
     wide = to_wide(responses)
     items = [member.item for member in scale.items]
@@ -269,8 +287,13 @@ def _from_instrument(instrument: Instrument, responses: pd.DataFrame, scale_id: 
             codes = instrument.valid_codes(item)
             values[:, j] = min(codes) + max(codes) - values[:, j]
     frequencies = _frequencies(wide, items)
-    labels = {item: (instrument.response_scale_of(item).labels("en") if instrument.response_scale_of(item) else {},
-                     set(instrument.missing_codes(item))) for item in items}
+    labels = {
+        item: (
+            instrument.response_scale_of(item).labels("en") if instrument.response_scale_of(item) else {},
+            set(instrument.missing_codes(item)),
+        )
+        for item in items
+    }
     if groups is None:
         groups = _component_scales(instrument, scale)
     return values, key, labels, frequencies, groups, f"{instrument.id}.{scale_id}"
@@ -279,8 +302,11 @@ def _from_instrument(instrument: Instrument, responses: pd.DataFrame, scale_id: 
 def _component_scales(instrument: Instrument, scale) -> dict[str, list[str]] | None:
     """The instrument's other scales that split this scale into disjoint, covering parts."""
     members = set(scale.keys)
-    parts = {other.id: list(other.keys) for other in instrument.scales
-             if other.id != scale.id and set(other.keys) < members and len(other.keys) >= 2}
+    parts = {
+        other.id: list(other.keys)
+        for other in instrument.scales
+        if other.id != scale.id and set(other.keys) < members and len(other.keys) >= 2
+    }
     covered = [item for part in parts.values() for item in part]
     if len(parts) >= 2 and len(covered) == len(set(covered)) == len(members):
         return parts
@@ -297,8 +323,9 @@ def _from_frame(frame: pd.DataFrame, keys):
         key = {item.lstrip("+-"): -1 if item.startswith("-") else 1 for item in keys}
     unknown = [item for item in key if item not in frame.columns]
     if unknown:
-        raise NotFoundError(f"keys name items the data lack: {', '.join(unknown)}; "
-                       f"columns: {', '.join(map(str, frame.columns))}")
+        raise NotFoundError(
+            f"keys name items the data lack: {', '.join(unknown)}; columns: {', '.join(map(str, frame.columns))}"
+        )
     wrong = {item: value for item, value in key.items() if value not in (1, -1)}
     if wrong:
         raise ReliabilityError(f"keys must be 1 or -1; got {wrong}")
@@ -319,9 +346,13 @@ def _frequencies(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
     # plain arrays per item, one DataFrame at the end: a Series per item costs more than the counting
     parts = [_counts(frame[item]) for item in items]
     codes = [code for part_codes, _ in parts for code in part_codes.tolist()]
-    table = pd.DataFrame({"item": np.repeat(items, [len(part_codes) for part_codes, _ in parts]),
-                          "code": pd.array([pd.NA if pd.isna(code) else code for code in codes], dtype=object),
-                          "n": np.concatenate([n for _, n in parts])})
+    table = pd.DataFrame(
+        {
+            "item": np.repeat(items, [len(part_codes) for part_codes, _ in parts]),
+            "code": pd.array([pd.NA if pd.isna(code) else code for code in codes], dtype=object),
+            "n": np.concatenate([n for _, n in parts]),
+        }
+    )
     table["share"] = table["n"] / len(frame)
     return table
 
@@ -342,8 +373,11 @@ def _counts(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if len(present) and offset.max() < 1000 and np.array_equal(whole, offset):
             counts = np.bincount(whole)
             codes = np.flatnonzero(counts)
-            return (np.append(codes + low, np.nan), np.append(counts[codes], blank)) if blank \
+            return (
+                (np.append(codes + low, np.nan), np.append(counts[codes], blank))
+                if blank
                 else (codes + low, counts[codes])
+            )
     counts = column.value_counts(dropna=False, sort=False).sort_index(na_position="last")
     return counts.index.to_numpy(), counts.to_numpy()
 
@@ -353,8 +387,10 @@ def _label(frequencies: pd.DataFrame, labels: dict) -> pd.DataFrame:
         names, missing = labels[row.item]
         if pd.isna(row.code):
             return "blank", False
-        return names.get(int(row.code), "not a code") if float(row.code).is_integer() else "not a code", \
-            row.code in missing
+        return names.get(int(row.code), "not a code") if float(
+            row.code
+        ).is_integer() else "not a code", row.code in missing
+
     found = [label(row) for row in frequencies.itertuples(index=False)]
     frequencies = frequencies.copy()
     frequencies.insert(2, "label", [text for text, _ in found])
@@ -363,6 +399,7 @@ def _label(frequencies: pd.DataFrame, labels: dict) -> pd.DataFrame:
 
 
 # --- coefficients ------------------------------------------------------------
+
 
 def _pairwise_cov(values: np.ndarray, answered: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Pairwise-complete covariances (ddof 1), with optional integer case weights.
@@ -377,8 +414,8 @@ def _pairwise_cov(values: np.ndarray, answered: np.ndarray, weights: np.ndarray 
     centred = np.where(answered, values - _means(values, answered), 0.0)
     mask = answered.astype(float)
     weighted = mask if weights is None else mask * weights[:, None]
-    pairs = mask.T @ weighted                       # n_ij
-    sums = centred.T @ weighted                     # sum of x_i over rows answering i and j
+    pairs = mask.T @ weighted  # n_ij
+    sums = centred.T @ weighted  # sum of x_i over rows answering i and j
     products = centred.T @ (centred * (1.0 if weights is None else weights[:, None]))
     with np.errstate(divide="ignore", invalid="ignore"):
         return (products - sums * sums.T / pairs) / (pairs - 1)
@@ -388,8 +425,9 @@ def _pairwise_cov(values: np.ndarray, answered: np.ndarray, weights: np.ndarray 
 COVARIANCES = ("pairwise", "em")
 
 
-def _em_cov(values: np.ndarray, answered: np.ndarray, start: np.ndarray, tolerance: float = 1e-8,
-            max_iter: int = 1000) -> np.ndarray:
+def _em_cov(
+    values: np.ndarray, answered: np.ndarray, start: np.ndarray, tolerance: float = 1e-8, max_iter: int = 1000
+) -> np.ndarray:
     """Maximum-likelihood covariances of incomplete items under multivariate normality, by EM.
 
     The EM algorithm of Dempster, Laird & Rubin (1977) for a normal mean and
@@ -415,8 +453,9 @@ def _em_cov(values: np.ndarray, answered: np.ndarray, start: np.ndarray, toleran
             if missing.any():
                 slopes = np.linalg.solve(sigma[np.ix_(observed, observed)], sigma[np.ix_(observed, missing)]).T
                 full[:, missing] = mu[missing] + (x - mu[observed]) @ slopes.T
-                products[np.ix_(missing, missing)] += len(x) * (sigma[np.ix_(missing, missing)]
-                                                                 - slopes @ sigma[np.ix_(observed, missing)])
+                products[np.ix_(missing, missing)] += len(x) * (
+                    sigma[np.ix_(missing, missing)] - slopes @ sigma[np.ix_(observed, missing)]
+                )
             sums += full.sum(axis=0)
             products += full.T @ full
         new_mu = sums / n
@@ -426,14 +465,17 @@ def _em_cov(values: np.ndarray, answered: np.ndarray, start: np.ndarray, toleran
         if done:
             break
     else:
-        warnings.warn("the EM estimate of the item covariances did not converge; the coefficients may be off",
-                      RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            "the EM estimate of the item covariances did not converge; the coefficients may be off",
+            RuntimeWarning,
+            stacklevel=4,
+        )
     return sigma * n / (n - 1)
 
 
 def _means(values: np.ndarray, answered: np.ndarray) -> np.ndarray:
     """Per item mean of the answers: a masked sum, where ``nanmean`` would copy the whole matrix."""
-    if answered.all():      # the usual complete answers: a plain mean is several times faster
+    if answered.all():  # the usual complete answers: a plain mean is several times faster
         return values.mean(axis=0)
     return np.add.reduce(values, axis=0, where=answered) / np.count_nonzero(answered, axis=0)
 
@@ -479,11 +521,22 @@ def _feldt_n(answered: np.ndarray) -> float:
     return float(len(pairs) / np.sum(1 / np.maximum(pairs, 1)))
 
 
-def _summary(total: dict, cov: np.ndarray, one_factor, n: int, n_feldt: float, k: int, confidence: float,
-             items: list[str], groups) -> pd.DataFrame:
+def _summary(
+    total: dict,
+    cov: np.ndarray,
+    one_factor,
+    n: int,
+    n_feldt: float,
+    k: int,
+    confidence: float,
+    items: list[str],
+    groups,
+) -> pd.DataFrame:
     low, high = _feldt(total["alpha"], n_feldt, k, confidence)
-    rows = [{"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
-            for name, value in total.items()]
+    rows = [
+        {"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
+        for name, value in total.items()
+    ]
     rows[0].update(ci_low=low, ci_high=high, ci_method="Feldt")
     sd = np.sqrt(np.diag(cov))
     one_factor_omega = _omega(one_factor, sd)[0]
@@ -492,15 +545,18 @@ def _summary(total: dict, cov: np.ndarray, one_factor, n: int, n_feldt: float, k
         hierarchical, grouped_total = _omega_hierarchical(cov, items, groups, one_factor)
         omegas = {"omega_total": grouped_total, "omega_hierarchical": hierarchical}
     omegas["omega_total_1f"] = one_factor_omega
-    rows += [{"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
-             for name, value in omegas.items()]
+    rows += [
+        {"statistic": name, "estimate": value, "ci_low": np.nan, "ci_high": np.nan, "ci_method": ""}
+        for name, value in omegas.items()
+    ]
     summary = pd.DataFrame(rows)
     summary["n"] = n
     return summary
 
 
-def _add_bootstrap(summary: pd.DataFrame, values: np.ndarray, answered: np.ndarray, n_boot: int, seed,
-                   confidence: float) -> pd.DataFrame:
+def _add_bootstrap(
+    summary: pd.DataFrame, values: np.ndarray, answered: np.ndarray, n_boot: int, seed, confidence: float
+) -> pd.DataFrame:
     """Percentile bootstrap over respondents for the alpha family (psych's ``n.iter``)."""
     rng = np.random.default_rng(seed)
     n = len(values)
@@ -516,45 +572,63 @@ def _add_bootstrap(summary: pd.DataFrame, values: np.ndarray, answered: np.ndarr
         row = summary["statistic"] == name
         label = f"bootstrap percentile ({n_boot} replicates)"
         if name == "alpha":
-            summary = pd.concat([summary, summary[row].assign(statistic="alpha", ci_method=label,
-                                                              ci_low=bounds.at[tail, name],
-                                                              ci_high=bounds.at[1 - tail, name])],
-                                ignore_index=True)
+            summary = pd.concat(
+                [
+                    summary,
+                    summary[row].assign(
+                        statistic="alpha",
+                        ci_method=label,
+                        ci_low=bounds.at[tail, name],
+                        ci_high=bounds.at[1 - tail, name],
+                    ),
+                ],
+                ignore_index=True,
+            )
         else:
-            summary.loc[row, ["ci_low", "ci_high", "ci_method"]] = [bounds.at[tail, name],
-                                                                    bounds.at[1 - tail, name], label]
+            summary.loc[row, ["ci_low", "ci_high", "ci_method"]] = [
+                bounds.at[tail, name],
+                bounds.at[1 - tail, name],
+                label,
+            ]
     return summary
 
 
-def _item_table(values: np.ndarray, answered: np.ndarray, cov: np.ndarray, key: Mapping[str, int],
-                one_factor) -> pd.DataFrame:
+def _item_table(
+    values: np.ndarray, answered: np.ndarray, cov: np.ndarray, key: Mapping[str, int], one_factor
+) -> pd.DataFrame:
     k = len(cov)
     row_sums = cov.sum(axis=1)
     variance = np.diag(cov)
     rest_variance = cov.sum() - 2 * row_sums + variance
-    dropped = pd.DataFrame([_coefficients(np.delete(np.delete(cov, i, 0), i, 1)) for i in range(k)]) if k > 2 \
+    dropped = (
+        pd.DataFrame([_coefficients(np.delete(np.delete(cov, i, 0), i, 1)) for i in range(k)])
+        if k > 2
         else pd.DataFrame({"alpha": [np.nan] * k, "alpha_std": np.nan, "lambda6": np.nan, "average_r": np.nan})
-    return pd.DataFrame({
-        "item": list(key),
-        "key": list(key.values()),
-        "n": np.count_nonzero(answered, axis=0),
-        "mean": _means(values, answered),
-        "sd": np.sqrt(variance),                  # pairwise variance of an item = its own variance
-        "r_item_total": row_sums / np.sqrt(variance * cov.sum()),
-        "r_item_rest": (row_sums - variance) / np.sqrt(variance * rest_variance),
-        "alpha_if_dropped": dropped["alpha"].to_numpy(),
-        "alpha_std_if_dropped": dropped["alpha_std"].to_numpy(),
-        "lambda6_if_dropped": dropped["lambda6"].to_numpy(),
-        "average_r_if_dropped": dropped["average_r"].to_numpy(),
-        "loading": one_factor.loadings[:, 0],
-    })
+    )
+    return pd.DataFrame(
+        {
+            "item": list(key),
+            "key": list(key.values()),
+            "n": np.count_nonzero(answered, axis=0),
+            "mean": _means(values, answered),
+            "sd": np.sqrt(variance),  # pairwise variance of an item = its own variance
+            "r_item_total": row_sums / np.sqrt(variance * cov.sum()),
+            "r_item_rest": (row_sums - variance) / np.sqrt(variance * rest_variance),
+            "alpha_if_dropped": dropped["alpha"].to_numpy(),
+            "alpha_std_if_dropped": dropped["alpha_std"].to_numpy(),
+            "lambda6_if_dropped": dropped["lambda6"].to_numpy(),
+            "average_r_if_dropped": dropped["average_r"].to_numpy(),
+            "loading": one_factor.loadings[:, 0],
+        }
+    )
 
 
 # --- factor models and omega -------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _FactorModel:
-    loadings: np.ndarray        # items x factors, standardised
+    loadings: np.ndarray  # items x factors, standardised
     factor_correlations: np.ndarray
     uniquenesses: np.ndarray
 
@@ -581,8 +655,8 @@ def _fit_factor_model(cor: np.ndarray, pattern: np.ndarray, start_from: _FactorM
         loadings = np.zeros((k, m))
         loadings[free] = theta[:n_free]
         phi = np.eye(m)
-        phi[upper] = phi[upper[::-1]] = np.tanh(theta[n_free + k:])
-        return loadings, _MIN_UNIQUENESS + np.exp(theta[n_free:n_free + k]), phi
+        phi[upper] = phi[upper[::-1]] = np.tanh(theta[n_free + k :])
+        return loadings, _MIN_UNIQUENESS + np.exp(theta[n_free : n_free + k]), phi
 
     def discrepancy(theta):
         loadings, psi, phi = unpack(theta)
@@ -594,9 +668,13 @@ def _fit_factor_model(cor: np.ndarray, pattern: np.ndarray, start_from: _FactorM
         gradient = inverse @ (sigma - cor) @ inverse
         value = logdet + np.trace(cor @ inverse) - logdet_r - k
         # chain rule through the reparameterisation
-        return value, np.concatenate([(2 * gradient @ loadings @ phi)[free],
-                                      np.diag(gradient) * (psi - _MIN_UNIQUENESS),
-                                      2 * (loadings.T @ gradient @ loadings)[upper] * (1 - phi[upper] ** 2)])
+        return value, np.concatenate(
+            [
+                (2 * gradient @ loadings @ phi)[free],
+                np.diag(gradient) * (psi - _MIN_UNIQUENESS),
+                2 * (loadings.T @ gradient @ loadings)[upper] * (1 - phi[upper] ** 2),
+            ]
+        )
 
     if start_from is None:
         smc = 1 - 1 / np.diag(np.linalg.inv(cor))
@@ -606,20 +684,26 @@ def _fit_factor_model(cor: np.ndarray, pattern: np.ndarray, start_from: _FactorM
         start_uniqueness = 1 - start_loadings**2
     else:
         start_loadings, start_uniqueness = start_from.loadings[:, 0], start_from.uniquenesses
-    start = np.concatenate([np.broadcast_to(start_loadings[:, None], (k, m))[free],
-                            np.log(np.maximum(start_uniqueness - _MIN_UNIQUENESS, 1e-6)),
-                            np.full(len(upper[0]), np.arctanh(0.5))])
+    start = np.concatenate(
+        [
+            np.broadcast_to(start_loadings[:, None], (k, m))[free],
+            np.log(np.maximum(start_uniqueness - _MIN_UNIQUENESS, 1e-6)),
+            np.full(len(upper[0]), np.arctanh(0.5)),
+        ]
+    )
     # L-BFGS-B (here without bounds) spends far less time per step than scipy's BFGS, given the one
     # BLAS thread of item_analysis (with a busy thread pool its small BLAS calls are far slower);
     # ftol 0 makes it stop on the gradient as BFGS does, not on a small relative change that
     # leaves loadings 1e-5 off
-    fit = optimize.minimize(discrepancy, start, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 5000, "gtol": 1e-7, "ftol": 0.0})
+    fit = optimize.minimize(
+        discrepancy, start, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-7, "ftol": 0.0}
+    )
     # a line search may fail at the optimum itself (no further progress in floating point):
     # judge by the gradient instead of the message
     if np.max(np.abs(fit.jac)) > 1e-3:
-        warnings.warn(f"the factor model did not converge ({fit.message}); omega may be off", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"the factor model did not converge ({fit.message}); omega may be off", RuntimeWarning, stacklevel=3
+        )
     loadings, psi, phi = unpack(fit.x)
     # a factor's sign is arbitrary: orient each so that its loadings sum to a positive number
     signs = np.where(loadings.sum(axis=0) < 0, -1.0, 1.0)
@@ -633,15 +717,18 @@ def _omega(model: _FactorModel, sd: np.ndarray) -> tuple[float, float]:
     return general / (general + unique), general
 
 
-def _omega_hierarchical(cov: np.ndarray, items: list[str], groups: Mapping[str, Sequence[str]],
-                        one_factor: _FactorModel) -> tuple[float, float]:
+def _omega_hierarchical(
+    cov: np.ndarray, items: list[str], groups: Mapping[str, Sequence[str]], one_factor: _FactorModel
+) -> tuple[float, float]:
     """Omega hierarchical and omega total from a confirmatory higher-order model (Schmid-Leiman transformed)."""
     where = {item: g for g, members in enumerate(groups.values()) for item in members}
     unknown = sorted(set(where) - set(items))
     uncovered = [item for item in items if item not in where]
     if unknown or uncovered or len(groups) < 2:
-        raise ReliabilityError(f"groups must split the items into at least two parts; not items of the scale: {unknown}, "
-                         f"in no group: {uncovered}")
+        raise ReliabilityError(
+            f"groups must split the items into at least two parts; not items of the scale: {unknown}, "
+            f"in no group: {uncovered}"
+        )
     pattern = np.zeros((len(items), len(groups)))
     pattern[np.arange(len(items)), [where[item] for item in items]] = 1
     model = _fit_factor_model(_cov2cor(cov), pattern, start_from=one_factor)
@@ -651,7 +738,7 @@ def _omega_hierarchical(cov: np.ndarray, items: list[str], groups: Mapping[str, 
     else:
         general_of_group = _fit_factor_model(phi, np.ones((len(groups), 1))).loadings[:, 0]
     sd = np.sqrt(np.diag(cov))
-    first_order = model.loadings.sum(axis=1) * sd            # each item loads on its one group
+    first_order = model.loadings.sum(axis=1) * sd  # each item loads on its one group
     group_of_item = pattern.argmax(axis=1)
     general = first_order * general_of_group[group_of_item]
     specific = first_order * np.sqrt(1 - general_of_group[group_of_item] ** 2)

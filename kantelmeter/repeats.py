@@ -24,8 +24,7 @@ class RepeatError(ValueError):
     """A request for repeated answers the instrument cannot give."""
 
 
-def repeated(instrument: Instrument, frame: pd.DataFrame, source: str | None = None,
-             lang: str = "nl") -> pd.DataFrame:
+def repeated(instrument: Instrument, frame: pd.DataFrame, source: str | None = None, lang: str = "nl") -> pd.DataFrame:
     """The answers of repeated sections as one row per respondent, occasion and element.
 
     Parameters
@@ -76,15 +75,19 @@ def repeated(instrument: Instrument, frame: pd.DataFrame, source: str | None = N
         names = {}  # the asked columns of this repetition, in every section over the source, to declared columns
         for repetition in (r for r in repetitions if r.number == number):
             for item_id, asked in repetition.items.items():
-                names.update(zip(instrument.columns_of(instrument.item(asked)),
-                                 instrument.columns_of(instrument.item(item_id))))
+                names.update(
+                    zip(instrument.columns_of(instrument.item(asked)), instrument.columns_of(instrument.item(item_id)))
+                )
         first = next(r for r in repetitions if r.number == number)
         present = [column for column in names if column in frame.columns]
         chosen = frame.get(f"{first.template.repeat.for_each}_{first.code}")
         answered = frame[present].notna().any(axis=1)
         keep = answered if chosen is None else chosen.eq(1) | (chosen.isna() & answered)
-        parts.append(frame.loc[keep, ids + present].rename(columns=names).assign(
-            repetition=number, element=first.code, element_label=first.element[lang]))
+        parts.append(
+            frame.loc[keep, ids + present]
+            .rename(columns=names)
+            .assign(repetition=number, element=first.code, element_label=first.element[lang])
+        )
     long = pd.concat(parts, ignore_index=True).reindex(columns=list(dict.fromkeys(KEY_COLUMNS + ids + items)))
     return long.sort_values(["respondent", "occasion", "repetition"], kind="stable").reset_index(drop=True)
 
@@ -95,10 +98,12 @@ def _over(instrument: Instrument, source: str | None) -> list[Repetition]:
     if not sources:
         raise RepeatError(f"instrument {instrument.id!r} has no repeated section")
     if source is None and len(sources) > 1:
-        raise RepeatError(f"instrument {instrument.id!r} repeats sections over {', '.join(sources)}; "
-                          f"name one as source")
+        raise RepeatError(
+            f"instrument {instrument.id!r} repeats sections over {', '.join(sources)}; name one as source"
+        )
     source = source or sources[0]
     if source not in sources:
-        raise RepeatError(f"instrument {instrument.id!r} repeats no section over {source!r}; "
-                          f"allowed: {', '.join(sources)}")
+        raise RepeatError(
+            f"instrument {instrument.id!r} repeats no section over {source!r}; allowed: {', '.join(sources)}"
+        )
     return [r for r in instrument.repetitions if r.template.repeat.for_each == source]

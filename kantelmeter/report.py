@@ -113,8 +113,9 @@ def notebook_path(notebook: str | Path) -> Traversable | Path:
     return path
 
 
-def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, Any] | None = None, *,
-            progress: bool = True) -> Path:
+def execute(
+    notebook: str | Path, output: str | Path, parameters: Mapping[str, Any] | None = None, *, progress: bool = True
+) -> Path:
     """Run a notebook with papermill, injecting ``parameters`` after its ``parameters`` cell.
 
     Parameters
@@ -149,12 +150,20 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
         declared = _declared_parameters(nbformat.read(path, as_version=4), path)
         unknown = sorted(set(parameters) - declared)
         if unknown:
-            raise ReportError(f"{source.name}: parameter(s) {', '.join(unknown)} not declared; allowed: "
-                              f"{', '.join(sorted(declared))}")
+            raise ReportError(
+                f"{source.name}: parameter(s) {', '.join(unknown)} not declared; allowed: {', '.join(sorted(declared))}"
+            )
         output = Path(output).resolve()
         output.parent.mkdir(parents=True, exist_ok=True)
-        papermill.execute_notebook(str(path), str(output), parameters=parameters, progress_bar=progress,
-                                   kernel_name="python3", language="python", config=_kernel_config())
+        papermill.execute_notebook(
+            str(path),
+            str(output),
+            parameters=parameters,
+            progress_bar=progress,
+            kernel_name="python3",
+            language="python",
+            config=_kernel_config(),
+        )
     return output
 
 
@@ -186,13 +195,18 @@ def _declared_parameters(notebook: nbformat.NotebookNode, path: Path) -> set[str
     if len(cells) != 1:
         raise ReportError(f"{path}: {len(cells)} cells tagged 'parameters'; allowed: exactly one")
     tree = ast.parse(cells[0].source)
-    return {target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-            if isinstance(target, ast.Name)}
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
 
 
-def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl",
-            printed: bool = True) -> Path:
+def to_html(
+    executed: str | Path, out: str | Path, *, title: str | None = None, lang: str = "nl", printed: bool = True
+) -> Path:
     """Convert an executed notebook to one self-contained HTML file without code.
 
     Code cells, prompts and stderr streams (warnings meant for the analyst)
@@ -228,16 +242,22 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     notebook.cells = [cell for cell in notebook.cells if "analyst" not in cell.get("metadata", {}).get("tags", [])]
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.output_type == "stream" and (o.name == "stderr" or not printed))]
+            cell.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and (o.name == "stderr" or not printed))
+            ]
     notebook.cells = _summary_first(notebook.cells)
     if title:
         notebook.metadata["title"] = title
-    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"kantelmeter.html.j2": _TEMPLATE})],
-                            template_file="kantelmeter.html.j2", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True,
-                            embed_images=True,
-                            language_code=lang)
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"kantelmeter.html.j2": _TEMPLATE})],
+        template_file="kantelmeter.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+        language_code=lang,
+    )
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": Path(executed).stem}})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -245,8 +265,14 @@ def to_html(executed: str | Path, out: str | Path, *, title: str | None = None, 
     return out
 
 
-def run_notebook(notebook: str | Path, out: str | Path, parameters: Mapping[str, Any] | None = None, *,
-                 lang: str | None = None, progress: bool = True) -> Path:
+def run_notebook(
+    notebook: str | Path,
+    out: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    lang: str | None = None,
+    progress: bool = True,
+) -> Path:
     """Run an analyst's notebook and write it as HTML without code, the executed notebook beside it.
 
     Unlike :func:`report` the page is not audited: an analyst's notebook may
@@ -264,6 +290,7 @@ def run_notebook(notebook: str | Path, out: str | Path, parameters: Mapping[str,
 
 def _summary_first(cells: list) -> list:
     """Cells tagged ``summary`` moved to just after the first cell tagged ``title`` (if there is one)."""
+
     def tagged(cell, tag: str) -> bool:
         return tag in cell.get("metadata", {}).get("tags", [])
 
@@ -322,8 +349,9 @@ def audit(page: str, min_cell: int, *, lang: str = "nl") -> pd.DataFrame:
             for column in json.loads(tag.get("data-count-columns", "[]")):
                 values = table[column].map(lambda cell: formatting.parse(cell, numbers_lang))  # noqa: B023 (used at once)
                 for label, value in values[(values > 0) & (values < min_cell)].items():
-                    problems.append((number, f"{label} / {column}",
-                                     f"count {value:g} is shown; allowed: 0 or >= {min_cell}"))
+                    problems.append(
+                        (number, f"{label} / {column}", f"count {value:g} is shown; allowed: 0 or >= {min_cell}")
+                    )
     for image in soup.find_all("img"):
         alt = (image.get("alt") or "").strip()
         if not alt or alt == _NO_ALT:
@@ -353,12 +381,17 @@ def parse_table(tag, index: bool = True) -> pd.DataFrame:
     body = [row for row in body if len(row) == len(header)]
     if not index:
         return pd.DataFrame(body, columns=header, dtype=object)
-    return pd.DataFrame([row[1:] for row in body], index=[row[0] for row in body], columns=header[1:],
-                        dtype=object)
+    return pd.DataFrame([row[1:] for row in body], index=[row[0] for row in body], columns=header[1:], dtype=object)
 
 
-def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake",
-                survey_round: str | None = None, key_file: str | Path | None = None) -> list[str]:
+def check_store(
+    db_url: str,
+    min_cell: int = 10,
+    *,
+    baseline: str = "intake",
+    survey_round: str | None = None,
+    key_file: str | Path | None = None,
+) -> list[str]:
     """What a store lacks for a nulmeting: empty when it holds enough to publish one.
 
     A nulmeting describes the baseline occasion, so the store needs at least
@@ -381,29 +414,48 @@ def check_store(db_url: str, min_cell: int = 10, *, baseline: str = "intake",
         if survey_round:
             try:
                 if store.round_sample(survey_round).empty:
-                    problems.append(f"survey round {survey_round!r} has no sample yet (`kantelmeter sample --round "
-                                    f"{survey_round}`)")
+                    problems.append(
+                        f"survey round {survey_round!r} has no sample yet (`kantelmeter sample --round {survey_round}`)"
+                    )
             except KeyError as missing:
                 problems.append(str(missing).strip('"'))
     finally:
         store.close()
     done = completion[(completion["status"] == "complete")] if not completion.empty else completion
     if done.empty:
-        return [f"the store holds no complete responses; a nulmeting needs at least {min_cell} complete responses "
-                f"at the {baseline!r} occasion for one instrument (collect them with the web form, or "
-                f"`kantelmeter import ... --occasion {baseline}`)", *problems]
+        return [
+            f"the store holds no complete responses; a nulmeting needs at least {min_cell} complete responses "
+            f"at the {baseline!r} occasion for one instrument (collect them with the web form, or "
+            f"`kantelmeter import ... --occasion {baseline}`)",
+            *problems,
+        ]
     at_baseline = done[done["occasion"] == baseline].groupby("instrument")["n"].sum()
     if at_baseline.empty or at_baseline.max() < min_cell:
         found = ", ".join(f"{name} {int(n)}" for name, n in at_baseline.items()) or "none"
-        return [f"the store holds too few complete responses at the {baseline!r} occasion (per instrument: "
-                f"{found}); a nulmeting needs at least {min_cell} (--min-cell) for one instrument", *problems]
+        return [
+            f"the store holds too few complete responses at the {baseline!r} occasion (per instrument: "
+            f"{found}); a nulmeting needs at least {min_cell} (--min-cell) for one instrument",
+            *problems,
+        ]
     return problems
 
 
-def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", min_cell: int = 10,
-           lang: str = "nl", municipality: str | Path | None = None, previous_db: str | None = None,
-           benchmark: str | Path | None = None, survey_round: str | None = None, key_file: str | Path | None = None,
-           workdir: str | Path | None = None, pdf: bool = True, progress: bool = True) -> Path:
+def report(
+    db_url: str,
+    out: str | Path,
+    *,
+    notebook: str | Path = "nulmeting",
+    min_cell: int = 10,
+    lang: str = "nl",
+    municipality: str | Path | None = None,
+    previous_db: str | None = None,
+    benchmark: str | Path | None = None,
+    survey_round: str | None = None,
+    key_file: str | Path | None = None,
+    workdir: str | Path | None = None,
+    pdf: bool = True,
+    progress: bool = True,
+) -> Path:
     """Run the baseline report against a store and write it as a publication: HTML, PDF and CSV tables.
 
     Steps: refuse a store that lacks what the report needs
@@ -468,15 +520,25 @@ def report(db_url: str, out: str | Path, *, notebook: str | Path = "nulmeting", 
     if problems:
         raise ReportError("the store cannot give a nulmeting: " + "; ".join(problems))
     out = Path(out)
-    optional = {"municipality_dir": municipality, "previous_db": previous_db, "benchmark_csv": benchmark,
-                "survey_round": survey_round, "key_file": key_file}
+    optional = {
+        "municipality_dir": municipality,
+        "previous_db": previous_db,
+        "benchmark_csv": benchmark,
+        "survey_round": survey_round,
+        "key_file": key_file,
+    }
     with tempfile.TemporaryDirectory(prefix="kantelmeter-report-") as scratch:
         folder = Path(workdir or scratch).resolve()
         name = Path(notebook_path(notebook).name).stem
         executed = folder / f"{name}.ipynb"
         tables = Path(scratch) / "tables"
-        parameters = {"db_url": db_url, "min_cell": int(min_cell), "lang": lang, "output_dir": str(tables),
-                      **{key: str(value) for key, value in optional.items() if value is not None}}
+        parameters = {
+            "db_url": db_url,
+            "min_cell": int(min_cell),
+            "lang": lang,
+            "output_dir": str(tables),
+            **{key: str(value) for key, value in optional.items() if value is not None},
+        }
         try:
             execute(notebook, executed, parameters, progress=progress)
         except papermill.PapermillExecutionError as exc:

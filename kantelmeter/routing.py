@@ -57,8 +57,9 @@ def asked(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFrame:
                 columns = [c for c in instrument.columns_of(item) if c in responses]
                 codes = [int(c.rsplit("_", 1)[1]) for c in columns]
                 ticked = responses[columns].to_numpy(dtype=float) if columns else np.full((len(responses), 0), np.nan)
-                found = [None if np.isnan(row).all() else {code for code, on in zip(codes, row) if on == 1}
-                         for row in ticked]
+                found = [
+                    None if np.isnan(row).all() else {code for code, on in zip(codes, row) if on == 1} for row in ticked
+                ]
             else:
                 column = responses[item_id] if item_id in responses else pd.Series(None, index=responses.index)
                 found = [None if pd.isna(v) else v for v in column.to_numpy(dtype=object)]

@@ -105,8 +105,11 @@ def to_wide(responses: pd.DataFrame) -> pd.DataFrame:
     twice = responses.duplicated(keys + ["item"], keep=False)
     if twice.any():
         rows = responses.loc[twice].reset_index(names="row")
-        raise ScoringError(rows.reindex(columns=["row", "respondent", "occasion", "item", "value"]).assign(
-            allowed="one value per respondent, occasion and item", problem="the item is answered more than once"))
+        raise ScoringError(
+            rows.reindex(columns=["row", "respondent", "occasion", "item", "value"]).assign(
+                allowed="one value per respondent, occasion and item", problem="the item is answered more than once"
+            )
+        )
     values = responses["value"]
     if _numeric_like(values):
         values = pd.to_numeric(values, errors="coerce")
@@ -121,8 +124,9 @@ def _numeric_like(column: pd.Series) -> bool:
     return bool((converted.notna() | column.isna()).all())
 
 
-def answers(instrument: Instrument, responses: pd.DataFrame, items: Sequence[str],
-            errors: Literal["raise", "coerce"] = "raise") -> tuple[np.ndarray, pd.DataFrame]:
+def answers(
+    instrument: Instrument, responses: pd.DataFrame, items: Sequence[str], errors: Literal["raise", "coerce"] = "raise"
+) -> tuple[np.ndarray, pd.DataFrame]:
     """The valid answers to some items as a float matrix, with the problems found.
 
     Missing codes (such as "weet niet") and blanks become NaN. A value that is
@@ -179,16 +183,18 @@ class _AnswerPass:
     same buffers, so each answer is read from memory once.
     """
 
-    def __init__(self, instrument: Instrument, responses: pd.DataFrame, items: Sequence[str],
-                 errors: Literal["raise", "coerce"]):
+    def __init__(
+        self, instrument: Instrument, responses: pd.DataFrame, items: Sequence[str], errors: Literal["raise", "coerce"]
+    ):
         if errors not in ("raise", "coerce"):
             raise ValueError(f"errors={errors!r}; allowed: 'raise', 'coerce'")
         self.responses, self.items, self.errors = responses, list(items), errors
         known = domains(instrument)
         self.domains = [_code_domain(instrument, known, item_id) for item_id in self.items]
-        self.found: list[pd.DataFrame | None] = [None] * len(self.items)   # problems per item, before the pass
-        self.sources = [self._numbers(j, item_id, domain)
-                        for j, (item_id, domain) in enumerate(zip(self.items, self.domains))]
+        self.found: list[pd.DataFrame | None] = [None] * len(self.items)  # problems per item, before the pass
+        self.sources = [
+            self._numbers(j, item_id, domain) for j, (item_id, domain) in enumerate(zip(self.items, self.domains))
+        ]
         # Item j's entries: j * width + value - low for value in low..high; j * width is "no answer"
         # (blanks, refused values and anything outside low..high are clipped onto it or its twin at the end).
         every = [code for domain in self.domains for code in domain.codes + domain.missing] or [0]
@@ -196,15 +202,18 @@ class _AnswerPass:
         width = self.high - self.low + 1
         self.offsets = np.arange(len(self.items), dtype=np.intp) * width - self.low
         self.size = width * len(self.items)
-        self.valid_at = np.concatenate([j * width - self.low + np.asarray(domain.codes, dtype=np.intp)
-                                        for j, domain in enumerate(self.domains)] or [np.empty(0, np.intp)])
-        self.valid_code = np.concatenate([np.asarray(domain.codes, dtype=float) for domain in self.domains]
-                                         or [np.empty(0)])
-        self.known = np.full(self.size, np.nan)              # the value each valid or missing code stands for
+        self.valid_at = np.concatenate(
+            [j * width - self.low + np.asarray(domain.codes, dtype=np.intp) for j, domain in enumerate(self.domains)]
+            or [np.empty(0, np.intp)]
+        )
+        self.valid_code = np.concatenate(
+            [np.asarray(domain.codes, dtype=float) for domain in self.domains] or [np.empty(0)]
+        )
+        self.known = np.full(self.size, np.nan)  # the value each valid or missing code stands for
         self.known[self.valid_at] = self.valid_code
         for j, domain in enumerate(self.domains):
             self.known[j * width - self.low + np.asarray(domain.missing, dtype=np.intp)] = domain.missing
-        self.refused: list[tuple[np.ndarray, np.ndarray]] = []   # (row positions, item positions) per block
+        self.refused: list[tuple[np.ndarray, np.ndarray]] = []  # (row positions, item positions) per block
 
     def lookup(self, otherwise: float, valid: float | None = None) -> np.ndarray:
         """A table by position: each valid code's value (or ``valid``), ``otherwise`` elsewhere."""
@@ -216,9 +225,19 @@ class _AnswerPass:
         """The column of an item as numbers (a view when it already is one); None when there is no column."""
         allowed = f"{domain.allowed}, or blank"
         if item_id not in self.responses.columns:
-            self.found[j] = pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
-                                           "value": pd.NA, "allowed": allowed,
-                                           "problem": "the responses have no column for this item"}])
+            self.found[j] = pd.DataFrame(
+                [
+                    {
+                        "row": pd.NA,
+                        "respondent": pd.NA,
+                        "occasion": pd.NA,
+                        "item": item_id,
+                        "value": pd.NA,
+                        "allowed": allowed,
+                        "problem": "the responses have no column for this item",
+                    }
+                ]
+            )
             return None
         raw = self.responses[item_id]
         if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
@@ -229,8 +248,9 @@ class _AnswerPass:
         refused = parsed.refused.to_numpy()
         if refused.any():
             positions = np.flatnonzero(refused)
-            self.found[j] = _problem_rows(self.responses, item_id, positions, parsed.problems.to_numpy()[positions],
-                                          allowed)
+            self.found[j] = _problem_rows(
+                self.responses, item_id, positions, parsed.problems.to_numpy()[positions], allowed
+            )
         return parsed.values.to_numpy()
 
     def blocks(self) -> Iterator[tuple[slice, np.ndarray]]:
@@ -244,13 +264,13 @@ class _AnswerPass:
                 block, known = np.empty((m, k), order="F"), np.empty((m, k), order="F")
                 index = np.empty((m, k), dtype=np.intp, order="F")
             for j, source in enumerate(self.sources):
-                block[:, j] = np.nan if source is None else source[start:start + m]
-            with np.errstate(invalid="ignore"):           # a blank has no whole number: it lands on "no answer"
+                block[:, j] = np.nan if source is None else source[start : start + m]
+            with np.errstate(invalid="ignore"):  # a blank has no whole number: it lands on "no answer"
                 np.copyto(index, block, casting="unsafe")
             np.clip(index, self.low, self.high, out=index)
             index += self.offsets
             # a value is known when its entry stands for exactly that value (3.5 lands on 3, and is not)
-            np.take(self.known, index.T, out=known.T, mode="clip")     # (the transposes are contiguous)
+            np.take(self.known, index.T, out=known.T, mode="clip")  # (the transposes are contiguous)
             unknown = m * k - np.count_nonzero(known == block) - np.count_nonzero(np.isnan(block))
             if unknown:
                 refused = (known != block) & ~np.isnan(block)
@@ -270,8 +290,11 @@ class _AnswerPass:
                 positions = rows[columns == j]
                 self.found[j] = self._refusals(j, positions)
         problems = [table for table in self.found if table is not None]
-        table = (pd.concat(problems, ignore_index=True) if problems
-                 else pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS}))
+        table = (
+            pd.concat(problems, ignore_index=True)
+            if problems
+            else pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS})
+        )
         if self.errors == "raise" and len(table):
             raise ScoringError(table)
         return table
@@ -280,33 +303,62 @@ class _AnswerPass:
         """Problem rows for the refused numbers of item j, each explained by the item's answer domain."""
         domain, values = self.domains[j], self.sources[j][positions]
         reasons = {value: domain.refusal(value).problem for value in np.unique(values)}
-        return _problem_rows(self.responses, self.items[j], positions,
-                             np.array([reasons[value] for value in values], dtype=object),
-                             f"{domain.allowed}, or blank")
+        return _problem_rows(
+            self.responses,
+            self.items[j],
+            positions,
+            np.array([reasons[value] for value in values], dtype=object),
+            f"{domain.allowed}, or blank",
+        )
 
 
 def _code_domain(instrument: Instrument, known: dict[str, Domain], item_id: str) -> Domain:
     domain = known.get(item_id)
     if domain is None or domain.kind != "code":
-        raise ScoringError(pd.DataFrame([{"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": item_id,
-                                          "value": pd.NA, "allowed": "items with answer codes",
-                                          "problem": f"a {instrument.item(item_id).type.value} item has no codes "
-                                                     "to score"}]))
+        raise ScoringError(
+            pd.DataFrame(
+                [
+                    {
+                        "row": pd.NA,
+                        "respondent": pd.NA,
+                        "occasion": pd.NA,
+                        "item": item_id,
+                        "value": pd.NA,
+                        "allowed": "items with answer codes",
+                        "problem": f"a {instrument.item(item_id).type.value} item has no codes to score",
+                    }
+                ]
+            )
+        )
     return domain
 
 
-def _problem_rows(responses: pd.DataFrame, item_id: str, positions: np.ndarray, problems: np.ndarray,
-                  allowed: str) -> pd.DataFrame:
+def _problem_rows(
+    responses: pd.DataFrame, item_id: str, positions: np.ndarray, problems: np.ndarray, allowed: str
+) -> pd.DataFrame:
     rows = responses.iloc[positions]
-    identity = {key: (rows[key].to_numpy() if key in rows.columns else np.full(len(rows), pd.NA))
-                for key in ("respondent", "occasion")}
-    return pd.DataFrame({"row": rows.index.to_numpy(), **identity, "item": item_id,
-                         "value": rows[item_id].to_numpy(dtype=object), "allowed": allowed,
-                         "problem": problems})
+    identity = {
+        key: (rows[key].to_numpy() if key in rows.columns else np.full(len(rows), pd.NA))
+        for key in ("respondent", "occasion")
+    }
+    return pd.DataFrame(
+        {
+            "row": rows.index.to_numpy(),
+            **identity,
+            "item": item_id,
+            "value": rows[item_id].to_numpy(dtype=object),
+            "allowed": allowed,
+            "problem": problems,
+        }
+    )
 
 
-def score(instrument: Instrument, responses: pd.DataFrame, errors: Literal["raise", "coerce"] = "raise",
-          scales: Iterable[str] | None = None) -> pd.DataFrame:
+def score(
+    instrument: Instrument,
+    responses: pd.DataFrame,
+    errors: Literal["raise", "coerce"] = "raise",
+    scales: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Score every scale of an instrument for every response.
 
     Method: each item's missing codes and blanks count as unanswered; an item
@@ -382,8 +434,12 @@ def score(instrument: Instrument, responses: pd.DataFrame, errors: Literal["rais
     return result
 
 
-def problems(instrument: Instrument, responses: pd.DataFrame, scales: Iterable[str] | None = None,
-             items: Iterable[str] | None = None) -> pd.DataFrame:
+def problems(
+    instrument: Instrument,
+    responses: pd.DataFrame,
+    scales: Iterable[str] | None = None,
+    items: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Every problem :func:`score` would raise, and every column an import would refuse.
 
     Parameters
@@ -437,9 +493,19 @@ def _unknown_columns(instrument: Instrument, wide: pd.DataFrame) -> pd.DataFrame
     unknown = [column for column in wide.columns if column not in known]
     shown = ", ".join(instrument.columns[:8]) + (", ..." if len(instrument.columns) > 8 else "")
     allowed = f"the columns of {instrument.id} ({shown}) and {', '.join(ID_COLUMNS)}"
-    return pd.DataFrame({"row": pd.NA, "respondent": pd.NA, "occasion": pd.NA, "item": unknown, "value": pd.NA,
-                         "allowed": allowed, "problem": f"not a column of instrument {instrument.id!r}"},
-                        columns=PROBLEM_COLUMNS, dtype=object)
+    return pd.DataFrame(
+        {
+            "row": pd.NA,
+            "respondent": pd.NA,
+            "occasion": pd.NA,
+            "item": unknown,
+            "value": pd.NA,
+            "allowed": allowed,
+            "problem": f"not a column of instrument {instrument.id!r}",
+        },
+        columns=PROBLEM_COLUMNS,
+        dtype=object,
+    )
 
 
 def _combine(instrument: Instrument, check: _AnswerPass, items: list[str], scales: list[Scale]) -> np.ndarray:
@@ -452,9 +518,9 @@ def _combine(instrument: Instrument, check: _AnswerPass, items: list[str], scale
     for s, scale in enumerate(scales):
         for member in scale.items:
             j = position[member.item]
-            weights[j, s] = member.key                  # +x for key +1, -x for key -1 ...
+            weights[j, s] = member.key  # +x for key +1, -x for key -1 ...
             weights[k + j, n_scales + s] = 1.0
-            if member.key < 0:                          # ... plus min + max for each answered reversed item
+            if member.key < 0:  # ... plus min + max for each answered reversed item
                 codes = instrument.valid_codes(member.item)
                 weights[k + j, s] = min(codes) + max(codes)
     n_items = weights[k:, n_scales:].sum(axis=0)
@@ -470,10 +536,10 @@ def _combine(instrument: Instrument, check: _AnswerPass, items: list[str], scale
         for rows, index in check.blocks():
             m = len(index)
             if m != work.shape[1]:
-                work = np.empty((2 * k, m))           # [answers; answered], one row per item
+                work = np.empty((2 * k, m))  # [answers; answered], one row per item
             np.take(code, index.T, out=work[:k], mode="clip")
             np.take(answered, index.T, out=work[k:], mode="clip")
-            totals = weights.T @ work                 # (2 x scales) x rows
+            totals = weights.T @ work  # (2 x scales) x rows
             keyed, count = totals[:n_scales].T, totals[n_scales:].T
             # multiply before dividing: a complete sum (count == items) then stays an exact integer
             target = out[rows]

@@ -44,18 +44,32 @@ def _load_references() -> dict[str, Reference]:
     """The published norms in ``data/norms/soc.yaml``: each names its instrument, scale and source."""
     text = resources.files("kantelmeter.data").joinpath("norms/soc.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    return {name: Reference(entry["instrument"], entry["scale"], mean=float(entry["mean"]), sd=float(entry["sd"]),
-                            n=entry.get("n"), population=entry["population"], citation=data["sources"][entry["source"]])
-            for name, entry in data["references"].items()}
+    return {
+        name: Reference(
+            entry["instrument"],
+            entry["scale"],
+            mean=float(entry["mean"]),
+            sd=float(entry["sd"]),
+            n=entry.get("n"),
+            population=entry["population"],
+            citation=data["sources"][entry["source"]],
+        )
+        for name, entry in data["references"].items()
+    }
 
 
 #: Published norms, by name, from ``data/norms/soc.yaml`` (a new norm is a new entry there).
 REFERENCES: dict[str, Reference] = _load_references()
 
 
-def compare_to_reference(scores: pd.DataFrame, reference: str | Reference | None = None, *,
-                         mean: float | None = None, sd: float | None = None,
-                         scale: str | None = None) -> pd.DataFrame:
+def compare_to_reference(
+    scores: pd.DataFrame,
+    reference: str | Reference | None = None,
+    *,
+    mean: float | None = None,
+    sd: float | None = None,
+    scale: str | None = None,
+) -> pd.DataFrame:
     """z-scores and percentiles of SOC scores relative to a reference population.
 
     Method: ``z = (score - mean) / sd`` with the reference mean and SD; the

@@ -197,8 +197,13 @@ class SyntheticStudy:
             store.register_instrument(instrument)
             for occasion, frame in responses.groupby("occasion", sort=False):
                 frame = frame.drop(columns="occasion").assign(cohort="synth-" + frame["cohort"].astype(str))
-                added += store.add_responses(instrument, occasion, frame, source="import",
-                                             batch=f"synthetic study seed {self.seed} {instrument_id} {occasion}")
+                added += store.add_responses(
+                    instrument,
+                    occasion,
+                    frame,
+                    source="import",
+                    batch=f"synthetic study seed {self.seed} {instrument_id} {occasion}",
+                )
         return added
 
 
@@ -242,7 +247,7 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
     instruments = dict(_citizen_instruments())
     citizens = _citizens(truth_, rng)
     latent = _latent_outcomes(citizens, truth_, instruments, rng)
-    draws = int(rng.integers(2 ** 63))
+    draws = int(rng.integers(2**63))
     dropped = citizens["dropped_out"].to_numpy()
     pilot = (citizens["cohort"] == "pilot").to_numpy()
 
@@ -251,8 +256,17 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
         per_occasion = []
         for occasion in instrument.occasions:
             # the same draws answer with and without the pilot, so their difference is the pilot's alone
-            answered = [_answer(instrument, occasion, latent, arm, citizens,
-                                np.random.default_rng([draws, number, len(per_occasion)])) for arm in (0, 1)]
+            answered = [
+                _answer(
+                    instrument,
+                    occasion,
+                    latent,
+                    arm,
+                    citizens,
+                    np.random.default_rng([draws, number, len(per_occasion)]),
+                )
+                for arm in (0, 1)
+            ]
             arms[instrument_id, occasion] = [_outcomes_of(instrument, frame) for frame in answered]
             frame = answered[0].mask(pd.Series(pilot, index=answered[0].index), answered[1], axis=0)
             keep = ~dropped if occasion != instrument.occasions[0] else np.ones(len(frame), bool)
@@ -260,17 +274,26 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
         responses[instrument_id] = pd.concat(per_occasion, ignore_index=True)
         outcomes.append(_outcomes_of(instrument, responses[instrument_id]))
     wheel = instruments["participation_wheel"]
-    return SyntheticStudy(truth=truth_, seed=seed, citizens=citizens, responses=responses,
-                          outcomes=_outcome_frame(citizens, responses, outcomes, wheel),
-                          true_effects=_true_effects(arms, pilot, truth_, instruments), instruments=instruments)
+    return SyntheticStudy(
+        truth=truth_,
+        seed=seed,
+        citizens=citizens,
+        responses=responses,
+        outcomes=_outcome_frame(citizens, responses, outcomes, wheel),
+        true_effects=_true_effects(arms, pilot, truth_, instruments),
+        instruments=instruments,
+    )
 
 
 @functools.cache
 def _citizen_instruments() -> tuple[tuple[str, Instrument], ...]:
     """The citizen instruments, SOC-13 with the invented demo text; loaded once (instruments are immutable)."""
     overlay = resources.files("kantelmeter.data").joinpath(_SOC_OVERLAY)
-    return (("citizen", load_instrument("citizen")), ("participation_wheel", load_instrument("participation_wheel")),
-            ("soc13", load_instrument("soc13", overlay=overlay)))
+    return (
+        ("citizen", load_instrument("citizen")),
+        ("participation_wheel", load_instrument("participation_wheel")),
+        ("soc13", load_instrument("soc13", overlay=overlay)),
+    )
 
 
 def _choose(rng: np.random.Generator, options: list[str], probabilities: np.ndarray) -> np.ndarray:
@@ -284,24 +307,39 @@ def _visitors(n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Covariates of Wmo counter visitors: mostly older people, and younger ones with an income question."""
     older = rng.random(n) < 0.6
     age = np.clip(np.where(older, rng.normal(75, 8, n), rng.normal(42, 11, n)), 18, 98).round()
-    household = _choose(rng, ["alone", "couple", "family", "other"],
-                        np.where(older[:, None], [0.45, 0.4, 0.05, 0.1], [0.3, 0.15, 0.4, 0.15]))
-    benefit = _choose(rng, ["pension", "none", "social_assistance", "disability"],
-                      np.where(older[:, None], [0.85, 0.05, 0.03, 0.07], [0.05, 0.35, 0.35, 0.25]))
+    household = _choose(
+        rng,
+        ["alone", "couple", "family", "other"],
+        np.where(older[:, None], [0.45, 0.4, 0.05, 0.1], [0.3, 0.15, 0.4, 0.15]),
+    )
+    benefit = _choose(
+        rng,
+        ["pension", "none", "social_assistance", "disability"],
+        np.where(older[:, None], [0.85, 0.05, 0.03, 0.07], [0.05, 0.35, 0.35, 0.25]),
+    )
     chance = 0.3 + 0.15 * np.isin(benefit, ["social_assistance", "disability"]) + 0.1 * (household == "alone")
-    return pd.DataFrame({"age": age, "sex": np.where(rng.random(n) < 0.6, "female", "male"),
-                         "household": household, "benefit": benefit,
-                         "complexity": 1.0 + rng.binomial(4, chance)})
+    return pd.DataFrame(
+        {
+            "age": age,
+            "sex": np.where(rng.random(n) < 0.6, "female", "male"),
+            "household": household,
+            "benefit": benefit,
+            "complexity": 1.0 + rng.binomial(4, chance),
+        }
+    )
 
 
 def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     """Both cohorts with intake dates, selection period, professional and drop-out."""
     start, end, shift = pd.Timestamp(truth.start), pd.Timestamp(truth.end), pd.Timestamp(truth.selection_from)
     mornings = pd.date_range(start, end, freq="W-TUE", inclusive="left").union(
-        pd.date_range(start, end, freq="W-THU", inclusive="left"))
+        pd.date_range(start, end, freq="W-THU", inclusive="left")
+    )
     if truth.n_pilot > len(mornings):
-        raise SynthError(f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
-                         f"from {truth.start} to {truth.end}")
+        raise SynthError(
+            f"study: n_pilot={truth.n_pilot}; allowed: at most {len(mornings)}, one per intake morning "
+            f"from {truth.start} to {truth.end}"
+        )
     pilot_dates = pd.DatetimeIndex(np.sort(rng.choice(mornings.to_numpy(), truth.n_pilot, replace=False)))
     first_visitor = int((pilot_dates < shift).sum())
     picked = truth.n_pilot - first_visitor
@@ -325,13 +363,26 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     citizens["follow_up_date"] = citizens["intake_date"] + pd.to_timedelta(offset.round(), unit="D")
     leave = 1 / (1 + np.exp(-(np.log(truth.dropout / (1 - truth.dropout)) + 0.3 * (citizens["complexity"] - 3))))
     citizens["dropped_out"] = rng.random(len(citizens)) < leave
-    columns = ["respondent", "cohort", "intake_date", "follow_up_date", "period", "professional", "age", "sex",
-               "household", "benefit", "complexity", "dropped_out"]
+    columns = [
+        "respondent",
+        "cohort",
+        "intake_date",
+        "follow_up_date",
+        "period",
+        "professional",
+        "age",
+        "sex",
+        "household",
+        "benefit",
+        "complexity",
+        "dropped_out",
+    ]
     return citizens[columns]
 
 
-def _latent_outcomes(citizens: pd.DataFrame, truth: StudyTruth, instruments: dict[str, Instrument],
-                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _latent_outcomes(
+    citizens: pd.DataFrame, truth: StudyTruth, instruments: dict[str, Instrument], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Per latent outcome, a 3 x n array: intake, follow-up without the pilot, follow-up with it."""
     complexity = citizens["complexity"].to_numpy() - 3
     age = (citizens["age"].to_numpy() - 60) / 15
@@ -345,8 +396,9 @@ def _latent_outcomes(citizens: pd.DataFrame, truth: StudyTruth, instruments: dic
     for name, (family, effect) in units.items():
         f = FAMILIES[family]
         level = f.mean + f.complexity_level * complexity + f.age * age + rng.normal(0, f.sd_person, n)
-        without = (level + f.change + truth.confounding * f.complexity_change * complexity
-                   + rng.normal(0, f.sd_occasion, n))
+        without = (
+            level + f.change + truth.confounding * f.complexity_change * complexity + rng.normal(0, f.sd_occasion, n)
+        )
         latent[name] = np.vstack([level + rng.normal(0, f.sd_occasion, n), without, without + effect])
     # the rung of the responsibility ladder: a proportional-odds latent, higher for complex questions
     ladder = 0.4 * complexity + rng.logistic(size=n)
@@ -359,13 +411,22 @@ def _index(values: np.ndarray, n_codes: int, rng: np.random.Generator) -> np.nda
     return np.clip(_stochastic_round(values, rng), 0, n_codes - 1).astype(int)
 
 
-def _answer(instrument: Instrument, occasion: str, latent: dict[str, np.ndarray], arm: int,
-            citizens: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _answer(
+    instrument: Instrument,
+    occasion: str,
+    latent: dict[str, np.ndarray],
+    arm: int,
+    citizens: pd.DataFrame,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """Every item asked at an occasion, answered by every citizen (before drop-out and missingness)."""
     row = 0 if occasion == instrument.occasions[0] else 1 + arm
     family, per_scale = _SCALE_FAMILIES.get(instrument.id, (None, False))
-    drivers = {member.item: (scale.id if per_scale else family, member.key)
-               for scale in reversed(instrument.scales) for member in scale.items}
+    drivers = {
+        member.item: (scale.id if per_scale else family, member.key)
+        for scale in reversed(instrument.scales)
+        for member in scale.items
+    }
     n = len(citizens)
     columns: dict[str, np.ndarray] = {column: np.full(n, np.nan) for column in instrument.columns}
     for item in instrument.items_at(occasion):
@@ -376,8 +437,9 @@ def _answer(instrument: Instrument, occasion: str, latent: dict[str, np.ndarray]
         elif item.id in drivers or item.id == WELLBEING_ITEM:
             unit, key = drivers.get(item.id, (WELLBEING_ITEM, 1))
             f = FAMILIES[family if item.id in drivers else WELLBEING_ITEM]
-            position = ((latent[unit][row] - f.low) / (f.high - f.low) * (len(codes) - 1)
-                        + f.item_sd * noise * (len(codes) - 1) / (f.high - f.low))
+            position = (latent[unit][row] - f.low) / (f.high - f.low) * (len(codes) - 1) + f.item_sd * noise * (
+                len(codes) - 1
+            ) / (f.high - f.low)
             index = _index(position if key > 0 else len(codes) - 1 - position, len(codes), rng)
             columns[item.id] = codes[index]
         elif item.id == LADDER_ITEM:
@@ -393,8 +455,14 @@ def _answer(instrument: Instrument, occasion: str, latent: dict[str, np.ndarray]
             shown = [condition.evaluate(answers) for answers in _as_answers(instrument, frame, condition.items)]
             frame.loc[~np.asarray(shown, bool), instrument.columns_of(item)] = np.nan
     first = occasion == instrument.occasions[0]
-    identity = pd.DataFrame({"respondent": citizens["respondent"], "occasion": occasion, "cohort": citizens["cohort"],
-                             "collected_at": citizens["intake_date" if first else "follow_up_date"]})
+    identity = pd.DataFrame(
+        {
+            "respondent": citizens["respondent"],
+            "occasion": occasion,
+            "cohort": citizens["cohort"],
+            "collected_at": citizens["intake_date" if first else "follow_up_date"],
+        }
+    )
     return pd.concat([identity, frame], axis=1)
 
 
@@ -421,8 +489,9 @@ def _as_answers(instrument: Instrument, frame: pd.DataFrame, items) -> list[dict
     return [dict(zip(values, row)) for row in zip(*values.values())]
 
 
-def _with_missingness(instrument: Instrument, frame: pd.DataFrame, truth: StudyTruth,
-                      rng: np.random.Generator) -> pd.DataFrame:
+def _with_missingness(
+    instrument: Instrument, frame: pd.DataFrame, truth: StudyTruth, rng: np.random.Generator
+) -> pd.DataFrame:
     """Blank answers at random, and answer 'don't know' where an item has that code."""
     frame = frame.reset_index(drop=True)
     values = frame[instrument.columns].to_numpy(float, copy=True)
@@ -435,8 +504,7 @@ def _with_missingness(instrument: Instrument, frame: pd.DataFrame, truth: StudyT
         if missing_codes and item.type is not ItemType.multiple_choice:
             dont_know = answered & ~blank & (rng.random(len(frame)) < truth.dont_know)
             values[dont_know, columns[0]] = missing_codes[0]
-    return pd.concat([frame.drop(columns=instrument.columns), pd.DataFrame(values, columns=instrument.columns)],
-                     axis=1)
+    return pd.concat([frame.drop(columns=instrument.columns), pd.DataFrame(values, columns=instrument.columns)], axis=1)
 
 
 def _outcomes_of(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFrame:
@@ -447,15 +515,20 @@ def _outcomes_of(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFram
     return scored.assign(**dict(zip(items, values.T)))
 
 
-def _outcome_frame(citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], outcomes: list[pd.DataFrame],
-                   wheel: Instrument) -> pd.DataFrame:
+def _outcome_frame(
+    citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], outcomes: list[pd.DataFrame], wheel: Instrument
+) -> pd.DataFrame:
     """One row per citizen and occasion: the citizen's columns and every outcome; improvement per wheel domain."""
     keys = ["respondent", "occasion"]
-    frames = [responses[instrument_id][keys + ["collected_at"]].join(scores)
-              for instrument_id, scores in zip(responses, outcomes)]
+    frames = [
+        responses[instrument_id][keys + ["collected_at"]].join(scores)
+        for instrument_id, scores in zip(responses, outcomes)
+    ]
     clash = pd.Index([c for f in frames for c in f.columns if c not in keys + ["collected_at"]])
     if clash.duplicated().any():
-        raise SynthError(f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}")
+        raise SynthError(
+            f"study: outcome names used by more than one instrument: {sorted(set(clash[clash.duplicated()]))}"
+        )
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame.drop(columns="collected_at"), on=keys, how="outer")
@@ -464,10 +537,14 @@ def _outcome_frame(citizens: pd.DataFrame, responses: dict[str, pd.DataFrame], o
     later = merged["occasion"] != wheel.occasions[0]
     for domain in domains(wheel):
         before = merged["respondent"].map(intake[domain])
-        merged[f"{domain}_improved"] = (merged[domain] > before).astype(float).where(
-            later & merged[domain].notna() & before.notna())
-    merged = merged.sort_values(["cohort", "respondent", "occasion"], key=lambda s: s.map(
-        {wheel.occasions[0]: 0}).fillna(1) if s.name == "occasion" else s, ignore_index=True)
+        merged[f"{domain}_improved"] = (
+            (merged[domain] > before).astype(float).where(later & merged[domain].notna() & before.notna())
+        )
+    merged = merged.sort_values(
+        ["cohort", "respondent", "occasion"],
+        key=lambda s: s.map({wheel.occasions[0]: 0}).fillna(1) if s.name == "occasion" else s,
+        ignore_index=True,
+    )
     merged.attrs["synthetic"] = True
     return merged
 
@@ -484,12 +561,20 @@ def _true_effects(arms: dict, pilot: np.ndarray, truth: StudyTruth, instruments:
         if instrument_id == wheel.id:
             intake = arms[instrument_id, instrument.occasions[0]][0]
             for domain in domains(wheel):
-                improved = [np.where(arm[domain].notna() & intake[domain].notna(), arm[domain] > intake[domain], np.nan)
-                            for arm in (without, with_)]
+                improved = [
+                    np.where(arm[domain].notna() & intake[domain].notna(), arm[domain] > intake[domain], np.nan)
+                    for arm in (without, with_)
+                ]
                 differences[f"{domain}_improved"] = improved[1] - improved[0]
         for column, difference in differences.items():
-            rows.append({"outcome": column, "parameter": _parameter(column, instrument, truth),
-                         "ate": np.nanmean(difference), "att": np.nanmean(difference[pilot])})
+            rows.append(
+                {
+                    "outcome": column,
+                    "parameter": _parameter(column, instrument, truth),
+                    "ate": np.nanmean(difference),
+                    "att": np.nanmean(difference[pilot]),
+                }
+            )
     return pd.DataFrame(rows).set_index("outcome")
 
 
@@ -502,13 +587,17 @@ def _parameter(outcome: str, instrument: Instrument, truth: StudyTruth) -> float
     if outcome not in {scale.id for scale in instrument.scales}:
         return np.nan
     family, per_scale = _SCALE_FAMILIES[instrument.id]
-    effect = truth.wheel_effect(outcome) if family == "wheel" else (
-        truth.effect_soc if family == "soc" else truth.effect_experience)
+    effect = (
+        truth.wheel_effect(outcome)
+        if family == "wheel"
+        else (truth.effect_soc if family == "soc" else truth.effect_experience)
+    )
     scale = instrument.scale(outcome)
     return effect * len(scale.items) if scale.method == "sum" else effect
 
 
 # --- professionals over time (issue 7) ----------------------------------------
+
 
 @dataclass(frozen=True)
 class OutcomeTruth:
@@ -550,10 +639,27 @@ _FIXED = ("intercept", "partner", "helper", "team_2", "slope", "slope_municipal_
 # mainly through it, work enjoyment; team 2 is more reserved; collaboration
 # and competences grow for all; everything dips once the end is announced.
 _DEFAULT_OUTCOMES = {
-    "autonomy": OutcomeTruth(2.8, partner=0.6, helper=0.1, team_2=-0.2, slope_municipal_helper=0.035,
-                             end_dip=-0.2, sd_intercept=0.35, sd_slope=0.01),
-    "work_enjoyment": OutcomeTruth(1.6, helper=0.05, team_2=-0.3, slope_municipal_helper=0.004, end_dip=-0.3,
-                                   autonomy_loading=0.6, sd_intercept=0.3, sd_slope=0.004, sd_residual=0.25),
+    "autonomy": OutcomeTruth(
+        2.8,
+        partner=0.6,
+        helper=0.1,
+        team_2=-0.2,
+        slope_municipal_helper=0.035,
+        end_dip=-0.2,
+        sd_intercept=0.35,
+        sd_slope=0.01,
+    ),
+    "work_enjoyment": OutcomeTruth(
+        1.6,
+        helper=0.05,
+        team_2=-0.3,
+        slope_municipal_helper=0.004,
+        end_dip=-0.3,
+        autonomy_loading=0.6,
+        sd_intercept=0.3,
+        sd_slope=0.004,
+        sd_residual=0.25,
+    ),
     "work_motivation": OutcomeTruth(2.3, team_2=-0.2, end_dip=-0.3, autonomy_loading=0.4),
     "collaboration": OutcomeTruth(3.4, team_2=-0.2, slope=0.02, end_dip=-0.1),
     "emotional_load": OutcomeTruth(2.6, partner=-0.2, helper=0.3, slope=0.005),
@@ -610,8 +716,10 @@ class ProfessionalTruth:
             return own
         autonomy, loading = self.outcomes["autonomy"], own.autonomy_loading
         fixed = {name: getattr(own, name) + loading * getattr(autonomy, name) for name in _FIXED}
-        spread = {name: float(np.hypot(getattr(own, name), loading * getattr(autonomy, name)))
-                  for name in ("sd_intercept", "sd_slope", "sd_residual")}
+        spread = {
+            name: float(np.hypot(getattr(own, name), loading * getattr(autonomy, name)))
+            for name in ("sd_intercept", "sd_slope", "sd_residual")
+        }
         return dataclasses.replace(own, **fixed, **spread, autonomy_loading=0.0)
 
     def month(self, date: str | pd.Timestamp) -> float:
@@ -665,16 +773,27 @@ class ProfessionalPanel:
         store.register_instrument(self.instrument)
         added = 0
         for occasion, frame in self.responses.groupby("occasion", sort=False):
-            added += store.add_responses(self.instrument, occasion, frame.drop(columns="occasion"), source="import",
-                                         batch=f"synthetic professional panel seed {self.seed} {occasion}")
+            added += store.add_responses(
+                self.instrument,
+                occasion,
+                frame.drop(columns="occasion"),
+                source="import",
+                batch=f"synthetic professional panel seed {self.seed} {occasion}",
+            )
         return added
 
 
 def _study_team(truth: ProfessionalTruth, rng: np.random.Generator) -> list[dict[str, Any]]:
     """One site's professionals: team 1 of ten (the study's composition) and team 2 replacing eight of them."""
-    municipal = [("project management", None), ("front office", None), ("front office", None),
-                 ("back office Wmo", None), ("back office Wmo", None), ("back office Work & Income", None),
-                 ("extended front office", None)]
+    municipal = [
+        ("project management", None),
+        ("front office", None),
+        ("front office", None),
+        ("back office Wmo", None),
+        ("back office Wmo", None),
+        ("back office Work & Income", None),
+        ("extended front office", None),
+    ]
     partners = [("consultant", "MEE"), ("consultant", "MeerWaarde"), ("consultant", "Steunpunt Mantelzorg")]
     start, dissolved = pd.Timestamp(truth.start), pd.Timestamp(truth.dissolved)
     window = (pd.Timestamp(truth.replacement_until) - pd.Timestamp(truth.replacement_from)).days
@@ -687,11 +806,27 @@ def _study_team(truth: ProfessionalTruth, rng: np.random.Generator) -> list[dict
                 left = pd.Timestamp(truth.early_leave)
             else:
                 left = pd.Timestamp(truth.replacement_from) + pd.Timedelta(days=int(rng.integers(0, window + 1)))
-            people.append({"team": 1, "organisation": organisation, "function": function, "partner": partner,
-                           "joined": start, "left": left})
+            people.append(
+                {
+                    "team": 1,
+                    "organisation": organisation,
+                    "function": function,
+                    "partner": partner,
+                    "joined": start,
+                    "left": left,
+                }
+            )
             if function not in ("project management", "extended front office"):
-                people.append({"team": 2, "organisation": organisation, "function": function, "partner": partner,
-                               "joined": left, "left": pd.NaT})
+                people.append(
+                    {
+                        "team": 2,
+                        "organisation": organisation,
+                        "function": function,
+                        "partner": partner,
+                        "joined": left,
+                        "left": pd.NaT,
+                    }
+                )
     for person in people:
         person["dissolved"] = dissolved
     return people
@@ -700,8 +835,12 @@ def _study_team(truth: ProfessionalTruth, rng: np.random.Generator) -> list[dict
 def _assign_roles(roster: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Generator) -> pd.Series:
     """Exactly round(share x n) helpers per site, team and organisation, so no seed leaves a cell empty."""
     role = pd.Series("service_provider", index=roster.index)
-    shares = {(1, "municipality"): truth.helper_share_team_1, (2, "municipality"): truth.helper_share_team_2,
-              (1, "partner"): truth.helper_share_partner, (2, "partner"): truth.helper_share_partner}
+    shares = {
+        (1, "municipality"): truth.helper_share_team_1,
+        (2, "municipality"): truth.helper_share_team_2,
+        (1, "partner"): truth.helper_share_partner,
+        (2, "partner"): truth.helper_share_partner,
+    }
     for (_, team, organisation), group in roster.groupby(["site", "team", "organisation"]):
         chosen = rng.choice(group.index, size=int(round(shares[team, organisation] * len(group))), replace=False)
         role[chosen] = "helper"
@@ -712,12 +851,16 @@ def _occasions(roster: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Ge
     """The waves each professional answered: present at the wave date and responding."""
     rows = []
     for wave, wave_date in enumerate(pd.to_datetime(list(truth.wave_dates)), start=1):
-        present = (roster["joined"] <= wave_date) & (roster["left"].isna() | (roster["left"] > wave_date)) & (
-            wave_date < pd.Timestamp(truth.dissolved))
+        present = (
+            (roster["joined"] <= wave_date)
+            & (roster["left"].isna() | (roster["left"] > wave_date))
+            & (wave_date < pd.Timestamp(truth.dissolved))
+        )
         answering = roster.index[present & (rng.random(len(roster)) < truth.response_rate)]
         offsets = rng.integers(-truth.answer_window_days, truth.answer_window_days + 1, size=len(answering))
-        rows.append(pd.DataFrame({"row": answering, "wave": wave,
-                                  "date": wave_date + pd.to_timedelta(offsets, unit="D")}))
+        rows.append(
+            pd.DataFrame({"row": answering, "wave": wave, "date": wave_date + pd.to_timedelta(offsets, unit="D")})
+        )
     occasions = pd.concat(rows, ignore_index=True)
     return occasions.sort_values(["row", "wave"], ignore_index=True)
 
@@ -726,10 +869,12 @@ def _latent(panel: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Genera
     """Latent outcome scores per answered wave, autonomy first so others can load on it."""
     person = panel["row"].to_numpy()
     n_people = person.max() + 1
-    design = {"partner": (panel["organisation"] == "partner").to_numpy(float),
-              "helper": (panel["role"] == "helper").to_numpy(float),
-              "team_2": (panel["team"] == 2).to_numpy(float),
-              "end_dip": panel["end_announced"].to_numpy(float)}
+    design = {
+        "partner": (panel["organisation"] == "partner").to_numpy(float),
+        "helper": (panel["role"] == "helper").to_numpy(float),
+        "team_2": (panel["team"] == 2).to_numpy(float),
+        "end_dip": panel["end_announced"].to_numpy(float),
+    }
     municipal_helper = design["helper"] * (1 - design["partner"])
     t = panel["months"].to_numpy()
     latent: dict[str, np.ndarray] = {}
@@ -737,9 +882,13 @@ def _latent(panel: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Genera
         o = truth.outcomes[name]
         u0 = rng.normal(0, o.sd_intercept, n_people)[person]
         u1 = rng.normal(0, o.sd_slope, n_people)[person]
-        value = (o.intercept + sum(getattr(o, key) * x for key, x in design.items())
-                 + (o.slope + o.slope_municipal_helper * municipal_helper + u1) * t + u0
-                 + rng.normal(0, o.sd_residual, len(panel)))
+        value = (
+            o.intercept
+            + sum(getattr(o, key) * x for key, x in design.items())
+            + (o.slope + o.slope_municipal_helper * municipal_helper + u1) * t
+            + u0
+            + rng.normal(0, o.sd_residual, len(panel))
+        )
         if o.autonomy_loading:
             value = value + o.autonomy_loading * latent["autonomy"]
         latent[name] = value
@@ -752,8 +901,9 @@ def _stochastic_round(values: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return low + (rng.random(values.shape) < values - low)
 
 
-def _answers(instrument: Instrument, latent: dict[str, np.ndarray], truth: ProfessionalTruth,
-             rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _answers(
+    instrument: Instrument, latent: dict[str, np.ndarray], truth: ProfessionalTruth, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Item codes consistent with the latent outcomes, read from the instrument's scales and keys."""
     columns: dict[str, np.ndarray] = {}
     scale_ids = {scale.id for scale in instrument.scales}
@@ -770,15 +920,18 @@ def _answers(instrument: Instrument, latent: dict[str, np.ndarray], truth: Profe
         else:
             item = instrument.item(name)
             if item.type is not ItemType.score:
-                raise SynthError(f"professional_panel: outcome {name!r} is a {item.type.value} item of "
-                                 f"{instrument.id!r}; allowed: a scale id or a score item")
+                raise SynthError(
+                    f"professional_panel: outcome {name!r} is a {item.type.value} item of "
+                    f"{instrument.id!r}; allowed: a scale id or a score item"
+                )
             codes = instrument.valid_codes(item)
             columns[name] = np.clip(_stochastic_round(value, rng), min(codes), max(codes))
     return columns
 
 
-def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instrument = "professional",
-                       **truth: Any) -> ProfessionalPanel:
+def professional_panel(
+    seed: int = 0, n_teams: int = 1, instrument: str | Instrument = "professional", **truth: Any
+) -> ProfessionalPanel:
     """A synthetic panel of professionals in the shape of the pilot, with known true effects.
 
     Each site (``n_teams`` of them; the study had one) has the study's team:
@@ -832,8 +985,10 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
         elif key in fields:
             settings[key] = value
         else:
-            raise TypeError(f"professional_panel: unknown parameter {key!r}; allowed: {', '.join(fields)}, "
-                            f"or an outcome ({', '.join(outcomes)})")
+            raise TypeError(
+                f"professional_panel: unknown parameter {key!r}; allowed: {', '.join(fields)}, "
+                f"or an outcome ({', '.join(outcomes)})"
+            )
     if n_teams < 1:
         raise SynthError(f"professional_panel: n_teams={n_teams!r}; allowed: 1 or more")
     truth_ = dataclasses.replace(base, outcomes=outcomes, **settings)
@@ -853,17 +1008,23 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
     latent = _latent(panel, truth_, rng)
 
     codes = _answers(instrument, latent, truth_, rng)
-    background = {"organisation": panel["organisation"].map({"municipality": 1, "partner": 2}),
-                  "team": panel["team"]}
-    responses = pd.DataFrame({"respondent": panel["professional"], "occasion": panel["occasion"],
-                              "cohort": "synth-professionals", "collected_at": panel["date"]})
+    background = {"organisation": panel["organisation"].map({"municipality": 1, "partner": 2}), "team": panel["team"]}
+    responses = pd.DataFrame(
+        {
+            "respondent": panel["professional"],
+            "occasion": panel["occasion"],
+            "cohort": "synth-professionals",
+            "collected_at": panel["date"],
+        }
+    )
     item_columns = {column: np.nan for column in instrument.columns}
     item_columns.update({key: value.to_numpy(float) for key, value in background.items() if key in item_columns})
     item_columns.update(codes)
     responses = pd.concat([responses, pd.DataFrame(item_columns, index=responses.index)], axis=1)
 
-    scored = score(instrument, responses, scales=[name for name in latent if name in
-                                                  {scale.id for scale in instrument.scales}])
+    scored = score(
+        instrument, responses, scales=[name for name in latent if name in {scale.id for scale in instrument.scales}]
+    )
     categories = {"team": [1, 2], "organisation": ["municipality", "partner"], "role": ["service_provider", "helper"]}
     roster_columns = ["professional", "site", "team", "organisation", "function", "partner", "role", "joined", "left"]
     roster = roster[roster_columns].astype({key: pd.CategoricalDtype(value) for key, value in categories.items()})
@@ -871,11 +1032,18 @@ def professional_panel(seed: int = 0, n_teams: int = 1, instrument: str | Instru
     data = data[roster_columns + ["occasion", "wave", "date", "months", "end_announced"]]
     for name in latent:
         data[name] = scored[name] if name in scored.columns else codes[name]
-    return ProfessionalPanel(truth=truth_, roster=roster, data=data.reset_index(drop=True),
-                             responses=responses.reset_index(drop=True), instrument=instrument, seed=seed)
+    return ProfessionalPanel(
+        truth=truth_,
+        roster=roster,
+        data=data.reset_index(drop=True),
+        responses=responses.reset_index(drop=True),
+        instrument=instrument,
+        seed=seed,
+    )
 
 
 # --- effect designs with an exact truth (issue 17) -------------------------------
+
 
 @dataclass(frozen=True)
 class EffectDesign:
@@ -957,7 +1125,7 @@ class EffectDesign:
         """The standard deviation of the follow-up without the pilot among regular citizens (for bias in SD units)."""
         cov = np.asarray(self._COV)
         weights = np.array([-0.3, 0.0, 0.6])
-        return float(np.sqrt(weights @ cov @ weights + 0.1 ** 2 * 0.24 + 0.9 ** 2))
+        return float(np.sqrt(weights @ cov @ weights + 0.1**2 * 0.24 + 0.9**2))
 
 
 @dataclass
@@ -1006,8 +1174,12 @@ def effect_study(seed: int = 0, **design: Any) -> EffectStudy:
     truth = _design(EffectDesign, design, "effect_study")
     rng = np.random.default_rng(seed)
     cov = np.asarray(truth._COV)
-    drawn = np.vstack([rng.multivariate_normal(truth.pilot_mean, cov, truth.n_pilot),
-                       rng.multivariate_normal(truth._MEAN, cov, truth.n_regular)])
+    drawn = np.vstack(
+        [
+            rng.multivariate_normal(truth.pilot_mean, cov, truth.n_pilot),
+            rng.multivariate_normal(truth._MEAN, cov, truth.n_regular),
+        ]
+    )
     complexity, age, intake = drawn.T
     pilot = np.r_[np.ones(truth.n_pilot), np.zeros(truth.n_regular)]
     female = rng.random(len(pilot)) < 0.6
@@ -1018,12 +1190,22 @@ def effect_study(seed: int = 0, **design: Any) -> EffectStudy:
         logit = np.log(base) - np.log1p(-base)
     leave = 1 / (1 + np.exp(-(logit - truth.attrition * (intake - 5.5) + 0.3 * complexity)))
     stays = rng.random(len(pilot)) >= leave
-    people = pd.DataFrame({"respondent": [f"synth-{'p' if t else 'r'}{k:05d}" for k, t in enumerate(pilot)],
-                           "cohort": np.where(pilot == 1, "pilot", "regular"), "age": 60 + 15 * age,
-                           "sex": np.where(female, "female", "male"), "complexity": complexity})
-    outcomes = pd.concat([people.assign(occasion="intake", wellbeing=intake),
-                          people[stays].assign(occasion="follow_up", wellbeing=follow_up[stays])],
-                         ignore_index=True)
+    people = pd.DataFrame(
+        {
+            "respondent": [f"synth-{'p' if t else 'r'}{k:05d}" for k, t in enumerate(pilot)],
+            "cohort": np.where(pilot == 1, "pilot", "regular"),
+            "age": 60 + 15 * age,
+            "sex": np.where(female, "female", "male"),
+            "complexity": complexity,
+        }
+    )
+    outcomes = pd.concat(
+        [
+            people.assign(occasion="intake", wellbeing=intake),
+            people[stays].assign(occasion="follow_up", wellbeing=follow_up[stays]),
+        ],
+        ignore_index=True,
+    )
     outcomes.attrs["synthetic"] = True
     return EffectStudy(design=truth, outcomes=outcomes, covariates=["age", "sex", "complexity"])
 

@@ -34,8 +34,9 @@ class MixTruth:
 
     def coefficients(self) -> pd.Series:
         """The coefficients by term, as :func:`kantelmeter.mix.estimate_mix` names them."""
-        return pd.Series({"const": self.const, "urgency": self.urgency, "soc": self.soc,
-                          "immaterial": self.immaterial}, name="truth")
+        return pd.Series(
+            {"const": self.const, "urgency": self.urgency, "soc": self.soc, "immaterial": self.immaterial}, name="truth"
+        )
 
 
 @dataclass
@@ -83,8 +84,11 @@ def synthetic_problems(n: int = 400, truth: MixTruth | None = None, seed: int = 
                 continue
             urgency = int(rng.integers(1, 5))
             supported = rng.random() < 0.2 + 0.12 * (urgency - 1)  # urgent problems get immaterial support more
-            ticked = set(rng.choice(immaterial, size=int(rng.integers(1, 3)), replace=False).tolist()) \
-                if supported else set()
+            ticked = (
+                set(rng.choice(immaterial, size=int(rng.integers(1, 3)), replace=False).tolist())
+                if supported
+                else set()
+            )
             if not ticked or rng.random() < 0.4:
                 ticked.add(int(rng.choice(material)))
             linear = truth.const + truth.urgency * urgency + truth.soc * soc / 10 + truth.immaterial * supported
@@ -94,5 +98,9 @@ def synthetic_problems(n: int = 400, truth: MixTruth | None = None, seed: int = 
             row_out |= {f"interventions__{number}_{c.code}": float(c.code in ticked) for c in interventions}
         intake.append(row_in)
         follow_up.append(row_out)
-    return ProblemStudy(truth, pd.DataFrame(intake), pd.DataFrame(follow_up),
-                        pd.DataFrame({"respondent": respondents, "soc_total": soc_total}))
+    return ProblemStudy(
+        truth,
+        pd.DataFrame(intake),
+        pd.DataFrame(follow_up),
+        pd.DataFrame({"respondent": respondents, "soc_total": soc_total}),
+    )

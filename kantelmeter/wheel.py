@@ -73,16 +73,25 @@ def domains(instrument: Instrument) -> list[str]:
     ['maatschappelijke_bijdragen', 'opdoen_vaardigheden', 'eigen_inkomen',
      'zelfstandig_functioneren', 'sociale_contacten', 'maatschappelijk_deelnemen']
     """
-    found = [section.id for section in instrument.sections
-             if any(item.id == f"{section.id}_level" for item in section.items)]
+    found = [
+        section.id for section in instrument.sections if any(item.id == f"{section.id}_level" for item in section.items)
+    ]
     if not found:
-        raise WheelError(f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
-                         "<id>_level (see questionnaires/participation_wheel.yaml)")
+        raise WheelError(
+            f"instrument {instrument.id!r} has no wheel domains: no section <id> holds an item "
+            "<id>_level (see questionnaires/participation_wheel.yaml)"
+        )
     return found
 
 
-def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "intake", after: str = "follow_up",
-            min_difference: float = 1, errors: Literal["raise", "coerce"] = "raise") -> pd.DataFrame:
+def changes(
+    instrument: Instrument,
+    responses: pd.DataFrame,
+    before: str = "intake",
+    after: str = "follow_up",
+    min_difference: float = 1,
+    errors: Literal["raise", "coerce"] = "raise",
+) -> pd.DataFrame:
     """The change table: per respondent and domain, the levels at two occasions and the change.
 
     Method: ``difference = level_after - level_before``; a difference of at
@@ -142,19 +151,21 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     names = domains(instrument)
     # one check of both items of every domain, so that raising lists all their problems at once
     both = _domain_matrix(instrument, wide, _domain_items(names), errors)
-    levels, attribution = both[:, :len(names)], both[:, len(names):]
+    levels, attribution = both[:, : len(names)], both[:, len(names) :]
 
     # Align the two occasions by respondent with positions, not a join: one row per respondent
     # (in order of first appearance), -1 where a respondent has no response at that occasion.
     codes, respondents = pd.factorize(wide["respondent"])
     rows_at = {}
-    occasions = wide["occasion"].to_numpy()     # numpy compares these 4x faster than a pandas string column
+    occasions = wide["occasion"].to_numpy()  # numpy compares these 4x faster than a pandas string column
     for occasion in (before, after):
         rows = np.flatnonzero(occasions == occasion)
         counts = np.bincount(codes[rows], minlength=len(respondents))
         if (counts > 1).any():
-            raise WheelError(f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
-                             f"occasion {occasion!r}; allowed: one per respondent and occasion")
+            raise WheelError(
+                f"respondent {respondents[np.argmax(counts)]!r} has more than one response at "
+                f"occasion {occasion!r}; allowed: one per respondent and occasion"
+            )
         rows_at[occasion] = np.full(len(respondents), -1)
         rows_at[occasion][codes[rows]] = rows
     seen = (rows_at[before] >= 0) | (rows_at[after] >= 0)
@@ -162,31 +173,47 @@ def changes(instrument: Instrument, responses: pd.DataFrame, before: str = "inta
     identity = pd.DataFrame({"respondent": respondents[seen]})
     if "cohort" in wide.columns:
         identity["cohort"] = wide["cohort"].to_numpy()[np.where(second >= 0, second, first)]
-    level_before, level_after, attributed = (_take(matrix, positions) for matrix, positions in
-                                             ((levels, first), (levels, second), (attribution, second)))
+    level_before, level_after, attributed = (
+        _take(matrix, positions) for matrix, positions in ((levels, first), (levels, second), (attribution, second))
+    )
     difference = level_after - level_before
     # build the categoricals from their codes: matching millions of strings is the slow part
-    direction = np.select([np.isnan(difference), difference >= min_difference, difference <= -min_difference],
-                          [-1, CHANGES.index("increase"), CHANGES.index("decrease")], CHANGES.index("no_change"))
+    direction = np.select(
+        [np.isnan(difference), difference >= min_difference, difference <= -min_difference],
+        [-1, CHANGES.index("increase"), CHANGES.index("decrease")],
+        CHANGES.index("no_change"),
+    )
     # position in ATTRIBUTIONS; -1 for a blank (or a code without a meaning)
     meaning = _attribution_meanings(instrument, names)
     attribution_code = np.where(np.isnan(attributed), -1, pd.Series(attributed).map(meaning).fillna(-1)).astype(int)
     # by position: repeating the index labels would look every one of them up again
     long = identity.take(np.repeat(np.arange(len(identity)), len(names)))
-    return _change_table(long, pd.Categorical.from_codes(np.tile(np.arange(len(names)), len(identity)), names),
-                         level_before, level_after, pd.Categorical.from_codes(direction, list(CHANGES)),
-                         pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS)), names)
+    return _change_table(
+        long,
+        pd.Categorical.from_codes(np.tile(np.arange(len(names)), len(identity)), names),
+        level_before,
+        level_after,
+        pd.Categorical.from_codes(direction, list(CHANGES)),
+        pd.Categorical.from_codes(attribution_code, list(ATTRIBUTIONS)),
+        names,
+    )
 
 
 def _attribution_meanings(instrument: Instrument, names: list[str]) -> dict[float, int]:
     """Code to position in :data:`ATTRIBUTIONS`, from the ``meaning`` of the attribution items' codes."""
     asked = {f"{name}_attribution" for name in names}
-    meaning = {float(code.code): ATTRIBUTIONS.index(code.meaning)
-               for item in instrument.items if item.id in asked
-               for code in instrument.response_scale_of(item).codes if code.meaning in ATTRIBUTIONS}
+    meaning = {
+        float(code.code): ATTRIBUTIONS.index(code.meaning)
+        for item in instrument.items
+        if item.id in asked
+        for code in instrument.response_scale_of(item).codes
+        if code.meaning in ATTRIBUTIONS
+    }
     if not meaning:
-        raise WheelError(f"instrument {instrument.id!r}: no code of the attribution items has a meaning; allowed: "
-                         f"{', '.join(ATTRIBUTIONS)} (see questionnaires/participation_wheel.yaml)")
+        raise WheelError(
+            f"instrument {instrument.id!r}: no code of the attribution items has a meaning; allowed: "
+            f"{', '.join(ATTRIBUTIONS)} (see questionnaires/participation_wheel.yaml)"
+        )
     return meaning
 
 
@@ -223,7 +250,7 @@ def _domain_matrix(instrument: Instrument, wide: pd.DataFrame, items: list[str],
     """Clean codes (responses x items); a domain item the responses lack is all missing."""
     present = [j for j, item in enumerate(items) if item in wide.columns]
     found, _ = answers(instrument, wide, [items[j] for j in present], errors)
-    if len(present) == len(items):      # the usual case: no second matrix to fill
+    if len(present) == len(items):  # the usual case: no second matrix to fill
         return found
     matrix = np.full((len(wide), len(items)), np.nan)
     matrix[:, present] = found
@@ -237,8 +264,9 @@ def _take(matrix: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return taken.ravel()
 
 
-def _change_table(identity: pd.DataFrame, domain, level_before, level_after, change, attribution,
-                  names: list[str]) -> pd.DataFrame:
+def _change_table(
+    identity: pd.DataFrame, domain, level_before, level_after, change, attribution, names: list[str]
+) -> pd.DataFrame:
     """Assemble the change table in its one shape, whatever the source (array-likes of equal length)."""
     table = identity.reset_index(drop=True).assign(
         domain=pd.Categorical(domain, categories=names),
@@ -292,8 +320,7 @@ def thesis_changes(coded: pd.DataFrame | None = None, instrument: Instrument | N
     return coded_changes(coded, instrument)
 
 
-def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
-                  respondents=None) -> pd.DataFrame:
+def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None, respondents=None) -> pd.DataFrame:
     """The change table from coded statements (interviews coded on the wheel).
 
     One statement per respondent and domain (columns respondent, domain,
@@ -329,14 +356,23 @@ def coded_changes(coded: pd.DataFrame, instrument: Instrument | None = None,
     twice = coded.duplicated(["respondent", "domain"])
     if twice.any():
         row = coded[twice].iloc[0]
-        raise WheelError(f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
-                         f"{row['domain']!r} twice; allowed: one statement per respondent and domain")
+        raise WheelError(
+            f"row {coded.index[twice][0] + 2}: respondent {row['respondent']!r} has domain "
+            f"{row['domain']!r} twice; allowed: one statement per respondent and domain"
+        )
     people = coded["respondent"].drop_duplicates() if respondents is None else pd.unique(pd.Series(respondents))
     grid = pd.MultiIndex.from_product([people, names], names=["respondent", "domain"])
     stated = coded.set_index(["respondent", "domain"]).reindex(grid).reset_index()
     nothing = np.full(len(stated), np.nan)
-    return _change_table(stated[["respondent"]], stated["domain"], nothing, nothing, stated["change"],
-                         stated["attribution"].map(_THESIS_ATTRIBUTION), names)
+    return _change_table(
+        stated[["respondent"]],
+        stated["domain"],
+        nothing,
+        nothing,
+        stated["change"],
+        stated["attribution"].map(_THESIS_ATTRIBUTION),
+        names,
+    )
 
 
 def _check_values(coded: pd.DataFrame, column: str, allowed, blank_allowed: bool = False) -> None:
@@ -347,12 +383,13 @@ def _check_values(coded: pd.DataFrame, column: str, allowed, blank_allowed: bool
         wrong &= coded[column].notna()
     if wrong.any():
         # +2: a header line, and files count rows from 1
-        raise WheelError(f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
-                         f"allowed: {', '.join(allowed)}")
+        raise WheelError(
+            f"row {coded.index[wrong][0] + 2}, column {column!r}: value {coded[column][wrong].iloc[0]!r}; "
+            f"allowed: {', '.join(allowed)}"
+        )
 
 
-def summarise(change_table: pd.DataFrame, by: str | list[str] | None = None,
-              confidence: float = 0.95) -> pd.DataFrame:
+def summarise(change_table: pd.DataFrame, by: str | list[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
     """Per domain (and group): how many improved, with the share and its Wilson interval.
 
     Method: the share improved is the number of respondents with an
@@ -390,13 +427,15 @@ def summarise(change_table: pd.DataFrame, by: str | list[str] | None = None,
     groups = [by] if isinstance(by, str) else list(by or [])
     change = change_table["change"]
     increase = change == "increase"
-    flags = pd.DataFrame({
-        "n_assessed": change.notna(),
-        "n_increase": increase,
-        "n_no_change": change == "no_change",
-        "n_decrease": change == "decrease",
-        **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS},
-    })
+    flags = pd.DataFrame(
+        {
+            "n_assessed": change.notna(),
+            "n_increase": increase,
+            "n_no_change": change == "no_change",
+            "n_decrease": change == "decrease",
+            **{f"improved_{label}": increase & (change_table["attribution"] == label) for label in ATTRIBUTIONS},
+        }
+    )
     keys = [change_table[column] for column in groups] + [change_table["domain"]]
     counts = flags.groupby(keys, observed=False).sum().astype(int).reset_index()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -419,8 +458,13 @@ def per_respondent(change_table: pd.DataFrame) -> pd.DataFrame:
     """
     keys = [column for column in ("respondent", "cohort") if column in change_table.columns]
     change = change_table["change"]
-    flags = pd.DataFrame({"domains_assessed": change.notna(), "domains_improved": change == "increase",
-                          "domains_declined": change == "decrease"})
+    flags = pd.DataFrame(
+        {
+            "domains_assessed": change.notna(),
+            "domains_improved": change == "increase",
+            "domains_declined": change == "decrease",
+        }
+    )
     return flags.groupby([change_table[key] for key in keys], sort=False).sum().astype(int).reset_index()
 
 
@@ -445,9 +489,11 @@ def profile(change_table: pd.DataFrame, by: str | list[str] | None = None) -> pd
     groups = [by] if isinstance(by, str) else list(by or [])
     keys = [change_table[column] for column in groups] + [change_table["domain"]]
     grouped = change_table.groupby(keys, observed=False)
-    return pd.DataFrame({
-        "n_before": grouped["level_before"].count(),
-        "mean_before": grouped["level_before"].mean(),
-        "n_after": grouped["level_after"].count(),
-        "mean_after": grouped["level_after"].mean(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "n_before": grouped["level_before"].count(),
+            "mean_before": grouped["level_before"].mean(),
+            "n_after": grouped["level_after"].count(),
+            "mean_after": grouped["level_after"].mean(),
+        }
+    ).reset_index()

@@ -9,7 +9,7 @@ from kantelmeter.answers import domains
 from kantelmeter.privacy import validate_bsn
 
 # Texts a spreadsheet would run as formulas, text with accents, quotes and separators.
-TEXTS = ["=SUM(A1:A9)", "+31 6 1234", "-", "@home", "café; \"goed\", dank", "prima"]
+TEXTS = ["=SUM(A1:A9)", "+31 6 1234", "-", "@home", 'café; "goed", dank', "prima"]
 
 
 def valid_bsns(count: int) -> list[str]:
@@ -28,8 +28,11 @@ def valid_responses(instrument, occasion: str, respondents: list[str], seed: int
     rng = np.random.default_rng(seed)
     n = len(respondents)
     asked = {item.id for item in instrument.items_at(occasion)}
-    frame = {"respondent": respondents, "cohort": rng.choice(["pilot", "regular"], n),
-             "collected_at": pd.Timestamp("2011-03-27 00:30", tz="UTC") + pd.to_timedelta(rng.integers(0, 10**8, n), "s")}
+    frame = {
+        "respondent": respondents,
+        "cohort": rng.choice(["pilot", "regular"], n),
+        "collected_at": pd.Timestamp("2011-03-27 00:30", tz="UTC") + pd.to_timedelta(rng.integers(0, 10**8, n), "s"),
+    }
     bsns = valid_bsns(n)
     for column, domain in domains(instrument).items():
         if domain.item.id not in asked:
@@ -44,8 +47,9 @@ def valid_responses(instrument, occasion: str, respondents: list[str], seed: int
             values = rng.uniform(low, high, n)
             frame[column] = (np.floor(values) if domain.item.whole else np.round(values, 2)).clip(low, high)
         elif domain.kind == "date":
-            frame[column] = [str(pd.Timestamp("2010-01-01") + pd.Timedelta(days=int(d)))[:10]
-                             for d in rng.integers(0, 900, n)]
+            frame[column] = [
+                str(pd.Timestamp("2010-01-01") + pd.Timedelta(days=int(d)))[:10] for d in rng.integers(0, 900, n)
+            ]
         elif domain.identifier == "bsn":
             frame[column] = bsns
         elif domain.identifier:

@@ -16,17 +16,20 @@ SEXUAL_FUN = [[7, 7, 2, 3], [2, 8, 3, 7], [1, 5, 4, 9], [2, 8, 9, 14]]
 # Krippendorff (2011), Computing Krippendorff's alpha-reliability, section E: four coders,
 # twelve units, missing values. Published: nominal 0.743, ordinal 0.815, interval 0.849, ratio 0.797.
 NAN = np.nan
-KRIPPENDORFF_2011 = pd.DataFrame({
-    "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
-    "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
-    "C": [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
-    "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
-})
+KRIPPENDORFF_2011 = pd.DataFrame(
+    {
+        "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
+        "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
+        "C": [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
+        "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
+    }
+)
 
 # Shrout & Fleiss (1979), Intraclass correlations, Psychological Bulletin 86, table 2 and 4:
 # ICC(1,1) .17, ICC(2,1) .29, ICC(3,1) .71, ICC(1,4) .44, ICC(2,4) .62, ICC(3,4) .91.
-SHROUT_FLEISS = pd.DataFrame({"j1": [9, 6, 8, 7, 10, 6], "j2": [2, 1, 4, 1, 5, 2],
-                              "j3": [5, 3, 6, 2, 6, 4], "j4": [8, 2, 8, 6, 9, 7]})
+SHROUT_FLEISS = pd.DataFrame(
+    {"j1": [9, 6, 8, 7, 10, 6], "j2": [2, 1, 4, 1, 5, 2], "j3": [5, 3, 6, 2, 6, 4], "j4": [8, 2, 8, 6, 9, 7]}
+)
 
 
 def test_kappa_and_its_standard_error_match_vcd():
@@ -85,8 +88,9 @@ def test_kappa_drops_units_one_rater_left_blank_and_names_bad_codes():
         agreement.kappa_from_table([[1, 0], [0, 1]], "cubic")
 
 
-@pytest.mark.parametrize("level, published", [("nominal", 0.743), ("ordinal", 0.815),
-                                              ("interval", 0.849), ("ratio", 0.797)])
+@pytest.mark.parametrize(
+    "level, published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)]
+)
 def test_krippendorff_alpha_reproduces_the_2011_worked_example(level, published):
     result = agreement.krippendorff_alpha(KRIPPENDORFF_2011, level, n_boot=200, seed=3).iloc[0]
     assert round(result["alpha"], 3) == published
@@ -130,7 +134,7 @@ def _double_rated_records(seed=11, n=120):
     record = load_instrument("intake_record")
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"respondent": [f"c{i}" for i in range(n)], "occasion": "intake", "double_rated": 1})
-    domains = [item.id[:-len("_rater1")] for item in record.items if item.id.endswith("_rater1")]
+    domains = [item.id[: -len("_rater1")] for item in record.items if item.id.endswith("_rater1")]
     for domain in domains:
         truth = rng.integers(1, 6, n)
         for rater in ("rater1", "rater2"):
@@ -140,7 +144,7 @@ def _double_rated_records(seed=11, n=120):
 
 def test_two_raters_wheel_levels_give_a_kappa_with_an_interval():
     record, frame, domains = _double_rated_records()
-    frame.loc[0, "wheel_eigen_inkomen_rater2"] = 9        # cannot be judged: left out
+    frame.loc[0, "wheel_eigen_inkomen_rater2"] = 9  # cannot be judged: left out
     table = agreement.wheel_agreement(record, frame).set_index("item")
     assert list(table.index) == [*domains, "all"]
     assert table.loc["wheel_eigen_inkomen", "n"] == 119
@@ -157,5 +161,6 @@ def test_double_ratings_need_the_design():
     with pytest.raises(ValueError, match="no double-rated items"):
         agreement.double_ratings(load_instrument("soc13"), pd.DataFrame({"respondent": ["a"]}))
     with pytest.raises(ValueError, match="none of the double-rated items"):
-        agreement.double_ratings(load_instrument("intake_record"),
-                                 pd.DataFrame({"respondent": ["a"], "occasion": ["intake"]}))
+        agreement.double_ratings(
+            load_instrument("intake_record"), pd.DataFrame({"respondent": ["a"], "occasion": ["intake"]})
+        )

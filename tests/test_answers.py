@@ -18,8 +18,11 @@ RAW = ["4", "4.0", " 7 ", "3.5", "9", "0", "x", "", "1e0"]
 def test_the_store_refuses_what_the_instrument_does_not_allow_and_never_completes_it(store):
     soc = load_instrument("soc13")
     response = store.start_response(store.add_respondent(), soc, "intake")
-    with pytest.raises(AnswerRefused, match=r"item 'soc1' \(column 'soc1'\): value 42: not a code of this item; "
-                                            r"allowed: 1\.\.7"):
+    with pytest.raises(
+        AnswerRefused,
+        match=r"item 'soc1' \(column 'soc1'\): value 42: not a code of this item; "
+        r"allowed: 1\.\.7",
+    ):
         store.save_answers(response, {"soc1": 42, "soc2": 3.5}, complete=True)
     assert store.response_status(response) == "partial" and store.answers(response) == {}
     with pytest.raises(AnswerRefused, match="value 3.5: not a code"):
@@ -48,10 +51,10 @@ def test_every_path_decides_alike(store):
 
 
 def test_a_time_without_offset_is_local_in_a_configurable_zone(monkeypatch):
-    assert parse_datetime("2011-07-01 12:00") == pd.Timestamp("2011-07-01 10:00", tz="UTC")   # summer: +02:00
-    assert parse_datetime("01-12-2011 12:00") == pd.Timestamp("2011-12-01 11:00", tz="UTC")   # winter: +01:00
+    assert parse_datetime("2011-07-01 12:00") == pd.Timestamp("2011-07-01 10:00", tz="UTC")  # summer: +02:00
+    assert parse_datetime("01-12-2011 12:00") == pd.Timestamp("2011-12-01 11:00", tz="UTC")  # winter: +01:00
     assert parse_datetime("2011-07-01T12:00:00Z") == pd.Timestamp("2011-07-01 12:00", tz="UTC")
-    monkeypatch.setenv("KANTELMETER_TIMEZONE", "America/Curacao")   # Caribbean Netherlands: -04:00
+    monkeypatch.setenv("KANTELMETER_TIMEZONE", "America/Curacao")  # Caribbean Netherlands: -04:00
     assert parse_datetime("2011-07-01 12:00") == pd.Timestamp("2011-07-01 16:00", tz="UTC")
     monkeypatch.setenv("KANTELMETER_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ValueError, match="KANTELMETER_TIMEZONE='Mars/Olympus' is not a time zone"):
@@ -63,4 +66,4 @@ def test_an_identifier_value_is_never_shown_in_a_refusal():
     with pytest.raises(AnswerError) as refused:
         domain.parse("123456789")
     assert "123456789" not in str(refused.value) and "<withheld>" in str(refused.value)
-    assert domain.parse("p-0123456789abcdef0123") == "p-0123456789abcdef0123"   # already a pseudonym
+    assert domain.parse("p-0123456789abcdef0123") == "p-0123456789abcdef0123"  # already a pseudonym

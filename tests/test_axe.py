@@ -14,8 +14,10 @@ def test_axe_reports_an_image_without_alt_text_and_a_page_without_language():
         page = browser.new_page()
         page.set_content("<html><head><title>t</title></head><body><main><img src='a.png'></main></body></html>")
         rules = {v["rule"] for v in axe_violations(page)}
-        page.set_content("<html lang='nl'><head><title>t</title></head><body><main>"
-                         "<img src='a.png' alt='Een grafiek van de respons per wijk'></main></body></html>")
+        page.set_content(
+            "<html lang='nl'><head><title>t</title></head><body><main>"
+            "<img src='a.png' alt='Een grafiek van de respons per wijk'></main></body></html>"
+        )
         assert axe_violations(page) == []
         browser.close()
     assert {"image-alt", "html-has-lang"} <= rules

@@ -32,42 +32,88 @@ def read(column, value):
 CASES = [
     ("code out of range", "csv", [{"wellbeing": "0"}], refused(2, "wellbeing", "0", "not a code of this item")),
     ("fractional code", "csv", [{"wellbeing": "3.5"}], refused(2, "wellbeing", "3.5", "not a code")),
-    ("label instead of code", "csv", [{"got_help": "1", "helped_well": "helemaal eens"}],
-     refused(2, "helped_well", "helemaal eens", "a label, not a code: give 5")),
+    (
+        "label instead of code",
+        "csv",
+        [{"got_help": "1", "helped_well": "helemaal eens"}],
+        refused(2, "helped_well", "helemaal eens", "a label, not a code: give 5"),
+    ),
     ("text in a number column", "csv", [{"age": "oud"}], refused(2, "age", "oud", "not a number")),
     ("number out of range", "csv", [{"age": "17"}], refused(2, "age", "17", "outside the allowed range 18..110")),
     ("decimal comma", "csv", [{"age": "40,5"}], read("age", 40.5)),
     ("Dutch date is day-first", "csv", [{"visit_date": "12-04-2011"}], read("visit_date", pd.Timestamp("2011-04-12"))),
-    ("Dutch date with slashes and one digit", "csv", [{"visit_date": "3/5/2011"}],
-     read("visit_date", pd.Timestamp("2011-05-03"))),
+    (
+        "Dutch date with slashes and one digit",
+        "csv",
+        [{"visit_date": "3/5/2011"}],
+        read("visit_date", pd.Timestamp("2011-05-03")),
+    ),
     ("month-first date", "csv", [{"visit_date": "04-13-2011"}], refused(2, "visit_date", "04-13-2011", "day-first")),
     ("two-digit year", "csv", [{"visit_date": "12-04-11"}], refused(2, "visit_date", "12-04-11", "allowed form")),
     ("impossible date", "csv", [{"visit_date": "31-02-2011"}], refused(2, "visit_date", "31-02-2011", "no such date")),
-    ("time without offset is local", "csv", [{"collected_at": "03-05-2011 14:30"}],
-     read("collected_at", pd.Timestamp("2011-05-03 12:30", tz="UTC"))),
-    ("month-first date-time", "csv", [{"collected_at": "05/13/2011 14:30"}],
-     refused(2, "collected_at", "05/13/2011 14:30", "day-first")),
+    (
+        "time without offset is local",
+        "csv",
+        [{"collected_at": "03-05-2011 14:30"}],
+        read("collected_at", pd.Timestamp("2011-05-03 12:30", tz="UTC")),
+    ),
+    (
+        "month-first date-time",
+        "csv",
+        [{"collected_at": "05/13/2011 14:30"}],
+        refused(2, "collected_at", "05/13/2011 14:30", "day-first"),
+    ),
     ("duplicate respondent", "csv", [{}, {}], refused(2, "respondent", "r-1", "more than once")),
-    ("wrong occasion", "csv", [{"occasion": "follow_up"}], refused(2, "occasion", "follow_up", "for occasion 'intake'")),
-    ("unknown instrument version", "csv", [{"version": "7.0"}], refused(2, "version", "7.0", "not a registered version")),
+    (
+        "wrong occasion",
+        "csv",
+        [{"occasion": "follow_up"}],
+        refused(2, "occasion", "follow_up", "for occasion 'intake'"),
+    ),
+    (
+        "unknown instrument version",
+        "csv",
+        [{"version": "7.0"}],
+        refused(2, "version", "7.0", "not a registered version"),
+    ),
     ("header with spaces and capitals", "csv", [{" Remarks ": "prima"}], read("remarks", "prima")),
     ("misspelt header", "csv", [{"remarkz": "prima"}], refused(None, "remarkz", None, "did you mean 'remarks'?")),
-    ("option column not 0/1", "csv", [{"got_help": "1", "helped_well": "4", "help_kind_1": "2"}],
-     refused(2, "help_kind_1", "2", "1 (chosen) or 0")),
-    ("packed choices with an unknown code", "csv", [{"got_help": "1", "helped_well": "4", "help_kind": "1 7"}],
-     refused(2, "help_kind", "1 7", "not codes of this item")),
+    (
+        "option column not 0/1",
+        "csv",
+        [{"got_help": "1", "helped_well": "4", "help_kind_1": "2"}],
+        refused(2, "help_kind_1", "2", "1 (chosen) or 0"),
+    ),
+    (
+        "packed choices with an unknown code",
+        "csv",
+        [{"got_help": "1", "helped_well": "4", "help_kind": "1 7"}],
+        refused(2, "help_kind", "1 7", "not codes of this item"),
+    ),
     ("invalid BSN", "csv", [{"bsn": "123456789"}], refused(2, "bsn", "<withheld>", "eleven-test")),
     ("text too long", "csv", [{"remarks": "x" * 4001}], refused(2, "remarks", "x" * 4001, "longer than 4000")),
     ("Windows-1252 file", b"respondent;got_help;remarks\r\nr-1;2;caf\xe9\r\n", None, read("remarks", "café")),
     ("empty rows at the end", b"respondent;got_help\r\nr-1;2\r\n;\r\n;\r\n", None, read("got_help", 2.0)),
-    ("date text in an Excel cell", "xlsx", [{"visit_date": "12-04-2011"}],
-     read("visit_date", pd.Timestamp("2011-04-12"))),
+    (
+        "date text in an Excel cell",
+        "xlsx",
+        [{"visit_date": "12-04-2011"}],
+        read("visit_date", pd.Timestamp("2011-04-12")),
+    ),
     ("fractional code in Excel", "xlsx", [{"wellbeing": 3.5}], refused(2, "wellbeing", 3.5, "not a code")),
     ("true/false in a code cell", "xlsx", [{"wellbeing": True}], refused(2, "wellbeing", True, "not a number")),
-    ("Excel date-time in a date column", "xlsx", [{"visit_date": dt.datetime(2011, 4, 12, 9, 30)}],
-     refused(2, "visit_date", dt.datetime(2011, 4, 12, 9, 30), "date only")),
-    ("Excel time without zone is local", "xlsx", [{"collected_at": dt.datetime(2011, 12, 1, 9, 0)}],
-     read("collected_at", pd.Timestamp("2011-12-01 08:00", tz="UTC"))),
+    (
+        "Excel date-time in a date column",
+        "xlsx",
+        [{"visit_date": dt.datetime(2011, 4, 12, 9, 30)}],
+        refused(2, "visit_date", dt.datetime(2011, 4, 12, 9, 30), "date only"),
+    ),
+    (
+        "Excel time without zone is local",
+        "xlsx",
+        [{"collected_at": dt.datetime(2011, 12, 1, 9, 0)}],
+        read("collected_at", pd.Timestamp("2011-12-01 08:00", tz="UTC")),
+    ),
     ("SPSS code out of range", "sav", [{"wellbeing": 12.0}], refused(1, "wellbeing", 12.0, "not a code")),
     ("SPSS fractional code", "sav", [{"wellbeing": 2.5}], refused(1, "wellbeing", 2.5, "not a code")),
     ("SPSS text in a code variable", "sav", [{"wellbeing": "vier"}], refused(1, "wellbeing", "vier", "not a number")),
@@ -95,8 +141,10 @@ def _write(path, cells: list[dict], fmt: str):
 
 
 def _state(store, instrument):
-    return (store.responses(instrument, include_partial=True).to_json(date_format="iso"),
-            store.completion().to_json(date_format="iso"))
+    return (
+        store.responses(instrument, include_partial=True).to_json(date_format="iso"),
+        store.completion().to_json(date_format="iso"),
+    )
 
 
 @pytest.mark.parametrize("case, fmt, cells, expected", CASES, ids=[case[0] for case in CASES])
@@ -134,8 +182,12 @@ def test_bad_input_in_a_file(case, fmt, cells, expected, store, sample_instrumen
 
 
 API_CASES = [
-    ("save: code out of range and fractional", "save", {"wellbeing": 42, "helped_well": 3.5},
-     "item 'wellbeing' (column 'wellbeing'): value 42: not a code of this item; allowed: 1..7; missing codes: 8, 9"),
+    (
+        "save: code out of range and fractional",
+        "save",
+        {"wellbeing": 42, "helped_well": 3.5},
+        "item 'wellbeing' (column 'wellbeing'): value 42: not a code of this item; allowed: 1..7; missing codes: 8, 9",
+    ),
     ("save: month-first date", "save", {"visit_date": "04-13-2011"}, "day-first"),
     ("save: text for a number", "save", {"age": "veertig"}, "allowed: a number in 18..110"),
     ("bulk: fractional code", "bulk", {"wellbeing": [2.5]}, "value 2.5: not a code of this item"),

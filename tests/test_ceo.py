@@ -16,8 +16,13 @@ def citizen():
 
 def test_missing_codes_leave_numerator_and_denominator(citizen):
     # 6 valid answers (codes 1-5), 4 of them agree (4 or 5); "don't know" (8), "n.a." (9) and a blank are left out
-    frame = pd.DataFrame({"respondent": [f"r{i}" for i in range(9)], "cohort": ["regular"] * 9,
-                          "ceo_effect_cope": [5, 4, 4, 5, 1, 3, 8, 9, np.nan]})
+    frame = pd.DataFrame(
+        {
+            "respondent": [f"r{i}" for i in range(9)],
+            "cohort": ["regular"] * 9,
+            "ceo_effect_cope": [5, 4, 4, 5, 1, 3, 8, 9, np.nan],
+        }
+    )
     row = ceo.indicators(citizen, frame).set_index("item").loc["ceo_effect_cope"]
     assert (row["n_valid"], row["n_agree"]) == (6, 4)
     assert row["pct_agree"] == pytest.approx(100 * 4 / 6)
@@ -26,8 +31,13 @@ def test_missing_codes_leave_numerator_and_denominator(citizen):
 
 
 def test_groups_are_counted_apart_and_absent_items_skipped(citizen):
-    frame = pd.DataFrame({"respondent": list("abcd"), "cohort": ["pilot", "pilot", "regular", "regular"],
-                          "ceo_access_quick": [5, 2, 4, 4]})
+    frame = pd.DataFrame(
+        {
+            "respondent": list("abcd"),
+            "cohort": ["pilot", "pilot", "regular", "regular"],
+            "ceo_access_quick": [5, 2, 4, 4],
+        }
+    )
     table = ceo.indicators(citizen, frame)
     assert table["item"].unique().tolist() == ["ceo_access_quick"]
     assert table.set_index("cohort")["pct_agree"].to_dict() == {"pilot": 50.0, "regular": 100.0}
@@ -74,8 +84,7 @@ def test_a_client_without_contact_is_routed_past_the_access_items_on_the_web(tmp
         # what the page script showed once the answer was ticked (the cliëntondersteuner question after 'yes')
         page = next(p for p in pages(citizen, "follow_up") if p.id == "ceo_context")
         shown = ",".join(item.id for item in visible_items(citizen, page, {"support_contact": int(contact)}))
-        assert answer(client, f"{url}?page=ceo_context", {"support_contact": contact}, shown=shown) == \
-            f"{url}?page=ceo"
+        assert answer(client, f"{url}?page=ceo_context", {"support_contact": contact}, shown=shown) == f"{url}?page=ceo"
         page = open_page(client, f"{url}?page=ceo").text
         drawn_hidden = re.search(r'id="q-ceo_access_quick"[^>]*data-show-if="[^"]*support_contact[^"]*" hidden', page)
         assert bool(drawn_hidden) == (contact == "2")

@@ -17,8 +17,9 @@ def _run(*args, input=None):
 
 def _soc13(path, rows=3, bad=None):
     """A SOC-13 answer file; ``bad`` = (data row index, item, value) puts one wrong value in."""
-    frame = pd.DataFrame({"respondent": [f"r{i}" for i in range(rows)],
-                          **{f"soc{i}": [4] * rows for i in range(1, 14)}})
+    frame = pd.DataFrame(
+        {"respondent": [f"r{i}" for i in range(rows)], **{f"soc{i}": [4] * rows for i in range(1, 14)}}
+    )
     if bad:
         frame.loc[bad[0], bad[1]] = bad[2]
     frame.to_csv(path, index=False)
@@ -58,12 +59,14 @@ def test_score_refuses_a_column_that_import_would_refuse(tmp_path):
         f"Error: {data}: 1 problem in the responses:",
         "  every row: item soc_14: not a column of instrument 'soc13'; allowed: the columns of soc13 "
         "(soc1, soc2, soc3, soc4, soc5, soc6, soc7, soc8, ...) and respondent, occasion, cohort, collected_at, "
-        "version"]
+        "version",
+    ]
 
 
 def test_import_refuses_an_unknown_occasion_in_one_line(tmp_path, store):
-    result = _run("import", _soc13(tmp_path / "a.csv", rows=30), "--instrument", "soc13", "--occasion", "week_9",
-                  *store)
+    result = _run(
+        "import", _soc13(tmp_path / "a.csv", rows=30), "--instrument", "soc13", "--occasion", "week_9", *store
+    )
     assert result.exit_code == 2
     assert "occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up" in result.output
     assert len(result.output.splitlines()) < 5
@@ -71,13 +74,21 @@ def test_import_refuses_an_unknown_occasion_in_one_line(tmp_path, store):
 
 def test_export_refuses_an_unknown_occasion(tmp_path, store):
     result = _run("export", "--instrument", "soc13", "--occasion", "week_9", "--out", tmp_path / "x.csv", *store)
-    assert result.exit_code == 2 and "occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up" in result.output
+    assert (
+        result.exit_code == 2
+        and "occasion 'week_9' is not one of soc13's occasions; allowed: intake, follow_up" in result.output
+    )
     assert not (tmp_path / "x.csv").exists()
 
 
-@pytest.mark.parametrize("command", [["export", "--instrument", "soc13", "--out", "x.csv"],
-                                     ["erase", "p-someone", "--yes"],
-                                     ["report", "--out", "x.html"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--instrument", "soc13", "--out", "x.csv"],
+        ["erase", "p-someone", "--yes"],
+        ["report", "--out", "x.html"],
+    ],
+)
 def test_reading_commands_do_not_create_a_store_for_a_mistyped_file(tmp_path, command):
     typo = tmp_path / "kantelmetr.db"
     result = _run(*command, "--db", f"sqlite:///{typo}")
@@ -98,8 +109,10 @@ def test_a_store_that_cannot_be_opened_is_named(tmp_path):
 
 def test_writing_into_a_missing_folder_names_the_file(tmp_path, store):
     missing = tmp_path / "no" / "such" / "folder"
-    for command in (["codebook", "soc13", "--out", missing / "c.csv"],
-                    ["paper", "soc13", "--occasion", "intake", "--out", missing / "p.html"]):
+    for command in (
+        ["codebook", "soc13", "--out", missing / "c.csv"],
+        ["paper", "soc13", "--occasion", "intake", "--out", missing / "p.html"],
+    ):
         result = _run(*command)
         assert result.exit_code == 1, result.output
         assert result.output.startswith(f"Error: {missing}"), result.output
@@ -107,8 +120,18 @@ def test_writing_into_a_missing_folder_names_the_file(tmp_path, store):
 
 
 def test_invite_into_a_missing_folder_leaves_no_invitations(tmp_path, store):
-    result = _run("invite", "--instrument", "soc13", "--occasion", "intake", "--count", "3",
-                  "--out", tmp_path / "no" / "links.csv", *store)
+    result = _run(
+        "invite",
+        "--instrument",
+        "soc13",
+        "--occasion",
+        "intake",
+        "--count",
+        "3",
+        "--out",
+        tmp_path / "no" / "links.csv",
+        *store,
+    )
     assert result.exit_code == 1
     assert f"{tmp_path / 'no' / 'links.csv'}: No such file or directory" in result.output
     with Store(store[1], key_file=store[3]).engine.connect() as connection:
@@ -116,13 +139,24 @@ def test_invite_into_a_missing_folder_leaves_no_invitations(tmp_path, store):
 
 
 def test_invite_refuses_a_base_url_that_is_no_web_address(store):
-    result = _run("invite", "--instrument", "soc13", "--occasion", "intake", "--count", "1",
-                  "--base-url", "form.example.nl", *store)
+    result = _run(
+        "invite",
+        "--instrument",
+        "soc13",
+        "--occasion",
+        "intake",
+        "--count",
+        "1",
+        "--base-url",
+        "form.example.nl",
+        *store,
+    )
     assert result.exit_code == 2
     assert "'form.example.nl'; allowed: an address starting with http:// or https://" in result.output
 
 
 # --- one base for the errors, converted to one line in one place --------------------------------------------------
+
 
 def _package_modules():
     import importlib
@@ -141,10 +175,16 @@ def test_every_public_error_of_the_package_derives_from_the_one_base():
 
     from kantelmeter.errors import KantelmeterError
 
-    errors = {f"{module.__name__}.{name}": value for module in _package_modules()
-              for name, value in vars(module).items()
-              if inspect.isclass(value) and issubclass(value, Exception) and not issubclass(value, Warning)
-              and value.__module__ == module.__name__ and not name.startswith("_")}
+    errors = {
+        f"{module.__name__}.{name}": value
+        for module in _package_modules()
+        for name, value in vars(module).items()
+        if inspect.isclass(value)
+        and issubclass(value, Exception)
+        and not issubclass(value, Warning)
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
+    }
     assert len(errors) >= 25
     assert [name for name, error in errors.items() if not issubclass(error, KantelmeterError)] == []
 
@@ -168,14 +208,23 @@ def test_no_module_raises_a_bare_value_or_key_error():
     bare = []
     for module in _package_modules():
         tree = ast.parse(inspect.getsource(module))
-        validators = {node for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
-                      and any("validator" in ast.unparse(d) for d in function.decorator_list)
-                      for node in ast.walk(function)}
-        bare += [f"{module.__name__}:{node.lineno}" for node in ast.walk(tree)
-                 if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                 and ast.unparse(node.exc.func) in ("ValueError", "KeyError") and node not in validators
-                 # score(errors=...) is reworked with the pandera-style convention
-                 and "errors=" not in ast.unparse(node.exc)]
+        validators = {
+            node
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef)
+            and any("validator" in ast.unparse(d) for d in function.decorator_list)
+            for node in ast.walk(function)
+        }
+        bare += [
+            f"{module.__name__}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Raise)
+            and isinstance(node.exc, ast.Call)
+            and ast.unparse(node.exc.func) in ("ValueError", "KeyError")
+            and node not in validators
+            # score(errors=...) is reworked with the pandera-style convention
+            and "errors=" not in ast.unparse(node.exc)
+        ]
     assert bare == []
 
 
@@ -184,7 +233,9 @@ def test_a_refusal_is_one_line_without_quotes_and_a_mistake_keeps_its_traceback(
     from kantelmeter.errors import NotFoundError
 
     # the CLI imports the instrument model inside the command (a quick start-up), so patch it there
-    monkeypatch.setattr(instruments, "list_instruments", lambda: (_ for _ in ()).throw(NotFoundError("no instrument 'x'")))
+    monkeypatch.setattr(
+        instruments, "list_instruments", lambda: (_ for _ in ()).throw(NotFoundError("no instrument 'x'"))
+    )
     refused = _run("instruments", "list")
     assert refused.exit_code == 1 and refused.output == "Error: no instrument 'x'\n"
     monkeypatch.setattr(instruments, "list_instruments", lambda: {}["x"])
@@ -212,8 +263,9 @@ def test_the_user_commands_open_the_store_with_its_key_file(tmp_path):
     runner = CliRunner(env={"KANTELMETER_KEY_FILE": None})
     with runner.isolated_filesystem(tmp_path):  # no key file in the working folder
         password = "a long enough secret\n" * 2
-        added = runner.invoke(main, ["user", "add", "anna", "--role", "interviewer", "--db", url, "--key-file", key],
-                              input=password)
+        added = runner.invoke(
+            main, ["user", "add", "anna", "--role", "interviewer", "--db", url, "--key-file", key], input=password
+        )
         assert added.exit_code == 0, added.output
         without = runner.invoke(main, ["user", "passwd", "anna", "--db", url], input=password)
         assert without.exit_code == 1 and "was pseudonymised with the key in" in without.output

@@ -59,8 +59,22 @@ def test_codebook_writes_a_file(tmp_path, fmt):
 
 
 def test_a_wheel_carries_every_questionnaire(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("kantelmeter-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {Path(n).stem for n in names if n.startswith("kantelmeter/questionnaires/") and n.endswith(".yaml")}

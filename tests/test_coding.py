@@ -9,8 +9,14 @@ from kantelmeter import agreement, coding, wheel
 from kantelmeter.privacy import Pseudonymiser
 
 # Section 7.4.2 of the source study: people whose participation increased, per domain.
-STUDY_TALLIES = {"eigen_inkomen": 2, "maatschappelijke_bijdragen": 2, "sociale_contacten": 3,
-                 "zelfstandig_functioneren": 4, "opdoen_vaardigheden": 3, "maatschappelijk_deelnemen": 0}
+STUDY_TALLIES = {
+    "eigen_inkomen": 2,
+    "maatschappelijke_bijdragen": 2,
+    "sociale_contacten": 3,
+    "zelfstandig_functioneren": 4,
+    "opdoen_vaardigheden": 3,
+    "maatschappelijk_deelnemen": 0,
+}
 
 
 @pytest.fixture
@@ -38,7 +44,7 @@ def test_fragments_resolve_to_the_studys_coded_statements():
 def test_code_frequencies_per_respondent_and_group():
     freq = coding.code_frequencies(coding.thesis_fragments())
     material = freq[freq["code"].str.startswith("intervention:indication")]
-    assert material["n_fragments"].sum() == 3        # two scooters and one home adaptation
+    assert material["n_fragments"].sum() == 3  # two scooters and one home adaptation
     assert set(freq["group"]) == {"wheel", "attribution", "intervention", "frame"}
     specht = freq[freq["respondent"] == "Specht (mevrouw)"].set_index("code")["n_fragments"]
     assert specht["wheel:opdoen_vaardigheden:increase"] == 1
@@ -56,9 +62,12 @@ def test_codebook_reads_domains_from_the_instrument_and_marks_interventions():
 
 def test_plain_text_transcript_masks_names_and_bsn(tmp_path, pseudonymiser):
     transcript = tmp_path / "interview_3.txt"
-    transcript.write_text("Mevrouw van  der Linden vertelt over haar buurman.\n\n"
-                          "Haar dochter  SANNE belt nu elke week. Mijn BSN is 1112.22.333 zei ze.\n\n"
-                          "De evaluatie met Sanne-Marie en dhr. Ter Horst was goed.\n", encoding="utf-8")
+    transcript.write_text(
+        "Mevrouw van  der Linden vertelt over haar buurman.\n\n"
+        "Haar dochter  SANNE belt nu elke week. Mijn BSN is 1112.22.333 zei ze.\n\n"
+        "De evaluatie met Sanne-Marie en dhr. Ter Horst was goed.\n",
+        encoding="utf-8",
+    )
     coded = coding.read_fragments(transcript, respondent="r03", names=["Sanne"], pseudonymiser=pseudonymiser)
     texts = coded.fragments["text"].tolist()
     everything = " ".join(texts) + " ".join(map(str, coded.fragments.to_numpy().ravel()))
@@ -92,9 +101,12 @@ def test_docx_transcript_one_fragment_per_paragraph(tmp_path, pseudonymiser):
 
 def test_csv_with_a_name_column_keeps_no_name(tmp_path, pseudonymiser):
     path = tmp_path / "answers.csv"
-    path.write_text("name,respondent,text,coder,codes\n"
-                    "Piet Bakker,,\"Piet Bakker zegt: ik ga weer naar de buurtkamer.\",ann,"
-                    "wheel:maatschappelijk_deelnemen:increase;attribution:pilot\n", encoding="utf-8")
+    path.write_text(
+        "name,respondent,text,coder,codes\n"
+        'Piet Bakker,,"Piet Bakker zegt: ik ga weer naar de buurtkamer.",ann,'
+        "wheel:maatschappelijk_deelnemen:increase;attribution:pilot\n",
+        encoding="utf-8",
+    )
     coded = coding.read_fragments(path, pseudonymiser=pseudonymiser)
     row = coded.fragments.iloc[0]
     assert row["respondent"] == pseudonymiser.pseudonymise("name", "piet  bakker")
@@ -104,15 +116,19 @@ def test_csv_with_a_name_column_keeps_no_name(tmp_path, pseudonymiser):
 
 def test_csv_reports_every_problem_and_keeps_nothing(tmp_path, pseudonymiser):
     path = tmp_path / "bad.csv"
-    path.write_text("fragment,respondent,text,coder,codes\n"
-                    "a,r1,tekst,ann,wheel:sociale_contacten:better\n"
-                    "a,r2,tekst,,frame:meaning\n"
-                    ",,tekst,ann,\n", encoding="utf-8")
+    path.write_text(
+        "fragment,respondent,text,coder,codes\n"
+        "a,r1,tekst,ann,wheel:sociale_contacten:better\n"
+        "a,r2,tekst,,frame:meaning\n"
+        ",,tekst,ann,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(coding.CodingError) as info:
         coding.read_fragments(path, pseudonymiser=pseudonymiser)
     problems = info.value.problems
-    assert any("bad.csv row 2, field 'codes': code 'wheel:sociale_contacten:better' is not in code book" in p
-               for p in problems)
+    assert any(
+        "bad.csv row 2, field 'codes': code 'wheel:sociale_contacten:better' is not in code book" in p for p in problems
+    )
     assert any("bad.csv row 3, field 'coder': empty while codes are given" in p for p in problems)
     assert any("bad.csv row 4, field 'fragment': an empty id" in p for p in problems)
     assert any("bad.csv row 4, field 'respondent': empty" in p for p in problems)
@@ -122,17 +138,22 @@ def test_csv_reports_every_problem_and_keeps_nothing(tmp_path, pseudonymiser):
 
 
 def _two_fragments(codes):
-    fragments = pd.DataFrame({"fragment": ["f1", "f2"], "respondent": ["r1", "r1"], "source": "t",
-                              "position": [1, 2], "text": ["a", "b"]})
+    fragments = pd.DataFrame(
+        {"fragment": ["f1", "f2"], "respondent": ["r1", "r1"], "source": "t", "position": [1, 2], "text": ["a", "b"]}
+    )
     codings = pd.DataFrame(codes, columns=["fragment", "coder", "code"])
     return coding.CodedFragments(fragments, codings)
 
 
 def test_conflicting_codes_are_reported_not_decided():
-    tie = _two_fragments([("f1", "ann", "wheel:eigen_inkomen:increase"), ("f2", "ann", "wheel:eigen_inkomen:no_change")])
+    tie = _two_fragments(
+        [("f1", "ann", "wheel:eigen_inkomen:increase"), ("f2", "ann", "wheel:eigen_inkomen:no_change")]
+    )
     with pytest.raises(coding.CodingError, match="respondent 'r1', domain 'eigen_inkomen': directions tie"):
         coding.wheel_statements(tie)
-    two_coders = _two_fragments([("f1", "ann", "wheel:eigen_inkomen:increase"), ("f1", "bob", "wheel:eigen_inkomen:increase")])
+    two_coders = _two_fragments(
+        [("f1", "ann", "wheel:eigen_inkomen:increase"), ("f1", "bob", "wheel:eigen_inkomen:increase")]
+    )
     with pytest.raises(coding.CodingError, match="coded by ann, bob; allowed: choose one"):
         coding.wheel_statements(two_coders)
     table = coding.wheel_changes(two_coders, coder="bob")
@@ -145,8 +166,8 @@ def test_coding_session_records_replaces_and_saves_atomically(tmp_path):
     coded = coding.thesis_fragments()
     session = coding.CodingSession(coded.fragments, coder="bob")
     session.code("f01", "wheel:sociale_contacten:increase", "wheel:sociale_contacten:increase")
-    session.code("f01", "wheel:sociale_contacten:no_change")       # a second thought replaces the first
-    session.code("f02")                                             # seen, nothing to code
+    session.code("f01", "wheel:sociale_contacten:no_change")  # a second thought replaces the first
+    session.code("f02")  # seen, nothing to code
     assert session.codings["code"].isna().tolist() == [False, True]
     assert session.codings["code"].iloc[0] == "wheel:sociale_contacten:no_change"
     assert session.next()["fragment"] == "f03" and session.progress() == (2, 20)
@@ -154,7 +175,7 @@ def test_coding_session_records_replaces_and_saves_atomically(tmp_path):
         session.code("f99", "frame:meaning")
     path = session.save(tmp_path / "codes.csv")
     assert pd.read_csv(path)["fragment"].tolist() == ["f01", "f02"]
-    assert [p.name for p in tmp_path.iterdir()] == ["codes.csv"]     # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == ["codes.csv"]  # no temporary file left
 
 
 def test_coding_session_escapes_fragment_text():
@@ -170,7 +191,7 @@ def test_two_coders_agreement_on_wheel_codes():
     second = coding.CodingSession(coded.fragments, coder="bob", codings=first.codings)
     for _, row in coded.fragments.iterrows():
         codes = coded.codings.loc[coded.codings["fragment"] == row["fragment"], "code"].tolist()
-        if row["fragment"] == "f10":                    # bob reads f10 as no change
+        if row["fragment"] == "f10":  # bob reads f10 as no change
             codes = ["wheel:zelfstandig_functioneren:no_change"]
         second.code(row["fragment"], *[c for c in codes if c.startswith("wheel:")])
     matrix = coding.coder_matrix(second.coded(), "wheel")

@@ -23,9 +23,22 @@ VOCABULARY = {*IDENTIFIER_KINDS, "name", "function", "age", "age_group", "sex", 
 # changes were editing at the same time.
 REMAINING = {
     "longitudinal.py": {"work_enjoyment"},
-    "synth.py": {"autonomy", "collaboration", "competences", "emotional_load", "intake_date", "ladder_rung",
-                 "management_support", "role_distance_vs_closeness", "role_service_vs_helper", "soc13",
-                 "time_pressure", "wellbeing", "work_enjoyment", "work_motivation"},
+    "synth.py": {
+        "autonomy",
+        "collaboration",
+        "competences",
+        "emotional_load",
+        "intake_date",
+        "ladder_rung",
+        "management_support",
+        "role_distance_vs_closeness",
+        "role_service_vs_helper",
+        "soc13",
+        "time_pressure",
+        "wellbeing",
+        "work_enjoyment",
+        "work_motivation",
+    },
 }
 
 
@@ -40,12 +53,18 @@ def _shipped_ids() -> set[str]:
 def _strings_in_code(source: str) -> set[str]:
     """The string constants of a module's code, its docstrings (which show examples) left out."""
     tree = ast.parse(source)
-    docstrings = {id(statement.value) for node in ast.walk(tree)
-                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                  for statement in node.body
-                  if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)}
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings}
+    docstrings = {
+        id(statement.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        for statement in node.body
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    }
 
 
 def test_no_python_names_a_shipped_item_or_scale_beyond_those_listed():

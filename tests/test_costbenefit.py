@@ -54,7 +54,7 @@ def test_line_items_as_quantity_times_price(radar):
     assert radar.item("evictions_prevented_housing_corporation").amount == 3 * 6_500
     table = radar.table()
     assert table["amount"].sum() == radar.benefits_total + radar.investments_total
-    returning = radar.item("fewer_returning_wwb_clients")   # 300 clients x 6 visits x a quarter hour
+    returning = radar.item("fewer_returning_wwb_clients")  # 300 clients x 6 visits x a quarter hour
     assert (returning.quantity, returning.price, returning.price_implied) == (450, 50, True)
     assert table.loc[table["id"] == "mee_and_management", "quantity"].isna().all()
 
@@ -79,15 +79,19 @@ def test_check_published_flags_only_the_inexact_arithmetic(radar):
     assert table.loc["ratio", "exact"]  # 0.976 rounds to the published 0.98
     # 37.5 benefits of 13,000: (1,234,250 - 32,500) / 1,264,190
     assert table.loc["ratio with exact published quantities", "recomputed"] == pytest.approx(
-        1_201_750 / 1_264_190, abs=1e-9)
+        1_201_750 / 1_264_190, abs=1e-9
+    )
     arithmetic = table[table["kind"] == "arithmetic"]
     inexact = arithmetic.index[arithmetic["exact"].eq(False).fillna(False)].tolist()
     assert inexact == ["ended_benefits: quantity", "ratio with exact published quantities"]
 
 
 def test_check_published_finds_a_wrong_total(tmp_path):
-    path = write(tmp_path, "benefits:\n  - {id: a, amount: 100}\ninvestments:\n  - {id: b, amount: 50}\n"
-                           "benefits_total_published: 110\nratio_published: 2.0\n")
+    path = write(
+        tmp_path,
+        "benefits:\n  - {id: a, amount: 100}\ninvestments:\n  - {id: b, amount: 50}\n"
+        "benefits_total_published: 110\nratio_published: 2.0\n",
+    )
     table = check_published(CostBenefit.from_yaml(path)).set_index("check")
     assert not table.loc["benefits_total", "exact"]
     # one scope, no hours, no staff time: nothing inconsistent to flag
@@ -108,20 +112,24 @@ def test_scenario_changes_one_item(radar):
 
 
 def test_invalid_file_reports_every_problem(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 benefits:
   - {id: a, hours: 10}
   - {id: b, amount: -5}
   - {id: a, amount: 1, colour: red}
 investments:
   - {id: c, quantity: 2, price: 3, amount_implied: 6}
-""")
+""",
+    )
     with pytest.raises(CostBenefitError) as info:
         CostBenefit.from_yaml(path)
     problems = info.value.problems
     assert "estimate.yaml: benefits[0] (a): quantity 10.0 and price None do not go together" in problems[0]
-    assert any("benefits[1] (b): field 'amount': value -5 is not allowed; allowed: a number >= 0" in p
-               for p in problems)
+    assert any(
+        "benefits[1] (b): field 'amount': value -5 is not allowed; allowed: a number >= 0" in p for p in problems
+    )
     assert any("benefits[2] (a): field 'colour' is not allowed" in p for p in problems)
     assert any("investments[0] (c): field 'amount_implied' is not allowed here" in p for p in problems)
     assert len(problems) == 4
@@ -160,11 +168,12 @@ def test_monte_carlo_is_seeded(radar):
 
 def test_monte_carlo_mean_matches_the_known_expectation(tmp_path):
     # Uniform draws: E[benefits] is the sum of the range midpoints (here 100 + 300).
-    path = write(tmp_path, "benefits:\n  - {id: a, amount: 100}\n  - {id: b, amount: 250}\n"
-                           "investments:\n  - {id: c, amount: 400}\n")
+    path = write(
+        tmp_path,
+        "benefits:\n  - {id: a, amount: 100}\n  - {id: b, amount: 250}\ninvestments:\n  - {id: c, amount: 400}\n",
+    )
     estimate = CostBenefit.from_yaml(path)
-    result = monte_carlo(estimate, {"a": (0, 200), "b": (200, 400)}, spread=0, n=20_000, seed=3,
-                         distribution="uniform")
+    result = monte_carlo(estimate, {"a": (0, 200), "b": (200, 400)}, spread=0, n=20_000, seed=3, distribution="uniform")
     sd = math.sqrt(200**2 / 12 * 2)
     assert result.summary.loc["benefits_total", "mean"] == pytest.approx(400, abs=4 * sd / math.sqrt(20_000))
     assert result.summary.loc["benefits_total", "sd"] == pytest.approx(sd, rel=0.03)
@@ -176,8 +185,7 @@ def test_monte_carlo_mean_matches_the_known_expectation(tmp_path):
 def test_monte_carlo_triangular_percentiles(tmp_path):
     # Triangular(0, 0, 1): P(X <= x) = 1 - (1 - x)^2, so the median is 1 - sqrt(0.5) = 0.2929.
     path = write(tmp_path, "benefits:\n  - {id: a, amount: 0}\ninvestments:\n  - {id: c, amount: 1}\n")
-    result = monte_carlo(CostBenefit.from_yaml(path), {"a": (0, 1)}, spread=0, n=40_000, seed=11,
-                         percentiles=(50, 90))
+    result = monte_carlo(CostBenefit.from_yaml(path), {"a": (0, 1)}, spread=0, n=40_000, seed=11, percentiles=(50, 90))
     assert result.summary.loc["ratio", "p50"] == pytest.approx(1 - math.sqrt(0.5), abs=0.01)
     assert result.summary.loc["ratio", "p90"] == pytest.approx(1 - math.sqrt(0.1), abs=0.01)
     assert result.summary.loc["ratio", "mean"] == pytest.approx(1 / 3, abs=0.01)
@@ -185,7 +193,7 @@ def test_monte_carlo_triangular_percentiles(tmp_path):
 
 def test_monte_carlo_of_the_radar_estimate_is_centred_on_it(radar):
     result = monte_carlo(radar, n=4000, seed=2012)
-    assert result.draws.columns[:len(radar.items)].tolist() == [item.id for item in radar.items]
+    assert result.draws.columns[: len(radar.items)].tolist() == [item.id for item in radar.items]
     # Symmetric triangular ranges around each estimate: the totals are centred on the estimate.
     assert result.summary.loc["benefits_total", "mean"] == pytest.approx(radar.benefits_total, rel=0.01)
     assert result.summary.loc["ratio", "p2.5"] < radar.ratio < result.summary.loc["ratio", "p97.5"]
@@ -234,8 +242,8 @@ def test_every_line_item_has_an_actor_kind_and_scope(radar):
 
 def test_who_pays_and_who_gains(radar):
     table = by_actor(radar).set_index("actor")
-    assert table.loc["mee", "net_value"] == -157_990                     # MEE invests and gains nothing back
-    assert table.loc["housing_corporation", "net_value"] == 19_500        # gains without investing
+    assert table.loc["mee", "net_value"] == -157_990  # MEE invests and gains nothing back
+    assert table.loc["housing_corporation", "net_value"] == 19_500  # gains without investing
     municipality = table.loc["municipality"]
     assert (municipality["benefits"], municipality["investments"]) == (1_214_750, 1_106_200)
     assert table.loc["all", "net_value"] == pytest.approx(radar.net_value)
@@ -252,7 +260,7 @@ def test_horizon_discounting_and_deadweight(radar):
     assert present_value_factor(0.03, 5) == pytest.approx(factor)
     table = by_actor(five).set_index("actor")
     assert table.loc["mee", "pv_investments"] == pytest.approx(157_990 * factor)
-    assert table.loc["all", "ratio"] == pytest.approx(radar.ratio)       # yearly items: the ratio stays
+    assert table.loc["all", "ratio"] == pytest.approx(radar.ratio)  # yearly items: the ratio stays
     half = radar.with_assumptions(deadweight={"ended_benefits": 0.5})
     assert half.ratio == pytest.approx((1_234_250 - 260_000) / 1_264_190)
     halved = by_actor(half).set_index("actor")
@@ -261,19 +269,31 @@ def test_horizon_discounting_and_deadweight(radar):
     linked = monte_carlo(half, effects=_effect("eigen_inkomen_improved", 0.025, 0.025, 0.025), spread=0, n=50)
     assert (linked.draws["ended_benefits"] == 520_000).all()
     assert (monte_carlo(half, spread=0, n=50).draws["ended_benefits"] == 260_000).all()
-    assert check_published(radar.with_assumptions(deadweight={"less_search_time": 1.0})).set_index(
-        "check").loc["time counted as cash", "note"].startswith("22,500 of 571,000")
+    assert (
+        check_published(radar.with_assumptions(deadweight={"less_search_time": 1.0}))
+        .set_index("check")
+        .loc["time counted as cash", "note"]
+        .startswith("22,500 of 571,000")
+    )
     with pytest.raises(CostBenefitError) as info:
-        radar.with_assumptions(time_horizon_years=0, discount_rate=0.5,
-                               deadweight={"municipality": 0.1, "ended_benefits": 2, "nope": 0})
+        radar.with_assumptions(
+            time_horizon_years=0, discount_rate=0.5, deadweight={"municipality": 0.1, "ended_benefits": 2, "nope": 0}
+        )
     text = str(info.value)
-    for part in ("time_horizon_years 0", "discount_rate 0.5", "'municipality' is an investment",
-                 "'ended_benefits': share 2", "'nope' does not exist"):
+    for part in (
+        "time_horizon_years 0",
+        "discount_rate 0.5",
+        "'municipality' is an investment",
+        "'ended_benefits': share 2",
+        "'nope' does not exist",
+    ):
         assert part in text
 
 
 def test_invalid_actor_scope_kind_and_effect_are_named(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 actors: {city: {nl: stad, en: city}}
 scopes: {all: {size: 10}}
 appraisal: {discount_rate: 7, colour: red}
@@ -282,52 +302,83 @@ benefits:
   - {id: b, amount: 1, actor: city, scope: none, effect: {outcome: x}}
 investments:
   - {id: c, amount: 1, deadweight: 0.2}
-""")
+""",
+    )
     with pytest.raises(CostBenefitError) as info:
         CostBenefit.from_yaml(path)
     text = str(info.value)
-    for part in ("appraisal: field 'discount_rate': value 7", "appraisal: field 'colour' is not allowed",
-                 "(a): field 'kind': value 'money'", "(a): field 'deadweight': value 1.5",
-                 "(b): field 'effect'", "(c): field 'deadweight' is not allowed on an investment"):
+    for part in (
+        "appraisal: field 'discount_rate': value 7",
+        "appraisal: field 'colour' is not allowed",
+        "(a): field 'kind': value 'money'",
+        "(a): field 'deadweight': value 1.5",
+        "(b): field 'effect'",
+        "(c): field 'deadweight' is not allowed on an investment",
+    ):
         assert part in text
-    path = write(tmp_path, "actors: {city: {nl: stad}}\nbenefits:\n  - {id: a, amount: 1, actor: ghost}\n"
-                           "investments:\n  - {id: c, amount: 1}\n")
+    path = write(
+        tmp_path,
+        "actors: {city: {nl: stad}}\nbenefits:\n  - {id: a, amount: 1, actor: ghost}\n"
+        "investments:\n  - {id: c, amount: 1}\n",
+    )
     with pytest.raises(CostBenefitError, match="line item 'a': actor 'ghost' is not allowed; allowed: city"):
         CostBenefit.from_yaml(path)
 
 
 def _effect(outcome, estimate, low, high, method="risk_difference"):
-    return pd.DataFrame({"outcome": [outcome], "method": [method], "estimate": [estimate], "se": [0.0],
-                         "ci_low": [low], "ci_high": [high], "n_pilot": [80]})
+    return pd.DataFrame(
+        {
+            "outcome": [outcome],
+            "method": [method],
+            "estimate": [estimate],
+            "se": [0.0],
+            "ci_low": [low],
+            "ci_high": [high],
+            "n_pilot": [80],
+        }
+    )
 
 
 def test_monte_carlo_draws_linked_items_from_the_measured_effect(radar):
     # Known truth: effect ~ N(0.05, se) with se = 0.02 / 1.96; the eviction amount is 9,000 x effect / 0.0375.
-    effects = pd.concat([_effect("eviction_prevented", 0.05, 0.05 - 0.02, 0.05 + 0.02),
-                         _effect("eigen_inkomen_improved", 0.025, 0.025, 0.025)])
+    effects = pd.concat(
+        [
+            _effect("eviction_prevented", 0.05, 0.05 - 0.02, 0.05 + 0.02),
+            _effect("eigen_inkomen_improved", 0.025, 0.025, 0.025),
+        ]
+    )
     result = monte_carlo(radar, effects=effects, n=20_000, seed=5)
-    assert result.links == {"ended_benefits": "eigen_inkomen_improved",
-                            "evictions_prevented_municipality": "eviction_prevented",
-                            "evictions_prevented_housing_corporation": "eviction_prevented"}
+    assert result.links == {
+        "ended_benefits": "eigen_inkomen_improved",
+        "evictions_prevented_municipality": "eviction_prevented",
+        "evictions_prevented_housing_corporation": "eviction_prevented",
+    }
     municipality = result.draws["evictions_prevented_municipality"]
     se = 0.02 / 1.959964
     assert municipality.mean() == pytest.approx(9_000 * 0.05 / 0.0375, rel=4 * se / 0.05 / math.sqrt(20_000))
     assert municipality.std() == pytest.approx(9_000 * se / 0.0375, rel=0.03)
     # one draw per outcome: both eviction items move together
     assert municipality.corr(result.draws["evictions_prevented_housing_corporation"]) == pytest.approx(1)
-    assert (result.draws["ended_benefits"] == 520_000).all()               # a zero-width interval
+    assert (result.draws["ended_benefits"] == 520_000).all()  # a zero-width interval
     actors = result.actors.set_index("actor")
     assert actors.loc["mee", "p_gain"] == 0
     assert actors.loc["housing_corporation", "mean"] == pytest.approx(19_500 * 0.05 / 0.0375, rel=0.01)
 
 
 def test_monte_carlo_effects_errors_name_the_problem(radar):
-    two = pd.concat([_effect("eigen_inkomen_improved", 0.02, 0, 0.04, "risk_difference"),
-                     _effect("eigen_inkomen_improved", 1.2, 0.9, 1.5, "risk_ratio")])
-    with pytest.raises(CostBenefitError, match="'eigen_inkomen_improved' has 2 rows; allowed: one, choose with method="):
+    two = pd.concat(
+        [
+            _effect("eigen_inkomen_improved", 0.02, 0, 0.04, "risk_difference"),
+            _effect("eigen_inkomen_improved", 1.2, 0.9, 1.5, "risk_ratio"),
+        ]
+    )
+    with pytest.raises(
+        CostBenefitError, match="'eigen_inkomen_improved' has 2 rows; allowed: one, choose with method="
+    ):
         monte_carlo(radar, effects=two, n=10)
     assert monte_carlo(radar, effects=two, method="risk_difference", n=10).links == {
-        "ended_benefits": "eigen_inkomen_improved"}
+        "ended_benefits": "eigen_inkomen_improved"
+    }
     with pytest.raises(CostBenefitError, match="method 'dr' is not in the table; allowed: risk_difference, risk_ratio"):
         monte_carlo(radar, effects=two, method="dr", n=10)
     with pytest.raises(CostBenefitError, match="'municipality' has no published effect"):

@@ -43,8 +43,11 @@ def intruder_bounds(published: pd.DataFrame, total: str = "Totaal", cells=None) 
             equation[position[i, j]] = 1
         equation[position[n_rows - 1, j]] = -1
         equations.append(equation)
-    bounds = [(1, None) if pd.isna(table.iat[i, j]) else (table.iat[i, j], table.iat[i, j])
-              for i in range(n_rows) for j in range(n_columns)]
+    bounds = [
+        (1, None) if pd.isna(table.iat[i, j]) else (table.iat[i, j], table.iat[i, j])
+        for i in range(n_rows)
+        for j in range(n_columns)
+    ]
     result = {}
     for (i, j), k in position.items():
         if not pd.isna(table.iat[i, j]) or (cells is not None and (rows[i], columns[j]) not in cells):
@@ -93,8 +96,12 @@ def test_zero_is_published_and_margins_are_protected():
 
 
 def test_given_margins_are_used_and_checked():
-    table = pd.crosstab(pd.Series(list("aabbbbbbbbbbbb"), name="row"),
-                        pd.Series(list("pqpqpqpqpqpqpq"), name="col"), margins=True, margins_name="All")
+    table = pd.crosstab(
+        pd.Series(list("aabbbbbbbbbbbb"), name="row"),
+        pd.Series(list("pqpqpqpqpqpqpq"), name="col"),
+        margins=True,
+        margins_name="All",
+    )
     result = suppress(table, min_cell=3, margins_name="All")
     assert list(result.counts.index) == ["a", "b", "All"]
     # Row a is 1, 1 and total 2: all primary; row b must go too, or a would follow from the column totals.
@@ -121,13 +128,16 @@ def test_invalid_tables_name_the_cell():
 def test_a_reader_who_knows_zeros_are_shown_cannot_pin_the_pair_of_ones():
     # The audit's case: row a holds 1, 1 and 30 with total 32. Withholding only the two 1s
     # leaves 2 for both, and each is at least 1 (zeros are shown): both are exactly 1.
-    leaky = pd.DataFrame({"p": ["x", 20, 22, 43], "q": ["x", 25, 28, 54], "r": [30, 30, 31, 91],
-                          "Totaal": [32, 75, 81, 188]}, index=["a", "b", "c", "Totaal"])
+    leaky = pd.DataFrame(
+        {"p": ["x", 20, 22, 43], "q": ["x", 25, 28, 54], "r": [30, 30, 31, 91], "Totaal": [32, 75, 81, 188]},
+        index=["a", "b", "c", "Totaal"],
+    )
     problems = check_table(leaky)
     assert problems[["row", "column", "lower", "upper"]].values.tolist() == [["a", "p", 1, 1], ["a", "q", 1, 1]]
     assert "exactly 1" in problems["problem"].iloc[0]
-    result = suppress(pd.DataFrame([[1, 1, 30], [20, 25, 30], [22, 28, 31]], index=list("abc"),
-                                   columns=list("pqr")), 10)
+    result = suppress(
+        pd.DataFrame([[1, 1, 30], [20, 25, 30], [22, 28, 31]], index=list("abc"), columns=list("pqr")), 10
+    )
     assert check_table(result.to_display()).empty
     for cell in [("a", "p"), ("a", "q")]:
         low, high = intruder_bounds(result.counts)[cell]
@@ -135,8 +145,11 @@ def test_a_reader_who_knows_zeros_are_shown_cannot_pin_the_pair_of_ones():
     # optimal: each 1 needs a cycle through row a's 30 and two cells of row b; no pattern of fewer than
     # six cells protects both (checked here by trying every pattern of five)
     assert result.counts.isna().sum().sum() == 6
-    assert not any(_protects(pattern) for pattern in itertools.combinations(_cells(result.counts), 5)
-                   if {(0, 0), (0, 1)} <= set(pattern))
+    assert not any(
+        _protects(pattern)
+        for pattern in itertools.combinations(_cells(result.counts), 5)
+        if {(0, 0), (0, 1)} <= set(pattern)
+    )
 
 
 def _cells(table):

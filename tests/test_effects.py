@@ -19,8 +19,9 @@ def _cohort_frame(before_pilot, after_pilot, before_regular, after_regular, **co
     n = len(before)
     cohort = ["pilot"] * len(before_pilot) + ["regular"] * len(before_regular)
     people = pd.DataFrame({"respondent": [f"c{i}" for i in range(n)], "cohort": cohort, **covariates})
-    return pd.concat([people.assign(occasion="intake", y=before), people.assign(occasion="follow_up", y=after)],
-                     ignore_index=True)
+    return pd.concat(
+        [people.assign(occasion="intake", y=before), people.assign(occasion="follow_up", y=after)], ignore_index=True
+    )
 
 
 @pytest.fixture
@@ -28,9 +29,15 @@ def pairs():
     rng = np.random.default_rng(11)
     before = rng.normal(5, 1.5, 40).round()
     after = (before + rng.normal(0.6, 1.2, 40)).round()
-    frame = pd.DataFrame({"respondent": np.tile(np.arange(40), 2), "cohort": "pilot",
-                          "occasion": ["intake"] * 40 + ["follow_up"] * 40, "y": np.r_[before, after],
-                          "z": np.r_[before, before + rng.normal(0.1, 1.0, 40)]})
+    frame = pd.DataFrame(
+        {
+            "respondent": np.tile(np.arange(40), 2),
+            "cohort": "pilot",
+            "occasion": ["intake"] * 40 + ["follow_up"] * 40,
+            "y": np.r_[before, after],
+            "z": np.r_[before, before + rng.normal(0.1, 1.0, 40)],
+        }
+    )
     return frame, before, after
 
 
@@ -88,16 +95,24 @@ def test_hedges_g_and_interval_match_pingouin():
     assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ci), abs=1e-5)
 
 
-@pytest.mark.parametrize(("counts", "interval"), [
-    # Newcombe (1998), Stat Med 17:873-890, Table II, method 10 (hybrid score)
-    ((56, 70, 48, 80), (0.0524, 0.3339)),
-    ((9, 10, 3, 10), (0.1705, 0.8090)),
-])
+@pytest.mark.parametrize(
+    ("counts", "interval"),
+    [
+        # Newcombe (1998), Stat Med 17:873-890, Table II, method 10 (hybrid score)
+        ((56, 70, 48, 80), (0.0524, 0.3339)),
+        ((9, 10, 3, 10), (0.1705, 0.8090)),
+    ],
+)
 def test_risk_difference_reproduces_newcombe_1998(counts, interval):
     a, n1, c, n0 = counts
-    frame = pd.DataFrame({"respondent": range(n1 + n0), "occasion": "follow_up",
-                          "cohort": ["pilot"] * n1 + ["regular"] * n0,
-                          "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c)})
+    frame = pd.DataFrame(
+        {
+            "respondent": range(n1 + n0),
+            "occasion": "follow_up",
+            "cohort": ["pilot"] * n1 + ["regular"] * n0,
+            "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c),
+        }
+    )
     row = effects.risk_difference(prepare(frame, "improved", baseline=None))
     assert row["estimate"] == pytest.approx(a / n1 - c / n0)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(interval, abs=5e-5)
@@ -105,9 +120,14 @@ def test_risk_difference_reproduces_newcombe_1998(counts, interval):
 
 def test_risk_ratio_is_katz_log_interval():
     a, n1, c, n0 = 30, 60, 20, 70
-    frame = pd.DataFrame({"respondent": range(n1 + n0), "occasion": "follow_up",
-                          "cohort": ["pilot"] * n1 + ["regular"] * n0,
-                          "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c)})
+    frame = pd.DataFrame(
+        {
+            "respondent": range(n1 + n0),
+            "occasion": "follow_up",
+            "cohort": ["pilot"] * n1 + ["regular"] * n0,
+            "improved": [1] * a + [0] * (n1 - a) + [1] * c + [0] * (n0 - c),
+        }
+    )
     row = effects.risk_ratio(prepare(frame, "improved", baseline=None))
     ratio = (a / n1) / (c / n0)
     half = 1.959964 * np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
@@ -134,8 +154,7 @@ def test_ancova_coefficient_equals_least_squares_and_cluster_changes_only_the_er
     age = rng.normal(60, 10, n)
     before = rng.normal(5, 1, n)
     after = 1 + 0.6 * before + 0.02 * age + 0.8 * pilot + rng.normal(0, 1, n)
-    frame = _cohort_frame(before[:60], after[:60], before[60:], after[60:], age=age,
-                          team=np.repeat(np.arange(12), 10))
+    frame = _cohort_frame(before[:60], after[:60], before[60:], after[60:], age=age, team=np.repeat(np.arange(12), 10))
     row = effects.ancova(prepare(frame, "y", covariates=["age"]))
     design = np.column_stack([np.ones(n), pilot, before, age])
     assert row["estimate"] == pytest.approx(np.linalg.lstsq(design, after, rcond=None)[0][1])
@@ -149,11 +168,16 @@ def test_mixed_model_with_complete_data_equals_difference_in_change():
     # exactly the difference in mean change (balanced data: GLS equals OLS)
     rng = np.random.default_rng(15)
     person = rng.normal(0, 1, 60)
-    frame = _cohort_frame(5 + person[:30], 6 + person[:30] + rng.normal(0, .5, 30),
-                          5 + person[30:], 5.3 + person[30:] + rng.normal(0, .5, 30))
+    frame = _cohort_frame(
+        5 + person[:30],
+        6 + person[:30] + rng.normal(0, 0.5, 30),
+        5 + person[30:],
+        5.3 + person[30:] + rng.normal(0, 0.5, 30),
+    )
     cohorts = prepare(frame, "y")
     assert effects.mixed_model(cohorts)["estimate"] == pytest.approx(
-        effects.difference_in_change(cohorts)["estimate"], abs=1e-6)
+        effects.difference_in_change(cohorts)["estimate"], abs=1e-6
+    )
 
 
 def test_mixed_model_uses_respondents_without_follow_up():
@@ -162,7 +186,10 @@ def test_mixed_model_uses_respondents_without_follow_up():
     frame.loc[(frame["occasion"] == "follow_up") & frame["respondent"].isin(["c0", "c1", "c40"]), "y"] = np.nan
     row = effects.mixed_model(prepare(frame, "y"))
     assert (row["n_pilot"], row["n_regular"]) == (30, 40)
-    assert (effects.ancova(prepare(frame, "y"))["n_pilot"], effects.ancova(prepare(frame, "y"))["n_regular"]) == (28, 39)
+    assert (effects.ancova(prepare(frame, "y"))["n_pilot"], effects.ancova(prepare(frame, "y"))["n_regular"]) == (
+        28,
+        39,
+    )
 
 
 def _stratified(frame, over="everyone"):
@@ -187,8 +214,9 @@ def test_aipw_and_ipw_equal_standardisation_with_a_saturated_binary_covariate(es
     pilot = rng.random(n) < np.where(x == 1, 0.6, 0.25)
     # the effect differs between the strata, so the ATT (more x = 1 in the pilot) and the ATE differ
     y = 2 * x + (1.0 + 1.0 * x) * pilot + rng.normal(0, 1, n)
-    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "x": x,
-                          "cohort": np.where(pilot, "pilot", "regular"), "y": y})
+    frame = pd.DataFrame(
+        {"respondent": range(n), "occasion": "follow_up", "x": x, "cohort": np.where(pilot, "pilot", "regular"), "y": y}
+    )
     cohorts = prepare(frame, "y", baseline=None, covariates=["x"])
     expected = _stratified(frame, over)
     assert effects.aipw(cohorts, estimand=estimand)["estimate"] == pytest.approx(expected, abs=1e-9)
@@ -205,9 +233,15 @@ def test_proportional_odds_recovers_a_known_log_odds_ratio():
     pilot = rng.random(n) < 0.5
     complexity = rng.integers(1, 6, n).astype(float)
     latent = -0.7 * pilot + 0.5 * complexity + rng.logistic(size=n)
-    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "complexity": complexity,
-                          "cohort": np.where(pilot, "pilot", "regular"),
-                          "rung": np.digitize(latent, [0.5, 1.5, 2.5]) + 1})
+    frame = pd.DataFrame(
+        {
+            "respondent": range(n),
+            "occasion": "follow_up",
+            "complexity": complexity,
+            "cohort": np.where(pilot, "pilot", "regular"),
+            "rung": np.digitize(latent, [0.5, 1.5, 2.5]) + 1,
+        }
+    )
     row = effects.proportional_odds(prepare(frame, "rung", baseline=None, covariates=["complexity"]))
     assert row["ci_low"] < -0.7 < row["ci_high"]
     assert row["estimate"] == pytest.approx(-0.7, abs=0.15)
@@ -230,8 +264,13 @@ def test_overlap_warns_and_refuses():
 @pytest.fixture
 def small():
     rng = np.random.default_rng(20)
-    return _cohort_frame(rng.normal(5, 1, 20), rng.normal(6, 1, 20), rng.normal(5, 1, 30), rng.normal(5, 1, 30),
-                         age=rng.normal(60, 10, 50))
+    return _cohort_frame(
+        rng.normal(5, 1, 20),
+        rng.normal(6, 1, 20),
+        rng.normal(5, 1, 30),
+        rng.normal(5, 1, 30),
+        age=rng.normal(60, 10, 50),
+    )
 
 
 def test_bad_input_gets_a_clear_message(small):
@@ -268,12 +307,20 @@ def test_compare_cohorts_returns_one_tidy_row_per_outcome_and_method(small):
     assert ((table["ci_low"] < table["estimate"]) & (table["estimate"] < table["ci_high"])).all()
     y, z = (table[table["outcome"] == name].set_index("method")["estimate"] for name in ("y", "z"))
     np.testing.assert_allclose(z.drop("hedges_g"), 2 * y.drop("hedges_g"), rtol=1e-6)  # effects scale with y
-    assert z["hedges_g"] == pytest.approx(y["hedges_g"])                                 # a standardised one does not
+    assert z["hedges_g"] == pytest.approx(y["hedges_g"])  # a standardised one does not
 
 
 def test_recovery_measures():
-    results = pd.DataFrame({"method": ["a"] * 4, "estimate": [1.0, 2.0, 3.0, 4.0], "se": 1.0,
-                            "ci_low": [0, 1, 2, 3.5], "ci_high": [2, 3, 4, 5], "truth": 2.0})
+    results = pd.DataFrame(
+        {
+            "method": ["a"] * 4,
+            "estimate": [1.0, 2.0, 3.0, 4.0],
+            "se": 1.0,
+            "ci_low": [0, 1, 2, 3.5],
+            "ci_high": [2, 3, 4, 5],
+            "truth": 2.0,
+        }
+    )
     row = effects.recovery(results).loc["a"]
     assert row["bias"] == 0.5 and row["coverage"] == 0.75
     assert row["bias_mcse"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
@@ -283,10 +330,17 @@ def test_aipw_refuses_a_category_held_by_one_respondent_of_a_cohort():
     rng = np.random.default_rng(21)
     n = 60
     household = np.array(["alone"] * 30 + ["couple"] * 29 + ["other"])
-    frame = pd.DataFrame({"respondent": range(n), "occasion": "follow_up", "household": household,
-                          "cohort": ["pilot", "regular"] * 30, "y": rng.normal(size=n)})
+    frame = pd.DataFrame(
+        {
+            "respondent": range(n),
+            "occasion": "follow_up",
+            "household": household,
+            "cohort": ["pilot", "regular"] * 30,
+            "y": rng.normal(size=n),
+        }
+    )
     frame.loc[frame["household"] == "other", "cohort"] = "pilot"
-    frame.loc[57, "household"] = "other"      # a regular respondent shares the category, so the propensity fits
+    frame.loc[57, "household"] = "other"  # a regular respondent shares the category, so the propensity fits
     with pytest.raises(EffectsError, match="alone determine part of their cohort's outcome model"):
         effects.aipw(prepare(frame, "y", baseline=None, covariates=["household"]))
 
@@ -308,6 +362,7 @@ def test_covariates_are_never_taken_from_the_follow_up_row():
 
 # --- issue 17: estimands, selection on the intake value, attrition, sensitivity, power ----------------------
 
+
 def test_e_values_match_the_r_package_evalue():
     # R: EValue::evalues.RR(est = 3.9, lo = 1.8, hi = 8.7) gives E-values 7.26 and 3.0 (the package's vignette)
     point, limit = effects.e_value(3.9, 1.8, 8.7)
@@ -317,7 +372,7 @@ def test_e_values_match_the_r_package_evalue():
     # R: EValue::evalues.RR(est = 0.80, lo = 0.71, hi = 0.91): a protective ratio is inverted, the limit closer
     # to 1 is the upper one: 1.81 and 1.43 (VanderWeele & Ding 2017, Ann Intern Med 167:268-274)
     assert effects.e_value(0.80, 0.71, 0.91) == pytest.approx((1.809, 1.429), abs=1e-3)
-    assert effects.e_value(1.5, 0.9, 2.5)[1] == 1.0                      # an interval holding 1
+    assert effects.e_value(1.5, 0.9, 2.5)[1] == 1.0  # an interval holding 1
     # R: EValue::evalues.MD(0.5, 0.25): RR = exp(0.91 x 0.5) -> E-value 2.529; R's lower limit uses 1.78 for
     # 0.91 x 1.96, so its E-value (1.111) differs from ours (1.105) in the third decimal
     point, limit = effects.e_value_smd(0.5, 0.25)
@@ -349,7 +404,7 @@ def test_minimal_detectable_effect_over_a_grid_of_cohort_sizes(ratio):
     for n in (8, 20, 52, 70, 90, 150, 400):
         for rho in (0.0, 0.6):
             d = effects.minimal_detectable_effect(n, ratio=ratio, rho=rho)
-            power = TTestIndPower().power(d, n / (1 - rho ** 2), 0.05, ratio=ratio)
+            power = TTestIndPower().power(d, n / (1 - rho**2), 0.05, ratio=ratio)
             assert power == pytest.approx(0.8, abs=1e-6) or not np.isfinite(power), (n, ratio, rho)
     with pytest.raises(EffectsError, match="n x ratio of at least 2"):
         effects.minimal_detectable_effect(3, ratio=0.1)
@@ -365,7 +420,7 @@ def test_ipw_weights_are_untruncated_unless_asked():
     treated = cohorts.frame["treated"].to_numpy() == 1
     share = treated.mean()
     expected = np.where(treated, share / scores, (1 - share) / (1 - scores))
-    np.testing.assert_allclose(plain, expected)                         # stabilised, not truncated
+    np.testing.assert_allclose(plain, expected)  # stabilised, not truncated
     clipped = effects.ipw_weights(cohorts, scores, estimand="ate", truncate=(0.01, 0.99))
     assert clipped.max() < plain.max()
     row = effects.ipw(cohorts)
@@ -389,12 +444,25 @@ def test_the_intake_value_enters_the_propensity_model():
 def test_attrition_is_counted_and_weighted():
     from kantelmeter import synth
 
-    study = synth.effect_study(seed=5, n_pilot=1000, n_regular=4000, heterogeneity=0.35, attrition=0.5,
-                               dropout_pilot=0.22, dropout_regular=0.15)
-    table = compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates,
-                            method=["ancova", "dr"]).set_index("method")
-    lost = study.outcomes.groupby("respondent")["occasion"].size().eq(1).groupby(
-        study.outcomes.groupby("respondent")["cohort"].first()).sum()
+    study = synth.effect_study(
+        seed=5,
+        n_pilot=1000,
+        n_regular=4000,
+        heterogeneity=0.35,
+        attrition=0.5,
+        dropout_pilot=0.22,
+        dropout_regular=0.15,
+    )
+    table = compare_cohorts(
+        study.outcomes, "wellbeing", covariates=study.covariates, method=["ancova", "dr"]
+    ).set_index("method")
+    lost = (
+        study.outcomes.groupby("respondent")["occasion"]
+        .size()
+        .eq(1)
+        .groupby(study.outcomes.groupby("respondent")["cohort"].first())
+        .sum()
+    )
     assert (table["lost_pilot"] == lost["pilot"]).all() and (table["lost_regular"] == lost["regular"]).all()
     assert table.loc["dr", "missing_follow_up"] == "inverse probability of response weights"
     assert table.loc["ancova", "missing_follow_up"] == "complete cases"
@@ -415,11 +483,12 @@ def test_the_forest_plot_sets_only_like_beside_like(small):
     matplotlib.use("Agg")
     from kantelmeter import plots
 
-    table = compare_cohorts(small.assign(z=small["y"] * 10), ["y", "z"], covariates=["age"],
-                            method=["naive", "ancova", "ipw", "dr"])
+    table = compare_cohorts(
+        small.assign(z=small["y"] * 10), ["y", "z"], covariates=["age"], method=["naive", "ancova", "ipw", "dr"]
+    )
     with pytest.raises(ValueError, match="several estimands"):
         plots.forest(table)
     axes = plots.forest(table[table["estimand"] == "ATT"])
-    assert len(axes) == 2                                      # one panel, and one scale, per outcome
+    assert len(axes) == 2  # one panel, and one scale, per outcome
     assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["ipw", "dr"]
     assert axes[1].get_xlim()[1] > 5 * axes[0].get_xlim()[1]

@@ -23,8 +23,8 @@ import pytest
 from kantelmeter import synth
 from kantelmeter.effects import OverlapWarning, compare_cohorts, recovery
 
-SEEDS = 80          # for the fast estimators
-MIXED_SEEDS = 30    # the mixed model costs about ten times as much per fit
+SEEDS = 80  # for the fast estimators
+MIXED_SEEDS = 30  # the mixed model costs about ten times as much per fit
 OUTCOME = "wellbeing"
 
 
@@ -38,8 +38,11 @@ def performance():
             methods = ["naive", "change", "ancova", "ipw", "dr"] + (["mixed"] if seed < MIXED_SEEDS else [])
             table = compare_cohorts(study.outcomes, OUTCOME, covariates=synth.COVARIATES, method=methods)
             # the weighting estimators target the ATT (their default); the others are held to the ATE
-            truth = np.where(table["estimand"] == "ATT", study.true_effects.loc[OUTCOME, "att"],
-                             study.true_effects.loc[OUTCOME, "ate"])
+            truth = np.where(
+                table["estimand"] == "ATT",
+                study.true_effects.loc[OUTCOME, "att"],
+                study.true_effects.loc[OUTCOME, "ate"],
+            )
             rows.append(table.assign(truth=truth, seed=seed))
     return recovery(pd.concat(rows, ignore_index=True))
 
@@ -78,10 +81,16 @@ def test_the_headline_recovers_the_att_with_heterogeneity_selection_on_intake_an
     # table at pilot size and n = 5,000 is benchmarks/bench_effects_simulation.py
     rows = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OverlapWarning)    # strong selection on intake leaves some thin tails
+        warnings.simplefilter("ignore", OverlapWarning)  # strong selection on intake leaves some thin tails
         for seed in range(100):
-            study = synth.effect_study(seed=seed, heterogeneity=0.35, selection_on_intake=0.6, attrition=0.5,
-                                       dropout_pilot=0.22, dropout_regular=0.15)
+            study = synth.effect_study(
+                seed=seed,
+                heterogeneity=0.35,
+                selection_on_intake=0.6,
+                attrition=0.5,
+                dropout_pilot=0.22,
+                dropout_regular=0.15,
+            )
             table = compare_cohorts(study.outcomes, "wellbeing", covariates=study.covariates, method=["dr", "naive"])
             rows.append(table.assign(truth=study.design.att, sd=study.design.sd))
     results = pd.concat(rows, ignore_index=True)

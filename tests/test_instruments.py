@@ -83,43 +83,125 @@ def test_the_template_is_valid():
 
 # (case, old text, new text, needle on the reported line, field path, words in the message)
 MALFORMED = [
-    ("duplicate item id", "      - id: friendly", "      - id: helpful",
-     ("- id: helpful", 2), "sections[0].items[2].id", "more than once"),
-    ("unknown response scale", "        response_scale: agree\n        text: {nl: Contact gehad",
-     "        response_scale: agree5\n        text: {nl: Contact gehad",
-     ("response_scale: agree5", 1), "sections[0].items[0].response_scale", "unknown response scale"),
-    ("unknown scale item", "items: [helpful, -friendly]", "items: [helpful, -kind]",
-     ("items: [helpful, -kind]", 1), "scales[0].items[1]", "unknown item"),
-    ("key not +1/-1", "items: [helpful, -friendly]", "items: [helpful, {item: friendly, key: 2}]",
-     ("{item: friendly, key: 2}", 1), "scales[0].items[1].key", "1 or -1"),
-    ("show-if on a later item", 'show_if: "contact == 3"', 'show_if: "friendly == 3"',
-     ('show_if: "friendly == 3"', 1), "sections[0].items[1].show_if", "a later item"),
-    ("show-if on an unknown item", 'show_if: "contact == 3"', 'show_if: "contacts == 3"',
-     ('show_if: "contacts == 3"', 1), "sections[0].items[1].show_if", "not an item"),
-    ("show-if with a function call", 'show_if: "contact == 3"', 'show_if: "len(contact) == 3"',
-     ('show_if: "len(contact) == 3"', 1), "sections[0].items[1].show_if", "not allowed"),
-    ("min_answered above the item count", "min_answered: 1", "min_answered: 3",
-     ("min_answered: 3", 1), "scales[0].min_answered", "between 1 and the number of items (2)"),
-    ("missing Dutch text", "          nl: Vriendelijk?\n", "",
-     ("text:", 3), "sections[0].items[2].text.nl", "required field is missing"),
-    ("missing code equals a valid code", "{code: 9, label: {nl: weet niet", "{code: 3, label: {nl: weet niet",
-     ("{code: 3, label: {nl: weet niet", 1), "response_scales.agree.missing[0].code", "missing code may not equal"),
-    ("duplicate YAML key", "        type: rating\n        response_scale: agree\n        text:\n",
-     "        type: rating\n        type: rating\n        response_scale: agree\n        text:\n",
-     ("type: rating", 3), "sections[0].items[2].type", "more than once in this mapping"),
-    ("unknown field", "    method: mean", "    method: mean\n    weight: 2",
-     ("weight: 2", 1), "scales[0].weight", "unknown field"),
-    ("wrong declared range", "range: [1, 3]", "range: [1, 5]",
-     ("range: [1, 5]", 1), "scales[0].range", "[1.0, 3.0]"),
-    ("unknown item type", "type: single_choice", "type: dropdown",
-     ("type: dropdown", 1), "sections[0].items[0].type", "single_choice, multiple_choice"),
-    ("unknown occasion", "    title: {nl: Hoofd, en: Main}", "    title: {nl: Hoofd, en: Main}\n    occasions: [wave_1]",
-     ("occasions: [wave_1]", 1), "sections[0].occasions[0]", "allowed: intake, follow_up"),
+    (
+        "duplicate item id",
+        "      - id: friendly",
+        "      - id: helpful",
+        ("- id: helpful", 2),
+        "sections[0].items[2].id",
+        "more than once",
+    ),
+    (
+        "unknown response scale",
+        "        response_scale: agree\n        text: {nl: Contact gehad",
+        "        response_scale: agree5\n        text: {nl: Contact gehad",
+        ("response_scale: agree5", 1),
+        "sections[0].items[0].response_scale",
+        "unknown response scale",
+    ),
+    (
+        "unknown scale item",
+        "items: [helpful, -friendly]",
+        "items: [helpful, -kind]",
+        ("items: [helpful, -kind]", 1),
+        "scales[0].items[1]",
+        "unknown item",
+    ),
+    (
+        "key not +1/-1",
+        "items: [helpful, -friendly]",
+        "items: [helpful, {item: friendly, key: 2}]",
+        ("{item: friendly, key: 2}", 1),
+        "scales[0].items[1].key",
+        "1 or -1",
+    ),
+    (
+        "show-if on a later item",
+        'show_if: "contact == 3"',
+        'show_if: "friendly == 3"',
+        ('show_if: "friendly == 3"', 1),
+        "sections[0].items[1].show_if",
+        "a later item",
+    ),
+    (
+        "show-if on an unknown item",
+        'show_if: "contact == 3"',
+        'show_if: "contacts == 3"',
+        ('show_if: "contacts == 3"', 1),
+        "sections[0].items[1].show_if",
+        "not an item",
+    ),
+    (
+        "show-if with a function call",
+        'show_if: "contact == 3"',
+        'show_if: "len(contact) == 3"',
+        ('show_if: "len(contact) == 3"', 1),
+        "sections[0].items[1].show_if",
+        "not allowed",
+    ),
+    (
+        "min_answered above the item count",
+        "min_answered: 1",
+        "min_answered: 3",
+        ("min_answered: 3", 1),
+        "scales[0].min_answered",
+        "between 1 and the number of items (2)",
+    ),
+    (
+        "missing Dutch text",
+        "          nl: Vriendelijk?\n",
+        "",
+        ("text:", 3),
+        "sections[0].items[2].text.nl",
+        "required field is missing",
+    ),
+    (
+        "missing code equals a valid code",
+        "{code: 9, label: {nl: weet niet",
+        "{code: 3, label: {nl: weet niet",
+        ("{code: 3, label: {nl: weet niet", 1),
+        "response_scales.agree.missing[0].code",
+        "missing code may not equal",
+    ),
+    (
+        "duplicate YAML key",
+        "        type: rating\n        response_scale: agree\n        text:\n",
+        "        type: rating\n        type: rating\n        response_scale: agree\n        text:\n",
+        ("type: rating", 3),
+        "sections[0].items[2].type",
+        "more than once in this mapping",
+    ),
+    (
+        "unknown field",
+        "    method: mean",
+        "    method: mean\n    weight: 2",
+        ("weight: 2", 1),
+        "scales[0].weight",
+        "unknown field",
+    ),
+    ("wrong declared range", "range: [1, 3]", "range: [1, 5]", ("range: [1, 5]", 1), "scales[0].range", "[1.0, 3.0]"),
+    (
+        "unknown item type",
+        "type: single_choice",
+        "type: dropdown",
+        ("type: dropdown", 1),
+        "sections[0].items[0].type",
+        "single_choice, multiple_choice",
+    ),
+    (
+        "unknown occasion",
+        "    title: {nl: Hoofd, en: Main}",
+        "    title: {nl: Hoofd, en: Main}\n    occasions: [wave_1]",
+        ("occasions: [wave_1]", 1),
+        "sections[0].occasions[0]",
+        "allowed: intake, follow_up",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "needle", "path", "words"),
-                         [case[1:] for case in MALFORMED], ids=[case[0] for case in MALFORMED])
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "path", "words"), [case[1:] for case in MALFORMED], ids=[case[0] for case in MALFORMED]
+)
 def test_a_malformed_file_names_file_line_and_field(old, new, needle, path, words):
     text = edit(old, new)
     problems = problems_of(text)
@@ -151,11 +233,14 @@ def test_both_yaml_parsers_locate_problems_alike(monkeypatch, loader):
     reference = load_instrument("citizen")
     monkeypatch.setattr(instruments, "_Loader", getattr(yaml, loader))
     assert load_instrument("citizen") == reference
-    text = edit("        type: rating\n        response_scale: agree\n        text:\n",
-                "        type: rating\n        type: rating\n        response_scale: agree\n        text:\n")
+    text = edit(
+        "        type: rating\n        response_scale: agree\n        text:\n",
+        "        type: rating\n        type: rating\n        response_scale: agree\n        text:\n",
+    )
     located = [p for p in problems_of(text) if "more than once" in p.problem]
-    assert [(p.path, p.line) for p in located] == [("sections[0].items[2].type", line_of(text, "type: rating", n))
-                                                   for n in (2, 3)]
+    assert [(p.path, p.line) for p in located] == [
+        ("sections[0].items[2].type", line_of(text, "type: rating", n)) for n in (2, 3)
+    ]
 
 
 def test_several_problems_are_listed_at_once():
@@ -165,8 +250,12 @@ def test_several_problems_are_listed_at_once():
     with pytest.raises(InstrumentError) as caught:
         parse_instrument(text, NAME)
     paths = {p.path for p in caught.value.problems}
-    assert {"response_scales.agree.missing[0].code", "sections[0].items[1].show_if", "scales[0].min_answered",
-            "scales[0].range"} <= paths
+    assert {
+        "response_scales.agree.missing[0].code",
+        "sections[0].items[1].show_if",
+        "scales[0].min_answered",
+        "scales[0].range",
+    } <= paths
     table = caught.value.table()
     assert list(table.columns) == ["file", "line", "path", "value", "problem"]
     assert len(table) == len(caught.value.problems) >= 4
@@ -180,7 +269,10 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_overlay_replaces_placeholder_wording(tmp_path):
-    overlay = write(tmp_path, "my_soc13.yaml", """\
+    overlay = write(
+        tmp_path,
+        "my_soc13.yaml",
+        """\
 instrument: soc13
 items:
   soc1:
@@ -189,7 +281,8 @@ items:
     text:
       nl: Eigen tekst zeven
       en: Own text seven
-""")
+""",
+    )
     shipped = load_instrument("soc13")
     licensed = load_instrument("soc13", overlay=overlay)
     assert licensed.item("soc1").text.en == "Own text one"
@@ -241,5 +334,4 @@ def test_overlay_without_dutch_text_is_refused(tmp_path):
     overlay = write(tmp_path, "half.yaml", "instrument: soc13\nitems:\n  soc1:\n    text: {en: only English}\n")
     with pytest.raises(InstrumentError) as caught:
         load_instrument("soc13", overlay=overlay)
-    assert any(p.path.endswith("text.nl") and p.problem == "required field is missing"
-               for p in caught.value.problems)
+    assert any(p.path.endswith("text.nl") and p.problem == "required field is missing" for p in caught.value.problems)

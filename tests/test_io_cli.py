@@ -21,12 +21,36 @@ def test_import_export_and_erase_from_the_command_line(tmp_path):
     data = tmp_path / "soc.csv"
     pd.DataFrame({"bsn": [BSN, "123456782"], "soc1": [3, 4], "soc2": [5, 6]}).to_csv(data, index=False)
     common = ["--db", db, "--key-file", key]
-    done = _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--respondent", "bsn",
-                "--respondent-kind", "bsn", "--cohort", "pilot", *common)
+    done = _run(
+        "import",
+        data,
+        "--instrument",
+        "soc13",
+        "--occasion",
+        "intake",
+        "--respondent",
+        "bsn",
+        "--respondent-kind",
+        "bsn",
+        "--cohort",
+        "pilot",
+        *common,
+    )
     assert done.exit_code == 0, done.output
     assert "2 responses added" in done.output
-    again = _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--respondent", "bsn",
-                 "--respondent-kind", "bsn", *common)
+    again = _run(
+        "import",
+        data,
+        "--instrument",
+        "soc13",
+        "--occasion",
+        "intake",
+        "--respondent",
+        "bsn",
+        "--respondent-kind",
+        "bsn",
+        *common,
+    )
     assert "imported before; nothing added" in again.output
 
     bad = tmp_path / "bad.csv"
@@ -95,8 +119,10 @@ def test_export_names_an_unknown_cohort_and_says_when_none_is_exported(tmp_path)
     common = ["--db", db, "--key-file", key]
     data = tmp_path / "soc.csv"
     pd.DataFrame({"respondent": ["r1", "r2"], "soc1": [3, 4]}).to_csv(data, index=False)
-    assert _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--cohort", "pilot",
-                *common).exit_code == 0
+    assert (
+        _run("import", data, "--instrument", "soc13", "--occasion", "intake", "--cohort", "pilot", *common).exit_code
+        == 0
+    )
     unknown = _run("export", "--instrument", "soc13", "--cohort", "nope", "--out", tmp_path / "x.csv", *common)
     assert unknown.exit_code == 1
     assert unknown.output == "Error: cohort 'nope': no response to 'soc13' belongs to it; allowed: pilot\n"
@@ -111,4 +137,3 @@ def test_export_names_an_unknown_cohort_and_says_when_none_is_exported(tmp_path)
     assert pd.read_csv(tmp_path / "r.csv").empty
     pilot = _run("export", "--instrument", "soc13", "--cohort", "pilot", "--out", tmp_path / "p.csv", *common)
     assert pilot.exit_code == 0 and pilot.output.splitlines()[-1] == "2 responses exported"
-

@@ -26,8 +26,11 @@ from kantelmeter.io.redcap_import import import_redcap
 from kantelmeter.io.xlsform import field_paths, repeat_paths
 from kantelmeter.store import Store
 
-CASES = [(instrument_id, occasion) for instrument_id in list_instruments()
-         for occasion in load_instrument(instrument_id).occasions]
+CASES = [
+    (instrument_id, occasion)
+    for instrument_id in list_instruments()
+    for occasion in load_instrument(instrument_id).occasions
+]
 START = dt.datetime(2011, 5, 3, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 
@@ -52,7 +55,8 @@ def _answer(instrument, item, rng):
     if item.type is ItemType.date:
         return (dt.date(2011, 1, 1) + dt.timedelta(days=int(rng.integers(0, 700)))).isoformat()
     return {"bsn": _bsn(rng), "name": "Jan de Vries", "client_number": f"K{rng.integers(1000, 9999)}"}.get(
-        item.identifier, f"antwoord {rng.integers(1000)}, met komma")
+        item.identifier, f"antwoord {rng.integers(1000)}, met komma"
+    )
 
 
 @pytest.fixture
@@ -74,8 +78,9 @@ def synthetic_answers(instrument, occasion, n=4, seed=1) -> list[dict]:
                 continue
             if item.required or rng.random() > 0.15:
                 answers[item.id] = _answer(instrument, item, rng)
-        people.append({"respondent": f"r-{person + 1}", "end": START + dt.timedelta(days=person, minutes=12),
-                       "answers": answers})
+        people.append(
+            {"respondent": f"r-{person + 1}", "end": START + dt.timedelta(days=person, minutes=12), "answers": answers}
+        )
     return people
 
 
@@ -131,8 +136,12 @@ def odk_export(instrument, occasion, people, central: bool) -> pd.DataFrame:
     separator = "-" if central else "/"
     rows = []
     for person in people:
-        row = {"start": person["end"].isoformat(), "end": person["end"].isoformat(), "today": "2011-05-03",
-               "respondent": person["respondent"]}
+        row = {
+            "start": person["end"].isoformat(),
+            "end": person["end"].isoformat(),
+            "today": "2011-05-03",
+            "respondent": person["respondent"],
+        }
         for path, column in field_paths(instrument, occasion).items():
             name = separator.join(path[:2])
             if column is None:  # a note: exported empty
@@ -145,11 +154,24 @@ def odk_export(instrument, occasion, people, central: bool) -> pd.DataFrame:
                     row[f"{name}/{path[2]}"] = "" if value is None else str(int(int(path[2]) in value))
             elif not (central and item.type is ItemType.multiple_choice):
                 row[name] = _cell(value)
-        row |= ({"meta-instanceID": f"uuid:{person['respondent']}", "KEY": f"uuid:{person['respondent']}",
-                 "SubmissionDate": "2011-06-01T00:00:00.000Z", "SubmitterID": "5", "ReviewState": ""}
-                if central else
-                {"meta/instanceID": f"uuid:{person['respondent']}", "_id": 1, "_uuid": "u",
-                 "_submission_time": "2011-06-01T00:00:00", "__version__": "v1", "_index": 1})
+        row |= (
+            {
+                "meta-instanceID": f"uuid:{person['respondent']}",
+                "KEY": f"uuid:{person['respondent']}",
+                "SubmissionDate": "2011-06-01T00:00:00.000Z",
+                "SubmitterID": "5",
+                "ReviewState": "",
+            }
+            if central
+            else {
+                "meta/instanceID": f"uuid:{person['respondent']}",
+                "_id": 1,
+                "_uuid": "u",
+                "_submission_time": "2011-06-01T00:00:00",
+                "__version__": "v1",
+                "_index": 1,
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -170,9 +192,17 @@ def odk_repeat_tables(instrument, occasion, people, central: bool) -> dict[str, 
                     if column is None or len(path) == 3:
                         continue
                     row[separator.join(path)] = _cell(person["answers"].get(repetition.items[path[1]]))
-                rows.append(row | ({"PARENT_KEY": f"uuid:{person['respondent']}",
-                                    "KEY": f"uuid:{person['respondent']}/{repeat}[{len(rows) + 1}]"}
-                                   if central else {"_parent_index": index, "_index": len(rows) + 1}))
+                rows.append(
+                    row
+                    | (
+                        {
+                            "PARENT_KEY": f"uuid:{person['respondent']}",
+                            "KEY": f"uuid:{person['respondent']}/{repeat}[{len(rows) + 1}]",
+                        }
+                        if central
+                        else {"_parent_index": index, "_index": len(rows) + 1}
+                    )
+                )
         tables[repeat] = pd.DataFrame(rows)
     return tables
 
@@ -195,21 +225,43 @@ def test_an_odk_or_kobo_export_comes_back_identical(instrument_id, occasion, cen
     # the citizen questionnaire repeats per problem at both occasions; the others repeat nothing
     assert len(repeats) == (instrument_id == "citizen")
     assert import_responses(store, instrument, occasion, path, odk=True, repeats=repeats).added == len(people)
-    pd.testing.assert_frame_equal(stored(store, instrument, occasion), expected(store, instrument, occasion, people),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        stored(store, instrument, occasion), expected(store, instrument, occasion, people), check_dtype=False
+    )
     times = store.responses(instrument, occasion=occasion).set_index("respondent").collected_at.sort_index()
     assert times.tolist() == [pd.Timestamp(p["end"]).tz_convert("UTC") for p in people]
 
 
 def test_items_named_like_their_group_or_like_metadata_are_found():
-    odd = parse_instrument(SAMPLE_YAML.replace("- id: person", "- id: meta").replace("- id: help\n", "- id: start\n")
-                           .replace("id: remarks", "id: end").replace("id: got_help", "id: start")
-                           .replace("got_help ==", "start =="), "odd.yaml")
-    raw = pd.DataFrame({"respondent": ["r-1"], "meta/age": ["40"], "start/start": ["1"], "start/end": ["prima"],
-                        "start/help_kind/2": ["1"], "start": ["2011-05-03T10:00:00"], "end": ["2011-05-03T10:05:00"]})
+    odd = parse_instrument(
+        SAMPLE_YAML.replace("- id: person", "- id: meta")
+        .replace("- id: help\n", "- id: start\n")
+        .replace("id: remarks", "id: end")
+        .replace("id: got_help", "id: start")
+        .replace("got_help ==", "start =="),
+        "odd.yaml",
+    )
+    raw = pd.DataFrame(
+        {
+            "respondent": ["r-1"],
+            "meta/age": ["40"],
+            "start/start": ["1"],
+            "start/end": ["prima"],
+            "start/help_kind/2": ["1"],
+            "start": ["2011-05-03T10:00:00"],
+            "end": ["2011-05-03T10:05:00"],
+        }
+    )
     assert odk_columns(raw, odd).to_dict("records") == [
-        {"respondent": "r-1", "age": "40", "start": "1", "end": "prima", "help_kind_2": "1",
-         "collected_at": "2011-05-03T10:05:00"}]
+        {
+            "respondent": "r-1",
+            "age": "40",
+            "start": "1",
+            "end": "prima",
+            "help_kind_2": "1",
+            "collected_at": "2011-05-03T10:05:00",
+        }
+    ]
     professional = load_instrument("professional")
     raw = pd.DataFrame({"respondent": ["r-1"], "motives/motives": ["1 3"], "motives-motives/2": ["0"]})
     assert list(odk_columns(raw, professional).columns) == ["respondent", "motives", "motives_2"]
@@ -223,8 +275,11 @@ def redcap_export(instrument, occasions, people_by_occasion, longitudinal: bool)
         for person in people_by_occasion[occasion]:
             row = {"record_id": person["respondent"]}
             if longitudinal:
-                row |= {"redcap_event_name": unique_event_name(occasion), "redcap_repeat_instrument": "",
-                        "redcap_repeat_instance": ""}
+                row |= {
+                    "redcap_event_name": unique_event_name(occasion),
+                    "redcap_repeat_instrument": "",
+                    "redcap_repeat_instance": "",
+                }
             for form in dict.fromkeys(forms.values()):
                 row[f"{form}_timestamp"] = person["end"].strftime("%Y-%m-%d %H:%M:%S")
             for item in instrument.items:
@@ -246,8 +301,9 @@ def redcap_export(instrument, occasions, people_by_occasion, longitudinal: bool)
 def test_a_redcap_export_comes_back_identical(instrument_id, longitudinal, sqlite_store, tmp_path):
     store = sqlite_store
     instrument = load_instrument(instrument_id)
-    people = {occasion: synthetic_answers(instrument, occasion, seed=i)
-              for i, occasion in enumerate(instrument.occasions)}
+    people = {
+        occasion: synthetic_answers(instrument, occasion, seed=i) for i, occasion in enumerate(instrument.occasions)
+    }
     occasions = instrument.occasions
     if longitudinal:
         path = tmp_path / "export.csv"
@@ -260,7 +316,11 @@ def test_a_redcap_export_comes_back_identical(instrument_id, longitudinal, sqlit
     for occasion in occasions:
         outcome = import_redcap(store, instrument, occasion, paths[occasion])
         assert outcome.result.added == len(people[occasion])
-        assert sum(outcome.other_events.values()) == (sum(map(len, people.values())) - len(people[occasion])
-                                                      if longitudinal else 0)
-        pd.testing.assert_frame_equal(stored(store, instrument, occasion),
-                                      expected(store, instrument, occasion, people[occasion]), check_dtype=False)
+        assert sum(outcome.other_events.values()) == (
+            sum(map(len, people.values())) - len(people[occasion]) if longitudinal else 0
+        )
+        pd.testing.assert_frame_equal(
+            stored(store, instrument, occasion),
+            expected(store, instrument, occasion, people[occasion]),
+            check_dtype=False,
+        )

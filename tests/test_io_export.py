@@ -12,8 +12,20 @@ from kantelmeter.io import export_responses
 @pytest.fixture
 def filled(store, sample_instrument):
     answers = [
-        ("pilot", {"got_help": 1, "help_kind_1": 1, "help_kind_2": 0, "help_kind_3": 1, "helped_well": 8,
-                   "wellbeing": 6, "visit_date": "2011-05-03", "remarks": "vriendelijk", "age": 71}),
+        (
+            "pilot",
+            {
+                "got_help": 1,
+                "help_kind_1": 1,
+                "help_kind_2": 0,
+                "help_kind_3": 1,
+                "helped_well": 8,
+                "wellbeing": 6,
+                "visit_date": "2011-05-03",
+                "remarks": "vriendelijk",
+                "age": 71,
+            },
+        ),
         ("regular", {"got_help": 2, "wellbeing": 9}),
     ]
     for cohort, values in answers:
@@ -23,14 +35,13 @@ def filled(store, sample_instrument):
 
 
 def test_spss_keeps_variable_labels_value_labels_missing_codes_and_levels(filled, sample_instrument, tmp_path):
-    path, = export_responses(filled, sample_instrument, tmp_path / "sample.sav", lang="en")
+    (path,) = export_responses(filled, sample_instrument, tmp_path / "sample.sav", lang="en")
     data, meta = pyreadstat.read_sav(str(path), user_missing=True)
     labels = meta.column_names_to_labels
     assert labels["helped_well"] == "I was helped well." and labels["help_kind_3"] == "Which help?: conversation"
     assert labels["respondent"] == "Respondent (pseudonym)"
     assert meta.variable_value_labels["helped_well"][8] == "don't know"
-    assert meta.variable_value_labels["wellbeing"] == {1: "bad", 7: "excellent", 8: "don't know",
-                                                       9: "not applicable"}
+    assert meta.variable_value_labels["wellbeing"] == {1: "bad", 7: "excellent", 8: "don't know", 9: "not applicable"}
     assert meta.variable_value_labels["help_kind_1"] == {0: "not chosen", 1: "chosen"}
     assert meta.missing_ranges["helped_well"] == [{"lo": 8.0, "hi": 8.0}, {"lo": 9.0, "hi": 9.0}]
     assert meta.variable_measure["helped_well"] == "ordinal" and meta.variable_measure["got_help"] == "nominal"
@@ -45,11 +56,17 @@ def test_spss_keeps_variable_labels_value_labels_missing_codes_and_levels(filled
 def test_csv_comes_with_its_codebook_and_xlsx_with_two_sheets(filled, sample_instrument, tmp_path):
     data_file, codebook = export_responses(filled, sample_instrument, tmp_path / "sample.csv")
     back = pd.read_csv(data_file)
-    assert list(back.columns) == ["respondent", "occasion", "cohort", "collected_at", "version",
-                                  *sample_instrument.columns]
+    assert list(back.columns) == [
+        "respondent",
+        "occasion",
+        "cohort",
+        "collected_at",
+        "version",
+        *sample_instrument.columns,
+    ]
     assert sorted(back.got_help) == [1, 2]
     assert set(pd.read_csv(codebook)["item"]) == {item.id for item in sample_instrument.items}
-    workbook, = export_responses(filled, sample_instrument, tmp_path / "sample.xlsx", cohort="pilot")
+    (workbook,) = export_responses(filled, sample_instrument, tmp_path / "sample.xlsx", cohort="pilot")
     sheets = pd.read_excel(workbook, sheet_name=None)
     assert set(sheets) == {"responses", "codebook"} and sheets["responses"].helped_well.tolist() == [8]
     assert list(filled.audit_log().action[-2:]) == ["export", "export"]
@@ -59,13 +76,14 @@ def test_an_export_is_read_back_by_the_import(filled, sample_instrument, tmp_pat
     from kantelmeter import Store
     from kantelmeter.io import import_responses
 
-    path, = export_responses(filled, sample_instrument, tmp_path / "sample.sav")
+    (path,) = export_responses(filled, sample_instrument, tmp_path / "sample.sav")
     other = Store(f"sqlite:///{tmp_path / 'other.db'}", key_file=key_file)
     assert import_responses(other, sample_instrument, "intake", path).added == 2
     again = other.responses(sample_instrument).set_index("respondent").sort_index()
     original = filled.responses(sample_instrument).set_index("respondent").sort_index()
-    pd.testing.assert_frame_equal(again[sample_instrument.columns], original[sample_instrument.columns],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        again[sample_instrument.columns], original[sample_instrument.columns], check_dtype=False
+    )
     other.close()
 
 

@@ -8,16 +8,18 @@ import pytest
 
 from kantelmeter.io import ImportRejected, import_responses
 
-ROWS = pd.DataFrame({
-    "respondent": ["r1", "r2", "r3"],
-    "cohort": ["pilot", "pilot", "regular"],
-    "got_help": [1, 2, 1],
-    "helped_well": [4, None, 8],
-    "help_kind_1": [1, None, 0],
-    "help_kind_2": [0, None, 1],
-    "wellbeing": [6, 3, None],
-    "remarks": ["prima", None, "met dank"],
-})
+ROWS = pd.DataFrame(
+    {
+        "respondent": ["r1", "r2", "r3"],
+        "cohort": ["pilot", "pilot", "regular"],
+        "got_help": [1, 2, 1],
+        "helped_well": [4, None, 8],
+        "help_kind_1": [1, None, 0],
+        "help_kind_2": [0, None, 1],
+        "wellbeing": [6, 3, None],
+        "remarks": ["prima", None, "met dank"],
+    }
+)
 
 
 def _write(frame: pd.DataFrame, path):
@@ -35,8 +37,13 @@ def test_a_clean_file_is_imported_completely(store, sample_instrument, tmp_path,
     result = import_responses(store, sample_instrument, "intake", _write(ROWS, tmp_path / f"may{suffix}"))
     assert result.added == 3 and not result.already_imported
     wide = store.responses(sample_instrument).set_index("respondent")
-    assert wide.loc["r3", ["cohort", "got_help", "helped_well", "help_kind_2", "remarks"]].tolist() == \
-        ["regular", 1.0, 8.0, 1.0, "met dank"]
+    assert wide.loc["r3", ["cohort", "got_help", "helped_well", "help_kind_2", "remarks"]].tolist() == [
+        "regular",
+        1.0,
+        8.0,
+        1.0,
+        "met dank",
+    ]
     assert pd.isna(wide.loc["r2", "helped_well"]) and pd.isna(wide.loc["r2", "remarks"])
 
 
@@ -69,11 +76,13 @@ def test_a_mapping_file_and_a_bsn_column_for_the_respondent(store, sample_instru
     dutch.to_csv(path, index=False, sep=";")
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("BSN: respondent\nHulp gekregen: got_help\n")
-    result = import_responses(store, sample_instrument, "intake", path, mapping=mapping, respondent_kind="bsn",
-                              cohort="pilot")
+    result = import_responses(
+        store, sample_instrument, "intake", path, mapping=mapping, respondent_kind="bsn", cohort="pilot"
+    )
     assert result.added == 2
-    assert sorted(store.responses(sample_instrument).respondent) == \
-        sorted([store.pseudonym("bsn", "111222333"), store.pseudonym("bsn", "123456782")])
+    assert sorted(store.responses(sample_instrument).respondent) == sorted(
+        [store.pseudonym("bsn", "111222333"), store.pseudonym("bsn", "123456782")]
+    )
 
 
 def test_an_identifier_item_can_be_the_respondent_column(store, sample_instrument, tmp_path):

@@ -52,23 +52,29 @@ def test_every_export_of_every_instrument_reads_back_identically(instrument_id, 
 
 def test_text_that_a_spreadsheet_would_run_is_written_as_text(store, sample_instrument, tmp_path):
     person = store.add_respondent()
-    store.save_answers(store.start_response(person, sample_instrument, "intake"),
-                       {"got_help": 2, "remarks": "=HYPERLINK(\"http://x\")", "wellbeing": 4}, complete=True)
+    store.save_answers(
+        store.start_response(person, sample_instrument, "intake"),
+        {"got_help": 2, "remarks": '=HYPERLINK("http://x")', "wellbeing": 4},
+        complete=True,
+    )
     data_file, _ = export_responses(store, sample_instrument, tmp_path / "out.csv")
     line = data_file.read_text().splitlines()[1]
     assert "'=HYPERLINK" in line and ",2," in line and "2.0" not in line  # codes as whole numbers
-    workbook, = export_responses(store, sample_instrument, tmp_path / "out.xlsx")
+    (workbook,) = export_responses(store, sample_instrument, tmp_path / "out.xlsx")
     sheet = load_workbook(workbook)["responses"]
     header = [cell.value for cell in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("remarks") + 1)
-    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
     assert sheet.cell(row=2, column=header.index("got_help") + 1).value == 2
 
 
 def test_dates_in_excel_are_dates_without_time(store, sample_instrument, tmp_path):
-    store.save_answers(store.start_response(store.add_respondent(), sample_instrument, "intake"),
-                       {"got_help": 2, "visit_date": "12-04-2011"}, complete=True)
-    workbook, = export_responses(store, sample_instrument, tmp_path / "out.xlsx")
+    store.save_answers(
+        store.start_response(store.add_respondent(), sample_instrument, "intake"),
+        {"got_help": 2, "visit_date": "12-04-2011"},
+        complete=True,
+    )
+    (workbook,) = export_responses(store, sample_instrument, tmp_path / "out.xlsx")
     sheet = load_workbook(workbook)["responses"]
     header = [cell.value for cell in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("visit_date") + 1)
@@ -80,28 +86,35 @@ def test_spss_formats_and_widths_come_from_the_instrument(store, sample_instrume
     regular = valid_responses(sample_instrument, "follow_up", ["r-ccccccc"], seed=3)
     store.add_responses(sample_instrument, "intake", pilot)
     store.add_responses(sample_instrument, "follow_up", regular)
-    first, = export_responses(store, sample_instrument, tmp_path / "intake.sav", occasion="intake")
-    second, = export_responses(store, sample_instrument, tmp_path / "follow_up.sav", occasion="follow_up")
+    (first,) = export_responses(store, sample_instrument, tmp_path / "intake.sav", occasion="intake")
+    (second,) = export_responses(store, sample_instrument, tmp_path / "follow_up.sav", occasion="follow_up")
     metas = [pyreadstat.read_sav(str(path), metadataonly=True)[1] for path in (first, second)]
     assert metas[0].original_variable_types == metas[1].original_variable_types
     types = metas[0].original_variable_types
-    assert (types["got_help"], types["helped_well"], types["help_kind_1"], types["respondent"]) == \
-        ("F1.0", "F1.0", "F1.0", "A64")
+    assert (types["got_help"], types["helped_well"], types["help_kind_1"], types["respondent"]) == (
+        "F1.0",
+        "F1.0",
+        "F1.0",
+        "A64",
+    )
     assert types["remarks"] == "A4000" and types["visit_date"] == "DATE11" and types["age"] == "F12.4"
 
 
 @pytest.mark.skipif(shutil.which("pspp") is None and os.environ.get("CI") != "true", reason="PSPP is not installed")
 def test_two_exports_append_in_pspp(store, sample_instrument, tmp_path):
     # The check an analyst makes: ADD FILES of the intake and the follow-up export, in PSPP (GNU SPSS).
-    store.add_responses(sample_instrument, "intake",
-                        valid_responses(sample_instrument, "intake", ["r-a", "r-b"]).assign(cohort="pilot"))
-    store.add_responses(sample_instrument, "follow_up", valid_responses(
-        sample_instrument, "follow_up", ["r-a", "r-much-longer-name"], seed=2).assign(cohort="pilot"))
+    store.add_responses(
+        sample_instrument, "intake", valid_responses(sample_instrument, "intake", ["r-a", "r-b"]).assign(cohort="pilot")
+    )
+    store.add_responses(
+        sample_instrument,
+        "follow_up",
+        valid_responses(sample_instrument, "follow_up", ["r-a", "r-much-longer-name"], seed=2).assign(cohort="pilot"),
+    )
     export_responses(store, sample_instrument, tmp_path / "intake.sav", occasion="intake")
     export_responses(store, sample_instrument, tmp_path / "follow_up.sav", occasion="follow_up")
     syntax = tmp_path / "append.sps"
-    syntax.write_text("ADD FILES /FILE='intake.sav' /FILE='follow_up.sav'.\n"
-                      "SAVE OUTFILE='both.sav'.\n")
+    syntax.write_text("ADD FILES /FILE='intake.sav' /FILE='follow_up.sav'.\nSAVE OUTFILE='both.sav'.\n")
     done = subprocess.run(["pspp", "-b", str(syntax)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "error" not in done.stdout.lower(), done.stdout + done.stderr
     both, _ = pyreadstat.read_sav(str(tmp_path / "both.sav"))
@@ -127,14 +140,45 @@ def test_files_holding_answers_or_tokens_are_owner_only(tmp_path, key_file, samp
         written += export_responses(store, sample_instrument, tmp_path / f"out{suffix}")
     runner = CliRunner()
     links = tmp_path / "links.csv"
-    done = runner.invoke(main, ["invite", "--instrument", "soc13", "--occasion", "intake", "--count", "2",
-                                "--out", str(links), "--db", f"sqlite:///{database}", "--key-file", str(key_file)])
+    done = runner.invoke(
+        main,
+        [
+            "invite",
+            "--instrument",
+            "soc13",
+            "--occasion",
+            "intake",
+            "--count",
+            "2",
+            "--out",
+            str(links),
+            "--db",
+            f"sqlite:///{database}",
+            "--key-file",
+            str(key_file),
+        ],
+    )
     assert done.exit_code == 0, done.output
     bad = tmp_path / "bad.csv"
     bad.write_text("respondent,soc1\nr1,12\n")
     problems = tmp_path / "problems.csv"
-    runner.invoke(main, ["import", str(bad), "--instrument", "soc13", "--occasion", "intake", "--problems",
-                         str(problems), "--db", f"sqlite:///{database}", "--key-file", str(key_file)])
+    runner.invoke(
+        main,
+        [
+            "import",
+            str(bad),
+            "--instrument",
+            "soc13",
+            "--occasion",
+            "intake",
+            "--problems",
+            str(problems),
+            "--db",
+            f"sqlite:///{database}",
+            "--key-file",
+            str(key_file),
+        ],
+    )
     written += [links, problems]
     assert {str(path.name): oct(_mode(path)) for path in written} == {path.name: "0o600" for path in written}
     store.close()
@@ -185,19 +229,30 @@ sections:
 
 
 def test_responses_and_exports_read_every_version_with_the_union_of_columns(store, tmp_path, key_file):
-    first = parse_instrument(VERSIONED.format(
-        version="1", extra="      - {id: dropped, type: number, text: {nl: d, en: d}}"))
-    second = parse_instrument(VERSIONED.format(
-        version="2", extra="      - {id: added, type: text, text: {nl: a, en: a}}"))
-    store.add_responses(first, "intake", pd.DataFrame({"respondent": ["r-1"], "kept": [1.0], "dropped": [7.5],
-                                                           "collected_at": ["03-05-2011 10:00"]}))
+    first = parse_instrument(
+        VERSIONED.format(version="1", extra="      - {id: dropped, type: number, text: {nl: d, en: d}}")
+    )
+    second = parse_instrument(
+        VERSIONED.format(version="2", extra="      - {id: added, type: text, text: {nl: a, en: a}}")
+    )
+    store.add_responses(
+        first,
+        "intake",
+        pd.DataFrame({"respondent": ["r-1"], "kept": [1.0], "dropped": [7.5], "collected_at": ["03-05-2011 10:00"]}),
+    )
     store.register_instrument(second)
-    store.add_responses(second, "intake", pd.DataFrame({"respondent": ["r-2"], "kept": [2.0], "added": ["=x"],
-                                                            "collected_at": ["2011-05-03T10:00:00+02:00"]}))
+    store.add_responses(
+        second,
+        "intake",
+        pd.DataFrame(
+            {"respondent": ["r-2"], "kept": [2.0], "added": ["=x"], "collected_at": ["2011-05-03T10:00:00+02:00"]}
+        ),
+    )
     wide = store.responses(second)
     assert list(wide.columns)[4:] == ["version", "kept", "added", "dropped"]
-    assert wide[["respondent", "version", "kept", "dropped", "added"]].astype(object).where(wide.notna(), None) \
-        .values.tolist() == [["r-1", "1", 1.0, 7.5, None], ["r-2", "2", 2.0, None, "=x"]]
+    assert wide[["respondent", "version", "kept", "dropped", "added"]].astype(object).where(
+        wide.notna(), None
+    ).values.tolist() == [["r-1", "1", 1.0, 7.5, None], ["r-2", "2", 2.0, None, "=x"]]
     for suffix in FORMATS:
         path = export_responses(store, second, tmp_path / f"all{suffix}")[0]
         target = Store(f"sqlite:///{tmp_path / f'target{suffix}.db'}", key_file=key_file)

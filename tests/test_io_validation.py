@@ -15,14 +15,16 @@ def _raw(**columns):
 
 
 def test_every_problem_is_reported_with_its_row_and_column(sample_instrument):
-    raw = _raw(respondent=["a", "b", "c", "c", ""],
-               got_help=["1", "3", "2", "x", "1"],
-               helped_well=["4", "", "", "", "8"],
-               age=["17", "50", "60.5", "70", ""],
-               wellbeing=["8", "7", "0", "", ""],
-               visit_date=["2011-05-03", "3 mei", "", "", ""],
-               help_kind_1=["1", "2", "", "", ""],
-               colour=["", "", "", "", ""])
+    raw = _raw(
+        respondent=["a", "b", "c", "c", ""],
+        got_help=["1", "3", "2", "x", "1"],
+        helped_well=["4", "", "", "", "8"],
+        age=["17", "50", "60.5", "70", ""],
+        wellbeing=["8", "7", "0", "", ""],
+        visit_date=["2011-05-03", "3 mei", "", "", ""],
+        help_kind_1=["1", "2", "", "", ""],
+        colour=["", "", "", "", ""],
+    )
     report = validate_responses(sample_instrument, raw, "intake", source="may.csv")
     problems = {(row, column): problem for row, column, _, problem in report.problems.itertuples(index=False)}
     assert not report.ok and report.data is None
@@ -55,13 +57,16 @@ def test_items_not_asked_at_the_occasion_and_a_wrong_occasion_column_are_problem
 
 
 def test_multiple_choice_as_space_separated_codes_becomes_option_columns(sample_instrument):
-    raw = _raw(respondent=["a", "b", "c"], got_help=["1", "1", "2"], helped_well=["4", "5", ""],
-               help_kind=["1 3", "2 7", ""])
+    raw = _raw(
+        respondent=["a", "b", "c"], got_help=["1", "1", "2"], helped_well=["4", "5", ""], help_kind=["1 3", "2 7", ""]
+    )
     report = validate_responses(sample_instrument, raw, "intake")
     assert report.problems[["row", "column"]].values.tolist() == [[3, "help_kind"]]
     good = validate_responses(sample_instrument, raw.iloc[[0, 2]], "intake").data
-    assert good[["help_kind_1", "help_kind_2", "help_kind_3"]].fillna(-1).values.tolist() == \
-        [[1.0, 0.0, 1.0], [-1.0, -1.0, -1.0]]
+    assert good[["help_kind_1", "help_kind_2", "help_kind_3"]].fillna(-1).values.tolist() == [
+        [1.0, 0.0, 1.0],
+        [-1.0, -1.0, -1.0],
+    ]
 
 
 def test_identifier_values_never_appear_in_a_report(sample_instrument):
@@ -77,11 +82,22 @@ def test_identifier_values_never_appear_in_a_report(sample_instrument):
 
 def test_a_clean_table_yields_typed_rows_with_pseudonymised_respondents(sample_instrument):
     raw = _raw(respondent=[BSN], got_help=["2"], age=["70,5"], remarks=[" fine "], cohort=[""])
-    report = validate_responses(sample_instrument, raw, "intake", respondent_kind="bsn", cohort="pilot",
-                                pseudonymise=lambda kind, value: f"{kind}:{value[-2:]}")
+    report = validate_responses(
+        sample_instrument,
+        raw,
+        "intake",
+        respondent_kind="bsn",
+        cohort="pilot",
+        pseudonymise=lambda kind, value: f"{kind}:{value[-2:]}",
+    )
     assert report.ok
-    assert report.data.iloc[0][["respondent", "cohort", "got_help", "age", "remarks"]].tolist() == \
-        ["bsn:33", "pilot", 2.0, 70.5, "fine"]
+    assert report.data.iloc[0][["respondent", "cohort", "got_help", "age", "remarks"]].tolist() == [
+        "bsn:33",
+        "pilot",
+        2.0,
+        70.5,
+        "fine",
+    ]
 
 
 def test_identifiers_need_a_pseudonymiser(sample_instrument):

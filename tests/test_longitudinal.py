@@ -38,9 +38,15 @@ def recovery():
         panel = professional_panel(seed=seed, n_teams=6)
         fit = _full_model(panel.data)
         slope = fit.combine(MUNICIPAL_HELPER_SLOPE).iloc[0]
-        rows.append({"slope": slope["estimate"], "slope_se": slope["se"],
-                     "team_2": fit.params["team[T.2]"], "end_dip": fit.params["end_announced[T.True]"],
-                     "icc": fit.icc})
+        rows.append(
+            {
+                "slope": slope["estimate"],
+                "slope_se": slope["se"],
+                "team_2": fit.params["team[T.2]"],
+                "end_dip": fit.params["end_announced[T.True]"],
+                "icc": fit.icc,
+            }
+        )
     return pd.DataFrame(rows), panel.truth.total("work_enjoyment")
 
 
@@ -61,9 +67,12 @@ def test_recovers_team_2_offset_and_end_dip(recovery):
 
 
 def test_no_effect_is_found_when_there_is_none():
-    panel = professional_panel(seed=11, n_teams=6, autonomy={"slope_municipal_helper": 0.0},
-                               work_enjoyment={"slope_municipal_helper": 0.0, "end_dip": 0.0, "team_2": 0.0},
-                               )
+    panel = professional_panel(
+        seed=11,
+        n_teams=6,
+        autonomy={"slope_municipal_helper": 0.0},
+        work_enjoyment={"slope_municipal_helper": 0.0, "end_dip": 0.0, "team_2": 0.0},
+    )
     fit = _full_model(panel.data)
     slope = fit.combine(MUNICIPAL_HELPER_SLOPE).iloc[0]
     assert abs(slope["estimate"]) < 0.01
@@ -74,8 +83,13 @@ def test_no_effect_is_found_when_there_is_none():
 def test_the_gain_runs_mainly_through_autonomy():
     data = professional_panel(seed=4, n_teams=6).data
     total = _full_model(data, random_slope=False).combine(MUNICIPAL_HELPER_SLOPE)["estimate"].iloc[0]
-    direct = fit_growth(data, "work_enjoyment", covariates=COVARIATES + ["autonomy"], interactions=INTERACTIONS,
-                        random_slope=False).combine(MUNICIPAL_HELPER_SLOPE)["estimate"].iloc[0]
+    direct = (
+        fit_growth(
+            data, "work_enjoyment", covariates=COVARIATES + ["autonomy"], interactions=INTERACTIONS, random_slope=False
+        )
+        .combine(MUNICIPAL_HELPER_SLOPE)["estimate"]
+        .iloc[0]
+    )
     # truth: total 0.025, direct 0.004; item noise in autonomy leaves part of it unexplained
     assert direct < 0.5 * total
 
@@ -89,8 +103,9 @@ def test_confidence_intervals_cover_the_truth():
         fit = fit_growth(panel.data, "work_enjoyment", covariates=COVARIATES, random_slope=False)
         truth, ci = panel.truth.total("work_enjoyment"), fit.conf_int()
         hits["team_2"] += ci.loc["team[T.2]", "ci_low"] <= truth.team_2 <= ci.loc["team[T.2]", "ci_high"]
-        hits["end_dip"] += (ci.loc["end_announced[T.True]", "ci_low"] <= truth.end_dip
-                            <= ci.loc["end_announced[T.True]", "ci_high"])
+        hits["end_dip"] += (
+            ci.loc["end_announced[T.True]", "ci_low"] <= truth.end_dip <= ci.loc["end_announced[T.True]", "ci_high"]
+        )
     # binomial(20, 0.95): 16 or more hits has probability > 0.997
     assert hits["team_2"] >= 16 and hits["end_dip"] >= 16, hits
 
@@ -99,8 +114,13 @@ def test_icc_matches_known_variance_components():
     rng = np.random.default_rng(5)
     people, waves = 300, 3
     between = rng.normal(0, 1.0, people).repeat(waves)
-    data = pd.DataFrame({"professional": np.arange(people).repeat(waves), "months": np.tile([0.0, 6, 12], people),
-                         "score": 3 + between + rng.normal(0, 1.0, people * waves)})
+    data = pd.DataFrame(
+        {
+            "professional": np.arange(people).repeat(waves),
+            "months": np.tile([0.0, 6, 12], people),
+            "score": 3 + between + rng.normal(0, 1.0, people * waves),
+        }
+    )
     fit = fit_growth(data, "score", random_slope=False)
     assert fit.icc == pytest.approx(0.5, abs=0.07)
 
@@ -117,15 +137,23 @@ def test_single_wave_professionals_count():
 def test_predict_is_the_fixed_part_with_a_band_from_its_covariance():
     data = professional_panel(seed=3, n_teams=4).data
     fit = _full_model(data)
-    grid = pd.DataFrame({"months": [0.0, 12.0, 24.0], "team": 1, "organisation": "municipality",
-                         "role": "helper", "end_announced": False})
+    grid = pd.DataFrame(
+        {
+            "months": [0.0, 12.0, 24.0],
+            "team": 1,
+            "organisation": "municipality",
+            "role": "helper",
+            "end_announced": False,
+        }
+    )
     band = fit.predict(grid)
     p = fit.params
     by_hand = p["Intercept"] + p["role[T.helper]"] + (p["months"] + p["months:role[T.helper]"]) * grid["months"]
     np.testing.assert_allclose(band["predicted"], by_hand)
     at_zero = ["Intercept", "role[T.helper]"]
-    assert band["se"].iloc[0] == pytest.approx(np.sqrt(fit.fe_cov[np.ix_(
-        [p.index.get_loc(t) for t in at_zero], [p.index.get_loc(t) for t in at_zero])].sum()))
+    assert band["se"].iloc[0] == pytest.approx(
+        np.sqrt(fit.fe_cov[np.ix_([p.index.get_loc(t) for t in at_zero], [p.index.get_loc(t) for t in at_zero])].sum())
+    )
     with pytest.raises(LongitudinalError, match="'role'.*'manager'.*allowed"):
         fit.predict(grid.assign(role="manager"))
     with pytest.raises(LongitudinalError, match="lacks column.*'end_announced'"):
@@ -167,11 +195,16 @@ def test_instrument_score_model_path_is_consistent():
 
 
 def test_wave_changes_are_paired_differences():
-    data = pd.DataFrame({"professional": ["a", "a", "b", "b", "c", "c", "d"], "wave": [1, 2, 1, 2, 1, 3, 2],
-                         "score": [3.0, 3.5, 2.0, 3.0, 4.0, 4.0, 1.0]})
+    data = pd.DataFrame(
+        {
+            "professional": ["a", "a", "b", "b", "c", "c", "d"],
+            "wave": [1, 2, 1, 2, 1, 3, 2],
+            "score": [3.0, 3.5, 2.0, 3.0, 4.0, 4.0, 1.0],
+        }
+    )
     table = wave_changes(data, "score")
     first = table.iloc[0]
-    assert (first["from_wave"], first["to_wave"], first["n"]) == (1, 2, 2)   # c skipped wave 2, d came later
+    assert (first["from_wave"], first["to_wave"], first["n"]) == (1, 2, 2)  # c skipped wave 2, d came later
     assert first["mean_change"] == pytest.approx(0.75)
     t = stats.ttest_rel([3.5, 3.0], [3.0, 2.0])
     assert first["p"] == pytest.approx(t.pvalue)
@@ -181,9 +214,14 @@ def test_wave_changes_are_paired_differences():
 
 
 def test_leavers_are_compared_with_stayers_at_their_last_wave():
-    data = pd.DataFrame({"professional": list("aabbccddeef"), "wave": [1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1],
-                         "left": [pd.NaT] * 10 + [pd.Timestamp("2011-01-01")],
-                         "score": [3.0, 3.2, 4.0, 4.1, 3.5, 3.3, 2.5, 2.9, 3.1, 3.0, 2.0]})
+    data = pd.DataFrame(
+        {
+            "professional": list("aabbccddeef"),
+            "wave": [1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1],
+            "left": [pd.NaT] * 10 + [pd.Timestamp("2011-01-01")],
+            "score": [3.0, 3.2, 4.0, 4.1, 3.5, 3.3, 2.5, 2.9, 3.1, 3.0, 2.0],
+        }
+    )
     data.loc[data["professional"].isin(["e"]), "left"] = pd.Timestamp("2012-01-01")
     data = data[~((data["professional"] == "e") & (data["wave"] == 2))]
     table = leavers_vs_stayers(data, "score").set_index("wave")
@@ -203,12 +241,15 @@ def test_synthetic_leavers_are_team_1():
     assert table["n_leavers"].sum() > 0 and set(table["wave"]) <= {1, 2, 3, 4}
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"outcome": "enjoyment"}, r"unknown column\(s\) \['enjoyment'\]"),
-    ({"covariates": ["teem"]}, r"unknown column\(s\) \['teem'\]"),
-    ({"interactions": ["months:rol"]}, r"unknown column\(s\) \['rol'\]"),
-    ({"outcome": "organisation"}, "outcome column 'organisation' has dtype"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"outcome": "enjoyment"}, r"unknown column\(s\) \['enjoyment'\]"),
+        ({"covariates": ["teem"]}, r"unknown column\(s\) \['teem'\]"),
+        ({"interactions": ["months:rol"]}, r"unknown column\(s\) \['rol'\]"),
+        ({"outcome": "organisation"}, "outcome column 'organisation' has dtype"),
+    ],
+)
 def test_bad_columns_are_named(kwargs, message):
     data = professional_panel(seed=1).data
     with pytest.raises(LongitudinalError, match=message):
@@ -237,8 +278,13 @@ def test_panel_from_stored_responses_matches_the_synthetic_panel(tmp_path):
     panel = professional_panel(seed=9)
     store = Store("sqlite://", key_file=tmp_path / "key")
     assert panel.to_store(store) == len(panel.data)
-    data = panel_from_responses(panel.instrument, store.responses("professional"), "2010-03-01",
-                                labels=["organisation", "team"], keep=["role_service_vs_helper"])
+    data = panel_from_responses(
+        panel.instrument,
+        store.responses("professional"),
+        "2010-03-01",
+        labels=["organisation", "team"],
+        keep=["role_service_vs_helper"],
+    )
     expected = panel.data.sort_values(["professional", "wave"]).reset_index(drop=True)
     np.testing.assert_allclose(data["work_enjoyment"], expected["work_enjoyment"])
     np.testing.assert_allclose(data["months"], expected["months"], atol=1 / 30)

@@ -23,9 +23,12 @@ def test_the_known_coefficients_lie_within_the_intervals(seed):
 
 def test_the_clustered_95_percent_intervals_cover_the_truth_about_95_percent_of_the_time():
     truth = MixTruth()
-    hits = [estimate_mix(synthetic_problems(n=250, truth=truth, seed=100 + rep).table).pipe(
-        lambda fit: (fit["ci_low"] <= truth.immaterial) & (truth.immaterial <= fit["ci_high"]))["immaterial"]
-        for rep in range(60)]
+    hits = [
+        estimate_mix(synthetic_problems(n=250, truth=truth, seed=100 + rep).table).pipe(
+            lambda fit: (fit["ci_low"] <= truth.immaterial) & (truth.immaterial <= fit["ci_high"])
+        )["immaterial"]
+        for rep in range(60)
+    ]
     coverage = float(np.mean(hits))
     # 60 replications: a binomial 95% band around 0.95 is roughly 0.88-1.00
     assert 0.86 <= coverage <= 1.0, coverage
@@ -51,8 +54,13 @@ def test_the_problem_table_marks_support_by_the_kinds_in_the_questionnaire():
     table = study.table
     row = table.iloc[0]
     wide = study.follow_up.set_index("respondent").loc[row["respondent"]]
-    ticked = {int(c.rsplit("_", 1)[1]) for c, v in wide.items()
-              if c.startswith(f"interventions__{row['repetition']}_") and v == 1}
-    assert row["immaterial"] == float(bool(ticked & {1, 3, 4, 5})) and row["material"] == float(bool(ticked & {2, 7, 8}))
+    ticked = {
+        int(c.rsplit("_", 1)[1])
+        for c, v in wide.items()
+        if c.startswith(f"interventions__{row['repetition']}_") and v == 1
+    }
+    assert row["immaterial"] == float(bool(ticked & {1, 3, 4, 5})) and row["material"] == float(
+        bool(ticked & {2, 7, 8})
+    )
     assert set(table.columns) >= {"urgency", "soc", "solved", "result", "element_label"}
     assert pd.api.types.is_float_dtype(table["soc"])

@@ -19,8 +19,13 @@ from kantelmeter.municipal import (
 def own_figures(tmp_path):
     """A writable copy of the shipped figures, as a municipality would supply its own."""
     shipped = resources.files("kantelmeter.data") / "haarlemmermeer"
-    for name in ("population_by_age.csv", "population_totals_published.csv", "jobseekers.csv",
-                 "low_income_households.csv", "mean_household_income_thousand_eur.csv"):
+    for name in (
+        "population_by_age.csv",
+        "population_totals_published.csv",
+        "jobseekers.csv",
+        "low_income_households.csv",
+        "mean_household_income_thousand_eur.csv",
+    ):
         with resources.as_file(shipped / name) as path:
             shutil.copy(path, tmp_path / name)
     return tmp_path
@@ -111,19 +116,27 @@ def test_the_shipped_example_municipality_is_read_from_its_yaml():
 
     town = load_municipality()
     assert (town.name, town.cbs_code, town.areas, town.reference_area) == (
-        "Haarlemmermeer", "GM0394", ("Haarlemmermeer", "Hoofddorp"), "Nederland")
+        "Haarlemmermeer",
+        "GM0394",
+        ("Haarlemmermeer", "Hoofddorp"),
+        "Nederland",
+    )
     assert town.logo.suffix == ".svg" and town.contact["email"].endswith("@example.nl")
-    assert all(town.has(kind) for kind in ("population_by_age", "low_income_households", "mean_household_income",
-                                           "jobseekers"))
+    assert all(
+        town.has(kind) for kind in ("population_by_age", "low_income_households", "mean_household_income", "jobseekers")
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    (("name: Haarlemmermeer\n", ""), "field 'name' is missing"),
-    (("cbs_code: GM0394", "cbs_code: '0394'"), "field 'cbs_code' is '0394'; allowed: GM and four digits"),
-    (("logo: logo.svg", "logo: logo.gif"), "field 'logo' is 'logo.gif'; allowed: an .svg or .png file"),
-    (("areas:", "aeras:"), "field 'aeras' is unknown; allowed: name, cbs_code"),
-    (("  email: onderzoek@example.nl\n", ""), "field 'contact.email' is missing"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("name: Haarlemmermeer\n", ""), "field 'name' is missing"),
+        (("cbs_code: GM0394", "cbs_code: '0394'"), "field 'cbs_code' is '0394'; allowed: GM and four digits"),
+        (("logo: logo.svg", "logo: logo.gif"), "field 'logo' is 'logo.gif'; allowed: an .svg or .png file"),
+        (("areas:", "aeras:"), "field 'aeras' is unknown; allowed: name, cbs_code"),
+        (("  email: onderzoek@example.nl\n", ""), "field 'contact.email' is missing"),
+    ],
+)
 def test_a_municipality_yaml_with_a_bad_field_names_the_file_field_and_value(tmp_path, change, message):
     from kantelmeter.municipal import load_municipality
 

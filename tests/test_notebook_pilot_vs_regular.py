@@ -14,12 +14,27 @@ from kantelmeter.store import Store
 def executed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pilot")
     store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
-    fill_store(store, seed=11, covariates=folder / "covariates.csv", true_effects=folder / "truth.csv",
-               n_pilot=40, n_regular=60)
+    fill_store(
+        store,
+        seed=11,
+        covariates=folder / "covariates.csv",
+        true_effects=folder / "truth.csv",
+        n_pilot=40,
+        n_regular=60,
+    )
     store.close()
-    path = execute("pilot_vs_regular", folder / "out.ipynb",
-                   {"db_url": store.url, "lang": "nl", "covariates_csv": str(folder / "covariates.csv"),
-                    "truth_csv": str(folder / "truth.csv"), "min_cell": 10}, progress=False)
+    path = execute(
+        "pilot_vs_regular",
+        folder / "out.ipynb",
+        {
+            "db_url": store.url,
+            "lang": "nl",
+            "covariates_csv": str(folder / "covariates.csv"),
+            "truth_csv": str(folder / "truth.csv"),
+            "min_cell": 10,
+        },
+        progress=False,
+    )
     notebook = nbformat.read(path, as_version=4)
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]

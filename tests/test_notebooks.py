@@ -10,8 +10,11 @@ from kantelmeter.demo import fill_store
 from kantelmeter.report import execute
 from kantelmeter.store import Store
 
-SHIPPED = sorted(path.name.removesuffix(".ipynb") for path in resources.files("kantelmeter.notebooks").iterdir()
-                 if path.name.endswith(".ipynb"))
+SHIPPED = sorted(
+    path.name.removesuffix(".ipynb")
+    for path in resources.files("kantelmeter.notebooks").iterdir()
+    if path.name.endswith(".ipynb")
+)
 # The baseline report runs (and is audited) in test_report.py; running it here again would double its cost.
 ELSEWHERE = {"nulmeting"}
 
@@ -38,16 +41,27 @@ def test_committed_without_outputs_and_with_one_parameters_cell(name):
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
     tagged = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1
-    assert {"lang"} <= {target.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign)
-                        for target in node.targets}
+    assert {"lang"} <= {
+        target.id
+        for node in ast.parse(tagged[0].source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
 
 
 @pytest.mark.parametrize("name", [name for name in SHIPPED if name not in ELSEWHERE])
 def test_notebook_runs_against_the_store_without_errors(name, study, tmp_path):
-    declared = {target.id for cell in _source(name).cells if "parameters" in cell.metadata.get("tags", [])
-                for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for target in node.targets}
-    executed = execute(name, tmp_path / f"{name}.ipynb", {k: v for k, v in study.items() if k in declared},
-                       progress=False)
+    declared = {
+        target.id
+        for cell in _source(name).cells
+        if "parameters" in cell.metadata.get("tags", [])
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
+    executed = execute(
+        name, tmp_path / f"{name}.ipynb", {k: v for k, v in study.items() if k in declared}, progress=False
+    )
     notebook = nbformat.read(executed, as_version=4)
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]

@@ -22,7 +22,9 @@ def test_the_codebook_gives_the_question_number_help_and_note(citizen):
     book = citizen.codebook("nl").set_index("item")
     follow_up = citizen.question_numbers("follow_up")
     assert book.loc[REVERSED, "question"] == str(follow_up[REVERSED])
-    assert book.loc["wellbeing", "question"] == f"intake {citizen.question_numbers('intake')['wellbeing']} · follow_up 1"
+    assert (
+        book.loc["wellbeing", "question"] == f"intake {citizen.question_numbers('intake')['wellbeing']} · follow_up 1"
+    )
     assert "omgekeerd" in book.loc[REVERSED, "note"] and book.loc[REVERSED, "help"] == ""
     assert book.loc["ladder_rung", "help"] == "Kies wat het meeste heeft geholpen."
     assert "Kanteling" in book.loc["ladder_rung", "note"]
@@ -53,7 +55,7 @@ def test_spss_keeps_the_notes_as_file_documents(citizen, tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'k.db'}", key_file=tmp_path / "k.key")
     response = store.start_response(store.add_respondent(), citizen, "follow_up")
     store.save_answers(response, {REVERSED: 2, "wellbeing": 6}, complete=True)
-    path, = export_responses(store, citizen, tmp_path / "citizen.sav", lang="nl")
+    (path,) = export_responses(store, citizen, tmp_path / "citizen.sav", lang="nl")
     _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     assert any(line.startswith(f"{REVERSED}: Negatief geformuleerd") for line in meta.notes)
     assert "omgekeerd" not in meta.column_names_to_labels[REVERSED]

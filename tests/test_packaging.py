@@ -17,7 +17,10 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 def _declared() -> set[str]:
     project = PYPROJECT["project"]
-    requirements = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    requirements = [
+        *project["dependencies"],
+        *(r for extra in project["optional-dependencies"].values() for r in extra),
+    ]
     return {re.split(r"[\s\[<>=;!~]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
 
 
@@ -35,8 +38,11 @@ def _imported() -> set[str]:
 
 def test_every_import_of_the_package_is_a_declared_dependency():
     distributions = packages_distributions()
-    undeclared = {name: distributions.get(name) for name in _imported()
-                  if not {d.lower() for d in distributions.get(name, [name])} & _declared()}
+    undeclared = {
+        name: distributions.get(name)
+        for name in _imported()
+        if not {d.lower() for d in distributions.get(name, [name])} & _declared()
+    }
     assert undeclared == {}
 
 
@@ -44,11 +50,28 @@ def test_every_declared_runtime_dependency_is_used():
     distributions = packages_distributions()
     used = {d.lower() for name in _imported() for d in distributions.get(name, [name])}
     # declared for what they bring at run time, not for an import: the notebook server, the kernel, drivers, servers
-    not_imported = {"jupyterlab", "ipykernel", "psycopg", "uvicorn", "httptools", "uvloop", "python-multipart",
-                    "papermill", "nbconvert", "nbclient", "python-docx", "seaborn", "argon2-cffi", "openpyxl",
-                    "tabulate"}  # pandas' to_markdown
-    declared = {re.split(r"[\s\[<>=;!~]", r, maxsplit=1)[0].lower() for extra in ("web", "io", "report", "survey", "postgres")
-                for r in PYPROJECT["project"]["optional-dependencies"][extra]} | _runtime()
+    not_imported = {
+        "jupyterlab",
+        "ipykernel",
+        "psycopg",
+        "uvicorn",
+        "httptools",
+        "uvloop",
+        "python-multipart",
+        "papermill",
+        "nbconvert",
+        "nbclient",
+        "python-docx",
+        "seaborn",
+        "argon2-cffi",
+        "openpyxl",
+        "tabulate",
+    }  # pandas' to_markdown
+    declared = {
+        re.split(r"[\s\[<>=;!~]", r, maxsplit=1)[0].lower()
+        for extra in ("web", "io", "report", "survey", "postgres")
+        for r in PYPROJECT["project"]["optional-dependencies"][extra]
+    } | _runtime()
     assert declared - used - not_imported == set()
 
 

@@ -48,8 +48,16 @@ ABOVE_B1 = {  # pattern of a word above B1: the B1 words we write instead
     r"indien": "als",
     r"verstrekken": "geven",
 }
-ANALYST_WORDS = ["omgekeerd", "reverse", "ceo", "item", "ids ", "schaal '", "negatief geformuleerd",
-                 "cliëntervaringsonderzoek"]
+ANALYST_WORDS = [
+    "omgekeerd",
+    "reverse",
+    "ceo",
+    "item",
+    "ids ",
+    "schaal '",
+    "negatief geformuleerd",
+    "cliëntervaringsonderzoek",
+]
 
 
 def instrument_texts(instrument) -> list[str]:
@@ -74,8 +82,13 @@ def app_texts() -> list[str]:
     """The form app's own sentences and the neutral survey settings' texts, in Dutch."""
     settings = SurveySettings()
     texts = list(section("web", "nl").values())
-    texts += [settings.privacy.purpose.nl, settings.privacy.rights.nl, settings.privacy.processor.nl,
-              settings.welcome.nl, settings.closing.nl]
+    texts += [
+        settings.privacy.purpose.nl,
+        settings.privacy.rights.nl,
+        settings.privacy.processor.nl,
+        settings.welcome.nl,
+        settings.closing.nl,
+    ]
     return [re.sub(r"\{\w+\}", "5", text) for text in texts]
 
 
@@ -92,10 +105,11 @@ def problems(text: str) -> list[str]:
                 found.append(f"{word!r} has {syllables} syllables (at most {MAX_SYLLABLES})")
     lowered = f" {text.lower()} "
     for pattern, instead in ABOVE_B1.items():
-        if (match := re.search(rf"\b(?:{pattern})(?!\w)", lowered)):
+        if match := re.search(rf"\b(?:{pattern})(?!\w)", lowered):
             found.append(f"{match.group(0)!r} is above B1; write {instead!r}")
-    found += [f"{word.strip()!r} is for analysts: move it to the item's note" for word in ANALYST_WORDS
-              if word in lowered]
+    found += [
+        f"{word.strip()!r} is for analysts: move it to the item's note" for word in ANALYST_WORDS if word in lowered
+    ]
     return found
 
 
@@ -113,8 +127,15 @@ def test_the_check_catches_what_it_is_meant_to_catch():
     assert not problems("Hoe gaat het op dit moment met u?")
     # Douma: short words in short sentences read easily, long ones in long sentences do not
     assert flesch_douma(["Hoe gaat het met u?", "Wij vragen u iets."]) > 80
-    assert flesch_douma(["De gemeentelijke verantwoordelijkheid voor maatschappelijke ondersteuning "
-                         "vereist systematische evaluatie van interventies."]) < 0
+    assert (
+        flesch_douma(
+            [
+                "De gemeentelijke verantwoordelijkheid voor maatschappelijke ondersteuning "
+                "vereist systematische evaluatie van interventies."
+            ]
+        )
+        < 0
+    )
 
 
 @pytest.mark.parametrize("instrument_id", list_instruments())

@@ -39,7 +39,7 @@ def test_every_single_digit_change_is_caught():
     for bsn in generated_bsns(10, seed=2):
         for position in range(9):
             for digit in "0123456789":
-                wrong = bsn[:position] + digit + bsn[position + 1:]
+                wrong = bsn[:position] + digit + bsn[position + 1 :]
                 if wrong != bsn and wrong != "000000000":
                     assert not is_valid_bsn(wrong), wrong
 
@@ -49,20 +49,23 @@ def test_eight_digits_get_the_leading_zero_back():
     assert validate_bsn("12345672") == "012345672"
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("111222334", "fails the eleven-test"),
-    ("123456789", "fails the eleven-test"),
-    ("000000000", "all zeros"),
-    ("00000000", "all zeros"),
-    ("1234567", "has 7 digits"),
-    ("1112223330", "has 10 digits"),
-    ("11122233a", "characters other than digits"),
-    ("١١١٢٢٢٣٣٣", "characters other than digits"),  # Arabic-Indic digits pass str.isdigit
-    (-111222333, "characters other than digits"),
-    (111222333.0, "type float"),
-    (True, "type bool"),
-    (None, "type NoneType"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("111222334", "fails the eleven-test"),
+        ("123456789", "fails the eleven-test"),
+        ("000000000", "all zeros"),
+        ("00000000", "all zeros"),
+        ("1234567", "has 7 digits"),
+        ("1112223330", "has 10 digits"),
+        ("11122233a", "characters other than digits"),
+        ("١١١٢٢٢٣٣٣", "characters other than digits"),  # Arabic-Indic digits pass str.isdigit
+        (-111222333, "characters other than digits"),
+        (111222333.0, "type float"),
+        (True, "type bool"),
+        (None, "type NoneType"),
+    ],
+)
 def test_invalid_bsns(value, reason):
     assert not is_valid_bsn(value)
     with pytest.raises(BSNError, match=reason):
@@ -136,7 +139,7 @@ def test_no_plain_text_in_pseudonyms(key_file):
     for bsn in generated_bsns(50, seed=3):
         pseudonym = p.pseudonymise("bsn", bsn)
         assert bsn not in pseudonym
-        assert not any(bsn[i:i + 5] in pseudonym for i in range(5))
+        assert not any(bsn[i : i + 5] in pseudonym for i in range(5))
     for name in ["Jan de Vries", "Fatima el Amrani", "Piet"]:
         pseudonym = p.pseudonymise("name", name)
         assert not any(part.lower() in pseudonym for part in name.split() if len(part) > 2)
@@ -145,7 +148,8 @@ def test_no_plain_text_in_pseudonyms(key_file):
 def test_invalid_bsn_is_refused_before_hashing(key_file):
     with pytest.raises(BSNError, match=r"intake.xlsx row 3, field 'bsn': BSN \*\*\*\*\*2334"):
         Pseudonymiser(key_file).pseudonymise_series(
-            "bsn", pd.Series(["111222333", "111222334"], index=[2, 3], name="bsn"), source="intake.xlsx")
+            "bsn", pd.Series(["111222333", "111222334"], index=[2, 3], name="bsn"), source="intake.xlsx"
+        )
 
 
 def test_series_keeps_missing_values(key_file):

@@ -43,8 +43,15 @@ def _fill(store: Store, instrument, tmp_path: Path) -> list[Path]:
     source = tmp_path / "incoming"
     source.mkdir()
     path = source / "intake.csv"
-    pd.DataFrame({"bsn": BSNS[:2], "full_name": NAMES[:2], "got_help": ["1", "2"], "helped_well": ["4", ""],
-                  "remarks": ["prettig gesprek", ""]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "bsn": BSNS[:2],
+            "full_name": NAMES[:2],
+            "got_help": ["1", "2"],
+            "helped_well": ["4", ""],
+            "remarks": ["prettig gesprek", ""],
+        }
+    ).to_csv(path, index=False)
     import_responses(store, instrument, "intake", path, respondent="bsn", cohort="pilot")
     person = store.add_respondent(cohort="regular", identifiers={"bsn": BSNS[2], "name": NAMES[2]})
     response = store.start_response(person, instrument, "intake")
@@ -59,7 +66,9 @@ def _fill(store: Store, instrument, tmp_path: Path) -> list[Path]:
     written = []
     for suffix in (".sav", ".csv", ".xlsx"):
         written += export_responses(store, instrument, exports / f"sample{suffix}")
-    written += write_xlsform(instrument, exports / "form.xlsx") + write_redcap_dictionary(instrument, exports / "dd.csv")
+    written += write_xlsform(instrument, exports / "form.xlsx") + write_redcap_dictionary(
+        instrument, exports / "dd.csv"
+    )
     return written
 
 
@@ -92,8 +101,11 @@ def test_an_erased_respondent_leaves_no_bytes_in_the_sqlite_files(tmp_path, key_
     database = tmp_path / "kantelmeter.db"
     store = Store(f"sqlite:///{database}", key_file=key_file)
     person = store.add_respondent(identifiers={"bsn": BSNS[0]})
-    store.save_answers(store.start_response(person, sample_instrument, "intake"),
-                       {"remarks": "een heel herkenbaar verhaal", "got_help": 2}, complete=True)
+    store.save_answers(
+        store.start_response(person, sample_instrument, "intake"),
+        {"remarks": "een heel herkenbaar verhaal", "got_help": 2},
+        complete=True,
+    )
     keep = store.add_respondent()
     store.save_answers(store.start_response(keep, sample_instrument, "intake"), {"got_help": 1}, complete=True)
     store.erase(person)
@@ -109,7 +121,9 @@ def test_the_key_file_is_private_and_outside_the_database(tmp_path, key_file):
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert key_file.read_bytes() not in (tmp_path / "k.db").read_bytes()
     # The same key gives the same pseudonym in another store; another key does not.
-    assert Store(f"sqlite:///{tmp_path / 'j.db'}", key_file=key_file).pseudonym("bsn", BSNS[0]) == \
-        store.pseudonym("bsn", BSNS[0])
-    assert Store(f"sqlite:///{tmp_path / 'i.db'}", key_file=tmp_path / "other.key").pseudonym("bsn", BSNS[0]) != \
-        store.pseudonym("bsn", BSNS[0])
+    assert Store(f"sqlite:///{tmp_path / 'j.db'}", key_file=key_file).pseudonym("bsn", BSNS[0]) == store.pseudonym(
+        "bsn", BSNS[0]
+    )
+    assert Store(f"sqlite:///{tmp_path / 'i.db'}", key_file=tmp_path / "other.key").pseudonym(
+        "bsn", BSNS[0]
+    ) != store.pseudonym("bsn", BSNS[0])

@@ -8,8 +8,14 @@ import pytest
 from kantelmeter.instruments import ItemType, list_instruments, load_instrument, theoretical_range
 
 SHIPPED = ["citizen", "intake_record", "participation_wheel", "professional", "soc13", "soc29", "uwes9"]
-WHEEL_DOMAINS = ["maatschappelijke_bijdragen", "opdoen_vaardigheden", "eigen_inkomen",
-                 "zelfstandig_functioneren", "sociale_contacten", "maatschappelijk_deelnemen"]
+WHEEL_DOMAINS = [
+    "maatschappelijke_bijdragen",
+    "opdoen_vaardigheden",
+    "eigen_inkomen",
+    "zelfstandig_functioneren",
+    "sociale_contacten",
+    "maatschappelijk_deelnemen",
+]
 
 
 def keyed(instrument, scale_id):
@@ -37,10 +43,15 @@ def test_every_file_validates_by_path(instrument_id):
 
 def test_soc13_key_is_the_published_one():
     soc = load_instrument("soc13")
-    members = {scale: sorted(int(i.removeprefix("soc")) for i in soc.scale(scale).keys)
-               for scale in ("comprehensibility", "manageability", "meaningfulness")}
-    assert members == {"comprehensibility": [2, 6, 8, 9, 11], "manageability": [3, 5, 10, 13],
-                       "meaningfulness": [1, 4, 7, 12]}
+    members = {
+        scale: sorted(int(i.removeprefix("soc")) for i in soc.scale(scale).keys)
+        for scale in ("comprehensibility", "manageability", "meaningfulness")
+    }
+    assert members == {
+        "comprehensibility": [2, 6, 8, 9, 11],
+        "manageability": [3, 5, 10, 13],
+        "meaningfulness": [1, 4, 7, 12],
+    }
     _, reversed_items = keyed(soc, "soc_total")
     assert reversed_items == [1, 2, 3, 7, 10]
     assert soc.scale("soc_total").range == (13, 91)
@@ -57,8 +68,11 @@ def test_soc29_components_and_range():
     assert set().union(*components) == set(soc.scale("soc_total").keys) and sum(map(len, components)) == 29
     # Every component keys an item as the total does.
     total = soc.scale("soc_total").keys
-    assert all(soc.scale(s).keys[i] == total[i] for s in ("comprehensibility", "manageability", "meaningfulness")
-               for i in soc.scale(s).keys)
+    assert all(
+        soc.scale(s).keys[i] == total[i]
+        for s in ("comprehensibility", "manageability", "meaningfulness")
+        for i in soc.scale(s).keys
+    )
     assert keyed(soc, "soc_total")[1] == [1, 4, 5, 6, 7, 11, 13, 14, 16, 20, 23, 25, 27]
 
 
@@ -68,8 +82,9 @@ def test_soc13_items_are_soc29_items_with_the_same_component_and_key():
     soc13, soc29 = load_instrument("soc13"), load_instrument("soc29")
 
     def component(instrument, item):
-        return next(s for s in ("comprehensibility", "manageability", "meaningfulness")
-                    if item in instrument.scale(s).keys)
+        return next(
+            s for s in ("comprehensibility", "manageability", "meaningfulness") if item in instrument.scale(s).keys
+        )
 
     for short, long in short_to_long.items():
         assert component(soc13, f"soc{short}") == component(soc29, f"soc{long}")
@@ -122,14 +137,23 @@ def test_citizen_scales_and_reverse_keyed_items():
     assert satisfaction.min_answered == round(2 / 3 * len(satisfaction.items))
     assert citizen.item("ladder_rung").type is ItemType.single_choice
     assert citizen.valid_codes("ladder_rung") == [1, 2, 3, 4]
-    assert citizen.item("wellbeing") in citizen.items_at("intake") and citizen.item("wellbeing") in citizen.items_at("follow_up")
+    assert citizen.item("wellbeing") in citizen.items_at("intake") and citizen.item("wellbeing") in citizen.items_at(
+        "follow_up"
+    )
     assert citizen.item("wellbeing_then_recalled") not in citizen.items_at("intake")
 
 
 def test_professional_scales_have_three_items_and_a_reverse_key():
     professional = load_instrument("professional")
-    for scale_id in ("work_enjoyment", "work_motivation", "autonomy", "collaboration", "emotional_load",
-                     "time_pressure", "management_support"):
+    for scale_id in (
+        "work_enjoyment",
+        "work_motivation",
+        "autonomy",
+        "collaboration",
+        "emotional_load",
+        "time_pressure",
+        "management_support",
+    ):
         keys = professional.scale(scale_id).keys
         assert len(keys) >= 3 and -1 in keys.values(), scale_id
     assert len(professional.scale("competences").items) == 8
@@ -158,8 +182,14 @@ def test_only_licensed_instruments_are_restricted():
 def test_intake_record_marks_its_identifiers():
     record = load_instrument("intake_record")
     assert {item.id: item.identifier for item in record.identifiers} == {
-        "client_number": "client_number", "name": "name", "bsn": "bsn", "regiehouder": "staff",
-        "werkprocesnummer": "case_number", "first_rater": "staff", "second_rater": "staff"}
+        "client_number": "client_number",
+        "name": "name",
+        "bsn": "bsn",
+        "regiehouder": "staff",
+        "werkprocesnummer": "case_number",
+        "first_rater": "staff",
+        "second_rater": "staff",
+    }
     assert all(item.type is ItemType.text for item in record.identifiers)
     assert record.occasions == ["intake"]
     ratings = [item for item in record.items if item.id.endswith("_rating")]

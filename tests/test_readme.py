@@ -18,7 +18,7 @@ FENCE = re.compile(r"^```(python[\w-]*)\n(.*?)^```", re.M | re.S)
 
 def blocks() -> list[tuple[str, int, str]]:
     text = README.read_text(encoding="utf-8")
-    return [(match[1], text[:match.start()].count("\n") + 1, match[2]) for match in FENCE.finditer(text)]
+    return [(match[1], text[: match.start()].count("\n") + 1, match[2]) for match in FENCE.finditer(text)]
 
 
 def test_the_readme_has_snippets_and_every_skipped_one_says_why():

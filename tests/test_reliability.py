@@ -16,8 +16,9 @@ def one_factor_data(n, loadings, error_variances, seed):
     rng = np.random.default_rng(seed)
     factor = rng.normal(size=n)
     errors = rng.normal(size=(n, len(loadings))) * np.sqrt(error_variances)
-    return pd.DataFrame(factor[:, None] * np.asarray(loadings) + errors,
-                        columns=[f"x{i}" for i in range(1, len(loadings) + 1)])
+    return pd.DataFrame(
+        factor[:, None] * np.asarray(loadings) + errors, columns=[f"x{i}" for i in range(1, len(loadings) + 1)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +49,13 @@ def test_feldt_n_is_the_harmonic_mean_of_the_pairwise_counts():
     blanks = data.mask(rng.random(data.shape) < 0.6)
     answered = blanks.notna().to_numpy().astype(float)
     pairs = (answered.T @ answered)[~np.eye(5, dtype=bool)]
-    n = len(pairs) / np.sum(1 / pairs)                                   # about 64, not the ~390 who answered any
+    n = len(pairs) / np.sum(1 / pairs)  # about 64, not the ~390 who answered any
     alpha = item_analysis(blanks).estimate("alpha")
     k = 5
-    expected = [1 - (1 - alpha) * stats.f.isf(0.025, n - 1, (n - 1) * (k - 1)),
-                1 - (1 - alpha) * stats.f.ppf(0.025, n - 1, (n - 1) * (k - 1))]
+    expected = [
+        1 - (1 - alpha) * stats.f.isf(0.025, n - 1, (n - 1) * (k - 1)),
+        1 - (1 - alpha) * stats.f.ppf(0.025, n - 1, (n - 1) * (k - 1)),
+    ]
     row = item_analysis(blanks).summary.set_index("statistic").loc["alpha"]
     assert [row["ci_low"], row["ci_high"]] == pytest.approx(expected, abs=1e-12)
     assert row["n"] > 2 * n
@@ -87,7 +90,7 @@ def test_lambda6_from_regression_r_squared():
         residual = z[:, j] - others @ coefficients
         r_squared.append(1 - residual.var() / z[:, j].var())
     r = np.corrcoef(z, rowvar=False)
-    expected = 1 - (len(r) - sum(r_squared)) / r.sum()    # Guttman 1945, with smc = R^2 on the other items
+    expected = 1 - (len(r) - sum(r_squared)) / r.sum()  # Guttman 1945, with smc = R^2 on the other items
     assert item_analysis(data).estimate("lambda6") == pytest.approx(expected, abs=1e-10)
 
 
@@ -118,7 +121,7 @@ def test_keys_are_applied_before_anything_is_computed(likert):
 def test_omega_total_recovers_the_population_value():
     loadings = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.75])
     error_variances = np.array([0.5, 0.6, 1.0, 0.4, 0.8, 0.3])
-    population = loadings.sum() ** 2 / (loadings.sum() ** 2 + error_variances.sum())   # 0.834
+    population = loadings.sum() ** 2 / (loadings.sum() ** 2 + error_variances.sum())  # 0.834
     data = one_factor_data(20_000, loadings, error_variances, seed=21)
     result = item_analysis(data)
     # n = 20,000: the sampling SD of omega is about 0.002, so 0.01 is a five-SD tolerance
@@ -131,23 +134,25 @@ def test_omega_hierarchical_recovers_a_higher_order_model():
     # three groups of four items; group factors load 0.8, 0.7, 0.6 on the general factor
     rng = np.random.default_rng(8)
     n = 20_000
-    loadings = np.array([.7, .6, .8, .5, .6, .7, .5, .6, .8, .6, .7, .5])
+    loadings = np.array([0.7, 0.6, 0.8, 0.5, 0.6, 0.7, 0.5, 0.6, 0.8, 0.6, 0.7, 0.5])
     general_of_group = np.array([0.8, 0.7, 0.6])
     group = np.repeat([0, 1, 2], 4)
     general = rng.normal(size=n)
     factors = general[:, None] * general_of_group + rng.normal(size=(n, 3)) * np.sqrt(1 - general_of_group**2)
-    data = pd.DataFrame(factors[:, group] * loadings + rng.normal(size=(n, 12)) * np.sqrt(1 - loadings**2),
-                        columns=[f"i{j}" for j in range(12)])
+    data = pd.DataFrame(
+        factors[:, group] * loadings + rng.normal(size=(n, 12)) * np.sqrt(1 - loadings**2),
+        columns=[f"i{j}" for j in range(12)],
+    )
     on_general = (loadings * general_of_group[group]).sum() ** 2
     specific = sum(((loadings * np.sqrt(1 - general_of_group[group] ** 2))[group == g].sum()) ** 2 for g in range(3))
-    population = on_general / (on_general + specific + (1 - loadings**2).sum())       # 0.628
+    population = on_general / (on_general + specific + (1 - loadings**2).sum())  # 0.628
     groups = {f"g{g}": [f"i{j}" for j in range(12) if group[j] == g] for g in range(3)}
     result = item_analysis(data, groups=groups)
     # n = 20,000; tolerance 0.015 (about four sampling SDs)
     assert result.estimate("omega_hierarchical") == pytest.approx(population, abs=0.015)
     assert result.estimate("omega_hierarchical") < result.estimate("omega_total")
     # omega total comes from the same group model: the general and the group factors are common variance
-    total = (on_general + specific) / (on_general + specific + (1 - loadings**2).sum())       # 0.853
+    total = (on_general + specific) / (on_general + specific + (1 - loadings**2).sum())  # 0.853
     assert result.estimate("omega_total") == pytest.approx(total, abs=0.01)
 
 
@@ -157,9 +162,12 @@ def _higher_order(n, loadings, general_of_group, seed):
     group = np.repeat(np.arange(len(general_of_group)), len(loadings) // len(general_of_group))
     general = rng.normal(size=n)
     factors = general[:, None] * general_of_group + rng.normal(size=(n, len(general_of_group))) * np.sqrt(
-        1 - general_of_group**2)
-    data = pd.DataFrame(factors[:, group] * loadings + rng.normal(size=(n, len(loadings))) * np.sqrt(1 - loadings**2),
-                        columns=[f"i{j}" for j in range(len(loadings))])
+        1 - general_of_group**2
+    )
+    data = pd.DataFrame(
+        factors[:, group] * loadings + rng.normal(size=(n, len(loadings))) * np.sqrt(1 - loadings**2),
+        columns=[f"i{j}" for j in range(len(loadings))],
+    )
     groups = {f"g{g}": [f"i{j}" for j in range(len(loadings)) if group[j] == g] for g in range(len(general_of_group))}
     return data, groups
 
@@ -180,7 +188,7 @@ def test_em_covariance_removes_the_bias_of_pairwise_deletion_under_mar():
     loadings = np.array([0.8, 0.7, 0.75, 0.6, 0.7, 0.65])
     data = one_factor_data(20_000, loadings, 1 - loadings**2, seed=31)
     k = len(loadings)
-    population = k / (k - 1) * (1 - k / (loadings.sum() ** 2 + (1 - loadings**2).sum()))     # item variances 1
+    population = k / (k - 1) * (1 - k / (loadings.sum() ** 2 + (1 - loadings**2).sum()))  # item variances 1
     rng = np.random.default_rng(31)
     # missing at random: the higher a respondent's first answer, the likelier items 2-6 are left blank
     chance = 1 / (1 + np.exp(-(2.0 * data["x1"].to_numpy() - 0.5)))
@@ -189,8 +197,8 @@ def test_em_covariance_removes_the_bias_of_pairwise_deletion_under_mar():
         blanks.loc[rng.random(len(data)) < chance, column] = np.nan
     pairwise = item_analysis(blanks).estimate("alpha")
     em = item_analysis(blanks, covariance="em").estimate("alpha")
-    assert abs(pairwise - population) > 0.02                 # pairwise deletion is biased under MAR
-    assert em == pytest.approx(population, abs=0.01)          # the EM (FIML) covariances are not
+    assert abs(pairwise - population) > 0.02  # pairwise deletion is biased under MAR
+    assert em == pytest.approx(population, abs=0.01)  # the EM (FIML) covariances are not
     assert item_analysis(data, covariance="em").estimate("alpha") == item_analysis(data).estimate("alpha")
     with pytest.raises(ValueError, match="covariance='em' use n_boot=0"):
         item_analysis(blanks, covariance="em", n_boot=10)
@@ -203,15 +211,15 @@ def test_instrument_scale_with_component_groups_and_frequencies():
     scale = soc.scale("soc_total")
     data = np.clip(np.round(4 + 1.3 * one_factor_data(600, [0.8] * 13, [0.8] * 13, seed=2)), 1, 7)
     data.columns = [member.item for member in scale.items]
-    for member in scale.items:                 # answers as given, before the key
+    for member in scale.items:  # answers as given, before the key
         if member.key < 0:
             data[member.item] = 8 - data[member.item]
     data.iloc[0, 0] = np.nan
     result = item_analysis(soc, data.assign(respondent=range(600)), scale="soc_total")
-    assert "omega_hierarchical" in set(result.summary["statistic"])   # the three components
+    assert "omega_hierarchical" in set(result.summary["statistic"])  # the three components
     assert result.estimate("alpha") > 0.85
     assert (result.items["key"] == [member.key for member in scale.items]).all()
-    assert (result.items["r_item_rest"] > 0.5).all()                  # reversed items were re-keyed
+    assert (result.items["r_item_rest"] > 0.5).all()  # reversed items were re-keyed
     first = result.frequencies[result.frequencies["item"] == scale.items[0].item]
     assert first["n"].sum() == 600
     assert first.loc[first["code"].isna(), "label"].tolist() == ["blank"]

@@ -83,24 +83,38 @@ def test_the_form_asks_only_the_repetitions_of_the_options_chosen():
     assert settled["helped__2"] is None and settled["how__2"] is None
 
 
-@pytest.mark.parametrize(("repeat", "expected"), [
-    (REPEAT.replace("for_each: topics", "for_each: topic"),
-     "sections[1].repeat.for_each: unknown item; a section repeats per option of an earlier multiple-choice item"),
-    (REPEAT.replace("for_each: topics", "for_each: age"),
-     "sections[1].repeat.for_each: 'age' is a number item; allowed: a multiple_choice item"),
-    (REPEAT.replace("for_each: topics", "for_each: helped"),
-     "sections[1].repeat.for_each: 'helped' is in the repeated section 'per_topic'; repeats cannot be nested"),
-    (REPEAT.replace('"Uw vraag over: {element}"', '"Uw vraag"'),
-     "sections[1].repeat.label.nl: the label must hold {element}, which becomes the option's label"),
-])
+@pytest.mark.parametrize(
+    ("repeat", "expected"),
+    [
+        (
+            REPEAT.replace("for_each: topics", "for_each: topic"),
+            "sections[1].repeat.for_each: unknown item; a section repeats per option of an earlier multiple-choice item",
+        ),
+        (
+            REPEAT.replace("for_each: topics", "for_each: age"),
+            "sections[1].repeat.for_each: 'age' is a number item; allowed: a multiple_choice item",
+        ),
+        (
+            REPEAT.replace("for_each: topics", "for_each: helped"),
+            "sections[1].repeat.for_each: 'helped' is in the repeated section 'per_topic'; repeats cannot be nested",
+        ),
+        (
+            REPEAT.replace('"Uw vraag over: {element}"', '"Uw vraag"'),
+            "sections[1].repeat.label.nl: the label must hold {element}, which becomes the option's label",
+        ),
+    ],
+)
 def test_a_bad_repeat_is_named_with_what_is_allowed(repeat, expected):
     assert expected in problems_of(demo(repeat=repeat))
 
 
 def test_a_repeat_over_a_later_item_and_references_into_a_repetition_are_refused():
-    later = HEAD.replace("      - {id: topics, type: multiple_choice, response_scale: topic, text: {nl: t, en: t}}\n", "") \
-        + REPEAT + "  - id: end\n    title: {nl: e, en: e}\n    items:\n" \
+    later = (
+        HEAD.replace("      - {id: topics, type: multiple_choice, response_scale: topic, text: {nl: t, en: t}}\n", "")
+        + REPEAT
+        + "  - id: end\n    title: {nl: e, en: e}\n    items:\n"
         "      - {id: topics, type: multiple_choice, response_scale: topic, text: {nl: t, en: t}}\n"
+    )
     assert "sections[1].repeat.for_each: 'topics' is not asked before section 'per_topic'" in problems_of(later)
     after = """\
       - id: end
@@ -111,38 +125,85 @@ def test_a_repeat_over_a_later_item_and_references_into_a_repetition_are_refused
       - {id: s, label: {nl: s, en: s}, items: [helped]}
     """
     found = problems_of(demo(textwrap.dedent(after)))
-    assert any("'helped' is asked once per repetition of section 'per_topic'; name one, such as helped__1" in p
-               for p in found)
+    assert any(
+        "'helped' is asked once per repetition of section 'per_topic'; name one, such as helped__1" in p for p in found
+    )
     assert any(p.startswith("scales[0].items[0]") and "helped__1" in p for p in found)
     # naming one repetition is allowed
-    parse_instrument(demo("  - id: end\n    title: {nl: e, en: e}\n    items:\n"
-                          "      - {id: later, type: text, show_if: \"helped__2 == 1\", text: {nl: l, en: l}}\n"))
+    parse_instrument(
+        demo(
+            "  - id: end\n    title: {nl: e, en: e}\n    items:\n"
+            '      - {id: later, type: text, show_if: "helped__2 == 1", text: {nl: l, en: l}}\n'
+        )
+    )
 
 
 def test_the_long_table_has_one_row_per_chosen_element_and_keeps_the_wide_values():
     form = parse_instrument(demo())
-    wide = pd.DataFrame({"respondent": ["a", "b", "c"], "occasion": "intake", "cohort": ["pilot", "regular", "pilot"],
-                         "topics_1": [1, 0, np.nan], "topics_2": [1, 0, np.nan], "topics_5": [0, 1, np.nan],
-                         "helped__1": [1, np.nan, np.nan], "how__1": ["zelf", None, None],
-                         "helped__2": [2, np.nan, 1], "helped__3": [np.nan, 1, np.nan]})
+    wide = pd.DataFrame(
+        {
+            "respondent": ["a", "b", "c"],
+            "occasion": "intake",
+            "cohort": ["pilot", "regular", "pilot"],
+            "topics_1": [1, 0, np.nan],
+            "topics_2": [1, 0, np.nan],
+            "topics_5": [0, 1, np.nan],
+            "helped__1": [1, np.nan, np.nan],
+            "how__1": ["zelf", None, None],
+            "helped__2": [2, np.nan, 1],
+            "helped__3": [np.nan, 1, np.nan],
+        }
+    )
     long = repeated(form, wide, lang="en")
-    assert list(long.columns) == ["respondent", "occasion", "repetition", "element", "element_label", "cohort",
-                                  "helped", "how"]
+    assert list(long.columns) == [
+        "respondent",
+        "occasion",
+        "repetition",
+        "element",
+        "element_label",
+        "cohort",
+        "helped",
+        "how",
+    ]
     assert long[["respondent", "element", "helped"]].values.tolist() == [
-        ["a", 1, 1], ["a", 2, 2], ["b", 5, 1], ["c", 2, 1]]  # c: no source answer, but an answered repetition
+        ["a", 1, 1],
+        ["a", 2, 2],
+        ["b", 5, 1],
+        ["c", 2, 1],
+    ]  # c: no source answer, but an answered repetition
     assert long.loc[0, "how"] == "zelf" and long.loc[2, "element_label"] == "loneliness"
 
 
 def test_the_citizen_questionnaire_joins_urgency_at_intake_to_the_follow_up_of_the_same_problem():
     citizen = load_instrument("citizen")
-    intake = pd.DataFrame({"respondent": ["r"], "occasion": ["intake"], "problems_raised_1": [1],
-                           "problems_raised_2": [0], "problems_raised_3": [1], "problems_raised_4": [0],
-                           "urgency__1": [4.0], "urgency__3": [2.0]})
-    follow_up = pd.DataFrame({"respondent": ["r"], "occasion": ["follow_up"], "problem_result__1": [1.0],
-                              "problem_result__3": [6.0], "interventions__3_3": [1.0]})
+    intake = pd.DataFrame(
+        {
+            "respondent": ["r"],
+            "occasion": ["intake"],
+            "problems_raised_1": [1],
+            "problems_raised_2": [0],
+            "problems_raised_3": [1],
+            "problems_raised_4": [0],
+            "urgency__1": [4.0],
+            "urgency__3": [2.0],
+        }
+    )
+    follow_up = pd.DataFrame(
+        {
+            "respondent": ["r"],
+            "occasion": ["follow_up"],
+            "problem_result__1": [1.0],
+            "problem_result__3": [6.0],
+            "interventions__3_3": [1.0],
+        }
+    )
     both = repeated(citizen, pd.concat([intake, follow_up], ignore_index=True))
     assert both[["occasion", "element", "urgency", "problem_result"]].fillna(-1).values.tolist() == [
-        ["follow_up", 1, -1, 1], ["follow_up", 3, -1, 6], ["intake", 1, 4, -1], ["intake", 3, 2, -1]]
+        ["follow_up", 1, -1, 1],
+        ["follow_up", 3, -1, 6],
+        ["intake", 1, 4, -1],
+        ["intake", 3, 2, -1],
+    ]
     assert "interventions_8" in both.columns and "problem_rung" in both.columns
 
 
@@ -158,8 +219,9 @@ def test_the_citizen_questionnaire_follows_up_every_problem_and_restores_the_see
     assert citizen.version == "2.0"
     follow_up = next(s for s in citizen.sections if s.id == "problem_follow_up")
     assert follow_up.repeat.for_each == "problems_raised" and follow_up.occasions == ["follow_up"]
-    assert {"interventions", "waiting_time", "own_part", "network_involved", "problem_result", "problem_rung"} <= \
-        {item.id for item in follow_up.items}
+    assert {"interventions", "waiting_time", "own_part", "network_involved", "problem_result", "problem_rung"} <= {
+        item.id for item in follow_up.items
+    }
     kinds = {c.code: c.support for c in citizen.response_scale_of("interventions").codes}
     assert set(kinds.values()) == {"material", "immaterial", None} and kinds[6] is None  # "something else": uncoded
     assert citizen.item("urgency__4").required and citizen.item("first_question_type").response_scale == "problem_type"

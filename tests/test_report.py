@@ -47,8 +47,22 @@ def store_url(tmp_path_factory):
 def page(store_url, tmp_path_factory):
     """The report as the CLI writes it, in English, without PDF."""
     out = tmp_path_factory.mktemp("out") / "report.html"
-    result = CliRunner().invoke(main, ["report", "nulmeting", "--db", store_url, "--out", str(out),
-                                       "--min-cell", str(MIN_CELL), "--lang", "en", "--no-pdf"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "nulmeting",
+            "--db",
+            store_url,
+            "--out",
+            str(out),
+            "--min-cell",
+            str(MIN_CELL),
+            "--lang",
+            "en",
+            "--no-pdf",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -65,8 +79,22 @@ def dutch_page(store_url, tmp_path_factory):
 
     chromium()
     out = tmp_path_factory.mktemp("nl") / "nulmeting.html"
-    result = CliRunner().invoke(main, ["report", "--db", store_url, "--out", str(out), "--lang", "nl",
-                                       "--round", ROUND, "--key-file", str(Path(store_url.removeprefix("sqlite:///")).with_name("k.key"))])
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "--db",
+            store_url,
+            "--out",
+            str(out),
+            "--lang",
+            "nl",
+            "--round",
+            ROUND,
+            "--key-file",
+            str(Path(store_url.removeprefix("sqlite:///")).with_name("k.key")),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -107,7 +135,9 @@ def test_every_table_went_through_publish_and_shows_no_count_below_the_minimum(s
         classes = tag.get("class", [])
         assert "km-table" in classes, tag.prettify()[:300]
         if "km-counts" in classes:
-            table = parse_table(tag).map(lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "en"))
+            table = parse_table(tag).map(
+                lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "en")
+            )
             assert disclosure.check_table(table, MIN_CELL, margins_name="Total").empty
             counted += table.size
         elif "km-estimates" in classes:
@@ -161,8 +191,11 @@ def test_title_page_and_summary_come_first(soup):
     headings = [h.get_text(strip=True) for h in soup.find_all("h2")]
     assert headings[0] == "Summary"
     summary = soup.find("h2", string="Summary").find_next("ul").get_text(" ")
-    assert re.search(r"At intake, 100 people completed the questionnaire: 40 in the pilot group, 60 in the "
-                     r"regular group", summary)
+    assert re.search(
+        r"At intake, 100 people completed the questionnaire: 40 in the pilot group, 60 in the "
+        r"regular group",
+        summary,
+    )
     assert re.search(r"Well-being at the start averaged \d\.\d on a scale from 0 to 10", summary)
 
 
@@ -195,7 +228,9 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     text = dutch.get_text(" ")
     assert "Veldwerk en respons" in text
     assert "uit de 800 cliënten in het register 400 cliënten getrokken" in text
-    assert re.search(r"Het veldwerk liep van \d+ (september|oktober) 2026 tot en met \d+ (september|oktober) 2026", text)
+    assert re.search(
+        r"Het veldwerk liep van \d+ (september|oktober) 2026 tot en met \d+ (september|oktober) 2026", text
+    )
     tables = {tag.caption.get_text(): tag for tag in dutch.find_all("table")}
     rates = parse_table(next(t for c, t in tables.items() if "Responspercentages" in c), index=False)
     total = account.table.set_index("stratum").loc["total"]
@@ -203,8 +238,10 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     assert shown["netto steekproef"] == formatting.number(total["eligible"])
     assert shown["respons RR1 (%)"] == formatting.number(100 * total["rr1"], 1, "nl")
     counts = next(t for c, t in tables.items() if "Netto steekproef en respons per stratum" in c)
-    assert disclosure.check_table(parse_table(counts).map(
-        lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "nl")), MIN_CELL).empty
+    assert disclosure.check_table(
+        parse_table(counts).map(lambda cell: cell if cell == disclosure.MARKER else formatting.parse(cell, "nl")),
+        MIN_CELL,
+    ).empty
     by_auxiliary = parse_table(next(t for c, t in tables.items() if "Respons per kenmerk" in c), index=False)
     expected = account.by_auxiliary.set_index(["auxiliary", "category"])
     old = by_auxiliary[by_auxiliary["kenmerk"] == "leeftijdsgroep"].set_index("groep")
@@ -215,8 +252,10 @@ def test_the_fieldwork_section_comes_from_the_round_in_the_store(dutch, store_ur
     r = account.r_indicator.iloc[0]
     assert f"(R-indicator, 1 = volledig representatief) is {formatting.number(r.r, 2)}" in text
     assert f"het ontwerpeffect van de weging (Kish) is {formatting.number(kish_deff(weights), 2)}" in text
-    assert f"De gewichten lopen van {formatting.number(weights.min(), 2)} tot {formatting.number(weights.max(), 2)}" \
+    assert (
+        f"De gewichten lopen van {formatting.number(weights.min(), 2)} tot {formatting.number(weights.max(), 2)}"
         in text
+    )
 
 
 def test_the_weighted_ceo_indicators_have_margins_of_error(dutch, store_url):
@@ -287,25 +326,43 @@ def other_town(tmp_path_factory):
     shipped = resources.files("kantelmeter.data") / "haarlemmermeer"
     for name in ("population_by_age.csv", "population_totals_published.csv", "low_income_households.csv"):
         (folder / name).write_bytes((shipped / name).read_bytes())
-    income = pd.DataFrame({"area": ["Nederland", "Voorbeeldstad", "Noord"], "2010": [33.2, 31.0, 29.5],
-                           "2011": [33.5, 31.4, 29.9]})
+    income = pd.DataFrame(
+        {"area": ["Nederland", "Voorbeeldstad", "Noord"], "2010": [33.2, 31.0, 29.5], "2011": [33.5, 31.4, 29.9]}
+    )
     income.to_csv(folder / "mean_household_income_thousand_eur.csv", index=False)
     (folder / "municipality.yaml").write_text(
         "name: Voorbeeldstad\ncbs_code: GM9999\ncontact: {organisation: Team Onderzoek, email: onderzoek@example.org}\n"
         "areas: [Voorbeeldstad, Noord]\nsource: {nl: 'Bron: gemeente Voorbeeldstad.', en: 'Source: Voorbeeldstad.'}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return folder
 
 
 @pytest.fixture(scope="module")
 def other_report(store_url, other_town, tmp_path_factory):
     benchmark = tmp_path_factory.mktemp("bench") / "peers.csv"
-    benchmark.write_text("indicator;group;value;source\nwellbeing;alle gemeenten;6,4;Voorbeeldbron 2010\n",
-                         encoding="utf-8-sig")
+    benchmark.write_text(
+        "indicator;group;value;source\nwellbeing;alle gemeenten;6,4;Voorbeeldbron 2010\n", encoding="utf-8-sig"
+    )
     out = tmp_path_factory.mktemp("other") / "nulmeting.html"
-    result = CliRunner().invoke(main, ["report", "nulmeting", "--db", store_url, "--out", str(out), "--municipality",
-                                       str(other_town), "--previous-db", store_url, "--benchmark", str(benchmark),
-                                       "--no-pdf"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "nulmeting",
+            "--db",
+            store_url,
+            "--out",
+            str(out),
+            "--municipality",
+            str(other_town),
+            "--previous-db",
+            store_url,
+            "--benchmark",
+            str(benchmark),
+            "--no-pdf",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
 
@@ -320,8 +377,11 @@ def test_the_report_is_about_the_configured_municipality(other_report):
 
 
 def test_trend_and_benchmark_stand_beside_this_round(other_report):
-    table = next(tag for tag in other_report.find_all("table") if "vorige ronde" in tag.caption.get_text()
-                 or "eerdere ronde" in tag.caption.get_text())
+    table = next(
+        tag
+        for tag in other_report.find_all("table")
+        if "vorige ronde" in tag.caption.get_text() or "eerdere ronde" in tag.caption.get_text()
+    )
     rows = parse_table(table, index=False).set_index("uitkomst")
     wellbeing = rows.loc["welbevinden (0-10)"]
     # the previous round is the same store here, so both columns agree
@@ -354,7 +414,8 @@ def test_an_empty_or_too_small_store_is_refused_with_what_is_missing(tmp_path):
     assert re.search(r"citizen 9\b", problems[0])
     assert check_store(small.url, 5) == []
     assert check_store(small.url, 5, survey_round="2026-ceo") == [
-        "no survey round '2026-ceo' in this store; rounds: none (create one with `kantelmeter frame import`)"]
+        "no survey round '2026-ceo' in this store; rounds: none (create one with `kantelmeter frame import`)"
+    ]
 
 
 def test_report_offers_only_what_works_and_notebook_runs_the_rest(tmp_path, store_url):
@@ -371,7 +432,9 @@ def test_report_offers_only_what_works_and_notebook_runs_the_rest(tmp_path, stor
 
     for name, needed in ANALYST_NOTEBOOKS.items():
         with resources.as_file(resources.files("kantelmeter.notebooks") / f"{name}.ipynb") as path:
-            cell = next(c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+            cell = next(
+                c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])
+            )
         declared = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets}
         assert set(needed) <= declared, name
     out = tmp_path / "thesis.html"
@@ -382,8 +445,15 @@ def test_report_offers_only_what_works_and_notebook_runs_the_rest(tmp_path, stor
 
 def test_audit_finds_a_count_a_reader_can_pin_down():
     # withholding only the two 1s of a row with total 32 and a published 30: both are exactly 1
-    leaky = pd.DataFrame({"p": ["x", "20", "22", "43"], "q": ["x", "25", "28", "54"], "r": ["30", "30", "31", "91"],
-                          "Totaal": ["32", "75", "81", "188"]}, index=["a", "b", "c", "Totaal"])
+    leaky = pd.DataFrame(
+        {
+            "p": ["x", "20", "22", "43"],
+            "q": ["x", "25", "28", "54"],
+            "r": ["30", "30", "31", "91"],
+            "Totaal": ["32", "75", "81", "188"],
+        },
+        index=["a", "b", "c", "Totaal"],
+    )
     statement = disclosure.method_statement("nl", min_cell=10, min_denominator=10)
     problems = audit(leaky.to_html(classes=["km-table", "km-counts"]) + statement, 10)
     assert len(problems) == 2 and all("exactly 1" in problem for problem in problems["problem"])
@@ -393,8 +463,12 @@ def test_audit_finds_a_count_a_reader_can_pin_down():
 
 def test_audit_reads_dutch_numbers_and_wants_alternative_texts():
     statement = disclosure.method_statement("nl", min_cell=10, min_denominator=10)
-    table = publish(pd.DataFrame({"groep": ["a", "b"], "gemiddelde": [6.25, 7.0], "n": [1234, 15]}), 10,
-                    kind="estimates", count_columns=["n"])
+    table = publish(
+        pd.DataFrame({"groep": ["a", "b"], "gemiddelde": [6.25, 7.0], "n": [1234, 15]}),
+        10,
+        kind="estimates",
+        count_columns=["n"],
+    )
     assert table.display["n"].tolist() == ["1.234", "15"]
     assert audit(table.to_html() + statement, 10).empty
     bare = '<img src="data:image/png;base64,AAAA" alt="No description has been provided for this image">'
@@ -406,8 +480,14 @@ def test_publish_estimates_withholds_whole_rows_keeps_zero_and_goes_wide():
     shown = publish(table, 10, kind="estimates", count_columns=["n"], decimals=2, lang="en").display
     assert shown["mean"].tolist() == ["x", "2.50", "x"]
     assert shown["n"].tolist() == ["x", "10", "0"]
-    long = pd.DataFrame({"scale": ["a", "a", "b", "b"], "cohort": ["pilot", "regular"] * 2,
-                         "mean": [-0.001, 2.0, 3.0, 4.5], "n": [12, 40, 8, 40]})
+    long = pd.DataFrame(
+        {
+            "scale": ["a", "a", "b", "b"],
+            "cohort": ["pilot", "regular"] * 2,
+            "mean": [-0.001, 2.0, 3.0, 4.5],
+            "n": [12, 40, 8, 40],
+        }
+    )
     wide = publish(long, 10, kind="estimates", count_columns=["n"], wide="cohort")
     assert list(wide.display.columns) == ["scale", "mean (pilot)", "n (pilot)", "mean (regular)", "n (regular)"]
     assert wide.display.iloc[0].tolist() == ["a", "0,0", "12", "2,0", "40"]  # no -0,0
@@ -423,10 +503,19 @@ def test_fieldwork_section_from_the_survey_round_tables():
     """The shape kantelmeter.survey.response documents, made by hand: one small stratum."""
     from kantelmeter.publish import Publication, fieldwork
 
-    response = pd.DataFrame({"stratum": ["65+", "18-64", "kleine wijk", "total"], "sampled": [120, 200, 8, 328],
-                             "ineligible": [4, 6, 0, 10], "complete": [60, 80, 5, 145],
-                             "partial": [10, 12, 1, 23], "refused": [30, 60, 1, 91], "no_contact": [16, 42, 1, 59],
-                             "rr1": [0.517, 0.412, 0.625, 0.450], "rr2": [0.603, 0.474, 0.75, 0.522]})
+    response = pd.DataFrame(
+        {
+            "stratum": ["65+", "18-64", "kleine wijk", "total"],
+            "sampled": [120, 200, 8, 328],
+            "ineligible": [4, 6, 0, 10],
+            "complete": [60, 80, 5, 145],
+            "partial": [10, 12, 1, 23],
+            "refused": [30, 60, 1, 91],
+            "no_contact": [16, 42, 1, 59],
+            "rr1": [0.517, 0.412, 0.625, 0.450],
+            "rr2": [0.603, 0.474, 0.75, 0.522],
+        }
+    )
     pub = Publication(10, "nl")
     # the R-indicator as kantelmeter.survey.response gives it: a one-row table
     r_indicator = pd.DataFrame({"r": [0.81], "se": [0.03], "ci_low": [0.75], "ci_high": [0.87], "n": [318]})
@@ -434,8 +523,12 @@ def test_fieldwork_section_from_the_survey_round_tables():
     counts, rates = pub.tables
     assert counts.kind == "counts" and disclosure.check_table(counts.display, 10).empty
     # per stratum the eligible clients' outcomes, the net sample as total; the small stratum is withheld
-    assert list(counts.display.columns) == ["volledig", "gedeeltelijk", "geen respons (geweigerd of niet bereikt)",
-                                            "Totaal"]
+    assert list(counts.display.columns) == [
+        "volledig",
+        "gedeeltelijk",
+        "geen respons (geweigerd of niet bereikt)",
+        "Totaal",
+    ]
     assert counts.display.loc["kleine wijk"].tolist() == ["x", "x", "x", "x"]
     assert counts.display.loc["18-64"].tolist() == ["80", "12", "102", "194"]
     shown_rates = rates.display.set_index("stratum")
@@ -445,12 +538,17 @@ def test_fieldwork_section_from_the_survey_round_tables():
     assert counts.display.loc["65+"].tolist() == ["x", "x", "x", "x"]
     assert shown_rates.loc["65+"].tolist() == ["x", "x", "x"]
     # the ineligible are counted in total only (10: publishable), never per stratum
-    assert sentences[0] == ("Van de 328 getrokken cliënten hoorden er 10 niet (meer) tot de doelgroep (verhuisd, "
-                            "overleden of geen cliënt meer); de netto steekproef is 318 cliënten.")
-    assert sentences[1] == ("De representativiteit van de respons (R-indicator, 1 = volledig representatief) is 0,81 "
-                            "(95%-betrouwbaarheidsinterval 0,75 tot 0,87).")
-    few = fieldwork(Publication(10, "nl"), response.assign(ineligible=[4, 3, 0, 7], sampled=[120, 197, 8, 325]),
-                    show=False)
+    assert sentences[0] == (
+        "Van de 328 getrokken cliënten hoorden er 10 niet (meer) tot de doelgroep (verhuisd, "
+        "overleden of geen cliënt meer); de netto steekproef is 318 cliënten."
+    )
+    assert sentences[1] == (
+        "De representativiteit van de respons (R-indicator, 1 = volledig representatief) is 0,81 "
+        "(95%-betrouwbaarheidsinterval 0,75 tot 0,87)."
+    )
+    few = fieldwork(
+        Publication(10, "nl"), response.assign(ineligible=[4, 3, 0, 7], sampled=[120, 197, 8, 325]), show=False
+    )
     assert not [sentence for sentence in few if "doelgroep" in sentence]
     with pytest.raises(ReportError, match="lacks column"):
         fieldwork(pub, response.drop(columns="rr2"), show=False)
@@ -462,10 +560,14 @@ def test_a_report_with_a_raw_table_is_refused_and_not_written(tmp_path, store_ur
     notebook = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell("db_url = ''\nmin_cell = 10\nlang = 'nl'\noutput_dir = '.'")
     parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [parameters, nbformat.v4.new_code_cell(
-        "import pandas as pd\nfrom kantelmeter import disclosure\nfrom IPython.display import Markdown\n"
-        "display(pd.DataFrame({'n': [3]}, index=['pilot']))\n"
-        "display(Markdown(disclosure.method_statement('nl', min_cell=min_cell, min_denominator=min_cell)))")]
+    notebook.cells = [
+        parameters,
+        nbformat.v4.new_code_cell(
+            "import pandas as pd\nfrom kantelmeter import disclosure\nfrom IPython.display import Markdown\n"
+            "display(pd.DataFrame({'n': [3]}, index=['pilot']))\n"
+            "display(Markdown(disclosure.method_statement('nl', min_cell=min_cell, min_denominator=min_cell)))"
+        ),
+    ]
     path = tmp_path / "leaky.ipynb"
     nbformat.write(notebook, path)
     out = tmp_path / "report.html"
@@ -480,8 +582,9 @@ def test_a_municipality_folder_with_a_bad_field_is_named(tmp_path, store_url):
     shutil.copytree(resources.files("kantelmeter.data") / "haarlemmermeer", tmp_path / "town")
     config = tmp_path / "town" / "municipality.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("GM0394", "GM394"), encoding="utf-8")
-    result = CliRunner().invoke(main, ["report", "--db", store_url, "--out", str(tmp_path / "r.html"),
-                                       "--municipality", str(tmp_path / "town")])
+    result = CliRunner().invoke(
+        main, ["report", "--db", store_url, "--out", str(tmp_path / "r.html"), "--municipality", str(tmp_path / "town")]
+    )
     assert result.exit_code != 0
     assert "municipality.yaml: field 'cbs_code' is 'GM394'; allowed: GM and four digits" in result.output
 
@@ -502,8 +605,12 @@ def test_the_page_puts_the_summary_after_the_title_and_leaves_out_notes_and_cons
     note = nbformat.v4.new_markdown_cell("A note for the maintainer")
     note.metadata["tags"] = ["analyst"]
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [cell("Title page", ["title"]), note, cell("Body text", printed="solver console line"),
-                      cell("Summary text", ["summary"])]
+    notebook.cells = [
+        cell("Title page", ["title"]),
+        note,
+        cell("Body text", printed="solver console line"),
+        cell("Summary text", ["summary"]),
+    ]
     nbformat.write(notebook, tmp_path / "made.ipynb")
     page = to_html(tmp_path / "made.ipynb", tmp_path / "made.html", printed=False).read_text(encoding="utf-8")
     text = BeautifulSoup(page, "html.parser").get_text(" ")

@@ -13,8 +13,11 @@ from kantelmeter.soc import REFERENCES, compare_to_reference
 
 # The SOC-13 key as published (Antonovsky 1987; DOMAIN.md), written out independently of soc13.yaml.
 SOC13_REVERSED = {1, 2, 3, 7, 10}
-SOC13_COMPONENTS = {"comprehensibility": [2, 6, 8, 9, 11], "manageability": [3, 5, 10, 13],
-                    "meaningfulness": [1, 4, 7, 12]}
+SOC13_COMPONENTS = {
+    "comprehensibility": [2, 6, 8, 9, 11],
+    "manageability": [3, 5, 10, 13],
+    "meaningfulness": [1, 4, 7, 12],
+}
 
 
 def random_responses(instrument, n, seed=0, blank=0.0):
@@ -48,7 +51,7 @@ def test_soc13_matches_the_published_key_row_by_row(soc13):
 def test_prorating_uses_the_mean_of_answered_items_times_item_count(soc13):
     frame = pd.DataFrame({f"soc{i}": [4.0] for i in range(1, 14)})
     frame["soc4"] = 7.0
-    frame[["soc12", "soc13"]] = np.nan      # meaningfulness loses soc12, manageability loses soc13
+    frame[["soc12", "soc13"]] = np.nan  # meaningfulness loses soc12, manageability loses soc13
     scores = score(soc13, frame).iloc[0]
     # meaningfulness: soc1 (8-4), soc4 = 7, soc7 (8-4) answered -> mean 5 x 4 items
     assert scores["meaningfulness"] == pytest.approx(20.0)
@@ -58,7 +61,7 @@ def test_prorating_uses_the_mean_of_answered_items_times_item_count(soc13):
 
 def test_fewer_answers_than_min_answered_give_no_score(soc13):
     frame = pd.DataFrame({f"soc{i}": [5.0] for i in range(1, 14)})
-    frame[["soc3", "soc5"]] = np.nan         # manageability keeps 2 of 4; needs 3
+    frame[["soc3", "soc5"]] = np.nan  # manageability keeps 2 of 4; needs 3
     scores = score(soc13, frame).iloc[0]
     assert np.isnan(scores["manageability"])
     assert scores["comprehensibility"] == pytest.approx(5 * 4 + 3)
@@ -85,8 +88,8 @@ def test_missing_codes_are_unanswered_not_errors():
     frame.loc[0, items[0]] = missing[0]
     frame.loc[1, items[:2]] = missing
     result = score(citizen, frame, scales=["ceo_access"])
-    assert result["ceo_access"].iloc[0] == pytest.approx(4.0)   # 3 of 4 answered: enough
-    assert np.isnan(result["ceo_access"].iloc[1])               # 2 of 4: too few
+    assert result["ceo_access"].iloc[0] == pytest.approx(4.0)  # 3 of 4 answered: enough
+    assert np.isnan(result["ceo_access"].iloc[1])  # 2 of 4: too few
 
 
 def test_out_of_code_value_names_respondent_item_value_and_allowed(soc13):
@@ -103,7 +106,7 @@ def test_coerce_scores_the_rest_and_problems_lists_every_problem(soc13):
     frame = random_responses(soc13, 30).astype({"soc1": object})
     frame.loc[[2, 5, 7], "soc2"] = 9
     frame.loc[4, "soc1"] = "x"
-    frame.loc[6, "soc5"] = 3.5                   # a whole-number code's neighbour is not a code either
+    frame.loc[6, "soc5"] = 3.5  # a whole-number code's neighbour is not a code either
     scores = score(soc13, frame, errors="coerce")
     problems = scoring.problems(soc13, frame)
     with pytest.raises(ScoringError) as caught:
@@ -140,7 +143,7 @@ def test_a_missing_item_column_is_a_problem(soc13):
         score(soc13, frame)
     scores, problems = score(soc13, frame, errors="coerce"), scoring.problems(soc13, frame)
     assert problems["item"].tolist() == ["soc13"]
-    assert scores["manageability"].notna().all()          # 3 of 4 answered
+    assert scores["manageability"].notna().all()  # 3 of 4 answered
 
 
 def test_an_unknown_column_is_a_problem_and_ignored_when_scoring(soc13):
@@ -164,8 +167,11 @@ def test_long_input_gives_the_same_scores_as_wide(soc13):
 
 def test_long_input_with_a_repeated_answer_is_refused():
     long = pd.DataFrame({"respondent": ["a", "a"], "occasion": "intake", "item": "soc1", "value": [1, 2]})
-    with pytest.raises(ScoringError, match=r"row 1 \(respondent a, occasion intake\): item soc1 = 2: the item is "
-                                           "answered more than once; allowed: one value per respondent") as refused:
+    with pytest.raises(
+        ScoringError,
+        match=r"row 1 \(respondent a, occasion intake\): item soc1 = 2: the item is "
+        "answered more than once; allowed: one value per respondent",
+    ) as refused:
         to_wide(long)
     assert refused.value.problems["row"].tolist() == [0, 1]
 
@@ -175,8 +181,15 @@ def test_identifying_columns_lead_and_index_is_kept(soc13):
     frame["cohort"] = "pilot"
     frame.index = [f"row{i}" for i in range(6)]
     scores = score(soc13, frame)
-    assert list(scores.columns) == ["respondent", "occasion", "cohort", "comprehensibility", "manageability",
-                                    "meaningfulness", "soc_total"]
+    assert list(scores.columns) == [
+        "respondent",
+        "occasion",
+        "cohort",
+        "comprehensibility",
+        "manageability",
+        "meaningfulness",
+        "soc_total",
+    ]
     assert list(scores.index) == list(frame.index)
 
 
@@ -202,8 +215,9 @@ def test_soc29_reaches_both_ends_of_its_range():
     soc29 = load_instrument("soc29")
     total = soc29.scale("soc_total")
     for end, expected in (("low", 29.0), ("high", 203.0)):
-        frame = pd.DataFrame({member.item: [float(7 if (member.key > 0) == (end == "high") else 1)]
-                              for member in total.items})
+        frame = pd.DataFrame(
+            {member.item: [float(7 if (member.key > 0) == (end == "high") else 1)] for member in total.items}
+        )
         assert score(soc29, frame)["soc_total"].iloc[0] == expected
 
 
@@ -239,6 +253,7 @@ def test_score_command_reads_csv_xlsx_and_sav(tmp_path, soc13, suffix):
         frame.to_excel(source, index=False)
     else:
         import pyreadstat
+
         pyreadstat.write_sav(frame.astype({"respondent": object, "occasion": object}), source)
     out = tmp_path / "scores.csv"
     result = CliRunner().invoke(main, ["score", "--instrument", "soc13", str(source), "--out", str(out)])

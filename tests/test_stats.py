@@ -51,17 +51,17 @@ def test_hedges_g_follows_hedges_and_olkin():
     assert pooled == pytest.approx(1.898625, abs=1e-6)
     assert row["g"] == pytest.approx(-1.58 / pooled * (1 - 3 / 71))
     assert row["se"] == pytest.approx(np.sqrt(20 / 100 + row["g"] ** 2 / 40))
-    half = 2.100922 * row["se"]                                   # R: qt(0.975, 18) = 2.100922
+    half = 2.100922 * row["se"]  # R: qt(0.975, 18) = 2.100922
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((row["g"] - half, row["g"] + half), abs=1e-6)
-    assert row["p"] == pytest.approx(0.07919, abs=1e-5)          # R: t.test(extra ~ group, sleep, var.equal = TRUE)
+    assert row["p"] == pytest.approx(0.07919, abs=1e-5)  # R: t.test(extra ~ group, sleep, var.equal = TRUE)
 
 
 def test_wald_interval_and_critical_values():
     low, high, p = _stats.wald_interval(np.array([1.0, -2.0]), np.array([0.5, 1.0]), confidence=0.90)
-    assert low == pytest.approx([1 - 1.644854 * 0.5, -2 - 1.644854], abs=1e-6)   # R: qnorm(0.95) = 1.644854
+    assert low == pytest.approx([1 - 1.644854 * 0.5, -2 - 1.644854], abs=1e-6)  # R: qnorm(0.95) = 1.644854
     assert high == pytest.approx([1 + 1.644854 * 0.5, -2 + 1.644854], abs=1e-6)
-    assert p == pytest.approx([0.04550026, 0.04550026])                # R: 2 * pnorm(-2)
-    assert _stats.critical(0.99, dof=5) == pytest.approx(4.032143, abs=1e-6)   # R: qt(0.995, 5)
+    assert p == pytest.approx([0.04550026, 0.04550026])  # R: 2 * pnorm(-2)
+    assert _stats.critical(0.99, dof=5) == pytest.approx(4.032143, abs=1e-6)  # R: qt(0.995, 5)
 
 
 @pytest.mark.parametrize("confidence", [95, 0.05, 0.0, 1.0, -0.5, True, "0.95"])
@@ -74,8 +74,14 @@ def test_a_confidence_outside_one_half_and_1_is_refused_by_name(confidence):
 
 def _sleep_as_cohorts() -> pd.DataFrame:
     """The sleep data as a pilot (drug 2) and a regular cohort (drug 1) measured at follow-up."""
-    return pd.DataFrame({"respondent": range(20), "occasion": "follow_up",
-                         "cohort": ["regular"] * 10 + ["pilot"] * 10, "extra": np.r_[DRUG_1, DRUG_2]})
+    return pd.DataFrame(
+        {
+            "respondent": range(20),
+            "occasion": "follow_up",
+            "cohort": ["regular"] * 10 + ["pilot"] * 10,
+            "extra": np.r_[DRUG_1, DRUG_2],
+        }
+    )
 
 
 def test_effects_and_longitudinal_report_the_shared_welch_and_hedges_g():
@@ -83,33 +89,54 @@ def test_effects_and_longitudinal_report_the_shared_welch_and_hedges_g():
     row = effects.naive_difference(cohorts)
     # R: t.test(extra ~ group, data = sleep), the other way round: 1.58, CI -0.2054832 3.3654832
     assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx((1.58, -0.2054832, 3.3654832), abs=1e-7)
-    panel = pd.DataFrame({"professional": range(20), "wave": 1, "score": np.r_[DRUG_1, DRUG_2],
-                          "left": [None] * 10 + ["2026-01-01"] * 10})
+    panel = pd.DataFrame(
+        {
+            "professional": range(20),
+            "wave": 1,
+            "score": np.r_[DRUG_1, DRUG_2],
+            "left": [None] * 10 + ["2026-01-01"] * 10,
+        }
+    )
     leavers = longitudinal.leavers_vs_stayers(panel, "score").iloc[0]
     assert (leavers["ci_low"], leavers["ci_high"]) == pytest.approx((-0.2054832, 3.3654832), abs=1e-7)
     assert leavers["hedges_g"] == pytest.approx(-_stats.hedges_g(DRUG_1, DRUG_2)["g"])
 
 
 def test_prepost_and_wave_changes_report_the_shared_paired_interval():
-    frame = pd.DataFrame({"respondent": list(range(10)) * 2, "cohort": "pilot",
-                          "occasion": ["intake"] * 10 + ["follow_up"] * 10, "extra": np.r_[DRUG_1, DRUG_2]})
+    frame = pd.DataFrame(
+        {
+            "respondent": list(range(10)) * 2,
+            "cohort": "pilot",
+            "occasion": ["intake"] * 10 + ["follow_up"] * 10,
+            "extra": np.r_[DRUG_1, DRUG_2],
+        }
+    )
     row = effects.prepost(frame, ["extra"]).iloc[0]
     # R: with(sleep, t.test(extra[group == 2], extra[group == 1], paired = TRUE))
     assert (row["change"], row["ci_low"], row["ci_high"]) == pytest.approx((1.58, 0.7001142, 2.4598858), abs=1e-7)
     assert row["p_t"] == pytest.approx(0.002833, abs=1e-6)
     panel = frame.rename(columns={"respondent": "professional", "occasion": "wave"}).replace(
-        {"wave": {"intake": 1, "follow_up": 2}})
+        {"wave": {"intake": 1, "follow_up": 2}}
+    )
     change = longitudinal.wave_changes(panel, "extra").iloc[0]
-    assert (change["ci_low"], change["ci_high"], change["p"]) == pytest.approx((0.7001142, 2.4598858, 0.002833),
-                                                                              abs=1e-6)
+    assert (change["ci_low"], change["ci_high"], change["p"]) == pytest.approx(
+        (0.7001142, 2.4598858, 0.002833), abs=1e-6
+    )
 
 
 def test_ipw_uses_hc3_errors_like_its_neighbours():
     rng = np.random.default_rng(21)
     x = rng.normal(size=120)
     pilot = rng.random(120) < 1 / (1 + np.exp(-x))
-    frame = pd.DataFrame({"respondent": range(120), "occasion": "follow_up", "x": x,
-                          "cohort": np.where(pilot, "pilot", "regular"), "y": x + pilot + rng.normal(0, 1, 120)})
+    frame = pd.DataFrame(
+        {
+            "respondent": range(120),
+            "occasion": "follow_up",
+            "x": x,
+            "cohort": np.where(pilot, "pilot", "regular"),
+            "y": x + pilot + rng.normal(0, 1, 120),
+        }
+    )
     cohorts = effects.prepare(frame, "y", baseline=None, covariates=["x"])
     row = effects.ipw(cohorts)
     weights = effects.ipw_weights(cohorts, effects.propensity_scores(cohorts))

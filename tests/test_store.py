@@ -30,8 +30,10 @@ def test_schema_is_created_once_and_reopening_keeps_the_data(store, store_url, k
 
 def test_a_newer_schema_is_refused(store, store_url, key_file):
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (:v, CURRENT_TIMESTAMP)"),
-                     {"v": SCHEMA_VERSION + 1})
+        conn.execute(
+            text("INSERT INTO schema_version (version, applied_at) VALUES (:v, CURRENT_TIMESTAMP)"),
+            {"v": SCHEMA_VERSION + 1},
+        )
     with pytest.raises(StoreError, match="newer than this kantelmeter"):
         Store(store_url, key_file=key_file)
 
@@ -106,7 +108,9 @@ def test_none_clears_an_answer_and_bad_columns_or_values_are_refused(store, samp
     assert store.answers(response) == {}
     with pytest.raises(StoreError, match="column 'mood' is not a column"):
         store.save_answers(response, {"mood": 3})
-    with pytest.raises(StoreError, match="item 'age' \\(column 'age'\\): value 'old': not a number; allowed: a number in 18..110"):
+    with pytest.raises(
+        StoreError, match="item 'age' \\(column 'age'\\): value 'old': not a number; allowed: a number in 18..110"
+    ):
         store.save_answers(response, {"age": "old"})
     with pytest.raises(StoreError, match="not a date"):
         store.save_answers(response, {"visit_date": "3 March"})
@@ -119,16 +123,33 @@ def test_responses_follow_the_tidy_contract(store, sample_instrument):
     pilot = store.add_respondent(cohort="pilot")
     regular = store.add_respondent(cohort="regular")
     unfinished = store.add_respondent(cohort="pilot")
-    for person, answers in ((pilot, {"got_help": 1, "help_kind_1": 1, "help_kind_2": 0, "helped_well": 8,
-                                     "visit_date": "2011-05-03", "remarks": "prima"}),
-                            (regular, {"got_help": 2, "wellbeing": 6})):
+    for person, answers in (
+        (
+            pilot,
+            {
+                "got_help": 1,
+                "help_kind_1": 1,
+                "help_kind_2": 0,
+                "helped_well": 8,
+                "visit_date": "2011-05-03",
+                "remarks": "prima",
+            },
+        ),
+        (regular, {"got_help": 2, "wellbeing": 6}),
+    ):
         store.save_answers(store.start_response(person, sample_instrument, "intake"), answers, complete=True)
     store.save_answers(store.start_response(unfinished, sample_instrument, "intake"), {"got_help": 2})
     store.save_answers(store.start_response(pilot, sample_instrument, "follow_up"), {"got_help": 1}, complete=True)
 
     wide = store.responses(sample_instrument)
-    assert list(wide.columns) == ["respondent", "occasion", "cohort", "collected_at", "version",
-                                  *sample_instrument.columns]
+    assert list(wide.columns) == [
+        "respondent",
+        "occasion",
+        "cohort",
+        "collected_at",
+        "version",
+        *sample_instrument.columns,
+    ]
     assert len(wide) == 3
     row = wide[(wide.respondent == pilot) & (wide.occasion == "intake")].iloc[0]
     assert (row.helped_well, row.help_kind_1, row.help_kind_2) == (8.0, 1.0, 0.0)
@@ -142,8 +163,12 @@ def test_responses_follow_the_tidy_contract(store, sample_instrument):
     assert len(store.responses(sample_instrument, include_partial=True)) == 4
 
     counts = store.completion(sample_instrument).set_index(["occasion", "cohort", "status"])["n"]
-    assert counts.to_dict() == {("follow_up", "pilot", "complete"): 1, ("intake", "pilot", "complete"): 1,
-                                ("intake", "pilot", "partial"): 1, ("intake", "regular", "complete"): 1}
+    assert counts.to_dict() == {
+        ("follow_up", "pilot", "complete"): 1,
+        ("intake", "pilot", "complete"): 1,
+        ("intake", "pilot", "partial"): 1,
+        ("intake", "regular", "complete"): 1,
+    }
 
 
 def test_an_empty_instrument_gives_an_empty_frame_with_every_column(store, sample_instrument):
@@ -204,9 +229,10 @@ def test_erase_removes_every_trace_of_a_respondent(store, sample_instrument):
     answers = answer_table(sample_instrument).name
     with store.engine.connect() as conn:
         for table in (answers, "submissions", "responses", "respondents"):
-            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == {answers: 1, "submissions": 0,
-                                                                                  "responses": 1,
-                                                                                  "respondents": 1}[table]
+            assert (
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                == {answers: 1, "submissions": 0, "responses": 1, "respondents": 1}[table]
+            )
     log = store.audit_log()
     assert log.iloc[-1].action == "erase" and log.iloc[-1].detail == "2 responses"
     assert not log.astype(str).apply(lambda column: column.str.contains(person)).any().any()
@@ -257,10 +283,12 @@ def test_an_unsupported_database_is_named(tmp_path):
 def test_a_shipped_instrument_round_trips_through_the_store(store):
     soc = load_instrument("soc13")
     person = store.add_respondent()
-    store.save_answers(store.start_response(person, soc, "intake"), {f"soc{i}": i % 7 + 1 for i in range(1, 14)},
-                       complete=True)
-    assert store.responses(soc).iloc[0][[f"soc{i}" for i in range(1, 14)]].tolist() == \
-        [float(i % 7 + 1) for i in range(1, 14)]
+    store.save_answers(
+        store.start_response(person, soc, "intake"), {f"soc{i}": i % 7 + 1 for i in range(1, 14)}, complete=True
+    )
+    assert store.responses(soc).iloc[0][[f"soc{i}" for i in range(1, 14)]].tolist() == [
+        float(i % 7 + 1) for i in range(1, 14)
+    ]
 
 
 def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
@@ -270,19 +298,25 @@ def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
     rng = np.random.default_rng(7)
     n = 4000
     numeric = ["got_help", "helped_well", "help_kind_1", "help_kind_2", "help_kind_3", "age", "wellbeing"]
-    frame = pd.DataFrame({"respondent": [f"r{i:04d}" for i in range(n)], "cohort": rng.choice(["pilot", "regular"], n),
-                          "got_help": rng.choice([1.0, 2.0], n),
-                          "helped_well": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0, 8.0, np.nan], n),
-                          **{f"help_kind_{k}": rng.choice([0.0, 1.0, np.nan], n) for k in (1, 2, 3)},
-                          "age": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(18, 110, n)),
-                          "wellbeing": rng.choice([1.0, 4.0, 7.0, 9.0, np.nan], n),
-                          "remarks": rng.choice(["prima", "tab\tand\nnewline", 'quote " and \\ backslash', None], n),
-                          "visit_date": rng.choice(["2011-05-03", "2012-02-29", None], n)})
+    frame = pd.DataFrame(
+        {
+            "respondent": [f"r{i:04d}" for i in range(n)],
+            "cohort": rng.choice(["pilot", "regular"], n),
+            "got_help": rng.choice([1.0, 2.0], n),
+            "helped_well": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0, 8.0, np.nan], n),
+            **{f"help_kind_{k}": rng.choice([0.0, 1.0, np.nan], n) for k in (1, 2, 3)},
+            "age": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(18, 110, n)),
+            "wellbeing": rng.choice([1.0, 4.0, 7.0, 9.0, np.nan], n),
+            "remarks": rng.choice(["prima", "tab\tand\nnewline", 'quote " and \\ backslash', None], n),
+            "visit_date": rng.choice(["2011-05-03", "2012-02-29", None], n),
+        }
+    )
     assert frame[numeric].notna().sum().sum() > 20_000
     assert store.add_responses(sample_instrument, "intake", frame) == n
     single = store.add_respondent(cohort="pilot")
-    store.save_answers(store.start_response(single, sample_instrument, "intake"), {"got_help": 2, "age": 18 + 1 / 3},
-                       complete=True)
+    store.save_answers(
+        store.start_response(single, sample_instrument, "intake"), {"got_help": 2, "age": 18 + 1 / 3}, complete=True
+    )
 
     wide = store.responses(sample_instrument).set_index("respondent")
     assert len(wide) == n + 1 and [p for p in wide.index if p != single] == frame.respondent.tolist()

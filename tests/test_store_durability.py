@@ -46,12 +46,17 @@ def test_a_killed_import_leaves_nothing_and_can_be_repeated(store_url, key_file,
     soc = load_instrument("soc13")
     rows = 2000
     data = tmp_path / "soc.csv"
-    pd.DataFrame({"respondent": [f"r{i}" for i in range(rows)],
-                  **{f"soc{k}": [(i + k) % 7 + 1 for i in range(rows)] for k in range(1, 14)}}).to_csv(data, index=False)
+    pd.DataFrame(
+        {
+            "respondent": [f"r{i}" for i in range(rows)],
+            **{f"soc{k}": [(i + k) % 7 + 1 for i in range(rows)] for k in range(1, 14)},
+        }
+    ).to_csv(data, index=False)
     Store(store_url, key_file=key_file).close()  # the schema exists before the writer starts
     marker = tmp_path / "marker"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, store_url, str(key_file), str(data), str(marker)],
-                              stderr=subprocess.PIPE)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, store_url, str(key_file), str(data), str(marker)], stderr=subprocess.PIPE
+    )
     while not marker.exists():
         if writer.poll() is not None:
             pytest.fail(f"the writer ended before the kill: {writer.stderr.read().decode()[-2000:]}")

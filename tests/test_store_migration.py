@@ -21,8 +21,14 @@ from kantelmeter.store.schema import (
 AT = datetime(2026, 3, 1, 12, 0)
 # (pseudonym, cohort, version, occasion, status, answers as the old layout held them)
 RESPONSES = [
-    ("r-anna", "pilot", "1.0", "intake", "complete",
-     {"age": 34.0, "got_help": 1.0, "help_kind_2": 1.0, "visit_date": "2026-02-11", "remarks": "goed geholpen"}),
+    (
+        "r-anna",
+        "pilot",
+        "1.0",
+        "intake",
+        "complete",
+        {"age": 34.0, "got_help": 1.0, "help_kind_2": 1.0, "visit_date": "2026-02-11", "remarks": "goed geholpen"},
+    ),
     ("r-anna", "pilot", "2.0", "follow_up", "complete", {"age": 35.0, "got_help": 2.0, "extra": 3.0}),
     ("r-bram", "regular", "1.0", "intake", "partial", {"wellbeing": 4.0}),
     ("r-cees", None, "2.0", "intake", "partial", {}),  # begun, nothing answered yet
@@ -39,22 +45,42 @@ def _old_layout_store(url: str, versions: dict) -> None:
             conn.execute(insert(schema_versions).values(version=version, applied_at=AT))
         for instrument in versions.values():
             definition = instrument.model_dump_json()
-            conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
-                                                    definition=definition, registered_at=AT,
-                                                    sha256=hashlib.sha256(definition.encode()).hexdigest()))
+            conn.execute(
+                insert(instruments).values(
+                    id=instrument.id,
+                    version=instrument.version,
+                    definition=definition,
+                    registered_at=AT,
+                    sha256=hashlib.sha256(definition.encode()).hexdigest(),
+                )
+            )
         for pseudonym, cohort in dict((r[0], r[1]) for r in RESPONSES).items():
             conn.execute(insert(respondents).values(pseudonym=pseudonym, cohort=cohort, created_at=AT))
         for pseudonym, _, version, occasion, status, answers in RESPONSES:
             respondent = conn.execute(select(respondents.c.id).where(respondents.c.pseudonym == pseudonym)).scalar()
-            response = conn.execute(insert(responses_table).values(
-                respondent_id=respondent, instrument="sample", version=version, occasion=occasion,
-                collected_at=AT if status == "complete" else None, status=status, source="web")
-                .returning(responses_table.c.id)).scalar()
+            response = conn.execute(
+                insert(responses_table)
+                .values(
+                    respondent_id=respondent,
+                    instrument="sample",
+                    version=version,
+                    occasion=occasion,
+                    collected_at=AT if status == "complete" else None,
+                    status=status,
+                    source="web",
+                )
+                .returning(responses_table.c.id)
+            ).scalar()
             for column, value in answers.items():
                 numeric = isinstance(value, float)
-                conn.execute(insert(legacy_answers).values(response_id=response, column=column,
-                                                           value_numeric=value if numeric else None,
-                                                           value_text=None if numeric else value))
+                conn.execute(
+                    insert(legacy_answers).values(
+                        response_id=response,
+                        column=column,
+                        value_numeric=value if numeric else None,
+                        value_text=None if numeric else value,
+                    )
+                )
     engine.dispose()
 
 
@@ -70,8 +96,11 @@ def versions(sample_instrument):
 
 def test_an_old_store_is_refused_until_upgraded_then_holds_every_answer(store_url, key_file, versions, tmp_path):
     _old_layout_store(store_url, versions)
-    with pytest.raises(StoreError, match=r"schema version 3, older than this kantelmeter uses \(4\); nothing was "
-                                         r"read or changed.*kantelmeter db upgrade --db URL"):
+    with pytest.raises(
+        StoreError,
+        match=r"schema version 3, older than this kantelmeter uses \(4\); nothing was "
+        r"read or changed.*kantelmeter db upgrade --db URL",
+    ):
         Store(store_url, key_file=key_file)
     assert upgrade(store_url) == (3, SCHEMA_VERSION)
     assert upgrade(store_url) == (SCHEMA_VERSION, SCHEMA_VERSION)  # a second upgrade changes nothing

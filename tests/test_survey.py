@@ -36,8 +36,7 @@ def api() -> tuple[pd.DataFrame, Sample]:
     # Only the margins of the frame enter the estimates: N_h per type and the awards counts.
     stratum = np.repeat(list(POPULATION), list(POPULATION.values()))
     awards = np.repeat(list(AWARDS), list(AWARDS.values()))
-    units = pd.DataFrame({"pseudonym": [f"pop-{i}" for i in range(len(stratum))], "stratum": stratum,
-                          "awards": awards})
+    units = pd.DataFrame({"pseudonym": [f"pop-{i}" for i in range(len(stratum))], "stratum": stratum, "awards": awards})
     frame = Frame(units=units, strata="stype", auxiliaries=["awards"])
     sample = Sample(units=strat.assign(inclusion_probability=1 / strat["design_weight"]), frame=frame)
     return strat, sample
@@ -67,7 +66,9 @@ def test_domain_means_equal_r(api):
     rows = survey.estimate(strat, "design_weight", sample, "api00", by="awards").set_index("group")
     # svyby(~api00, ~awards, dstrat, svymean, deff=TRUE)
     assert rows.loc["No", ["estimate", "se", "deff"]].tolist() == pytest.approx([633.7349117, 15.33477098, 1.358500899])
-    assert rows.loc["Yes", ["estimate", "se", "deff"]].tolist() == pytest.approx([678.4224056, 11.85663099, 1.142835504])
+    assert rows.loc["Yes", ["estimate", "se", "deff"]].tolist() == pytest.approx(
+        [678.4224056, 11.85663099, 1.142835504]
+    )
     assert rows.loc["No", "n"] == 87
 
 
@@ -78,8 +79,7 @@ def test_proportion_and_its_intervals_equal_r(api):
     assert (logit.estimate, logit.se, logit.deff) == pytest.approx((0.827948, 0.024345, 0.8556), abs=5e-5)
     # svyciprop(~I(sch.wide=="Yes"), dstrat, method="logit"): 0.7745396544 0.8708148545
     assert (logit.ci_low, logit.ci_high) == pytest.approx((0.7745396544, 0.8708148545), abs=1e-6)
-    beta = survey.estimate(strat, "design_weight", sample, "wide", kind="proportion",
-                           interval="korn-graubard").iloc[0]
+    beta = survey.estimate(strat, "design_weight", sample, "wide", kind="proportion", interval="korn-graubard").iloc[0]
     # svyciprop(~I(sch.wide=="Yes"), dstrat, method="beta"): 0.7741713286 0.8734315926
     assert (beta.ci_low, beta.ci_high) == pytest.approx((0.7741713286, 0.8734315926), abs=1e-6)
 
@@ -113,15 +113,21 @@ def test_weights_report_kish_deff_and_spread(api):
     strat, sample = api
     weights = survey.calibrate(sample, strat, margins=["awards"])
     w = weights.weights["weight"]
-    assert weights.kish_deff == pytest.approx(len(w) * (w ** 2).sum() / w.sum() ** 2)
+    assert weights.kish_deff == pytest.approx(len(w) * (w**2).sum() / w.sum() ** 2)
     assert weights.kish_deff == pytest.approx(1.1926, abs=1e-4)  # as svy's Sample.check() reports it
     assert weights.spread["max"] / weights.spread["min"] == pytest.approx(weights.spread["ratio"])
 
 
 def test_trimming_caps_the_weights_and_keeps_the_margins():
     rng = np.random.default_rng(6)
-    units = pd.DataFrame({"pseudonym": [f"p-{i:05d}" for i in range(3000)], "stratum": "all",
-                          "age_group": rng.choice(["young", "old"], 3000), "sex": rng.choice(["m", "v"], 3000)})
+    units = pd.DataFrame(
+        {
+            "pseudonym": [f"p-{i:05d}" for i in range(3000)],
+            "stratum": "all",
+            "age_group": rng.choice(["young", "old"], 3000),
+            "sex": rng.choice(["m", "v"], 3000),
+        }
+    )
     sample = survey.draw(Frame(units, None, ["age_group", "sex"]), n=3000, allocation="census")
     # young men hardly answer: their weights grow, and trimming shifts some of it to young women and old men
     rates = np.where((sample.units["age_group"] == "young") & (sample.units["sex"] == "m"), 0.05, 0.5)
@@ -135,12 +141,14 @@ def test_trimming_caps_the_weights_and_keeps_the_margins():
     weighted = trimmed.weights.merge(units, on="pseudonym")
     for margin in ("age_group", "sex"):
         assert weighted.groupby(margin)["weight"].sum().to_dict() == pytest.approx(
-            units[margin].value_counts().to_dict(), rel=1e-3)
+            units[margin].value_counts().to_dict(), rel=1e-3
+        )
     with pytest.raises(CalibrationError, match="field 'trim' 1.01: calibration failed"):
         survey.calibrate(sample, answered, trim=1.01)
 
 
 # --- sample size and drawing ---------------------------------------------------------------
+
 
 def test_sample_size_has_known_values():
     # Cochran: z^2 p q / e^2 = 1.96^2 x 0.25 / 0.0025 = 384.1 -> 385, the figure every table prints.
@@ -169,8 +177,11 @@ def test_draw_gives_inclusion_probabilities_and_is_reproducible():
     assert not first.units.equals(survey.draw(frame, n=100, seed=5).units)
     equal = survey.draw(frame, n=90, allocation="equal", seed=1)
     assert equal.allocation["sampled"].tolist() == [30, 30, 30]
-    assert equal.units.groupby("stratum")["design_weight"].first().to_dict() == {"Noord": 20, "Oost": 100 / 30,
-                                                                                 "Zuid": 10}
+    assert equal.units.groupby("stratum")["design_weight"].first().to_dict() == {
+        "Noord": 20,
+        "Oost": 100 / 30,
+        "Zuid": 10,
+    }
     census = survey.draw(frame, n=0, allocation="census")
     assert len(census.units) == 1000 and set(census.units["design_weight"]) == {1.0}
 
@@ -191,21 +202,34 @@ def test_a_sample_larger_than_its_stratum_is_refused():
 
 # --- the frame from a register ---------------------------------------------------------------
 
+
 @pytest.fixture
 def pseudonymiser(tmp_path) -> Pseudonymiser:
     return Pseudonymiser(tmp_path / "k.key")
 
 
 def _register() -> pd.DataFrame:
-    return pd.DataFrame({"bsn": ["111222333", "123456782", "012345672"], "name": ["A", "B", "C"],
-                         "address": ["Dorpsstraat 1", "Kerkweg 2", "Molenlaan 3"],
-                         "district": ["Noord", "Zuid", "Noord"], "age_group": ["18-64", "65-74", "75+"],
-                         "sex": ["v", "m", "v"], "provision": ["hulp", "hulpmiddel", "hulp"]})
+    return pd.DataFrame(
+        {
+            "bsn": ["111222333", "123456782", "012345672"],
+            "name": ["A", "B", "C"],
+            "address": ["Dorpsstraat 1", "Kerkweg 2", "Molenlaan 3"],
+            "district": ["Noord", "Zuid", "Noord"],
+            "age_group": ["18-64", "65-74", "75+"],
+            "sex": ["v", "m", "v"],
+            "provision": ["hulp", "hulpmiddel", "hulp"],
+        }
+    )
 
 
 def test_frame_keeps_pseudonyms_strata_and_auxiliaries_only(pseudonymiser):
-    frame = survey.frame(_register(), id="bsn", strata="district", auxiliaries=["age_group", "sex", "provision"],
-                         pseudonymiser=pseudonymiser)
+    frame = survey.frame(
+        _register(),
+        id="bsn",
+        strata="district",
+        auxiliaries=["age_group", "sex", "provision"],
+        pseudonymiser=pseudonymiser,
+    )
     assert list(frame.units.columns) == ["pseudonym", "stratum", "age_group", "sex", "provision"]
     text = frame.units.to_csv()
     for secret in ("111222333", "123456782", "12345672", "Dorpsstraat", "Kerkweg"):
@@ -230,8 +254,14 @@ def test_every_problem_of_a_register_is_reported_at_once(pseudonymiser):
     register.loc[2, "bsn"] = "123456789"  # fails the eleven-test
     register.loc[0, "district"] = " "
     with pytest.raises(FrameError) as caught:
-        survey.frame(register, id="bsn", strata="district", auxiliaries=["sex"], pseudonymiser=pseudonymiser,
-                     source="register.csv")
+        survey.frame(
+            register,
+            id="bsn",
+            strata="district",
+            auxiliaries=["sex"],
+            pseudonymiser=pseudonymiser,
+            source="register.csv",
+        )
     message = str(caught.value)
     assert message.startswith("register.csv: 3 problem(s)")
     assert "row 2, field 'bsn' '*****2333': duplicate identifier: also in row 1" in message
@@ -254,27 +284,44 @@ def test_unknown_columns_and_empty_margins_are_refused(pseudonymiser):
 
 # --- response ---------------------------------------------------------------------------------
 
+
 def _population(seed: int, n: int = 3000) -> tuple[Frame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    units = pd.DataFrame({"pseudonym": [f"p-{i:05d}" for i in range(n)],
-                          "stratum": rng.choice(["Noord", "Zuid"], n, p=[0.6, 0.4]),
-                          "age_group": rng.choice(["18-64", "65-74", "75+"], n, p=[0.4, 0.3, 0.3])})
+    units = pd.DataFrame(
+        {
+            "pseudonym": [f"p-{i:05d}" for i in range(n)],
+            "stratum": rng.choice(["Noord", "Zuid"], n, p=[0.6, 0.4]),
+            "age_group": rng.choice(["18-64", "65-74", "75+"], n, p=[0.4, 0.3, 0.3]),
+        }
+    )
     return Frame(units, "district", ["age_group"]), units
 
 
 def test_response_counts_and_aapor_rates():
     frame, units = _population(1, 400)
     sample = survey.draw(frame, n=400, allocation="census")
-    codes = np.array(["complete"] * 200 + ["partial"] * 40 + ["refused"] * 30 + ["moved"] * 20 + ["deceased"] * 10
-                     + [""] * 100)
-    outcomes = pd.DataFrame({"pseudonym": sample.units["pseudonym"],
-                             "status": np.where(np.isin(codes, ["complete", "partial"]), codes, None),
-                             "source": np.where(codes == "complete", "web", np.where(codes == "partial", "import", None)),
-                             "disposition": np.where(np.isin(codes, ["refused", "moved", "deceased"]), codes, None)})
+    codes = np.array(
+        ["complete"] * 200 + ["partial"] * 40 + ["refused"] * 30 + ["moved"] * 20 + ["deceased"] * 10 + [""] * 100
+    )
+    outcomes = pd.DataFrame(
+        {
+            "pseudonym": sample.units["pseudonym"],
+            "status": np.where(np.isin(codes, ["complete", "partial"]), codes, None),
+            "source": np.where(codes == "complete", "web", np.where(codes == "partial", "import", None)),
+            "disposition": np.where(np.isin(codes, ["refused", "moved", "deceased"]), codes, None),
+        }
+    )
     account = survey.response(sample, outcomes, replicates=10)
     total = account.table.set_index("stratum").loc["total"]
-    assert total[["sampled", "ineligible", "eligible", "complete", "partial", "refused", "no_contact"]].tolist() == \
-        [400, 30, 370, 200, 40, 30, 100]
+    assert total[["sampled", "ineligible", "eligible", "complete", "partial", "refused", "no_contact"]].tolist() == [
+        400,
+        30,
+        370,
+        200,
+        40,
+        30,
+        100,
+    ]
     assert total["rr1"] == pytest.approx(200 / 370) and total["rr2"] == pytest.approx(240 / 370)
     assert account.table.iloc[:-1][["sampled", "complete"]].sum().tolist() == [400, 200]
     modes = account.by_mode.set_index("mode")
@@ -286,8 +333,14 @@ def test_response_counts_and_aapor_rates():
 def test_an_unknown_disposition_code_is_refused():
     frame, _ = _population(2, 20)
     sample = survey.draw(frame, n=20, allocation="census")
-    outcomes = pd.DataFrame({"pseudonym": sample.units["pseudonym"], "status": None, "source": None,
-                             "disposition": ["emigrated"] + [None] * 19})
+    outcomes = pd.DataFrame(
+        {
+            "pseudonym": sample.units["pseudonym"],
+            "status": None,
+            "source": None,
+            "disposition": ["emigrated"] + [None] * 19,
+        }
+    )
     with pytest.raises(ValueError, match="disposition 'emigrated' .*allowed: moved, deceased, not_client, refused"):
         survey.response(sample, outcomes)
 
@@ -299,8 +352,14 @@ def test_r_indicator_falls_with_selective_response():
     rates = {"18-64": 0.2, "65-74": 0.5, "75+": 0.8}
     p = sample.units["age_group"].map(rates).to_numpy()
     answered = rng.random(len(p)) < p
-    outcomes = pd.DataFrame({"pseudonym": sample.units["pseudonym"], "status": np.where(answered, "complete", None),
-                             "source": np.where(answered, "web", None), "disposition": None})
+    outcomes = pd.DataFrame(
+        {
+            "pseudonym": sample.units["pseudonym"],
+            "status": np.where(answered, "complete", None),
+            "source": np.where(answered, "web", None),
+            "disposition": None,
+        }
+    )
     row = survey.response(sample, outcomes, replicates=100).r_indicator.iloc[0]
     # the population truth: 1 - 2 x sd of the propensities {0.2 (40%), 0.5 (30%), 0.8 (30%)}
     shares = np.array([0.4, 0.3, 0.3])
@@ -315,6 +374,7 @@ def test_r_indicator_falls_with_selective_response():
 
 # --- weights and estimates: bad input --------------------------------------------------------
 
+
 def test_weights_on_a_round_without_response_are_refused():
     frame, _ = _population(4, 100)
     sample = survey.draw(frame, n=50, seed=1)
@@ -326,8 +386,11 @@ def test_an_empty_respondent_cell_is_refused():
     frame, _ = _population(5, 300)
     sample = survey.draw(frame, n=300, allocation="census")
     young_absent = sample.units[sample.units["age_group"] != "18-64"]
-    with pytest.raises(CalibrationError, match=r"field 'age_group' '18-64': \d+ clients in the frame but no "
-                                               "respondent: an empty respondent cell"):
+    with pytest.raises(
+        CalibrationError,
+        match=r"field 'age_group' '18-64': \d+ clients in the frame but no "
+        "respondent: an empty respondent cell",
+    ):
         survey.calibrate(sample, young_absent)
     with pytest.raises(CalibrationError, match="'district': not an auxiliary of the frame; allowed: age_group"):
         survey.calibrate(sample, sample.units, margins=["district"])
@@ -344,8 +407,12 @@ def test_estimate_names_bad_input(api):
     with pytest.raises(ValueError, match="kind='median'"):
         survey.estimate(strat, "design_weight", sample, "api00", kind="median")
     with pytest.raises(ValueError, match="1 row\\(s\\) without a positive weight"):
-        survey.estimate(strat.assign(design_weight=lambda t: t.design_weight.where(t.index > 0, 0)),
-                        "design_weight", sample, "api00")
+        survey.estimate(
+            strat.assign(design_weight=lambda t: t.design_weight.where(t.index > 0, 0)),
+            "design_weight",
+            sample,
+            "api00",
+        )
 
 
 def test_missing_answers_are_a_domain_not_a_smaller_design(api):

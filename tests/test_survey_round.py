@@ -58,9 +58,14 @@ def _answer(store: Store, letters: pd.DataFrame, rng: np.random.Generator) -> se
         token = row["link"].rsplit("/r/", 1)[1]
         invitation = store.invitation(token)
         contact = int(rng.choice([1, 1, 1, 1, 2]))
-        answers = {"ceo_access_quick": int(rng.integers(1, 6)) if contact == 1 else None,
-                   "ceo_quality_good": int(rng.choice([2, 4, 5, 8])), "support_contact": contact,
-                   "sex": int(rng.integers(1, 3)), "support_type_1": 1, "support_type_4": 0}
+        answers = {
+            "ceo_access_quick": int(rng.integers(1, 6)) if contact == 1 else None,
+            "ceo_quality_good": int(rng.choice([2, 4, 5, 8])),
+            "support_contact": contact,
+            "sex": int(rng.integers(1, 3)),
+            "support_type_1": 1,
+            "support_type_4": 0,
+        }
         if draw < 0.45:
             response_id = store.start_response(invitation.respondent, citizen, "follow_up", source="web")
             store.save_answers(response_id, answers, complete=True)
@@ -78,8 +83,20 @@ def _answer(store: Store, letters: pd.DataFrame, rng: np.random.Generator) -> se
 def test_a_round_from_register_to_weighted_ceo_table(tmp_path, register, store_url, key_file):
     table, path = register
     db = _store_args(store_url, key_file)
-    out = _run("frame", "import", path, "--round", ROUND, "--id", "bsn", "--strata", "district",
-               "--aux", "age_group,sex,provision", *db)
+    out = _run(
+        "frame",
+        "import",
+        path,
+        "--round",
+        ROUND,
+        "--id",
+        "bsn",
+        "--strata",
+        "district",
+        "--aux",
+        "age_group,sex,provision",
+        *db,
+    )
     assert "300 clients in the frame" in out
     out = _run("sample", "--round", ROUND, "--n", 150, "--seed", 7, *db)
     assert "150 clients sampled (seed 7)" in out
@@ -101,14 +118,30 @@ def test_a_round_from_register_to_weighted_ceo_table(tmp_path, register, store_u
     sampled = set(letters["pseudonym"])
     ids = {store.pseudonym("bsn", b): b for b in table["bsn"]}
     silent = [p for p in sorted(sampled) if p not in done]
-    codes = pd.DataFrame({"bsn": [ids[p] for p in silent[:6]],
-                          "code": ["moved", "deceased", "not_client", "refused", "refused", "no_contact"]})
+    codes = pd.DataFrame(
+        {
+            "bsn": [ids[p] for p in silent[:6]],
+            "code": ["moved", "deceased", "not_client", "refused", "refused", "no_contact"],
+        }
+    )
     codes.to_csv(tmp_path / "codes.csv", index=False)
     _run("disposition", tmp_path / "codes.csv", "--round", ROUND, "--id", "bsn", *db)
 
     reminders_csv = tmp_path / "mail" / "reminders.csv"
-    _run("letters", "--round", ROUND, "--register", path, "--id", "bsn", "--out", reminders_csv, "--reminder",
-         "--no-pdf", *db)
+    _run(
+        "letters",
+        "--round",
+        ROUND,
+        "--register",
+        path,
+        "--id",
+        "bsn",
+        "--out",
+        reminders_csv,
+        "--reminder",
+        "--no-pdf",
+        *db,
+    )
     reminded = set(pd.read_csv(reminders_csv, dtype=str)["pseudonym"])
     assert reminded == set(silent[5:])  # not the responders, the ineligible or those who refused
     assert "Herinnering" in pd.read_csv(reminders_csv, dtype=str)["subject"].iloc[0]
@@ -132,8 +165,11 @@ def test_a_round_from_register_to_weighted_ceo_table(tmp_path, register, store_u
     _run("ceo", "table", "--round", ROUND, "--out", ceo_csv, *db)
     ceo = pd.read_csv(ceo_csv).set_index("item")
     assert ceo["weighted"].all() and ceo.loc["ceo_quality_good", "n_valid"] < len(done)  # 'weet niet' left out
-    assert ceo.loc["ceo_access_quick", "ci_low"] < ceo.loc["ceo_access_quick", "pct_agree"] < \
-        ceo.loc["ceo_access_quick", "ci_high"]
+    assert (
+        ceo.loc["ceo_access_quick", "ci_low"]
+        < ceo.loc["ceo_access_quick", "pct_agree"]
+        < ceo.loc["ceo_access_quick", "ci_high"]
+    )
 
     export_csv = tmp_path / "delivery.csv"
     _run("ceo", "export", "--round", ROUND, "--out", export_csv, *db)
@@ -163,9 +199,16 @@ def _assert_store_holds_no_identity(store_url: str, table: pd.DataFrame) -> None
     """Dump every table of the store and look for any BSN, name or address of the register."""
     engine = create_engine(store_url)
     with engine.connect() as conn:
-        names = [r[0] for r in conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table'" if engine.dialect.name == "sqlite"
-            else "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"))]
+        names = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                    if engine.dialect.name == "sqlite"
+                    else "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                )
+            )
+        ]
         dump = "\n".join(str(row) for name in names for row in conn.execute(text(f'SELECT * FROM "{name}"')))
     engine.dispose()
     assert "survey_frame" in names
@@ -179,7 +222,8 @@ def test_login_codes_open_the_letter_and_nothing_else(tmp_path, register, store)
     from kantelmeter.survey import Frame, draw, frame
 
     frame(path, id="bsn", strata="district", auxiliaries=["sex"], pseudonymiser=store.pseudonymiser).to_store(
-        store, ROUND, load_instrument("citizen"), "follow_up")
+        store, ROUND, load_instrument("citizen"), "follow_up"
+    )
     draw(Frame.from_store(store, ROUND), n=20, seed=2).to_store(store, ROUND)
     sent = store.invite_round(ROUND, store.round_sample(ROUND)["pseudonym"][:3])
     pseudonym, token, code = sent.iloc[1]
@@ -195,8 +239,15 @@ def test_login_codes_open_the_letter_and_nothing_else(tmp_path, register, store)
     with pytest.raises(StoreError, match="disposition 'emigrated'"):
         store.record_dispositions(ROUND, {pseudonym: "emigrated"})
     with pytest.raises(StoreError, match="frame column\\(s\\) \\['name'\\] are not allowed"):
-        store.create_round("other", "citizen", "follow_up", pd.DataFrame({"pseudonym": ["p-1"], "stratum": ["a"],
-                                                                         "name": ["Jan"]}), "bsn", None, [])
+        store.create_round(
+            "other",
+            "citizen",
+            "follow_up",
+            pd.DataFrame({"pseudonym": ["p-1"], "stratum": ["a"], "name": ["Jan"]}),
+            "bsn",
+            None,
+            [],
+        )
     with pytest.raises(KeyError, match="no survey round 'nope' in this store; rounds: 2026-ceo"):
         store.round_info("nope")
 
@@ -206,7 +257,8 @@ def test_erasing_a_client_removes_them_from_every_round(register, store):
     from kantelmeter.survey import Frame, draw, frame
 
     frame(path, id="bsn", strata="district", pseudonymiser=store.pseudonymiser).to_store(
-        store, ROUND, load_instrument("citizen"), "follow_up")
+        store, ROUND, load_instrument("citizen"), "follow_up"
+    )
     draw(Frame.from_store(store, ROUND), n=300, allocation="census").to_store(store, ROUND)
     pseudonym = store.pseudonym("bsn", table["bsn"].iloc[0])
     store.invite_round(ROUND, [pseudonym])
@@ -232,8 +284,19 @@ def test_follow_up_invitations_reach_the_same_pseudonyms(tmp_path, store_url, ke
         assert (invitation.respondent, invitation.occasion) == (row["respondent"], "follow_up")
     store.close()
     (tmp_path / "strangers.csv").write_text("respondent\nr-00000000000000000000\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["invite", "--instrument", "citizen", "--occasion", "follow_up",
-                                       "--respondents", str(tmp_path / "strangers.csv"), *map(str, db)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "invite",
+            "--instrument",
+            "citizen",
+            "--occasion",
+            "follow_up",
+            "--respondents",
+            str(tmp_path / "strangers.csv"),
+            *map(str, db),
+        ],
+    )
     assert result.exit_code == 1 and "1 respondent(s) are not in this store" in result.output
     result = CliRunner().invoke(main, ["invite", "--instrument", "citizen", "--occasion", "follow_up", *map(str, db)])
     assert result.exit_code == 2 and "give either --count" in result.output
@@ -246,11 +309,13 @@ def test_round_commands_name_bad_input(tmp_path, register):
     bad.loc[3, "bsn"] = bad.loc[2, "bsn"]
     bad.loc[5, "bsn"] = "123456789"
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    result = CliRunner().invoke(main, ["frame", "import", str(tmp_path / "bad.csv"), "--round", ROUND, "--id", "bsn",
-                                       "--strata", "wijk", *db])
+    result = CliRunner().invoke(
+        main, ["frame", "import", str(tmp_path / "bad.csv"), "--round", ROUND, "--id", "bsn", "--strata", "wijk", *db]
+    )
     assert result.exit_code == 1 and "field 'wijk': no such column" in result.output
-    result = CliRunner().invoke(main, ["frame", "import", str(tmp_path / "bad.csv"), "--round", ROUND, "--id", "bsn",
-                                       *db])
+    result = CliRunner().invoke(
+        main, ["frame", "import", str(tmp_path / "bad.csv"), "--round", ROUND, "--id", "bsn", *db]
+    )
     assert result.exit_code == 1 and "bad.csv: 2 problem(s)" in result.output
     assert "row 4, field 'bsn'" in result.output and "row 6, field 'bsn' '*****6789'" in result.output
     _run("frame", "import", path, "--round", ROUND, "--id", "bsn", "--strata", "district", *db)
@@ -286,7 +351,9 @@ def test_the_demo_round_writes_every_step(tmp_path):
     assert table.loc["total", "sampled"] == 160 and 0.3 < table.loc["total", "rr1"] < 0.8
     weights = store.round_weights(ROUND)
     collected = store.responses("citizen", occasion="follow_up")["collected_at"]
-    assert collected.min() >= pd.Timestamp("2026-09-07", tz="UTC") and collected.max() < pd.Timestamp("2026-10-13", tz="UTC")
+    assert collected.min() >= pd.Timestamp("2026-09-07", tz="UTC") and collected.max() < pd.Timestamp(
+        "2026-10-13", tz="UTC"
+    )
     assert len(weights) == table.loc["total", "complete"] and weights["weight"].sum() == pytest.approx(400, rel=1e-3)
     store.close()
     assert pd.read_csv(result.files["ceo_table.csv"])["weighted"].all()
@@ -302,8 +369,9 @@ def test_a_typed_login_code_opens_the_letters_form(tmp_path, register):
 
     table, path = register
     store = Store(f"sqlite:///{tmp_path / 'k.db'}", key_file=tmp_path / "k.key")
-    frame(path, id="bsn", pseudonymiser=store.pseudonymiser).to_store(store, ROUND, load_instrument("citizen"),
-                                                                      "follow_up")
+    frame(path, id="bsn", pseudonymiser=store.pseudonymiser).to_store(
+        store, ROUND, load_instrument("citizen"), "follow_up"
+    )
     draw(Frame.from_store(store, ROUND), n=2, seed=1).to_store(store, ROUND)
     pseudonym, _, code = store.invite_round(ROUND, store.round_sample(ROUND)["pseudonym"][:1]).iloc[0]
     client = TestClient(create_app(store), follow_redirects=False)

@@ -35,7 +35,7 @@ def test_shape_of_the_pilot(study):
     assert pilot["intake_date"].min() >= pd.Timestamp("2010-05-28")
     assert pilot["intake_date"].max() < pd.Timestamp("2012-09-01")
     assert set(pilot["intake_date"].dt.day_name()) == {"Tuesday", "Thursday"}
-    assert not pilot["intake_date"].duplicated().any()            # one pilot intake per morning at most
+    assert not pilot["intake_date"].duplicated().any()  # one pilot intake per morning at most
     # selection shifts towards complex questions once the front office picks cases
     selected = pilot.groupby("period")["complexity"].mean()
     assert selected["selected"] > selected["first_visitor"] + 0.25
@@ -58,15 +58,24 @@ def test_truth_on_the_scored_scale_matches_the_parameters(study):
         assert truth.loc[domain, "ate"] == pytest.approx(0.3, abs=0.06)
     assert truth.loc["satisfaction_professional", "ate"] == pytest.approx(0.3, abs=0.06)
     assert truth.loc["ladder_rung", "parameter"] == -0.8 and truth.loc["ladder_rung", "ate"] < 0
-    null = synth.study(seed=7, effect_wellbeing=0.0, effect_wheel=0.0, effect_soc=0.0, effect_experience=0.0,
-                       effect_ladder=0.0)
+    null = synth.study(
+        seed=7, effect_wellbeing=0.0, effect_wheel=0.0, effect_soc=0.0, effect_experience=0.0, effect_ladder=0.0
+    )
     assert np.allclose(null.true_effects["ate"], 0.0)
 
 
 def test_wheel_effect_per_domain():
-    study = synth.study(seed=3, effect_wheel={"eigen_inkomen": 0.6, "sociale_contacten": 0.0,
-                                              "maatschappelijke_bijdragen": 0.0, "opdoen_vaardigheden": 0.0,
-                                              "zelfstandig_functioneren": 0.0, "maatschappelijk_deelnemen": 0.0})
+    study = synth.study(
+        seed=3,
+        effect_wheel={
+            "eigen_inkomen": 0.6,
+            "sociale_contacten": 0.0,
+            "maatschappelijke_bijdragen": 0.0,
+            "opdoen_vaardigheden": 0.0,
+            "zelfstandig_functioneren": 0.0,
+            "maatschappelijk_deelnemen": 0.0,
+        },
+    )
     assert study.true_effects.loc["eigen_inkomen", "ate"] == pytest.approx(0.6, abs=0.08)
     assert study.true_effects.loc["sociale_contacten", "ate"] == 0.0
 

@@ -58,9 +58,14 @@ def hidden(html: str, name: str) -> str:
 
 def post_page(client, url, html, fields, action="next", shown=None):
     """Submit the form of a page as a browser would, with its hidden fields."""
-    data = {"csrf": hidden(html, "csrf"), "submission": hidden(html, "submission"),
-            "page": hidden(html, "page"), "shown": hidden(html, "shown") if shown is None else shown,
-            "action": action, **fields}
+    data = {
+        "csrf": hidden(html, "csrf"),
+        "submission": hidden(html, "submission"),
+        "page": hidden(html, "page"),
+        "shown": hidden(html, "shown") if shown is None else shown,
+        "action": action,
+        **fields,
+    }
     return client.post(url, data=data)
 
 
@@ -83,8 +88,15 @@ def send(client, url):
     """Submit the review page: the one button that completes a response."""
     review = client.get(f"{url}?page=review")
     assert "Controleer uw antwoorden" in review.text, review.text
-    sent = client.post(url, data={"csrf": hidden(review.text, "csrf"), "submission": hidden(review.text, "submission"),
-                                  "page": "review", "action": "send"})
+    sent = client.post(
+        url,
+        data={
+            "csrf": hidden(review.text, "csrf"),
+            "submission": hidden(review.text, "submission"),
+            "page": "review",
+            "action": "send",
+        },
+    )
     assert sent.status_code == 303
     return sent.headers["location"]
 
@@ -95,6 +107,7 @@ def response_of(store, token):
 
 # --- rendering ------------------------------------------------------------------------------------
 
+
 def test_every_item_type_gets_its_own_accessible_control(client, token):
     url = f"/r/{token}"
     first = open_page(client, url).text
@@ -103,8 +116,11 @@ def test_every_item_type_gets_its_own_accessible_control(client, token):
     assert re.search(r'<input type="checkbox" id="help_kind-2" name="help_kind" value="3"', first)
     assert 'type="date" id="first_contact"' in first
     # the don't-know code is offered apart from the answers
-    assert re.search(r'class="options missing">\s*<label class="option" for="got_help-2">\s*'
-                     r'<input type="radio" id="got_help-2" name="got_help" value="9"', first)
+    assert re.search(
+        r'class="options missing">\s*<label class="option" for="got_help-2">\s*'
+        r'<input type="radio" id="got_help-2" name="got_help" value="9"',
+        first,
+    )
     # every input has a label tied to it, every group a legend
     inputs = set(re.findall(r'<(?:input|textarea|select)[^>]* id="([^"]+)"', first))
     labels = set(re.findall(r'<label[^>]* for="([^"]+)"', first))
@@ -124,12 +140,18 @@ def test_every_item_type_gets_its_own_accessible_control(client, token):
 def test_the_talk_page_follows_the_branch_and_the_whole_form_completes(client, store, instrument, token):
     url = f"/r/{token}"
     # answering 'yes' reveals two items on the same page; with the page script they were shown already
-    location = answer(client, url, {"age": "70", "got_help": "1", "help_kind": ["1", "3"], "first_contact": "28-05-2010"},
-                      shown="age,got_help,help_kind,first_contact")
+    location = answer(
+        client,
+        url,
+        {"age": "70", "got_help": "1", "help_kind": ["1", "3"], "first_contact": "28-05-2010"},
+        shown="age,got_help,help_kind,first_contact",
+    )
     assert location == f"{url}?page=talk"
     assert answer(client, location, {"talk_useful": "4"}) == f"{url}?page=wellbeing"
-    assert answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "7", "remarks": "Fijn geholpen"}) == \
-        f"{url}?page=review"
+    assert (
+        answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "7", "remarks": "Fijn geholpen"})
+        == f"{url}?page=review"
+    )
     assert store.response_status(response_of(store, token)) == "partial"  # only the review's button completes it
     assert send(client, url) == url
     assert "Hartelijk dank" in client.get(url).text
@@ -147,8 +169,10 @@ def test_a_hidden_branch_is_skipped_and_its_answers_are_cleared(client, store, t
     answer(client, f"{url}?page=talk", {"talk_useful": "5"})
     assert store.answers(response_of(store, token))["talk_useful"] == 5
     # going back and answering 'no' hides the kind of help and the whole talk page
-    assert answer(client, f"{url}?page=background", {"age": "70", "got_help": "2", "help_kind": "3"}) == \
-        f"{url}?page=wellbeing"
+    assert (
+        answer(client, f"{url}?page=background", {"age": "70", "got_help": "2", "help_kind": "3"})
+        == f"{url}?page=wellbeing"
+    )
     stored = store.answers(response_of(store, token))
     assert stored["got_help"] == 2
     assert not {"help_kind_1", "help_kind_2", "help_kind_3", "talk_useful"} & set(stored)
@@ -163,18 +187,23 @@ def test_without_the_page_script_new_items_are_shown_before_moving_on(client, st
     assert response.headers["location"] == f"{url}?page=background&added=1"
     again = client.get(response.headers["location"]).text
     assert "Door uw antwoord zijn er vragen op deze pagina bijgekomen." in again
-    assert re.search(r'id="q-help_kind"[^>]*>', again).group(0).endswith('data-show-if="[&#34;==&#34;, [&#34;item&#34;, '
-                                                                            '&#34;got_help&#34;], [&#34;const&#34;, 1]]">')
+    assert (
+        re.search(r'id="q-help_kind"[^>]*>', again)
+        .group(0)
+        .endswith('data-show-if="[&#34;==&#34;, [&#34;item&#34;, &#34;got_help&#34;], [&#34;const&#34;, 1]]">')
+    )
     assert store.answers(response_of(store, token)) == {"age": 70, "got_help": 1}
 
 
 def test_errors_are_listed_on_top_linked_to_their_fields_and_nothing_is_saved(client, store, token):
     url = f"/r/{token}"
     page = open_page(client, url)
-    response = post_page(client, url, page.text, {"age": "7", "got_help": "1"}, shown="age,got_help,help_kind,first_contact")
+    response = post_page(
+        client, url, page.text, {"age": "7", "got_help": "1"}, shown="age,got_help,help_kind,first_contact"
+    )
     assert response.status_code == 422
     html = response.text
-    summary = html[html.index('class="error-summary"'):html.index("</div>", html.index('class="error-summary"'))]
+    summary = html[html.index('class="error-summary"') : html.index("</div>", html.index('class="error-summary"'))]
     assert 'href="#age"' in summary and "Vul een getal in van 18 tot en met 110." in summary
     assert 'href="#help_kind-0"' in summary and "Deze vraag moet beantwoord worden." in summary
     assert 'href="#got_help-0"' not in summary
@@ -209,7 +238,9 @@ def test_a_returning_respondent_resumes_where_they_stopped(app, store, token):
     html = open_page(later, f"/r/{token}").text
     assert 'name="page" value="wellbeing"' in html
     back = later.get(f"/r/{token}?page=background").text
-    assert 'id="age" name="age" value="70"' in back and re.search(r'id="got_help-1" name="got_help" value="2" checked', back)
+    assert 'id="age" name="age" value="70"' in back and re.search(
+        r'id="got_help-1" name="got_help" value="2" checked', back
+    )
 
 
 def test_a_token_opens_only_its_own_response(client, store, instrument, token):
@@ -217,8 +248,12 @@ def test_a_token_opens_only_its_own_response(client, store, instrument, token):
     answer(client, f"/r/{token}", {"age": "70", "got_help": "2"})
     html = client.get(f"/r/{other}?page=background").text
     assert 'value="70"' not in html and " checked" not in html
-    answer(client, f"/r/{other}", {"age": "40", "got_help": "1", "help_kind": "1"},
-           shown="age,got_help,help_kind,first_contact")
+    answer(
+        client,
+        f"/r/{other}",
+        {"age": "40", "got_help": "1", "help_kind": "1"},
+        shown="age,got_help,help_kind,first_contact",
+    )
     assert store.answers(response_of(store, token)) == {"age": 70, "got_help": 2}
     assert store.answers(response_of(store, other))["age"] == 40
     assert client.get(f"/r/{token[:-1]}x").status_code == 404
@@ -233,9 +268,10 @@ def test_a_completed_response_is_locked(client, store, token):
     assert send(client, url) == url
     before = store.answers(response_of(store, token))
     thanks = client.get(f"{url}?page=background")
-    assert "Hartelijk dank" in thanks.text and "<form method=\"post\" action=\"/r/" not in thanks.text
-    late = post_page(client, url, page.text.replace(hidden(page.text, "submission"), "another-key"),
-                     {"wellbeing_now": "1"})
+    assert "Hartelijk dank" in thanks.text and '<form method="post" action="/r/' not in thanks.text
+    late = post_page(
+        client, url, page.text.replace(hidden(page.text, "submission"), "another-key"), {"wellbeing_now": "1"}
+    )
     assert late.status_code == 303 and late.headers["location"] == url
     assert store.answers(response_of(store, token)) == before
     assert store.response_status(response_of(store, token)) == "complete"
@@ -255,8 +291,14 @@ def test_a_double_submission_is_stored_once(client, store, token):
 def test_a_post_without_a_matching_csrf_token_is_refused(client, store, token):
     url = f"/r/{token}"
     page = open_page(client, url)
-    fields = {"submission": "k1", "page": "background", "shown": "age,got_help", "action": "next",
-              "age": "70", "got_help": "2"}
+    fields = {
+        "submission": "k1",
+        "page": "background",
+        "shown": "age,got_help",
+        "action": "next",
+        "age": "70",
+        "got_help": "2",
+    }
     assert client.post(url, data=fields).status_code == 403
     assert client.post(url, data={**fields, "csrf": "forged"}).status_code == 403
     stranger = TestClient(client.app, follow_redirects=False)  # another browser: another cookie
@@ -273,9 +315,14 @@ def test_security_headers_and_cookie_flags(app, token):
     plain = TestClient(app, follow_redirects=False).get(f"/r/{token}")
     headers = plain.headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
-    assert "script-src 'self'" in headers["content-security-policy"] and "unsafe" not in headers["content-security-policy"]
-    assert (headers["x-frame-options"], headers["x-content-type-options"], headers["referrer-policy"]) == \
-        ("DENY", "nosniff", "no-referrer")
+    assert (
+        "script-src 'self'" in headers["content-security-policy"] and "unsafe" not in headers["content-security-policy"]
+    )
+    assert (headers["x-frame-options"], headers["x-content-type-options"], headers["referrer-policy"]) == (
+        "DENY",
+        "nosniff",
+        "no-referrer",
+    )
     cookie = headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     secure = TestClient(app, base_url="https://testserver", follow_redirects=False).get(f"/r/{token}")
@@ -289,14 +336,16 @@ def test_logs_carry_neither_tokens_nor_answers(client, token, caplog):
     answer(client, f"/r/{token}", {"age": "93", "got_help": "2"})
     # everything the server side logged (httpx and httpcore are the test client's own):
     # method, redacted path, status and duration, and nothing else
-    lines = [record.getMessage() for record in caplog.records
-             if not record.name.startswith(("httpx", "httpcore", "asyncio"))]
+    lines = [
+        record.getMessage() for record in caplog.records if not record.name.startswith(("httpx", "httpcore", "asyncio"))
+    ]
     assert "POST /r/*** 303" in "\n".join(lines)
     assert all(re.fullmatch(r"(GET|POST) (/r/\*\*\*|/[a-z/]*) \d{3} \d+\.\dms", line) for line in lines), lines
     assert token not in "\n".join(lines)
 
 
 # --- interviewer mode -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def evaluator(store):
@@ -327,11 +376,18 @@ def test_sign_in_is_blocked_after_repeated_failures(client, evaluator):
     assert sign_in(client, username="someone").status_code == 401  # another user name is not blocked
 
 
-def test_an_interviewer_identifies_a_respondent_who_is_stored_by_pseudonym(client, evaluator, store, instrument, tmp_path):
+def test_an_interviewer_identifies_a_respondent_who_is_stored_by_pseudonym(
+    client, evaluator, store, instrument, tmp_path
+):
     sign_in(client)
     start = client.get("/interviewer/start")
-    data = {"csrf": hidden(start.text, "csrf"), "questionnaire": "web_form:intake", "cohort": "pilot",
-            "bsn": VALID_BSN, "name": "Jan Jansen"}
+    data = {
+        "csrf": hidden(start.text, "csrf"),
+        "questionnaire": "web_form:intake",
+        "cohort": "pilot",
+        "bsn": VALID_BSN,
+        "name": "Jan Jansen",
+    }
     refused = client.post("/interviewer/start", data={**data, "bsn": "111222334"})
     assert refused.status_code == 422 and "elfproef" in refused.text
     begun = client.post("/interviewer/start", data=data)
@@ -359,8 +415,11 @@ def test_the_overview_counts_responses_and_shows_no_answers(client, evaluator, s
     send(client, f"/r/{done}")
     sign_in(client)
     html = client.get("/interviewer").text
-    row = re.search(r"<tr><td>web_form</td><td>follow_up</td><td>pilot</td>\s*"
-                    r'<td class="num">(\d+)</td><td class="num">(\d+)</td></tr>', html)
+    row = re.search(
+        r"<tr><td>web_form</td><td>follow_up</td><td>pilot</td>\s*"
+        r'<td class="num">(\d+)</td><td class="num">(\d+)</td></tr>',
+        html,
+    )
     assert row.groups() == ("2", "1")
     # the page holds counts only: every cell of the table is accounted for, and no answer appears as text
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
@@ -379,8 +438,13 @@ def test_the_store_names_a_response_without_its_answers(store, instrument):
     person = store.add_respondent(cohort="pilot")
     response = store.start_response(person, instrument, "intake", "interview")
     info = store.response_info(response)
-    assert (info.respondent, info.instrument, info.version, info.occasion, info.status) == \
-        (person, "web_form", "1.0", "intake", "partial")
+    assert (info.respondent, info.instrument, info.version, info.occasion, info.status) == (
+        person,
+        "web_form",
+        "1.0",
+        "intake",
+        "partial",
+    )
     with pytest.raises(KeyError, match="no response with id 999"):
         store.response_info(999)
 
@@ -403,19 +467,33 @@ def test_whole_number_fields_refuse_fractions_and_exponents(client, store, token
 
 def test_the_review_lists_every_answer_and_only_its_button_completes(client, store, token):
     url = f"/r/{token}"
-    answer(client, url, {"age": "70", "got_help": "1", "help_kind": ["1", "3"]}, shown="age,got_help,help_kind,first_contact")
+    answer(
+        client,
+        url,
+        {"age": "70", "got_help": "1", "help_kind": ["1", "3"]},
+        shown="age,got_help,help_kind,first_contact",
+    )
     answer(client, f"{url}?page=talk", {"talk_useful": "4"})
     answer(client, f"{url}?page=wellbeing", {"wellbeing_now": "10"})
     review = client.get(f"{url}?page=review").text
-    rows = re.findall(r'<dt><span class="qnum">Vraag (\d+)\.</span> ([^<]+)</dt>\s*<dd class="answer( open)?">([^<]+)</dd>',
-                      review)
+    rows = re.findall(
+        r'<dt><span class="qnum">Vraag (\d+)\.</span> ([^<]+)</dt>\s*<dd class="answer( open)?">([^<]+)</dd>', review
+    )
     assert [(n, answer) for n, _, _, answer in rows] == [
-        ("1", "70"), ("2", "ja"), ("3", "informatie; een gesprek"), ("4", "Niet beantwoord"), ("5", "eens"),
-        ("6", "10 (uitstekend)"), ("7", "Niet beantwoord")]
+        ("1", "70"),
+        ("2", "ja"),
+        ("3", "informatie; een gesprek"),
+        ("4", "Niet beantwoord"),
+        ("5", "eens"),
+        ("6", "10 (uitstekend)"),
+        ("7", "Niet beantwoord"),
+    ]
     assert f'href="{url}?page=talk&amp;from=review"' in review
     assert "Na het versturen kunt u uw antwoorden niet meer veranderen." in review
     # a change made from the review leads back to it, not through the rest of the form
-    assert answer(client, f"{url}?page=talk&from=review", {"talk_useful": "2", "return": "review"}) == f"{url}?page=review"
+    assert (
+        answer(client, f"{url}?page=talk&from=review", {"talk_useful": "2", "return": "review"}) == f"{url}?page=review"
+    )
     assert store.response_status(response_of(store, token)) == "partial"
     assert send(client, url) == url
     closing = client.get(url).text
@@ -437,7 +515,11 @@ def test_a_language_switch_posts_the_page_so_nothing_typed_is_lost(client, store
     assert switched.headers["location"] == f"{url}?page=background&lang=en"  # saved, though got_help is required
     assert store.answers(response_of(store, token))["age"] == 70
     english = client.get(switched.headers["location"])
-    assert '<html lang="en">' in english.text and 'value="70"' in english.text and "km_lang=en" in english.headers["set-cookie"]
+    assert (
+        '<html lang="en">' in english.text
+        and 'value="70"' in english.text
+        and "km_lang=en" in english.headers["set-cookie"]
+    )
     # with an error nothing is saved, and the page comes back in the other language with what was typed
     refused = post_page(client, url, english.text, {"age": "7", "got_help": "1"}, action="lang:nl")
     assert refused.status_code == 422 and '<html lang="nl">' in refused.text
@@ -449,13 +531,25 @@ def test_the_form_carries_the_municipalitys_name_and_never_the_products(store, i
     from kantelmeter.web.settings import load_survey_settings
 
     client = TestClient(create_app(store, instruments=[instrument], survey=load_survey_settings(HAARLEMMERMEER)))
-    for path in (f"/r/{token}", f"/r/{token}?page=background", "/privacy", "/login", "/r/not-a-token-at-all-not-at-all"):
+    for path in (
+        f"/r/{token}",
+        f"/r/{token}?page=background",
+        "/privacy",
+        "/login",
+        "/r/not-a-token-at-all-not-at-all",
+    ):
         html = client.get(path).text
         assert "Gemeente Haarlemmermeer" in html and "kantelmeter" not in html.lower(), path
         assert '<a href="/privacy?lang=nl" target="_blank" rel="noopener">Privacy' in html, path
     privacy = client.get("/privacy").text
-    for part in ("Wie is verantwoordelijk?", "De gemeente Haarlemmermeer.", "Hoe lang bewaren wij uw antwoorden?",
-                 "Wij bewaren uw antwoorden 24 maanden.", "Autoriteit Persoonsgegevens", "privacy@haarlemmermeer.example"):
+    for part in (
+        "Wie is verantwoordelijk?",
+        "De gemeente Haarlemmermeer.",
+        "Hoe lang bewaren wij uw antwoorden?",
+        "Wij bewaren uw antwoorden 24 maanden.",
+        "Autoriteit Persoonsgegevens",
+        "privacy@haarlemmermeer.example",
+    ):
         assert part in privacy, part
     assert "Het invullen duurt ongeveer 15 minuten." in client.get(f"/r/{token}").text
     theme = client.get("/survey/theme.css")
@@ -493,8 +587,10 @@ def test_survey_settings_errors_name_the_file_line_and_field(tmp_path):
     from kantelmeter.web.settings import load_survey_settings
 
     bad = tmp_path / "survey.yaml"
-    bad.write_text("organisation: {nl: Gemeente X, en: Municipality X}\ncolours:\n  primary: '#ffdd00'\n"
-                   "retention_months: 0\n", encoding="utf-8")
+    bad.write_text(
+        "organisation: {nl: Gemeente X, en: Municipality X}\ncolours:\n  primary: '#ffdd00'\nretention_months: 0\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InstrumentError) as raised:
         load_survey_settings(bad)
     text = str(raised.value)

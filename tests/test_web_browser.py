@@ -343,16 +343,36 @@ def test_an_interviewer_signs_in_and_administers_the_form(site, browser):
 
 LANGUAGES_AND_WIDTHS = [("nl", PHONE), ("en", PHONE), ("nl", DESKTOP), ("en", DESKTOP)]
 WORDS = {
-    "nl": {"welcome": "Welkom", "review": "Controleer uw antwoorden", "thanks": "Hartelijk dank",
-           "change": "Wijzigen", "lock": "Na het versturen kunt u uw antwoorden niet meer veranderen.",
-           "back": "Welkom terug", "where": "U was bij deel 2 van 3.", "not_saved": "Nog niet bewaard",
-           "switch": "English", "other": "en", "age_error": "Vul een getal in van 18 tot en met 110.",
-           "about_you": "Over u", "stored": "Opgeslagen (pseudoniem p-"},
-    "en": {"welcome": "Welcome", "review": "Check your answers", "thanks": "Thank you",
-           "change": "Change", "lock": "After you submit, you can no longer change your answers.",
-           "back": "Welcome back", "where": "You were at part 2 of 3.", "not_saved": "Not saved yet",
-           "switch": "Nederlands", "other": "nl", "age_error": "Enter a number from 18 to 110.",
-           "about_you": "About you", "stored": "Stored (pseudonym p-"},
+    "nl": {
+        "welcome": "Welkom",
+        "review": "Controleer uw antwoorden",
+        "thanks": "Hartelijk dank",
+        "change": "Wijzigen",
+        "lock": "Na het versturen kunt u uw antwoorden niet meer veranderen.",
+        "back": "Welkom terug",
+        "where": "U was bij deel 2 van 3.",
+        "not_saved": "Nog niet bewaard",
+        "switch": "English",
+        "other": "en",
+        "age_error": "Vul een getal in van 18 tot en met 110.",
+        "about_you": "Over u",
+        "stored": "Opgeslagen (pseudoniem p-",
+    },
+    "en": {
+        "welcome": "Welcome",
+        "review": "Check your answers",
+        "thanks": "Thank you",
+        "change": "Change",
+        "lock": "After you submit, you can no longer change your answers.",
+        "back": "Welcome back",
+        "where": "You were at part 2 of 3.",
+        "not_saved": "Not saved yet",
+        "switch": "Nederlands",
+        "other": "nl",
+        "age_error": "Enter a number from 18 to 110.",
+        "about_you": "About you",
+        "stored": "Stored (pseudonym p-",
+    },
 }
 
 
@@ -486,16 +506,22 @@ def test_an_interviewer_keeps_identifiers_through_an_error_and_sees_them_stored(
 
 
 def option_boxes(page, item):
-    return [page.locator(f"#{item}-{i}").locator("xpath=..").bounding_box()
-            for i in range(page.locator(f"#q-{item} .options:not(.missing) input").count())]
+    return [
+        page.locator(f"#{item}-{i}").locator("xpath=..").bounding_box()
+        for i in range(page.locator(f"#q-{item} .options:not(.missing) input").count())
+    ]
 
 
 def in_order(boxes):
     """'column' when the options run top to bottom, 'row' when left to right on one line, else None."""
     centres = [(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2) for b in boxes]
-    if all(later[1] > earlier[1] + 1 and abs(later[0] - earlier[0]) < 2 for earlier, later in zip(centres, centres[1:])):
+    if all(
+        later[1] > earlier[1] + 1 and abs(later[0] - earlier[0]) < 2 for earlier, later in zip(centres, centres[1:])
+    ):
         return "column"
-    if all(later[0] > earlier[0] + 1 and abs(later[1] - earlier[1]) < 2 for earlier, later in zip(centres, centres[1:])):
+    if all(
+        later[0] > earlier[0] + 1 and abs(later[1] - earlier[1]) < 2 for earlier, later in zip(centres, centres[1:])
+    ):
         return "row"
     return None
 

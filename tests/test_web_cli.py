@@ -26,9 +26,28 @@ def db(tmp_path):
 
 def test_invite_writes_links_that_open_one_new_respondent_each(tmp_path, db):
     out = tmp_path / "links.csv"
-    result = CliRunner().invoke(main, ["invite", "--instrument", "citizen", "--occasion", "follow_up", "--count", "3",
-                                       "--cohort", "pilot", "--base-url", "https://form.example.nl", "--out", str(out),
-                                       "--db", db, "--key-file", str(tmp_path / "k.key")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "invite",
+            "--instrument",
+            "citizen",
+            "--occasion",
+            "follow_up",
+            "--count",
+            "3",
+            "--cohort",
+            "pilot",
+            "--base-url",
+            "https://form.example.nl",
+            "--out",
+            str(out),
+            "--db",
+            db,
+            "--key-file",
+            str(tmp_path / "k.key"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(r["instrument"], r["occasion"], r["cohort"]) for r in rows] == [("citizen", "follow_up", "pilot")] * 3
@@ -36,18 +55,37 @@ def test_invite_writes_links_that_open_one_new_respondent_each(tmp_path, db):
     store = Store(db, key_file=tmp_path / "k.key")
     invitations = [store.invitation(token) for token in tokens]
     assert len({i.respondent for i in invitations}) == 3
-    assert {(i.instrument, i.occasion, i.cohort, i.response) for i in invitations} == {("citizen", "follow_up", "pilot", None)}
+    assert {(i.instrument, i.occasion, i.cohort, i.response) for i in invitations} == {
+        ("citizen", "follow_up", "pilot", None)
+    }
 
 
 def test_invite_names_the_occasions_an_instrument_has(tmp_path, db):
-    result = CliRunner().invoke(main, ["invite", "--instrument", "citizen", "--occasion", "wave_9", "--count", "1",
-                                       "--db", db, "--key-file", str(tmp_path / "k.key")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "invite",
+            "--instrument",
+            "citizen",
+            "--occasion",
+            "wave_9",
+            "--count",
+            "1",
+            "--db",
+            db,
+            "--key-file",
+            str(tmp_path / "k.key"),
+        ],
+    )
     assert result.exit_code == 2 and "intake, follow_up" in result.output
 
 
 def test_user_add_asks_for_the_password_twice_and_stores_a_hash(tmp_path, db):
-    result = CliRunner().invoke(main, ["user", "add", "evaluator", "--role", "evaluator", "--db", db],
-                                input="a long enough secret\na long enough secret\n")
+    result = CliRunner().invoke(
+        main,
+        ["user", "add", "evaluator", "--role", "evaluator", "--db", db],
+        input="a long enough secret\na long enough secret\n",
+    )
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output
     store = Store(db, key_file=tmp_path / "k.key")
@@ -59,7 +97,7 @@ def test_user_add_asks_for_the_password_twice_and_stores_a_hash(tmp_path, db):
 def question_block(html, number):
     """The HTML of question ``number`` on the paper form."""
     start = html.index(f'<span class="number">{number}.</span>')
-    return html[html.rindex('<div class="question">', 0, start):].split('<div class="question">')[1]
+    return html[html.rindex('<div class="question">', 0, start) :].split('<div class="question">')[1]
 
 
 def test_the_paper_form_numbers_questions_and_writes_routing_instructions():
@@ -72,8 +110,10 @@ def test_the_paper_form_numbers_questions_and_writes_routing_instructions():
     # (in the follow-up of the first problem: each problem's part routes within itself)
     position = citizen.question_numbers("follow_up")
     block = question_block(html, position["referral_agency__1"])
-    assert (f"Alleen beantwoorden als bij vraag {position['interventions__1']} “ik werd doorgestuurd naar een andere "
-            f"organisatie” is aangekruist. Anders: ga naar vraag {position['referral_agency__1'] + 1}.") in block
+    assert (
+        f"Alleen beantwoorden als bij vraag {position['interventions__1']} “ik werd doorgestuurd naar een andere "
+        f"organisatie” is aangekruist. Anders: ga naar vraag {position['referral_agency__1'] + 1}."
+    ) in block
     # every option has a box with its code beside it; missing codes are listed too
     waiting = question_block(html, position["waiting_time__1"])
     assert re.findall(r'<span class="code">(\d+)</span>', waiting) == ["1", "2", "3", "4", "5", "8"]
@@ -84,7 +124,7 @@ def test_the_paper_form_speaks_to_the_respondent_in_the_organisations_name():
     citizen = load_instrument("citizen")
     survey = load_survey_settings(HAARLEMMERMEER_SURVEY)
     html = paper_form(citizen, "follow_up", "nl", survey=survey, code="K7Q2-M9XA")
-    letter = html[html.index('<section class="letter">'):html.index("</section>")]
+    letter = html[html.index('<section class="letter">') : html.index("</section>")]
     assert "Gemeente Haarlemmermeer" in letter and "Beste meneer of mevrouw," in letter
     assert "15 minuten" in letter and "24 maanden" in letter and "Autoriteit Persoonsgegevens" in letter
     assert 'src="data:image/svg+xml;base64,' in letter  # the logo travels inside the file
@@ -121,8 +161,9 @@ def test_the_paper_form_in_english():
 def test_paper_writes_html_and_a_pdf(tmp_path):
     # Chromium is a test requirement (see tests/test_web_browser.py): without it this fails
     assert find_chromium(), "Chromium is needed for the PDF; install it or set KANTELMETER_CHROMIUM"
-    result = CliRunner().invoke(main, ["paper", "soc13", "--occasion", "intake", "--lang", "en",
-                                       "--out", str(tmp_path / "soc13.html")])
+    result = CliRunner().invoke(
+        main, ["paper", "soc13", "--occasion", "intake", "--lang", "en", "--out", str(tmp_path / "soc13.html")]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "soc13.html").read_text(encoding="utf-8").count('class="box"') == 13 * 7
     assert (tmp_path / "soc13.pdf").read_bytes()[:5] == b"%PDF-"

@@ -85,7 +85,8 @@ def test_acknowledged_submissions_survive_a_killed_server(served):
     killed_at = asyncio.run(load_with_a_crash())
     assert 200 <= killed_at < 600 and submitter.failures > 0  # the kill did interrupt clients
     stored = stored_answers(store, tokens)
-    assert {token: jobs[token] for token in submitter.acknowledged} == \
-        {token: stored[token] for token in submitter.acknowledged}
+    assert {token: jobs[token] for token in submitter.acknowledged} == {
+        token: stored[token] for token in submitter.acknowledged
+    }
     assert stored == jobs  # the unacknowledged ones were retried: nothing lost
     assert set(completions(store, tokens)) == {1}  # and nothing saved twice

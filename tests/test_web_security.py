@@ -43,8 +43,14 @@ pytestmark = pytest.mark.slow  # each test talks to a real server; some start th
 
 PASSWORD = "correct horse battery"
 BSN = "111222333"  # passes the eleven-test
-HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy",
-           "permissions-policy", "cache-control")
+HEADERS = (
+    "content-security-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cache-control",
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +85,9 @@ def browser(server: Server) -> httpx.Client:
 
 def sign_in(client: httpx.Client, username: str, password: str = PASSWORD, **headers) -> httpx.Response:
     page = client.get("/login")
-    return client.post("/login", data={"csrf": hidden(page.text, "csrf"), "username": username,
-                                       "password": password}, headers=headers)
+    return client.post(
+        "/login", data={"csrf": hidden(page.text, "csrf"), "username": username, "password": password}, headers=headers
+    )
 
 
 def signed_in(server: Server, username: str, password: str = PASSWORD) -> httpx.Client:
@@ -105,8 +112,9 @@ def post_page(client: httpx.Client, url: str, fields: dict[str, str], page: str 
 
 def begin_interview(client: httpx.Client, **fields: str) -> httpx.Response:
     html = client.get("/interviewer/start").text
-    return client.post("/interviewer/start", data={"csrf": hidden(html, "csrf"), "questionnaire": "web_form:intake",
-                                                   **fields})
+    return client.post(
+        "/interviewer/start", data={"csrf": hidden(html, "csrf"), "questionnaire": "web_form:intake", **fields}
+    )
 
 
 def web_response(store: Store, server: Server, instrument, age: str = "77") -> tuple[str, int]:
@@ -122,6 +130,7 @@ def database_bytes(store: Store) -> bytes:
 
 
 # --- 1. authorisation -------------------------------------------------------------------------------
+
 
 def test_every_route_with_every_role_gets_exactly_its_allowed_answer(served, instrument):
     store, server = served
@@ -145,8 +154,12 @@ def test_every_route_with_every_role_gets_exactly_its_allowed_answer(served, ins
         ("/interviewer/responses/{response:int}", "GET"): (303, 200, 403),
         ("/interviewer/responses/{response:int}", "POST"): (303, 303, 403),  # 303: shown again, nothing saved
     }
-    urls = {"/static": "/static/form.css", "/r/{token}": f"/r/{token}", "/c/{code}": "/c/K7QMX-4RT9B",
-            "/interviewer/responses/{response:int}": own}
+    urls = {
+        "/static": "/static/form.css",
+        "/r/{token}": f"/r/{token}",
+        "/c/{code}": "/c/K7QMX-4RT9B",
+        "/interviewer/responses/{response:int}": own,
+    }
     # every route the app has is walked (create_app refuses a route without a rule in kantelmeter.web.access)
     app_routes = {route.path for route in create_app(store).routes}
     assert app_routes == {path for path, _ in expected}
@@ -188,9 +201,18 @@ def test_an_interviewer_opens_only_the_interviews_they_started(served, instrumen
     # forging a post to someone else's response changes nothing, and neither does completing it
     csrf = hidden(bob.get("/interviewer").text, "csrf")
     for response in (citizen, anns):
-        forged = bob.post(f"/interviewer/responses/{response}",
-                          data={"csrf": csrf, "submission": "s", "page": "background", "shown": "age,got_help",
-                                "action": "next", "age": "18", "got_help": "1"})
+        forged = bob.post(
+            f"/interviewer/responses/{response}",
+            data={
+                "csrf": csrf,
+                "submission": "s",
+                "page": "background",
+                "shown": "age,got_help",
+                "action": "next",
+                "age": "18",
+                "got_help": "1",
+            },
+        )
         assert forged.status_code == 404
     assert {response: store.answers(response) for response in (citizen, anns)} == before
     assert store.response_status(citizen) == "partial"  # not completed by the forged post
@@ -201,13 +223,28 @@ def test_an_interviewer_opens_only_the_interviews_they_started(served, instrumen
 
 # --- 2. secrets -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("secret", ["x", "", "a" * 31])
 def test_a_short_or_empty_secret_is_refused_at_start(served, tmp_path, secret):
     store, _ = served
-    started = subprocess.run([sys.executable, "-c", "from kantelmeter.cli import main; main()", "serve",
-                              "--db", store.url, "--key-file", str(own_key(store, tmp_path / "k.key")), "--port", "1"],
-                             env=os.environ | {"KANTELMETER_SECRET": secret}, capture_output=True, text=True,
-                             timeout=300)
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from kantelmeter.cli import main; main()",
+            "serve",
+            "--db",
+            store.url,
+            "--key-file",
+            str(own_key(store, tmp_path / "k.key")),
+            "--port",
+            "1",
+        ],
+        env=os.environ | {"KANTELMETER_SECRET": secret},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert started.returncode == 1  # refused before it listens (port 1 would fail later, and differently)
     assert f"KANTELMETER_SECRET has {len(secret)} bytes" in started.stderr and "at least 32 bytes" in started.stderr
 
@@ -243,6 +280,7 @@ def test_a_session_forged_for_a_user_who_does_not_exist_is_refused(served):
 
 
 # --- 3. sessions ------------------------------------------------------------------------------------
+
 
 def session_of(client: httpx.Client) -> str:
     return client.cookies["km_session"]
@@ -293,11 +331,15 @@ def test_removing_a_user_or_changing_their_password_ends_their_sessions(served, 
     removed = runner.invoke(main, ["user", "remove", "carl", "--db", store.url])
     assert removed.exit_code == 0, removed.output
     assert replay(server, session) == 303
-    assert runner.invoke(main, ["user", "remove", "carl", "--db", store.url]).output.strip().endswith(
-        "no user 'carl' in this store")
+    assert (
+        runner.invoke(main, ["user", "remove", "carl", "--db", store.url])
+        .output.strip()
+        .endswith("no user 'carl' in this store")
+    )
 
 
 # --- 4. limits --------------------------------------------------------------------------------------
+
 
 async def failed_logins(server: Server, usernames: list[str], clients: int, headers=None) -> list[int]:
     """Sign-in attempts with wrong passwords from ``clients`` concurrent connections; their statuses."""
@@ -306,14 +348,17 @@ async def failed_logins(server: Server, usernames: list[str], clients: int, head
 
     async def client() -> None:
         # a new connection per request: a kept-alive one may be closed by the server just as it is reused
-        async with httpx.AsyncClient(base_url=server.url, timeout=120,
-                                     limits=httpx.Limits(max_keepalive_connections=0)) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
+        ) as http:
             while queue:
                 index, username = queue.pop(0)
                 page = await http.get("/login")
-                answer = await http.post("/login", headers=headers(index) if headers else None,
-                                         data={"csrf": hidden(page.text, "csrf"), "username": username,
-                                               "password": "not the password"})
+                answer = await http.post(
+                    "/login",
+                    headers=headers(index) if headers else None,
+                    data={"csrf": hidden(page.text, "csrf"), "username": username, "password": "not the password"},
+                )
                 statuses[index] = answer.status_code
 
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -383,7 +428,7 @@ def test_https_from_a_trusted_proxy_gets_hsts_and_secure_cookies(fresh_server):
 def multipart_fields(count: int, size: int):
     """A multipart body of ``count`` fields of ``size`` bytes, produced piece by piece (sent chunked)."""
     for index in range(count):
-        yield (f"--b\r\nContent-Disposition: form-data; name=\"f{index}\"\r\n\r\n").encode()
+        yield (f'--b\r\nContent-Disposition: form-data; name="f{index}"\r\n\r\n').encode()
         yield b"a" * size + b"\r\n"
     yield b"--b--\r\n"
 
@@ -391,8 +436,9 @@ def multipart_fields(count: int, size: int):
 def send(server: Server, path: str, body, content_type: str) -> int | None:
     """POST a body; the status, or None when the server closed the connection before taking it all."""
     try:
-        return httpx.post(f"{server.url}{path}", content=body, headers={"content-type": content_type},
-                          timeout=120).status_code
+        return httpx.post(
+            f"{server.url}{path}", content=body, headers={"content-type": content_type}, timeout=120
+        ).status_code
     except httpx.TransportError:
         return None
 
@@ -417,6 +463,7 @@ def test_a_large_body_is_refused_before_it_is_read_or_parsed(served, fresh_serve
 
 # --- 5. identifiers in open answers -----------------------------------------------------------------
 
+
 def test_a_bsn_typed_in_an_open_answer_is_refused_and_never_stored(served, instrument):
     store, server = served
     token, response = web_response(store, server, instrument)
@@ -425,8 +472,9 @@ def test_a_bsn_typed_in_an_open_answer_is_refused_and_never_stored(served, instr
         refused = post_page(client, f"/r/{token}", {"wellbeing_now": "98", "remarks": typed}, page="wellbeing")
         assert refused.status_code == 422 and "Typ hier geen burgerservicenummer (BSN)" in refused.text
     assert "remarks" not in store.answers(response) and store.response_status(response) == "partial"
-    kept = post_page(client, f"/r/{token}", {"wellbeing_now": "98", "remarks": "Tel 0612345678, dank"},
-                     page="wellbeing")
+    kept = post_page(
+        client, f"/r/{token}", {"wellbeing_now": "98", "remarks": "Tel 0612345678, dank"}, page="wellbeing"
+    )
     assert kept.status_code == 303 and store.answers(response)["remarks"] == "Tel 0612345678, dank"
     assert BSN.encode() not in database_bytes(store)
 
@@ -440,15 +488,30 @@ def test_an_interviewer_cannot_store_a_bsn_as_a_cohort(served):
 
 def test_an_import_masks_a_bsn_in_an_open_answer_and_counts_it(served, tmp_path, instrument):
     store, _ = served
-    rows = [{"respondent": "imp-1", "age": "70", "got_help": "2", "wellbeing_now": "98", "remarks": f"BSN {BSN}"},
-            {"respondent": "imp-2", "age": "71", "got_help": "2", "wellbeing_now": "98", "remarks": "geen"}]
+    rows = [
+        {"respondent": "imp-1", "age": "70", "got_help": "2", "wellbeing_now": "98", "remarks": f"BSN {BSN}"},
+        {"respondent": "imp-2", "age": "71", "got_help": "2", "wellbeing_now": "98", "remarks": "geen"},
+    ]
     path = tmp_path / "answers.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    result = CliRunner().invoke(main, ["import", str(path), "--instrument", "web_form", "--occasion", "follow_up",
-                                       "--db", store.url, "--key-file", str(own_key(store, tmp_path / "k.key"))])
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            str(path),
+            "--instrument",
+            "web_form",
+            "--occasion",
+            "follow_up",
+            "--db",
+            store.url,
+            "--key-file",
+            str(own_key(store, tmp_path / "k.key")),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2 responses added; 1 BSN(s) in open answers masked" in result.output
     frame = store.responses("web_form", occasion="follow_up")
@@ -457,6 +520,7 @@ def test_an_import_masks_a_bsn_in_an_open_answer_and_counts_it(served, tmp_path,
 
 
 # --- 6. headers, error pages and logs ---------------------------------------------------------------
+
 
 def assert_safe_page(response: httpx.Response, status: int) -> None:
     assert response.status_code == status
@@ -507,15 +571,22 @@ def test_an_unexpected_error_is_a_500_page_with_the_headers_and_no_detail(served
 def test_the_log_cannot_be_forged_and_holds_no_token(served, instrument):
     store, server = served
     token = store.create_invitations(instrument, "follow_up", 1)[0]
-    for path in ("/x%0aGET%20/fake%20200%201.0ms", f"//r/{token}", f"/r/{token}/..", f"/static/{token}",
-                 f"/r/{token}%0d%0a", f"/login?token={token}"):
+    for path in (
+        "/x%0aGET%20/fake%20200%201.0ms",
+        f"//r/{token}",
+        f"/r/{token}/..",
+        f"/static/{token}",
+        f"/r/{token}%0d%0a",
+        f"/login?token={token}",
+    ):
         httpx.get(f"{server.url}{path}")
     time.sleep(0.2)
     log = server.log.read_text()
     assert token not in log and token[:16] not in log
     lines = [line for line in log.splitlines() if "kantelmeter.web INFO" in line]
-    assert lines and all(re.fullmatch(r"\S+ \S+ kantelmeter\.web INFO [A-Z]+ \S+ \d{3} \d+\.\dms", line)
-                         for line in lines), lines
+    assert lines and all(
+        re.fullmatch(r"\S+ \S+ kantelmeter\.web INFO [A-Z]+ \S+ \d{3} \d+\.\dms", line) for line in lines
+    ), lines
     assert not any(line.startswith("GET /fake") for line in log.splitlines())
     assert "/x\\nGET%20/fake%20200%201.0ms 404" in log
 
@@ -523,11 +594,51 @@ def test_the_log_cannot_be_forged_and_holds_no_token(served, instrument):
 # --- 7. fuzzing -------------------------------------------------------------------------------------
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-values = st.one_of(st.text(max_size=40), st.integers(-10**12, 10**12).map(str),
-                   st.sampled_from(["1", "2", "3", "8", "9", "98", "99", "18", "110", "111", "2010-05-28", "NaN",
-                                    "inf", "1e309", "-0", "٣", "１", " 2 ", "\x00", BSN, f"x {BSN} y"]))
-field_names = st.sampled_from(["age", "got_help", "help_kind", "first_contact", "talk_useful", "wellbeing_now",
-                               "remarks", "page", "shown", "action", "submission", "csrf"])
+values = st.one_of(
+    st.text(max_size=40),
+    st.integers(-(10**12), 10**12).map(str),
+    st.sampled_from(
+        [
+            "1",
+            "2",
+            "3",
+            "8",
+            "9",
+            "98",
+            "99",
+            "18",
+            "110",
+            "111",
+            "2010-05-28",
+            "NaN",
+            "inf",
+            "1e309",
+            "-0",
+            "٣",
+            "１",
+            " 2 ",
+            "\x00",
+            BSN,
+            f"x {BSN} y",
+        ]
+    ),
+)
+field_names = st.sampled_from(
+    [
+        "age",
+        "got_help",
+        "help_kind",
+        "first_contact",
+        "talk_useful",
+        "wellbeing_now",
+        "remarks",
+        "page",
+        "shown",
+        "action",
+        "submission",
+        "csrf",
+    ]
+)
 
 
 def valid_answer(instrument, column: str, value) -> bool:
@@ -541,13 +652,16 @@ def valid_answer(instrument, column: str, value) -> bool:
         return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
     if item.type.value == "text":
         from kantelmeter.privacy import find_bsns
+
         return isinstance(value, str) and 0 < len(value) <= TEXT_LIMIT and not find_bsns(value)
     return value in instrument.valid_codes(item) + instrument.missing_codes(item)
 
 
 @FUZZ
-@given(fields=st.dictionaries(field_names, st.lists(values, min_size=1, max_size=3), max_size=8),
-       page=st.sampled_from(["background", "talk", "wellbeing", "nope", ""]))
+@given(
+    fields=st.dictionaries(field_names, st.lists(values, min_size=1, max_size=3), max_size=8),
+    page=st.sampled_from(["background", "talk", "wellbeing", "nope", ""]),
+)
 def test_fuzzed_form_fields_never_give_a_500_nor_store_an_invalid_answer(served, instrument, fields, page):
     store, server = served
     token = store.create_invitations(instrument, "follow_up", 1)[0]
@@ -556,8 +670,11 @@ def test_fuzzed_form_fields_never_give_a_500_nor_store_an_invalid_answer(served,
     data = {name: hidden(html, name) for name in ("csrf", "submission", "shown")} | {"page": page, "action": "next"}
     body = [(name, value) for name, value in data.items() if name not in fields]
     body += [(name, value) for name, many in fields.items() for value in many]
-    answer = client.post(f"/r/{token}", content=httpx.QueryParams(body).__str__().encode(),
-                         headers={"content-type": "application/x-www-form-urlencoded"})
+    answer = client.post(
+        f"/r/{token}",
+        content=httpx.QueryParams(body).__str__().encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status_code in (303, 403, 422), answer.text[:500]
     response = store.invitation(token).response
     if response is not None:
@@ -566,8 +683,10 @@ def test_fuzzed_form_fields_never_give_a_500_nor_store_an_invalid_answer(served,
 
 
 @FUZZ
-@given(path=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60),
-       method=st.sampled_from(["GET", "POST", "HEAD"]))
+@given(
+    path=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60),
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+)
 def test_fuzzed_paths_never_give_a_500(served, path, method):
     _, server = served
     # sent nearly raw: '%', '?', '=', '&', '.' and '/' as generated, anything else percent-encoded

@@ -13,8 +13,14 @@ from kantelmeter.proportions import wilson_interval
 from kantelmeter.scoring import ScoringError
 
 # Section 7.4.2 of the source study: people whose participation increased, per domain.
-STUDY_TALLIES = {"eigen_inkomen": 2, "maatschappelijke_bijdragen": 2, "sociale_contacten": 3,
-                 "zelfstandig_functioneren": 4, "opdoen_vaardigheden": 3, "maatschappelijk_deelnemen": 0}
+STUDY_TALLIES = {
+    "eigen_inkomen": 2,
+    "maatschappelijke_bijdragen": 2,
+    "sociale_contacten": 3,
+    "zelfstandig_functioneren": 4,
+    "opdoen_vaardigheden": 3,
+    "maatschappelijk_deelnemen": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +73,7 @@ def _questionnaire_from_thesis(instrument):
         wide = table.assign(level=levels.to_numpy()).pivot(index="respondent", columns="domain", values="level")
         wide.columns = [f"{domain}_level" for domain in wide.columns]
         if occasion == "follow_up":
-            given = table.assign(code=attribution.to_numpy()).pivot(index="respondent", columns="domain",
-                                                                     values="code")
+            given = table.assign(code=attribution.to_numpy()).pivot(index="respondent", columns="domain", values="code")
             wide = wide.join(given.set_axis([f"{domain}_attribution" for domain in given.columns], axis=1))
         rows.append(wide.reset_index().assign(occasion=occasion, cohort="pilot"))
     return pd.concat(rows, ignore_index=True)
@@ -82,39 +87,49 @@ def test_questionnaire_path_gives_the_same_summary_as_the_thesis_file(instrument
 
 
 def _two_occasions(**levels):
-    frame = pd.DataFrame({"respondent": ["a", "a", "b", "b", "c"],
-                          "occasion": ["intake", "follow_up", "intake", "follow_up", "intake"],
-                          "cohort": ["pilot", "pilot", "regular", "regular", "pilot"]})
+    frame = pd.DataFrame(
+        {
+            "respondent": ["a", "a", "b", "b", "c"],
+            "occasion": ["intake", "follow_up", "intake", "follow_up", "intake"],
+            "cohort": ["pilot", "pilot", "regular", "regular", "pilot"],
+        }
+    )
     for column, values in levels.items():
         frame[column] = values
     return frame
 
 
 def test_change_direction_missing_codes_and_single_occasions(instrument):
-    frame = _two_occasions(eigen_inkomen_level=[2, 4, 5, 4, 3], sociale_contacten_level=[3, 9, 2, 2, 1],
-                           eigen_inkomen_attribution=[np.nan, 1, np.nan, 3, np.nan])
+    frame = _two_occasions(
+        eigen_inkomen_level=[2, 4, 5, 4, 3],
+        sociale_contacten_level=[3, 9, 2, 2, 1],
+        eigen_inkomen_attribution=[np.nan, 1, np.nan, 3, np.nan],
+    )
     table = wheel.changes(instrument, frame).set_index(["respondent", "domain"])
     assert table.loc[("a", "eigen_inkomen"), "change"] == "increase"
     assert table.loc[("a", "eigen_inkomen"), "attribution"] == "yes"
     assert table.loc[("b", "eigen_inkomen"), "change"] == "decrease"
     assert table.loc[("b", "eigen_inkomen"), "attribution"] == "no"
     assert table.loc[("b", "sociale_contacten"), "change"] == "no_change"
-    assert pd.isna(table.loc[("a", "sociale_contacten"), "change"])       # 9: cannot be judged
-    assert pd.isna(table.loc[("c", "eigen_inkomen"), "change"])           # no follow-up
+    assert pd.isna(table.loc[("a", "sociale_contacten"), "change"])  # 9: cannot be judged
+    assert pd.isna(table.loc[("c", "eigen_inkomen"), "change"])  # no follow-up
     assert table.loc[("b", "eigen_inkomen"), "cohort"] == "regular"
     assert len(table) == 3 * 6
 
 
 def test_bad_levels_and_attributions_are_all_named_whether_raised_or_coerced(instrument):
-    frame = _two_occasions(eigen_inkomen_level=[2, 4, 7, 4, 3], eigen_inkomen_attribution=[np.nan, 5, np.nan, 3, np.nan])
+    frame = _two_occasions(
+        eigen_inkomen_level=[2, 4, 7, 4, 3], eigen_inkomen_attribution=[np.nan, 5, np.nan, 3, np.nan]
+    )
     with pytest.raises(ScoringError) as caught:
         wheel.changes(instrument, frame)
     found = wheel.problems(instrument, frame)
     pd.testing.assert_frame_equal(caught.value.problems, found)
     assert found[["item", "value"]].values.tolist() == [["eigen_inkomen_level", 7], ["eigen_inkomen_attribution", 5.0]]
     # coerced, the bad values are missing: what a blank gives
-    blanked = frame.assign(eigen_inkomen_level=[2, 4, np.nan, 4, 3],
-                           eigen_inkomen_attribution=[np.nan, np.nan, np.nan, 3, np.nan])
+    blanked = frame.assign(
+        eigen_inkomen_level=[2, 4, np.nan, 4, 3], eigen_inkomen_attribution=[np.nan, np.nan, np.nan, 3, np.nan]
+    )
     pd.testing.assert_frame_equal(wheel.changes(instrument, frame, errors="coerce"), wheel.changes(instrument, blanked))
 
 
@@ -134,8 +149,12 @@ def test_per_respondent_and_profile(instrument):
     assert counts.loc["a", ["domains_assessed", "domains_improved", "domains_declined"]].tolist() == [2, 2, 0]
     assert counts.loc["b", ["domains_assessed", "domains_improved", "domains_declined"]].tolist() == [2, 0, 1]
     shape = wheel.profile(table, by="cohort").set_index(["cohort", "domain"])
-    assert shape.loc[("pilot", "eigen_inkomen"), ["n_before", "mean_before", "n_after", "mean_after"]].tolist() \
-        == [2, 2.5, 1, 4.0]
+    assert shape.loc[("pilot", "eigen_inkomen"), ["n_before", "mean_before", "n_after", "mean_after"]].tolist() == [
+        2,
+        2.5,
+        1,
+        4.0,
+    ]
 
 
 def test_summary_by_cohort_with_wilson_interval(instrument):
@@ -158,8 +177,9 @@ def test_one_response_per_respondent_and_occasion(instrument):
 
 
 def test_bad_thesis_codes_are_named():
-    coded = pd.DataFrame({"respondent": ["x"], "domain": ["sociale_contacten"], "change": ["better"],
-                          "attribution": ["pilot"]})
+    coded = pd.DataFrame(
+        {"respondent": ["x"], "domain": ["sociale_contacten"], "change": ["better"], "attribution": ["pilot"]}
+    )
     with pytest.raises(ValueError, match="row 2, column 'change': value 'better'"):
         wheel.thesis_changes(coded)
 

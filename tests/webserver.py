@@ -19,8 +19,15 @@ import pytest
 
 # The same secret across restarts keeps forms opened before a crash valid after it.
 SECRET = "test-secret-that-signs-forms-and-sessions"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium() -> str:
@@ -59,8 +66,16 @@ class Server:
         The deployment's ``survey.yaml``.
     """
 
-    def __init__(self, db_url: str, key_file: Path, log: Path, instruments: tuple[Path, ...] = (),
-                 args: tuple[str, ...] = (), env: dict[str, str] | None = None, survey: Path | None = None):
+    def __init__(
+        self,
+        db_url: str,
+        key_file: Path,
+        log: Path,
+        instruments: tuple[Path, ...] = (),
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        survey: Path | None = None,
+    ):
         self.db_url, self.key_file, self.log, self.instruments = db_url, key_file, log, instruments
         self.args, self.env = args, {"KANTELMETER_SECRET": SECRET} if env is None else env
         self.survey = survey
@@ -69,16 +84,27 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> Server:
-        command = [sys.executable, "-c", "from kantelmeter.cli import main; main()", "serve", "--db", self.db_url,
-                   "--key-file", str(self.key_file), "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-c",
+            "from kantelmeter.cli import main; main()",
+            "serve",
+            "--db",
+            self.db_url,
+            "--key-file",
+            str(self.key_file),
+            "--port",
+            str(self.port),
+        ]
         for instrument in self.instruments:
             command += ["--instrument", str(instrument)]
         if self.survey is not None:
             command += ["--survey", str(self.survey)]
         environment = {name: value for name, value in os.environ.items() if name != "KANTELMETER_SECRET"}
         with self.log.open("a") as log:
-            self.process = subprocess.Popen(command + list(self.args), stdout=log, stderr=subprocess.STDOUT,
-                                            env=environment | self.env)
+            self.process = subprocess.Popen(
+                command + list(self.args), stdout=log, stderr=subprocess.STDOUT, env=environment | self.env
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -179,8 +205,9 @@ class Submitter:
                 if answered.status_code != 303:
                     return False
             started = time.perf_counter()
-            answer = await client.post(url, data={"csrf": csrf, "submission": f"send-{token}", "page": "review",
-                                                  "action": "send"})
+            answer = await client.post(
+                url, data={"csrf": csrf, "submission": f"send-{token}", "page": "review", "action": "send"}
+            )
             latency = time.perf_counter() - started
         except httpx.TransportError:
             return False

@@ -34,8 +34,10 @@ def score_legend(instrument: Instrument, item: Item, lang: str, missing: bool = 
     """
     codes = instrument.valid_codes(item)
     anchors = item.anchors or {}
-    ends = [f"{codes[0]} = {anchors['min'][lang]}" if "min" in anchors else "",
-            f"{codes[-1]} = {anchors['max'][lang]}" if "max" in anchors else ""]
+    ends = [
+        f"{codes[0]} = {anchors['min'][lang]}" if "min" in anchors else "",
+        f"{codes[-1]} = {anchors['max'][lang]}" if "max" in anchors else "",
+    ]
     legend = " ... ".join(end for end in ends if end)
     scale = instrument.response_scale_of(item)
     codes_missing = [f"{c.code} = {c.label[lang]}" for c in scale.missing] if scale and missing else []

@@ -23,8 +23,16 @@ import pandas as pd
 from kantelmeter.answers import TEXT_LIMIT, Domain, domains, local_zone
 from kantelmeter.instruments import Instrument
 
-__all__ = ["FORMULA_STARTS", "META_TEXT", "column_domains", "for_csv", "for_excel", "for_sav", "sav_formats",
-           "unquoted"]
+__all__ = [
+    "FORMULA_STARTS",
+    "META_TEXT",
+    "column_domains",
+    "for_csv",
+    "for_excel",
+    "for_sav",
+    "sav_formats",
+    "unquoted",
+]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
@@ -58,8 +66,9 @@ def _local(times: pd.Series) -> pd.Series:
 
 
 def _whole_numbers(frame: pd.DataFrame, allowed: Mapping[str, Domain]) -> dict[str, pd.Series]:
-    return {c: frame[c].astype("Int64") for c in frame.columns
-            if c in allowed and allowed[c].kind in ("code", "option")}
+    return {
+        c: frame[c].astype("Int64") for c in frame.columns if c in allowed and allowed[c].kind in ("code", "option")
+    }
 
 
 def for_csv(frame: pd.DataFrame, allowed: Mapping[str, Domain]) -> pd.DataFrame:
@@ -83,8 +92,11 @@ def for_csv(frame: pd.DataFrame, allowed: Mapping[str, Domain]) -> pd.DataFrame:
             data[column] = pd.to_datetime(data[column]).dt.strftime("%Y-%m-%d")
     if "collected_at" in data:
         local = _local(data["collected_at"])
-        data["collected_at"] = local.map(lambda t: None if pd.isna(t) else t.isoformat()) \
-            if isinstance(local.dtype, pd.DatetimeTZDtype) else local
+        data["collected_at"] = (
+            local.map(lambda t: None if pd.isna(t) else t.isoformat())
+            if isinstance(local.dtype, pd.DatetimeTZDtype)
+            else local
+        )
     return data
 
 
@@ -154,11 +166,13 @@ def for_sav(frame: pd.DataFrame, allowed: Mapping[str, Domain]) -> pd.DataFrame:
         if domain is not None and domain.kind == "date":
             # Python dates become SPSS DATE variables; datetime64 would become DATETIME. A column without
             # any date stays numeric (all missing), or the writer would make it a string.
-            data[column] = data[column].map(lambda t: None if pd.isna(t) else pd.Timestamp(t).date()).astype(object) \
-                if data[column].notna().any() else pd.Series(float("nan"), index=data.index)
+            data[column] = (
+                data[column].map(lambda t: None if pd.isna(t) else pd.Timestamp(t).date()).astype(object)
+                if data[column].notna().any()
+                else pd.Series(float("nan"), index=data.index)
+            )
         elif column in META_TEXT or (domain is not None and domain.kind == "text"):
             width = META_WIDTH if column in META_TEXT else TEXT_LIMIT
             text = data[column].astype(object).where(data[column].notna(), "").astype(str)
             data[column] = text.str.ljust(width) if len(text) else text
     return data
-

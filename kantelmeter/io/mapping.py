@@ -24,9 +24,25 @@ __all__ = ["ODK_METADATA", "apply_mapping", "odk_columns", "read_mapping"]
 
 # Columns that ODK Central and KoboToolbox add to every export; they describe the submission, not an answer.
 ODK_METADATA = {
-    "start", "today", "deviceid", "username", "instanceID", "instanceName", "KEY", "SubmissionDate",
-    "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState",
-    "DeviceID", "Edits", "FormVersion", "uuid", "version",
+    "start",
+    "today",
+    "deviceid",
+    "username",
+    "instanceID",
+    "instanceName",
+    "KEY",
+    "SubmissionDate",
+    "SubmitterID",
+    "SubmitterName",
+    "AttachmentsPresent",
+    "AttachmentsExpected",
+    "Status",
+    "ReviewState",
+    "DeviceID",
+    "Edits",
+    "FormVersion",
+    "uuid",
+    "version",
 }
 # Columns that tell when an answer was given, best first; the first present becomes collected_at.
 ODK_TIMES = ("end", "_submission_time", "SubmissionDate")
@@ -55,8 +71,9 @@ def read_mapping(path: str | Path) -> dict[str, str]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"source", "target"} <= set(reader.fieldnames):
-            raise ExchangeError(f"{path}: a CSV mapping file needs the columns 'source' and 'target'; "
-                             f"found {reader.fieldnames}")
+            raise ExchangeError(
+                f"{path}: a CSV mapping file needs the columns 'source' and 'target'; found {reader.fieldnames}"
+            )
         mapping = {}
         for line, row in enumerate(reader, start=2):
             if row["source"] in mapping:
@@ -69,11 +86,15 @@ def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "<
     """Rename file columns to instrument columns; a mapped column the file lacks is an error."""
     missing = [column for column in mapping if column not in frame.columns]
     if missing:
-        raise ExchangeError(f"{source}: the mapping names columns the file does not have: {missing}; "
-                         f"file columns: {list(frame.columns)}")
+        raise ExchangeError(
+            f"{source}: the mapping names columns the file does not have: {missing}; "
+            f"file columns: {list(frame.columns)}"
+        )
     targets = pd.Series(list(mapping.values()))
     if targets.duplicated().any():
-        raise ExchangeError(f"{source}: the mapping maps several columns to {sorted(set(targets[targets.duplicated()]))}")
+        raise ExchangeError(
+            f"{source}: the mapping maps several columns to {sorted(set(targets[targets.duplicated()]))}"
+        )
     return frame.rename(columns=mapping)
 
 
@@ -113,8 +134,12 @@ def odk_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str | Non
             renamed[column] = paths[parts]
         elif column == time:
             renamed[column] = "collected_at"
-        elif column in ODK_TIMES or column.startswith("_") or parts[0] in ("meta", "formhub") or \
-                parts[-1] in ODK_METADATA:
+        elif (
+            column in ODK_TIMES
+            or column.startswith("_")
+            or parts[0] in ("meta", "formhub")
+            or parts[-1] in ODK_METADATA
+        ):
             continue
         else:
             renamed[column] = parts[-1]

@@ -30,8 +30,9 @@ class RepeatImportError(ValueError):
     """A repeat table that cannot be joined to its responses; the message names the table, row and value."""
 
 
-def join_repeats(frame: pd.DataFrame, repeats: Mapping[str, pd.DataFrame], instrument: Instrument,
-                 occasion: str | None = None) -> pd.DataFrame:
+def join_repeats(
+    frame: pd.DataFrame, repeats: Mapping[str, pd.DataFrame], instrument: Instrument, occasion: str | None = None
+) -> pd.DataFrame:
     """The main table of an export with the answers of its repeat tables as wide columns.
 
     Parameters
@@ -71,16 +72,21 @@ def join_repeats(frame: pd.DataFrame, repeats: Mapping[str, pd.DataFrame], instr
     added: dict[str, pd.Series] = {}
     for name, table in repeats.items():
         repeat = _repeat_of(name, table, forms)
-        link, key = next(((link, key) for link, key in LINKS if link in table.columns and key in frame.columns),
-                         (None, None))
+        link, key = next(
+            ((link, key) for link, key in LINKS if link in table.columns and key in frame.columns), (None, None)
+        )
         if link is None:
-            raise RepeatImportError(f"{name}: no link to the main table; a repeat table needs "
-                                    f"{' or '.join(link for link, _ in LINKS)}, the main table the matching key")
+            raise RepeatImportError(
+                f"{name}: no link to the main table; a repeat table needs "
+                f"{' or '.join(link for link, _ in LINKS)}, the main table the matching key"
+            )
         rows = pd.Index(frame[key].astype(str))
         paths = forms[repeat]
-        columns = {column: paths[parts] for column in table.columns
-                   if (parts := tuple(re.split(r"[/-]", str(column)))) in paths or
-                   (parts := parts[-2:]) in paths}  # KoboToolbox can export without group names
+        columns = {
+            column: paths[parts]
+            for column in table.columns
+            if (parts := tuple(re.split(r"[/-]", str(column)))) in paths or (parts := parts[-2:]) in paths
+        }  # KoboToolbox can export without group names
         element = next((c for c in table.columns if str(c).endswith(f"{repeat}{ELEMENT}")), None)
         if element is None:
             raise RepeatImportError(f"{name}: no column {repeat}{ELEMENT}, which says which option each row is about")
@@ -92,8 +98,9 @@ def join_repeats(frame: pd.DataFrame, repeats: Mapping[str, pd.DataFrame], instr
                 raise RepeatImportError(f"{name}: row {row}: {link} {parent!r} is not a {key} of the main table")
             code = pd.to_numeric(pd.Series([record[element]]), errors="coerce").iloc[0]
             if code not in repetitions:
-                raise RepeatImportError(f"{name}: row {row}: {element} = {record[element]!r}; allowed: "
-                                        f"{', '.join(map(str, repetitions))}")
+                raise RepeatImportError(
+                    f"{name}: row {row}: {element} = {record[element]!r}; allowed: {', '.join(map(str, repetitions))}"
+                )
             if (parent, int(code)) in seen:
                 raise RepeatImportError(f"{name}: row {row}: a second row for option {int(code)} of {parent!r}")
             seen.add((parent, int(code)))
@@ -112,8 +119,9 @@ def _repeat_of(name: str, table: pd.DataFrame, forms: Mapping[str, Mapping]) -> 
     for repeat in forms:
         if any(repeat in re.split(r"[/-]", str(column)) for column in table.columns):
             return repeat
-    raise RepeatImportError(f"{name}: none of its columns is a field of a repeat of the form; "
-                            f"repeats: {', '.join(forms) or 'none'}")
+    raise RepeatImportError(
+        f"{name}: none of its columns is a field of a repeat of the form; repeats: {', '.join(forms) or 'none'}"
+    )
 
 
 def _asked_columns(instrument: Instrument, repetition) -> dict[str, str]:
@@ -121,6 +129,7 @@ def _asked_columns(instrument: Instrument, repetition) -> dict[str, str]:
     asked = {}
     for declared_id, asked_id in repetition.items.items():
         asked[declared_id] = asked_id  # a packed multiple choice comes in under the item's id
-        asked.update(zip(instrument.columns_of(instrument.item(declared_id)),
-                         instrument.columns_of(instrument.item(asked_id))))
+        asked.update(
+            zip(instrument.columns_of(instrument.item(declared_id)), instrument.columns_of(instrument.item(asked_id)))
+        )
     return asked

@@ -51,17 +51,39 @@ from kantelmeter.io.anchors import score_legend
 from kantelmeter.messages import message
 
 __all__ = [
-    "FIELD_NAME_LIMIT", "REDCAP_COLUMNS", "check_redcap_dictionary", "missing_data_codes", "redcap_designations",
-    "redcap_dictionary", "redcap_events", "redcap_fields", "redcap_form_names", "redcap_name", "unique_event_name",
+    "FIELD_NAME_LIMIT",
+    "REDCAP_COLUMNS",
+    "check_redcap_dictionary",
+    "missing_data_codes",
+    "redcap_designations",
+    "redcap_dictionary",
+    "redcap_events",
+    "redcap_fields",
+    "redcap_form_names",
+    "redcap_name",
+    "unique_event_name",
     "write_redcap_dictionary",
 ]
 
 REDCAP_COLUMNS = [
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
-    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
-    "Matrix Ranking?", "Field Annotation",
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
 ]
 RECORD_ID = "record_id"
 FIELD_NAME_LIMIT = 26
@@ -83,7 +105,7 @@ def redcap_name(item_id: str) -> str:
     if len(item_id) <= FIELD_NAME_LIMIT:
         return item_id
     digest = hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:4]
-    return f"{item_id[:FIELD_NAME_LIMIT - 5].rstrip('_')}_{digest}"
+    return f"{item_id[: FIELD_NAME_LIMIT - 5].rstrip('_')}_{digest}"
 
 
 def unique_event_name(occasion: str, arm: int = 1) -> str:
@@ -120,11 +142,16 @@ def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> di
     {'citizen_intake'}
     """
     if occasion is not None:  # with what the occasion carries from an earlier one (the problems raised)
-        return {item.id: f"{instrument.id}_{occasion}"
-                for item in instrument.carried(occasion) + instrument.items_at(occasion)}
+        return {
+            item.id: f"{instrument.id}_{occasion}"
+            for item in instrument.carried(occasion) + instrument.items_at(occasion)
+        }
     every = tuple(instrument.occasions)
-    return {item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
-            for item_id, asked in _occasions_of(instrument).items() if asked}
+    return {
+        item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
+        for item_id, asked in _occasions_of(instrument).items()
+        if asked
+    }
 
 
 def missing_data_codes(instrument: Instrument, lang: str = "nl") -> str:
@@ -154,17 +181,26 @@ def missing_data_codes(instrument: Instrument, lang: str = "nl") -> str:
 def _field(instrument: Instrument, item: Item, lang: str) -> dict[str, str]:
     scale = instrument.response_scale_of(item)
     if item.type in (ItemType.single_choice, ItemType.rating, ItemType.multiple_choice):
-        return {"Field Type": "checkbox" if item.type is ItemType.multiple_choice else "radio",
-                "Choices, Calculations, OR Slider Labels": " | ".join(f"{o.code}, {o.label[lang]}" for o in scale.codes)}
+        return {
+            "Field Type": "checkbox" if item.type is ItemType.multiple_choice else "radio",
+            "Choices, Calculations, OR Slider Labels": " | ".join(f"{o.code}, {o.label[lang]}" for o in scale.codes),
+        }
     if item.type is ItemType.score:
         codes = instrument.valid_codes(item)
-        return {"Field Type": "text", "Text Validation Type OR Show Slider Number": "integer",
-                "Text Validation Min": str(codes[0]), "Text Validation Max": str(codes[-1]),
-                "Field Note": score_legend(instrument, item, lang, missing=False)}
+        return {
+            "Field Type": "text",
+            "Text Validation Type OR Show Slider Number": "integer",
+            "Text Validation Min": str(codes[0]),
+            "Text Validation Max": str(codes[-1]),
+            "Field Note": score_legend(instrument, item, lang, missing=False),
+        }
     if item.type is ItemType.number:
-        return {"Field Type": "text", "Text Validation Type OR Show Slider Number": "integer" if item.whole else "number",
-                "Text Validation Min": "" if item.min is None else f"{item.min:g}",
-                "Text Validation Max": "" if item.max is None else f"{item.max:g}"}
+        return {
+            "Field Type": "text",
+            "Text Validation Type OR Show Slider Number": "integer" if item.whole else "number",
+            "Text Validation Min": "" if item.min is None else f"{item.min:g}",
+            "Text Validation Max": "" if item.max is None else f"{item.max:g}",
+        }
     if item.type is ItemType.date:
         return {"Field Type": "text", "Text Validation Type OR Show Slider Number": "date_ymd"}
     return {"Field Type": "notes" if item.identifier is None else "text"}
@@ -229,32 +265,46 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
             items = [item for item in section.items if forms.get(item.id) == form and item.id not in placed]
             placed.update(item.id for item in items)
             for position, item in enumerate(items):
-                rows.append({
-                    "Variable / Field Name": redcap_name(item.id), "Form Name": form,
-                    "Section Header": section.title[lang] if position == 0 else "",
-                    "Field Label": item.text[lang], "Field Note": item.help[lang] if item.help else "",
-                    **_field(instrument, item, lang),
-                    "Identifier?": "y" if item.identifier else "",
-                    "Branching Logic (Show field only if...)": _branching(instrument, item, occasion),
-                    "Required Field?": "y" if item.required else "",
-                    "Field Annotation": _annotation(instrument, item, lang),
-                })
+                rows.append(
+                    {
+                        "Variable / Field Name": redcap_name(item.id),
+                        "Form Name": form,
+                        "Section Header": section.title[lang] if position == 0 else "",
+                        "Field Label": item.text[lang],
+                        "Field Note": item.help[lang] if item.help else "",
+                        **_field(instrument, item, lang),
+                        "Identifier?": "y" if item.identifier else "",
+                        "Branching Logic (Show field only if...)": _branching(instrument, item, occasion),
+                        "Required Field?": "y" if item.required else "",
+                        "Field Annotation": _annotation(instrument, item, lang),
+                    }
+                )
     first_form = rows[0]["Form Name"]
-    record = {"Variable / Field Name": RECORD_ID, "Form Name": first_form, "Field Type": "text",
-              "Field Label": message("exports.respondent_code", lang), "Field Annotation": "@NOMISSING"}
+    record = {
+        "Variable / Field Name": RECORD_ID,
+        "Form Name": first_form,
+        "Field Type": "text",
+        "Field Label": message("exports.respondent_code", lang),
+        "Field Annotation": "@NOMISSING",
+    }
     dd = pd.DataFrame([record, *rows], columns=REDCAP_COLUMNS).astype(object).fillna("")
     names = dd["Variable / Field Name"]
     if names.duplicated().any():
-        raise ExchangeError(f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
-                         "are given twice; rename one of the items")
+        raise ExchangeError(
+            f"{instrument.id}: REDCap field names {sorted(set(names[names.duplicated()]))} "
+            "are given twice; rename one of the items"
+        )
     return dd
 
 
 def _carrying(instrument: Instrument, occasion: str | None) -> list:
     """The sections of the items an occasion carries, holding only those items, to head its form."""
     carried = {item.id for item in instrument.carried(occasion)} if occasion else set()
-    return [section.model_copy(update={"items": [i for i in section.items if i.id in carried]})
-            for section in instrument.sections if any(i.id in carried for i in section.items)]
+    return [
+        section.model_copy(update={"items": [i for i in section.items if i.id in carried]})
+        for section in instrument.sections
+        if any(i.id in carried for i in section.items)
+    ]
 
 
 def redcap_fields(instrument: Instrument, occasion: str | None = None) -> pd.DataFrame:
@@ -269,14 +319,28 @@ def redcap_fields(instrument: Instrument, occasion: str | None = None) -> pd.Dat
     """
     forms = redcap_form_names(instrument, occasion)
     occasions = _occasions_of(instrument)
-    return pd.DataFrame([{"item": item_id, "redcap_field": redcap_name(item_id), "form": form,
-                          "occasions": ", ".join(occasions[item_id])} for item_id, form in forms.items()])
+    return pd.DataFrame(
+        [
+            {
+                "item": item_id,
+                "redcap_field": redcap_name(item_id),
+                "form": form,
+                "occasions": ", ".join(occasions[item_id]),
+            }
+            for item_id, form in forms.items()
+        ]
+    )
 
 
 def redcap_events(instrument: Instrument) -> pd.DataFrame:
     """The events of the longitudinal project, one per occasion, as REDCap's event import takes them."""
-    return pd.DataFrame({"event_name": instrument.occasions, "arm_num": 1,
-                         "unique_event_name": [unique_event_name(o) for o in instrument.occasions]})
+    return pd.DataFrame(
+        {
+            "event_name": instrument.occasions,
+            "arm_num": 1,
+            "unique_event_name": [unique_event_name(o) for o in instrument.occasions],
+        }
+    )
 
 
 def redcap_designations(instrument: Instrument) -> pd.DataFrame:
@@ -290,26 +354,67 @@ def redcap_designations(instrument: Instrument) -> pd.DataFrame:
     """
     forms = redcap_form_names(instrument)
     occasions = _occasions_of(instrument)
-    rows = [(1, unique_event_name(occasion), form) for occasion in instrument.occasions
-            for form in dict.fromkeys(forms.values())
-            if any(occasion in occasions[item_id] for item_id, f in forms.items() if f == form)]
+    rows = [
+        (1, unique_event_name(occasion), form)
+        for occasion in instrument.occasions
+        for form in dict.fromkeys(forms.values())
+        if any(occasion in occasions[item_id] for item_id, f in forms.items() if f == form)
+    ]
     return pd.DataFrame(rows, columns=["arm_num", "unique_event_name", "form"])
 
 
 # What REDCap's data dictionary upload accepts (REDCap "Data Dictionary" help and the
 # field validation list of a standard installation).
-FIELD_TYPES = {"text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse", "calc", "file", "slider",
-               "descriptive", "sql"}
-VALIDATION_TYPES = {"date_ymd", "date_mdy", "date_dmy", "datetime_ymd", "datetime_mdy", "datetime_dmy",
-                    "datetime_seconds_ymd", "datetime_seconds_mdy", "datetime_seconds_dmy", "email", "integer",
-                    "number", "phone", "time", "zipcode", "alpha_only", "number_1dp", "number_2dp"}
-RESERVED_NAMES = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-                  "redcap_data_access_group", "redcap_survey_identifier", "event_id", "arm"}
+FIELD_TYPES = {
+    "text",
+    "notes",
+    "dropdown",
+    "radio",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "calc",
+    "file",
+    "slider",
+    "descriptive",
+    "sql",
+}
+VALIDATION_TYPES = {
+    "date_ymd",
+    "date_mdy",
+    "date_dmy",
+    "datetime_ymd",
+    "datetime_mdy",
+    "datetime_dmy",
+    "datetime_seconds_ymd",
+    "datetime_seconds_mdy",
+    "datetime_seconds_dmy",
+    "email",
+    "integer",
+    "number",
+    "phone",
+    "time",
+    "zipcode",
+    "alpha_only",
+    "number_1dp",
+    "number_2dp",
+}
+RESERVED_NAMES = {
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+    "redcap_data_access_group",
+    "redcap_survey_identifier",
+    "event_id",
+    "arm",
+}
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _CHOICE = re.compile(r"\s*(-?[0-9A-Za-z_]+)\s*,\s*(\S.*?)\s*")
 # One token of branching logic: a field or checkbox option (of another event: [intake_arm_1][field]), a quoted value, a number, an operator, and/or, brackets.
-_LOGIC_TOKEN = re.compile(r"\s*(?:(?:\[[a-z][a-z0-9_]*_arm_[0-9]+\])?\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
-                          r"|<>|<=|>=|=|<|>|\band\b|\bor\b|\(|\))")
+_LOGIC_TOKEN = re.compile(
+    r"\s*(?:(?:\[[a-z][a-z0-9_]*_arm_[0-9]+\])?\[([a-z][a-z0-9_]*)(?:\(([0-9A-Za-z_]+)\))?\]|\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?"
+    r"|<>|<=|>=|=|<|>|\band\b|\bor\b|\(|\))"
+)
 
 
 def check_redcap_dictionary(dd: pd.DataFrame) -> list[str]:
@@ -347,11 +452,12 @@ def check_redcap_dictionary(dd: pd.DataFrame) -> list[str]:
     for row, field in enumerate(dd.to_dict("records"), start=2):
         name, form, kind = field["Variable / Field Name"], field["Form Name"], field["Field Type"]
         if not _NAME.fullmatch(name):
-            problems.append(f"row {row}: field name {name!r} must be lower-case letters, digits and _ "
-                            "starting with a letter")
+            problems.append(
+                f"row {row}: field name {name!r} must be lower-case letters, digits and _ starting with a letter"
+            )
         if len(name) > FIELD_NAME_LIMIT:
             problems.append(f"row {row}: field name {name!r} has {len(name)} characters; at most {FIELD_NAME_LIMIT}")
-        if name in RESERVED_NAMES or name.endswith("_complete") and name[:-len("_complete")] in forms:
+        if name in RESERVED_NAMES or name.endswith("_complete") and name[: -len("_complete")] in forms:
             problems.append(f"row {row}: field name {name!r} is reserved by REDCap")
         if not _NAME.fullmatch(form):
             problems.append(f"row {row}: form name {form!r} must be lower-case letters, digits and _")
@@ -364,7 +470,7 @@ def check_redcap_dictionary(dd: pd.DataFrame) -> list[str]:
                 problems.append(f"row {row}: {column} is {field[column]!r}; allowed: y or blank")
     for form, count in Counter(forms).items():
         first = forms.index(form)
-        if forms[first:first + count] != [form] * count:
+        if forms[first : first + count] != [form] * count:
             problems.append(f"the fields of form {form!r} are not together")
     for name, count in Counter(names).items():
         if count > 1:
@@ -429,8 +535,9 @@ def _check_logic(row: int, logic: str, names: set[str], choices_of: dict[str, se
         return problems + [f"row {row}: unbalanced brackets in branching logic {logic!r}"]
     end = _expression(tokens, 0)
     if end != len(tokens):
-        problems.append(f"row {row}: branching logic {logic!r} cannot be read: expected field, operator, value, "
-                        "joined by and/or")
+        problems.append(
+            f"row {row}: branching logic {logic!r} cannot be read: expected field, operator, value, joined by and/or"
+        )
     return problems
 
 
@@ -449,14 +556,19 @@ def _term(tokens: list[str], at: int) -> int:
     if at < len(tokens) and tokens[at] == "(":
         at = _expression(tokens, at + 1)
         return at + 1 if at != -1 and at < len(tokens) and tokens[at] == ")" else -1
-    if tokens[at:at + 3][:1] == ["operand"] and len(tokens) >= at + 3 and tokens[at + 1] in _COMPARISONS \
-            and tokens[at + 2] == "operand":
+    if (
+        tokens[at : at + 3][:1] == ["operand"]
+        and len(tokens) >= at + 3
+        and tokens[at + 1] in _COMPARISONS
+        and tokens[at + 2] == "operand"
+    ):
         return at + 3
     return -1
 
 
-def write_redcap_dictionary(instrument: Instrument, path: str | Path, lang: str = "nl",
-                            occasion: str | None = None) -> list[Path]:
+def write_redcap_dictionary(
+    instrument: Instrument, path: str | Path, lang: str = "nl", occasion: str | None = None
+) -> list[Path]:
     """Write the REDCap data dictionary of an instrument as CSV, with its codebook and events.
 
     Beside ``<name>.csv`` come ``<name>_fields.csv`` (:func:`redcap_fields`)

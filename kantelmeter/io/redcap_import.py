@@ -46,8 +46,9 @@ def _forms(instrument: Instrument) -> set[str]:
     return names
 
 
-def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
-                   source: str = "<data>") -> tuple[pd.DataFrame, list[int]]:
+def redcap_columns(
+    frame: pd.DataFrame, instrument: Instrument, occasion: str, source: str = "<data>"
+) -> tuple[pd.DataFrame, list[int]]:
     """The rows of one occasion of a REDCap export, with kantelmeter's columns.
 
     Parameters
@@ -79,8 +80,10 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
         raise ExchangeError(f"{source}: an empty file; a REDCap export starts with the record id column")
     for column in REPEAT_COLUMNS:
         if column in frame and frame[column].astype(str).str.strip().ne("").any():
-            raise ExchangeError(f"{source}: column {column} holds repeating instances; kantelmeter imports one "
-                             "instance per record and event")
+            raise ExchangeError(
+                f"{source}: column {column} holds repeating instances; kantelmeter imports one "
+                "instance per record and event"
+            )
     positions = list(range(len(frame)))
     if EVENT in frame:
         events = frame[EVENT].astype(str).str.strip()
@@ -92,8 +95,11 @@ def redcap_columns(frame: pd.DataFrame, instrument: Instrument, occasion: str,
     for column in rows.columns[1:]:
         name, _, code = column.partition("___")
         form = re.sub(r"_(complete|timestamp)$", "", column)
-        if column in (EVENT, *REPEAT_COLUMNS) or column in RECORD_COLUMNS or \
-                (column.endswith("_complete") and form in forms):
+        if (
+            column in (EVENT, *REPEAT_COLUMNS)
+            or column in RECORD_COLUMNS
+            or (column.endswith("_complete") and form in forms)
+        ):
             drop.append(column)
         elif column.endswith("_timestamp") and form in forms:
             stamps.append(column)
@@ -134,8 +140,15 @@ class RedcapImport:
         return text
 
 
-def import_redcap(store, instrument: Instrument, occasion: str, path: str | Path, *, cohort: str | None = None,
-                  actor: str | None = None) -> RedcapImport:
+def import_redcap(
+    store,
+    instrument: Instrument,
+    occasion: str,
+    path: str | Path,
+    *,
+    cohort: str | None = None,
+    actor: str | None = None,
+) -> RedcapImport:
     """Import one occasion of a REDCap CSV export: all its rows or none.
 
     Problems are reported by the row number of the export file.
@@ -173,6 +186,8 @@ def import_redcap(store, instrument: Instrument, occasion: str, path: str | Path
     except ImportRejected as rejected:
         first = FIRST_ROW.get(path.suffix.lower(), 2)
         problems = rejected.report.problems.copy()
-        problems["row"] = problems["row"].map(lambda r: None if r is None or pd.isna(r) else kept[int(r) - first] + first)
+        problems["row"] = problems["row"].map(
+            lambda r: None if r is None or pd.isna(r) else kept[int(r) - first] + first
+        )
         raise ImportRejected(ValidationReport(rejected.report.source, problems)) from None
     return RedcapImport(result, counted)

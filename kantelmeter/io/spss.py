@@ -49,8 +49,9 @@ def read_sav(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
-                  older: Sequence[Instrument] = ()) -> dict:
+def spss_metadata(
+    instrument: Instrument, columns: list[str], lang: str = "nl", older: Sequence[Instrument] = ()
+) -> dict:
     """Variable labels, value labels, missing declarations and measures for these columns.
 
     Returns
@@ -84,8 +85,13 @@ def spss_metadata(instrument: Instrument, columns: list[str], lang: str = "nl",
         codes = version.missing_codes(item) if item.type is not ItemType.multiple_choice else []
         if codes:
             missing[column] = _missing_declaration(version, item, codes)
-    return {"column_labels": labels, "variable_value_labels": values, "missing_ranges": missing,
-            "variable_measure": measure, "variable_format": sav_formats(allowed, columns)}
+    return {
+        "column_labels": labels,
+        "variable_value_labels": values,
+        "missing_ranges": missing,
+        "variable_measure": measure,
+        "variable_format": sav_formats(allowed, columns),
+    }
 
 
 def _variable_label(instrument: Instrument, item: Item, column: str, lang: str) -> str:
@@ -116,13 +122,16 @@ def _missing_declaration(instrument: Instrument, item: Item, codes: list[int]) -
     low, high = min(codes), max(codes)
     inside = [c for c in instrument.valid_codes(item) if low <= c <= high]
     if inside:
-        raise ExchangeError(f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
-                         f"one range; the missing codes {codes} span the valid codes {inside}")
+        raise ExchangeError(
+            f"item {item.id!r}: SPSS takes at most {MAX_DISCRETE_MISSING} discrete missing codes or "
+            f"one range; the missing codes {codes} span the valid codes {inside}"
+        )
     return [{"lo": low, "hi": high}]
 
 
-def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl",
-              older: Sequence[Instrument] = ()) -> list[Path]:
+def write_sav(
+    frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl", older: Sequence[Instrument] = ()
+) -> list[Path]:
     """Write responses (the wide DataFrame of the store) to an owner-only SPSS .sav file with labels.
 
     Formats and string widths come from the instrument, never from the data, so
@@ -149,8 +158,18 @@ def write_sav(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lan
     meta = spss_metadata(instrument, list(data.columns), lang, older)
     # The analysts' notes (reverse scoring, comparisons) become the file's notes (DISPLAY DOCUMENTS),
     # whose lines SPSS holds at 80 characters each.
-    notes = [line for item in instrument.items if item.note
-             for line in textwrap.wrap(f"{item.id}: {item.note[lang]}", SPSS_NOTE_WIDTH, subsequent_indent="  ")]
-    pyreadstat.write_sav(data, str(path), row_compress=True, note=notes or None,
-                         file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64], **meta)
+    notes = [
+        line
+        for item in instrument.items
+        if item.note
+        for line in textwrap.wrap(f"{item.id}: {item.note[lang]}", SPSS_NOTE_WIDTH, subsequent_indent="  ")
+    ]
+    pyreadstat.write_sav(
+        data,
+        str(path),
+        row_compress=True,
+        note=notes or None,
+        file_label=f"{instrument.title[lang]} ({instrument.id} {instrument.version})"[:64],
+        **meta,
+    )
     return [path]

@@ -25,8 +25,17 @@ from kantelmeter.files import private_file, private_path
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.cells import column_domains, for_csv, for_excel, unquoted
 
-__all__ = ["CHUNK_ROWS", "ENCODINGS", "detect_encoding", "read_csv", "read_csv_chunks", "read_xlsx", "without_blank_rows_at_end", "write_csv",
-           "write_xlsx"]
+__all__ = [
+    "CHUNK_ROWS",
+    "ENCODINGS",
+    "detect_encoding",
+    "read_csv",
+    "read_csv_chunks",
+    "read_xlsx",
+    "without_blank_rows_at_end",
+    "write_csv",
+    "write_xlsx",
+]
 
 
 CHUNK_ROWS = 25_000
@@ -65,8 +74,10 @@ def detect_encoding(path: str | Path) -> str:
         with path.open("rb") as handle:
             bom = handle.read(3) == codecs.BOM_UTF8
         return "utf-8-sig" if encoding == "utf-8" and bom else encoding
-    raise ExchangeError(f"{path.name}: the file is neither UTF-8 nor Windows-1252 text; allowed: a CSV saved as "
-                     "'CSV UTF-8' or 'CSV (puntkomma-gescheiden)' from Excel")
+    raise ExchangeError(
+        f"{path.name}: the file is neither UTF-8 nor Windows-1252 text; allowed: a CSV saved as "
+        "'CSV UTF-8' or 'CSV (puntkomma-gescheiden)' from Excel"
+    )
 
 
 def without_blank_rows_at_end(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,10 +91,13 @@ def without_blank_rows_at_end(frame: pd.DataFrame) -> pd.DataFrame:
     filled = np.zeros(len(frame), dtype=bool)
     for _, values in frame.items():
         typed = pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(values.dtype)
-        filled |= values.notna().to_numpy() if typed else \
-            (values.notna() & (values.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+        filled |= (
+            values.notna().to_numpy()
+            if typed
+            else (values.notna() & (values.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+        )
     last = np.flatnonzero(filled)
-    return frame.iloc[:last[-1] + 1 if len(last) else 0]
+    return frame.iloc[: last[-1] + 1 if len(last) else 0]
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
@@ -120,7 +134,7 @@ def read_csv_chunks(path: str | Path, rows: int | None = CHUNK_ROWS) -> Iterator
         if pending is not None and len(pending):
             chunk = pd.concat([pending, chunk])
         kept = without_blank_rows_at_end(chunk)
-        pending = chunk.iloc[len(kept):]
+        pending = chunk.iloc[len(kept) :]
         if len(kept) or not given:
             kept = kept.assign(**{column: unquoted(kept[column]) for column in kept.columns})
             kept.attrs["encoding"] = encoding
@@ -145,8 +159,9 @@ def _codebook(instrument: Instrument, older: Sequence[Instrument], lang: str) ->
     return pd.concat(books, ignore_index=True)
 
 
-def write_csv(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl",
-              older: Sequence[Instrument] = ()) -> list[Path]:
+def write_csv(
+    frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl", older: Sequence[Instrument] = ()
+) -> list[Path]:
     """Write responses to CSV and the codebook to ``<name>_codebook.csv`` beside it, both owner-only.
 
     Codes are whole numbers, ``collected_at`` is local time with its offset, and a
@@ -168,16 +183,19 @@ def write_csv(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lan
     return [path, codebook]
 
 
-def write_xlsx(frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl",
-               older: Sequence[Instrument] = ()) -> list[Path]:
+def write_xlsx(
+    frame: pd.DataFrame, instrument: Instrument, path: str | Path, lang: str = "nl", older: Sequence[Instrument] = ()
+) -> list[Path]:
     """Write responses to an owner-only Excel workbook with the sheets ``responses`` and ``codebook``.
 
     Every text is a string cell, never a formula; dates are dates without a time part.
     """
     path = Path(private_path(path))
     workbook = Workbook(write_only=True)
-    for title, table in (("responses", for_excel(frame, column_domains(instrument, older))),
-                         ("codebook", _codebook(instrument, older, lang))):
+    for title, table in (
+        ("responses", for_excel(frame, column_domains(instrument, older))),
+        ("codebook", _codebook(instrument, older, lang)),
+    ):
         sheet = workbook.create_sheet(title)
         sheet.append(list(table.columns))
         for row in table.itertuples(index=False):

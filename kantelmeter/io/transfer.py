@@ -56,8 +56,11 @@ class ImportResult:
     masked_bsns: int = 0
 
     def __str__(self) -> str:
-        read_as = "" if self.encoding in (None, "utf-8", "utf-8-sig") else \
-            f" (read as {self.encoding}: the file is not UTF-8)"
+        read_as = (
+            ""
+            if self.encoding in (None, "utf-8", "utf-8-sig")
+            else f" (read as {self.encoding}: the file is not UTF-8)"
+        )
         if self.already_imported:
             return f"{self.report.source}: imported before; nothing added{read_as}"
         masked = f"; {self.masked_bsns} BSN(s) in open answers masked, not stored" if self.masked_bsns else ""
@@ -73,12 +76,22 @@ def file_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def import_responses(store: Store, instrument: Instrument, occasion: str | None, path: str | Path, *,
-                     respondent: str = "respondent", respondent_kind: str | None = None,
-                     mapping: str | Path | dict[str, str] | None = None, cohort: str | None = None,
-                     sheet: str | int = 0, odk: bool = False, repeats: Sequence[str | Path] = (),
-                     reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                     actor: str | None = None) -> ImportResult:
+def import_responses(
+    store: Store,
+    instrument: Instrument,
+    occasion: str | None,
+    path: str | Path,
+    *,
+    respondent: str = "respondent",
+    respondent_kind: str | None = None,
+    mapping: str | Path | dict[str, str] | None = None,
+    cohort: str | None = None,
+    sheet: str | int = 0,
+    odk: bool = False,
+    repeats: Sequence[str | Path] = (),
+    reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    actor: str | None = None,
+) -> ImportResult:
     """Import a file of responses for one instrument: all rows or none.
 
     Parameters
@@ -143,15 +156,27 @@ def import_responses(store: Store, instrument: Instrument, occasion: str | None,
             frame = reshape(frame)
         if mapping is not None:
             frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
-        reports.append(_validated(store, instrument, occasion, frame, path.name, FIRST_ROW[suffix],
-                                  respondent=respondent, respondent_kind=respondent_kind, pseudonymise=store.pseudonym,
-                                  cohort=cohort))
+        reports.append(
+            _validated(
+                store,
+                instrument,
+                occasion,
+                frame,
+                path.name,
+                FIRST_ROW[suffix],
+                respondent=respondent,
+                respondent_kind=respondent_kind,
+                pseudonymise=store.pseudonym,
+                cohort=cohort,
+            )
+        )
     report = _one_report(path.name, reports, FIRST_ROW[suffix])
     if not report.ok:
         raise ImportRejected(report)
     # A respondent may have typed their BSN in an open answer: it is masked, never stored.
-    data, masked = mask_bsns_in_columns(report.data, [i.id for i in instrument.items
-                                                      if i.type is ItemType.text and not i.identifier])
+    data, masked = mask_bsns_in_columns(
+        report.data, [i.id for i in instrument.items if i.type is ItemType.text and not i.identifier]
+    )
     added = store.add_responses(instrument, occasion, data, source="import", batch=digest, actor=actor)
     return ImportResult(added, added == 0 and len(report.data) > 0, report, encoding=encoding, masked_bsns=masked)
 
@@ -167,10 +192,24 @@ def _one_report(source: str, reports: list[ValidationReport], first_row: int) ->
         together = pd.concat(data)
         keys = [c for c in ("respondent", "occasion") if c in together]
         twice = together[together.duplicated(keys, keep=False)]
-        problems = [pd.DataFrame([(first_row + int(index), "respondent", row["respondent"],
-                                   "respondent appears more than once at occasion "
-                                   f"{row.get('occasion')!r}") for index, row in twice.iterrows()],
-                                 columns=PROBLEM_COLUMNS)] if len(twice) else []
+        problems = (
+            [
+                pd.DataFrame(
+                    [
+                        (
+                            first_row + int(index),
+                            "respondent",
+                            row["respondent"],
+                            f"respondent appears more than once at occasion {row.get('occasion')!r}",
+                        )
+                        for index, row in twice.iterrows()
+                    ],
+                    columns=PROBLEM_COLUMNS,
+                )
+            ]
+            if len(twice)
+            else []
+        )
     if problems:
         problems = pd.concat(problems, ignore_index=True)
         column_wide = problems["row"].isna()  # a problem with a whole column is reported once, not per group
@@ -181,8 +220,15 @@ def _one_report(source: str, reports: list[ValidationReport], first_row: int) ->
     return ValidationReport(source, pd.DataFrame(columns=PROBLEM_COLUMNS), pd.concat(data) if data else pd.DataFrame())
 
 
-def _validated(store: Store, instrument: Instrument, occasion: str | None, frame: pd.DataFrame, source: str,
-               first_row: int, **options) -> ValidationReport:
+def _validated(
+    store: Store,
+    instrument: Instrument,
+    occasion: str | None,
+    frame: pd.DataFrame,
+    source: str,
+    first_row: int,
+    **options,
+) -> ValidationReport:
     """Validate the rows of each occasion and instrument version against that version; one report for all.
 
     The frame's index numbers its rows in the file from 0 (see :func:`read_csv_chunks`).
@@ -191,29 +237,62 @@ def _validated(store: Store, instrument: Instrument, occasion: str | None, frame
     if occasion is not None or "occasion" not in frame:
         occasions = pd.Series(occasion, index=frame.index, dtype=object)
         if occasion is None:
-            problem = pd.DataFrame([(None, "occasion", None, "no occasion given and the file has no occasion "
-                                     f"column; allowed: one of {', '.join(instrument.occasions)}")],
-                                   columns=PROBLEM_COLUMNS)
+            problem = pd.DataFrame(
+                [
+                    (
+                        None,
+                        "occasion",
+                        None,
+                        "no occasion given and the file has no occasion "
+                        f"column; allowed: one of {', '.join(instrument.occasions)}",
+                    )
+                ],
+                columns=PROBLEM_COLUMNS,
+            )
             return ValidationReport(source, problem)
     else:
         occasions = frame["occasion"].astype(object).map(lambda v: str(v).strip() if pd.notna(v) else "")
-    versions = (frame["version"].astype(object).map(lambda v: "" if pd.isna(v) else _plain_version(v))
-                if "version" in frame else pd.Series(instrument.version, index=frame.index, dtype=object))
+    versions = (
+        frame["version"].astype(object).map(lambda v: "" if pd.isna(v) else _plain_version(v))
+        if "version" in frame
+        else pd.Series(instrument.version, index=frame.index, dtype=object)
+    )
     known = {v.version: v for v in store.versions(instrument.id)} | {instrument.version: instrument}
     other_columns = {column for version in known.values() for column in version.columns}
     reports = []
     for (at, version), group in frame.groupby([occasions, versions.replace("", instrument.version)], sort=False):
         if version not in known:
-            problem = pd.DataFrame([(int(rows.at[i]), "version", version, "not a registered version of "
-                                     f"{instrument.id!r}; allowed: {', '.join(known)}") for i in group.index],
-                                   columns=PROBLEM_COLUMNS)
+            problem = pd.DataFrame(
+                [
+                    (
+                        int(rows.at[i]),
+                        "version",
+                        version,
+                        f"not a registered version of {instrument.id!r}; allowed: {', '.join(known)}",
+                    )
+                    for i in group.index
+                ],
+                columns=PROBLEM_COLUMNS,
+            )
             reports.append(ValidationReport(source, problem))
             continue
         # A column of another version, blank throughout these rows, is the padding of an export of all versions.
-        padding = [c for c in group.columns if c in other_columns and c not in known[version].columns
-                   and not without_blank_rows_at_end(group[[c]]).shape[0]]
-        report = validate_responses(known[version], group.drop(columns=["version", *padding], errors="ignore"), at,
-                                    source=source, row_numbers=rows[group.index].tolist(), store=store, **options)
+        padding = [
+            c
+            for c in group.columns
+            if c in other_columns
+            and c not in known[version].columns
+            and not without_blank_rows_at_end(group[[c]]).shape[0]
+        ]
+        report = validate_responses(
+            known[version],
+            group.drop(columns=["version", *padding], errors="ignore"),
+            at,
+            source=source,
+            row_numbers=rows[group.index].tolist(),
+            store=store,
+            **options,
+        )
         if report.ok:
             report.data = report.data.set_axis(group.index).assign(occasion=at, version=version)
         reports.append(report)
@@ -234,8 +313,15 @@ def _read(path: Path, suffix: str, sheet: str | int) -> Iterator[pd.DataFrame]:
         yield frame.reset_index(drop=True)
 
 
-def export_responses(store: Store, instrument: Instrument | str, path: str | Path, occasion: str | None = None,
-                     cohort: str | None = None, lang: str = "nl", actor: str | None = None) -> list[Path]:
+def export_responses(
+    store: Store,
+    instrument: Instrument | str,
+    path: str | Path,
+    occasion: str | None = None,
+    cohort: str | None = None,
+    lang: str = "nl",
+    actor: str | None = None,
+) -> list[Path]:
     """Export complete responses to ``.sav``, ``.csv`` (plus codebook) or ``.xlsx``, by extension.
 
     Identifier answers leave the store as pseudonyms, as they are stored. Every
@@ -258,8 +344,9 @@ def export_responses(store: Store, instrument: Instrument | str, path: str | Pat
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
-        raise ExchangeError(f"{path}: cannot export to a {path.suffix or 'extensionless'} file; "
-                         f"allowed: {', '.join(WRITERS)}")
+        raise ExchangeError(
+            f"{path}: cannot export to a {path.suffix or 'extensionless'} file; allowed: {', '.join(WRITERS)}"
+        )
     instrument = store.instrument(instrument) if isinstance(instrument, str) else instrument
     if cohort is not None:
         _check_cohort(store, instrument, occasion, cohort)
@@ -278,5 +365,7 @@ def _check_cohort(store: Store, instrument: Instrument, occasion: str | None, co
     known = sorted(counts["cohort"].dropna().unique())
     if cohort not in known:
         at = f" at {occasion!r}" if occasion is not None else ""
-        raise ExchangeError(f"cohort {cohort!r}: no response to {instrument.id!r}{at} belongs to it; "
-                         f"allowed: {', '.join(known) or 'none (no stored response has a cohort)'}")
+        raise ExchangeError(
+            f"cohort {cohort!r}: no response to {instrument.id!r}{at} belongs to it; "
+            f"allowed: {', '.join(known) or 'none (no stored response has a cohort)'}"
+        )

@@ -95,8 +95,9 @@ class ValidationReport:
         """
         if self.ok:
             return f"{self.source}: no problems in {0 if self.data is None else len(self.data)} rows"
-        lines = [f"{self.source}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
-                 "nothing was imported"]
+        lines = [
+            f"{self.source}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; nothing was imported"
+        ]
         shown_problems = self.problems if limit is None else self.problems.head(limit)
         for row, column, value, problem in shown_problems.itertuples(index=False):
             where = f"row {row}, " if row is not None and not pd.isna(row) else ""
@@ -128,8 +129,9 @@ class _Problems:
         self.rows.append((None, column, value, problem))
 
     def cell(self, index: Any, column: str, value: Any, problem: str) -> None:
-        self.rows.append((int(self.row_numbers.at[index]), column,
-                          WITHHELD if column in self.withheld else _shown(value), problem))
+        self.rows.append(
+            (int(self.row_numbers.at[index]), column, WITHHELD if column in self.withheld else _shown(value), problem)
+        )
 
     def refused(self, parsed: Parsed, raw: pd.Series, column: str, allowed: str) -> None:
         """Every cell a parse refused, with its problem and what is allowed."""
@@ -145,8 +147,12 @@ class _Problems:
     def frame(self) -> pd.DataFrame:
         table = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS, dtype=object)
         order = table["row"].map(lambda r: -1 if r is None else r)
-        return table.assign(_order=order).sort_values(["_order"], kind="stable").drop(columns="_order") \
+        return (
+            table.assign(_order=order)
+            .sort_values(["_order"], kind="stable")
+            .drop(columns="_order")
             .reset_index(drop=True)
+        )
 
 
 def _shown(value: Any) -> Any:
@@ -155,11 +161,20 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: str, *,
-                       respondent: str = "respondent", respondent_kind: str | None = None,
-                       pseudonymise: Callable[[str, Any], str] | None = None, cohort: str | None = None,
-                       store=None, first_row: int = 2, source: str = "<data>",
-                       row_numbers: list[int] | None = None) -> ValidationReport:
+def validate_responses(
+    instrument: Instrument,
+    frame: pd.DataFrame,
+    occasion: str,
+    *,
+    respondent: str = "respondent",
+    respondent_kind: str | None = None,
+    pseudonymise: Callable[[str, Any], str] | None = None,
+    cohort: str | None = None,
+    store=None,
+    first_row: int = 2,
+    source: str = "<data>",
+    row_numbers: list[int] | None = None,
+) -> ValidationReport:
     """Check raw response rows against an instrument and report every problem.
 
     Parameters
@@ -216,8 +231,9 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
     0         r1   4.0
     """
     frame = _matched_headers(frame.reset_index(drop=True), instrument, respondent)
-    rows = pd.Series(row_numbers if row_numbers is not None else range(first_row, first_row + len(frame)),
-                     index=frame.index)
+    rows = pd.Series(
+        row_numbers if row_numbers is not None else range(first_row, first_row + len(frame)), index=frame.index
+    )
     identifier_items = {item.id: item.identifier for item in instrument.identifiers}
     kind = respondent_kind or identifier_items.get(respondent)
     problems = _Problems(rows, set(identifier_items) | ({respondent} if kind else set()))
@@ -238,8 +254,11 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
             continue
         near = closest(column, [*by_column, *multiple, *META_COLUMNS])
         hint = f" (did you mean {near!r}?)" if near else ""
-        problems.column(column, f"not a column of instrument {instrument.id!r}{hint}; allowed: item ids "
-                                f"({', '.join(instrument.columns[:8])}, ...) and {', '.join(META_COLUMNS)}")
+        problems.column(
+            column,
+            f"not a column of instrument {instrument.id!r}{hint}; allowed: item ids "
+            f"({', '.join(instrument.columns[:8])}, ...) and {', '.join(META_COLUMNS)}",
+        )
 
     pseudonyms = _respondents(frame, respondent, kind, pseudonymise, problems)
     typed["respondent"] = pseudonyms
@@ -248,9 +267,13 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
         typed["collected_at"] = _times(frame["collected_at"], problems)
     if "occasion" in frame:
         raw = frame["occasion"].astype(object)
-        problems.cells(_present(raw) & (raw.astype(str).str.strip() != occasion), raw, "occasion",
-                       f"this import is for occasion {occasion!r}; allowed: {occasion!r}, or import without an "
-                       "occasion to take each row's occasion from this column")
+        problems.cells(
+            _present(raw) & (raw.astype(str).str.strip() != occasion),
+            raw,
+            "occasion",
+            f"this import is for occasion {occasion!r}; allowed: {occasion!r}, or import without an "
+            "occasion to take each row's occasion from this column",
+        )
 
     for item in instrument.items:
         columns = [c for c in instrument.columns_of(item)]
@@ -260,8 +283,12 @@ def validate_responses(instrument: Instrument, frame: pd.DataFrame, occasion: st
             values = {c: _typed(by_column[c], frame[c], problems) for c in columns if c in frame}
         for column, series in values.items():
             if item.id not in asked | carried:
-                problems.cells(series.notna(), frame.get(column, frame.get(item.id)), column,
-                               f"item {item.id!r} is not asked at occasion {occasion!r}")
+                problems.cells(
+                    series.notna(),
+                    frame.get(column, frame.get(item.id)),
+                    column,
+                    f"item {item.id!r} is not asked at occasion {occasion!r}",
+                )
             typed[column] = series
 
     _required(instrument, occasion, asked, typed, frame, problems)
@@ -277,8 +304,11 @@ def _matched_headers(frame: pd.DataFrame, instrument: Instrument, respondent: st
     """Headers renamed to the instrument's columns they match after trimming spaces and case folding."""
     known = [*instrument.columns, *(item.id for item in instrument.items), *META_COLUMNS, respondent]
     folded = {name.casefold(): name for name in known}
-    renamed = {column: folded[str(column).strip().casefold()] for column in frame.columns
-               if column not in known and str(column).strip().casefold() in folded}
+    renamed = {
+        column: folded[str(column).strip().casefold()]
+        for column in frame.columns
+        if column not in known and str(column).strip().casefold() in folded
+    }
     taken = set(frame.columns) - set(renamed)
     return frame.rename(columns={c: n for c, n in renamed.items() if n not in taken})
 
@@ -316,8 +346,10 @@ def _present(raw: pd.Series) -> pd.Series:
 
 def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymise, problems: _Problems) -> pd.Series:
     if column not in frame:
-        problems.column(column, f"the respondent column {column!r} is missing; name it with the respondent "
-                                "option or map a column to it")
+        problems.column(
+            column,
+            f"the respondent column {column!r} is missing; name it with the respondent option or map a column to it",
+        )
         return pd.Series(None, index=frame.index, dtype=object)
     raw = frame[column].astype(object)
     present = _present(raw)
@@ -341,9 +373,14 @@ def _respondents(frame: pd.DataFrame, column: str, kind: str | None, pseudonymis
 
 def _text_cells(raw: pd.Series, default: str | None = None) -> pd.Series:
     """Cells as stripped text in an object Series, ``default`` where a cell is empty."""
-    return _by_distinct(raw, lambda cells: pd.Series(
-        [_plain(value) if filled else default for value, filled in zip(cells, _filled(cells))],
-        index=cells.index, dtype=object))
+    return _by_distinct(
+        raw,
+        lambda cells: pd.Series(
+            [_plain(value) if filled else default for value, filled in zip(cells, _filled(cells))],
+            index=cells.index,
+            dtype=object,
+        ),
+    )
 
 
 def _plain(value: Any) -> str:
@@ -385,13 +422,22 @@ def _answer_value(item: Item, instrument: Instrument, typed: pd.DataFrame, index
         columns = [c for c in instrument.columns_of(item) if c in typed]
         if not columns or all(pd.isna(typed.at[index, c]) for c in columns):
             return None
-        return {code for code, c in zip(instrument.valid_codes(item), instrument.columns_of(item))
-                if c in typed and typed.at[index, c] == 1}
+        return {
+            code
+            for code, c in zip(instrument.valid_codes(item), instrument.columns_of(item))
+            if c in typed and typed.at[index, c] == 1
+        }
     return typed.at[index, item.id] if item.id in typed else None
 
 
-def _required(instrument: Instrument, occasion: str, asked: set[str], typed: pd.DataFrame, frame: pd.DataFrame,
-              problems: _Problems) -> None:
+def _required(
+    instrument: Instrument,
+    occasion: str,
+    asked: set[str],
+    typed: pd.DataFrame,
+    frame: pd.DataFrame,
+    problems: _Problems,
+) -> None:
     """Required items asked at this occasion must be answered wherever their show-if condition holds."""
     for item in instrument.items:
         if not item.required or item.id not in asked:
@@ -405,30 +451,52 @@ def _required(instrument: Instrument, occasion: str, asked: set[str], typed: pd.
         condition = instrument.condition(item)
         if condition is not None and unanswered.any():
             refs = [instrument.item(ref) for ref in condition.items]
-            shown = {index: condition.evaluate({ref.id: _answer_value(ref, instrument, typed, index) for ref in refs})
-                     for index in unanswered[unanswered].index}
+            shown = {
+                index: condition.evaluate({ref.id: _answer_value(ref, instrument, typed, index) for ref in refs})
+                for index in unanswered[unanswered].index
+            }
             unanswered &= pd.Series(shown, dtype=bool).reindex(typed.index, fill_value=False)
         rule = f" (shown because {item.show_if})" if item.show_if else ""
-        problems.cells(unanswered, pd.Series(None, index=typed.index, dtype=object), item.id,
-                       f"required item {item.id!r} is not answered{rule}")
+        problems.cells(
+            unanswered,
+            pd.Series(None, index=typed.index, dtype=object),
+            item.id,
+            f"required item {item.id!r} is not answered{rule}",
+        )
 
 
-def _duplicates(instrument: Instrument, occasion: str, typed: pd.DataFrame, store, problems: _Problems,
-                rows: pd.Series) -> None:
+def _duplicates(
+    instrument: Instrument, occasion: str, typed: pd.DataFrame, store, problems: _Problems, rows: pd.Series
+) -> None:
     respondents = typed["respondent"]
     known = respondents.notna()
     twice = known & respondents.duplicated(keep=False)
     for pseudonym, group in respondents[twice].groupby(respondents[twice]):
         numbers = ", ".join(str(rows.at[i]) for i in group.index)
-        problems.cells(respondents == pseudonym, respondents, "respondent",
-                       f"respondent appears more than once at occasion {occasion!r} (rows {numbers})")
+        problems.cells(
+            respondents == pseudonym,
+            respondents,
+            "respondent",
+            f"respondent appears more than once at occasion {occasion!r} (rows {numbers})",
+        )
     if store is None or not known.any():
         return
     already = store.responded(instrument, occasion, respondents[known])
-    problems.cells(respondents.isin(already), respondents, "respondent",
-                   f"respondent already has a response to {instrument.id!r} at {occasion!r} in the store")
+    problems.cells(
+        respondents.isin(already),
+        respondents,
+        "respondent",
+        f"respondent already has a response to {instrument.id!r} at {occasion!r} in the store",
+    )
     stored = store.cohorts(respondents[known])
-    conflict = respondents.map(lambda p: p in stored and stored[p] is not None) & typed["cohort"].notna() & \
-        (typed["cohort"] != respondents.map(stored))
-    problems.cells(conflict, typed["cohort"], "cohort",
-                   lambda value: f"the store has this respondent in another cohort; given {value!r}")
+    conflict = (
+        respondents.map(lambda p: p in stored and stored[p] is not None)
+        & typed["cohort"].notna()
+        & (typed["cohort"] != respondents.map(stored))
+    )
+    problems.cells(
+        conflict,
+        typed["cohort"],
+        "cohort",
+        lambda value: f"the store has this respondent in another cohort; given {value!r}",
+    )

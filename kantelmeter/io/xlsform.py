@@ -77,8 +77,9 @@ def bsn_constraint() -> str:
     "regex(., '^[0-9]{9}$') and . != '000000000' and (9 * n"
     """
     terms = [f"{weight} * number(substr(., {i}, {i + 1}))" for i, weight in enumerate(range(9, 1, -1))]
-    return (f"regex(., '^[0-9]{{9}}$') and . != '000000000' and "
-            f"({' + '.join(terms)} - number(substr(., 8, 9))) mod 11 = 0")
+    return (
+        f"regex(., '^[0-9]{{9}}$') and . != '000000000' and ({' + '.join(terms)} - number(substr(., 8, 9))) mod 11 = 0"
+    )
 
 
 def _constraint(instrument: Instrument, item: Item) -> str:
@@ -90,8 +91,9 @@ def _constraint(instrument: Instrument, item: Item) -> str:
         missing = instrument.missing_codes(item)
         return " or ".join([bounds] + [f". = {code}" for code in missing])
     if item.type is ItemType.number and (item.min is not None or item.max is not None):
-        parts = ([f". >= {item.min:g}"] if item.min is not None else []) + \
-                ([f". <= {item.max:g}"] if item.max is not None else [])
+        parts = ([f". >= {item.min:g}"] if item.min is not None else []) + (
+            [f". <= {item.max:g}"] if item.max is not None else []
+        )
         return " and ".join(parts)
     return ""
 
@@ -121,18 +123,32 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
     """
     asked = instrument.items_at(occasion) if occasion else instrument.items
     wanted = {item.id for item in asked}
-    survey = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"},
-              {"type": "text", "name": "respondent", "required": "yes", **_texts("label", translations("exports.respondent_code"))}]
+    survey = [
+        {"type": "start", "name": "start"},
+        {"type": "end", "name": "end"},
+        {
+            "type": "text",
+            "name": "respondent",
+            "required": "yes",
+            **_texts("label", translations("exports.respondent_code")),
+        },
+    ]
     lists: dict[str, list] = {}  # choice list name -> options, in the order first used
     for item in instrument.carried(occasion) if occasion else []:
         # asked at another occasion and carried into this one: the form asks it again to know what to repeat
-        survey += [{"type": "begin_group", "name": f"{item.id}_carried", **_texts("label", item.text)},
-                   _field(instrument, item, lists, item.show_if), {"type": "end_group", "name": f"{item.id}_carried"}]
+        survey += [
+            {"type": "begin_group", "name": f"{item.id}_carried", **_texts("label", item.text)},
+            _field(instrument, item, lists, item.show_if),
+            {"type": "end_group", "name": f"{item.id}_carried"},
+        ]
     repeated = {declared: asked_id for r in instrument.repetitions for declared, asked_id in r.items.items()}
     for section in instrument.sections:
         if section.repeat is not None:
-            items = [item for item in section.items
-                     if any(r.items[item.id] in wanted for r in instrument.repetitions if r.template is section)]
+            items = [
+                item
+                for item in section.items
+                if any(r.items[item.id] in wanted for r in instrument.repetitions if r.template is section)
+            ]
         else:
             items = [item for item in section.items if item.id in wanted and item.id not in repeated]
         if not items:
@@ -141,12 +157,24 @@ def xlsform(instrument: Instrument, occasion: str | None = None) -> dict[str, pd
         for item in items:
             survey.append(_field(instrument, item, lists, item.show_if))
         survey.append({"type": "end_repeat" if section.repeat else "end_group", "name": section.id})
-    choices = [{"list_name": name, "name": str(option.code), **_texts("label", option.label)}
-               for name, options in lists.items() for option in options]
-    settings = [{"form_title": instrument.title["nl"], "form_id": instrument.id + (f"_{occasion}" if occasion else ""),
-                 "version": instrument.version, "default_language": LANGUAGE_NAMES["nl"]}]
-    return {"survey": pd.DataFrame(survey).fillna(""), "choices": pd.DataFrame(choices),
-            "settings": pd.DataFrame(settings)}
+    choices = [
+        {"list_name": name, "name": str(option.code), **_texts("label", option.label)}
+        for name, options in lists.items()
+        for option in options
+    ]
+    settings = [
+        {
+            "form_title": instrument.title["nl"],
+            "form_id": instrument.id + (f"_{occasion}" if occasion else ""),
+            "version": instrument.version,
+            "default_language": LANGUAGE_NAMES["nl"],
+        }
+    ]
+    return {
+        "survey": pd.DataFrame(survey).fillna(""),
+        "choices": pd.DataFrame(choices),
+        "settings": pd.DataFrame(settings),
+    }
 
 
 def _field(instrument: Instrument, item: Item, lists: dict[str, list], show_if: str | None) -> dict[str, str]:
@@ -159,13 +187,23 @@ def _field(instrument: Instrument, item: Item, lists: dict[str, list], show_if: 
         lists[item.response_scale] = scale.codes + scale.missing
     constraint = _constraint(instrument, item)
     return {
-        "type": _type(instrument, item), "name": item.id, **_texts("label", item.text),
+        "type": _type(instrument, item),
+        "name": item.id,
+        **_texts("label", item.text),
         # the hint is shown to respondents; the note sits in a column of its own that no form shows
-        **_hint(instrument, item), **_texts("note", item.note), "required": "yes" if item.required else "",
-        "relevant": Condition(show_if).to_xlsform() if show_if else "", "constraint": constraint,
-        **(_texts("constraint_message",
-                  translations("exports.bsn_invalid" if item.identifier == "bsn" else "exports.out_of_range"))
-           if constraint else {}),
+        **_hint(instrument, item),
+        **_texts("note", item.note),
+        "required": "yes" if item.required else "",
+        "relevant": Condition(show_if).to_xlsform() if show_if else "",
+        "constraint": constraint,
+        **(
+            _texts(
+                "constraint_message",
+                translations("exports.bsn_invalid" if item.identifier == "bsn" else "exports.out_of_range"),
+            )
+            if constraint
+            else {}
+        ),
     }
 
 
@@ -180,14 +218,26 @@ def _opening(section) -> list[dict[str, str]]:
     if section.repeat is None:
         return [{"type": "begin_group", "name": section.id, **_texts("label", section.title)}, *intro]
     source, element = section.repeat.for_each, f"{section.id}{ELEMENT}"
-    label = {f"label::{name}": section.repeat.label[lang].replace("{element}", f"${{{element}_label}}")
-             for lang, name in LANGUAGE_NAMES.items()}
-    return [{"type": "begin_repeat", "name": section.id, **_texts("label", section.title),
-             "repeat_count": f"count-selected(${{{source}}})"},
-            {"type": "calculate", "name": element, "calculation": f"selected-at(${{{source}}}, position(..) - 1)"},
-            {"type": "calculate", "name": f"{element}_label",
-             "calculation": f"jr:choice-name(${{{element}}}, '${{{source}}}')"},
-            {"type": "note", "name": f"{section.id}_label", **label}, *intro]
+    label = {
+        f"label::{name}": section.repeat.label[lang].replace("{element}", f"${{{element}_label}}")
+        for lang, name in LANGUAGE_NAMES.items()
+    }
+    return [
+        {
+            "type": "begin_repeat",
+            "name": section.id,
+            **_texts("label", section.title),
+            "repeat_count": f"count-selected(${{{source}}})",
+        },
+        {"type": "calculate", "name": element, "calculation": f"selected-at(${{{source}}}, position(..) - 1)"},
+        {
+            "type": "calculate",
+            "name": f"{element}_label",
+            "calculation": f"jr:choice-name(${{{element}}}, '${{{source}}}')",
+        },
+        {"type": "note", "name": f"{section.id}_label", **label},
+        *intro,
+    ]
 
 
 def _intro_name(section) -> str:
@@ -258,8 +308,10 @@ def _fields(instrument: Instrument, occasion: str | None) -> list[tuple[str | No
             fields.append((repeat, path, None if kind in ("note", "calculate") else name))
             if kind.startswith("select_multiple"):
                 item = instrument.item(name)
-                fields += [(repeat, (*path, str(code)), column)
-                           for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item))]
+                fields += [
+                    (repeat, (*path, str(code)), column)
+                    for column, code in zip(instrument.columns_of(item), instrument.valid_codes(item))
+                ]
     return fields
 
 

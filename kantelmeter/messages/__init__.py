@@ -108,7 +108,7 @@ def section(prefix: str, lang: str) -> dict[str, str]:
     {'number': 'number', 'title': 'title', 'file': 'file', 'source': 'source'}
     """
     start = prefix + "."
-    found = {name[len(start):]: text for name, text in catalogue(lang).items() if name.startswith(start)}
+    found = {name[len(start) :]: text for name, text in catalogue(lang).items() if name.startswith(start)}
     if not found:
         raise CatalogueError(f"messages/{lang}.yaml has no section {prefix!r}")
     return found

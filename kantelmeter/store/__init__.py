@@ -86,9 +86,28 @@ from kantelmeter.store.schema import (
     upgrade,
 )
 
-__all__ = ["ANY_OCCASION", "DISPOSITION_CODES", "LETTER_KINDS", "ROLES", "SCHEMA_VERSION", "SESSION_IDLE",
-           "SESSION_LIFETIME", "SURVEY_TABLES", "Account", "AnswerRefused", "DuplicateResponse", "InvalidBSN",
-           "Invitation", "NotInStore", "ResponseInfo", "ResponseLocked", "Store", "StoreError", "answer_table", "upgrade"]
+__all__ = [
+    "ANY_OCCASION",
+    "DISPOSITION_CODES",
+    "LETTER_KINDS",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "SESSION_IDLE",
+    "SESSION_LIFETIME",
+    "SURVEY_TABLES",
+    "Account",
+    "AnswerRefused",
+    "DuplicateResponse",
+    "InvalidBSN",
+    "Invitation",
+    "NotInStore",
+    "ResponseInfo",
+    "ResponseLocked",
+    "Store",
+    "StoreError",
+    "answer_table",
+    "upgrade",
+]
 
 
 class Store(Responses, BulkLoad, Accounts, SurveyRounds, Erasure, StoreCore):

@@ -35,8 +35,14 @@ from kantelmeter.store.schema import (
 class Accounts(Audit):
     # --- invitations ----------------------------------------------------------
 
-    def create_invitations(self, instrument: Instrument | str, occasion: str, count: int,
-                           cohort: str | None = None, actor: str | None = None) -> list[str]:
+    def create_invitations(
+        self,
+        instrument: Instrument | str,
+        occasion: str,
+        count: int,
+        cohort: str | None = None,
+        actor: str | None = None,
+    ) -> list[str]:
         """Create ``count`` invitations, each for a new respondent, and return their tokens.
 
         A token carries 256 random bits (``secrets.token_urlsafe(32)``); only
@@ -50,23 +56,45 @@ class Accounts(Audit):
         with self._write() as conn:
             ids = self._respondent_ids(conn, pseudonyms, actor)
             if tokens:
-                conn.execute(insert(invitations), [
-                    {"token_sha256": _token_hash(token), "respondent_id": ids[p], "instrument": instrument.id,
-                     "version": instrument.version, "occasion": occasion, "created_at": _now()}
-                    for token, p in zip(tokens, pseudonyms)])
+                conn.execute(
+                    insert(invitations),
+                    [
+                        {
+                            "token_sha256": _token_hash(token),
+                            "respondent_id": ids[p],
+                            "instrument": instrument.id,
+                            "version": instrument.version,
+                            "occasion": occasion,
+                            "created_at": _now(),
+                        }
+                        for token, p in zip(tokens, pseudonyms)
+                    ],
+                )
             self._log(conn, "create_invitations", instrument.id, f"{occasion}: {count} invitations", actor)
         return tokens
 
     def invitation(self, token: str) -> Invitation | None:
         """What a token opens, or None for an unknown (or erased) token."""
-        query = (select(respondents.c.pseudonym, invitations.c.instrument, invitations.c.version,
-                        invitations.c.occasion, respondents.c.cohort, invitations.c.created_at,
-                        responses_table.c.id, responses_table.c.status)
-                 .join(respondents, respondents.c.id == invitations.c.respondent_id)
-                 .outerjoin(responses_table, (responses_table.c.respondent_id == invitations.c.respondent_id)
-                            & (responses_table.c.instrument == invitations.c.instrument)
-                            & (responses_table.c.occasion == invitations.c.occasion))
-                 .where(invitations.c.token_sha256 == _token_hash(token)))
+        query = (
+            select(
+                respondents.c.pseudonym,
+                invitations.c.instrument,
+                invitations.c.version,
+                invitations.c.occasion,
+                respondents.c.cohort,
+                invitations.c.created_at,
+                responses_table.c.id,
+                responses_table.c.status,
+            )
+            .join(respondents, respondents.c.id == invitations.c.respondent_id)
+            .outerjoin(
+                responses_table,
+                (responses_table.c.respondent_id == invitations.c.respondent_id)
+                & (responses_table.c.instrument == invitations.c.instrument)
+                & (responses_table.c.occasion == invitations.c.occasion),
+            )
+            .where(invitations.c.token_sha256 == _token_hash(token))
+        )
         with self._read() as conn:
             row = conn.execute(query).first()
         return None if row is None else Invitation(*row)
@@ -92,8 +120,14 @@ class Accounts(Audit):
             raise StoreError(f"role {role!r} for {username!r}; allowed: {', '.join(ROLES)}")
         try:
             with self._write() as conn:
-                conn.execute(insert(users).values(username=username, password_hash=_password_hash(username, password),
-                                                  created_at=_now(), role=role))
+                conn.execute(
+                    insert(users).values(
+                        username=username,
+                        password_hash=_password_hash(username, password),
+                        created_at=_now(),
+                        role=role,
+                    )
+                )
                 self._log(conn, "add_user", username, role, actor=actor)
         except IntegrityError:
             raise StoreError(f"user {username!r} already exists") from None
@@ -102,8 +136,9 @@ class Accounts(Audit):
         """Give a user a new password; every session they have open ends."""
         hashed = _password_hash(username, password)
         with self._write() as conn:
-            if not conn.execute(update(users).where(users.c.username == username)
-                                .values(password_hash=hashed)).rowcount:
+            if not conn.execute(
+                update(users).where(users.c.username == username).values(password_hash=hashed)
+            ).rowcount:
                 raise StoreError(f"no user {username!r} in this store")
             conn.execute(delete(sessions).where(sessions.c.username == username))
             self._log(conn, "set_password", username, actor=actor)
@@ -146,12 +181,16 @@ class Accounts(Audit):
             if role is None:
                 raise StoreError(f"no user {username!r} in this store")
             conn.execute(delete(sessions).where(sessions.c.created_at < now - SESSION_LIFETIME))
-            conn.execute(insert(sessions).values(id_sha256=_token_hash(session_id), username=username, role=role,
-                                                 created_at=now, seen_at=now))
+            conn.execute(
+                insert(sessions).values(
+                    id_sha256=_token_hash(session_id), username=username, role=role, created_at=now, seen_at=now
+                )
+            )
         return session_id
 
-    def session(self, session_id: str | None, idle: timedelta = SESSION_IDLE,
-                lifetime: timedelta = SESSION_LIFETIME) -> Account | None:
+    def session(
+        self, session_id: str | None, idle: timedelta = SESSION_IDLE, lifetime: timedelta = SESSION_LIFETIME
+    ) -> Account | None:
         """The account a session id belongs to, or None when it is unknown, ended or past its time.
 
         A session ends after ``idle`` without use and ``lifetime`` in all, and
@@ -163,9 +202,11 @@ class Accounts(Audit):
             return None
         key, now = _token_hash(session_id), _now()
         with self._read() as conn:
-            row = conn.execute(select(sessions.c.username, sessions.c.role, sessions.c.created_at, sessions.c.seen_at)
-                               .join(users, (users.c.username == sessions.c.username) & (users.c.role == sessions.c.role))
-                               .where(sessions.c.id_sha256 == key)).first()
+            row = conn.execute(
+                select(sessions.c.username, sessions.c.role, sessions.c.created_at, sessions.c.seen_at)
+                .join(users, (users.c.username == sessions.c.username) & (users.c.role == sessions.c.role))
+                .where(sessions.c.id_sha256 == key)
+            ).first()
         if row is None:
             return None
         if now - row.seen_at > idle or now - row.created_at > lifetime:
@@ -185,11 +226,13 @@ class Accounts(Audit):
     def interviewer(self, response_id: int) -> str | None:
         """Who started this response as an interview, or None (a web or imported response, or an orphan)."""
         with self._read() as conn:
-            return conn.execute(select(interviews.c.interviewer)
-                                .where(interviews.c.response_id == response_id)).scalar()
+            return conn.execute(
+                select(interviews.c.interviewer).where(interviews.c.response_id == response_id)
+            ).scalar()
 
-    def invite_respondents(self, instrument: Instrument | str, occasion: str, pseudonyms: Iterable[str],
-                           actor: str | None = None) -> list[str]:
+    def invite_respondents(
+        self, instrument: Instrument | str, occasion: str, pseudonyms: Iterable[str], actor: str | None = None
+    ) -> list[str]:
         """Invitations for existing respondents (a follow-up under the same pseudonym); tokens in order.
 
         Raises
@@ -205,13 +248,25 @@ class Accounts(Audit):
             known = self._known_respondents(conn, pseudonyms)
             missing = [p for p in pseudonyms if p not in known]
             if missing:
-                raise NotInStore(f"{len(missing)} respondent(s) are not in this store, e.g. {', '.join(missing[:3])}; "
-                               "allowed: pseudonyms of existing respondents")
+                raise NotInStore(
+                    f"{len(missing)} respondent(s) are not in this store, e.g. {', '.join(missing[:3])}; "
+                    "allowed: pseudonyms of existing respondents"
+                )
             if tokens:
-                conn.execute(insert(invitations), [
-                    {"token_sha256": _token_hash(t), "respondent_id": known[p][0], "instrument": instrument.id,
-                     "version": instrument.version, "occasion": occasion, "created_at": _now()}
-                    for t, p in zip(tokens, pseudonyms)])
+                conn.execute(
+                    insert(invitations),
+                    [
+                        {
+                            "token_sha256": _token_hash(t),
+                            "respondent_id": known[p][0],
+                            "instrument": instrument.id,
+                            "version": instrument.version,
+                            "occasion": occasion,
+                            "created_at": _now(),
+                        }
+                        for t, p in zip(tokens, pseudonyms)
+                    ],
+                )
             self._log(conn, "invite_respondents", instrument.id, f"{occasion}: {len(tokens)} invitations", actor)
         return tokens
 

@@ -24,8 +24,7 @@ class Audit(StoreCore):
     def audit_log(self) -> pd.DataFrame:
         """The audit log: columns at, actor, action, object, detail, oldest first."""
         with self._read() as conn:
-            rows = conn.execute(select(audit.c.at, audit.c.actor, audit.c.action, audit.c.object,
-                                       audit.c.detail).order_by(audit.c.id)).all()
+            rows = conn.execute(
+                select(audit.c.at, audit.c.actor, audit.c.action, audit.c.object, audit.c.detail).order_by(audit.c.id)
+            ).all()
         return pd.DataFrame(rows, columns=["at", "actor", "action", "object", "detail"])
-
-

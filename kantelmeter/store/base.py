@@ -56,8 +56,13 @@ class StoreCore:
     docstring describes the parameters.
     """
 
-    def __init__(self, url: str = "sqlite:///kantelmeter.db", key_file: str | Path | None = None,
-                 actor: str | None = None, adopt_new_key: bool = False):
+    def __init__(
+        self,
+        url: str = "sqlite:///kantelmeter.db",
+        key_file: str | Path | None = None,
+        actor: str | None = None,
+        adopt_new_key: bool = False,
+    ):
         self.url = url
         self.engine: Engine = _engine(url)
         self._pseudonymiser = Pseudonymiser(key_file)
@@ -118,11 +123,13 @@ class StoreCore:
         return self._pseudonymiser.pseudonymise(kind, value, where=where)
 
     def _wrong_key(self, recorded: tuple[str, str], found: str) -> str:
-        return (f"{self!r} was pseudonymised with the key in {recorded[1] or 'another key file'}, but {found}. "
-                "With another key the same BSN, name or client number gets another pseudonym, so new responses "
-                "would not link to the respondents already stored. Point --key-file or KANTELMETER_KEY_FILE at "
-                "the original key file (restore it from its backup). Only if it is lost for good: open the store "
-                "with adopt_new_key=True (--adopt-new-key); respondents stored before then stay unlinked.")
+        return (
+            f"{self!r} was pseudonymised with the key in {recorded[1] or 'another key file'}, but {found}. "
+            "With another key the same BSN, name or client number gets another pseudonym, so new responses "
+            "would not link to the respondents already stored. Point --key-file or KANTELMETER_KEY_FILE at "
+            "the original key file (restore it from its backup). Only if it is lost for good: open the store "
+            "with adopt_new_key=True (--adopt-new-key); respondents stored before then stay unlinked."
+        )
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -148,20 +155,28 @@ class StoreCore:
         with self._write() as conn:
             current = _schema_at(conn, create=True)
         if current < SCHEMA_VERSION:
-            raise StoreError(f"the database {self!r} has schema version {current}, older than this kantelmeter "
-                             f"uses ({SCHEMA_VERSION}); nothing was read or changed. To bring it up to date, "
-                             + UPGRADE_HINT)
+            raise StoreError(
+                f"the database {self!r} has schema version {current}, older than this kantelmeter "
+                f"uses ({SCHEMA_VERSION}); nothing was read or changed. To bring it up to date, " + UPGRADE_HINT
+            )
 
     def schema_version(self) -> int:
         """The schema version of the database."""
         with self._read() as conn:
             return conn.execute(select(func.max(schema_versions.c.version))).scalar()
 
-    def _log(self, conn: Connection, action: str, object_id: Any = None, detail: str | None = None,
-             actor: str | None = None) -> None:
-        conn.execute(insert(audit).values(at=_now(), actor=(actor or self.actor)[:64], action=action,
-                                          object=None if object_id is None else str(object_id),
-                                          detail=detail))
+    def _log(
+        self, conn: Connection, action: str, object_id: Any = None, detail: str | None = None, actor: str | None = None
+    ) -> None:
+        conn.execute(
+            insert(audit).values(
+                at=_now(),
+                actor=(actor or self.actor)[:64],
+                action=action,
+                object=None if object_id is None else str(object_id),
+                detail=detail,
+            )
+        )
 
     # --- instruments ----------------------------------------------------------
 
@@ -177,23 +192,32 @@ class StoreCore:
         definition = instrument.model_dump_json()
         digest = hashlib.sha256(definition.encode()).hexdigest()
         key = (instrument.id, instrument.version)
-        stored = select(instruments.c.sha256).where(instruments.c.id == instrument.id,
-                                                   instruments.c.version == instrument.version)
+        stored = select(instruments.c.sha256).where(
+            instruments.c.id == instrument.id, instruments.c.version == instrument.version
+        )
         try:
             with self._write() as conn:
                 known = conn.execute(stored).scalar()
                 if known is None:
-                    conn.execute(insert(instruments).values(id=instrument.id, version=instrument.version,
-                                                            definition=definition, sha256=digest,
-                                                            registered_at=_now()))
+                    conn.execute(
+                        insert(instruments).values(
+                            id=instrument.id,
+                            version=instrument.version,
+                            definition=definition,
+                            sha256=digest,
+                            registered_at=_now(),
+                        )
+                    )
                     answer_table(instrument).create(conn)
                     self._log(conn, "register_instrument", f"{instrument.id} {instrument.version}", actor=actor)
         except IntegrityError:  # another process registered it at the same moment
             with self._read() as conn:
                 known = conn.execute(stored).scalar()
         if known is not None and known != digest:
-            raise StoreError(f"instrument {instrument.id!r} version {instrument.version!r} is already "
-                                 "registered with different content; give the changed instrument a new version")
+            raise StoreError(
+                f"instrument {instrument.id!r} version {instrument.version!r} is already "
+                "registered with different content; give the changed instrument a new version"
+            )
         self._instruments[key] = instrument
 
     def instrument(self, instrument_id: str, version: str | None = None) -> Instrument:
@@ -206,8 +230,10 @@ class StoreCore:
         with self._read() as conn:
             row = conn.execute(query.order_by(instruments.c.registered_at.desc()).limit(1)).first()
         if row is None:
-            raise NotInStore(f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
-                           "is not registered in this store; register it with register_instrument()")
+            raise NotInStore(
+                f"instrument {instrument_id!r}{'' if version is None else f' version {version!r}'} "
+                "is not registered in this store; register it with register_instrument()"
+            )
         loaded = Instrument.model_validate_json(row.definition)
         self._instruments[(instrument_id, row.version)] = loaded
         return loaded
@@ -229,8 +255,9 @@ class StoreCore:
         """
         return self.pseudonymiser.pseudonymise(kind, value)
 
-    def add_respondent(self, cohort: str | None = None, identifiers: Mapping[str, str] | None = None,
-                       actor: str | None = None) -> str:
+    def add_respondent(
+        self, cohort: str | None = None, identifiers: Mapping[str, str] | None = None, actor: str | None = None
+    ) -> str:
         """Add a respondent (or find the one these identifiers belong to) and return the pseudonym.
 
         Parameters
@@ -251,7 +278,9 @@ class StoreCore:
         if identifiers:
             unknown = set(identifiers) - set(IDENTIFIER_PRIORITY)
             if unknown:
-                raise StoreError(f"unknown identifier kind {sorted(unknown)}; allowed: {', '.join(IDENTIFIER_PRIORITY)}")
+                raise StoreError(
+                    f"unknown identifier kind {sorted(unknown)}; allowed: {', '.join(IDENTIFIER_PRIORITY)}"
+                )
             kind = next(k for k in IDENTIFIER_PRIORITY if k in identifiers)
             pseudonym = self.pseudonym(kind, identifiers[kind])
         else:
@@ -268,16 +297,23 @@ class StoreCore:
     @staticmethod
     def _known_respondents(conn: Connection, pseudonyms: Iterable[str]) -> dict[str, tuple[int, str | None]]:
         """Pseudonym to (internal number, cohort) for those of these pseudonyms the store has."""
-        return {row.pseudonym: (row.id, row.cohort) for row in conn.execute(
-            select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort)
-            .where(_among(conn, respondents.c.pseudonym, pseudonyms)))}
+        return {
+            row.pseudonym: (row.id, row.cohort)
+            for row in conn.execute(
+                select(respondents.c.pseudonym, respondents.c.id, respondents.c.cohort).where(
+                    _among(conn, respondents.c.pseudonym, pseudonyms)
+                )
+            )
+        }
 
-    def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None],
-                        actor: str | None) -> dict[str, int]:
+    def _respondent_ids(self, conn: Connection, cohorts: Mapping[str, str | None], actor: str | None) -> dict[str, int]:
         """Internal numbers of these pseudonyms, adding the new ones with their cohort."""
         existing = self._known_respondents(conn, cohorts)
-        conflicts = [(p, existing[p][1], c) for p, c in cohorts.items()
-                     if p in existing and c is not None and existing[p][1] is not None and existing[p][1] != c]
+        conflicts = [
+            (p, existing[p][1], c)
+            for p, c in cohorts.items()
+            if p in existing and c is not None and existing[p][1] is not None and existing[p][1] != c
+        ]
         if conflicts:
             shown = "; ".join(f"respondent {p}: stored cohort {old!r}, given {new!r}" for p, old, new in conflicts[:5])
             raise StoreError(f"{len(conflicts)} respondent(s) already belong to another cohort: {shown}")
@@ -288,19 +324,30 @@ class StoreCore:
             # New rows get numbers above every number handed out before (SQLite under its write lock, PostgreSQL
             # by its sequence), so one range query finds them; rows other writers added meanwhile are skipped.
             before = conn.execute(select(func.coalesce(func.max(respondents.c.id), 0))).scalar()
-            self._bulk_insert(conn, respondents, ["pseudonym", "cohort", "created_at"],
-                              ((p, cohorts[p], now) for p in new))
+            self._bulk_insert(
+                conn, respondents, ["pseudonym", "cohort", "created_at"], ((p, cohorts[p], now) for p in new)
+            )
             added = set(new)
-            ids.update((p, number) for p, number in conn.execute(
-                select(respondents.c.pseudonym, respondents.c.id).where(respondents.c.id > before)) if p in added)
+            ids.update(
+                (p, number)
+                for p, number in conn.execute(
+                    select(respondents.c.pseudonym, respondents.c.id).where(respondents.c.id > before)
+                )
+                if p in added
+            )
             self._log(conn, "add_respondent", ids[new[0]] if len(new) == 1 else None, f"{len(new)} added", actor)
         return ids
 
     def cohorts(self, pseudonyms: Iterable[str]) -> dict[str, str | None]:
         """The cohort of each of these respondents that the store knows."""
         with self._read() as conn:
-            return dict(conn.execute(select(respondents.c.pseudonym, respondents.c.cohort)
-                                     .where(_among(conn, respondents.c.pseudonym, pseudonyms))).all())
+            return dict(
+                conn.execute(
+                    select(respondents.c.pseudonym, respondents.c.cohort).where(
+                        _among(conn, respondents.c.pseudonym, pseudonyms)
+                    )
+                ).all()
+            )
 
     @staticmethod
     def _bulk_insert(conn: Connection, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
@@ -353,8 +400,11 @@ def _driver_blocks(conn: Connection, query: Any, rows: int = FETCH_ROWS) -> Iter
     driver = conn.connection.driver_connection
     # PostgreSQL sends numbers in binary, sparing the server their formatting and the client their parsing;
     # a named (server-side) cursor sends the rows a block at a time instead of all at once.
-    cursor = (driver.cursor(name=f"kantelmeter_{secrets.token_hex(4)}", binary=True)
-              if conn.dialect.name == "postgresql" else driver.cursor())
+    cursor = (
+        driver.cursor(name=f"kantelmeter_{secrets.token_hex(4)}", binary=True)
+        if conn.dialect.name == "postgresql"
+        else driver.cursor()
+    )
     try:
         cursor.execute(str(compiled), params)
         while block := cursor.fetchmany(rows):
@@ -370,5 +420,3 @@ def _quoted(columns: list[str]) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-

@@ -24,8 +24,15 @@ ANY_OCCASION = "*"  # the occasion recorded for a batch whose rows hold several 
 
 
 class BulkLoad(StoreCore):
-    def add_responses(self, instrument: Instrument | str, occasion: str | None, frame: pd.DataFrame,
-                      source: str = "import", batch: str | None = None, actor: str | None = None) -> int:
+    def add_responses(
+        self,
+        instrument: Instrument | str,
+        occasion: str | None,
+        frame: pd.DataFrame,
+        source: str = "import",
+        batch: str | None = None,
+        actor: str | None = None,
+    ) -> int:
         """Add many complete responses in one transaction: all of them or none.
 
         Parameters
@@ -68,19 +75,30 @@ class BulkLoad(StoreCore):
                 if batch is not None:
                     if self._batch_seen(conn, instrument.id, occasion or ANY_OCCASION, batch):
                         return 0
-                    batch_id = conn.execute(insert(batches).values(
-                        instrument=instrument.id, occasion=occasion or ANY_OCCASION, sha256=batch, rows=len(frame),
-                        imported_at=now).returning(batches.c.id)).scalar()
+                    batch_id = conn.execute(
+                        insert(batches)
+                        .values(
+                            instrument=instrument.id,
+                            occasion=occasion or ANY_OCCASION,
+                            sha256=batch,
+                            rows=len(frame),
+                            imported_at=now,
+                        )
+                        .returning(batches.c.id)
+                    ).scalar()
                 for version, at, rows in groups:
                     self._add_group(conn, version, at, rows, source, batch_id, now, actor)
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
-            raise DuplicateResponse(f"some respondents already have a response to {instrument.id!r} at "
-                                    f"{occasion or 'these occasions'!r}, or appear twice; nothing was added "
-                                    f"({getattr(exc, 'orig', exc)})") from None
+            raise DuplicateResponse(
+                f"some respondents already have a response to {instrument.id!r} at "
+                f"{occasion or 'these occasions'!r}, or appear twice; nothing was added "
+                f"({getattr(exc, 'orig', exc)})"
+            ) from None
         return len(frame)
 
-    def _response_groups(self, instrument: Instrument, occasion: str | None,
-                         frame: pd.DataFrame) -> list[tuple[Instrument, str, pd.DataFrame]]:
+    def _response_groups(
+        self, instrument: Instrument, occasion: str | None, frame: pd.DataFrame
+    ) -> list[tuple[Instrument, str, pd.DataFrame]]:
         """The frame split by occasion and instrument version, each group checked before anything is written."""
         if occasion is None and "occasion" not in frame:
             raise StoreError("no occasion given and the frame has no occasion column; give one of them")
@@ -92,71 +110,110 @@ class BulkLoad(StoreCore):
                 answered = instrument if version == instrument.version else self.instrument(instrument.id, version)
             except KeyError:
                 known = ", ".join(v.version for v in self.versions(instrument.id))
-                raise StoreError(f"version {version!r} of {instrument.id!r} is not registered; allowed: {known}") \
-                    from None
+                raise StoreError(
+                    f"version {version!r} of {instrument.id!r} is not registered; allowed: {known}"
+                ) from None
             if at not in answered.occasions:
-                raise StoreError(f"occasion {at!r} is not one of {answered.id}'s occasions: "
-                                 f"{', '.join(answered.occasions)}")
+                raise StoreError(
+                    f"occasion {at!r} is not one of {answered.id}'s occasions: {', '.join(answered.occasions)}"
+                )
             # Columns only other versions have, blank in these rows, come from reading all versions at once.
-            padding = [c for c in rows.columns if c not in answered.columns and c not in META_COLUMNS
-                       and rows[c].isna().all()]
+            padding = [
+                c for c in rows.columns if c not in answered.columns and c not in META_COLUMNS and rows[c].isna().all()
+            ]
             rows = rows.drop(columns=[*padding, *(c for c in ("occasion", "version") if c in rows)])
             unknown = set(rows.columns) - set(answered.columns) - set(META_COLUMNS)
             if unknown:
-                raise StoreError(f"columns {sorted(unknown)} are not columns of instrument {answered.id!r} "
-                                 f"version {answered.version!r}")
+                raise StoreError(
+                    f"columns {sorted(unknown)} are not columns of instrument {answered.id!r} "
+                    f"version {answered.version!r}"
+                )
             groups.append((answered, at, rows))
         return groups
 
-    def _add_group(self, conn: Connection, instrument: Instrument, occasion: str, frame: pd.DataFrame, source: str,
-                   batch_id: int | None, now: datetime, actor: str | None) -> None:
+    def _add_group(
+        self,
+        conn: Connection,
+        instrument: Instrument,
+        occasion: str,
+        frame: pd.DataFrame,
+        source: str,
+        batch_id: int | None,
+        now: datetime,
+        actor: str | None,
+    ) -> None:
         """Add the responses of one instrument version at one occasion, a block of responses at a time."""
         allowed = domains(instrument)
         numeric = [c for c in frame.columns if c in allowed and allowed[c].numeric]
         others = [c for c in frame.columns if c in allowed and c not in numeric]
-        cohorts = frame["cohort"].astype(object) if "cohort" in frame else pd.Series(None, index=frame.index,
-                                                                                      dtype=object)
+        cohorts = (
+            frame["cohort"].astype(object) if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object)
+        )
         cohorts = [None if pd.isna(c) else c for c in cohorts]  # a NaN would reach PostgreSQL as the text 'nan'
-        collected = (parse_datetimes(frame["collected_at"]) if "collected_at" in frame else None)
+        collected = parse_datetimes(frame["collected_at"]) if "collected_at" in frame else None
         if collected is not None and collected.refused.any():
             first = np.flatnonzero(collected.refused.to_numpy())[0]
-            raise StoreError(f"row {first} of the frame, column 'collected_at': value "
-                             f"{frame['collected_at'].iloc[first]!r}: {collected.problems.iloc[first]}; allowed: "
-                             f"{DATETIME_FORMS}")
-        times = (collected.values.dt.tz_localize(None) if collected is not None
-                 else pd.Series(now, index=frame.index))
+            raise StoreError(
+                f"row {first} of the frame, column 'collected_at': value "
+                f"{frame['collected_at'].iloc[first]!r}: {collected.problems.iloc[first]}; allowed: "
+                f"{DATETIME_FORMS}"
+            )
+        times = collected.values.dt.tz_localize(None) if collected is not None else pd.Series(now, index=frame.index)
         ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
-        self._bulk_insert(conn, responses_table, ["respondent_id", "instrument", "version", "occasion",
-                                                  "collected_at", "status", "source", "batch_id"],
-                          ((ids[p], instrument.id, instrument.version, occasion,
-                            None if pd.isna(t) else t.to_pydatetime(), "complete", source, batch_id)
-                           for p, t in zip(frame["respondent"], times)))
+        self._bulk_insert(
+            conn,
+            responses_table,
+            ["respondent_id", "instrument", "version", "occasion", "collected_at", "status", "source", "batch_id"],
+            (
+                (
+                    ids[p],
+                    instrument.id,
+                    instrument.version,
+                    occasion,
+                    None if pd.isna(t) else t.to_pydatetime(),
+                    "complete",
+                    source,
+                    batch_id,
+                )
+                for p, t in zip(frame["respondent"], times)
+            ),
+        )
         # Each respondent has one response per instrument and occasion, so the ids follow from it.
-        response_of = dict(conn.execute(
-            select(responses_table.c.respondent_id, responses_table.c.id)
-            .where(responses_table.c.instrument == instrument.id,
-                   responses_table.c.occasion == occasion)).all())
+        response_of = dict(
+            conn.execute(
+                select(responses_table.c.respondent_id, responses_table.c.id).where(
+                    responses_table.c.instrument == instrument.id, responses_table.c.occasion == occasion
+                )
+            ).all()
+        )
         response_ids = [response_of[ids[p]] for p in frame["respondent"]]
         del response_of
         table = answer_table(instrument)
         columns = [c for c in table.c.keys() if c in frame.columns]
         for start in range(0, len(frame), ANSWER_BLOCK):
             # A block of responses at a time: the checked copy of a million responses would not fit beside the frame.
-            block = frame.iloc[start:start + ANSWER_BLOCK]
-            block_ids = response_ids[start:start + ANSWER_BLOCK]
+            block = frame.iloc[start : start + ANSWER_BLOCK]
+            block_ids = response_ids[start : start + ANSWER_BLOCK]
             checked = _checked_numbers(block[numeric], allowed, block["respondent"], start)
             # Text, date and identifier answers pass _parsed_answers, the same gate as single saves.
             for column in others:
-                checked[column] = [_parsed_answer(allowed[column], partial(self._pseudonymise, conn), response, value)
-                                   for response, value in zip(block_ids, block[column])]
+                checked[column] = [
+                    _parsed_answer(allowed[column], partial(self._pseudonymise, conn), response, value)
+                    for response, value in zip(block_ids, block[column])
+                ]
             self._bulk_insert(conn, table, ["response_id", *columns], _wide_rows(block_ids, checked[columns]))
         self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses", actor)
 
     @staticmethod
     def _batch_seen(conn: Connection, instrument_id: str, occasion: str, batch: str) -> bool:
-        return conn.execute(select(batches.c.id).where(batches.c.instrument == instrument_id,
-                                                       batches.c.occasion == occasion,
-                                                       batches.c.sha256 == batch)).first() is not None
+        return (
+            conn.execute(
+                select(batches.c.id).where(
+                    batches.c.instrument == instrument_id, batches.c.occasion == occasion, batches.c.sha256 == batch
+                )
+            ).first()
+            is not None
+        )
 
     def batch_seen(self, instrument: Instrument | str, occasion: str, batch: str) -> bool:
         """Whether a batch with this key (a file's SHA-256) was added for this instrument and occasion."""
@@ -168,11 +225,17 @@ class BulkLoad(StoreCore):
         """Which of these respondents already have a response to the instrument at this occasion."""
         instrument_id = instrument.id if isinstance(instrument, Instrument) else instrument
         with self._read() as conn:
-            return set(conn.execute(
-                select(respondents.c.pseudonym)
-                .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
-                .where(responses_table.c.instrument == instrument_id, responses_table.c.occasion == occasion,
-                       _among(conn, respondents.c.pseudonym, pseudonyms))).scalars())
+            return set(
+                conn.execute(
+                    select(respondents.c.pseudonym)
+                    .join(responses_table, responses_table.c.respondent_id == respondents.c.id)
+                    .where(
+                        responses_table.c.instrument == instrument_id,
+                        responses_table.c.occasion == occasion,
+                        _among(conn, respondents.c.pseudonym, pseudonyms),
+                    )
+                ).scalars()
+            )
 
 
 def _wide_rows(response_ids: list[int], values: pd.DataFrame) -> Iterator[tuple]:
@@ -181,14 +244,15 @@ def _wide_rows(response_ids: list[int], values: pd.DataFrame) -> Iterator[tuple]
     NaN must become None: PostgreSQL would store it as the float NaN, not as a blank.
     """
     for start in range(0, len(values), BULK_CHUNK):
-        cells = values.iloc[start:start + BULK_CHUNK].to_numpy(dtype=object, copy=True)
+        cells = values.iloc[start : start + BULK_CHUNK].to_numpy(dtype=object, copy=True)
         cells[pd.isna(cells)] = None
-        for response_id, row in zip(response_ids[start:start + BULK_CHUNK], cells.tolist()):
+        for response_id, row in zip(response_ids[start : start + BULK_CHUNK], cells.tolist()):
             yield response_id, *row
 
 
-def _checked_numbers(frame: pd.DataFrame, allowed: Mapping[str, Domain], respondent: pd.Series,
-                     start: int = 0) -> pd.DataFrame:
+def _checked_numbers(
+    frame: pd.DataFrame, allowed: Mapping[str, Domain], respondent: pd.Series, start: int = 0
+) -> pd.DataFrame:
     """Numeric answer columns parsed by their domains, a whole column at a time; the first refusal is raised."""
     checked = {}
     for column in frame.columns:
@@ -196,10 +260,11 @@ def _checked_numbers(frame: pd.DataFrame, allowed: Mapping[str, Domain], respond
         refused = np.flatnonzero(parsed.refused.to_numpy())
         if len(refused):
             first = refused[0]
-            raise _refused(f"row {start + first} of the frame (respondent {respondent.iloc[first]!r}; {len(refused)} "
-                           f"refused value(s) in this column)", allowed[column],
-                           allowed[column].refusal(frame[column].iloc[first]))
+            raise _refused(
+                f"row {start + first} of the frame (respondent {respondent.iloc[first]!r}; {len(refused)} "
+                f"refused value(s) in this column)",
+                allowed[column],
+                allowed[column].refusal(frame[column].iloc[first]),
+            )
         checked[column] = parsed.values
     return pd.DataFrame(checked, index=frame.index)
-
-

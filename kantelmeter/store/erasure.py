@@ -27,10 +27,16 @@ class Erasure(StoreCore):
         """
         with self._write() as conn:
             respondent_id = self._respondent_id(conn, respondent)
-            answered = conn.execute(select(responses_table.c.instrument, responses_table.c.version).distinct()
-                                    .where(responses_table.c.respondent_id == respondent_id)).all()
-            removed = conn.execute(select(func.count()).select_from(responses_table)
-                                   .where(responses_table.c.respondent_id == respondent_id)).scalar()
+            answered = conn.execute(
+                select(responses_table.c.instrument, responses_table.c.version)
+                .distinct()
+                .where(responses_table.c.respondent_id == respondent_id)
+            ).all()
+            removed = conn.execute(
+                select(func.count())
+                .select_from(responses_table)
+                .where(responses_table.c.respondent_id == respondent_id)
+            ).scalar()
             conn.execute(delete(respondents).where(respondents.c.id == respondent_id))
             self._erase_from_rounds(conn, respondent)
             self._log(conn, "erase", respondent_id, f"{removed} responses", actor)
@@ -42,11 +48,10 @@ class Erasure(StoreCore):
             else:
                 driver.autocommit = True  # VACUUM cannot run inside a transaction
                 tables = [answer_table(self.instrument(*version)).name for version in answered]
-                driver.execute(", ".join(["VACUUM respondents, responses, submissions, invitations",
-                                          *SURVEY_TABLES, *tables]))
+                driver.execute(
+                    ", ".join(["VACUUM respondents, responses, submissions, invitations", *SURVEY_TABLES, *tables])
+                )
                 driver.autocommit = False
         finally:
             raw.close()
         return removed
-
-

@@ -28,5 +28,3 @@ class InvalidBSN(AnswerRefused, BSNError):
 
 class DuplicateResponse(StoreError, ValueError):
     """A respondent already has a response to this instrument at this occasion."""
-
-

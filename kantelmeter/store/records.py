@@ -41,5 +41,3 @@ class ResponseInfo:
     version: str
     occasion: str
     status: str
-
-

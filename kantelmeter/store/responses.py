@@ -33,8 +33,14 @@ from kantelmeter.store.schema import (
 class Responses(StoreCore):
     # --- responses and answers ------------------------------------------------
 
-    def start_response(self, respondent: str, instrument: Instrument | str, occasion: str,
-                       source: str = "web", actor: str | None = None) -> int:
+    def start_response(
+        self,
+        respondent: str,
+        instrument: Instrument | str,
+        occasion: str,
+        source: str = "web",
+        actor: str | None = None,
+    ) -> int:
         """Begin a response, or return the partial one this respondent already has.
 
         Parameters
@@ -70,31 +76,45 @@ class Responses(StoreCore):
             raise StoreError(f"source {source!r}; allowed: {', '.join(SOURCES)}")
         return instrument
 
-    def _begin(self, conn: Connection, respondent: str, instrument: Instrument, occasion: str, source: str,
-               actor: str | None) -> int:
+    def _begin(
+        self, conn: Connection, respondent: str, instrument: Instrument, occasion: str, source: str, actor: str | None
+    ) -> int:
         """The partial response of this respondent here, begun in this transaction if there is none."""
         respondent_id = self._respondent_id(conn, respondent)
         existing = select(responses_table.c.id, responses_table.c.status).where(
-            responses_table.c.respondent_id == respondent_id, responses_table.c.instrument == instrument.id,
-            responses_table.c.occasion == occasion)
+            responses_table.c.respondent_id == respondent_id,
+            responses_table.c.instrument == instrument.id,
+            responses_table.c.occasion == occasion,
+        )
         row = conn.execute(existing).first()
         if row is None:
             try:
                 with conn.begin_nested():  # a savepoint: losing a race must not end the whole transaction
-                    response_id = conn.execute(insert(responses_table).values(
-                        respondent_id=respondent_id, instrument=instrument.id, version=instrument.version,
-                        occasion=occasion, status="partial", source=source).returning(responses_table.c.id)).scalar()
+                    response_id = conn.execute(
+                        insert(responses_table)
+                        .values(
+                            respondent_id=respondent_id,
+                            instrument=instrument.id,
+                            version=instrument.version,
+                            occasion=occasion,
+                            status="partial",
+                            source=source,
+                        )
+                        .returning(responses_table.c.id)
+                    ).scalar()
                     conn.execute(insert(answer_table(instrument)).values(response_id=response_id))
                     if source == "interview":
-                        conn.execute(insert(interviews).values(response_id=response_id,
-                                                               interviewer=actor or self.actor))
+                        conn.execute(
+                            insert(interviews).values(response_id=response_id, interviewer=actor or self.actor)
+                        )
                     self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
                 return response_id
             except IntegrityError:  # another request began it between the look and the insert (PostgreSQL)
                 row = conn.execute(existing).one()
         if row.status == "complete":
-            raise ResponseLocked(f"response {row.id}: this respondent has already completed {instrument.id} "
-                                 f"at {occasion}")
+            raise ResponseLocked(
+                f"response {row.id}: this respondent has already completed {instrument.id} at {occasion}"
+            )
         return row.id
 
     @staticmethod
@@ -104,8 +124,14 @@ class Responses(StoreCore):
             raise NotInStore(f"no respondent with pseudonym {pseudonym!r} in this store")
         return found
 
-    def save_answers(self, response_id: int, answers: Mapping[str, Any], complete: bool = False,
-                     submission: str | None = None, actor: str | None = None) -> bool:
+    def save_answers(
+        self,
+        response_id: int,
+        answers: Mapping[str, Any],
+        complete: bool = False,
+        submission: str | None = None,
+        actor: str | None = None,
+    ) -> bool:
         """Save answers to a response in one transaction.
 
         Parameters
@@ -139,9 +165,19 @@ class Responses(StoreCore):
         with self._write() as conn:
             return self._save(conn, response_id, answers, complete, submission, actor)
 
-    def save_page(self, response_id: int | None, respondent: str, instrument: Instrument | str, occasion: str,
-                  answers: Mapping[str, Any], *, source: str = "web", complete: bool = False,
-                  submission: str | None = None, actor: str | None = None) -> int:
+    def save_page(
+        self,
+        response_id: int | None,
+        respondent: str,
+        instrument: Instrument | str,
+        occasion: str,
+        answers: Mapping[str, Any],
+        *,
+        source: str = "web",
+        complete: bool = False,
+        submission: str | None = None,
+        actor: str | None = None,
+    ) -> int:
         """Begin or continue a response and save a page of answers to it, in one write transaction.
 
         What a form POST needs: :meth:`start_response` (when ``response_id`` is None) and
@@ -173,8 +209,15 @@ class Responses(StoreCore):
             self._save(conn, response_id, answers, complete, submission, actor)
         return response_id
 
-    def _save(self, conn: Connection, response_id: int, answers: Mapping[str, Any], complete: bool,
-              submission: str | None, actor: str | None) -> bool:
+    def _save(
+        self,
+        conn: Connection,
+        response_id: int,
+        answers: Mapping[str, Any],
+        complete: bool,
+        submission: str | None,
+        actor: str | None,
+    ) -> bool:
         """save_answers inside an open write transaction."""
         query = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status)
         if conn.dialect.name == "postgresql":
@@ -182,8 +225,14 @@ class Responses(StoreCore):
         row = conn.execute(query.where(responses_table.c.id == response_id)).first()
         if row is None:
             raise NotInStore(f"no response with id {response_id}")
-        if submission is not None and conn.execute(select(submissions.c.key).where(
-                submissions.c.response_id == response_id, submissions.c.key == submission)).first():
+        if (
+            submission is not None
+            and conn.execute(
+                select(submissions.c.key).where(
+                    submissions.c.response_id == response_id, submissions.c.key == submission
+                )
+            ).first()
+        ):
             return False
         if row.status == "complete":
             raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
@@ -195,10 +244,14 @@ class Responses(StoreCore):
         if submission is not None:
             conn.execute(insert(submissions).values(response_id=response_id, key=submission, saved_at=_now()))
         if complete:
-            conn.execute(update(responses_table).where(responses_table.c.id == response_id)
-                         .values(status="complete", collected_at=_now()))
-        self._log(conn, "complete_response" if complete else "save_answers", response_id,
-                  f"{len(answers)} columns", actor)
+            conn.execute(
+                update(responses_table)
+                .where(responses_table.c.id == response_id)
+                .values(status="complete", collected_at=_now())
+            )
+        self._log(
+            conn, "complete_response" if complete else "save_answers", response_id, f"{len(answers)} columns", actor
+        )
         return True
 
     def answers(self, response_id: int) -> dict[str, Any]:
@@ -226,10 +279,17 @@ class Responses(StoreCore):
             For an unknown response id.
         """
         with self._read() as conn:
-            row = conn.execute(select(respondents.c.pseudonym, responses_table.c.instrument, responses_table.c.version,
-                                      responses_table.c.occasion, responses_table.c.status)
-                               .join(respondents, respondents.c.id == responses_table.c.respondent_id)
-                               .where(responses_table.c.id == response_id)).first()
+            row = conn.execute(
+                select(
+                    respondents.c.pseudonym,
+                    responses_table.c.instrument,
+                    responses_table.c.version,
+                    responses_table.c.occasion,
+                    responses_table.c.status,
+                )
+                .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+                .where(responses_table.c.id == response_id)
+            ).first()
         if row is None:
             raise NotInStore(f"no response with id {response_id}")
         return ResponseInfo(*row)
@@ -237,12 +297,24 @@ class Responses(StoreCore):
     def versions(self, instrument_id: str) -> list[Instrument]:
         """Every registered version of an instrument, oldest first."""
         with self._read() as conn:
-            found = conn.execute(select(instruments.c.version).where(instruments.c.id == instrument_id)
-                                 .order_by(instruments.c.registered_at, instruments.c.version)).scalars().all()
+            found = (
+                conn.execute(
+                    select(instruments.c.version)
+                    .where(instruments.c.id == instrument_id)
+                    .order_by(instruments.c.registered_at, instruments.c.version)
+                )
+                .scalars()
+                .all()
+            )
         return [self.instrument(instrument_id, version) for version in found]
 
-    def responses(self, instrument: Instrument | str, occasion: str | None = None, cohort: str | None = None,
-                  include_partial: bool = False) -> pd.DataFrame:
+    def responses(
+        self,
+        instrument: Instrument | str,
+        occasion: str | None = None,
+        cohort: str | None = None,
+        include_partial: bool = False,
+    ) -> pd.DataFrame:
         """The responses to an instrument as a wide DataFrame (the tidy contract).
 
         Parameters
@@ -287,16 +359,29 @@ class Responses(StoreCore):
         if not include_partial:
             chosen.append(responses_table.c.status == "complete")
         joined = responses_table.join(respondents, respondents.c.id == responses_table.c.respondent_id)
-        meta = (select(responses_table.c.id, respondents.c.pseudonym, responses_table.c.occasion, respondents.c.cohort,
-                       responses_table.c.collected_at, responses_table.c.version)
-                .select_from(joined).where(*chosen).order_by(respondents.c.pseudonym, responses_table.c.occasion))
+        meta = (
+            select(
+                responses_table.c.id,
+                respondents.c.pseudonym,
+                responses_table.c.occasion,
+                respondents.c.cohort,
+                responses_table.c.collected_at,
+                responses_table.c.version,
+            )
+            .select_from(joined)
+            .where(*chosen)
+            .order_by(respondents.c.pseudonym, responses_table.c.occasion)
+        )
 
         def wide_blocks(conn: Connection, version: Instrument, columns: list[str]) -> Iterator[list[tuple]]:
             table = answer_table(version)
-            return _driver_blocks(conn, select(table.c.response_id, *(table.c[c] for c in columns))
-                                  .select_from(joined.join(table, table.c.response_id == responses_table.c.id))
-                                  .where(*chosen, responses_table.c.version == version.version),
-                                  rows=max(1, WIDE_FETCH_CELLS // (len(columns) + 1)))
+            return _driver_blocks(
+                conn,
+                select(table.c.response_id, *(table.c[c] for c in columns))
+                .select_from(joined.join(table, table.c.response_id == responses_table.c.id))
+                .where(*chosen, responses_table.c.version == version.version),
+                rows=max(1, WIDE_FETCH_CELLS // (len(columns) + 1)),
+            )
 
         with self._read() as conn:
             if conn.dialect.name == "postgresql":
@@ -308,10 +393,11 @@ class Responses(StoreCore):
             for version in versions:
                 answered = domains(version)
                 for columns, target, positions in (
-                        ([c for c in numeric if c in answered], matrix, numeric),
-                        ([c for c in text if c in answered], strings, text)):
+                    ([c for c in numeric if c in answered], matrix, numeric),
+                    ([c for c in text if c in answered], strings, text),
+                ):
                     where = [positions.index(c) for c in columns]
-                    for block in (wide_blocks(conn, version, columns) if columns else ()):
+                    for block in wide_blocks(conn, version, columns) if columns else ():
                         # numpy reads a block of tuples whole; None (no answer) becomes NaN in a float array.
                         cells = np.array(block, dtype=target.dtype)
                         target[np.ix_(ids.get_indexer(cells[:, 0].astype("int64")), where)] = cells[:, 1:]
@@ -321,8 +407,9 @@ class Responses(StoreCore):
         del matrix
         for column, values in zip(text, strings.T):
             values = pd.Series(values, dtype=object)
-            frame[column] = (pd.to_datetime(values) if items[column].kind == "date"
-                             else values.astype("str").where(values.notna()))
+            frame[column] = (
+                pd.to_datetime(values) if items[column].kind == "date" else values.astype("str").where(values.notna())
+            )
         del strings
         for position, column in enumerate(META_COLUMNS):
             frame.insert(position, column, wide[column])
@@ -336,16 +423,26 @@ class Responses(StoreCore):
         DataFrame
             Columns instrument, occasion, cohort, status, n.
         """
-        query = (select(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
-                        responses_table.c.status, func.count().label("n"))
-                 .join(respondents, respondents.c.id == responses_table.c.respondent_id)
-                 .group_by(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
-                           responses_table.c.status)
-                 .order_by(responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort,
-                           responses_table.c.status))
+        query = (
+            select(
+                responses_table.c.instrument,
+                responses_table.c.occasion,
+                respondents.c.cohort,
+                responses_table.c.status,
+                func.count().label("n"),
+            )
+            .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+            .group_by(
+                responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort, responses_table.c.status
+            )
+            .order_by(
+                responses_table.c.instrument, responses_table.c.occasion, respondents.c.cohort, responses_table.c.status
+            )
+        )
         if instrument is not None:
-            query = query.where(responses_table.c.instrument ==
-                                (instrument.id if isinstance(instrument, Instrument) else instrument))
+            query = query.where(
+                responses_table.c.instrument == (instrument.id if isinstance(instrument, Instrument) else instrument)
+            )
         with self._read() as conn:
             rows = conn.execute(query).all()
         return pd.DataFrame(rows, columns=["instrument", "occasion", "cohort", "status", "n"])
@@ -375,23 +472,31 @@ def _meta_columns(blocks: Iterable[list[tuple]]) -> tuple[dict[str, Any], pd.Ind
 
 def _refused(where: str, domain: Domain, error: AnswerError) -> AnswerRefused:
     refusal = InvalidBSN if error.key == "bsn_invalid" else AnswerRefused
-    return refusal(f"{where}, item {domain.item.id!r} (column {domain.column!r}): value {error.value!r}: "
-                      f"{error.problem}; allowed: {error.allowed}")
+    return refusal(
+        f"{where}, item {domain.item.id!r} (column {domain.column!r}): value {error.value!r}: "
+        f"{error.problem}; allowed: {error.allowed}"
+    )
 
 
-def _parsed_answers(instrument: Instrument, pseudonymise: Callable[..., str], response_id: int,
-                    answers: Mapping[str, Any]) -> dict[str, float | str | None]:
+def _parsed_answers(
+    instrument: Instrument, pseudonymise: Callable[..., str], response_id: int, answers: Mapping[str, Any]
+) -> dict[str, float | str | None]:
     """Column to stored value (None clears it) for the given answers of one response, each parsed by its domain."""
     allowed = domains(instrument)
     unknown = [column for column in answers if column not in allowed]
     if unknown:
-        raise StoreError(f"response {response_id}: column {unknown[0]!r} is not a column of instrument "
-                         f"{instrument.id!r}; columns: {', '.join(allowed)}")
-    return {column: _parsed_answer(allowed[column], pseudonymise, response_id, value)
-            for column, value in answers.items()}
+        raise StoreError(
+            f"response {response_id}: column {unknown[0]!r} is not a column of instrument "
+            f"{instrument.id!r}; columns: {', '.join(allowed)}"
+        )
+    return {
+        column: _parsed_answer(allowed[column], pseudonymise, response_id, value) for column, value in answers.items()
+    }
 
 
-def _parsed_answer(domain: Domain, pseudonymise: Callable[..., str], response_id: int, value: Any) -> float | str | None:
+def _parsed_answer(
+    domain: Domain, pseudonymise: Callable[..., str], response_id: int, value: Any
+) -> float | str | None:
     """One answer as stored, parsed by its domain.
 
     Identifier answers become pseudonyms here, the one gate every write passes; a value that
@@ -404,5 +509,3 @@ def _parsed_answer(domain: Domain, pseudonymise: Callable[..., str], response_id
     if stored is not None and domain.identifier and not is_pseudonym(stored):
         stored = pseudonymise(domain.identifier, stored, where=f"response {response_id}, column {domain.column!r}")
     return stored
-
-

@@ -51,12 +51,14 @@ SESSION_TOUCH = timedelta(minutes=1)
 metadata = MetaData()
 
 schema_versions = Table(
-    "schema_version", metadata,
+    "schema_version",
+    metadata,
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime, nullable=False),
 )
 instruments = Table(
-    "instruments", metadata,
+    "instruments",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("version", String(32), primary_key=True),
     Column("definition", Text, nullable=False),  # the validated instrument as JSON
@@ -64,14 +66,16 @@ instruments = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 respondents = Table(
-    "respondents", metadata,
+    "respondents",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("pseudonym", String(64), nullable=False, unique=True),
     Column("cohort", String(64)),
     Column("created_at", DateTime, nullable=False),
 )
 batches = Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("instrument", String(64), nullable=False),
     Column("occasion", String(64), nullable=False),
@@ -81,7 +85,8 @@ batches = Table(
     UniqueConstraint("instrument", "occasion", "sha256"),
 )
 responses_table = Table(
-    "responses", metadata,
+    "responses",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("respondent_id", Integer, ForeignKey("respondents.id", ondelete="CASCADE"), nullable=False),
     Column("instrument", String(64), nullable=False),
@@ -101,7 +106,8 @@ responses_table = Table(
 # one row per answer; it is kept only to build and upgrade stores of that layout.
 legacy_metadata = MetaData()
 legacy_answers = Table(
-    "answers", legacy_metadata,
+    "answers",
+    legacy_metadata,
     Column("response_id", Integer, ForeignKey(responses_table.c.id, ondelete="CASCADE"), primary_key=True),
     Column("column", String(64), primary_key=True),
     Column("value_numeric", Float),
@@ -109,13 +115,15 @@ legacy_answers = Table(
     sqlite_with_rowid=False,
 )
 submissions = Table(
-    "submissions", metadata,
+    "submissions",
+    metadata,
     Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("saved_at", DateTime, nullable=False),
 )
 invitations = Table(
-    "invitations", metadata,
+    "invitations",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("respondent_id", Integer, ForeignKey("respondents.id", ondelete="CASCADE"), nullable=False),
@@ -126,14 +134,16 @@ invitations = Table(
     ForeignKeyConstraint(["instrument", "version"], ["instruments.id", "instruments.version"]),
 )
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("role", String(16), nullable=False, server_default="interviewer"),  # since schema version 2
 )
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id_sha256", String(64), primary_key=True),  # the cookie holds the id; only its hash is kept
     Column("username", String(64), ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
     Column("role", String(16), nullable=False),
@@ -141,12 +151,14 @@ sessions = Table(
     Column("seen_at", DateTime, nullable=False),
 )
 interviews = Table(
-    "interviews", metadata,  # who started an interview response: only they may open it
+    "interviews",
+    metadata,  # who started an interview response: only they may open it
     Column("response_id", Integer, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
     Column("interviewer", String(64), nullable=False),
 )
 audit = Table(
-    "audit", metadata,
+    "audit",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
     Column("actor", String(64), nullable=False),
@@ -158,10 +170,12 @@ audit = Table(
 
 # --- schema and migrations ---------------------------------------------------
 
+
 def _migration_1(conn: Connection) -> None:
     """The first schema: every table, and an audit log that refuses updates and deletes."""
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions
-                                      and t.name not in VERSION_2_TABLES])
+    metadata.create_all(
+        conn, tables=[t for t in metadata.sorted_tables if t is not schema_versions and t.name not in VERSION_2_TABLES]
+    )
     legacy_metadata.create_all(conn)
     _audit_append_only(conn)
 
@@ -172,15 +186,21 @@ def _audit_append_only(conn: Connection) -> None:
         for event_name in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
                 f"CREATE TRIGGER audit_no_{event_name.lower()} BEFORE {event_name} ON audit "
-                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+            )
     else:
         conn.exec_driver_sql(
             "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$")
-        conn.exec_driver_sql("CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit "
-                             "FOR EACH ROW EXECUTE FUNCTION audit_append_only()")
-        conn.exec_driver_sql("CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
-                             "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()")
+            "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit "
+            "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
+        )
 
 
 VERSION_2_TABLES = ("sessions", "interviews")
@@ -213,7 +233,8 @@ survey_metadata = MetaData()
 DISPOSITION_CODES = ("moved", "deceased", "not_client", "refused", "no_contact")
 LETTER_KINDS = ("letter", "reminder")
 survey_rounds = Table(
-    "survey_rounds", survey_metadata,
+    "survey_rounds",
+    survey_metadata,
     Column("name", String(64), primary_key=True),
     Column("instrument", String(64), nullable=False),
     Column("occasion", String(64), nullable=False),
@@ -225,14 +246,16 @@ survey_rounds = Table(
     Column("sampled_at", DateTime),
 )
 survey_frame = Table(
-    "survey_frame", survey_metadata,
+    "survey_frame",
+    survey_metadata,
     Column("round", String(64), ForeignKey("survey_rounds.name", ondelete="CASCADE"), primary_key=True),
     Column("pseudonym", String(64), primary_key=True),
     Column("stratum", String(128), nullable=False),
     Column("auxiliaries", Text, nullable=False),  # JSON object: auxiliary -> category
 )
 survey_sample = Table(
-    "survey_sample", survey_metadata,
+    "survey_sample",
+    survey_metadata,
     Column("round", String(64), primary_key=True),
     Column("pseudonym", String(64), primary_key=True),
     Column("inclusion_probability", Float, nullable=False),
@@ -240,16 +263,20 @@ survey_sample = Table(
     ForeignKeyConstraint(["round", "pseudonym"], ["survey_frame.round", "survey_frame.pseudonym"], ondelete="CASCADE"),
 )
 survey_dispositions = Table(
-    "survey_dispositions", survey_metadata,
+    "survey_dispositions",
+    survey_metadata,
     Column("round", String(64), primary_key=True),
     Column("pseudonym", String(64), primary_key=True),
     Column("code", String(16), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
-    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"
+    ),
     CheckConstraint(f"code IN {DISPOSITION_CODES}", name="disposition_code"),
 )
 survey_letters = Table(
-    "survey_letters", survey_metadata,
+    "survey_letters",
+    survey_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("round", String(64), nullable=False),
     Column("pseudonym", String(64), nullable=False),
@@ -257,16 +284,21 @@ survey_letters = Table(
     Column("code_hmac", String(64), nullable=False, unique=True),  # keyed HMAC of the login code, never the code
     Column("kind", String(8), nullable=False),
     Column("created_at", DateTime, nullable=False),
-    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"
+    ),
     CheckConstraint(f"kind IN {LETTER_KINDS}", name="letter_kind"),
 )
 survey_weights = Table(
-    "survey_weights", survey_metadata,
+    "survey_weights",
+    survey_metadata,
     Column("round", String(64), primary_key=True),
     Column("pseudonym", String(64), primary_key=True),
     Column("weight", Float, nullable=False),
     Column("method", String(16), nullable=False),
-    ForeignKeyConstraint(["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["round", "pseudonym"], ["survey_sample.round", "survey_sample.pseudonym"], ondelete="CASCADE"
+    ),
 )
 SURVEY_TABLES = [t.name for t in survey_metadata.sorted_tables]
 
@@ -295,8 +327,11 @@ def answer_table(instrument: Instrument) -> Table:
     >>> table.name, [str(c.type) for c in table.c][:2], len(table.c)
     ('answers_soc13_1_0_235a683f', ['INTEGER', 'FLOAT'], 14)
     """
-    return _answer_table(instrument.id, instrument.version, tuple(
-        (column, domain.numeric) for column, domain in domains(instrument).items()))
+    return _answer_table(
+        instrument.id,
+        instrument.version,
+        tuple((column, domain.numeric) for column, domain in domains(instrument).items()),
+    )
 
 
 @cache
@@ -305,10 +340,12 @@ def _answer_table(instrument_id: str, version: str, columns: tuple[tuple[str, bo
         raise StoreError(f"instrument {instrument_id!r}: a column may not be named 'response_id'")
     slug = "_".join(re.sub(r"[^a-z0-9]+", "_", part.lower()).strip("_")[:24] for part in (instrument_id, version))
     digest = hashlib.sha256(f"{instrument_id}\0{version}".encode()).hexdigest()[:8]
-    return Table(f"answers_{slug}_{digest}", MetaData(),
-                 Column("response_id", Integer, ForeignKey(responses_table.c.id, ondelete="CASCADE"),
-                        primary_key=True),
-                 *(Column(column, Float if numeric else Text) for column, numeric in columns))
+    return Table(
+        f"answers_{slug}_{digest}",
+        MetaData(),
+        Column("response_id", Integer, ForeignKey(responses_table.c.id, ondelete="CASCADE"), primary_key=True),
+        *(Column(column, Float if numeric else Text) for column, numeric in columns),
+    )
 
 
 def _migration_answer_tables(conn: Connection) -> None:
@@ -321,14 +358,19 @@ def _migration_answer_tables(conn: Connection) -> None:
         table = answer_table(instrument)
         table.create(conn)
         old = legacy_answers.c
-        values = [func.max(case((old["column"] == column, old.value_numeric if domain.numeric else old.value_text)))
-                  for column, domain in domains(instrument).items()]
-        conn.execute(insert(table).from_select(
-            list(table.c.keys()),
-            select(responses_table.c.id, *values)
-            .select_from(responses_table.outerjoin(legacy_answers, old.response_id == responses_table.c.id))
-            .where(responses_table.c.instrument == instrument.id, responses_table.c.version == instrument.version)
-            .group_by(responses_table.c.id)))
+        values = [
+            func.max(case((old["column"] == column, old.value_numeric if domain.numeric else old.value_text)))
+            for column, domain in domains(instrument).items()
+        ]
+        conn.execute(
+            insert(table).from_select(
+                list(table.c.keys()),
+                select(responses_table.c.id, *values)
+                .select_from(responses_table.outerjoin(legacy_answers, old.response_id == responses_table.c.id))
+                .where(responses_table.c.instrument == instrument.id, responses_table.c.version == instrument.version)
+                .group_by(responses_table.c.id),
+            )
+        )
     legacy_answers.drop(conn)
 
 
@@ -384,11 +426,17 @@ def _engine(url: str) -> Engine:
     """An engine for a supported URL, with SQLite set up as the store needs it (WAL, foreign keys, writers queue)."""
     backend = make_url(url).get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise StoreError(f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
-                         "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE")
+        raise StoreError(
+            f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
+            "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
+        )
     # A connection for every worker thread of the web server (anyio's default limiter), none beyond.
-    engine = create_engine(url, pool_size=WORKER_THREADS, max_overflow=0,
-                           **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}))
+    engine = create_engine(
+        url,
+        pool_size=WORKER_THREADS,
+        max_overflow=0,
+        **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
+    )
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -412,8 +460,10 @@ def _schema_at(conn: Connection, create: bool = False) -> int:
         _create_latest(conn)
         return SCHEMA_VERSION
     if current > SCHEMA_VERSION:
-        raise StoreError(f"the database has schema version {current}, newer than this kantelmeter knows "
-                         f"({SCHEMA_VERSION}); upgrade kantelmeter")
+        raise StoreError(
+            f"the database has schema version {current}, newer than this kantelmeter knows "
+            f"({SCHEMA_VERSION}); upgrade kantelmeter"
+        )
     return current
 
 
@@ -445,5 +495,3 @@ def upgrade(url: str) -> tuple[int, int]:
     finally:
         engine.dispose()
     return before, SCHEMA_VERSION
-
-

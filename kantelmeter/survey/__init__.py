@@ -24,20 +24,39 @@ Examples
 """
 
 from kantelmeter.survey.design import (
-                                      ALLOCATIONS,
-                                      ID_KINDS,
-                                      Frame,
-                                      FrameError,
-                                      Sample,
-                                      SurveyError,
-                                      draw,
-                                      frame,
-                                      sample_size,
+    ALLOCATIONS,
+    ID_KINDS,
+    Frame,
+    FrameError,
+    Sample,
+    SurveyError,
+    draw,
+    frame,
+    sample_size,
 )
 from kantelmeter.survey.estimates import estimate
 from kantelmeter.survey.response import CODES, INELIGIBLE, NONRESPONSE, ResponseAccount, r_indicator, response
 from kantelmeter.survey.weights import CalibrationError, Weights, calibrate, kish_deff
 
-__all__ = ["ALLOCATIONS", "CODES", "ID_KINDS", "INELIGIBLE", "NONRESPONSE", "CalibrationError", "Frame", "FrameError",
-           "ResponseAccount", "Sample", "SurveyError", "Weights", "calibrate", "draw", "estimate", "frame", "kish_deff",
-           "r_indicator", "response", "sample_size"]
+__all__ = [
+    "ALLOCATIONS",
+    "CODES",
+    "ID_KINDS",
+    "INELIGIBLE",
+    "NONRESPONSE",
+    "CalibrationError",
+    "Frame",
+    "FrameError",
+    "ResponseAccount",
+    "Sample",
+    "SurveyError",
+    "Weights",
+    "calibrate",
+    "draw",
+    "estimate",
+    "frame",
+    "kish_deff",
+    "r_indicator",
+    "response",
+    "sample_size",
+]

@@ -91,19 +91,24 @@ class Frame:
     def from_store(cls, store, round: str) -> Frame:
         """The frame of a stored round (see :meth:`kantelmeter.store.Store.create_round`)."""
         info = store.round_info(round)
-        return cls(units=store.round_frame(round), strata=info["strata"], auxiliaries=info["auxiliaries"],
-                   id_kind=info["id_kind"])
+        return cls(
+            units=store.round_frame(round),
+            strata=info["strata"],
+            auxiliaries=info["auxiliaries"],
+            id_kind=info["id_kind"],
+        )
 
     def to_store(self, store, round: str, instrument, occasion: str) -> int:
         """Store this frame as a new round of ``instrument`` at ``occasion``; returns the units stored."""
-        return store.create_round(round, instrument, occasion, self.units, self.id_kind, self.strata,
-                                  self.auxiliaries)
+        return store.create_round(round, instrument, occasion, self.units, self.id_kind, self.strata, self.auxiliaries)
 
     def margins(self, auxiliaries: list[str] | None = None) -> dict[str, dict[str, int]]:
         """Population count per category of each auxiliary: the calibration targets."""
         chosen = self.auxiliaries if auxiliaries is None else auxiliaries
-        return {name: {str(k): int(v) for k, v in self.units[name].value_counts(sort=False).sort_index().items()}
-                for name in chosen}
+        return {
+            name: {str(k): int(v) for k, v in self.units[name].value_counts(sort=False).sort_index().items()}
+            for name in chosen
+        }
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,12 @@ class Sample:
     @classmethod
     def from_store(cls, store, round: str) -> Sample:
         """The sample of a stored round, ready for :func:`kantelmeter.survey.response`."""
-        return cls(units=store.round_sample(round), frame=Frame.from_store(store, round),
-                   seed=store.round_info(round)["seed"], round=round)
+        return cls(
+            units=store.round_sample(round),
+            frame=Frame.from_store(store, round),
+            seed=store.round_info(round)["seed"],
+            round=round,
+        )
 
     def to_store(self, store, round: str) -> int:
         """Store this sample as the sample of ``round`` (once); returns the units stored."""
@@ -145,9 +154,16 @@ class Sample:
         return pd.concat([self.frame.population, sampled], axis=1).fillna(0).astype(int)
 
 
-def frame(register: pd.DataFrame | str | Path, id: str, id_kind: str = "bsn", strata: str | None = None,
-          auxiliaries: list[str] | tuple[str, ...] = (), *, pseudonymiser: Pseudonymiser | None = None,
-          source: str | None = None) -> Frame:
+def frame(
+    register: pd.DataFrame | str | Path,
+    id: str,
+    id_kind: str = "bsn",
+    strata: str | None = None,
+    auxiliaries: list[str] | tuple[str, ...] = (),
+    *,
+    pseudonymiser: Pseudonymiser | None = None,
+    source: str | None = None,
+) -> Frame:
     """Read a client register into a :class:`Frame` keyed by pseudonym.
 
     Every row is checked before anything is kept, and every problem is
@@ -204,10 +220,17 @@ def frame(register: pd.DataFrame | str | Path, id: str, id_kind: str = "bsn", st
     wanted = [id] + ([strata] if strata else []) + auxiliaries
     absent = [c for c in dict.fromkeys(wanted) if c not in register.columns]
     if absent:
-        raise FrameError(source, [_problem(None, c, None, f"no such column; columns: {', '.join(map(str, register.columns))}")
-                                  for c in absent])
+        raise FrameError(
+            source,
+            [
+                _problem(None, c, None, f"no such column; columns: {', '.join(map(str, register.columns))}")
+                for c in absent
+            ],
+        )
     if strata in auxiliaries:
-        raise FrameError(source, [_problem(None, strata, None, "is both the stratum and an auxiliary; allowed: one role")])
+        raise FrameError(
+            source, [_problem(None, strata, None, "is both the stratum and an auxiliary; allowed: one role")]
+        )
     table = register[wanted].astype(object).where(register[wanted].notna(), None)
     table = table.map(lambda v: v.strip() if isinstance(v, str) else v).replace({"": None})
     pseudonymiser = pseudonymiser or Pseudonymiser()
@@ -226,8 +249,14 @@ def frame(register: pd.DataFrame | str | Path, id: str, id_kind: str = "bsn", st
             pseudonyms.append(None)
             continue
         if pseudonym in first_row:
-            problems.append(_problem(position, id, _masked(value) if id_kind == "bsn" else str(value),
-                                     f"duplicate identifier: also in row {first_row[pseudonym]}; allowed: each client once"))
+            problems.append(
+                _problem(
+                    position,
+                    id,
+                    _masked(value) if id_kind == "bsn" else str(value),
+                    f"duplicate identifier: also in row {first_row[pseudonym]}; allowed: each client once",
+                )
+            )
         first_row.setdefault(pseudonym, position)
         pseudonyms.append(pseudonym)
     for column in ([strata] if strata else []) + auxiliaries:
@@ -235,12 +264,15 @@ def frame(register: pd.DataFrame | str | Path, id: str, id_kind: str = "bsn", st
         if empty.all():
             problems.append(_problem(None, column, None, "the column is empty; allowed: a value for every client"))
             continue
-        problems.extend(_problem(position, column, None, "empty; allowed: a value for every client")
-                        for position in np.flatnonzero(empty.to_numpy()) + 1)
+        problems.extend(
+            _problem(position, column, None, "empty; allowed: a value for every client")
+            for position in np.flatnonzero(empty.to_numpy()) + 1
+        )
     if problems:
-        raise FrameError(source, sorted(problems, key=lambda p: (p["row"] or 0)))
-    units = pd.DataFrame({"pseudonym": pseudonyms,
-                          "stratum": table[strata].astype(str).to_numpy() if strata else WHOLE})
+        raise FrameError(source, sorted(problems, key=lambda p: p["row"] or 0))
+    units = pd.DataFrame(
+        {"pseudonym": pseudonyms, "stratum": table[strata].astype(str).to_numpy() if strata else WHOLE}
+    )
     for column in auxiliaries:
         units[column] = table[column].astype(str).to_numpy()
     return Frame(units=units, strata=strata, auxiliaries=auxiliaries, id_kind=id_kind)
@@ -252,15 +284,17 @@ def read_register(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
 
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet).astype(object).map(lambda v: None if pd.isna(v) else str(v).removesuffix(".0")
-                                                         if isinstance(v, float) else str(v))
+        return (
+            read_xlsx(path, sheet)
+            .astype(object)
+            .map(lambda v: None if pd.isna(v) else str(v).removesuffix(".0") if isinstance(v, float) else str(v))
+        )
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         raise FrameError(path.name, [_problem(None, "file", path.suffix, "allowed: a .csv or .xlsx register")])
     return read_csv(path)
 
 
-def sample_size(margin: float = 0.05, population: int | None = None, p: float = 0.5,
-                confidence: float = 0.95) -> int:
+def sample_size(margin: float = 0.05, population: int | None = None, p: float = 0.5, confidence: float = 0.95) -> int:
     """Respondents needed to estimate a proportion within ``margin``, with the finite-population correction.
 
     Method: Cochran (1977, *Sampling Techniques*, eq. 4.2 and 4.3):
@@ -278,8 +312,10 @@ def sample_size(margin: float = 0.05, population: int | None = None, p: float = 
     import svy
 
     if not 0 < margin < 1 or not 0 < p < 1 or not 0 < confidence < 1:
-        raise SurveyError(f"sample_size: margin={margin!r}, p={p!r}, confidence={confidence!r}; "
-                         "allowed: each strictly between 0 and 1")
+        raise SurveyError(
+            f"sample_size: margin={margin!r}, p={p!r}, confidence={confidence!r}; "
+            "allowed: each strictly between 0 and 1"
+        )
     if population is not None and (not float(population).is_integer() or population < 1):
         raise SurveyError(f"sample_size: population={population!r}; allowed: a whole number >= 1")
     with warnings.catch_warnings():
@@ -288,8 +324,13 @@ def sample_size(margin: float = 0.05, population: int | None = None, p: float = 
     return int(size.n)
 
 
-def draw(frame: Frame, n: int | dict[str, int], strata: bool = True, allocation: str = "proportional",
-         seed: int | None = None) -> Sample:
+def draw(
+    frame: Frame,
+    n: int | dict[str, int],
+    strata: bool = True,
+    allocation: str = "proportional",
+    seed: int | None = None,
+) -> Sample:
     """Draw a stratified simple random sample without replacement.
 
     Method: within each stratum h, n_h of the N_h units are drawn with equal
@@ -335,13 +376,21 @@ def draw(frame: Frame, n: int | dict[str, int], strata: bool = True, allocation:
     sizes = _stratum_sizes(population, n, allocation)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        chosen = svy.Sample(pl.from_pandas(units), svy.Design(stratum="stratum")).sampling.srs(
-            n={k: v for k, v in sizes.items() if v > 0}, rstate=seed, prob_name="inclusion_probability",
-            wgt_name="design_weight").data.to_pandas()
+        chosen = (
+            svy.Sample(pl.from_pandas(units), svy.Design(stratum="stratum"))
+            .sampling.srs(
+                n={k: v for k, v in sizes.items() if v > 0},
+                rstate=seed,
+                prob_name="inclusion_probability",
+                wgt_name="design_weight",
+            )
+            .data.to_pandas()
+        )
     chosen = chosen[list(units.columns) + ["inclusion_probability", "design_weight"]]
     chosen = chosen.sort_values(["stratum", "pseudonym"], ignore_index=True)
-    return Sample(units=chosen, frame=Frame(units, frame.strata if strata else None, frame.auxiliaries,
-                                              frame.id_kind), seed=seed)
+    return Sample(
+        units=chosen, frame=Frame(units, frame.strata if strata else None, frame.auxiliaries, frame.id_kind), seed=seed
+    )
 
 
 def _stratum_sizes(population: pd.Series, n: int | dict[str, int], allocation: str) -> dict[str, int]:
@@ -351,8 +400,9 @@ def _stratum_sizes(population: pd.Series, n: int | dict[str, int], allocation: s
         return population.to_dict()
     if isinstance(n, dict):
         unknown = [k for k in n if k not in population.index]
-        problems = [_problem(None, "n", k, f"unknown stratum; strata: {', '.join(map(str, population.index))}")
-                    for k in unknown]
+        problems = [
+            _problem(None, "n", k, f"unknown stratum; strata: {', '.join(map(str, population.index))}") for k in unknown
+        ]
         sizes = {str(k): v for k, v in n.items() if k not in unknown}
     else:
         problems = []
@@ -362,15 +412,23 @@ def _stratum_sizes(population: pd.Series, n: int | dict[str, int], allocation: s
             raise FrameError("sample", [_problem(None, "n", n, f"larger than the frame of {population.sum()} clients")])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            allocated = svy.SampleSize().allocate(int(n), pop_size=population.to_dict(), method=allocation,
-                                                  cap_at_population=False)
+            allocated = svy.SampleSize().allocate(
+                int(n), pop_size=population.to_dict(), method=allocation, cap_at_population=False
+            )
         sizes = dict(zip(allocated.to_polars()["stratum"].to_list(), allocated.to_polars()["n"].to_list()))
     for stratum, size in sizes.items():
         if not isinstance(size, (int, np.integer)) or size < 0:
             problems.append(_problem(None, "n", size, f"stratum {stratum!r}: allowed: a whole number >= 0"))
         elif size > population[stratum]:
-            problems.append(_problem(None, "n", int(size), f"stratum {stratum!r} holds {population[stratum]} "
-                                     f"clients: a sample cannot be larger than its stratum"))
+            problems.append(
+                _problem(
+                    None,
+                    "n",
+                    int(size),
+                    f"stratum {stratum!r} holds {population[stratum]} "
+                    f"clients: a sample cannot be larger than its stratum",
+                )
+            )
     if problems:
         raise FrameError("sample", problems)
     return {str(k): int(v) for k, v in sizes.items()}

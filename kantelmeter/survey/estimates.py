@@ -25,9 +25,16 @@ INTERVALS = {"logit": "logit", "korn-graubard": "beta"}
 COLUMNS = ["outcome", "group", "estimate", "se", "ci_low", "ci_high", "n", "deff"]
 
 
-def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None = None,
-             outcomes: list[str] | str = (), kind: str = "mean", by: str | None = None,
-             interval: str = "logit", confidence: float = 0.95) -> pd.DataFrame:
+def estimate(
+    data: pd.DataFrame,
+    weights: Weights | str,
+    design: Sample | None = None,
+    outcomes: list[str] | str = (),
+    kind: str = "mean",
+    by: str | None = None,
+    interval: str = "logit",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Weighted estimates of means or proportions, one tidy row per outcome and group.
 
     Method: the Hajek (ratio) estimator sum w y / sum w with its
@@ -92,8 +99,9 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
         raise SurveyError("estimate: no outcomes given; allowed: one or more columns of data")
     absent = [c for c in outcomes + ([by] if by else []) if c not in data.columns]
     if absent:
-        raise SurveyError(f"estimate: column(s) {', '.join(absent)} not in the data; columns: "
-                         f"{', '.join(map(str, data.columns))}")
+        raise SurveyError(
+            f"estimate: column(s) {', '.join(absent)} not in the data; columns: {', '.join(map(str, data.columns))}"
+        )
     frame = _design_frame(data, weights, design)
     for outcome in outcomes:
         values = pd.to_numeric(frame[outcome].astype("Float64"), errors="coerce")
@@ -110,10 +118,15 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
         base = weights.design.data.drop([c for c in columns if c in weights.design.data.columns])
         sample = weights.design.update_data(base.join(joined, on="pseudonym", how="left", maintain_order="left"))
     else:
-        polars = pl.from_pandas(frame[["stratum", "population", "_weight"] + columns].reset_index(drop=True),
-                                nan_to_null=True)
-        sample = svy.Sample(polars, svy.Design(stratum="stratum", wgt="_weight",
-                                               pop_size="population" if frame["population"].notna().all() else None))
+        polars = pl.from_pandas(
+            frame[["stratum", "population", "_weight"] + columns].reset_index(drop=True), nan_to_null=True
+        )
+        sample = svy.Sample(
+            polars,
+            svy.Design(
+                stratum="stratum", wgt="_weight", pop_size="population" if frame["population"].notna().all() else None
+            ),
+        )
     # Without population sizes there is no without-replacement reference: compare with sampling with replacement.
     reference = "wor" if isinstance(weights, Weights) or frame["population"].notna().all() else "wr"
     alpha = 1 - confidence
@@ -125,13 +138,25 @@ def estimate(data: pd.DataFrame, weights: Weights | str, design: Sample | None =
                 result = sample.estimation.mean(outcome, by=by, deff=reference, alpha=alpha, drop_nulls=True)
                 table = result.to_polars().to_pandas()
             else:
-                result = sample.estimation.prop(outcome, by=by, deff=reference, alpha=alpha, drop_nulls=True,
-                                                ci_method=INTERVALS[interval])
+                result = sample.estimation.prop(
+                    outcome, by=by, deff=reference, alpha=alpha, drop_nulls=True, ci_method=INTERVALS[interval]
+                )
                 table = result.to_polars().to_pandas()
                 table = table[table[outcome].astype(float) == 1].drop(columns=outcome)
-            rows.append(pd.DataFrame({"outcome": outcome, "group": table[by] if by else WHOLE,
-                                      "estimate": table["est"], "se": table["se"], "ci_low": table["lci"],
-                                      "ci_high": table["uci"], "n": table["n"], "deff": table["deff"]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "outcome": outcome,
+                        "group": table[by] if by else WHOLE,
+                        "estimate": table["est"],
+                        "se": table["se"],
+                        "ci_low": table["lci"],
+                        "ci_high": table["uci"],
+                        "n": table["n"],
+                        "deff": table["deff"],
+                    }
+                )
+            )
     result = pd.concat(rows, ignore_index=True)[COLUMNS]
     return _with_empty_groups(result, frame, outcomes, by, kind)
 
@@ -143,8 +168,10 @@ def _design_frame(data: pd.DataFrame, weights: Weights | str, design: Sample | N
             raise SurveyError("estimate: data lack a pseudonym column to join the weights on")
         twice = frame["pseudonym"][frame["pseudonym"].duplicated()]
         if len(twice):
-            raise SurveyError(f"estimate: respondent {twice.iloc[0]!r} appears {int((frame.pseudonym == twice.iloc[0]).sum())} "
-                             "times; allowed: one row per respondent")
+            raise SurveyError(
+                f"estimate: respondent {twice.iloc[0]!r} appears {int((frame.pseudonym == twice.iloc[0]).sum())} "
+                "times; allowed: one row per respondent"
+            )
         table = weights.weights[["pseudonym", "stratum", "weight"]].rename(columns={"weight": "_weight"})
         frame = frame.drop(columns=[c for c in ("stratum",) if c in frame]).merge(table, on="pseudonym", how="inner")
         if frame.empty:
@@ -166,8 +193,9 @@ def _design_frame(data: pd.DataFrame, weights: Weights | str, design: Sample | N
     return frame
 
 
-def _with_empty_groups(result: pd.DataFrame, frame: pd.DataFrame, outcomes: list[str], by: str | None,
-                       kind: str) -> pd.DataFrame:
+def _with_empty_groups(
+    result: pd.DataFrame, frame: pd.DataFrame, outcomes: list[str], by: str | None, kind: str
+) -> pd.DataFrame:
     """Groups in which everyone answered 0 (or 1) for a proportion, and groups with no valid answer, as rows too."""
     if kind != "proportion":
         return result
@@ -181,8 +209,20 @@ def _with_empty_groups(result: pd.DataFrame, frame: pd.DataFrame, outcomes: list
                 continue
             within = frame if not by else frame[frame[by] == group]
             n = int(within[outcome].notna().sum())
-            rows.append(pd.DataFrame([{"outcome": outcome, "group": group, "estimate": 0.0 if n else np.nan,
-                                       "se": 0.0 if n else np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                                       "n": n, "deff": np.nan}]))
+            rows.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "outcome": outcome,
+                            "group": group,
+                            "estimate": 0.0 if n else np.nan,
+                            "se": 0.0 if n else np.nan,
+                            "ci_low": np.nan,
+                            "ci_high": np.nan,
+                            "n": n,
+                            "deff": np.nan,
+                        }
+                    ]
+                )
+            )
     return pd.concat(rows, ignore_index=True)[COLUMNS]
-

@@ -45,12 +45,24 @@ def load_settings(path: str | Path) -> dict:
     """A municipality's ``letters.yaml``, every required field checked (see data/haarlemmermeer/letters.yaml)."""
     path = Path(path)
     settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    required = {"municipality": str, "sender": dict, "contact": dict, "base_url": str, "reply_weeks": int,
-                "privacy": dict}
-    problems = [_problem(None, key, settings.get(key), f"allowed: {kind.__name__}")
-                for key, kind in required.items() if not isinstance(settings.get(key), kind)]
-    problems += [_problem(None, f"contact.{key}", None, "missing") for key in ("phone", "email")
-                 if isinstance(settings.get("contact"), dict) and key not in settings["contact"]]
+    required = {
+        "municipality": str,
+        "sender": dict,
+        "contact": dict,
+        "base_url": str,
+        "reply_weeks": int,
+        "privacy": dict,
+    }
+    problems = [
+        _problem(None, key, settings.get(key), f"allowed: {kind.__name__}")
+        for key, kind in required.items()
+        if not isinstance(settings.get(key), kind)
+    ]
+    problems += [
+        _problem(None, f"contact.{key}", None, "missing")
+        for key in ("phone", "email")
+        if isinstance(settings.get("contact"), dict) and key not in settings["contact"]
+    ]
     if isinstance(settings.get("base_url"), str) and not settings["base_url"].startswith(("http://", "https://")):
         problems.append(_problem(None, "base_url", settings["base_url"], "allowed: an address starting with https://"))
     if problems:
@@ -58,9 +70,20 @@ def load_settings(path: str | Path) -> dict:
     return settings
 
 
-def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: str | Path, settings: dict, *,
-                  id: str, reminder: bool = False, lang: str = "nl", name_column: str = "name",
-                  address_columns: tuple[str, ...] = ("address", "postcode", "city"), pdf: bool = True) -> LetterSet:
+def write_letters(
+    store,
+    round: str,
+    register: str | Path | pd.DataFrame,
+    out: str | Path,
+    settings: dict,
+    *,
+    id: str,
+    reminder: bool = False,
+    lang: str = "nl",
+    name_column: str = "name",
+    address_columns: tuple[str, ...] = ("address", "postcode", "city"),
+    pdf: bool = True,
+) -> LetterSet:
     """Make the letters (or reminders) of a round and write them for the mail room.
 
     First letters go to every sampled client who has none yet and is not
@@ -101,12 +124,16 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
         source = "register"
     absent = [c for c in (id, name_column, *address_columns) if c not in register.columns]
     if absent:
-        raise FrameError(source, [_problem(None, c, None, f"no such column; columns: {', '.join(register.columns)}")
-                                  for c in absent])
+        raise FrameError(
+            source, [_problem(None, c, None, f"no such column; columns: {', '.join(register.columns)}") for c in absent]
+        )
     outcomes = store.round_outcomes(round)
     if reminder:
-        chosen = outcomes[(outcomes["letters"] > 0) & (outcomes["status"] != "complete")
-                          & ~outcomes["disposition"].isin([*INELIGIBLE, "refused"])]
+        chosen = outcomes[
+            (outcomes["letters"] > 0)
+            & (outcomes["status"] != "complete")
+            & ~outcomes["disposition"].isin([*INELIGIBLE, "refused"])
+        ]
     else:
         chosen = outcomes[(outcomes["letters"] == 0) & ~outcomes["disposition"].isin(INELIGIBLE)]
     identifiers = register[id].astype(str).str.strip()
@@ -114,8 +141,18 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
     people = register.assign(pseudonym=pseudonyms).drop_duplicates("pseudonym").set_index("pseudonym")
     missing = chosen.loc[~chosen["pseudonym"].isin(people.index), "pseudonym"]
     if len(missing):
-        raise FrameError(source, [_problem(None, id, None, f"{len(missing)} sampled client(s) are not in this register: "
-                                           "use the register the round's frame was made from")])
+        raise FrameError(
+            source,
+            [
+                _problem(
+                    None,
+                    id,
+                    None,
+                    f"{len(missing)} sampled client(s) are not in this register: "
+                    "use the register the round's frame was made from",
+                )
+            ],
+        )
     out = Path(out)
     qr_folder = out.with_name(f"{out.stem}_qr")
     qr_folder.mkdir(mode=0o700, exist_ok=True)
@@ -131,10 +168,20 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
         # for the most readable one took most of the time of a thousand letters.
         segno.make(link, error="m", mask=MASK).save(qr_path, scale=4, border=2)
         text = _text(settings, person[name_column], code, reminder, lang)
-        rows.append({"letter": number, "kind": "reminder" if reminder else "letter", "pseudonym": pseudonym,
-                     name_column: person[name_column], **{c: person[c] for c in address_columns}, "link": link,
-                     "code": code, "qr": str(qr_path.relative_to(out.parent)),
-                     "subject": message("letters.reminder_subject" if reminder else "letters.subject", lang), "text": text})
+        rows.append(
+            {
+                "letter": number,
+                "kind": "reminder" if reminder else "letter",
+                "pseudonym": pseudonym,
+                name_column: person[name_column],
+                **{c: person[c] for c in address_columns},
+                "link": link,
+                "code": code,
+                "qr": str(qr_path.relative_to(out.parent)),
+                "subject": message("letters.reminder_subject" if reminder else "letters.subject", lang),
+                "text": text,
+            }
+        )
     columns = ["letter", "kind", "pseudonym", name_column, *address_columns] + COLUMNS[3:]
     _write_private_csv(out, rows, columns)
     pdf_path = _write_pdf(rows, out, settings, lang, qr_folder) if pdf and rows else None
@@ -142,8 +189,14 @@ def write_letters(store, round: str, register: str | Path | pd.DataFrame, out: s
 
 
 def _text(settings: dict, name: str, code: str, reminder: bool, lang: str) -> str:
-    values = {"name": name, "municipality": settings["municipality"], "base_url": settings["base_url"].rstrip("/"),
-              "code": code, "weeks": settings["reply_weeks"], **settings["contact"]}
+    values = {
+        "name": name,
+        "municipality": settings["municipality"],
+        "base_url": settings["base_url"].rstrip("/"),
+        "code": code,
+        "weeks": settings["reply_weeks"],
+        **settings["contact"],
+    }
     parts = ["salutation", "reminder" if reminder else "why", "how", "when", "help", "voluntary"]
     paragraphs = [message(f"letters.{p}", lang, **values) for p in parts]
     paragraphs.append(f"{message('letters.privacy_title', lang)}: {settings['privacy'][lang].strip()}")
@@ -172,18 +225,23 @@ def _write_pdf(rows: list[dict], out: Path, settings: dict, lang: str, qr_folder
     for row in rows:
         image = base64.b64encode((out.parent / row["qr"]).read_bytes()).decode()
         body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in row["text"].split("\n\n"))
-        address = "<br>".join(html.escape(str(row[c])) for c in row if c not in COLUMNS and c not in
-                              ("letter", "kind", "pseudonym"))
-        pages.append(f'<section class="letter"><p class="address">{address}</p>'
-                     f"<h1>{html.escape(row['subject'])}</h1>{body}"
-                     f'<p class="link">{html.escape(row["link"])}</p>'
-                     f'<img alt="QR" src="data:image/png;base64,{image}"></section>')
-    document = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>'
-                f"{html.escape(settings['municipality'])}</title><style>"
-                "body{font-family:sans-serif;font-size:11pt;line-height:1.4}"
-                ".letter{page-break-after:always;padding:2cm}.address{margin-bottom:2cm}"
-                ".link{font-family:monospace;font-size:8pt;word-break:break-all}img{width:3.5cm}"
-                f"</style></head><body>{''.join(pages)}</body></html>")
+        address = "<br>".join(
+            html.escape(str(row[c])) for c in row if c not in COLUMNS and c not in ("letter", "kind", "pseudonym")
+        )
+        pages.append(
+            f'<section class="letter"><p class="address">{address}</p>'
+            f"<h1>{html.escape(row['subject'])}</h1>{body}"
+            f'<p class="link">{html.escape(row["link"])}</p>'
+            f'<img alt="QR" src="data:image/png;base64,{image}"></section>'
+        )
+    document = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>'
+        f"{html.escape(settings['municipality'])}</title><style>"
+        "body{font-family:sans-serif;font-size:11pt;line-height:1.4}"
+        ".letter{page-break-after:always;padding:2cm}.address{margin-bottom:2cm}"
+        ".link{font-family:monospace;font-size:8pt;word-break:break-all}img{width:3.5cm}"
+        f"</style></head><body>{''.join(pages)}</body></html>"
+    )
     page = qr_folder / "letters.html"  # inside the private folder: it holds names and addresses too
     page.write_text(document, encoding="utf-8")
     os.chmod(page, 0o600)

@@ -18,16 +18,58 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_GROUPS", "DISTRICTS", "PROVISIONS", "RoundTruth", "synthetic_answers", "synthetic_bsns",
-           "synthetic_register", "synthetic_round"]
+__all__ = [
+    "AGE_GROUPS",
+    "DISTRICTS",
+    "PROVISIONS",
+    "RoundTruth",
+    "synthetic_answers",
+    "synthetic_bsns",
+    "synthetic_register",
+    "synthetic_round",
+]
 
 AGE_GROUPS = {"18-64": 0.30, "65-74": 0.25, "75-84": 0.30, "85+": 0.15}
 PROVISIONS = {"huishoudelijke hulp": 0.45, "hulpmiddel": 0.25, "vervoer": 0.20, "begeleiding": 0.10}
 DISTRICTS = {"Hoofddorp": 0.45, "Nieuw-Vennep": 0.25, "Badhoevedorp": 0.15, "Zwanenburg": 0.15}
-_FIRST = ["Anna", "Bram", "Cor", "Dina", "Els", "Frits", "Greet", "Henk", "Ineke", "Jan", "Kees", "Lies", "Mien",
-          "Nel", "Piet", "Riet", "Sjaak", "Truus", "Wim", "Zus"]
-_LAST = ["Bakker", "de Boer", "Dekker", "van Dijk", "Jansen", "de Jong", "Kok", "Mulder", "Peters", "Smit",
-         "de Vries", "Visser", "Vos", "de Wit"]
+_FIRST = [
+    "Anna",
+    "Bram",
+    "Cor",
+    "Dina",
+    "Els",
+    "Frits",
+    "Greet",
+    "Henk",
+    "Ineke",
+    "Jan",
+    "Kees",
+    "Lies",
+    "Mien",
+    "Nel",
+    "Piet",
+    "Riet",
+    "Sjaak",
+    "Truus",
+    "Wim",
+    "Zus",
+]
+_LAST = [
+    "Bakker",
+    "de Boer",
+    "Dekker",
+    "van Dijk",
+    "Jansen",
+    "de Jong",
+    "Kok",
+    "Mulder",
+    "Peters",
+    "Smit",
+    "de Vries",
+    "Visser",
+    "Vos",
+    "de Wit",
+]
 _STREETS = ["Dorpsstraat", "Kerkweg", "Molenlaan", "Polderweg", "Ringvaartdijk", "Schoolstraat"]
 
 
@@ -42,10 +84,18 @@ class RoundTruth:
 
     base: float = 0.55
     by_age: tuple[tuple[str, float], ...] = (("18-64", 0.55), ("65-74", 1.0), ("75-84", 1.25), ("85+", 1.0))
-    by_provision: tuple[tuple[str, float], ...] = (("huishoudelijke hulp", 1.15), ("hulpmiddel", 1.0),
-                                                   ("vervoer", 0.75), ("begeleiding", 0.65))
-    agree: tuple[tuple[str, float], ...] = (("huishoudelijke hulp", 0.85), ("hulpmiddel", 0.80),
-                                            ("vervoer", 0.65), ("begeleiding", 0.55))
+    by_provision: tuple[tuple[str, float], ...] = (
+        ("huishoudelijke hulp", 1.15),
+        ("hulpmiddel", 1.0),
+        ("vervoer", 0.75),
+        ("begeleiding", 0.65),
+    )
+    agree: tuple[tuple[str, float], ...] = (
+        ("huishoudelijke hulp", 0.85),
+        ("hulpmiddel", 0.80),
+        ("vervoer", 0.65),
+        ("begeleiding", 0.55),
+    )
     rating: tuple[tuple[str, float], ...] = (("18-64", 6.2), ("65-74", 7.0), ("75-84", 7.6), ("85+", 7.9))
 
 
@@ -92,20 +142,27 @@ def synthetic_register(n: int = 5000, seed: int = 2026) -> pd.DataFrame:
         return rng.choice(list(options), size=n, p=np.array(list(options.values())) / sum(options.values()))
 
     district = pick(DISTRICTS)
-    return pd.DataFrame({
-        "bsn": synthetic_bsns(n, rng),
-        "name": [f"{f} {last}" for f, last in zip(rng.choice(_FIRST, n), rng.choice(_LAST, n))],
-        "address": [f"{s} {k}" for s, k in zip(rng.choice(_STREETS, n), rng.integers(1, 200, n))],
-        "postcode": [f"{p} {a}{b}" for p, a, b in zip(rng.integers(2130, 2160, n), rng.choice(list("ABCDEFGHJK"), n),
-                                                      rng.choice(list("LMNPRSTVWX"), n))],
-        "city": district,
-        "age_group": pick(AGE_GROUPS),
-        "sex": rng.choice(["vrouw", "man"], size=n, p=[0.62, 0.38]),
-        "provision": pick(PROVISIONS),
-        "district": district,
-        "start_date": (pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365, n), unit="D"))
-        .strftime("%Y-%m-%d"),
-    })
+    return pd.DataFrame(
+        {
+            "bsn": synthetic_bsns(n, rng),
+            "name": [f"{f} {last}" for f, last in zip(rng.choice(_FIRST, n), rng.choice(_LAST, n))],
+            "address": [f"{s} {k}" for s, k in zip(rng.choice(_STREETS, n), rng.integers(1, 200, n))],
+            "postcode": [
+                f"{p} {a}{b}"
+                for p, a, b in zip(
+                    rng.integers(2130, 2160, n), rng.choice(list("ABCDEFGHJK"), n), rng.choice(list("LMNPRSTVWX"), n)
+                )
+            ],
+            "city": district,
+            "age_group": pick(AGE_GROUPS),
+            "sex": rng.choice(["vrouw", "man"], size=n, p=[0.62, 0.38]),
+            "provision": pick(PROVISIONS),
+            "district": district,
+            "start_date": (
+                pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365, n), unit="D")
+            ).strftime("%Y-%m-%d"),
+        }
+    )
 
 
 def synthetic_round(register: pd.DataFrame, seed: int = 0, truth: RoundTruth = RoundTruth()) -> pd.DataFrame:
@@ -125,14 +182,25 @@ def synthetic_round(register: pd.DataFrame, seed: int = 0, truth: RoundTruth = R
     False
     """
     rng = np.random.default_rng(seed)
-    p = truth.base * register["age_group"].map(dict(truth.by_age)).to_numpy() \
+    p = (
+        truth.base
+        * register["age_group"].map(dict(truth.by_age)).to_numpy()
         * register["provision"].map(dict(truth.by_provision)).to_numpy()
+    )
     p = np.clip(p, 0.02, 0.95)
     agree = rng.random(len(register)) < register["provision"].map(dict(truth.agree)).to_numpy()
-    rating = np.clip(np.rint(register["age_group"].map(dict(truth.rating)).to_numpy()
-                             + rng.normal(0, 1.5, len(register))), 0, 10)
-    return pd.DataFrame({"response_probability": p, "responds": rng.random(len(register)) < p,
-                         "agree": agree.astype(int), "rating": rating}, index=register.index)
+    rating = np.clip(
+        np.rint(register["age_group"].map(dict(truth.rating)).to_numpy() + rng.normal(0, 1.5, len(register))), 0, 10
+    )
+    return pd.DataFrame(
+        {
+            "response_probability": p,
+            "responds": rng.random(len(register)) < p,
+            "agree": agree.astype(int),
+            "rating": rating,
+        },
+        index=register.index,
+    )
 
 
 def synthetic_answers(instrument, register: pd.DataFrame, truth: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

@@ -79,8 +79,9 @@ class ResponseAccount:
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        table = self.by_auxiliary.assign(label=lambda t: t["auxiliary"] + ": " + t["category"],
-                                         percent=lambda t: 100 * t["rate"])
+        table = self.by_auxiliary.assign(
+            label=lambda t: t["auxiliary"] + ": " + t["category"], percent=lambda t: 100 * t["rate"]
+        )
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.3 * len(table) + 1))
         sns.barplot(data=table, y="label", x="percent", hue="auxiliary", dodge=False, legend=False, ax=ax)
@@ -89,8 +90,15 @@ class ResponseAccount:
         return ax
 
 
-def response(sample: Sample, outcomes, *, auxiliaries: list[str] | None = None, replicates: int = 200,
-             confidence: float = 0.95, seed: int = 0) -> ResponseAccount:
+def response(
+    sample: Sample,
+    outcomes,
+    *,
+    auxiliaries: list[str] | None = None,
+    replicates: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ResponseAccount:
     """Count the response of a sample per stratum and in total, with AAPOR rates and the R-indicator.
 
     Method: each sampled unit gets one final disposition: an ineligible code
@@ -138,29 +146,40 @@ def response(sample: Sample, outcomes, *, auxiliaries: list[str] | None = None, 
     """
     if not isinstance(outcomes, pd.DataFrame):
         if sample.round is None:
-            raise SurveyError("response: this sample belongs to no stored round; pass the outcomes as a DataFrame "
-                             "or load the sample with Store.sample(round)")
+            raise SurveyError(
+                "response: this sample belongs to no stored round; pass the outcomes as a DataFrame "
+                "or load the sample with Store.sample(round)"
+            )
         outcomes = outcomes.round_outcomes(sample.round)
     missing = {"pseudonym", "status", "source", "disposition"} - set(outcomes.columns)
     if missing:
-        raise SurveyError(f"response: outcomes lack column(s) {sorted(missing)}; allowed: pseudonym, status, "
-                         "source, disposition")
+        raise SurveyError(
+            f"response: outcomes lack column(s) {sorted(missing)}; allowed: pseudonym, status, source, disposition"
+        )
     bad = outcomes["disposition"].dropna()
     bad = bad[~bad.isin(CODES)]
     if len(bad):
         raise SurveyError(f"response: disposition {bad.iloc[0]!r} ({len(bad)} unit(s)); allowed: {', '.join(CODES)}")
     units = sample.units.merge(outcomes, on="pseudonym", how="left", validate="one_to_one")
     code = units["disposition"].where(units["disposition"].notna(), None)
-    final = np.select([code.isin(INELIGIBLE), units["status"] == "complete", units["status"] == "partial",
-                       code == "refused"], [code, "complete", "partial", "refused"], "no_contact")
-    units = units.assign(disposition=final, mode=units["source"].map(MODES).where(
-        pd.Series(final, index=units.index).isin(["complete", "partial"]))).drop(columns=["status", "source"])
+    final = np.select(
+        [code.isin(INELIGIBLE), units["status"] == "complete", units["status"] == "partial", code == "refused"],
+        [code, "complete", "partial", "refused"],
+        "no_contact",
+    )
+    units = units.assign(
+        disposition=final,
+        mode=units["source"].map(MODES).where(pd.Series(final, index=units.index).isin(["complete", "partial"])),
+    ).drop(columns=["status", "source"])
     auxiliaries = sample.frame.auxiliaries if auxiliaries is None else list(auxiliaries)
     eligible = units[~units["disposition"].isin(INELIGIBLE)]
-    return ResponseAccount(table=_counts(units), by_mode=_by_mode(units), by_auxiliary=_by_auxiliary(eligible, auxiliaries),
-                           r_indicator=r_indicator(eligible, auxiliaries, replicates=replicates,
-                                                   confidence=confidence, seed=seed),
-                           units=units)
+    return ResponseAccount(
+        table=_counts(units),
+        by_mode=_by_mode(units),
+        by_auxiliary=_by_auxiliary(eligible, auxiliaries),
+        r_indicator=r_indicator(eligible, auxiliaries, replicates=replicates, confidence=confidence, seed=seed),
+        units=units,
+    )
 
 
 def _counts(units: pd.DataFrame) -> pd.DataFrame:
@@ -182,7 +201,8 @@ def _counts(units: pd.DataFrame) -> pd.DataFrame:
 def _by_mode(units: pd.DataFrame) -> pd.DataFrame:
     answered = units[units["disposition"].isin(["complete", "partial"])]
     table = pd.crosstab(answered["mode"], answered["disposition"]).reindex(
-        index=list(dict.fromkeys(MODES.values())), columns=["complete", "partial"], fill_value=0)
+        index=list(dict.fromkeys(MODES.values())), columns=["complete", "partial"], fill_value=0
+    )
     table = table.rename_axis(index="mode", columns=None).reset_index()
     total = table[["complete", "partial"]].to_numpy().sum()
     table["share"] = (table["complete"] + table["partial"]) / total if total else np.nan
@@ -202,8 +222,15 @@ def _by_auxiliary(eligible: pd.DataFrame, auxiliaries: list[str]) -> pd.DataFram
     return table
 
 
-def r_indicator(units: pd.DataFrame, auxiliaries: list[str], *, responded: str = "disposition",
-                replicates: int = 200, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def r_indicator(
+    units: pd.DataFrame,
+    auxiliaries: list[str],
+    *,
+    responded: str = "disposition",
+    replicates: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """The R-indicator of representativeness with a bootstrap confidence interval.
 
     Method: Schouten, Cobben & Bethlehem (2009): response propensities rho_i
@@ -248,14 +275,20 @@ def r_indicator(units: pd.DataFrame, auxiliaries: list[str], *, responded: str =
     0.4
     """
     values = units[responded]
-    y = values.astype(bool) if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) \
+    y = (
+        values.astype(bool)
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
         else values == "complete"
+    )
     y = y.to_numpy(dtype=float)
     method = "logistic propensities, design-weighted S, stratified bootstrap"
     weights = units["design_weight"].to_numpy(dtype=float)
     # One design matrix for the fit and every replicate: a replicate takes its rows.
-    design = pd.get_dummies(units[auxiliaries].astype(str), drop_first=True, dtype=float).to_numpy() \
-        if auxiliaries else np.empty((len(units), 0))
+    design = (
+        pd.get_dummies(units[auxiliaries].astype(str), drop_first=True, dtype=float).to_numpy()
+        if auxiliaries
+        else np.empty((len(units), 0))
+    )
     design = np.column_stack([np.ones(len(units)), design])
     r = _r_value(design, y, weights)
     rng = np.random.default_rng(seed)
@@ -266,8 +299,19 @@ def r_indicator(units: pd.DataFrame, auxiliaries: list[str], *, responded: str =
         draws.append(_r_value(design[take], y[take], weights[take]))
     se = float(np.nanstd(draws, ddof=1)) if replicates > 1 else np.nan
     z = stats.norm.ppf(0.5 + confidence / 2)
-    return pd.DataFrame([{"r": r, "se": se, "ci_low": r - z * se, "ci_high": r + z * se, "n": len(units),
-                          "auxiliaries": ", ".join(auxiliaries), "method": method}])
+    return pd.DataFrame(
+        [
+            {
+                "r": r,
+                "se": se,
+                "ci_low": r - z * se,
+                "ci_high": r + z * se,
+                "n": len(units),
+                "auxiliaries": ", ".join(auxiliaries),
+                "method": method,
+            }
+        ]
+    )
 
 
 def _r_value(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:

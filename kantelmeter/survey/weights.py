@@ -72,11 +72,16 @@ def kish_deff(weights) -> float:
     (1.0, 1.25)
     """
     w = np.asarray(weights, dtype=float)
-    return float(len(w) * np.sum(w ** 2) / np.sum(w) ** 2)
+    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2)
 
 
-def calibrate(sample: Sample, respondents: pd.DataFrame, margins: list[str] | None = None,
-              method: str = "raking", trim: float | None = None) -> Weights:
+def calibrate(
+    sample: Sample,
+    respondents: pd.DataFrame,
+    margins: list[str] | None = None,
+    method: str = "raking",
+    trim: float | None = None,
+) -> Weights:
     """Calibrate the respondents' design weights to the frame's margins, with optional trimming.
 
     Method: the targets are the frame's counts per stratum and per category
@@ -133,22 +138,49 @@ def calibrate(sample: Sample, respondents: pd.DataFrame, margins: list[str] | No
     margins = list(frame.auxiliaries if margins is None else margins)
     unknown = [m for m in margins if m not in frame.auxiliaries]
     if unknown:
-        raise CalibrationError("weights", [_problem(None, "margins", m, f"not an auxiliary of the frame; allowed: "
-                                                    f"{', '.join(frame.auxiliaries) or 'none'}") for m in unknown])
+        raise CalibrationError(
+            "weights",
+            [
+                _problem(
+                    None,
+                    "margins",
+                    m,
+                    f"not an auxiliary of the frame; allowed: {', '.join(frame.auxiliaries) or 'none'}",
+                )
+                for m in unknown
+            ],
+        )
     if "pseudonym" not in respondents.columns:
         raise CalibrationError("weights", [_problem(None, "respondents", None, "no pseudonym column")])
     units = sample.units[sample.units["pseudonym"].isin(respondents["pseudonym"])].reset_index(drop=True)
     if units.empty:
-        raise CalibrationError("weights", [_problem(None, "respondents", 0, "this round has no response yet: "
-                                                    "weights need at least one complete response")])
+        raise CalibrationError(
+            "weights",
+            [
+                _problem(
+                    None,
+                    "respondents",
+                    0,
+                    "this round has no response yet: weights need at least one complete response",
+                )
+            ],
+        )
     targets = frame.margins(margins)
     population = frame.population
     if len(population) > 1:  # the strata's sizes are margins too: calibration must not undo them
         targets = {"stratum": {str(k): int(v) for k, v in population.items()}, **targets}
-    empty = [_problem(None, name, category, f"{count} clients in the frame but no respondent: an empty "
-                      "respondent cell; merge the category with another before calibrating")
-             for name in targets for category, count in targets[name].items()
-             if count > 0 and not (units[name] == category).any()]
+    empty = [
+        _problem(
+            None,
+            name,
+            category,
+            f"{count} clients in the frame but no respondent: an empty "
+            "respondent cell; merge the category with another before calibrating",
+        )
+        for name in targets
+        for category, count in targets[name].items()
+        if count > 0 and not (units[name] == category).any()
+    ]
     if empty:
         raise CalibrationError("weights", empty)
     data = pl.from_pandas(units.assign(population=units["stratum"].map(population).astype(float)))
@@ -160,14 +192,35 @@ def calibrate(sample: Sample, respondents: pd.DataFrame, margins: list[str] | No
             if method == "raking":
                 calibrated = design.weighting.rake(controls=targets, wgt_name="weight", trimming=trimming, max_iter=200)
             else:
-                calibrated = design.weighting.calibrate(controls={svy.Cat(n): t for n, t in targets.items()},
-                                                        wgt_name="weight", trimming=trimming)
+                calibrated = design.weighting.calibrate(
+                    controls={svy.Cat(n): t for n, t in targets.items()}, wgt_name="weight", trimming=trimming
+                )
         except svy.errors.SvyError as exc:
-            raise CalibrationError("weights", [_problem(None, "trim" if trim else "margins", trim,
-                                                        f"calibration failed: {str(exc).strip().splitlines()[0]}")]) from None
+            raise CalibrationError(
+                "weights",
+                [
+                    _problem(
+                        None,
+                        "trim" if trim else "margins",
+                        trim,
+                        f"calibration failed: {str(exc).strip().splitlines()[0]}",
+                    )
+                ],
+            ) from None
     weighted = calibrated.data.to_pandas()[["pseudonym", "stratum", "design_weight", "weight"]]
     w = weighted["weight"].to_numpy()
-    spread = {"min": float(w.min()), "max": float(w.max()), "ratio": float(w.max() / w.min()) if w.min() > 0 else np.inf,
-              "cv": float(w.std(ddof=0) / w.mean())}
-    return Weights(weights=weighted, population=population, method=method, margins=margins,
-                   kish_deff=kish_deff(w), spread=spread, design=calibrated)
+    spread = {
+        "min": float(w.min()),
+        "max": float(w.max()),
+        "ratio": float(w.max() / w.min()) if w.min() > 0 else np.inf,
+        "cv": float(w.std(ddof=0) / w.mean()),
+    }
+    return Weights(
+        weights=weighted,
+        population=population,
+        method=method,
+        margins=margins,
+        kish_deff=kish_deff(w),
+        spread=spread,
+        design=calibrated,
+    )

@@ -99,9 +99,15 @@ class _NotAllowed(Exception):
     """Raised for a signed-in user whose role the route's rule does not admit."""
 
 
-def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterable[Instrument] = (),
-               throttle: LoginThrottle | None = None, max_body: int = MAX_BODY,
-               survey: SurveySettings | None = None) -> Starlette:
+def create_app(
+    store: Store,
+    *,
+    secret: bytes | None = None,
+    instruments: Iterable[Instrument] = (),
+    throttle: LoginThrottle | None = None,
+    max_body: int = MAX_BODY,
+    survey: SurveySettings | None = None,
+) -> Starlette:
     """The form app around a store.
 
     Parameters
@@ -131,8 +137,9 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
     """
     if secret is not None and len(secret) < MIN_SECRET_BYTES:
         raise SecretError(f"the secret has {len(secret)} bytes; allowed: at least {MIN_SECRET_BYTES}")
-    app = _FormApp(store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle(),
-                   survey or SurveySettings())
+    app = _FormApp(
+        store, secret or secrets.token_bytes(32), instruments, throttle or LoginThrottle(), survey or SurveySettings()
+    )
     routes = [
         Route("/", app.home),
         Route("/privacy", app.privacy),
@@ -147,15 +154,24 @@ def create_app(store: Store, *, secret: bytes | None = None, instruments: Iterab
         Route("/interviewer/responses/{response:int}", app.interview, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(packages=[("kantelmeter.web", "static")]), name="static"),
     ]
-    return Starlette(routes=[app.guarded(route) for route in routes],
-                     middleware=[Middleware(SafetyMiddleware, error_page=app.server_error_page),
-                                 Middleware(BodyLimitMiddleware, max_body=max_body)],
-                     exception_handlers={_SignIn: app.sign_in_first, _NotAllowed: app.not_allowed,
-                                         HTTPException: app.http_error})
+    return Starlette(
+        routes=[app.guarded(route) for route in routes],
+        middleware=[
+            Middleware(SafetyMiddleware, error_page=app.server_error_page),
+            Middleware(BodyLimitMiddleware, max_body=max_body),
+        ],
+        exception_handlers={_SignIn: app.sign_in_first, _NotAllowed: app.not_allowed, HTTPException: app.http_error},
+    )
 
 
-def invitation_links(store: Store, instrument: Instrument, occasion: str, count: int, cohort: str | None = None,
-                     base_url: str = "http://127.0.0.1:8000") -> list[str]:
+def invitation_links(
+    store: Store,
+    instrument: Instrument,
+    occasion: str,
+    count: int,
+    cohort: str | None = None,
+    base_url: str = "http://127.0.0.1:8000",
+) -> list[str]:
     """Create invitations, each for a new respondent, and return their links.
 
     The links are the only copy of the tokens (the store keeps their hashes):
@@ -178,9 +194,15 @@ def invitation_links(store: Store, instrument: Instrument, occasion: str, count:
     return [f"{base_url.rstrip('/')}/r/{token}" for token in tokens]
 
 
-def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: Iterable[Instrument] = (),
-          trusted_proxies: Iterable[str] = (), max_body: int = MAX_BODY,
-          survey: SurveySettings | None = None) -> None:
+def serve(
+    store: Store,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    instruments: Iterable[Instrument] = (),
+    trusted_proxies: Iterable[str] = (),
+    max_body: int = MAX_BODY,
+    survey: SurveySettings | None = None,
+) -> None:
     """Run the form app with uvicorn until interrupted.
 
     The secret that signs forms is :func:`kantelmeter.web.secret.form_secret`:
@@ -199,18 +221,37 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, instruments: 
     from kantelmeter.web.secret import form_secret
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(store, secret=form_secret(store.pseudonymiser.key_file), instruments=instruments,
-                     max_body=max_body, survey=survey)
+    app = create_app(
+        store,
+        secret=form_secret(store.pseudonymiser.key_file),
+        instruments=instruments,
+        max_body=max_body,
+        survey=survey,
+    )
     proxies = list(trusted_proxies)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False,
-                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+        server_header=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 class _FormApp:
     """The request handlers; one instance per app, sharing the store and the secret."""
 
-    def __init__(self, store: Store, secret: bytes, instruments: Iterable[Instrument], throttle: LoginThrottle,
-                 survey: SurveySettings):
+    def __init__(
+        self,
+        store: Store,
+        secret: bytes,
+        instruments: Iterable[Instrument],
+        throttle: LoginThrottle,
+        survey: SurveySettings,
+    ):
         self.store, self.secret, self.throttle, self.survey = store, secret, throttle, survey
         self.gate = VerificationGate()
         self.extra = {i.id: i for i in instruments}
@@ -244,8 +285,15 @@ class _FormApp:
 
     # --- rendering ------------------------------------------------------------
 
-    def page(self, request: Request, template: str, context: Mapping[str, object], status: int = 200,
-             user: str | None = None, lang: str | None = None) -> HTMLResponse:
+    def page(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, object],
+        status: int = 200,
+        user: str | None = None,
+        lang: str | None = None,
+    ) -> HTMLResponse:
         """A rendered page with the shared context, and the cookies it needs set.
 
         ``lang`` overrides the request's language (a language switch posted with the answers).
@@ -255,8 +303,13 @@ class _FormApp:
         query = dict(request.query_params) | {"lang": "en" if lang == "nl" else "nl"}
         # A query-only link stays on this path: the path itself (say //evil.example/x) never becomes a link.
         html = self.env.get_template(template).render(
-            lang=lang, csrf=csrf_token(self.secret, cookie), user=user, survey=self.survey,
-            switch_url=f"?{urlencode(query)}", **context)
+            lang=lang,
+            csrf=csrf_token(self.secret, cookie),
+            user=user,
+            survey=self.survey,
+            switch_url=f"?{urlencode(query)}",
+            **context,
+        )
         response = HTMLResponse(html, status_code=status)
         if CSRF_COOKIE not in request.cookies:
             self.cookie(request, response, CSRF_COOKIE, cookie)
@@ -266,24 +319,44 @@ class _FormApp:
 
     @staticmethod
     def cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        )
 
     @staticmethod
     def lang(request: Request) -> str:
         return choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
-    def message(self, request: Request, title: str, text: str, status: int = 200, link: str | None = None,
-                link_text: str = "", user: str | None = None) -> HTMLResponse:
+    def message(
+        self,
+        request: Request,
+        title: str,
+        text: str,
+        status: int = 200,
+        link: str | None = None,
+        link_text: str = "",
+        user: str | None = None,
+    ) -> HTMLResponse:
         lang = self.lang(request)
-        return self.page(request, "message.html", {"title": translate(title, lang), "text": translate(text, lang),
-                                                   "link": link, "link_text": link_text}, status, user)
+        return self.page(
+            request,
+            "message.html",
+            {"title": translate(title, lang), "text": translate(text, lang), "link": link, "link_text": link_text},
+            status,
+            user,
+        )
 
     async def http_error(self, request: Request, exc: HTTPException) -> HTMLResponse:
         """An error page that names no detail: a refused form, a link that does not work, a body too large."""
         if exc.status_code == 403:  # only a CSRF mismatch raises it: the form was opened before a restart, or elsewhere
-            return self.message(request, "expired_title", "expired_text", 403, link=_here(request),
-                                link_text=translate("back_to_form", self.lang(request)))
+            return self.message(
+                request,
+                "expired_title",
+                "expired_text",
+                403,
+                link=_here(request),
+                link_text=translate("back_to_form", self.lang(request)),
+            )
         if exc.status_code == 413:
             return self.message(request, "too_large_title", "too_large_text", 413)
         if exc.status_code == 404:
@@ -291,8 +364,14 @@ class _FormApp:
         return self.message(request, "error_title", "error_text", exc.status_code)
 
     async def not_allowed(self, request: Request, exc: Exception) -> HTMLResponse:
-        return self.message(request, "not_allowed_title", "not_allowed_text", 403, link="/interviewer",
-                            link_text=translate("to_overview", self.lang(request)))
+        return self.message(
+            request,
+            "not_allowed_title",
+            "not_allowed_text",
+            403,
+            link="/interviewer",
+            link_text=translate("to_overview", self.lang(request)),
+        )
 
     def server_error_page(self, scope: dict) -> str:
         """The page for an error no handler expected (see :class:`SafetyMiddleware`): no detail at all."""
@@ -344,8 +423,15 @@ class _FormApp:
         invitation = self.store.invitation(token) if TOKEN.match(token) else None
         if invitation is None:
             return None
-        return Target(self.store.instrument(invitation.instrument, invitation.version), invitation.occasion,
-                      f"/r/{token}", invitation.response, invitation.status, invitation.respondent, "web")
+        return Target(
+            self.store.instrument(invitation.instrument, invitation.version),
+            invitation.occasion,
+            f"/r/{token}",
+            invitation.response,
+            invitation.status,
+            invitation.respondent,
+            "web",
+        )
 
     # --- the frame around the questionnaire -------------------------------------
 
@@ -367,27 +453,50 @@ class _FormApp:
     def welcome(self, request: Request, target: Target, all_pages: list[forms.Page]) -> HTMLResponse:
         lang = self.lang(request)
         items = target.instrument.items_at(target.occasion)
-        return self.page(request, "welcome.html", {
-            "title": translate("welcome_title", lang), "instrument_title": target.instrument.title[lang],
-            "minutes": self.survey.minutes_for(len(items)), "parts": len(all_pages),
-            "start": f"{target.base}?{urlencode({'page': all_pages[0].id})}"})
+        return self.page(
+            request,
+            "welcome.html",
+            {
+                "title": translate("welcome_title", lang),
+                "instrument_title": target.instrument.title[lang],
+                "minutes": self.survey.minutes_for(len(items)),
+                "parts": len(all_pages),
+                "start": f"{target.base}?{urlencode({'page': all_pages[0].id})}",
+            },
+        )
 
-    def welcome_back(self, request: Request, target: Target, all_pages: list[forms.Page],
-                     answers: Mapping[str, object]) -> HTMLResponse:
+    def welcome_back(
+        self, request: Request, target: Target, all_pages: list[forms.Page], answers: Mapping[str, object]
+    ) -> HTMLResponse:
         lang = self.lang(request)
         where = flow.position(target.instrument, all_pages, answers)
         carry_on = flow.REVIEW if where.done else where.page.id
-        return self.page(request, "welcome_back.html", {
-            "title": translate("welcome_back_title", lang), "where": where,
-            "next": f"{target.base}?{urlencode({'page': carry_on})}"})
+        return self.page(
+            request,
+            "welcome_back.html",
+            {
+                "title": translate("welcome_back_title", lang),
+                "where": where,
+                "next": f"{target.base}?{urlencode({'page': carry_on})}",
+            },
+        )
 
     def review_page(self, request: Request, target: Target, answers: Mapping[str, object]) -> HTMLResponse:
         lang = self.lang(request)
-        return self.page(request, "review.html", {
-            "title": translate("review_title", lang), "instrument_title": target.instrument.title[lang],
-            "parts": flow.review(target.instrument, target.occasion, answers, lang),
-            "action": target.base, "base": target.base, "submission": secrets.token_urlsafe(16),
-            "respondent": target.respondent if target.interviewer else None}, user=target.interviewer)
+        return self.page(
+            request,
+            "review.html",
+            {
+                "title": translate("review_title", lang),
+                "instrument_title": target.instrument.title[lang],
+                "parts": flow.review(target.instrument, target.occasion, answers, lang),
+                "action": target.base,
+                "base": target.base,
+                "submission": secrets.token_urlsafe(16),
+                "respondent": target.respondent if target.interviewer else None,
+            },
+            user=target.interviewer,
+        )
 
     # --- the questionnaire, shared by both modes -------------------------------
 
@@ -420,21 +529,47 @@ class _FormApp:
         errors = {}
         if request.query_params.get("check"):
             errors = forms.read_page(instrument, wanted, values, answers).errors
-        return self.questionnaire(request, target, wanted, answers, values, errors,
-                                  added=bool(request.query_params.get("added")),
-                                  from_review=request.query_params.get("from") == flow.REVIEW)
+        return self.questionnaire(
+            request,
+            target,
+            wanted,
+            answers,
+            values,
+            errors,
+            added=bool(request.query_params.get("added")),
+            from_review=request.query_params.get("from") == flow.REVIEW,
+        )
 
-    def questionnaire(self, request: Request, target: Target, page: forms.Page, answers: Mapping[str, object],
-                      values: Mapping[str, list[str]], errors: Mapping[str, forms.FieldError],
-                      added: bool = False, status: int = 200, *, typed: bool = False, from_review: bool = False,
-                      lang: str | None = None, notice: str | None = None) -> HTMLResponse:
+    def questionnaire(
+        self,
+        request: Request,
+        target: Target,
+        page: forms.Page,
+        answers: Mapping[str, object],
+        values: Mapping[str, list[str]],
+        errors: Mapping[str, forms.FieldError],
+        added: bool = False,
+        status: int = 200,
+        *,
+        typed: bool = False,
+        from_review: bool = False,
+        lang: str | None = None,
+        notice: str | None = None,
+    ) -> HTMLResponse:
         """Draw a page; ``typed`` when ``values`` are what the browser sent rather than what is stored."""
         instrument, chosen, lang = target.instrument, lang, lang or self.lang(request)
         all_pages = forms.pages(instrument, target.occasion)
         current = {**answers, **forms.read_page(instrument, page, values, answers, check_required=False).answers}
         shown = [item.id for item in forms.visible_items(instrument, page, current)]
-        views = item_views(instrument, page.items, lang, values, errors=errors, visible=shown,
-                           numbers=instrument.question_numbers(target.occasion))
+        views = item_views(
+            instrument,
+            page.items,
+            lang,
+            values,
+            errors=errors,
+            visible=shown,
+            numbers=instrument.question_numbers(target.occasion),
+        )
         for view, item in zip(views, page.items):
             if item.identifier:
                 # Stored as a pseudonym and never shown back; what was typed a moment ago is, after an error.
@@ -457,10 +592,13 @@ class _FormApp:
             "page_id": page.id,
             "shown": ",".join(shown),
             "submission": secrets.token_urlsafe(16),
-            "earlier": json.dumps({name: sorted(value) if isinstance(value, set) else value
-                                   for name, value in earlier.items()
-                                   if name in referred and value is not None and name not in
-                                   {item.id for item in page.items}}),
+            "earlier": json.dumps(
+                {
+                    name: sorted(value) if isinstance(value, set) else value
+                    for name, value in earlier.items()
+                    if name in referred and value is not None and name not in {item.id for item in page.items}
+                }
+            ),
             "added": added,
             "from_review": from_review,
             "notice": translate(notice, lang) if notice else None,
@@ -470,8 +608,14 @@ class _FormApp:
 
     def finished(self, request: Request, target: Target) -> HTMLResponse:
         if target.interviewer:
-            return self.message(request, "thanks_title", "interview_done", link="/interviewer",
-                                link_text=translate("to_overview", self.lang(request)), user=target.interviewer)
+            return self.message(
+                request,
+                "thanks_title",
+                "interview_done",
+                link="/interviewer",
+                link_text=translate("to_overview", self.lang(request)),
+                user=target.interviewer,
+            )
         return self.page(request, "closing.html", {"title": translate("thanks_title", self.lang(request))})
 
     def reshow(self, request: Request, target: Target, form: FormData) -> Response:
@@ -485,14 +629,31 @@ class _FormApp:
         all_pages = forms.pages(target.instrument, target.occasion)
         page = next((p for p in all_pages if p.id == form.get("page")), None)
         if page is None:
-            return self.message(request, "expired_title", "expired_text", 403, link=target.base,
-                                link_text=translate("back_to_form", self.lang(request)), user=target.interviewer)
+            return self.message(
+                request,
+                "expired_title",
+                "expired_text",
+                403,
+                link=target.base,
+                link_text=translate("back_to_form", self.lang(request)),
+                user=target.interviewer,
+            )
         answers = self.answers(target)
         values = {key: form.getlist(key) for key in form.keys()}
         # the language the page was in travels with the form, as the cookie that held it may be gone too
-        return self.questionnaire(request, target, page, answers, values, {}, status=403, typed=True,
-                                  from_review=form.get("return") == flow.REVIEW, notice="not_saved_text",
-                                  lang=choose_language(str(form.get("lang", "")), request.cookies.get(LANG_COOKIE)))
+        return self.questionnaire(
+            request,
+            target,
+            page,
+            answers,
+            values,
+            {},
+            status=403,
+            typed=True,
+            from_review=form.get("return") == flow.REVIEW,
+            notice="not_saved_text",
+            lang=choose_language(str(form.get("lang", "")), request.cookies.get(LANG_COOKIE)),
+        )
 
     def submit(self, request: Request, target: Target, form: FormData) -> Response:
         """Read a submitted page, save it in one transaction and send the browser on.
@@ -522,30 +683,64 @@ class _FormApp:
         # Items an answer revealed on this page in a browser without the page script were never
         # seen: they are shown before moving on, not flagged as unanswered.
         added = set(result.shown) - set(str(form.get("shown", "")).split(","))
-        errors = {item: error for item, error in result.errors.items()
-                  if not (item in added and error.key == "required")}
+        errors = {
+            item: error for item, error in result.errors.items() if not (item in added and error.key == "required")
+        }
         errors = identifier_errors(instrument, page, result.answers) | errors
         if errors:
-            return self.questionnaire(request, target, page, answers, values, errors, status=422, typed=True,
-                                      from_review=from_review, lang=choose_language(switch, None) if switch else None)
+            return self.questionnaire(
+                request,
+                target,
+                page,
+                answers,
+                values,
+                errors,
+                status=422,
+                typed=True,
+                from_review=from_review,
+                lang=choose_language(switch, None) if switch else None,
+            )
         settled = forms.settle(instrument, {**answers, **result.answers})
-        changes = {column: value for column, value in settled.items()
-                   if column in result.answers or (value is None and answers.get(column) is not None)}
-        changes |= {column: answers[column] for item in instrument.carried(target.occasion)
-                    for column in instrument.columns_of(item) if answers.get(column) is not None}
-        destination = self.destination(target, all_pages, page, settled, added=bool(added), action=action,
-                                       from_review=from_review)
+        changes = {
+            column: value
+            for column, value in settled.items()
+            if column in result.answers or (value is None and answers.get(column) is not None)
+        }
+        changes |= {
+            column: answers[column]
+            for item in instrument.carried(target.occasion)
+            for column in instrument.columns_of(item)
+            if answers.get(column) is not None
+        }
+        destination = self.destination(
+            target, all_pages, page, settled, added=bool(added), action=action, from_review=from_review
+        )
         try:
-            self.store.save_page(target.response, target.respondent, instrument, target.occasion, changes,
-                                 source=target.source, submission=str(form.get("submission")),
-                                 actor=target.interviewer or "respondent")
+            self.store.save_page(
+                target.response,
+                target.respondent,
+                instrument,
+                target.occasion,
+                changes,
+                source=target.source,
+                submission=str(form.get("submission")),
+                actor=target.interviewer or "respondent",
+            )
         except ResponseLocked:
             destination = target.base
         return RedirectResponse(destination, status_code=303)
 
     @staticmethod
-    def destination(target: Target, all_pages: list[forms.Page], page: forms.Page, settled: Mapping[str, object],
-                    *, added: bool, action: str, from_review: bool) -> str:
+    def destination(
+        target: Target,
+        all_pages: list[forms.Page],
+        page: forms.Page,
+        settled: Mapping[str, object],
+        *,
+        added: bool,
+        action: str,
+        from_review: bool,
+    ) -> str:
         """Where the browser goes after a saved page: back, on, to the review or to an open question."""
         instrument = target.instrument
         here = {"page": page.id} | ({"from": flow.REVIEW} if from_review else {})
@@ -563,16 +758,18 @@ class _FormApp:
             return f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}"
         return f"{target.base}?{urlencode({'page': flow.REVIEW})}"
 
-    def send(self, target: Target, all_pages: list[forms.Page], answers: Mapping[str, object],
-             submission: str) -> RedirectResponse:
+    def send(
+        self, target: Target, all_pages: list[forms.Page], answers: Mapping[str, object], submission: str
+    ) -> RedirectResponse:
         """The review page's button: complete and lock the response, unless a required question is still open."""
         if target.response is None:
             return RedirectResponse(target.base, status_code=303)
         if (open_page := forms.incomplete(target.instrument, all_pages, answers)) is not None:
             return RedirectResponse(f"{target.base}?{urlencode({'page': open_page.id, 'check': 1})}", status_code=303)
         try:
-            self.store.save_answers(target.response, {}, complete=True, submission=submission,
-                                    actor=target.interviewer or "respondent")
+            self.store.save_answers(
+                target.response, {}, complete=True, submission=submission, actor=target.interviewer or "respondent"
+            )
         except ResponseLocked:
             pass  # completed by an earlier click on the same button: the closing page follows either way
         return RedirectResponse(target.base, status_code=303)
@@ -593,8 +790,12 @@ class _FormApp:
         address = request.client.host if request.client else "?"
 
         def refused(key: str, status: int) -> HTMLResponse:
-            return self.page(request, "login.html", {"title": translate("login_title", lang), "username": username[:64],
-                                                     "error": translate(key, lang)}, status)
+            return self.page(
+                request,
+                "login.html",
+                {"title": translate("login_title", lang), "username": username[:64], "error": translate(key, lang)},
+                status,
+            )
 
         async def check() -> bool | None:
             # Checked again once a turn came: failures recorded while this request waited count too.
@@ -630,10 +831,16 @@ class _FormApp:
         account = self.account(request)
         counts = await run_in_threadpool(self.store.completion)
         lang = self.lang(request)
-        return self.page(request, "overview.html", {"title": translate("overview_title", lang),
-                                                    "rows": completion_table(counts),
-                                                    "interviewer": account.role == access.INTERVIEWER},
-                         user=account.username)
+        return self.page(
+            request,
+            "overview.html",
+            {
+                "title": translate("overview_title", lang),
+                "rows": completion_table(counts),
+                "interviewer": account.role == access.INTERVIEWER,
+            },
+            user=account.username,
+        )
 
     async def start(self, request: Request) -> Response:
         """Pick a respondent (by pseudonym, or by identifiers that are pseudonymised at once) and begin."""
@@ -649,12 +856,24 @@ class _FormApp:
             else:
                 return RedirectResponse(f"/interviewer/responses/{response}", status_code=303)
         lang = self.lang(request)
-        choices = [(f"{i.id}:{occasion}", f"{i.title[lang]} · {occasion}")
-                   for i in self.catalogue.values() for occasion in i.occasions]
-        return self.page(request, "start.html", {"title": translate("respondents_title", lang), "choices": choices,
-                                                 "error": translate(error, lang) if error else None,
-                                                 "typed": typed, "identifiers": IDENTIFIERS},
-                         422 if error else 200, user)
+        choices = [
+            (f"{i.id}:{occasion}", f"{i.title[lang]} · {occasion}")
+            for i in self.catalogue.values()
+            for occasion in i.occasions
+        ]
+        return self.page(
+            request,
+            "start.html",
+            {
+                "title": translate("respondents_title", lang),
+                "choices": choices,
+                "error": translate(error, lang) if error else None,
+                "typed": typed,
+                "identifiers": IDENTIFIERS,
+            },
+            422 if error else 200,
+            user,
+        )
 
     def begin(self, form: FormData, user: str) -> int:
         instrument_id, _, occasion = str(form.get("questionnaire", "")).partition(":")
@@ -693,9 +912,16 @@ class _FormApp:
         if self.store.interviewer(response) != user:
             raise HTTPException(404)
         found = self.store.response_info(response)
-        return Target(self.store.instrument(found.instrument, found.version), found.occasion,
-                      f"/interviewer/responses/{response}", response, found.status, found.respondent,
-                      "interview", user)
+        return Target(
+            self.store.instrument(found.instrument, found.version),
+            found.occasion,
+            f"/interviewer/responses/{response}",
+            response,
+            found.status,
+            found.respondent,
+            "interview",
+            user,
+        )
 
 
 def _here(request: Request) -> str:
@@ -727,8 +953,13 @@ def completion_table(counts: pd.DataFrame) -> list[dict[str, object]]:
     """
     if counts.empty:
         return []
-    frame = counts.assign(cohort=counts["cohort"].fillna(""), completed=counts["n"].where(counts["status"] == "complete", 0))
-    table = frame.groupby(["instrument", "occasion", "cohort"], as_index=False).agg(started=("n", "sum"),
-                                                                                     completed=("completed", "sum"))
-    return [{key: (int(value) if key in ("started", "completed") else value) for key, value in row.items()}
-            for row in table.to_dict("records")]
+    frame = counts.assign(
+        cohort=counts["cohort"].fillna(""), completed=counts["n"].where(counts["status"] == "complete", 0)
+    )
+    table = frame.groupby(["instrument", "occasion", "cohort"], as_index=False).agg(
+        started=("n", "sum"), completed=("completed", "sum")
+    )
+    return [
+        {key: (int(value) if key in ("started", "completed") else value) for key, value in row.items()}
+        for row in table.to_dict("records")
+    ]

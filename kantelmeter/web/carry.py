@@ -24,7 +24,7 @@ def carried_answers(store: Store, instrument: Instrument, occasion: str, respond
     respondent has no complete response at an earlier occasion asking it.
     """
     found: dict[str, object] = {}
-    earlier = instrument.occasions[:instrument.occasions.index(occasion)]
+    earlier = instrument.occasions[: instrument.occasions.index(occasion)]
     for item in instrument.carried(occasion):
         columns = instrument.columns_of(item)
         for source in reversed([o for o in earlier if item in instrument.items_at(o)]):

@@ -79,7 +79,10 @@ def answer_text(instrument: Instrument, item: Item, answers: Mapping[str, object
         code = int(value)
         if code in labels:
             return labels[code]
-        ends = {int(item.min if item.min is not None else 0): "min", int(item.max if item.max is not None else 10): "max"}
+        ends = {
+            int(item.min if item.min is not None else 0): "min",
+            int(item.max if item.max is not None else 10): "max",
+        }
         anchor = item.anchors.get(ends[code]) if item.anchors and code in ends else None
         return f"{code} ({anchor[lang]})" if anchor else str(code)
     if item.type in (ItemType.single_choice, ItemType.rating):
@@ -110,8 +113,10 @@ def review(instrument: Instrument, occasion: str, answers: Mapping[str, object],
     settled = forms.settle(instrument, answers)
     parts = []
     for page in forms.pages(instrument, occasion):
-        rows = tuple(ReviewRow(numbers[item.id], item.text[lang], answer_text(instrument, item, settled, lang))
-                     for item in forms.visible_items(instrument, page, settled))
+        rows = tuple(
+            ReviewRow(numbers[item.id], item.text[lang], answer_text(instrument, item, settled, lang))
+            for item in forms.visible_items(instrument, page, settled)
+        )
         if rows:
             parts.append(ReviewPart(page.number, page.section.title[lang], page.id, rows))
     return parts
@@ -133,6 +138,9 @@ def position(instrument: Instrument, all_pages: Sequence[forms.Page], answers: M
     page = forms.resume_page(instrument, all_pages, answers)
     values = forms.item_values(instrument, forms.settle(instrument, answers))
     last_answered = any(values[item.id] is not None for item in page.items)
-    done = (forms.incomplete(instrument, all_pages, answers) is None and last_answered
-            and forms.next_page(instrument, all_pages, page, answers) is None)
+    done = (
+        forms.incomplete(instrument, all_pages, answers) is None
+        and last_answered
+        and forms.next_page(instrument, all_pages, page, answers) is None
+    )
     return Position(page, [p.number for p in all_pages].index(page.number) + 1, len(all_pages), done)

@@ -23,8 +23,22 @@ from kantelmeter.answers import TEXT_LIMIT, AnswerError, domains
 from kantelmeter.conditions import Condition
 from kantelmeter.instruments import Instrument, Item, ItemType, Section
 
-__all__ = ["TEXT_LIMIT", "FieldError", "Page", "PageResult", "condition_items", "incomplete", "item_values", "next_page", "pages",
-           "previous_page", "read_page", "resume_page", "settle", "visible_items"]
+__all__ = [
+    "TEXT_LIMIT",
+    "FieldError",
+    "Page",
+    "PageResult",
+    "condition_items",
+    "incomplete",
+    "item_values",
+    "next_page",
+    "pages",
+    "previous_page",
+    "read_page",
+    "resume_page",
+    "settle",
+    "visible_items",
+]
 
 
 @dataclass(frozen=True)
@@ -76,8 +90,10 @@ def pages(instrument: Instrument, occasion: str) -> list[Page]:
     """
     asked = {item.id for item in instrument.items_at(occasion)}
     sections = [(s, tuple(i for i in s.items if i.id in asked)) for s in instrument.asked_sections]
-    return [Page(number, section, items)
-            for number, (section, items) in enumerate(((s, i) for s, i in sections if i), start=1)]
+    return [
+        Page(number, section, items)
+        for number, (section, items) in enumerate(((s, i) for s, i in sections if i), start=1)
+    ]
 
 
 def item_values(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, object]:
@@ -170,8 +186,14 @@ def settle(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, o
     return settled
 
 
-def read_page(instrument: Instrument, page: Page, form: Mapping[str, Sequence[str]],
-              answers: Mapping[str, object], *, check_required: bool = True) -> PageResult:
+def read_page(
+    instrument: Instrument,
+    page: Page,
+    form: Mapping[str, Sequence[str]],
+    answers: Mapping[str, object],
+    *,
+    check_required: bool = True,
+) -> PageResult:
     """Read a submitted page: parse, check and route every item on it.
 
     Parameters
@@ -251,16 +273,18 @@ def _next_visible(instrument: Instrument, candidates: Sequence[Page], answers: M
     return next((page for page in candidates if visible_items(instrument, page, answers)), None)
 
 
-def next_page(instrument: Instrument, all_pages: Sequence[Page], page: Page,
-              answers: Mapping[str, object]) -> Page | None:
+def next_page(
+    instrument: Instrument, all_pages: Sequence[Page], page: Page, answers: Mapping[str, object]
+) -> Page | None:
     """The next page with a visible item, or None after the last one."""
-    return _next_visible(instrument, all_pages[page.number:], answers)
+    return _next_visible(instrument, all_pages[page.number :], answers)
 
 
-def previous_page(instrument: Instrument, all_pages: Sequence[Page], page: Page,
-                  answers: Mapping[str, object]) -> Page | None:
+def previous_page(
+    instrument: Instrument, all_pages: Sequence[Page], page: Page, answers: Mapping[str, object]
+) -> Page | None:
     """The previous page with a visible item, or None before the first one."""
-    return _next_visible(instrument, list(reversed(all_pages[:page.number - 1])), answers)
+    return _next_visible(instrument, list(reversed(all_pages[: page.number - 1])), answers)
 
 
 def incomplete(instrument: Instrument, all_pages: Sequence[Page], answers: Mapping[str, object]) -> Page | None:
@@ -281,8 +305,11 @@ def resume_page(instrument: Instrument, all_pages: Sequence[Page], answers: Mapp
     """
     values = item_values(instrument, settle(instrument, answers))
     answered = [page for page in all_pages if any(values[item.id] is not None for item in page.items)]
-    after_last = (next_page(instrument, all_pages, answered[-1], answers) or answered[-1]) if answered else \
-        _next_visible(instrument, all_pages, answers)
+    after_last = (
+        (next_page(instrument, all_pages, answered[-1], answers) or answered[-1])
+        if answered
+        else _next_visible(instrument, all_pages, answers)
+    )
     first_open = incomplete(instrument, all_pages, answers)
     candidates = [page for page in (first_open, after_last) if page is not None]
     return min(candidates, key=lambda page: page.number) if candidates else all_pages[-1]

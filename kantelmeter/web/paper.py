@@ -37,8 +37,14 @@ from kantelmeter.web.settings import SurveySettings
 
 __all__ = ["PaperError", "find_chromium", "paper_form", "print_pdf", "routing_text", "write_paper"]
 
-_COMPARISON = {ast.Eq: "paper_eq", ast.NotEq: "paper_ne", ast.Lt: "paper_lt", ast.LtE: "paper_le",
-               ast.Gt: "paper_gt", ast.GtE: "paper_ge"}
+_COMPARISON = {
+    ast.Eq: "paper_eq",
+    ast.NotEq: "paper_ne",
+    ast.Lt: "paper_lt",
+    ast.LtE: "paper_le",
+    ast.Gt: "paper_gt",
+    ast.GtE: "paper_ge",
+}
 
 
 class PaperError(KantelmeterError, ValueError):
@@ -81,12 +87,17 @@ def _words(node: ast.expr, instrument: Instrument, numbers: dict[str, int], lang
     op, left, right = node.ops[0], node.left, node.comparators[0]
     if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ast.Name):  # a ticked multiple-choice option
         key = "paper_ticked" if isinstance(op, ast.In) else "paper_not_ticked"
-        return translate(key, lang, question=_question(right.id, numbers, lang),
-                         answer=_label(instrument, right.id, _constant(left), lang))
+        return translate(
+            key,
+            lang,
+            question=_question(right.id, numbers, lang),
+            answer=_label(instrument, right.id, _constant(left), lang),
+        )
     question = _question(left.id, numbers, lang)
     if isinstance(op, (ast.In, ast.NotIn)):
         answers = f" {translate('paper_or', lang)} ".join(
-            _label(instrument, left.id, _constant(e), lang) for e in right.elts)
+            _label(instrument, left.id, _constant(e), lang) for e in right.elts
+        )
         key = "paper_eq" if isinstance(op, ast.In) else "paper_ne"
         return translate(key, lang, question=question, answer=answers)
     value = _constant(right)
@@ -113,8 +124,14 @@ BLANK_CODE = "_" * 16
 """What the footer shows when no code is given: a line to write the code on."""
 
 
-def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, survey: SurveySettings | None = None,
-               code: str | None = None) -> str:
+def paper_form(
+    instrument: Instrument,
+    occasion: str,
+    lang: str = "nl",
+    *,
+    survey: SurveySettings | None = None,
+    code: str | None = None,
+) -> str:
     """The questionnaire at an occasion as one printable, self-contained HTML page.
 
     Parameters
@@ -153,7 +170,7 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, surve
             view.condition = _instruction(instrument, item, condition, items, numbers, lang) if condition else None
         intro = page.section.intro[lang] if page.section.intro else None
         if instrument.repetition_of(page.items[0].id):
-            after = next((numbers[later.id] for later in items[numbers[page.items[-1].id]:]), None)
+            after = next((numbers[later.id] for later in items[numbers[page.items[-1].id] :]), None)
             otherwise = translate("paper_go_to", lang, number=after) if after else translate("paper_go_to_end", lang)
             intro = translate("paper_repetition", lang, otherwise=otherwise)
         sections.append({"title": page.section.title[lang], "intro": intro, "views": views})
@@ -161,9 +178,21 @@ def paper_form(instrument: Instrument, occasion: str, lang: str = "nl", *, surve
     footer = translate("paper_code", lang, code=code or BLANK_CODE)
     # The footer of every printed page is a CSS page-margin box; its text is a CSS string.
     css += f'\n@page {{ @bottom-left {{ content: "{footer}"; }} @bottom-right {{ content: counter(page) " / " counter(pages); }} }}\n'
-    return environment().get_template("paper.html").render(
-        lang=lang, title=instrument.title[lang], sections=sections, css=css, survey=survey, code=code,
-        footer=footer, minutes=survey.minutes_for(len(items)), logo=_data_uri(survey.logo))
+    return (
+        environment()
+        .get_template("paper.html")
+        .render(
+            lang=lang,
+            title=instrument.title[lang],
+            sections=sections,
+            css=css,
+            survey=survey,
+            code=code,
+            footer=footer,
+            minutes=survey.minutes_for(len(items)),
+            logo=_data_uri(survey.logo),
+        )
+    )
 
 
 def _data_uri(path: Path | None) -> str | None:
@@ -206,8 +235,15 @@ def find_chromium() -> str | None:
     return next(filter(None, (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))), None)
 
 
-def write_paper(instrument: Instrument, occasion: str, lang: str, out: str | Path, *,
-                survey: SurveySettings | None = None, code: str | None = None) -> list[Path]:
+def write_paper(
+    instrument: Instrument,
+    occasion: str,
+    lang: str,
+    out: str | Path,
+    *,
+    survey: SurveySettings | None = None,
+    code: str | None = None,
+) -> list[Path]:
     """Write the paper form as HTML, and as PDF beside it when Chromium is installed.
 
     Parameters
@@ -245,9 +281,23 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
         raise FileNotFoundError("no Chromium found: install chromium or set KANTELMETER_CHROMIUM")
     pdf_path = Path(pdf_path)
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}",
-                        Path(html_path).resolve().as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf_path}",
+                Path(html_path).resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return pdf_path

@@ -76,8 +76,12 @@ class ItemView:
     @property
     def described_by(self) -> str:
         """The ids of what a screen reader reads after the label: help, allowed range, stored value, error."""
-        ids = [f"{self.id}-help" if self.help else "", f"{self.id}-bounds" if self.bounds else "",
-               f"{self.id}-stored" if self.stored else "", f"{self.id}-error" if self.error else ""]
+        ids = [
+            f"{self.id}-help" if self.help else "",
+            f"{self.id}-bounds" if self.bounds else "",
+            f"{self.id}-stored" if self.stored else "",
+            f"{self.id}-error" if self.error else "",
+        ]
         return " ".join(i for i in ids if i)
 
     @property
@@ -86,7 +90,9 @@ class ItemView:
         return self.control == "number" and bool(self.min and self.max)
 
 
-def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Mapping[str, object]) -> dict[str, list[str]]:
+def submitted_values(
+    instrument: Instrument, items: Sequence[Item], answers: Mapping[str, object]
+) -> dict[str, list[str]]:
     """Stored answers as the strings a form would submit for them.
 
     Examples
@@ -99,8 +105,9 @@ def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Map
     values: dict[str, list[str]] = {}
     for item in items:
         if item.type is ItemType.multiple_choice:
-            values[item.id] = [str(code) for code, column in instrument.option_columns(item).items()
-                               if answers.get(column) == 1]
+            values[item.id] = [
+                str(code) for code, column in instrument.option_columns(item).items() if answers.get(column) == 1
+            ]
             continue
         value = answers.get(item.id)
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -112,9 +119,16 @@ def submitted_values(instrument: Instrument, items: Sequence[Item], answers: Map
     return values
 
 
-def item_views(instrument: Instrument, items: Sequence[Item], lang: str, values: Mapping[str, Sequence[str]],
-               *, errors: Mapping[str, FieldError] | None = None, visible: Sequence[str] | None = None,
-               numbers: Mapping[str, int] | None = None) -> list[ItemView]:
+def item_views(
+    instrument: Instrument,
+    items: Sequence[Item],
+    lang: str,
+    values: Mapping[str, Sequence[str]],
+    *,
+    errors: Mapping[str, FieldError] | None = None,
+    visible: Sequence[str] | None = None,
+    numbers: Mapping[str, int] | None = None,
+) -> list[ItemView]:
     """The items of a page ready for a template.
 
     Parameters
@@ -194,8 +208,12 @@ def environment() -> jinja2.Environment:
     >>> environment().auto_reload
     False
     """
-    env = jinja2.Environment(loader=jinja2.PackageLoader("kantelmeter.web", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             auto_reload=os.environ.get(DEV_VARIABLE) == "1")
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kantelmeter.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=os.environ.get(DEV_VARIABLE) == "1",
+    )
     env.globals["t"] = translate
     return env

@@ -53,7 +53,9 @@ def form_secret(key_file: Path, environ: Mapping[str, str] = os.environ) -> byte
         return load_or_create_secret(Path(key_file).parent / SECRET_FILE, what="secret file")
     secret = configured.encode()
     if len(secret) < MIN_SECRET_BYTES:
-        raise SecretError(f"{SECRET_ENV} has {len(secret)} bytes; allowed: at least {MIN_SECRET_BYTES} bytes, for "
-                          f"example the output of: python -c \"import secrets; print(secrets.token_urlsafe(32))\". "
-                          f"Or unset it to use the secret file {SECRET_FILE} beside the key file")
+        raise SecretError(
+            f"{SECRET_ENV} has {len(secret)} bytes; allowed: at least {MIN_SECRET_BYTES} bytes, for "
+            f'example the output of: python -c "import secrets; print(secrets.token_urlsafe(32))". '
+            f"Or unset it to use the secret file {SECRET_FILE} beside the key file"
+        )
     return secret

@@ -44,15 +44,27 @@ from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.privacy import find_bsns
 from kantelmeter.web.forms import FieldError, Page
 
-__all__ = ["BodyLimitMiddleware", "LoginThrottle", "SafetyMiddleware", "VerificationBusy", "VerificationGate",
-           "csrf_matches", "csrf_token", "identifier_errors", "log_path", "new_csrf_secret"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "LoginThrottle",
+    "SafetyMiddleware",
+    "VerificationBusy",
+    "VerificationGate",
+    "csrf_matches",
+    "csrf_token",
+    "identifier_errors",
+    "log_path",
+    "new_csrf_secret",
+]
 
 log = logging.getLogger("kantelmeter.web")
 
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-     b"frame-ancestors 'none'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -111,9 +123,14 @@ def identifier_errors(instrument: Instrument, page: Page, answers: dict[str, obj
     >>> identifier_errors(citizen, page, {"expectation_text": "Hulp bij 2 dingen"})
     {}
     """
-    return {item.id: FieldError("bsn_in_text") for item in page.items
-            if item.type is ItemType.text and not item.identifier
-            and isinstance(answers.get(item.id), str) and find_bsns(answers[item.id])}
+    return {
+        item.id: FieldError("bsn_in_text")
+        for item in page.items
+        if item.type is ItemType.text
+        and not item.identifier
+        and isinstance(answers.get(item.id), str)
+        and find_bsns(answers[item.id])
+    }
 
 
 class LoginThrottle:
@@ -150,8 +167,14 @@ class LoginThrottle:
     False
     """
 
-    def __init__(self, limit: int = 5, address_limit: int = 20, window: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic, capacity: int = 10_000):
+    def __init__(
+        self,
+        limit: int = 5,
+        address_limit: int = 20,
+        window: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        capacity: int = 10_000,
+    ):
         self.limit, self.address_limit, self.window, self.clock = limit, address_limit, window, clock
         self.capacity = capacity
         self._failures: dict[tuple[str, str], deque[float]] = {}
@@ -311,8 +334,13 @@ class SafetyMiddleware:
             if status is None:
                 await self._server_error(scope, send_with_headers)
         finally:
-            log.info("%s %s %d %.1fms", _escaped(scope["method"]), log_path(scope["path"]), status or 500,
-                     (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s %d %.1fms",
+                _escaped(scope["method"]),
+                log_path(scope["path"]),
+                status or 500,
+                (time.perf_counter() - started) * 1000,
+            )
 
     async def _server_error(self, scope, send) -> None:
         try:
@@ -320,9 +348,16 @@ class SafetyMiddleware:
         except Exception:
             log.exception("the error page itself failed")
             body = b""
-        await send({"type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -56,8 +56,9 @@ def contrast_ratio(first: str, second: str) -> float:
     >>> round(contrast_ratio("#0b5394", "#ffffff"), 2)
     7.84
     """
+
     def luminance(colour: str) -> float:
-        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -76,8 +77,10 @@ class Colours(_Settings):
         for name, against, label in (("primary", "#ffffff", "the white page"), ("on_primary", self.primary, "primary")):
             ratio = contrast_ratio(getattr(self, name), against)
             if ratio < MIN_CONTRAST:
-                raise ValueError(f"{name} {getattr(self, name)} has contrast {ratio}:1 against {label}; "
-                                 f"at least {MIN_CONTRAST}:1 is needed (WCAG 2.1 AA)")
+                raise ValueError(
+                    f"{name} {getattr(self, name)} has contrast {ratio}:1 against {label}; "
+                    f"at least {MIN_CONTRAST}:1 is needed (WCAG 2.1 AA)"
+                )
         return self
 
 
@@ -95,25 +98,30 @@ class Privacy(_Settings):
 
     processor: Text = _text(
         "De organisatie die u deze vragenlijst stuurde. Zij is verantwoordelijk voor uw gegevens.",
-        "The organisation that sent you this questionnaire. It is responsible for your data.")
+        "The organisation that sent you this questionnaire. It is responsible for your data.",
+    )
     purpose: Text = _text(
         "Wij willen weten of de hulp die mensen krijgen, werkt. Met uw antwoorden maken we de hulp beter.",
-        "We want to know whether the help people get works. Your answers help us make it better.")
+        "We want to know whether the help people get works. Your answers help us make it better.",
+    )
     legal_basis: Text = _text(
         "U doet vrijwillig mee. Wij gebruiken uw antwoorden alleen als u de vragenlijst zelf invult.",
-        "Taking part is voluntary. We use your answers only when you fill in the questionnaire yourself.")
+        "Taking part is voluntary. We use your answers only when you fill in the questionnaire yourself.",
+    )
     safeguards: Text = _text(
         "Uw naam en BSN bewaren we niet bij uw antwoorden. Onderzoekers zien alleen een code. "
         "In cijfers die we laten zien, kan niemand u herkennen.",
         "We do not keep your name or citizen service number with your answers. Researchers see only a code. "
-        "No one can recognise you in the figures we publish.")
+        "No one can recognise you in the figures we publish.",
+    )
     rights: Text = _text(
         "U mag uw antwoorden inzien. U mag vragen om ze te verbeteren of te wissen. "
         "Bent u het niet eens met hoe wij met uw gegevens omgaan? Dan kunt u een klacht indienen "
         "bij de Autoriteit Persoonsgegevens.",
         "You may see your answers. You may ask us to correct or erase them. "
         "Do you disagree with how we handle your data? Then you can complain to the Dutch Data Protection "
-        "Authority (Autoriteit Persoonsgegevens).")
+        "Authority (Autoriteit Persoonsgegevens).",
+    )
     officer: str | None = None
     """How to reach the data protection officer (e-mail address or web page), when there is one."""
 
@@ -146,10 +154,12 @@ class SurveySettings(_Settings):
         "Wij willen graag weten hoe het met u gaat en wat u van de hulp vindt. Uw mening helpt ons de hulp "
         "beter te maken.",
         "We would like to know how you are doing and what you think of the help. Your opinion helps us make "
-        "the help better.")
+        "the help better.",
+    )
     closing: Text = _text(
         "Bedankt voor uw tijd. Heeft u nog vragen over dit onderzoek? Neem dan contact met ons op.",
-        "Thank you for your time. Do you have questions about this survey? Then please contact us.")
+        "Thank you for your time. Do you have questions about this survey? Then please contact us.",
+    )
 
     @field_validator("logo")
     @classmethod
@@ -200,8 +210,17 @@ def load_survey_settings(path: str | Path) -> SurveySettings:
     if data is None:
         raise InstrumentError(problems)
     if not isinstance(data, dict):
-        raise InstrumentError([InstrumentProblem(file=str(path), line=1, path="", value=type(data).__name__,
-                                                 problem="survey settings must be a mapping of fields")])
+        raise InstrumentError(
+            [
+                InstrumentProblem(
+                    file=str(path),
+                    line=1,
+                    path="",
+                    value=type(data).__name__,
+                    problem="survey settings must be a mapping of fields",
+                )
+            ]
+        )
     try:
         settings = SurveySettings.model_validate(data)
     except ValidationError as exc:
