@@ -430,11 +430,12 @@ def _engine(url: str) -> Engine:
             f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
             "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
         )
-    # A connection for every worker thread of the web server (anyio's default limiter), none beyond.
+    # A connection for every worker thread of the web server (anyio's default limiter), none beyond; an
+    # in-memory SQLite database is one connection that SQLAlchemy keeps per thread, with no pool to size.
+    in_memory = backend == "sqlite" and make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        pool_size=WORKER_THREADS,
-        max_overflow=0,
+        **({} if in_memory else {"pool_size": WORKER_THREADS, "max_overflow": 0}),
         **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
     )
     if backend == "sqlite":
