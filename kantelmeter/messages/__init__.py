@@ -23,7 +23,7 @@ Examples
 >>> message("report.withheld", "en", caption="Teams", min_cell=10)
 'Teams: not published, because every group has fewer than 10 people.'
 >>> sorted(section("report.fieldwork", "nl"))[:2]
-['complete', 'ineligible']
+['complete', 'eligible']
 """
 
 from __future__ import annotations
