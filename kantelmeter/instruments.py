@@ -175,6 +175,10 @@ class Item(_Model):
     household size), so other tools can type it as an integer. ``ceo``
     names the indicator of the Wmo client-experience survey an item matches
     (beyond the theme scales, ``role: ceo_theme``), for the benchmark delivery file.
+    ``role`` names what an analysis reads the item as, so it never names the
+    item: ``urgency`` (how much trouble a problem gives, at intake) and
+    ``result`` (where a problem stands at follow-up) for the mix
+    (:mod:`kantelmeter.mix`).
 
     ``help`` is for respondents: it is shown under the question on the web and
     on paper. ``note`` is for analysts (how an item is scored, what it compares
@@ -196,6 +200,7 @@ class Item(_Model):
     anchors: dict[Literal["min", "max"], Text] | None = None
     occasions: list[str] | None = None
     ceo: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    role: Literal["urgency", "result"] | None = None
 
 
 def _scale_item(value: Any) -> Any:
@@ -445,6 +450,22 @@ class Instrument(_Model):
             return self._item_index[item_id]
         except KeyError:
             raise NotFoundError(f"instrument {self.id!r} has no item {item_id!r}") from None
+
+    def item_with_role(self, role: str) -> Item:
+        """The item (as declared) whose ``role:`` is ``role``; an error names the instrument and the role.
+
+        Examples
+        --------
+        >>> load_instrument("citizen").item_with_role("urgency").response_scale
+        'urgency'
+        """
+        found = [item for section in self.sections for item in section.items if item.role == role]
+        if len(found) != 1:
+            raise NotFoundError(
+                f"instrument {self.id!r} has {len(found)} items with role {role!r} "
+                f"({', '.join(item.id for item in found) or 'none'}); allowed: exactly one"
+            )
+        return found[0]
 
     def scale(self, scale_id: str) -> Scale:
         """The scale with this id."""

@@ -410,7 +410,7 @@ def _check_columns(data: pd.DataFrame, columns: Sequence[str], where: str) -> No
 
 def fit_growth(
     data: pd.DataFrame,
-    outcome: str = "work_enjoyment",
+    outcome: str,
     time: str = "months",
     covariates: Sequence[str] = (),
     interactions: Sequence[str] = (),
@@ -689,7 +689,7 @@ def _check_table(data: pd.DataFrame, outcome: str, columns: Sequence[str], where
 
 def wave_changes(
     data: pd.DataFrame,
-    outcome: str = "work_enjoyment",
+    outcome: str,
     wave: str = "wave",
     professional: str = "professional",
     by: str | None = None,
@@ -765,7 +765,7 @@ def _mean_change(values: np.ndarray, confidence: float) -> dict:
 
 def leavers_vs_stayers(
     data: pd.DataFrame,
-    outcome: str = "work_enjoyment",
+    outcome: str,
     wave: str = "wave",
     professional: str = "professional",
     left: str | None = "left",

@@ -7,6 +7,10 @@ act (a sense of coherence, SOC, at intake) and gets immaterial support
 :func:`problem_table` joins what the citizen questionnaire holds per problem
 (urgency at intake, the result and the interventions at follow-up, see
 :func:`kantelmeter.repeats.repeated`) to the SOC score at intake;
+it finds them by what the questionnaire declares, never by id: the items with
+``role: urgency`` and ``role: result``, the result codes with ``meaning:
+solved``, and the repeated multiple-choice item whose options carry
+``support:``.
 :func:`estimate_mix` fits a logistic model of "solved" on those conditions
 with standard errors clustered by respondent, since the problems of one
 citizen are not independent.
@@ -21,24 +25,63 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from kantelmeter.instruments import Instrument
+from kantelmeter.errors import KantelmeterError
+from kantelmeter.instruments import Instrument, Item, ItemType
 from kantelmeter.repeats import repeated
 
-__all__ = ["MixError", "PREDICTORS", "SOLVED", "estimate_mix", "problem_table"]
-
-#: The result codes (``problem_result``) that count as solved: fully or partly.
-SOLVED = (1, 2)
+__all__ = ["MixError", "PREDICTORS", "estimate_mix", "problem_table", "solved_codes", "support_item"]
 
 #: The conditions of the mix, as columns of :func:`problem_table`.
 PREDICTORS = ("urgency", "soc", "immaterial")
 
 
-class MixError(ValueError):
-    """A per-problem table the mix cannot be estimated from."""
+class MixError(KantelmeterError, ValueError):
+    """A per-problem table the mix cannot be estimated from, or a questionnaire without what the mix reads."""
+
+
+def solved_codes(citizen: Instrument) -> list[int]:
+    """The codes of the result item (``role: result``) that count as solved: those with ``meaning: solved``.
+
+    Examples
+    --------
+    >>> from kantelmeter.instruments import load_instrument
+    >>> solved_codes(load_instrument("citizen"))
+    [1, 2]
+    """
+    scale = citizen.response_scale_of(citizen.item_with_role("result"))
+    codes = [c.code for c in (scale.codes if scale else []) if c.meaning == "solved"]
+    if not codes:
+        raise MixError(f"instrument {citizen.id!r}: no code of the result item has meaning: solved")
+    return codes
+
+
+def support_item(citizen: Instrument) -> Item:
+    """The repeated multiple-choice item whose options are marked ``support: material | immaterial``.
+
+    Examples
+    --------
+    >>> from kantelmeter.instruments import load_instrument
+    >>> support_item(load_instrument("citizen")).response_scale
+    'intervention'
+    """
+    found = [
+        item
+        for section in citizen.sections
+        if section.repeat
+        for item in section.items
+        if item.type is ItemType.multiple_choice
+        and any(c.support for c in getattr(citizen.response_scale_of(item), "codes", []))
+    ]
+    if len(found) != 1:
+        raise MixError(
+            f"instrument {citizen.id!r} has {len(found)} repeated multiple-choice items with support: options "
+            f"({', '.join(item.id for item in found) or 'none'}); allowed: exactly one"
+        )
+    return found[0]
 
 
 def problem_table(
-    citizen: Instrument, intake: pd.DataFrame, follow_up: pd.DataFrame, soc: pd.DataFrame | None = None
+    citizen: Instrument, intake: pd.DataFrame, follow_up: pd.DataFrame, soc: pd.Series | None = None
 ) -> pd.DataFrame:
     """One row per problem raised: urgency at intake, result and support at follow-up, SOC at intake.
 
@@ -48,43 +91,46 @@ def problem_table(
         The citizen questionnaire (version 2.0 or later: with repeated sections).
     intake, follow_up : DataFrame
         Its wide responses at each occasion.
-    soc : DataFrame, optional
-        Columns ``respondent`` and ``soc_total``, the SOC-13 score at intake
-        (:func:`kantelmeter.scoring.score`); becomes ``soc``, in tens of points.
+    soc : Series, optional
+        The SOC-13 total score at intake indexed by respondent (a column of
+        :func:`kantelmeter.scoring.score`); becomes ``soc``, in tens of points.
 
     Returns
     -------
     DataFrame
         ``respondent``, ``repetition``, ``element``, ``element_label``,
-        ``urgency`` (1-4), ``result`` (the code), ``solved`` (1 for fully or
-        partly solved, 0 otherwise, NaN without a result), ``material`` and
+        ``urgency`` (1-4), ``result`` (the code), ``solved`` (1 for a code
+        with ``meaning: solved``, 0 otherwise, NaN without a result), ``material`` and
         ``immaterial`` (1 when an intervention of that kind was ticked, 0 when
         interventions were answered without one) and ``soc``. Problems without
         a follow-up are kept, with blank results.
     """
-    before = repeated(citizen, intake.assign(occasion="intake"))[
-        ["respondent", "repetition", "element", "element_label", "urgency"]
-    ]
-    after = repeated(citizen, follow_up.assign(occasion="follow_up"))
-    scale = citizen.response_scale_of("interventions")
+    urgency, result, interventions = (
+        citizen.item_with_role("urgency"),
+        citizen.item_with_role("result"),
+        support_item(citizen),
+    )
+    first, *_, last = citizen.occasions
+    before = repeated(citizen, intake.assign(occasion=first))[
+        ["respondent", "repetition", "element", "element_label", urgency.id]
+    ].rename(columns={urgency.id: "urgency"})
+    after = repeated(citizen, follow_up.assign(occasion=last))
+    codes = getattr(citizen.response_scale_of(interventions), "codes", [])
     kinds = {
-        kind: [f"interventions_{c.code}" for c in scale.codes if c.support == kind]
+        kind: [f"{interventions.id}_{c.code}" for c in codes if c.support == kind]
         for kind in ("material", "immaterial")
     }
-    options = [f"interventions_{code}" for code in scale.valid_codes]
-    answered = after[options].notna().any(axis=1)
+    answered = after[citizen.columns_of(interventions)].notna().any(axis=1)
     support = {kind: after[columns].eq(1).any(axis=1).astype(float).where(answered) for kind, columns in kinds.items()}
-    after = after[["respondent", "repetition"]].assign(result=after["problem_result"], **support)
+    after = after[["respondent", "repetition"]].assign(result=after[result.id], **support)
     table = before.merge(after, on=["respondent", "repetition"], how="left")
     table.insert(
         table.columns.get_loc("result") + 1,
         "solved",
-        table["result"].isin(SOLVED).astype(float).where(table["result"].notna()),
+        table["result"].isin(solved_codes(citizen)).astype(float).where(table["result"].notna()),
     )
     if soc is not None:
-        table = table.merge(
-            soc[["respondent", "soc_total"]].rename(columns={"soc_total": "soc"}), on="respondent", how="left"
-        ).assign(soc=lambda t: t["soc"] / 10)
+        table["soc"] = table["respondent"].map(soc) / 10
     return table
 
 

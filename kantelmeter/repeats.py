@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument, Repetition
 
 __all__ = ["RepeatError", "repeated"]
@@ -20,7 +21,7 @@ __all__ = ["RepeatError", "repeated"]
 KEY_COLUMNS = ["respondent", "occasion", "repetition", "element", "element_label"]
 
 
-class RepeatError(ValueError):
+class RepeatError(KantelmeterError, ValueError):
     """A request for repeated answers the instrument cannot give."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from kantelmeter.contract import DAYS_PER_MONTH
 from kantelmeter.errors import KantelmeterError
@@ -64,25 +65,35 @@ class Family:
     item_sd: float
 
 
+def truth_file(name: str) -> dict[str, Any]:
+    """A truth file of ``data/synthetic`` (the synthetic truth is data, not code).
+
+    Examples
+    --------
+    >>> sorted(truth_file("study.yaml"))
+    ['families', 'instruments', 'ladder_item', 'outcome_items']
+    """
+    return yaml.safe_load(resources.files("kantelmeter.data").joinpath(f"synthetic/{name}").read_text(encoding="utf-8"))
+
+
+_STUDY = truth_file("study.yaml")
+
 # Complex questions (more life domains involved) start lower and, in regular
 # service, improve less: the combination that makes naive comparisons of a
 # pilot that selects complex cases too pessimistic.
-FAMILIES = {
-    "wellbeing": Family(0, 10, 5.5, 1.2, 0.8, 0.3, -0.35, -0.30, -0.10, 0.0),
-    "wheel": Family(1, 5, 3.2, 0.5, 0.3, 0.05, -0.15, -0.10, -0.05, 0.0),
-    "soc": Family(1, 7, 4.6, 0.6, 0.3, 0.0, -0.15, -0.10, 0.05, 0.9),
-    "experience": Family(1, 5, 3.6, 0.5, 0.3, 0.0, -0.10, -0.10, 0.0, 0.6),
-}
+FAMILIES = {name: Family(**values) for name, values in _STUDY["families"].items()}
 
 # Which family drives each instrument's scales, and whether every scale has its
 # own latent (the wheel's domains) or the scales share one (facets of one trait).
-_SCALE_FAMILIES = {"citizen": ("experience", False), "participation_wheel": ("wheel", True), "soc13": ("soc", False)}
+_SCALE_FAMILIES = {name: (spec["family"], spec["per_scale"]) for name, spec in _STUDY["instruments"].items()}
 
-# The two outcome items of the citizen questionnaire that carry a truth of their own.
-WELLBEING_ITEM = "wellbeing"
-LADDER_ITEM = "ladder_rung"
+#: The family whose effect is given per scale (per domain of the participation wheel).
+_WHEEL_FAMILY = "wheel"
+_WHEEL = next(name for name, (family, _) in _SCALE_FAMILIES.items() if family == _WHEEL_FAMILY)
 
-_SOC_OVERLAY = "synthetic/soc13_placeholder_overlay.yaml"
+# The outcome items outside any scale that carry a truth of their own: item id to family, and the ladder rung.
+OUTCOME_ITEMS: dict[str, str] = dict(_STUDY["outcome_items"])
+LADDER_ITEM: str = _STUDY["ladder_item"]
 
 
 @dataclass(frozen=True)
@@ -245,7 +256,7 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
     truth_ = _design(StudyTruth, truth, "study")
     rng = np.random.default_rng(seed)
     instruments = dict(_citizen_instruments())
-    citizens = _citizens(truth_, rng)
+    citizens = _citizens(truth_, rng, _occasions_of(instruments))
     latent = _latent_outcomes(citizens, truth_, instruments, rng)
     draws = int(rng.integers(2**63))
     dropped = citizens["dropped_out"].to_numpy()
@@ -273,7 +284,7 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
             per_occasion.append(_with_missingness(instrument, frame[keep], truth_, rng))
         responses[instrument_id] = pd.concat(per_occasion, ignore_index=True)
         outcomes.append(_outcomes_of(instrument, responses[instrument_id]))
-    wheel = instruments["participation_wheel"]
+    wheel = instruments[_WHEEL]
     return SyntheticStudy(
         truth=truth_,
         seed=seed,
@@ -288,11 +299,10 @@ def study(seed: int = 0, **truth: Any) -> SyntheticStudy:
 @functools.cache
 def _citizen_instruments() -> tuple[tuple[str, Instrument], ...]:
     """The citizen instruments, SOC-13 with the invented demo text; loaded once (instruments are immutable)."""
-    overlay = resources.files("kantelmeter.data").joinpath(_SOC_OVERLAY)
-    return (
-        ("citizen", load_instrument("citizen")),
-        ("participation_wheel", load_instrument("participation_wheel")),
-        ("soc13", load_instrument("soc13", overlay=overlay)),
+    folder = resources.files("kantelmeter.data").joinpath("synthetic")
+    return tuple(
+        (name, load_instrument(name, overlay=folder.joinpath(spec["overlay"]) if "overlay" in spec else None))
+        for name, spec in _STUDY["instruments"].items()
     )
 
 
@@ -329,8 +339,21 @@ def _visitors(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
-    """Both cohorts with intake dates, selection period, professional and drop-out."""
+def _occasions_of(instruments: dict[str, Instrument]) -> tuple[str, str]:
+    """The two occasions every citizen instrument shares (intake and follow-up), refused otherwise."""
+    occasions = {tuple(instrument.occasions) for instrument in instruments.values()}
+    if len(occasions) != 1 or len(next(iter(occasions))) != 2:
+        raise SynthError(
+            f"study: the instruments of data/synthetic/study.yaml have occasions {sorted(occasions)}; "
+            "allowed: the same two occasions (intake, follow-up) in all"
+        )
+    intake, follow_up = next(iter(occasions))
+    return intake, follow_up
+
+
+def _citizens(truth: StudyTruth, rng: np.random.Generator, occasions: tuple[str, str]) -> pd.DataFrame:
+    """Both cohorts with a date per occasion (``<occasion>_date``), selection period, professional and drop-out."""
+    intake, follow_up = (f"{occasion}_date" for occasion in occasions)
     start, end, shift = pd.Timestamp(truth.start), pd.Timestamp(truth.end), pd.Timestamp(truth.selection_from)
     mornings = pd.date_range(start, end, freq="W-TUE", inclusive="left").union(
         pd.date_range(start, end, freq="W-THU", inclusive="left")
@@ -349,25 +372,25 @@ def _citizens(truth: StudyTruth, rng: np.random.Generator) -> pd.DataFrame:
     weights = np.exp(truth.selection * pool["complexity"].to_numpy())
     chosen = rng.choice(len(pool), picked, replace=False, p=weights / weights.sum())
     pilot = pd.concat([_visitors(first_visitor, rng), pool.iloc[chosen]], ignore_index=True)
-    pilot["intake_date"] = pilot_dates
+    pilot[intake] = pilot_dates
     regular = _visitors(truth.n_regular, rng)
     weekdays = pd.bdate_range(start, end, inclusive="left")
-    regular["intake_date"] = pd.DatetimeIndex(np.sort(rng.choice(weekdays.to_numpy(), truth.n_regular)))
+    regular[intake] = pd.DatetimeIndex(np.sort(rng.choice(weekdays.to_numpy(), truth.n_regular)))
     pilot["professional"] = [f"synth-regiehouder-{k:02d}" for k in rng.integers(1, 11, len(pilot))]
     regular["professional"] = [f"synth-counter-{k:02d}" for k in rng.integers(1, 13, len(regular))]
     pilot.insert(0, "respondent", [f"synth-p{k:03d}" for k in range(1, len(pilot) + 1)])
     regular.insert(0, "respondent", [f"synth-r{k:03d}" for k in range(1, len(regular) + 1)])
     citizens = pd.concat([pilot.assign(cohort="pilot"), regular.assign(cohort="regular")], ignore_index=True)
-    citizens["period"] = np.where(citizens["intake_date"] >= shift, "selected", "first_visitor")
+    citizens["period"] = np.where(citizens[intake] >= shift, "selected", "first_visitor")
     offset = truth.follow_up_months * DAYS_PER_MONTH + rng.integers(-14, 15, len(citizens))
-    citizens["follow_up_date"] = citizens["intake_date"] + pd.to_timedelta(offset.round(), unit="D")
+    citizens[follow_up] = citizens[intake] + pd.to_timedelta(offset.round(), unit="D")
     leave = 1 / (1 + np.exp(-(np.log(truth.dropout / (1 - truth.dropout)) + 0.3 * (citizens["complexity"] - 3))))
     citizens["dropped_out"] = rng.random(len(citizens)) < leave
     columns = [
         "respondent",
         "cohort",
-        "intake_date",
-        "follow_up_date",
+        intake,
+        follow_up,
         "period",
         "professional",
         "age",
@@ -387,11 +410,10 @@ def _latent_outcomes(
     complexity = citizens["complexity"].to_numpy() - 3
     age = (citizens["age"].to_numpy() - 60) / 15
     n = len(citizens)
-    units = {"wellbeing": ("wellbeing", truth.effect_wellbeing)}
+    units = {item: (family, _effect(truth, family, item)) for item, family in OUTCOME_ITEMS.items()}
     for instrument_id, (family, per_scale) in _SCALE_FAMILIES.items():
-        effect = {"wheel": None, "soc": truth.effect_soc, "experience": truth.effect_experience}[family]
         scales = [scale.id for scale in instruments[instrument_id].scales] if per_scale else [family]
-        units.update({name: (family, truth.wheel_effect(name) if effect is None else effect) for name in scales})
+        units.update({name: (family, _effect(truth, family, name)) for name in scales})
     latent = {}
     for name, (family, effect) in units.items():
         f = FAMILIES[family]
@@ -402,8 +424,13 @@ def _latent_outcomes(
         latent[name] = np.vstack([level + rng.normal(0, f.sd_occasion, n), without, without + effect])
     # the rung of the responsibility ladder: a proportional-odds latent, higher for complex questions
     ladder = 0.4 * complexity + rng.logistic(size=n)
-    latent["ladder"] = np.vstack([ladder, ladder, ladder + truth.effect_ladder])
+    latent[LADDER_ITEM] = np.vstack([ladder, ladder, ladder + truth.effect_ladder])
     return latent
+
+
+def _effect(truth: StudyTruth, family: str, name: str) -> float:
+    """The pilot's effect on the latent of a family (``StudyTruth.effect_<family>``; per domain for the wheel)."""
+    return truth.wheel_effect(name) if family == _WHEEL_FAMILY else getattr(truth, f"effect_{family}")
 
 
 def _index(values: np.ndarray, n_codes: int, rng: np.random.Generator) -> np.ndarray:
@@ -434,16 +461,16 @@ def _answer(
         noise, uniform = rng.normal(size=n), rng.random(n)
         if item.type is ItemType.multiple_choice:
             columns.update({column: (rng.random(n) < 0.3).astype(float) for column in instrument.columns_of(item)})
-        elif item.id in drivers or item.id == WELLBEING_ITEM:
-            unit, key = drivers.get(item.id, (WELLBEING_ITEM, 1))
-            f = FAMILIES[family if item.id in drivers else WELLBEING_ITEM]
+        elif item.id in drivers or item.id in OUTCOME_ITEMS:
+            unit, key = drivers.get(item.id, (item.id, 1))
+            f = FAMILIES[family if item.id in drivers else OUTCOME_ITEMS[item.id]]
             position = (latent[unit][row] - f.low) / (f.high - f.low) * (len(codes) - 1) + f.item_sd * noise * (
                 len(codes) - 1
             ) / (f.high - f.low)
             index = _index(position if key > 0 else len(codes) - 1 - position, len(codes), rng)
             columns[item.id] = codes[index]
         elif item.id == LADDER_ITEM:
-            columns[item.id] = codes[np.digitize(latent["ladder"][row], np.linspace(-1.5, 1.5, len(codes) - 1))]
+            columns[item.id] = codes[np.digitize(latent[LADDER_ITEM][row], np.linspace(-1.5, 1.5, len(codes) - 1))]
         elif len(codes):
             columns[item.id] = codes[(uniform * len(codes)).astype(int)]
         elif item.type is ItemType.number:
@@ -454,13 +481,12 @@ def _answer(
         if condition is not None:
             shown = [condition.evaluate(answers) for answers in _as_answers(instrument, frame, condition.items)]
             frame.loc[~np.asarray(shown, bool), instrument.columns_of(item)] = np.nan
-    first = occasion == instrument.occasions[0]
     identity = pd.DataFrame(
         {
             "respondent": citizens["respondent"],
             "occasion": occasion,
             "cohort": citizens["cohort"],
-            "collected_at": citizens["intake_date" if first else "follow_up_date"],
+            "collected_at": citizens[f"{occasion}_date"],
         }
     )
     return pd.concat([identity, frame], axis=1)
@@ -510,7 +536,7 @@ def _with_missingness(
 def _outcomes_of(instrument: Instrument, responses: pd.DataFrame) -> pd.DataFrame:
     """The scale scores and outcome items of one instrument's responses (missing codes as NaN)."""
     scored = score(instrument, responses).drop(columns=list(ID_COLUMNS), errors="ignore")
-    items = [item for item in (WELLBEING_ITEM, LADDER_ITEM) if item in instrument.columns]
+    items = [item for item in (*OUTCOME_ITEMS, LADDER_ITEM) if item in instrument.columns]
     values, _ = answers(instrument, responses, items)
     return scored.assign(**dict(zip(items, values.T)))
 
@@ -532,7 +558,7 @@ def _outcome_frame(
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame.drop(columns="collected_at"), on=keys, how="outer")
-    merged = citizens.drop(columns="follow_up_date").merge(merged, on="respondent", how="right")
+    merged = citizens.drop(columns=f"{wheel.occasions[1]}_date").merge(merged, on="respondent", how="right")
     intake = merged[merged["occasion"] == wheel.occasions[0]].set_index("respondent")
     later = merged["occasion"] != wheel.occasions[0]
     for domain in domains(wheel):
@@ -552,7 +578,7 @@ def _outcome_frame(
 def _true_effects(arms: dict, pilot: np.ndarray, truth: StudyTruth, instruments: dict[str, Instrument]) -> pd.DataFrame:
     """Average effects on every outcome as scored, from each citizen's answers with and without the pilot."""
     rows = []
-    wheel = instruments["participation_wheel"]
+    wheel = instruments[_WHEEL]
     for (instrument_id, occasion), (without, with_) in arms.items():
         instrument = instruments[instrument_id]
         if occasion == instrument.occasions[0]:
@@ -580,18 +606,13 @@ def _true_effects(arms: dict, pilot: np.ndarray, truth: StudyTruth, instruments:
 
 def _parameter(outcome: str, instrument: Instrument, truth: StudyTruth) -> float:
     """The effect put into the latent outcome behind a scored outcome (NaN for derived 0/1 outcomes)."""
-    if outcome == WELLBEING_ITEM:
-        return truth.effect_wellbeing
+    if outcome in OUTCOME_ITEMS:
+        return _effect(truth, OUTCOME_ITEMS[outcome], outcome)
     if outcome == LADDER_ITEM:
         return truth.effect_ladder
     if outcome not in {scale.id for scale in instrument.scales}:
         return np.nan
-    family, per_scale = _SCALE_FAMILIES[instrument.id]
-    effect = (
-        truth.wheel_effect(outcome)
-        if family == "wheel"
-        else (truth.effect_soc if family == "soc" else truth.effect_experience)
-    )
+    effect = _effect(truth, _SCALE_FAMILIES[instrument.id][0], outcome)
     scale = instrument.scale(outcome)
     return effect * len(scale.items) if scale.method == "sum" else effect
 
@@ -634,41 +655,12 @@ class OutcomeTruth:
 #: Fixed effects of :class:`OutcomeTruth` that pass through autonomy when an outcome loads on it.
 _FIXED = ("intercept", "partner", "helper", "team_2", "slope", "slope_municipal_helper", "end_dip")
 
-# The study's direction of findings (chapter 6), in units of the 1-5 scales
-# and per month: municipal staff who take the helper role gain autonomy and,
-# mainly through it, work enjoyment; team 2 is more reserved; collaboration
-# and competences grow for all; everything dips once the end is announced.
-_DEFAULT_OUTCOMES = {
-    "autonomy": OutcomeTruth(
-        2.8,
-        partner=0.6,
-        helper=0.1,
-        team_2=-0.2,
-        slope_municipal_helper=0.035,
-        end_dip=-0.2,
-        sd_intercept=0.35,
-        sd_slope=0.01,
-    ),
-    "work_enjoyment": OutcomeTruth(
-        1.6,
-        helper=0.05,
-        team_2=-0.3,
-        slope_municipal_helper=0.004,
-        end_dip=-0.3,
-        autonomy_loading=0.6,
-        sd_intercept=0.3,
-        sd_slope=0.004,
-        sd_residual=0.25,
-    ),
-    "work_motivation": OutcomeTruth(2.3, team_2=-0.2, end_dip=-0.3, autonomy_loading=0.4),
-    "collaboration": OutcomeTruth(3.4, team_2=-0.2, slope=0.02, end_dip=-0.1),
-    "emotional_load": OutcomeTruth(2.6, partner=-0.2, helper=0.3, slope=0.005),
-    "time_pressure": OutcomeTruth(3.6, partner=-0.8),
-    "management_support": OutcomeTruth(2.8, partner=0.5, team_2=-0.1, end_dip=-0.5),
-    "competences": OutcomeTruth(3.2, partner=0.3, slope=0.02),
-    "role_service_vs_helper": OutcomeTruth(2.5, helper=3.0, sd_intercept=0.4, sd_slope=0.0, sd_residual=0.6),
-    "role_distance_vs_closeness": OutcomeTruth(3.0, helper=2.0, sd_intercept=0.5, sd_slope=0.0, sd_residual=0.7),
-}
+# The study's direction of findings (chapter 6), read from ``data/synthetic/professional_panel.yaml``.
+_PANEL = truth_file("professional_panel.yaml")
+_DEFAULT_OUTCOMES = {name: OutcomeTruth(**values) for name, values in _PANEL["outcomes"].items()}
+
+#: The outcome the others load on (``autonomy_loading``): drawn first.
+MEDIATOR: str = _PANEL["mediator"]
 
 
 @dataclass(frozen=True)
@@ -714,7 +706,7 @@ class ProfessionalTruth:
         own = self.outcomes[outcome]
         if not own.autonomy_loading:
             return own
-        autonomy, loading = self.outcomes["autonomy"], own.autonomy_loading
+        autonomy, loading = self.outcomes[MEDIATOR], own.autonomy_loading
         fixed = {name: getattr(own, name) + loading * getattr(autonomy, name) for name in _FIXED}
         spread = {
             name: float(np.hypot(getattr(own, name), loading * getattr(autonomy, name)))
@@ -878,7 +870,7 @@ def _latent(panel: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Genera
     municipal_helper = design["helper"] * (1 - design["partner"])
     t = panel["months"].to_numpy()
     latent: dict[str, np.ndarray] = {}
-    for name in sorted(truth.outcomes, key=lambda outcome: outcome != "autonomy"):
+    for name in sorted(truth.outcomes, key=lambda outcome: outcome != MEDIATOR):
         o = truth.outcomes[name]
         u0 = rng.normal(0, o.sd_intercept, n_people)[person]
         u1 = rng.normal(0, o.sd_slope, n_people)[person]
@@ -890,7 +882,7 @@ def _latent(panel: pd.DataFrame, truth: ProfessionalTruth, rng: np.random.Genera
             + rng.normal(0, o.sd_residual, len(panel))
         )
         if o.autonomy_loading:
-            value = value + o.autonomy_loading * latent["autonomy"]
+            value = value + o.autonomy_loading * latent[MEDIATOR]
         latent[name] = value
     return latent
 
@@ -927,6 +919,21 @@ def _answers(
             codes = instrument.valid_codes(item)
             columns[name] = np.clip(_stochastic_round(value, rng), min(codes), max(codes))
     return columns
+
+
+def _organisation_codes(instrument: Instrument) -> dict[str, int]:
+    """The roster's organisation (``municipality``, ``partner``) to the code of the item of that name, by ``meaning:``."""
+    if "organisation" not in instrument.columns:
+        return {}
+    scale = instrument.response_scale_of("organisation")
+    codes = {c.meaning: c.code for c in (scale.codes if scale else []) if c.meaning}
+    missing = sorted({"municipality", "partner"} - set(codes))
+    if missing:
+        raise SynthError(
+            f"professional_panel: item 'organisation' of {instrument.id!r} has no code with meaning "
+            f"{', '.join(missing)}; allowed: give its codes meaning: municipality and meaning: partner"
+        )
+    return codes
 
 
 def professional_panel(
@@ -1008,7 +1015,7 @@ def professional_panel(
     latent = _latent(panel, truth_, rng)
 
     codes = _answers(instrument, latent, truth_, rng)
-    background = {"organisation": panel["organisation"].map({"municipality": 1, "partner": 2}), "team": panel["team"]}
+    background = {"organisation": panel["organisation"].map(_organisation_codes(instrument)), "team": panel["team"]}
     responses = pd.DataFrame(
         {
             "respondent": panel["professional"],

@@ -1,8 +1,8 @@
 """Synthetic citizens with several problems each, drawn from a known "mix". Not real data.
 
 :func:`synthetic_problems` draws citizens who raise one to four problems at
-intake (the citizen questionnaire's ``problems_raised``), each with an
-urgency, a SOC-13 score at intake, and at follow-up per problem the
+intake (the options of the item the urgency section repeats over), each with an
+urgency, a SOC-13 score at intake (``data/synthetic/problems.yaml``), and at follow-up per problem the
 interventions (immaterial support more likely for urgent problems) and the
 result, solved with the probability of a logistic model whose coefficients
 are :class:`MixTruth`. The answers come as the questionnaire's wide
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kantelmeter.instruments import load_instrument
-from kantelmeter.mix import SOLVED, problem_table
+from kantelmeter.instruments import load_instrument, theoretical_range
+from kantelmeter.mix import problem_table, solved_codes, support_item
+from kantelmeter.synth import truth_file
 
 __all__ = ["MixTruth", "ProblemStudy", "synthetic_problems"]
 
@@ -41,12 +42,12 @@ class MixTruth:
 
 @dataclass
 class ProblemStudy:
-    """The citizen questionnaire's wide responses at intake and follow-up, SOC scores, and the truth."""
+    """The citizen questionnaire's wide responses at intake and follow-up, SOC scores by respondent, and the truth."""
 
     truth: MixTruth
     intake: pd.DataFrame
     follow_up: pd.DataFrame
-    soc: pd.DataFrame
+    soc: pd.Series
 
     @property
     def table(self) -> pd.DataFrame:
@@ -68,21 +69,33 @@ def synthetic_problems(n: int = 400, truth: MixTruth | None = None, seed: int = 
     truth = truth or MixTruth()
     rng = np.random.default_rng(seed)
     citizen = load_instrument("citizen")
-    problems = citizen.response_scale_of("problems_raised").valid_codes
-    interventions = citizen.response_scale_of("interventions").codes
+    urgency_item, result_item, support = (
+        citizen.item_with_role("urgency"),
+        citizen.item_with_role("result"),
+        support_item(citizen),
+    )
+    source = next(s.repeat.for_each for s in citizen.sections if s.repeat and urgency_item in s.items)
+    problems = citizen.valid_codes(source) or []
+    urgencies = citizen.valid_codes(urgency_item) or []
+    solved_ = solved_codes(citizen)
+    unsolved = [c for c in citizen.valid_codes(result_item) or [] if c not in solved_]
+    interventions = getattr(citizen.response_scale_of(support), "codes", [])
     immaterial = [c.code for c in interventions if c.support == "immaterial"]
     material = [c.code for c in interventions if c.support == "material"]
     respondents = [f"synth-{i + 1:04d}" for i in range(n)]
-    soc_total = np.clip(rng.normal(60, 12, n).round(), 13, 91)
+    drawn = truth_file("problems.yaml")["soc"]
+    soc_instrument = load_instrument(drawn["instrument"])
+    low, high = theoretical_range(soc_instrument, soc_instrument.scale(drawn["scale"]))
+    soc_scores = np.clip(rng.normal(drawn["mean"], drawn["sd"], n).round(), low, high)
     intake, follow_up = [], []
-    for person, soc in zip(respondents, soc_total):
+    for person, soc in zip(respondents, soc_scores):
         raised = set(rng.choice(problems, size=1 + rng.binomial(len(problems) - 1, 0.4), replace=False).tolist())
-        row_in = {"respondent": person, **{f"problems_raised_{code}": float(code in raised) for code in problems}}
+        row_in = {"respondent": person, **{f"{source}_{code}": float(code in raised) for code in problems}}
         row_out = {"respondent": person}
         for number, code in enumerate(problems, start=1):
             if code not in raised:
                 continue
-            urgency = int(rng.integers(1, 5))
+            urgency = int(urgencies[rng.integers(len(urgencies))])
             supported = rng.random() < 0.2 + 0.12 * (urgency - 1)  # urgent problems get immaterial support more
             ticked = (
                 set(rng.choice(immaterial, size=int(rng.integers(1, 3)), replace=False).tolist())
@@ -93,14 +106,15 @@ def synthetic_problems(n: int = 400, truth: MixTruth | None = None, seed: int = 
                 ticked.add(int(rng.choice(material)))
             linear = truth.const + truth.urgency * urgency + truth.soc * soc / 10 + truth.immaterial * supported
             solved = rng.random() < 1 / (1 + np.exp(-linear))
-            row_in[f"urgency__{number}"] = float(urgency)
-            row_out[f"problem_result__{number}"] = float(rng.choice(SOLVED) if solved else rng.integers(3, 7))
-            row_out |= {f"interventions__{number}_{c.code}": float(c.code in ticked) for c in interventions}
+            row_in[f"{urgency_item.id}__{number}"] = float(urgency)
+            result = rng.choice(solved_) if solved else unsolved[rng.integers(len(unsolved))]
+            row_out[f"{result_item.id}__{number}"] = float(result)
+            row_out |= {f"{support.id}__{number}_{c.code}": float(c.code in ticked) for c in interventions}
         intake.append(row_in)
         follow_up.append(row_out)
     return ProblemStudy(
         truth,
         pd.DataFrame(intake),
         pd.DataFrame(follow_up),
-        pd.DataFrame({"respondent": respondents, "soc_total": soc_total}),
+        pd.Series(soc_scores, index=pd.Index(respondents, name="respondent"), name=drawn["scale"]),
     )

@@ -1,8 +1,8 @@
 """No Python names an item or scale of a shipped questionnaire: content lives in questionnaires/*.yaml.
 
 Roles are declared in the YAML instead (``role: ceo_theme`` on a scale, ``meaning:`` on a code, ``ceo:`` on
-an item), and norms are data files. The ids still named in Python are listed below, by module, until they
-move; the list must shrink, never grow: a new id in Python fails, and so does an entry that has moved.
+an item, ``role: urgency`` on an item), and norms and the synthetic truth are data files (data/norms,
+data/synthetic).
 """
 
 from __future__ import annotations
@@ -18,28 +18,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kantelmeter"
 # Words that are item ids and also the column names of the registers, population tables and rosters the
 # package reads (CBS tables, the client register, the team roster) or of other formats (XLSForm's "name").
 VOCABULARY = {*IDENTIFIER_KINDS, "name", "function", "age", "age_group", "sex", "household", "team", "organisation"}
-
-# Not moved yet: the synthetic studies' truth and the professionals' default outcome, in modules other
-# changes were editing at the same time.
-REMAINING = {
-    "longitudinal.py": {"work_enjoyment"},
-    "synth.py": {
-        "autonomy",
-        "collaboration",
-        "competences",
-        "emotional_load",
-        "intake_date",
-        "ladder_rung",
-        "management_support",
-        "role_distance_vs_closeness",
-        "role_service_vs_helper",
-        "soc13",
-        "time_pressure",
-        "wellbeing",
-        "work_enjoyment",
-        "work_motivation",
-    },
-}
 
 
 def _shipped_ids() -> set[str]:
@@ -67,14 +45,14 @@ def _strings_in_code(source: str) -> set[str]:
     }
 
 
-def test_no_python_names_a_shipped_item_or_scale_beyond_those_listed():
+def test_no_python_names_a_shipped_item_or_scale():
     ids = _shipped_ids()
     named = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         found = _strings_in_code(path.read_text(encoding="utf-8")) & ids
         if found:
             named[path.relative_to(PACKAGE).as_posix()] = found
-    assert named == REMAINING
+    assert named == {}
 
 
 def test_the_check_sees_an_id_in_code_and_not_in_a_docstring():

@@ -64,3 +64,26 @@ def test_the_problem_table_marks_support_by_the_kinds_in_the_questionnaire():
     )
     assert set(table.columns) >= {"urgency", "soc", "solved", "result", "element_label"}
     assert pd.api.types.is_float_dtype(table["soc"])
+
+
+def test_the_mix_reads_its_items_from_the_questionnaire_and_names_a_missing_role(tmp_path):
+    from importlib import resources
+
+    from kantelmeter.errors import NotFoundError
+    from kantelmeter.instruments import load_instrument
+    from kantelmeter.mix import problem_table, solved_codes
+
+    study = synthetic_problems(n=30, seed=2)
+    text = resources.files("kantelmeter.questionnaires").joinpath("citizen.yaml").read_text(encoding="utf-8")
+    # a result scale where only "fully solved" counts: the solved column follows the file, not the code
+    strict = tmp_path / "citizen.yaml"
+    strict.write_text(text.replace("{code: 2, meaning: solved, ", "{code: 2, "), encoding="utf-8")
+    citizen = load_instrument(strict)
+    assert solved_codes(citizen) == [1]
+    table = problem_table(citizen, study.intake, study.follow_up)
+    assert (table["solved"].dropna() == (table["result"].dropna() == 1)).all()
+    assert ((study.table["solved"] == 1) & (table["solved"] == 0)).any()  # the partly solved problems
+    unmarked = tmp_path / "unmarked.yaml"
+    unmarked.write_text(text.replace("        role: urgency\n", ""), encoding="utf-8")
+    with pytest.raises(NotFoundError, match="instrument 'citizen' has 0 items with role 'urgency'"):
+        problem_table(load_instrument(unmarked), study.intake, study.follow_up)
