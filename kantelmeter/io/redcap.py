@@ -418,7 +418,7 @@ def redcap_designations(instrument: Instrument) -> pd.DataFrame:
     --------
     >>> from kantelmeter import load_instrument
     >>> redcap_designations(load_instrument("citizen")).values.tolist()[:2]
-    [[1, 'intake_arm_1', 'citizen_intake'], [1, 'intake_arm_1', 'citizen']]
+    [[1, 'intake_arm_1', 'citizen_intake'], [1, 'intake_arm_1', 'citizen_problem_urgency']]
     """
     forms = redcap_form_names(instrument)
     occasions = _occasions_of(instrument)
