@@ -294,8 +294,9 @@ def import_redcap(
     def reshape(frame: pd.DataFrame) -> pd.DataFrame:
         rows, positions = redcap_columns(frame, instrument, occasion, path.name, FIRST_ROW.get(path.suffix.lower(), 2))
         kept.extend(positions)
-        if EVENT in frame:
-            others = frame[EVENT].drop(frame.index[positions])
+        if EVENT in frame:  # the records of other events, not their repeating instances
+            main = frame if REPEAT_COLUMNS[0] not in frame else frame[frame[REPEAT_COLUMNS[0]].map(_text).eq("")]
+            others = main[EVENT].drop(frame.index[positions])
             counted.update(others.value_counts(sort=False).to_dict())
         return rows
 
