@@ -304,9 +304,7 @@ def redcap_export(instrument, occasions, people_by_occasion, longitudinal: bool)
                 row[f"{form}_timestamp"] = person["end"].strftime("%Y-%m-%d %H:%M:%S")
             for item in instrument.items:
                 value = person["answers"].get(item.id)
-                if instrument.repetition_of(item.id) is None and (
-                    item.type is ItemType.multiple_choice or item.id in forms
-                ):
+                if instrument.repetition_of(item.id) is None and item.id in forms:
                     fields = _redcap_fields(instrument, item, value)
                     asked = item.type is ItemType.multiple_choice or item in instrument.items_at(occasion)
                     row |= fields if asked else dict.fromkeys(fields, "")
@@ -320,13 +318,17 @@ def redcap_export(instrument, occasions, people_by_occasion, longitudinal: bool)
                 chosen = person["answers"].get(repetition.template.repeat.for_each) or set()
                 if form not in repeating or repetition.code not in chosen:
                     continue
-                if not any(instrument.item(asked) in instrument.items_at(occasion) for asked in repetition.items.values()):
+                if not any(
+                    instrument.item(asked) in instrument.items_at(occasion) for asked in repetition.items.values()
+                ):
                     continue
                 instances[form] = instances.get(form, 0) + 1
                 instance = key | {"redcap_repeat_instrument": form, "redcap_repeat_instance": str(instances[form])}
                 instance[element_field(repetition.template)] = str(repetition.code)
                 for declared, asked in repetition.items.items():
-                    instance |= _redcap_fields(instrument, instrument.item(asked), person["answers"].get(asked), declared)
+                    instance |= _redcap_fields(
+                        instrument, instrument.item(asked), person["answers"].get(asked), declared
+                    )
                 rows.append(instance | {f"{form}_complete": "2"})
     return pd.DataFrame(rows)
 
