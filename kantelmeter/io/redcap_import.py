@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from kantelmeter.errors import ExchangeError
-from kantelmeter.instruments import Instrument, ItemType
+from kantelmeter.instruments import Instrument, ItemType, Repetition, Section
 from kantelmeter.io.redcap import element_field, redcap_form_names, redcap_name, repeating_form, unique_event_name
 from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
 from kantelmeter.io.validation import ImportRejected, ValidationReport
@@ -157,9 +157,11 @@ def join_instances(
         return frame, list(range(len(frame)))
     kind = kind.map(_text)
     sections = {repeating_form(instrument, r.template): r.template for r in instrument.repetitions}
-    record, main_at = frame.columns[0], {}
-    keys = [(_text(r), _text(e)) for r, e in zip(frame[record], frame.get(EVENT, pd.Series("", index=frame.index)))]
-    for position in (p for p in range(len(frame)) if not kind.iloc[p]):
+    events = frame.get(EVENT, pd.Series("", index=frame.index))
+    keys = [(_text(record), _text(event)) for record, event in zip(frame.iloc[:, 0], events)]
+    positions = [p for p in range(len(frame)) if not kind.iloc[p]]  # a record given twice is the import's to refuse
+    main_at: dict[tuple[str, str], int] = {}
+    for position in positions:
         main_at.setdefault(keys[position], position)
     cells: dict[tuple[int, str], str] = {}
     seen: dict[tuple, int] = {}
@@ -190,7 +192,6 @@ def join_instances(
             )
     if problems:
         raise ExchangeError(f"{source}: " + "; ".join(problems))
-    positions = sorted(main_at.values())
     instance_columns = {
         name for section in sections.values() for item in section.items for name in _fields(instrument, item.id)
     } | {element_field(section) for section in sections.values()}
@@ -209,8 +210,17 @@ def _fields(instrument: Instrument, declared: str, asked: str | None = None) -> 
     return [name]
 
 
-def _repetition(frame, instrument, section, position, keys, main_at, row):
+def _repetition(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    section: Section,
+    position: int,
+    keys: list[tuple[str, str]],
+    main_at: dict[tuple[str, str], int],
+    row: int,
+) -> tuple[int, Repetition] | str:
     """The main row and repetition an instance belongs to, or what is wrong with it."""
+    assert section.repeat is not None
     element = element_field(section)
     value = _text(frame.iat[position, frame.columns.get_loc(element)]) if element in frame else ""
     repetitions = {str(r.code): r for r in instrument.repetitions if r.template.id == section.id}
@@ -228,7 +238,8 @@ def _repetition(frame, instrument, section, position, keys, main_at, row):
         for p in [main, *(p for k, p in main_at.items() if k[0] == keys[position][0])]
         if any(_text(frame.iat[p, frame.columns.get_loc(c)]) == "1" for c in boxes)
     ]
-    if answered and _text(frame.iat[answered[0], frame.columns.get_loc(f"{source}___{value}")]) != "1":
+    box = f"{source}___{value}"
+    if answered and (box not in frame or _text(frame.iat[answered[0], frame.columns.get_loc(box)]) != "1"):
         return f"row {row}: {element} = {value!r}, but record {keys[position][0]!r} did not choose {value} in {source}"
     return main, repetitions[value]
 
