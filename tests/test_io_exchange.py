@@ -21,7 +21,14 @@ from kantelmeter import list_instruments, load_instrument
 from kantelmeter.instruments import ItemType, parse_instrument
 from kantelmeter.io import import_responses
 from kantelmeter.io.mapping import odk_columns
-from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
+from kantelmeter.io.redcap import (
+    element_field,
+    redcap_form_names,
+    redcap_name,
+    redcap_repeating,
+    repeating_form,
+    unique_event_name,
+)
 from kantelmeter.io.redcap_import import import_redcap
 from kantelmeter.io.xlsform import field_paths, repeat_paths
 from kantelmeter.store import Store
@@ -267,32 +274,62 @@ def test_items_named_like_their_group_or_like_metadata_are_found():
     assert list(odk_columns(raw, professional).columns) == ["respondent", "motives", "motives_2"]
 
 
+def _redcap_fields(instrument, item, value, name=None) -> dict[str, str]:
+    """An answer as REDCap exports it: its field, or a 0/1 column per checkbox option (0 for every unticked box)."""
+    name = redcap_name(name or item.id)
+    if item.type is ItemType.multiple_choice:
+        return {f"{name}___{code}": "1" if value and code in value else "0" for code in instrument.valid_codes(item)}
+    return {name: _cell(value)}
+
+
 def redcap_export(instrument, occasions, people_by_occasion, longitudinal: bool) -> pd.DataFrame:
-    """A REDCap "CSV (raw data)" export: record id, event, fields by REDCap name, checkboxes, form status."""
+    """A REDCap "CSV (raw data)" export: record id, event, fields by REDCap name, checkboxes, form status.
+
+    A repeated section is a repeating instrument: after the record's main row, one row per instance,
+    with ``redcap_repeat_instrument``, ``redcap_repeat_instance`` (in order of entry, here the last
+    element first, so only the element field tells the repetition) and the fields under their declared names.
+    """
     rows = []
     for occasion in occasions:
         forms = redcap_form_names(instrument, None if longitudinal else occasion)
+        repeating = set(redcap_repeating(instrument, None if longitudinal else occasion).form_name)
         for person in people_by_occasion[occasion]:
-            row = {"record_id": person["respondent"]}
+            key = {"record_id": person["respondent"]}
             if longitudinal:
-                row |= {
-                    "redcap_event_name": unique_event_name(occasion),
-                    "redcap_repeat_instrument": "",
-                    "redcap_repeat_instance": "",
-                }
+                key["redcap_event_name"] = unique_event_name(occasion)
+            if instrument.repetitions:
+                key |= {"redcap_repeat_instrument": "", "redcap_repeat_instance": ""}
+            row = dict(key)
             for form in dict.fromkeys(forms.values()):
                 row[f"{form}_timestamp"] = person["end"].strftime("%Y-%m-%d %H:%M:%S")
             for item in instrument.items:
                 value = person["answers"].get(item.id)
-                asked = item in instrument.items_at(occasion)
-                if item.type is ItemType.multiple_choice:
-                    for code in instrument.valid_codes(item):  # REDCap writes 0 for every unticked box
-                        row[f"{redcap_name(item.id)}___{code}"] = "1" if value and code in value else "0"
-                elif item.id in forms:
-                    row[redcap_name(item.id)] = _cell(value) if asked else ""
+                if instrument.repetition_of(item.id) is None and item.id in forms:
+                    fields = _redcap_fields(instrument, item, value)
+                    asked = item.type is ItemType.multiple_choice or item in instrument.items_at(occasion)
+                    row |= fields if asked else dict.fromkeys(fields, "")
             for form in dict.fromkeys(forms.values()):
-                row[f"{form}_complete"] = "2"
+                if form not in repeating:
+                    row[f"{form}_complete"] = "2"
             rows.append(row)
+            instances: dict[str, int] = {}
+            for repetition in reversed(instrument.repetitions):
+                form = repeating_form(instrument, repetition.template)
+                chosen = person["answers"].get(repetition.template.repeat.for_each) or set()
+                if form not in repeating or repetition.code not in chosen:
+                    continue
+                if not any(
+                    instrument.item(asked) in instrument.items_at(occasion) for asked in repetition.items.values()
+                ):
+                    continue
+                instances[form] = instances.get(form, 0) + 1
+                instance = key | {"redcap_repeat_instrument": form, "redcap_repeat_instance": str(instances[form])}
+                instance[element_field(repetition.template)] = str(repetition.code)
+                for declared, asked in repetition.items.items():
+                    instance |= _redcap_fields(
+                        instrument, instrument.item(asked), person["answers"].get(asked), declared
+                    )
+                rows.append(instance | {f"{form}_complete": "2"})
     return pd.DataFrame(rows)
 
 

@@ -19,10 +19,14 @@ from kantelmeter.io.redcap import (
     FIELD_NAME_LIMIT,
     REDCAP_COLUMNS,
     check_redcap_dictionary,
+    check_redcap_repeating,
+    element_field,
     missing_data_codes,
     redcap_designations,
+    redcap_events,
     redcap_fields,
     redcap_name,
+    redcap_repeating,
     write_redcap_dictionary,
 )
 from kantelmeter.io.xlsform import bsn_constraint
@@ -242,16 +246,20 @@ def test_every_redcap_dictionary_keeps_redcaps_rules(instrument_id, occasion):
     dd = redcap_dictionary(instrument, occasion=occasion)
     assert check_redcap_dictionary(dd) == []
     assert dd["Variable / Field Name"].str.len().max() <= FIELD_NAME_LIMIT
-    if occasion is not None:  # one form, holding only this occasion's items: a survey can be submitted
-        assert set(dd["Form Name"]) == {f"{instrument_id}_{occasion}"}
-        assert set(dd["Variable / Field Name"][1:]) == {
-            redcap_name(item.id) for item in instrument.carried(occasion) + instrument.items_at(occasion)
-        }
+    repeating = redcap_repeating(instrument, occasion)
+    assert check_redcap_repeating(repeating, dd, None if occasion else redcap_events(instrument)) == []
+    elements = {element_field(r.template) for r in instrument.repetitions}
+    if occasion is not None:  # one form of this occasion's items, and its repeating forms: a survey can be submitted
+        assert set(dd["Form Name"]) == {f"{instrument_id}_{occasion}", *repeating.form_name}
+        asked = instrument.carried(occasion) + instrument.items_at(occasion)
+        declared = {found[1] if (found := instrument.repetition_of(item.id)) else item.id for item in asked}
+        assert set(dd["Variable / Field Name"][1:]) - elements == {redcap_name(item_id) for item_id in declared}
     else:  # each item's form is designated to exactly the events of the occasions it is asked at
         designated = redcap_designations(instrument).groupby("form").unique_event_name.apply(set)
         fields = redcap_fields(instrument)
         for item in instrument.items:
-            form = fields.set_index("item").loc[item.id, "form"]
+            found = instrument.repetition_of(item.id)
+            form = fields.set_index("item").loc[found[1] if found else item.id, "form"]
             assert designated[form] == {f"{o}_arm_1" for o in instrument.occasions if item in instrument.items_at(o)}
 
 
@@ -314,7 +322,11 @@ def test_the_redcap_command_writes_one_form_per_occasion_and_the_import_reads_an
     assert done.exit_code == 0, done.output
     assert f"Missing Data Codes to: {missing_data_codes(load_instrument('citizen'))}" in done.output
     assert "8, weet niet | 9, niet van toepassing / zeg ik liever niet" in done.output  # one code, both meanings
-    assert set(pd.read_csv(out)["Form Name"]) == {"citizen_follow_up"}
+    assert set(pd.read_csv(out)["Form Name"]) == {"citizen_follow_up", "citizen_problem_follow_up"}
+    repeating = pd.read_csv(tmp_path / "citizen_repeating.csv")
+    assert repeating.to_dict("records") == [
+        {"form_name": "citizen_problem_follow_up", "custom_form_label": "[problem_follow_up_element]"}
+    ]
     export = tmp_path / "export.csv"
     pd.DataFrame(
         {

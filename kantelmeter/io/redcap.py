@@ -21,6 +21,16 @@ survey, so a form holds only the items of one occasion:
   ``citizen_follow_up``) and the designation of forms to events
   (:func:`redcap_designations`).
 
+Repeated sections. A section asked once per chosen option of an earlier
+multiple-choice item (:class:`kantelmeter.instruments.Repeat`) is a REDCap
+repeating instrument: its own form ``<instrument>_<section>``, headed by a
+radio field ``<section>_element`` (which option this instance is about),
+with the declared items under their own names, not one field per
+repetition. :func:`redcap_repeating` gives the "Repeating instruments and
+events" setting that makes the form repeat, labelled by its element
+(``[problem_follow_up_element]``); :func:`kantelmeter.io.redcap_import`
+turns each instance back into the wide ``<item>__k`` columns.
+
 Missing codes ("weet niet", "niet van toepassing") are not answer choices
 but REDCap missing-data codes, a project setting (Project Setup ->
 Additional customizations -> Missing Data Codes) given by
@@ -46,7 +56,7 @@ from pathlib import Path
 import pandas as pd
 
 from kantelmeter.errors import ExchangeError
-from kantelmeter.instruments import Instrument, Item, ItemType
+from kantelmeter.instruments import Instrument, Item, ItemType, Section
 from kantelmeter.io.anchors import score_legend
 from kantelmeter.messages import message
 
@@ -61,6 +71,10 @@ __all__ = [
     "redcap_fields",
     "redcap_form_names",
     "redcap_name",
+    "redcap_repeating",
+    "check_redcap_repeating",
+    "element_field",
+    "repeating_form",
     "unique_event_name",
     "write_redcap_dictionary",
 ]
@@ -124,9 +138,43 @@ def unique_event_name(occasion: str, arm: int = 1) -> str:
 
 
 def _occasions_of(instrument: Instrument) -> dict[str, tuple[str, ...]]:
-    """Item id to the occasions it is asked at, in the instrument's order."""
+    """Item id to the occasions it is asked at, in the instrument's order; a repeated item under its declared id."""
     asked = {occasion: {item.id for item in instrument.items_at(occasion)} for occasion in instrument.occasions}
-    return {item.id: tuple(o for o in instrument.occasions if item.id in asked[o]) for item in instrument.items}
+    found = {item.id: tuple(o for o in instrument.occasions if item.id in asked[o]) for item in instrument.items}
+    for repetition in instrument.repetitions:
+        for declared, asked_id in repetition.items.items():
+            found[declared] = found.pop(asked_id)
+    return found
+
+
+def repeating_form(instrument: Instrument, section: Section) -> str:
+    """The REDCap form of a repeated section: ``<instrument>_<section>``.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> citizen = load_instrument("citizen")
+    >>> repeating_form(citizen, citizen.repetitions[-1].template)
+    'citizen_problem_follow_up'
+    """
+    return f"{instrument.id}_{section.id}"
+
+
+def element_field(section: Section) -> str:
+    """The field of a repeating form that says which option of its source an instance is about.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> element_field(load_instrument("citizen").repetitions[-1].template)
+    'problem_follow_up_element'
+    """
+    return redcap_name(f"{section.id}_element")
+
+
+def _repeated_sections(instrument: Instrument) -> dict[str, Section]:
+    """Declared id of every repeated section to the section as declared."""
+    return {r.template.id: r.template for r in instrument.repetitions}
 
 
 def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> dict[str, str]:
@@ -137,21 +185,30 @@ def redcap_form_names(instrument: Instrument, occasion: str | None = None) -> di
     >>> from kantelmeter import load_instrument
     >>> forms = redcap_form_names(load_instrument("citizen"))
     >>> sorted(set(forms.values()))
-    ['citizen', 'citizen_follow_up', 'citizen_intake']
-    >>> set(redcap_form_names(load_instrument("citizen"), "intake").values())
-    {'citizen_intake'}
+    ['citizen', 'citizen_follow_up', 'citizen_intake', 'citizen_problem_follow_up', 'citizen_problem_urgency']
+    >>> forms["urgency"], "urgency__1" in forms
+    ('citizen_problem_urgency', False)
+    >>> sorted(set(redcap_form_names(load_instrument("citizen"), "intake").values()))
+    ['citizen_intake', 'citizen_problem_urgency']
     """
     if occasion is not None:  # with what the occasion carries from an earlier one (the problems raised)
-        return {
-            item.id: f"{instrument.id}_{occasion}"
-            for item in instrument.carried(occasion) + instrument.items_at(occasion)
+        asked = [item.id for item in instrument.carried(occasion) + instrument.items_at(occasion)]
+        form_of = dict.fromkeys(asked, f"{instrument.id}_{occasion}")
+    else:
+        every = tuple(instrument.occasions)
+        form_of = {
+            item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
+            for item_id, asked in _occasions_of(instrument).items()
+            if asked
         }
-    every = tuple(instrument.occasions)
-    return {
-        item_id: instrument.id if asked == every else "_".join((instrument.id, *asked))
-        for item_id, asked in _occasions_of(instrument).items()
-        if asked
-    }
+    forms = {}
+    for item in instrument.items:  # a repeated item once, under its declared id, in its section's repeating form
+        found = instrument.repetition_of(item.id)
+        if found is None and item.id in form_of:
+            forms[item.id] = form_of[item.id]
+        elif found is not None and (occasion is None or item.id in form_of):
+            forms.setdefault(found[1], repeating_form(instrument, found[0].template))
+    return forms
 
 
 def missing_data_codes(instrument: Instrument, lang: str = "nl") -> str:
@@ -206,25 +263,16 @@ def _field(instrument: Instrument, item: Item, lang: str) -> dict[str, str]:
     return {"Field Type": "notes" if item.identifier is None else "text"}
 
 
-def _branching(instrument: Instrument, item: Item, occasion: str | None = None) -> str:
+def _branching(instrument: Instrument, item: Item) -> str:
     """The item's show-if condition as branching logic, with items referred to by their REDCap names.
 
-    In a longitudinal project a repetition asked at a later event than its
-    source refers to the source in the event that asks it:
-    ``[intake_arm_1][problems_raised(2)] = "1"``.
+    A repeated item keeps its declared condition: in a repeating form it
+    refers to the fields of the same instance.
     """
     condition = instrument.condition(item)
     if condition is None:
         return ""
-    logic = re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
-    found = instrument.repetition_of(item.id)
-    if occasion is None and found:
-        source = instrument.item(found[0].template.repeat.for_each)
-        sources = [o for o in instrument.occasions if source in instrument.items_at(o)]
-        if sources and not any(item in instrument.items_at(o) for o in sources):
-            name = redcap_name(source.id)
-            logic = logic.replace(f"[{name}(", f"[{unique_event_name(sources[-1])}][{name}(")
-    return logic
+    return re.sub(r"\[([a-z][a-z0-9_]*)", lambda m: "[" + redcap_name(m.group(1)), condition.to_redcap())
 
 
 def _annotation(instrument: Instrument, item: Item, lang: str) -> str:
@@ -255,26 +303,30 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
     >>> dd.shape[1], dd.iloc[0, 0], dd.iloc[1]["Field Type"], dd.iloc[1]["Form Name"]
     (18, 'record_id', 'radio', 'soc13')
     >>> redcap_dictionary(load_instrument("citizen"), occasion="follow_up")["Form Name"].unique().tolist()
-    ['citizen_follow_up']
+    ['citizen_follow_up', 'citizen_problem_follow_up']
     """
     forms = redcap_form_names(instrument, occasion)
+    sections = [*_carrying(instrument, occasion), *instrument.sections]
     rows = []
-    for form in dict.fromkeys(forms.values()):  # REDCap wants a form's fields together, forms in first-use order
+    # REDCap wants a form's fields together, forms in first-use order
+    for form in dict.fromkeys(forms[item.id] for section in sections for item in section.items if item.id in forms):
         placed: set[str] = set()  # a carried item heads the form, not again in its own section
-        for section in [*_carrying(instrument, occasion), *instrument.asked_sections]:
+        for section in sections:
             items = [item for item in section.items if forms.get(item.id) == form and item.id not in placed]
             placed.update(item.id for item in items)
+            if items and section.repeat is not None:
+                rows.append(_element_row(instrument, section, form, lang))
             for position, item in enumerate(items):
                 rows.append(
                     {
                         "Variable / Field Name": redcap_name(item.id),
                         "Form Name": form,
-                        "Section Header": section.title[lang] if position == 0 else "",
+                        "Section Header": section.title[lang] if position == 0 and not section.repeat else "",
                         "Field Label": item.text[lang],
                         "Field Note": item.help[lang] if item.help else "",
                         **_field(instrument, item, lang),
                         "Identifier?": "y" if item.identifier else "",
-                        "Branching Logic (Show field only if...)": _branching(instrument, item, occasion),
+                        "Branching Logic (Show field only if...)": _branching(instrument, item),
                         "Required Field?": "y" if item.required else "",
                         "Field Annotation": _annotation(instrument, item, lang),
                     }
@@ -295,6 +347,22 @@ def redcap_dictionary(instrument: Instrument, lang: str = "nl", occasion: str | 
             "are given twice; rename one of the items"
         )
     return dd
+
+
+def _element_row(instrument: Instrument, section: Section, form: str, lang: str) -> dict[str, str]:
+    """The radio field heading a repeating form: which option of the source item this instance is about."""
+    assert section.repeat is not None
+    source = instrument.item(section.repeat.for_each)
+    return {
+        "Variable / Field Name": element_field(section),
+        "Form Name": form,
+        "Section Header": section.title[lang],
+        "Field Label": message("exports.repeat_element", lang),
+        "Field Note": source.text[lang],
+        **_field(instrument, source.model_copy(update={"type": ItemType.single_choice}), lang),
+        "Required Field?": "y",
+        "Field Annotation": f"@NOMISSING kantelmeter repeat: {section.id} for_each {source.id}",
+    }
 
 
 def _carrying(instrument: Instrument, occasion: str | None) -> list:
@@ -350,7 +418,7 @@ def redcap_designations(instrument: Instrument) -> pd.DataFrame:
     --------
     >>> from kantelmeter import load_instrument
     >>> redcap_designations(load_instrument("citizen")).values.tolist()[:2]
-    [[1, 'intake_arm_1', 'citizen_intake'], [1, 'intake_arm_1', 'citizen']]
+    [[1, 'intake_arm_1', 'citizen_intake'], [1, 'intake_arm_1', 'citizen_problem_urgency']]
     """
     forms = redcap_form_names(instrument)
     occasions = _occasions_of(instrument)
@@ -361,6 +429,87 @@ def redcap_designations(instrument: Instrument) -> pd.DataFrame:
         if any(occasion in occasions[item_id] for item_id, f in forms.items() if f == form)
     ]
     return pd.DataFrame(rows, columns=["arm_num", "unique_event_name", "form"])
+
+
+def redcap_repeating(instrument: Instrument, occasion: str | None = None) -> pd.DataFrame:
+    """The "Repeating instruments and events" setting: which forms repeat, labelled by their element.
+
+    The layout of REDCap's import of that setting (Project Setup -> Enable
+    repeating instruments and events -> upload, or the API's
+    ``importRepeatingFormsEvents``): ``form_name,custom_form_label`` for a
+    classic project (``occasion`` given), with ``event_name`` in front for a
+    longitudinal one. The label pipes the element field, so each instance is
+    listed by the option it is about.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> redcap_repeating(load_instrument("citizen"), "follow_up").values.tolist()
+    [['citizen_problem_follow_up', '[problem_follow_up_element]']]
+    >>> redcap_repeating(load_instrument("citizen")).values.tolist()[0]
+    ['intake_arm_1', 'citizen_problem_urgency', '[problem_urgency_element]']
+    """
+    repeating = {
+        repeating_form(instrument, s): f"[{element_field(s)}]" for s in _repeated_sections(instrument).values()
+    }
+    if occasion is not None:
+        forms = set(redcap_form_names(instrument, occasion).values())
+        rows = [(form, label) for form, label in repeating.items() if form in forms]
+        return pd.DataFrame(rows, columns=REPEATING_COLUMNS[1:])
+    rows = [
+        (event, form, repeating[form])
+        for _, event, form in redcap_designations(instrument).itertuples(index=False)
+        if form in repeating
+    ]
+    return pd.DataFrame(rows, columns=REPEATING_COLUMNS)
+
+
+REPEATING_COLUMNS = ["event_name", "form_name", "custom_form_label"]
+
+
+def check_redcap_repeating(repeating: pd.DataFrame, dd: pd.DataFrame, events: pd.DataFrame | None = None) -> list[str]:
+    """Every way a repeating-instruments setting does not fit its dictionary (and events); empty when it fits.
+
+    Checked: the columns of REDCap's layout (``event_name`` exactly when
+    ``events`` are given); each form a form of the dictionary, other than the
+    first (which holds the record id), repeating once per event; each event
+    one of ``events``; a custom label that pipes only fields of its own form.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> citizen = load_instrument("citizen")
+    >>> dd = redcap_dictionary(citizen, occasion="follow_up")
+    >>> check_redcap_repeating(redcap_repeating(citizen, "follow_up"), dd)
+    []
+    >>> bad = pd.DataFrame({"form_name": ["citizen_problem_follow_up"], "custom_form_label": ["[age]"]})
+    >>> check_redcap_repeating(bad, dd)
+    ["row 2: custom_form_label '[age]' pipes 'age', not a field of form 'citizen_problem_follow_up'"]
+    """
+    wanted = REPEATING_COLUMNS if events is not None else REPEATING_COLUMNS[1:]
+    if list(repeating.columns) != wanted:
+        return [f"columns {list(repeating.columns)}; REDCap wants exactly {wanted}"]
+    fields = dd.groupby("Form Name", sort=False)["Variable / Field Name"].agg(set).to_dict()
+    first = dd["Form Name"].iloc[0] if len(dd) else None
+    known = set() if events is None else set(events["unique_event_name"])
+    problems: list[str] = []
+    for row, setting in enumerate(repeating.to_dict("records"), start=2):
+        form, label = setting["form_name"], setting["custom_form_label"]
+        if form not in fields:
+            problems.append(
+                f"row {row}: form_name {form!r} is not a form of the dictionary; allowed: {', '.join(fields)}"
+            )
+            continue
+        if form == first:
+            problems.append(f"row {row}: form_name {form!r} holds the record id and cannot repeat")
+        if events is not None and setting["event_name"] not in known:
+            problems.append(f"row {row}: event_name {setting['event_name']!r}; allowed: {', '.join(sorted(known))}")
+        for piped in re.findall(r"\[([^\]]*)\]", label):
+            if piped not in fields[form]:
+                problems.append(f"row {row}: custom_form_label {label!r} pipes {piped!r}, not a field of form {form!r}")
+    keys = [tuple(r) for r in repeating[wanted[:-1]].itertuples(index=False)]
+    problems += [f"form {key[-1]!r} repeats {n} times in one event" for key, n in Counter(keys).items() if n > 1]
+    return problems
 
 
 # What REDCap's data dictionary upload accepts (REDCap "Data Dictionary" help and the
@@ -571,9 +720,10 @@ def write_redcap_dictionary(
 ) -> list[Path]:
     """Write the REDCap data dictionary of an instrument as CSV, with its codebook and events.
 
-    Beside ``<name>.csv`` come ``<name>_fields.csv`` (:func:`redcap_fields`)
-    and, for a longitudinal project (no ``occasion``), ``<name>_events.csv``
-    and ``<name>_designations.csv``.
+    Beside ``<name>.csv`` come ``<name>_fields.csv`` (:func:`redcap_fields`),
+    ``<name>_repeating.csv`` when the project has repeated sections
+    (:func:`redcap_repeating`) and, for a longitudinal project (no
+    ``occasion``), ``<name>_events.csv`` and ``<name>_designations.csv``.
 
     Raises
     ------
@@ -587,6 +737,9 @@ def write_redcap_dictionary(
     beside = {"fields": redcap_fields(instrument, occasion)}
     if occasion is None:
         beside |= {"events": redcap_events(instrument), "designations": redcap_designations(instrument)}
+    repeating = redcap_repeating(instrument, occasion)
+    if not repeating.empty:
+        beside["repeating"] = repeating
     redcap_dictionary(instrument, lang, occasion).to_csv(path, index=False)
     written = [path]
     for suffix, table in beside.items():

@@ -7,7 +7,11 @@ column per field under its REDCap name (see
 :func:`kantelmeter.io.redcap.redcap_name`), one 0/1 column ``field___code``
 per checkbox option, a ``<form>_complete`` status (0, 1, 2) per form and,
 when survey fields are exported, ``<form>_timestamp``. Missing-data codes
-arrive as their codes (8, 9), as kantelmeter stores them.
+arrive as their codes (8, 9), as kantelmeter stores them. A repeating
+instrument (a repeated section) adds rows with ``redcap_repeat_instrument``
+and ``redcap_repeat_instance``: :func:`join_instances` puts each beside its
+record's main row as the wide ``<item>__k`` columns, ``k`` given by the
+instance's element field (instances are numbered in order of entry).
 
 :func:`redcap_columns` turns that table into the normal one (``respondent``,
 ``collected_at``, item columns, ``item_code`` option columns) and
@@ -24,12 +28,12 @@ from pathlib import Path
 import pandas as pd
 
 from kantelmeter.errors import ExchangeError
-from kantelmeter.instruments import Instrument, ItemType
-from kantelmeter.io.redcap import redcap_form_names, redcap_name, unique_event_name
+from kantelmeter.instruments import Instrument, ItemType, Repetition, Section
+from kantelmeter.io.redcap import element_field, redcap_form_names, redcap_name, repeating_form, unique_event_name
 from kantelmeter.io.transfer import FIRST_ROW, ImportResult, import_responses
 from kantelmeter.io.validation import ImportRejected, ValidationReport
 
-__all__ = ["RedcapImport", "import_redcap", "redcap_columns"]
+__all__ = ["RedcapImport", "import_redcap", "join_instances", "redcap_columns"]
 
 EVENT = "redcap_event_name"
 # Columns REDCap adds that describe the record, not an answer.
@@ -47,7 +51,7 @@ def _forms(instrument: Instrument) -> set[str]:
 
 
 def redcap_columns(
-    frame: pd.DataFrame, instrument: Instrument, occasion: str, source: str = "<data>"
+    frame: pd.DataFrame, instrument: Instrument, occasion: str, source: str = "<data>", first_row: int = 2
 ) -> tuple[pd.DataFrame, list[int]]:
     """The rows of one occasion of a REDCap export, with kantelmeter's columns.
 
@@ -61,6 +65,8 @@ def redcap_columns(
         are kept; an export without ``redcap_event_name`` is one occasion.
     source : str
         The file name, for errors.
+    first_row : int
+        The file's row number of the frame's first row, for errors.
 
     Returns
     -------
@@ -78,17 +84,12 @@ def redcap_columns(
     """
     if frame.columns.empty:
         raise ExchangeError(f"{source}: an empty file; a REDCap export starts with the record id column")
-    for column in REPEAT_COLUMNS:
-        if column in frame and frame[column].astype(str).str.strip().ne("").any():
-            raise ExchangeError(
-                f"{source}: column {column} holds repeating instances; kantelmeter imports one "
-                "instance per record and event"
-            )
-    positions = list(range(len(frame)))
+    frame, positions = join_instances(frame, instrument, source, first_row)
     if EVENT in frame:
         events = frame[EVENT].astype(str).str.strip()
-        positions = [i for i, event in enumerate(events) if event in (unique_event_name(occasion), occasion)]
-    rows = frame.iloc[positions].reset_index(drop=True)
+        positions = [p for p, event in zip(positions, events) if event in (unique_event_name(occasion), occasion)]
+        frame = frame[events.isin([unique_event_name(occasion), occasion]).to_numpy()]
+    rows = frame.reset_index(drop=True)
     forms = _forms(instrument)
     item_of = {redcap_name(item.id): item for item in instrument.items}
     renamed, drop, stamps = {rows.columns[0]: "respondent"}, [], []
@@ -113,6 +114,134 @@ def redcap_columns(
     if times is not None:
         rows["collected_at"] = times.max(axis=1)  # ISO text: the latest form finished
     return _unticked_is_unanswered(rows, instrument), positions
+
+
+def _text(value) -> str:
+    return "" if pd.isna(value) else str(value).strip()
+
+
+def join_instances(
+    frame: pd.DataFrame, instrument: Instrument, source: str = "<data>", first_row: int = 2
+) -> tuple[pd.DataFrame, list[int]]:
+    """The main rows of an export, each with its repeating instances as ``<item>__k`` columns.
+
+    An instance (a row whose ``redcap_repeat_instrument`` names a repeating
+    form) joins the main row of its record and event; its element field
+    gives ``k``, the element's position among the source item's options.
+
+    Returns
+    -------
+    DataFrame, list of int
+        The main rows, and the position in ``frame`` of each.
+
+    Raises
+    ------
+    ExchangeError
+        Naming the file row, field and value of every instance without an
+        element, with an element that is no option or that the record did not
+        choose in the source item, a second instance of one element, or with
+        no main row to join.
+
+    Examples
+    --------
+    >>> from kantelmeter import load_instrument
+    >>> raw = pd.DataFrame({"record_id": ["r-1", "r-1"], "redcap_repeat_instrument": ["", "citizen_problem_follow_up"],
+    ...                     "redcap_repeat_instance": ["", "1"], "problems_raised___3": ["1", ""],
+    ...                     "problem_follow_up_element": ["", "3"], "problem_result": ["", "6"]})
+    >>> main, positions = join_instances(raw, load_instrument("citizen"))
+    >>> main[["record_id", "problems_raised___3", "problem_result__3"]].to_dict("records"), positions
+    ([{'record_id': 'r-1', 'problems_raised___3': '1', 'problem_result__3': '6'}], [0])
+    """
+    kind = frame.get(REPEAT_COLUMNS[0])
+    if kind is None:
+        return frame, list(range(len(frame)))
+    kind = kind.map(_text)
+    sections = {repeating_form(instrument, r.template): r.template for r in instrument.repetitions}
+    events = frame.get(EVENT, pd.Series("", index=frame.index))
+    keys = [(_text(record), _text(event)) for record, event in zip(frame.iloc[:, 0], events)]
+    positions = [p for p in range(len(frame)) if not kind.iloc[p]]  # a record given twice is the import's to refuse
+    main_at: dict[tuple[str, str], int] = {}
+    for position in positions:
+        main_at.setdefault(keys[position], position)
+    cells: dict[tuple[int, str], str] = {}
+    seen: dict[tuple, int] = {}
+    problems = []
+    for position in (p for p in range(len(frame)) if kind.iloc[p]):
+        row, form = position + first_row, kind.iloc[position]
+        section = sections.get(form)
+        if section is None:
+            problems.append(
+                f"row {row}: {REPEAT_COLUMNS[0]} = {form!r} is not a repeating form; allowed: {', '.join(sections)}"
+            )
+            continue
+        found = _repetition(frame, instrument, section, position, keys, main_at, row)
+        if isinstance(found, str):
+            problems.append(found)
+            continue
+        main, repetition = found
+        first = seen.setdefault((main, form, repetition.number), row)
+        if first != row:
+            problems.append(
+                f"row {row}: a second instance of {form!r} for {element_field(section)} = {repetition.code} "
+                f"of record {keys[position][0]!r} (the first is row {first})"
+            )
+        for declared, asked in repetition.items.items():
+            pairs = zip(_fields(instrument, declared), _fields(instrument, declared, asked))
+            cells.update(
+                {(main, to): _text(frame.iat[position, frame.columns.get_loc(of)]) for of, to in pairs if of in frame}
+            )
+    if problems:
+        raise ExchangeError(f"{source}: " + "; ".join(problems))
+    instance_columns = {
+        name for section in sections.values() for item in section.items for name in _fields(instrument, item.id)
+    } | {element_field(section) for section in sections.values()}
+    main = frame.iloc[positions].drop(columns=[c for c in frame.columns if c in instance_columns])
+    wide = pd.DataFrame(index=positions, columns=list(dict.fromkeys(to for _, to in cells)), dtype=object).fillna("")
+    for (at, to), value in cells.items():
+        wide.at[at, to] = value
+    return pd.concat([main, wide.set_axis(main.index)], axis=1), positions
+
+
+def _fields(instrument: Instrument, declared: str, asked: str | None = None) -> list[str]:
+    """The REDCap columns of an item of a repeating form, named as declared or (``asked``) as one repetition."""
+    name, item = redcap_name(asked or declared), instrument.item(declared)
+    if item.type is ItemType.multiple_choice:
+        return [f"{name}___{code}" for code in instrument.valid_codes(item)]
+    return [name]
+
+
+def _repetition(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    section: Section,
+    position: int,
+    keys: list[tuple[str, str]],
+    main_at: dict[tuple[str, str], int],
+    row: int,
+) -> tuple[int, Repetition] | str:
+    """The main row and repetition an instance belongs to, or what is wrong with it."""
+    assert section.repeat is not None
+    element = element_field(section)
+    value = _text(frame.iat[position, frame.columns.get_loc(element)]) if element in frame else ""
+    repetitions = {str(r.code): r for r in instrument.repetitions if r.template.id == section.id}
+    if not value:
+        return f"row {row}: an instance without {element}; allowed: {', '.join(repetitions)}"
+    if value not in repetitions:
+        return f"row {row}: {element} = {value!r} is no option of {section.repeat.for_each}; allowed: {', '.join(repetitions)}"
+    main = main_at.get(keys[position])
+    if main is None:
+        return f"row {row}: no row of record {keys[position][0]!r} without {REPEAT_COLUMNS[0]} to join the instance to"
+    source = redcap_name(section.repeat.for_each)
+    boxes = [c for c in frame.columns if c.startswith(f"{source}___")]
+    answered = [  # the record's answer to the source, in the instance's event or another
+        p
+        for p in [main, *(p for k, p in main_at.items() if k[0] == keys[position][0])]
+        if any(_text(frame.iat[p, frame.columns.get_loc(c)]) == "1" for c in boxes)
+    ]
+    box = f"{source}___{value}"
+    if answered and (box not in frame or _text(frame.iat[answered[0], frame.columns.get_loc(box)]) != "1"):
+        return f"row {row}: {element} = {value!r}, but record {keys[position][0]!r} did not choose {value} in {source}"
+    return main, repetitions[value]
 
 
 def _unticked_is_unanswered(rows: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -174,10 +303,11 @@ def import_redcap(
     counted: dict[str, int] = {}
 
     def reshape(frame: pd.DataFrame) -> pd.DataFrame:
-        rows, positions = redcap_columns(frame, instrument, occasion, path.name)
+        rows, positions = redcap_columns(frame, instrument, occasion, path.name, FIRST_ROW.get(path.suffix.lower(), 2))
         kept.extend(positions)
-        if EVENT in frame:
-            others = frame[EVENT].drop(frame.index[positions])
+        if EVENT in frame:  # the records of other events, not their repeating instances
+            main = frame if REPEAT_COLUMNS[0] not in frame else frame[frame[REPEAT_COLUMNS[0]].map(_text).eq("")]
+            others = main[EVENT].drop(frame.index[positions])
             counted.update(others.value_counts(sort=False).to_dict())
         return rows
 
