@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import Instrument
 from kantelmeter.io.xlsform import ELEMENT, repeat_paths
 
@@ -26,7 +27,7 @@ __all__ = ["RepeatImportError", "join_repeats"]
 LINKS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"))
 
 
-class RepeatImportError(ValueError):
+class RepeatImportError(KantelmeterError, ValueError):
     """A repeat table that cannot be joined to its responses; the message names the table, row and value."""
 
 

@@ -34,12 +34,13 @@ from typing import Any
 
 import yaml
 
+from kantelmeter.errors import KantelmeterError
 from kantelmeter.instruments import LANGUAGES
 
 __all__ = ["CatalogueError", "catalogue", "message", "section", "translations"]
 
 
-class CatalogueError(ValueError):
+class CatalogueError(KantelmeterError, ValueError):
     """A language or a message name that the catalogues do not hold."""
 
 
