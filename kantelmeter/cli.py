@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from kantelmeter.contract import RESPONDENT_IDENTIFIERS
+from kantelmeter.contract import PASSWORD_MIN, RESPONDENT_IDENTIFIERS
 from kantelmeter.errors import KantelmeterError
 from kantelmeter.languages import LANGUAGES
 from kantelmeter.notebooks import ANALYST_NOTEBOOKS, PUBLISHABLE
@@ -497,7 +497,7 @@ def user_group() -> None:
     required=True,
     help="interviewer: administers questionnaires; evaluator: sees completion counts only.",
 )
-@click.password_option(prompt="Password (at least 12 characters)")
+@click.password_option(prompt=f"Password (at least {PASSWORD_MIN} characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
 def user_add(username: str, role: str, password: str, db_url: str, key_file: str | None) -> None:
@@ -508,7 +508,7 @@ def user_add(username: str, role: str, password: str, db_url: str, key_file: str
 
 @user_group.command("passwd")
 @click.argument("username")
-@click.password_option(prompt="New password (at least 12 characters)")
+@click.password_option(prompt=f"New password (at least {PASSWORD_MIN} characters)")
 @click.option("--db", "db_url", default="sqlite:///kantelmeter.db", show_default=True, help=DB_HELP)
 @key_file_option
 def user_passwd(username: str, password: str, db_url: str, key_file: str | None) -> None:

@@ -26,6 +26,7 @@ from typing import Literal, get_args
 __all__ = [
     "DAYS_PER_MONTH",
     "IDENTIFIER_KINDS",
+    "PASSWORD_MIN",
     "IMPORT_COLUMNS",
     "REGISTER_IDENTIFIERS",
     "RESPONDENT_IDENTIFIERS",
@@ -53,3 +54,6 @@ REGISTER_IDENTIFIERS = RESPONDENT_IDENTIFIERS[:2]
 
 DAYS_PER_MONTH = 365.25 / 12
 """Panel time runs in months of this many days: the average month of the Gregorian year with its leap days."""
+
+PASSWORD_MIN = 12
+"""The fewest characters an account's password may have (the store refuses shorter; the CLI says so)."""

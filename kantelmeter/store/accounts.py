@@ -12,6 +12,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kantelmeter.contract import PASSWORD_MIN
 from kantelmeter.instruments import Instrument
 from kantelmeter.store.audit import Audit
 from kantelmeter.store.base import _token_hash
@@ -109,7 +110,7 @@ class Accounts(Audit):
         username : str
             1 to 64 characters.
         password : str
-            At least 12 characters.
+            At least :data:`kantelmeter.contract.PASSWORD_MIN` (12) characters.
         role : {'interviewer', 'evaluator'}
             An interviewer administers questionnaires and opens only the
             interviews they started; an evaluator sees completion counts only.
@@ -272,8 +273,8 @@ class Accounts(Audit):
 
 
 def _password_hash(username: str, password: str) -> str:
-    if len(password) < 12:
-        raise StoreError(f"the password for {username!r} is too short: give at least 12 characters")
+    if len(password) < PASSWORD_MIN:
+        raise StoreError(f"the password for {username!r} is too short: give at least {PASSWORD_MIN} characters")
     return PasswordHasher().hash(password)
 
 
