@@ -14,7 +14,7 @@ Two parts, both on synthetic data with a known truth:
    naive estimator measured in the same run (absolute bias and time per fit).
 
     python benchmarks/bench_effects_simulation.py [seeds] [seeds at n = 5,000] [study seeds]
-    # defaults 200, 200, 50; the studies of part 1 run in a pool of two processes
+    # defaults 200, 200, 50 (0 leaves a part out); the studies of part 1 run in a pool of two processes
 """
 
 import sys
@@ -195,6 +195,8 @@ def main() -> None:
         warnings.simplefilter("ignore", OverlapWarning)
         with ProcessPoolExecutor(max_workers=2) as pool:  # two cores, shared: never more than two processes
             for size, n in zip(SIZES, (seeds, large)):
+                if not n:  # a size asked with 0 studies is left out (e.g. only the pilot size: ... 300 0 0)
+                    continue
                 start = time.perf_counter()
                 table = design_table(designs(size, n, pool))
                 print(
