@@ -383,7 +383,7 @@ def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
 
 
 FETCH_ROWS = 100_000  # rows per fetchmany: a read never holds more than one block of driver tuples
-WIDE_FETCH_CELLS = 400_000  # answers per fetchmany of a wide answer table: about 15 MB of Python floats
+WIDE_FETCH_CELLS = 100_000  # answers per fetchmany of a wide answer table: about 4 MB of Python floats
 
 
 def _driver_blocks(conn: Connection, query: Any, rows: int = FETCH_ROWS) -> Iterator[list[tuple]]:
