@@ -39,6 +39,16 @@ KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT = "key_fingerprint", "kantelmeter"
 
 
 BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
+BULK_CELLS = 200_000  # values per bulk insert call of a wide table: its rows as Python tuples take about 7 MB
+
+
+def bulk_rows(columns: int) -> int:
+    """Rows per bulk insert call of a table with this many columns: BULK_CHUNK, fewer for a wide table.
+
+    >>> bulk_rows(3), bulk_rows(41)
+    (20000, 4878)
+    """
+    return max(1, min(BULK_CHUNK, BULK_CELLS // columns))
 
 
 def _chunks(rows: Iterable, size: int = BULK_CHUNK) -> Iterator[list]:
@@ -356,15 +366,16 @@ class StoreCore:
         Both run inside the open transaction, so a failure or a killed process leaves nothing.
         """
         names = _quoted(columns)
+        size = bulk_rows(len(columns))
         cursor = conn.connection.driver_connection.cursor()
         if conn.dialect.name == "postgresql":
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for chunk in _chunks(rows, BULK_CHUNK):
+                for chunk in _chunks(rows, size):
                     for row in chunk:
                         copy.write_row(row)
         else:
             statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
-            for chunk in _chunks(rows, BULK_CHUNK):
+            for chunk in _chunks(rows, size):
                 cursor.executemany(statement, chunk)
         cursor.close()
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import BULK_CHUNK, StoreCore, _among
+from kantelmeter.store.base import StoreCore, _among, bulk_rows
 from kantelmeter.store.errors import DuplicateResponse, StoreError
 from kantelmeter.store.responses import _parsed_answer, _refused
 from kantelmeter.store.schema import META_COLUMNS, _now, answer_table, batches, respondents, responses_table
@@ -79,7 +79,8 @@ class BulkLoad(StoreCore):
 
         A million-row file never has to sit in memory whole: each chunk is checked and
         written before the next is made. An error raised by the chunks themselves (a
-        file refused halfway) or by any chunk's answers rolls back every chunk.
+        file refused halfway) or by any chunk's answers rolls back every chunk. The chunks are made
+        inside the write transaction, so making them may read the store but not write to it.
 
         Examples
         --------
@@ -89,7 +90,8 @@ class BulkLoad(StoreCore):
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
         >>> soc = load_instrument("soc13")
-        >>> halves = (pd.DataFrame({"respondent": [store.add_respondent()], "soc1": [n]}) for n in (4, 6))
+        >>> people = [store.add_respondent(), store.add_respondent()]
+        >>> halves = (pd.DataFrame({"respondent": [person], "soc1": [n]}) for person, n in zip(people, (4, 6)))
         >>> store.add_response_chunks(soc, "intake", halves), len(store.responses(soc))
         (2, 2)
         """
@@ -280,10 +282,11 @@ def _wide_rows(response_ids: list[int], values: pd.DataFrame) -> Iterator[tuple]
 
     NaN must become None: PostgreSQL would store it as the float NaN, not as a blank.
     """
-    for start in range(0, len(values), BULK_CHUNK):
-        cells = values.iloc[start : start + BULK_CHUNK].to_numpy(dtype=object, copy=True)
+    size = bulk_rows(values.shape[1] + 1)
+    for start in range(0, len(values), size):
+        cells = values.iloc[start : start + size].to_numpy(dtype=object, copy=True)
         cells[pd.isna(cells)] = None
-        for response_id, row in zip(response_ids[start : start + BULK_CHUNK], cells.tolist()):
+        for response_id, row in zip(response_ids[start : start + size], cells.tolist()):
             yield response_id, *row
 
 
