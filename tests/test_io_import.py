@@ -102,7 +102,7 @@ def test_unreadable_inputs_are_named(store, sample_instrument, tmp_path):
         import_responses(store, sample_instrument, "intake", path, mapping={"Vraag 9": "got_help"})
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".sav"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav"])
 def test_a_file_read_in_chunks_is_stored_whole_or_not_at_all(store, sample_instrument, tmp_path, monkeypatch, suffix):
     monkeypatch.setattr("kantelmeter.io.transfer.CHUNK_ROWS", 2)  # three chunks of the seven rows
     rows = pd.concat([ROWS, ROWS.assign(respondent=["r4", "r5", "r6"]), ROWS.iloc[:1].assign(respondent="r7")])
@@ -110,7 +110,7 @@ def test_a_file_read_in_chunks_is_stored_whole_or_not_at_all(store, sample_instr
     bad.loc[6, "got_help"] = 5  # in the last chunk, after two chunks were written
     with pytest.raises(ImportRejected) as rejected:
         import_responses(store, sample_instrument, "intake", _write(bad, tmp_path / f"bad{suffix}"))
-    first = 2 if suffix == ".csv" else 1  # a spreadsheet counts its header row, SPSS counts cases
+    first = 1 if suffix == ".sav" else 2  # a spreadsheet counts its header row, SPSS counts cases
     assert rejected.value.report.problems[["row", "column"]].values.tolist() == [[first + 6, "got_help"]]
     assert store.responses(sample_instrument).empty and store.completion().empty
     result = import_responses(store, sample_instrument, "intake", _write(rows, tmp_path / f"good{suffix}"))

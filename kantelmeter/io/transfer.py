@@ -363,14 +363,19 @@ def _plain_version(value) -> str:
 
 
 def _read(path: Path, suffix: str, sheet: str | int) -> Iterator[pd.DataFrame]:
-    """The file's rows, a chunk at a time for CSV and SPSS; the index numbers the rows of the file from 0."""
+    """The file's rows, a chunk at a time; the index numbers the rows of the file from 0.
+
+    CSV and SPSS files are read a chunk at a time; an Excel sheet (at most 1,048,576 rows) is read
+    whole, then checked and stored a chunk at a time like the others.
+    """
     if suffix in (".csv", ".txt"):
         yield from read_csv_chunks(path, CHUNK_ROWS)
     elif suffix == ".sav":
         yield from read_sav_chunks(path, CHUNK_ROWS)
     else:
-        frame = read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
-        yield frame.reset_index(drop=True)
+        frame = read_xlsx(path, sheet).reset_index(drop=True)
+        for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+            yield frame.iloc[start : start + CHUNK_ROWS]
 
 
 def export_responses(
