@@ -100,3 +100,29 @@ def test_unreadable_inputs_are_named(store, sample_instrument, tmp_path):
     path = _write(ROWS, tmp_path / "may.csv")
     with pytest.raises(ValueError, match="does not have: \\['Vraag 9'\\]"):
         import_responses(store, sample_instrument, "intake", path, mapping={"Vraag 9": "got_help"})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav"])
+def test_a_file_read_in_chunks_is_stored_whole_or_not_at_all(store, sample_instrument, tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr("kantelmeter.io.transfer.CHUNK_ROWS", 2)  # three chunks of the seven rows
+    rows = pd.concat([ROWS, ROWS.assign(respondent=["r4", "r5", "r6"]), ROWS.iloc[:1].assign(respondent="r7")])
+    bad = rows.reset_index(drop=True).astype(object)
+    bad.loc[6, "got_help"] = 5  # in the last chunk, after two chunks were written
+    with pytest.raises(ImportRejected) as rejected:
+        import_responses(store, sample_instrument, "intake", _write(bad, tmp_path / f"bad{suffix}"))
+    first = 1 if suffix == ".sav" else 2  # a spreadsheet counts its header row, SPSS counts cases
+    assert rejected.value.report.problems[["row", "column"]].values.tolist() == [[first + 6, "got_help"]]
+    assert store.responses(sample_instrument).empty and store.completion().empty
+    result = import_responses(store, sample_instrument, "intake", _write(rows, tmp_path / f"good{suffix}"))
+    assert result.added == 7 and sorted(store.responses(sample_instrument).respondent) == [f"r{n}" for n in range(1, 8)]
+
+
+def test_a_respondent_twice_in_two_chunks_is_reported_with_both_rows(store, sample_instrument, tmp_path, monkeypatch):
+    monkeypatch.setattr("kantelmeter.io.transfer.CHUNK_ROWS", 2)
+    twice = pd.concat([ROWS, ROWS.iloc[:1]])  # r1 in rows 2 and 5, the first and the second chunk
+    with pytest.raises(ImportRejected) as rejected:
+        import_responses(store, sample_instrument, "intake", _write(twice, tmp_path / "twice.csv"))
+    problems = rejected.value.report.problems
+    assert problems[["row", "column", "value"]].values.tolist() == [[2, "respondent", "r1"], [5, "respondent", "r1"]]
+    assert problems.problem.str.contains("more than once at occasion 'intake'").all()
+    assert store.responses(sample_instrument).empty

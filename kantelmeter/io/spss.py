@@ -12,7 +12,7 @@ file back with user-missing codes kept as codes, for import.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +47,24 @@ def read_sav(path: str | Path) -> pd.DataFrame:
     """Read an SPSS file of responses; user-missing codes stay codes (not NaN)."""
     frame, _ = pyreadstat.read_sav(str(path), user_missing=True, apply_value_formats=False)
     return frame
+
+
+def read_sav_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
+    """Read an SPSS file as :func:`read_sav` does, ``rows`` cases at a time; the index numbers the cases from 0.
+
+    At least one (possibly empty) frame is given.
+    """
+    given = False
+    start = 0
+    for frame, _ in pyreadstat.read_file_in_chunks(
+        pyreadstat.read_sav, str(path), chunksize=rows, user_missing=True, apply_value_formats=False
+    ):
+        if len(frame) or not given:
+            given = True
+            yield frame.set_axis(pd.RangeIndex(start, start + len(frame)))
+        start += len(frame)
+    if not given:
+        yield read_sav(path)
 
 
 def spss_metadata(

@@ -18,14 +18,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kantelmeter.errors import ExchangeError
 from kantelmeter.instruments import Instrument, ItemType
 from kantelmeter.io.mapping import apply_mapping, odk_columns, read_mapping
 from kantelmeter.io.odk_repeats import join_repeats
-from kantelmeter.io.spss import read_sav, write_sav
+from kantelmeter.io.spss import read_sav, read_sav_chunks, write_sav
 from kantelmeter.io.tabular import (
+    CHUNK_ROWS,
     read_csv,
     read_csv_chunks,
     read_xlsx,
@@ -143,73 +145,129 @@ def import_responses(
     digest = file_hash(path)
     if store.batch_seen(instrument, occasion or ANY_OCCASION, digest):
         return ImportResult(0, True, ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS)))
-    reports, encoding = [], None
     chunks = _read(path, suffix, sheet)
     if repeats:  # a repetition may belong to any row of the file: join them whole
         tables = {Path(p).name: pd.concat(list(_read(Path(p), Path(p).suffix.lower(), 0))) for p in repeats}
         chunks = iter([join_repeats(pd.concat(list(chunks)), tables, instrument, occasion)])
-    for frame in chunks:
-        encoding = frame.attrs.get("encoding")
-        if odk:
-            frame = odk_columns(frame, instrument, occasion)
-        if reshape is not None:
-            frame = reshape(frame)
-        if mapping is not None:
-            frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), path.name)
-        reports.append(
-            _validated(
-                store,
-                instrument,
-                occasion,
-                frame,
-                path.name,
-                FIRST_ROW[suffix],
-                respondent=respondent,
-                respondent_kind=respondent_kind,
-                pseudonymise=store.pseudonym,
-                cohort=cohort,
-            )
+    checked = _CheckedChunks(path.name, FIRST_ROW[suffix], instrument)
+    # The key is checked (and recorded on first use) now: the chunks are checked inside the import's write.
+    pseudonymise = store.pseudonymiser.pseudonymise
+    prepared = (
+        _validated(
+            store,
+            instrument,
+            occasion,
+            _prepared(frame, instrument, occasion, odk, reshape, mapping, path.name),
+            path.name,
+            FIRST_ROW[suffix],
+            respondent=respondent,
+            respondent_kind=respondent_kind,
+            pseudonymise=pseudonymise,
+            cohort=cohort,
         )
-    report = _one_report(path.name, reports, FIRST_ROW[suffix])
-    if not report.ok:
-        raise ImportRejected(report)
-    # A respondent may have typed their BSN in an open answer: it is masked, never stored.
-    data, masked = mask_bsns_in_columns(
-        report.data, [i.id for i in instrument.items if i.type is ItemType.text and not i.identifier]
+        for frame in checked.encoded(chunks)
     )
-    added = store.add_responses(instrument, occasion, data, source="import", batch=digest, actor=actor)
-    return ImportResult(added, added == 0 and len(report.data) > 0, report, encoding=encoding, masked_bsns=masked)
+    # Each chunk is checked and written before the next is read, in one transaction: a problem in any
+    # chunk raises ImportRejected at the end, with every problem of the file, and nothing is kept.
+    added = store.add_response_chunks(
+        instrument, occasion, checked.stored(prepared), source="import", batch=digest, actor=actor
+    )
+    report = ValidationReport(path.name, pd.DataFrame(columns=PROBLEM_COLUMNS))
+    return ImportResult(
+        added, added == 0 and checked.rows > 0, report, encoding=checked.encoding, masked_bsns=checked.masked
+    )
 
 
-def _one_report(source: str, reports: list[ValidationReport], first_row: int) -> ValidationReport:
-    """The reports of the chunks (or groups) of one file as one: each column problem once, rows in order.
+def _prepared(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    occasion: str | None,
+    odk: bool,
+    reshape: Callable[[pd.DataFrame], pd.DataFrame] | None,
+    mapping: str | Path | dict[str, str] | None,
+    source: str,
+) -> pd.DataFrame:
+    """A chunk as read, with the normal columns: ODK names, the reshape, the mapping."""
+    if odk:
+        frame = odk_columns(frame, instrument, occasion)
+    if reshape is not None:
+        frame = reshape(frame)
+    if mapping is not None:
+        frame = apply_mapping(frame, mapping if isinstance(mapping, dict) else read_mapping(mapping), source)
+    return frame
 
-    A respondent can appear twice in two chunks; the chunks cannot see that, the whole can.
+
+class _CheckedChunks:
+    """The checked chunks of one file on their way to the store, and what the whole file needs checked.
+
+    A respondent may appear twice in two chunks, which neither chunk can see: the key
+    (respondent, occasion) of every row given so far is kept as a 64-bit hash with its row,
+    16 bytes a row instead of a Python string and tuple (a collision of two keys in a
+    million rows has odds below one in ten million, and would only refuse the import).
     """
-    problems = [r.problems for r in reports if not r.ok]
-    data = [r.data for r in reports if r.ok and r.data is not None]
-    if not problems and len(data) > 1:
-        together = pd.concat(data)
-        keys = [c for c in ("respondent", "occasion") if c in together]
-        twice = together[together.duplicated(keys, keep=False)]
-        problems = (
-            [
-                pd.DataFrame(
-                    [
-                        (
-                            first_row + int(index),
-                            "respondent",
-                            row["respondent"],
-                            f"respondent appears more than once at occasion {row.get('occasion')!r}",
-                        )
-                        for index, row in twice.iterrows()
-                    ],
-                    columns=PROBLEM_COLUMNS,
+
+    def __init__(self, source: str, first_row: int, instrument: Instrument):
+        self.source, self.first_row = source, first_row
+        self.text_items = [i.id for i in instrument.items if i.type is ItemType.text and not i.identifier]
+        self.reports: list[ValidationReport] = []
+        self.keys = np.empty(0, dtype=np.int64)  # sorted
+        self.key_rows = np.empty(0, dtype=np.int64)
+        self.rows = self.masked = 0
+        self.encoding: str | None = None
+
+    def encoded(self, chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """The chunks as read, noting the file's encoding."""
+        for frame in chunks:
+            self.encoding = frame.attrs.get("encoding", self.encoding)
+            yield frame
+
+    def stored(self, reports: Iterator[ValidationReport]) -> Iterator[pd.DataFrame]:
+        """The data of each chunk while no chunk had a problem; ImportRejected after the last if any had."""
+        for report in reports:
+            if report.ok and report.data is not None:
+                report = self._unrepeated(report)
+            if not report.ok:
+                self.reports.append(report)
+            elif not self.reports:
+                # A respondent may have typed their BSN in an open answer: it is masked, never stored.
+                data, masked = mask_bsns_in_columns(report.data, self.text_items)
+                self.rows += len(data)
+                self.masked += masked
+                yield data
+        if self.reports:
+            raise ImportRejected(_one_report(self.source, self.reports))
+
+    def _unrepeated(self, report: ValidationReport) -> ValidationReport:
+        """The report, or one naming the rows whose respondent an earlier row (of any chunk) had at that occasion."""
+        data = report.data
+        occasions = data["occasion"] if "occasion" in data else pd.Series("", index=data.index)
+        keys = np.fromiter((hash(key) for key in zip(data["respondent"], occasions)), dtype=np.int64, count=len(data))
+        rows = self.first_row + data.index.to_numpy(dtype=np.int64)
+        here = pd.Series(keys).duplicated(keep=False).to_numpy()
+        at = np.searchsorted(self.keys, keys).clip(max=max(len(self.keys) - 1, 0))
+        before = (self.keys[at] == keys) if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        if here.any() or before.any():
+            twice = here | before
+            found = [
+                (int(row), "respondent", respondent, f"respondent appears more than once at occasion {at_!r}")
+                for row, respondent, at_ in zip(rows[twice], data["respondent"][twice], occasions[twice])
+            ] + [
+                (int(row), "respondent", respondent, f"respondent appears more than once at occasion {at_!r}")
+                for row, respondent, at_ in zip(
+                    self.key_rows[at[before]], data["respondent"][before], occasions[before]
                 )
             ]
-            if len(twice)
-            else []
-        )
+            return ValidationReport(self.source, pd.DataFrame(found, columns=PROBLEM_COLUMNS))
+        order = np.argsort(np.concatenate([self.keys, keys]), kind="stable")
+        self.keys = np.concatenate([self.keys, keys])[order]
+        self.key_rows = np.concatenate([self.key_rows, rows])[order]
+        return report
+
+
+def _one_report(source: str, reports: list[ValidationReport]) -> ValidationReport:
+    """The reports of the chunks (or groups) of one file as one: each column problem once, rows in order."""
+    problems = [r.problems for r in reports if not r.ok]
+    data = [r.data for r in reports if r.ok and r.data is not None]
     if problems:
         problems = pd.concat(problems, ignore_index=True)
         column_wide = problems["row"].isna()  # a problem with a whole column is reported once, not per group
@@ -296,7 +354,7 @@ def _validated(
         if report.ok:
             report.data = report.data.set_axis(group.index).assign(occasion=at, version=version)
         reports.append(report)
-    return _one_report(source, reports, first_row)
+    return _one_report(source, reports)
 
 
 def _plain_version(value) -> str:
@@ -305,12 +363,19 @@ def _plain_version(value) -> str:
 
 
 def _read(path: Path, suffix: str, sheet: str | int) -> Iterator[pd.DataFrame]:
-    """The file's rows, a chunk at a time for CSV; the index numbers the rows of the file from 0."""
+    """The file's rows, a chunk at a time; the index numbers the rows of the file from 0.
+
+    CSV and SPSS files are read a chunk at a time; an Excel sheet (at most 1,048,576 rows) is read
+    whole, then checked and stored a chunk at a time like the others.
+    """
     if suffix in (".csv", ".txt"):
-        yield from read_csv_chunks(path)
+        yield from read_csv_chunks(path, CHUNK_ROWS)
+    elif suffix == ".sav":
+        yield from read_sav_chunks(path, CHUNK_ROWS)
     else:
-        frame = read_xlsx(path, sheet) if suffix == ".xlsx" else READERS[suffix](path)
-        yield frame.reset_index(drop=True)
+        frame = read_xlsx(path, sheet).reset_index(drop=True)
+        for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+            yield frame.iloc[start : start + CHUNK_ROWS]
 
 
 def export_responses(

@@ -39,6 +39,16 @@ KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT = "key_fingerprint", "kantelmeter"
 
 
 BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
+BULK_CELLS = 200_000  # values per bulk insert call of a wide table: its rows as Python tuples take about 7 MB
+
+
+def bulk_rows(columns: int) -> int:
+    """Rows per bulk insert call of a table with this many columns: BULK_CHUNK, fewer for a wide table.
+
+    >>> bulk_rows(3), bulk_rows(41)
+    (20000, 4878)
+    """
+    return max(1, min(BULK_CHUNK, BULK_CELLS // columns))
 
 
 def _chunks(rows: Iterable, size: int = BULK_CHUNK) -> Iterator[list]:
@@ -356,15 +366,16 @@ class StoreCore:
         Both run inside the open transaction, so a failure or a killed process leaves nothing.
         """
         names = _quoted(columns)
+        size = bulk_rows(len(columns))
         cursor = conn.connection.driver_connection.cursor()
         if conn.dialect.name == "postgresql":
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for chunk in _chunks(rows, BULK_CHUNK):
+                for chunk in _chunks(rows, size):
                     for row in chunk:
                         copy.write_row(row)
         else:
             statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
-            for chunk in _chunks(rows, BULK_CHUNK):
+            for chunk in _chunks(rows, size):
                 cursor.executemany(statement, chunk)
         cursor.close()
 
@@ -383,7 +394,7 @@ def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
 
 
 FETCH_ROWS = 100_000  # rows per fetchmany: a read never holds more than one block of driver tuples
-WIDE_FETCH_CELLS = 400_000  # answers per fetchmany of a wide answer table: about 15 MB of Python floats
+WIDE_FETCH_CELLS = 100_000  # answers per fetchmany of a wide answer table: about 4 MB of Python floats
 
 
 def _driver_blocks(conn: Connection, query: Any, rows: int = FETCH_ROWS) -> Iterator[list[tuple]]:

@@ -8,13 +8,13 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import BULK_CHUNK, StoreCore, _among
+from kantelmeter.store.base import StoreCore, _among, bulk_rows
 from kantelmeter.store.errors import DuplicateResponse, StoreError
 from kantelmeter.store.responses import _parsed_answer, _refused
 from kantelmeter.store.schema import META_COLUMNS, _now, answer_table, batches, respondents, responses_table
@@ -64,37 +64,73 @@ class BulkLoad(StoreCore):
         AnswerRefused
             For a value outside its item's domain, naming item, value and what is allowed.
         """
+        return self.add_response_chunks(instrument, occasion, [frame], source, batch, actor)
+
+    def add_response_chunks(
+        self,
+        instrument: Instrument | str,
+        occasion: str | None,
+        chunks: Iterable[pd.DataFrame],
+        source: str = "import",
+        batch: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Add the responses of each frame in ``chunks``, as :meth:`add_responses` does, all in one transaction.
+
+        A million-row file never has to sit in memory whole: each chunk is checked and
+        written before the next is made. An error raised by the chunks themselves (a
+        file refused halfway) or by any chunk's answers rolls back every chunk. The chunks are made
+        inside the write transaction, so making them may read the store but not write to it.
+
+        Examples
+        --------
+        >>> from kantelmeter import load_instrument
+        >>> from kantelmeter.store import Store
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
+        >>> soc = load_instrument("soc13")
+        >>> people = [store.add_respondent(), store.add_respondent()]
+        >>> halves = (pd.DataFrame({"respondent": [person], "soc1": [n]}) for person, n in zip(people, (4, 6)))
+        >>> store.add_response_chunks(soc, "intake", halves), len(store.responses(soc))
+        (2, 2)
+        """
         instrument = self._resolve(instrument)
-        groups = self._response_groups(instrument, occasion, frame)
-        if frame.empty:
-            return 0
         now = _now()
+        added = 0
         try:
             with self._write() as conn:
+                if batch is not None and self._batch_seen(conn, instrument.id, occasion or ANY_OCCASION, batch):
+                    return 0
                 batch_id = None
-                if batch is not None:
-                    if self._batch_seen(conn, instrument.id, occasion or ANY_OCCASION, batch):
-                        return 0
-                    batch_id = conn.execute(
-                        insert(batches)
-                        .values(
-                            instrument=instrument.id,
-                            occasion=occasion or ANY_OCCASION,
-                            sha256=batch,
-                            rows=len(frame),
-                            imported_at=now,
-                        )
-                        .returning(batches.c.id)
-                    ).scalar()
-                for version, at, rows in groups:
-                    self._add_group(conn, version, at, rows, source, batch_id, now, actor)
+                for frame in chunks:
+                    groups = self._response_groups(instrument, occasion, frame)
+                    if frame.empty:
+                        continue
+                    if batch is not None and batch_id is None:  # recorded with its first response
+                        batch_id = conn.execute(
+                            insert(batches)
+                            .values(
+                                instrument=instrument.id,
+                                occasion=occasion or ANY_OCCASION,
+                                sha256=batch,
+                                rows=0,
+                                imported_at=now,
+                            )
+                            .returning(batches.c.id)
+                        ).scalar()
+                    for version, at, rows in groups:
+                        self._add_group(conn, version, at, rows, source, batch_id, now, actor)
+                    added += len(frame)
+                if batch_id is not None:
+                    conn.execute(update(batches).where(batches.c.id == batch_id).values(rows=added))
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
             raise DuplicateResponse(
                 f"some respondents already have a response to {instrument.id!r} at "
                 f"{occasion or 'these occasions'!r}, or appear twice; nothing was added "
                 f"({getattr(exc, 'orig', exc)})"
             ) from None
-        return len(frame)
+        return added
 
     def _response_groups(
         self, instrument: Instrument, occasion: str | None, frame: pd.DataFrame
@@ -160,6 +196,7 @@ class BulkLoad(StoreCore):
             )
         times = collected.values.dt.tz_localize(None) if collected is not None else pd.Series(now, index=frame.index)
         ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
+        before = conn.execute(select(func.coalesce(func.max(responses_table.c.id), 0))).scalar()
         self._bulk_insert(
             conn,
             responses_table,
@@ -182,7 +219,9 @@ class BulkLoad(StoreCore):
         response_of = dict(
             conn.execute(
                 select(responses_table.c.respondent_id, responses_table.c.id).where(
-                    responses_table.c.instrument == instrument.id, responses_table.c.occasion == occasion
+                    responses_table.c.instrument == instrument.id,
+                    responses_table.c.occasion == occasion,
+                    responses_table.c.id > before,  # only those just added: a chunk need not read the whole table
                 )
             ).all()
         )
@@ -243,10 +282,11 @@ def _wide_rows(response_ids: list[int], values: pd.DataFrame) -> Iterator[tuple]
 
     NaN must become None: PostgreSQL would store it as the float NaN, not as a blank.
     """
-    for start in range(0, len(values), BULK_CHUNK):
-        cells = values.iloc[start : start + BULK_CHUNK].to_numpy(dtype=object, copy=True)
+    size = bulk_rows(values.shape[1] + 1)
+    for start in range(0, len(values), size):
+        cells = values.iloc[start : start + size].to_numpy(dtype=object, copy=True)
         cells[pd.isna(cells)] = None
-        for response_id, row in zip(response_ids[start : start + BULK_CHUNK], cells.tolist()):
+        for response_id, row in zip(response_ids[start : start + size], cells.tolist()):
             yield response_id, *row
 
 

@@ -387,7 +387,7 @@ class Responses(StoreCore):
             if conn.dialect.name == "postgresql":
                 # The reads below must see one snapshot, not a response committed or erased between them.
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            wide, ids = _meta_columns(_driver_blocks(conn, meta))
+            wide, ids = _meta_columns(_driver_blocks(conn, meta, rows=WIDE_FETCH_CELLS // len(META_COLUMNS)))
             matrix = np.full((len(ids), len(numeric)), np.nan, order="F")
             strings = np.full((len(ids), len(text)), None, dtype=object)
             for version in versions:
@@ -401,19 +401,21 @@ class Responses(StoreCore):
                         # numpy reads a block of tuples whole; None (no answer) becomes NaN in a float array.
                         cells = np.array(block, dtype=target.dtype)
                         target[np.ix_(ids.get_indexer(cells[:, 0].astype("int64")), where)] = cells[:, 1:]
-        # The numbers become the frame's one float block without a copy; the other columns join it, and the
-        # columns are put in order once (a second, brief copy of the numbers, after the matrix is gone).
+        # The numbers become the frame's one float block without a copy; the other columns are inserted at
+        # their places around it, so the columns are in order without copying the numbers again.
         frame = pd.DataFrame(matrix, columns=numeric, copy=False)
         del matrix
-        for column, values in zip(text, strings.T):
-            values = pd.Series(values, dtype=object)
-            frame[column] = (
-                pd.to_datetime(values) if items[column].kind == "date" else values.astype("str").where(values.notna())
-            )
-        del strings
         for position, column in enumerate(META_COLUMNS):
-            frame.insert(position, column, wide[column])
-        return frame[META_COLUMNS + list(items)]
+            frame.insert(position, column, wide.pop(column))
+        order = {column: len(META_COLUMNS) + position for position, column in enumerate(items)}
+        for column, values in zip(text, strings.T):  # in the order of items, so each place is final
+            values = pd.Series(values, dtype=object)
+            frame.insert(
+                order[column],
+                column,
+                pd.to_datetime(values) if items[column].kind == "date" else values.astype("str").where(values.notna()),
+            )
+        return frame
 
     def completion(self, instrument: Instrument | str | None = None) -> pd.DataFrame:
         """Counts of responses per instrument, occasion, cohort and status (no answer values).
