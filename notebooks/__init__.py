@@ -9,4 +9,5 @@ ANALYST_NOTEBOOKS = {
     "professionals_over_time": ("db_url", "lang"),
     "thesis_replication": ("lang",),
     "cost_benefit": ("lang",),
+    "problems": ("lang",),
 }
