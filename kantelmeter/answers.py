@@ -527,7 +527,7 @@ def domains(instrument: Instrument) -> dict[str, Domain]:
     >>> {column: d.kind for column, d in list(domains(load_instrument("citizen")).items())[:3]}
     {'household': 'code', 'household_size': 'number', 'age': 'number'}
     """
-    return _domains(instrument.model_dump_json())
+    return _domains(instrument.definition)
 
 
 @cache

@@ -336,6 +336,11 @@ class Instrument(_Model):
         return copy
 
     @cached_property
+    def definition(self) -> str:
+        """The instrument as JSON, as the store records it; made once, as an instrument does not change."""
+        return self.model_dump_json()
+
+    @cached_property
     def asked_sections(self) -> list[Section]:
         """The sections as respondents get them: each repeated section once per option of its source.
 
@@ -680,7 +685,7 @@ class Instrument(_Model):
 
 
 # The cached properties of an Instrument, all derived from its sections.
-_DERIVED = ("asked_sections", "repetitions", "_repeated_ids", "items", "_item_index")
+_DERIVED = ("asked_sections", "repetitions", "_repeated_ids", "items", "_item_index", "definition")
 
 
 def _bounds(item: Item) -> str:

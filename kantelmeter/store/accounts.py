@@ -9,7 +9,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.contract import PASSWORD_MIN
@@ -30,6 +30,28 @@ from kantelmeter.store.schema import (
     responses_table,
     sessions,
     users,
+)
+
+# Built once: a form request asks for it every time, and building a query costs more than running it.
+_INVITATION = (
+    select(
+        respondents.c.pseudonym,
+        invitations.c.instrument,
+        invitations.c.version,
+        invitations.c.occasion,
+        respondents.c.cohort,
+        invitations.c.created_at,
+        responses_table.c.id,
+        responses_table.c.status,
+    )
+    .join(respondents, respondents.c.id == invitations.c.respondent_id)
+    .outerjoin(
+        responses_table,
+        (responses_table.c.respondent_id == invitations.c.respondent_id)
+        & (responses_table.c.instrument == invitations.c.instrument)
+        & (responses_table.c.occasion == invitations.c.occasion),
+    )
+    .where(invitations.c.token_sha256 == bindparam("token_sha256"))
 )
 
 
@@ -76,28 +98,8 @@ class Accounts(Audit):
 
     def invitation(self, token: str) -> Invitation | None:
         """What a token opens, or None for an unknown (or erased) token."""
-        query = (
-            select(
-                respondents.c.pseudonym,
-                invitations.c.instrument,
-                invitations.c.version,
-                invitations.c.occasion,
-                respondents.c.cohort,
-                invitations.c.created_at,
-                responses_table.c.id,
-                responses_table.c.status,
-            )
-            .join(respondents, respondents.c.id == invitations.c.respondent_id)
-            .outerjoin(
-                responses_table,
-                (responses_table.c.respondent_id == invitations.c.respondent_id)
-                & (responses_table.c.instrument == invitations.c.instrument)
-                & (responses_table.c.occasion == invitations.c.occasion),
-            )
-            .where(invitations.c.token_sha256 == _token_hash(token))
-        )
         with self._read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_INVITATION, {"token_sha256": _token_hash(token)}).first()
         return None if row is None else Invitation(*row)
 
     # --- users ----------------------------------------------------------------

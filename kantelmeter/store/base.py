@@ -36,6 +36,7 @@ from kantelmeter.store.schema import (
 
 KEY_ACTIONS = ("key_fingerprint", "adopt_key")
 KEY_FINGERPRINT_KIND, KEY_FINGERPRINT_TEXT = "key_fingerprint", "kantelmeter"
+_AUDIT_ROW = insert(audit)  # built once: every write logs, and building a statement costs more than running it
 
 
 BULK_CHUNK = 20_000  # rows per bulk insert call: large enough to be fast, small enough to bound memory
@@ -178,15 +179,8 @@ class StoreCore:
     def _log(
         self, conn: Connection, action: str, object_id: Any = None, detail: str | None = None, actor: str | None = None
     ) -> None:
-        conn.execute(
-            insert(audit).values(
-                at=_now(),
-                actor=(actor or self.actor)[:64],
-                action=action,
-                object=None if object_id is None else str(object_id),
-                detail=detail,
-            )
-        )
+        row = {"at": _now(), "actor": (actor or self.actor)[:64], "action": action, "detail": detail}
+        conn.execute(_AUDIT_ROW, row | {"object": None if object_id is None else str(object_id)})
 
     # --- instruments ----------------------------------------------------------
 

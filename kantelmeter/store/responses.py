@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,40 @@ from kantelmeter.store.schema import (
     responses_table,
     submissions,
 )
+
+# The queries a form request runs, built once: building a query costs more than running it.
+_RESPONDENT_ID = select(respondents.c.id).where(respondents.c.pseudonym == bindparam("pseudonym"))
+_RESPONSE = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status).where(
+    responses_table.c.id == bindparam("response_id")
+)
+_LOCKED_RESPONSE = _RESPONSE.with_for_update()
+_EXISTING = select(responses_table.c.id, responses_table.c.status).where(
+    responses_table.c.respondent_id == bindparam("respondent_id"),
+    responses_table.c.instrument == bindparam("instrument"),
+    responses_table.c.occasion == bindparam("occasion"),
+)
+_NEW_RESPONSE = insert(responses_table).returning(responses_table.c.id)
+_SUBMISSION = insert(submissions)
+_SUBMITTED = select(submissions.c.key).where(
+    submissions.c.response_id == bindparam("response_id"), submissions.c.key == bindparam("key")
+)
+_RESPONSE_INFO = (
+    select(
+        respondents.c.pseudonym,
+        responses_table.c.instrument,
+        responses_table.c.version,
+        responses_table.c.occasion,
+        responses_table.c.status,
+    )
+    .join(respondents, respondents.c.id == responses_table.c.respondent_id)
+    .where(responses_table.c.id == bindparam("response_id"))
+)
+
+
+@cache
+def _answers_of(table: Table) -> Select:
+    """The query for one response's row of an instrument's answer table."""
+    return select(table).where(table.c.response_id == bindparam("response_id"))
 
 
 class Responses(StoreCore):
@@ -81,28 +115,15 @@ class Responses(StoreCore):
     ) -> int:
         """The partial response of this respondent here, begun in this transaction if there is none."""
         respondent_id = self._respondent_id(conn, respondent)
-        existing = select(responses_table.c.id, responses_table.c.status).where(
-            responses_table.c.respondent_id == respondent_id,
-            responses_table.c.instrument == instrument.id,
-            responses_table.c.occasion == occasion,
-        )
-        row = conn.execute(existing).first()
+        existing = {"respondent_id": respondent_id, "instrument": instrument.id, "occasion": occasion}
+        row = conn.execute(_EXISTING, existing).first()
         if row is None:
             try:
                 with conn.begin_nested():  # a savepoint: losing a race must not end the whole transaction
                     response_id = conn.execute(
-                        insert(responses_table)
-                        .values(
-                            respondent_id=respondent_id,
-                            instrument=instrument.id,
-                            version=instrument.version,
-                            occasion=occasion,
-                            status="partial",
-                            source=source,
-                        )
-                        .returning(responses_table.c.id)
+                        _NEW_RESPONSE, existing | {"version": instrument.version, "status": "partial", "source": source}
                     ).scalar()
-                    conn.execute(insert(answer_table(instrument)).values(response_id=response_id))
+                    conn.execute(insert(answer_table(instrument)), {"response_id": response_id})
                     if source == "interview":
                         conn.execute(
                             insert(interviews).values(response_id=response_id, interviewer=actor or self.actor)
@@ -110,7 +131,7 @@ class Responses(StoreCore):
                     self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
                 return response_id
             except IntegrityError:  # another request began it between the look and the insert (PostgreSQL)
-                row = conn.execute(existing).one()
+                row = conn.execute(_EXISTING, existing).one()
         if row.status == "complete":
             raise ResponseLocked(
                 f"response {row.id}: this respondent has already completed {instrument.id} at {occasion}"
@@ -119,7 +140,7 @@ class Responses(StoreCore):
 
     @staticmethod
     def _respondent_id(conn: Connection, pseudonym: str) -> int:
-        found = conn.execute(select(respondents.c.id).where(respondents.c.pseudonym == pseudonym)).scalar()
+        found = conn.execute(_RESPONDENT_ID, {"pseudonym": pseudonym}).scalar()
         if found is None:
             raise NotInStore(f"no respondent with pseudonym {pseudonym!r} in this store")
         return found
@@ -219,20 +240,11 @@ class Responses(StoreCore):
         actor: str | None,
     ) -> bool:
         """save_answers inside an open write transaction."""
-        query = select(responses_table.c.instrument, responses_table.c.version, responses_table.c.status)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query.where(responses_table.c.id == response_id)).first()
+        query = _LOCKED_RESPONSE if conn.dialect.name == "postgresql" else _RESPONSE
+        row = conn.execute(query, {"response_id": response_id}).first()
         if row is None:
             raise NotInStore(f"no response with id {response_id}")
-        if (
-            submission is not None
-            and conn.execute(
-                select(submissions.c.key).where(
-                    submissions.c.response_id == response_id, submissions.c.key == submission
-                )
-            ).first()
-        ):
+        if submission is not None and conn.execute(_SUBMITTED, {"response_id": response_id, "key": submission}).first():
             return False
         if row.status == "complete":
             raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
@@ -242,7 +254,7 @@ class Responses(StoreCore):
             table = answer_table(instrument)
             conn.execute(update(table).where(table.c.response_id == response_id).values(values))
         if submission is not None:
-            conn.execute(insert(submissions).values(response_id=response_id, key=submission, saved_at=_now()))
+            conn.execute(_SUBMISSION, {"response_id": response_id, "key": submission, "saved_at": _now()})
         if complete:
             conn.execute(
                 update(responses_table)
@@ -259,7 +271,7 @@ class Responses(StoreCore):
         info = self.response_info(response_id)
         table = answer_table(self.instrument(info.instrument, info.version))
         with self._read() as conn:
-            row = conn.execute(select(table).where(table.c.response_id == response_id)).mappings().one()
+            row = conn.execute(_answers_of(table), {"response_id": response_id}).mappings().one()
         return {column: value for column, value in row.items() if column != "response_id" and value is not None}
 
     def response_status(self, response_id: int) -> str:
@@ -279,17 +291,7 @@ class Responses(StoreCore):
             For an unknown response id.
         """
         with self._read() as conn:
-            row = conn.execute(
-                select(
-                    respondents.c.pseudonym,
-                    responses_table.c.instrument,
-                    responses_table.c.version,
-                    responses_table.c.occasion,
-                    responses_table.c.status,
-                )
-                .join(respondents, respondents.c.id == responses_table.c.respondent_id)
-                .where(responses_table.c.id == response_id)
-            ).first()
+            row = conn.execute(_RESPONSE_INFO, {"response_id": response_id}).first()
         if row is None:
             raise NotInStore(f"no response with id {response_id}")
         return ResponseInfo(*row)
