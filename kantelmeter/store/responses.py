@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +42,8 @@ _EXISTING = select(responses_table.c.id, responses_table.c.status).where(
     responses_table.c.occasion == bindparam("occasion"),
 )
 _NEW_RESPONSE = insert(responses_table).returning(responses_table.c.id)
+# The columns set are the parameters given with it; the row's id is bound by a name no column has.
+_UPDATE_RESPONSE = update(responses_table).where(responses_table.c.id == bindparam("row_id"))
 _SUBMISSION = insert(submissions)
 _SUBMITTED = select(submissions.c.key).where(
     submissions.c.response_id == bindparam("response_id"), submissions.c.key == bindparam("key")
@@ -57,6 +59,12 @@ _RESPONSE_INFO = (
     .join(respondents, respondents.c.id == responses_table.c.respondent_id)
     .where(responses_table.c.id == bindparam("response_id"))
 )
+
+
+@cache
+def _update_of(table: Table) -> Update:
+    """The update of one response's row of an answer table; the columns set are the parameters given with it."""
+    return update(table).where(table.c.response_id == bindparam("row_id"))
 
 
 @cache
@@ -254,16 +262,11 @@ class Responses(StoreCore):
         instrument = self.instrument(row.instrument, row.version)
         values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers)
         if values:
-            table = answer_table(instrument)
-            conn.execute(update(table).where(table.c.response_id == response_id).values(values))
+            conn.execute(_update_of(answer_table(instrument)), values | {"row_id": response_id})
         if submission is not None:
             conn.execute(_SUBMISSION, {"response_id": response_id, "key": submission, "saved_at": _now()})
         if complete:
-            conn.execute(
-                update(responses_table)
-                .where(responses_table.c.id == response_id)
-                .values(status="complete", collected_at=_now())
-            )
+            conn.execute(_UPDATE_RESPONSE, {"status": "complete", "collected_at": _now(), "row_id": response_id})
         self._log(
             conn, "complete_response" if complete else "save_answers", response_id, f"{len(answers)} columns", actor
         )
@@ -271,9 +274,9 @@ class Responses(StoreCore):
 
     def answers(self, response_id: int) -> dict[str, Any]:
         """The stored answers of one response: column to value (identifier answers as pseudonyms)."""
-        info = self.response_info(response_id)
-        table = answer_table(self.instrument(info.instrument, info.version))
-        with self._read() as conn:
+        with self._read() as conn:  # one transaction: what a form request reads before each page
+            info = self._response_info(conn, response_id)
+            table = answer_table(self.instrument(info.instrument, info.version))
             row = conn.execute(_answers_of(table), {"response_id": response_id}).mappings().one()
         return {column: value for column, value in row.items() if column != "response_id" and value is not None}
 
@@ -294,7 +297,11 @@ class Responses(StoreCore):
             For an unknown response id.
         """
         with self._read() as conn:
-            row = conn.execute(_RESPONSE_INFO, {"response_id": response_id}).first()
+            return self._response_info(conn, response_id)
+
+    @staticmethod
+    def _response_info(conn: Connection, response_id: int) -> ResponseInfo:
+        row = conn.execute(_RESPONSE_INFO, {"response_id": response_id}).first()
         if row is None:
             raise NotInStore(f"no response with id {response_id}")
         return ResponseInfo(*row)
