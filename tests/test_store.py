@@ -293,7 +293,7 @@ def test_a_shipped_instrument_round_trips_through_the_store(store):
 
 def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
     # More numeric answers than one bulk block, holes everywhere, numbers with all 17 digits, text that needs
-    # escaping and dates: the bulk write (executemany or binary COPY) and the pivot on read must put every
+    # escaping and dates: the bulk write (executemany or text COPY) and the pivot on read must put every
     # value back in its own cell, next to a response saved the single way.
     rng = np.random.default_rng(7)
     n = 4000
@@ -307,7 +307,9 @@ def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
             **{f"help_kind_{k}": rng.choice([0.0, 1.0, np.nan], n) for k in (1, 2, 3)},
             "age": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(18, 110, n)),
             "wellbeing": rng.choice([1.0, 4.0, 7.0, 9.0, np.nan], n),
-            "remarks": rng.choice(["prima", "tab\tand\nnewline", 'quote " and \\ backslash', None], n),
+            "remarks": rng.choice(
+                ["prima", "tab\tand\nnewline", 'quote " and \\ backslash', "a literal \\N, a \r return", None], n
+            ),
             "visit_date": rng.choice(["2011-05-03", "2012-02-29", None], n),
         }
     )

@@ -17,7 +17,7 @@ from kantelmeter.io.transfer import file_hash
 from kantelmeter.store import answer_table
 
 # The writer pauses inside the import's transaction, after the first block of answers went to the
-# database (the third bulk insert: respondents, responses, then answers), and tells the test so; the
+# database (the second frame written in blocks: responses, then answers), and tells the test so; the
 # test then kills it. No timing decides where the kill lands.
 WRITER = """
 import itertools, sys, time, pathlib
@@ -26,18 +26,18 @@ from kantelmeter import Store, load_instrument
 from kantelmeter.io import import_responses
 
 url, key_file, data, marker = sys.argv[1:5]
-chunks = store_module._chunks
+blocks = store_module._frame_blocks
 calls = itertools.count()
 
-def pausing(rows, size=store_module.BULK_CHUNK):
+def pausing(frame, size):
     call = next(calls)
-    for number, chunk in enumerate(chunks(rows, size)):
-        yield chunk
-        if call == 2 and number == 0:
+    for number, block in enumerate(blocks(frame, size)):
+        yield block
+        if call == 1 and number == 0:
             pathlib.Path(marker).write_text("inside the transaction")
             time.sleep(600)
 
-store_module._chunks = pausing
+store_module._frame_blocks = pausing
 import_responses(Store(url, key_file=key_file), load_instrument("soc13"), "intake", data)
 """
 

@@ -12,6 +12,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Engine, String, Table, any_, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
@@ -354,6 +356,23 @@ class StoreCore:
             )
 
     @staticmethod
+    def _bulk_insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
+        """Insert the rows of a frame whose columns are named as the table's, blanks (NaN, None) as NULL.
+
+        On PostgreSQL each block goes as one text COPY buffer formatted a column at a time: writing
+        4 million answers a row at a time (``write_row``) cost more client time than the server's work.
+        """
+        size = bulk_rows(frame.shape[1])
+        if conn.dialect.name != "postgresql":
+            StoreCore._bulk_insert(conn, table, list(frame.columns), _frame_rows(frame, size))
+            return
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({_quoted(list(frame.columns))}) FROM STDIN") as copy:
+            for block in _frame_blocks(frame, size):
+                copy.write(_copy_text(block))
+        cursor.close()
+
+    @staticmethod
     def _bulk_insert(conn: Connection, table: Table, columns: list[str], rows: Iterable[tuple]) -> None:
         """Insert many rows through the driver's own bulk path: COPY on PostgreSQL, executemany on SQLite.
 
@@ -372,6 +391,27 @@ class StoreCore:
             for chunk in _chunks(rows, size):
                 cursor.executemany(statement, chunk)
         cursor.close()
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+"""What PostgreSQL's text COPY format needs escaped in a value: backslash, tab, newline, carriage return."""
+
+
+def _copy_text(frame: pd.DataFrame) -> bytes:
+    r"""The rows of a frame as PostgreSQL text COPY data, a blank (NaN, None) as NULL (``\N``).
+
+    Each distinct value of a column is formatted once (answers are mostly a few codes): formatting
+    every cell cost ten times as much as the COPY. ``str`` of a float round-trips exactly.
+
+    >>> _copy_text(pd.DataFrame({"id": [1, 2], "a": [4.0, None], "t": ["x\ty", None]}))
+    b'1\t4.0\tx\\ty\n2\t\\N\t\\N\n'
+    """
+    cells = []
+    for _, column in frame.items():
+        codes, distinct = pd.factorize(column)  # a blank gets code -1: the NULL appended last
+        text = [str(v) if column.dtype.kind in "iuf" else str(v).translate(COPY_ESCAPES) for v in distinct.tolist()]
+        cells.append(np.array([*text, "\\N"], dtype=object)[codes].tolist())
+    return "".join(f"{row}\n" for row in map("\t".join, zip(*cells))).encode()
 
 
 def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
@@ -416,6 +456,20 @@ def _driver_blocks(conn: Connection, query: Any, rows: int = FETCH_ROWS) -> Iter
             yield block
     finally:
         cursor.close()
+
+
+def _frame_blocks(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    """The frame in blocks of ``size`` rows, so a bulk insert converts one block at a time."""
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start : start + size]
+
+
+def _frame_rows(frame: pd.DataFrame, size: int) -> Iterator[tuple]:
+    """The rows of a frame as tuples, ``size`` rows converted at a time, blanks as None."""
+    for block in _frame_blocks(frame, size):
+        cells = block.to_numpy(dtype=object, copy=True)
+        cells[pd.isna(cells)] = None
+        yield from map(tuple, cells.tolist())
 
 
 def _quoted(columns: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import StoreCore, _among, bulk_rows
+from kantelmeter.store.base import StoreCore, _among
 from kantelmeter.store.errors import DuplicateResponse, StoreError
 from kantelmeter.store.responses import _parsed_answer, _refused
 from kantelmeter.store.schema import META_COLUMNS, _now, answer_table, batches, respondents, responses_table
@@ -197,22 +197,25 @@ class BulkLoad(StoreCore):
         times = collected.values.dt.tz_localize(None) if collected is not None else pd.Series(now, index=frame.index)
         ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
         before = conn.execute(select(func.coalesce(func.max(responses_table.c.id), 0))).scalar()
-        self._bulk_insert(
+        self._bulk_insert_frame(
             conn,
             responses_table,
-            ["respondent_id", "instrument", "version", "occasion", "collected_at", "status", "source", "batch_id"],
-            (
-                (
-                    ids[p],
-                    instrument.id,
-                    instrument.version,
-                    occasion,
-                    None if pd.isna(t) else t.to_pydatetime(),
-                    "complete",
-                    source,
-                    batch_id,
-                )
-                for p, t in zip(frame["respondent"], times)
+            pd.DataFrame(
+                {
+                    "respondent_id": frame["respondent"].map(ids).to_numpy(),
+                    "instrument": instrument.id,
+                    "version": instrument.version,
+                    "occasion": occasion,
+                    # Plain datetimes: SQLite's driver takes no pandas Timestamp.
+                    "collected_at": pd.Series(
+                        [None if pd.isna(t) else t.to_pydatetime() for t in times],
+                        index=range(len(frame)),
+                        dtype=object,
+                    ),
+                    "status": "complete",
+                    "source": source,
+                    "batch_id": pd.Series(batch_id, index=range(len(frame)), dtype=object),
+                }
             ),
         )
         # Each respondent has one response per instrument and occasion, so the ids follow from it.
@@ -240,7 +243,11 @@ class BulkLoad(StoreCore):
                     _parsed_answer(allowed[column], partial(self._pseudonymise, conn), response, value)
                     for response, value in zip(block_ids, block[column])
                 ]
-            self._bulk_insert(conn, table, ["response_id", *columns], _wide_rows(block_ids, checked[columns]))
+            self._bulk_insert_frame(
+                conn,
+                table,
+                pd.concat([pd.Series(block_ids, index=block.index, name="response_id"), checked[columns]], axis=1),
+            )
         self._log(conn, "add_responses", batch_id, f"{instrument.id} {occasion}: {len(frame)} responses", actor)
 
     @staticmethod
@@ -275,19 +282,6 @@ class BulkLoad(StoreCore):
                     )
                 ).scalars()
             )
-
-
-def _wide_rows(response_ids: list[int], values: pd.DataFrame) -> Iterator[tuple]:
-    """(response id, answer, ...) per response, a block at a time, blanks as None.
-
-    NaN must become None: PostgreSQL would store it as the float NaN, not as a blank.
-    """
-    size = bulk_rows(values.shape[1] + 1)
-    for start in range(0, len(values), size):
-        cells = values.iloc[start : start + size].to_numpy(dtype=object, copy=True)
-        cells[pd.isna(cells)] = None
-        for response_id, row in zip(response_ids[start : start + size], cells.tolist()):
-            yield response_id, *row
 
 
 def _checked_numbers(
