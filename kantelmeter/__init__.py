@@ -9,12 +9,15 @@ form and the command line start without loading statsmodels and pingouin.
 
 Examples
 --------
+>>> import importlib.util
 >>> import kantelmeter as km
 >>> km.load_instrument("soc13").id
 'soc13'
 >>> "score" in km.__all__ and callable(km.score)
 True
 >>> km.__all__ == sorted(km._WHERE) + km._SUBMODULES
+True
+>>> all(importlib.util.find_spec(f"kantelmeter.{name}") for name in km._SUBMODULES)
 True
 """
 
@@ -151,22 +154,8 @@ _EXPORTS = {
     ],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-# Topic modules used as namespaces: km.wheel.summarise, km.synth.study, ...
-_SUBMODULES = [
-    "agreement",
-    "ceo",
-    "coding",
-    "effects",
-    "formatting",
-    "municipal",
-    "plots",
-    "publish",
-    "report",
-    "soc",
-    "survey",
-    "synth",
-    "wheel",
-]
+# Topic modules used as namespaces (km.wheel.summarise, km.synth.study, ...): the rest of __all__.
+_SUBMODULES = [name for name in __all__ if name not in _WHERE]
 
 
 def __getattr__(name: str):
