@@ -329,3 +329,15 @@ def test_a_bulk_add_reads_back_cell_for_cell(store, sample_instrument):
     assert bulk.visit_date.tolist() == pd.to_datetime(frame.visit_date).tolist()
     assert wide.loc[single, ["got_help", "age"]].tolist() == [2.0, 18 + 1 / 3]
     assert wide.loc[single, ["helped_well", "help_kind_1"]].isna().all() and pd.isna(wide.loc[single, "remarks"])
+
+
+def test_imported_and_web_times_read_back_together(store, sample_instrument):
+    # A time imported on the whole second and one saved by the form with its fraction of a second sit side by
+    # side; reading them back once stopped at the second's format.
+    imported, answered = store.add_respondent(), store.add_respondent()
+    frame = pd.DataFrame({"respondent": [imported], "got_help": [1], "collected_at": ["2024-03-01 10:00"]})
+    store.add_responses(sample_instrument, "intake", frame)
+    store.save_answers(store.start_response(answered, sample_instrument, "intake"), {"got_help": 2}, complete=True)
+    times = store.responses(sample_instrument).set_index("respondent")["collected_at"]
+    assert times[imported] == pd.Timestamp("2024-03-01 10:00", tz="Europe/Amsterdam")  # a file gives Dutch time
+    assert abs(times[answered] - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=5)

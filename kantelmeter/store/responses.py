@@ -480,7 +480,8 @@ def _meta_columns(blocks: Iterable[list[tuple]]) -> tuple[dict[str, Any], pd.Ind
     for name, values in zip(("respondent", "occasion", "cohort", "version"), columns[:4]):
         values = pd.Series(values, dtype=object)
         wide[name] = values.astype("str").where(values.notna())
-    wide["collected_at"] = pd.to_datetime(pd.Series(columns[4], dtype=object)).dt.tz_localize("UTC")
+    # ISO8601: SQLite holds times written with and without their fraction of a second.
+    wide["collected_at"] = pd.to_datetime(pd.Series(columns[4], dtype=object), format="ISO8601").dt.tz_localize("UTC")
     return wide, pd.Index(ids, dtype="int64")
 
 
