@@ -616,6 +616,8 @@ def parse_column(domain: Domain, raw: pd.Series) -> Parsed:
         codes, distinct = pd.factorize(values, use_na_sentinel=True)
         problems = np.full(len(distinct) + 1, None, dtype=object)
         problems[:-1] = [one(value)[1] for value in distinct]
+        if all(problem is None for problem in problems):  # the usual case, spared two passes over every cell
+            return Parsed(pd.Series(values, index=raw.index), pd.Series(None, index=raw.index, dtype=object))
         cell_problems = problems[codes]
         values = np.where(pd.isna(cell_problems), values, np.nan)
         return Parsed(

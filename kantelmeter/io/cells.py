@@ -119,14 +119,13 @@ def unquoted(values: pd.Series) -> pd.Series:
     >>> unquoted(pd.Series(["'=SUM(A1)", "'t is", "4"])).tolist()
     ['=SUM(A1)', "'t is", '4']
     """
-    text = values.astype(object)
-    # Each distinct cell is checked once: checking every cell of a 100,000-row file took a second.
-    guarded = {
-        v for v in pd.unique(text) if isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in FORMULA_STARTS
-    }
+    # Only the distinct cells that start with an apostrophe are looked at: checking every cell of
+    # a 100,000-row file in Python took a second.
+    quoted = values.astype(str).str.startswith("'").to_numpy(dtype=bool)
+    guarded = {v for v in pd.unique(values[quoted]) if len(v) > 1 and v[1] in FORMULA_STARTS} if quoted.any() else ()
     if not guarded:
-        return text
-    return text.map(lambda v: v[1:] if isinstance(v, str) and v in guarded else v)
+        return values
+    return values.astype(object).map(lambda v: v[1:] if isinstance(v, str) and v in guarded else v)
 
 
 def sav_formats(allowed: Mapping[str, Domain], columns: Iterable[str]) -> dict[str, str]:

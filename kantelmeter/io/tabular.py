@@ -88,16 +88,22 @@ def without_blank_rows_at_end(frame: pd.DataFrame) -> pd.DataFrame:
     >>> without_blank_rows_at_end(pd.DataFrame({"a": ["1", "", " "], "b": ["", "", None]})).shape
     (1, 2)
     """
-    filled = np.zeros(len(frame), dtype=bool)
-    for _, values in frame.items():
-        typed = pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(values.dtype)
-        filled |= (
-            values.notna().to_numpy()
-            if typed
-            else (values.notna() & (values.astype(str).str.strip() != "")).to_numpy(dtype=bool)
-        )
-    last = np.flatnonzero(filled)
-    return frame.iloc[: last[-1] + 1 if len(last) else 0]
+    # Rows are looked at from the end, a doubling stretch at a time: most files end on a filled
+    # row, and checking every cell of a large file cost as much as reading it.
+    end, stretch = len(frame), 1
+    while end > 0:
+        start = max(0, end - stretch)
+        filled = np.flatnonzero(_filled_rows(frame.iloc[start:end]))
+        if len(filled):
+            return frame.iloc[: start + filled[-1] + 1]
+        end, stretch = start, 2 * stretch
+    return frame.iloc[:0]
+
+
+def _filled_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of the frame hold something in any cell: not blank, not only spaces."""
+    cells = frame.to_numpy(dtype=object)
+    return (pd.notna(cells) & (np.char.strip(cells.astype(str)) != "")).any(axis=1)
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:

@@ -241,7 +241,8 @@ class _CheckedChunks:
         """The report, or one naming the rows whose respondent an earlier row (of any chunk) had at that occasion."""
         data = report.data
         occasions = data["occasion"] if "occasion" in data else pd.Series("", index=data.index)
-        keys = np.fromiter((hash(key) for key in zip(data["respondent"], occasions)), dtype=np.int64, count=len(data))
+        keys = pd.util.hash_pandas_object(pd.DataFrame({"r": data["respondent"], "o": occasions}), index=False)
+        keys = keys.to_numpy().view(np.int64)
         rows = self.first_row + data.index.to_numpy(dtype=np.int64)
         here = pd.Series(keys).duplicated(keep=False).to_numpy()
         at = np.searchsorted(self.keys, keys).clip(max=max(len(self.keys) - 1, 0))

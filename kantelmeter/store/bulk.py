@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import StoreCore, _among
+from kantelmeter.store.base import StoreCore, _among, _driver_blocks
 from kantelmeter.store.errors import DuplicateResponse, StoreError
 from kantelmeter.store.responses import _parsed_answer, _refused
 from kantelmeter.store.schema import META_COLUMNS, _now, answer_table, batches, respondents, responses_table
@@ -185,7 +186,7 @@ class BulkLoad(StoreCore):
         cohorts = (
             frame["cohort"].astype(object) if "cohort" in frame else pd.Series(None, index=frame.index, dtype=object)
         )
-        cohorts = [None if pd.isna(c) else c for c in cohorts]  # a NaN would reach PostgreSQL as the text 'nan'
+        cohorts = cohorts.where(cohorts.notna(), None)  # a NaN would reach PostgreSQL as the text 'nan'
         collected = parse_datetimes(frame["collected_at"]) if "collected_at" in frame else None
         if collected is not None and collected.refused.any():
             first = np.flatnonzero(collected.refused.to_numpy())[0]
@@ -206,12 +207,7 @@ class BulkLoad(StoreCore):
                     "instrument": instrument.id,
                     "version": instrument.version,
                     "occasion": occasion,
-                    # Plain datetimes: SQLite's driver takes no pandas Timestamp.
-                    "collected_at": pd.Series(
-                        [None if pd.isna(t) else t.to_pydatetime() for t in times],
-                        index=range(len(frame)),
-                        dtype=object,
-                    ),
+                    "collected_at": times.reset_index(drop=True),
                     "status": "complete",
                     "source": source,
                     "batch_id": pd.Series(batch_id, index=range(len(frame)), dtype=object),
@@ -219,15 +215,12 @@ class BulkLoad(StoreCore):
             ),
         )
         # Each respondent has one response per instrument and occasion, so the ids follow from it.
-        response_of = dict(
-            conn.execute(
-                select(responses_table.c.respondent_id, responses_table.c.id).where(
-                    responses_table.c.instrument == instrument.id,
-                    responses_table.c.occasion == occasion,
-                    responses_table.c.id > before,  # only those just added: a chunk need not read the whole table
-                )
-            ).all()
+        just_added = select(responses_table.c.respondent_id, responses_table.c.id).where(
+            responses_table.c.instrument == instrument.id,
+            responses_table.c.occasion == occasion,
+            responses_table.c.id > before,  # only those just added: a chunk need not read the whole table
         )
+        response_of = dict(chain.from_iterable(_driver_blocks(conn, just_added)))
         response_ids = [response_of[ids[p]] for p in frame["respondent"]]
         del response_of
         table = answer_table(instrument)
