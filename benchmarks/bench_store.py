@@ -7,9 +7,10 @@ import is a ratio to ``pandas.read_csv(dtype=str)`` plus validation alone, the
 read to fetching the same wide answer table with the driver into a DataFrame,
 both measured in the same run. Two layouts of the answers are compared on
 SQLite as well: a wide table per instrument version (the store's) and a JSON
-object per response. Beside the wall-clock time it prints this process's CPU time,
-steadier on a shared machine (PostgreSQL's own work runs in the server and is
-not in it).
+object per response. Beside the wall-clock time it prints the CPU time as a
+ratio too, steadier on a shared machine: this process's, plus on a PostgreSQL
+server on this machine the CPU of the import's own server processes (read from
+``/proc``, found by their ``application_name``).
 
     python benchmarks/bench_store.py [--rows 100000] [--items 40]
 """
@@ -21,6 +22,7 @@ import os
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -82,23 +84,46 @@ def timed(function):
     return time.perf_counter() - start, time.process_time() - cpu, result
 
 
-def run(url: str, key_file: Path, instrument, data: Path, rows: int, baseline: float, label: str) -> None:
+def backend_cpu(admin, application: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving ``application`` (a server on this machine)."""
+    with admin.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %(name)s", {"name": application}
+        ).scalars()
+        used = {}
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return used
+
+
+def run(
+    url: str, key_file: Path, instrument, data: Path, rows: int, baseline: tuple[float, float], label: str, server=None
+) -> None:
+    """Import and read back in a new store; ``server()`` gives the database server's CPU seconds so far, if known."""
     store = Store(url, key_file=key_file)
+    before = server() if server else {}
     import_seconds, import_cpu, result = timed(lambda: import_responses(store, instrument, "intake", data))
+    if server:  # the server's work belongs to the import: client and server CPU together
+        import_cpu += sum(cpu - before.get(pid, 0.0) for pid, cpu in server().items())
     assert result.added == rows, result
     read_seconds, read_cpu, wide = timed(lambda: store.responses(instrument))
     assert wide.shape == (rows, len(META_COLUMNS) + len(instrument.columns))
     table = answer_table(instrument).name
     with store.engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
-        wide_seconds, _, _ = timed(lambda: pd.DataFrame(cursor.execute(f"SELECT * FROM {table}").fetchall()))
+        wide = timed(lambda: pd.DataFrame(cursor.execute(f"SELECT * FROM {table}").fetchall()))[:2]
     store.close()
     print(ratio(label, "import", import_seconds, import_cpu, baseline, "read_csv(dtype=str) + validation"))
-    print(ratio(label, "read", read_seconds, read_cpu, wide_seconds, "fetching the wide table"))
+    print(ratio(label, "read", read_seconds, read_cpu, wide, "fetching the wide table"))
 
 
-def ratio(label: str, what: str, seconds: float, cpu: float, baseline: float, of: str) -> str:
-    return f"{label:<11} {what:<7} {seconds:8.2f} s {seconds / baseline:8.1f} x {of}   (cpu {cpu:6.2f} s)"
+def ratio(label: str, what: str, seconds: float, cpu: float, baseline: tuple[float, float], of: str) -> str:
+    """One line: wall-clock time and CPU time, each as a ratio to the baseline's."""
+    return (
+        f"{label:<11} {what:<7} {seconds:6.2f} s {seconds / baseline[0]:5.1f} x   cpu {cpu:6.2f} s "
+        f"{cpu / baseline[1]:5.1f} x   {of}"
+    )
 
 
 def synchronous_modes(folder: Path, commits: int = 300) -> None:
@@ -184,7 +209,15 @@ def main() -> None:
         print(f"baseline    read_csv(dtype=str) + validation {baseline:6.2f} s (cpu {baseline_cpu:6.2f} s)")
         layouts(folder, instrument, data)
         synchronous_modes(folder)
-        run(f"sqlite:///{folder / 'bench.db'}", folder / "key", instrument, data, args.rows, baseline, "sqlite")
+        run(
+            f"sqlite:///{folder / 'bench.db'}",
+            folder / "key",
+            instrument,
+            data,
+            args.rows,
+            (baseline, baseline_cpu),
+            "sqlite",
+        )
         pg_url = os.environ.get("KANTELMETER_PG_URL")
         if pg_url:
             schema = f"bench_{uuid.uuid4().hex[:12]}"
@@ -192,15 +225,19 @@ def main() -> None:
             with admin.begin() as conn:
                 conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
             try:
-                url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+                url = make_url(pg_url).update_query_dict(
+                    {"options": f"-csearch_path={schema}", "application_name": schema}
+                )
+                local = make_url(pg_url).host in ("127.0.0.1", "localhost", None)
                 run(
                     url.render_as_string(hide_password=False),
                     folder / "key",
                     instrument,
                     data,
                     args.rows,
-                    baseline,
+                    (baseline, baseline_cpu),
                     "postgresql",
+                    server=partial(backend_cpu, admin, schema) if local else None,
                 )
             finally:
                 with admin.begin() as conn:
