@@ -6,6 +6,7 @@ import getpass
 import hashlib
 import json
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from itertools import islice
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, Table, any_, bindparam, func, insert, select
+from sqlalchemy import Engine, String, Table, any_, bindparam, func, insert, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +35,9 @@ from kantelmeter.store.schema import (
     instruments,
     respondents,
     schema_versions,
+)
+from kantelmeter.store.schema import (
+    responses_table as responses,
 )
 
 KEY_ACTIONS = ("key_fingerprint", "adopt_key")
@@ -78,6 +82,7 @@ class StoreCore:
     ):
         self.url = url
         self.engine: Engine = _engine(url)
+        self._importing = threading.local()  # this thread's import transaction, which its own reads share
         self._pseudonymiser = Pseudonymiser(key_file)
         self._key_checked = False
         self._adopt_new_key = adopt_new_key
@@ -160,8 +165,39 @@ class StoreCore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        """A read-only transaction; inside an import (:meth:`_import`), on the same thread, the import's own.
+
+        An import's chunks are checked against the store while it writes: in its transaction
+        they see the chunks it stored before, and on PostgreSQL they do not wait for the tables
+        it holds (:mod:`kantelmeter.store.keys`).
+        """
+        importing = getattr(self._importing, "conn", None)
+        if importing is not None:
+            yield importing
+            return
         with self.engine.connect().execution_options(read_only=True) as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _import(self) -> Iterator[Connection]:
+        """The write transaction of an import, which this thread's reads share until it ends."""
+        with self._write() as conn:
+            self._importing.conn = conn
+            self._importing.last_response = conn.execute(select(func.coalesce(func.max(responses.c.id), 0))).scalar()
+            try:
+                yield conn
+            finally:
+                self._importing.conn = None
+
+    def _stored_before_import(self) -> Any:
+        """The condition that a response was stored before this thread's import began (true outside one).
+
+        A chunk is checked against the store as it was, so that a respondent repeated across two
+        chunks is reported with both rows rather than as already stored.
+        """
+        if getattr(self._importing, "conn", None) is None:
+            return true()
+        return responses.c.id <= self._importing.last_response
 
     def _open_schema(self) -> None:
         """Create a new store at the latest schema; refuse one at an older schema instead of migrating it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from datetime import datetime
 from functools import partial
 from itertools import chain
@@ -17,6 +18,7 @@ from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
 from kantelmeter.store.base import StoreCore, _among, _driver_blocks
 from kantelmeter.store.errors import DuplicateResponse, StoreError
+from kantelmeter.store.keys import BULK_KEY_ROWS, keys_checked_at_end
 from kantelmeter.store.responses import _parsed_answer, _refused
 from kantelmeter.store.schema import META_COLUMNS, _now, answer_table, batches, respondents, responses_table
 
@@ -100,7 +102,7 @@ class BulkLoad(StoreCore):
         now = _now()
         added = 0
         try:
-            with self._write() as conn:
+            with self._import() as conn, ExitStack() as keys:
                 if batch is not None and self._batch_seen(conn, instrument.id, occasion or ANY_OCCASION, batch):
                     return 0
                 batch_id = None
@@ -108,6 +110,9 @@ class BulkLoad(StoreCore):
                     groups = self._response_groups(instrument, occasion, frame)
                     if frame.empty:
                         continue
+                    if added == 0 and len(frame) >= BULK_KEY_ROWS:  # a large import: its keys checked in one pass
+                        tables = [responses_table.name, *dict.fromkeys(answer_table(v).name for v, _, _ in groups)]
+                        keys.enter_context(keys_checked_at_end(conn, tables))
                     if batch is not None and batch_id is None:  # recorded with its first response
                         batch_id = conn.execute(
                             insert(batches)
@@ -123,6 +128,7 @@ class BulkLoad(StoreCore):
                     for version, at, rows in groups:
                         self._add_group(conn, version, at, rows, source, batch_id, now, actor)
                     added += len(frame)
+                keys.close()
                 if batch_id is not None:
                     conn.execute(update(batches).where(batches.c.id == batch_id).values(rows=added))
         except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
@@ -272,6 +278,7 @@ class BulkLoad(StoreCore):
                         responses_table.c.instrument == instrument_id,
                         responses_table.c.occasion == occasion,
                         _among(conn, respondents.c.pseudonym, pseudonyms),
+                        self._stored_before_import(),
                     )
                 ).scalars()
             )
