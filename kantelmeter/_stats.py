@@ -8,7 +8,7 @@ interval), the package's one convention for interval width.
 - :func:`confidence_level`: a confidence level, checked.
 - :func:`critical`: the two-sided critical value of the normal or t
   distribution for a confidence level, with the level checked.
-- :func:`wald_interval`: estimate +/- z se with its two-sided p.
+- :func:`wald_interval`: estimate +/- z (or t) se with its two-sided p.
 - :func:`mean_interval`: the mean of a sample (of paired differences,
   say) with its t interval and one-sample t-test.
 - :func:`welch`: the difference in means of two samples with Welch's
@@ -68,18 +68,23 @@ def critical(confidence: float, dof: float | None = None) -> float:
     return float(stats.norm.ppf(tail) if dof is None else stats.t.ppf(tail, dof))
 
 
-def wald_interval(estimate, se, confidence: float = 0.95) -> tuple:
+def wald_interval(estimate, se, confidence: float = 0.95, dof: float | None = None) -> tuple:
     """The Wald interval estimate -/+ z se and the two-sided p of estimate / se (arrays allowed).
+
+    With ``dof``, the t distribution with that many degrees of freedom takes the normal's place.
 
     Examples
     --------
     >>> [round(float(v), 4) for v in wald_interval(1.0, 0.5)]
     [0.02, 1.98, 0.0455]
+    >>> [round(float(v), 4) for v in wald_interval(1.0, 0.5, dof=9)]
+    [-0.1311, 2.1311, 0.0766]
     """
-    z = critical(confidence)
+    z = critical(confidence, dof)
     estimate, se = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
+    tail = stats.norm if dof is None else stats.t(dof)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2 * stats.norm.sf(np.abs(estimate / se))
+        p = 2 * tail.sf(np.abs(estimate / se))
     return estimate - z * se, estimate + z * se, p
 
 
