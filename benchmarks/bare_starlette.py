@@ -2,7 +2,7 @@
 
 ``POST /submit`` with SOC-13 answers stores one complete response with its
 answers in one write transaction, on a SQLite file with the store's settings
-(WAL, foreign keys, secure delete; default ``synchronous``). No template, no
+(the store's own pragmas: WAL, foreign keys, ``synchronous=NORMAL``, secure delete). No template, no
 CSRF check, no session, no validation: what the HTTP stack plus the database
 write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
 """
@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
+from kantelmeter.store.schema import _sqlite_pragmas
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission TEXT UNIQUE, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (response INTEGER NOT NULL REFERENCES responses(id), item TEXT NOT NULL,
@@ -29,11 +31,10 @@ _local = threading.local()
 
 
 def connection(path: str) -> sqlite3.Connection:
-    """One connection per worker thread, with the store's pragmas."""
+    """One connection per worker thread, with the store's pragmas (set by the store's own function, so they match)."""
     if not hasattr(_local, "db"):
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "secure_delete = ON"):
-            db.execute(f"PRAGMA {pragma}")
+        db = sqlite3.connect(path, timeout=30)
+        _sqlite_pragmas(db, None)
         _local.db = db
     return _local.db
 

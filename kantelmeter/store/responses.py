@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -68,6 +68,12 @@ def _update_of(table: Table) -> Update:
 
 
 @cache
+def _new_row_of(table: Table) -> Insert:
+    """The insert of a new response's (empty) row into an answer table."""
+    return insert(table)
+
+
+@cache
 def _answers_of(table: Table) -> Select:
     """The query for one response's row of an instrument's answer table."""
     return select(table).where(table.c.response_id == bindparam("response_id"))
@@ -110,7 +116,7 @@ class Responses(StoreCore):
         """
         instrument = self._checked_start(instrument, occasion, source)
         with self._write() as conn:
-            return self._begin(conn, respondent, instrument, occasion, source, actor)
+            return self._begin(conn, respondent, instrument, occasion, source, actor)[0]
 
     def _checked_start(self, instrument: Instrument | str, occasion: str, source: str) -> Instrument:
         instrument = self._resolve(instrument)
@@ -121,8 +127,8 @@ class Responses(StoreCore):
 
     def _begin(
         self, conn: Connection, respondent: str, instrument: Instrument, occasion: str, source: str, actor: str | None
-    ) -> int:
-        """The partial response of this respondent here, begun in this transaction if there is none."""
+    ) -> tuple[int, bool]:
+        """The partial response of this respondent here, begun in this transaction if there is none; and whether it was."""
         respondent_id = self._respondent_id(conn, respondent)
         existing = {"respondent_id": respondent_id, "instrument": instrument.id, "occasion": occasion}
         row = conn.execute(_EXISTING, existing).first()
@@ -134,20 +140,20 @@ class Responses(StoreCore):
                     response_id = conn.execute(
                         _NEW_RESPONSE, existing | {"version": instrument.version, "status": "partial", "source": source}
                     ).scalar()
-                    conn.execute(insert(answer_table(instrument)), {"response_id": response_id})
+                    conn.execute(_new_row_of(answer_table(instrument)), {"response_id": response_id})
                     if source == "interview":
                         conn.execute(
                             insert(interviews).values(response_id=response_id, interviewer=actor or self.actor)
                         )
                     self._log(conn, "start_response", response_id, f"{instrument.id} {occasion}", actor)
-                return response_id
+                return response_id, True
             except IntegrityError:  # another request began it between the look and the insert (PostgreSQL)
                 row = conn.execute(_EXISTING, existing).one()
         if row.status == "complete":
             raise ResponseLocked(
                 f"response {row.id}: this respondent has already completed {instrument.id} at {occasion}"
             )
-        return row.id
+        return row.id, False
 
     @staticmethod
     def _respondent_id(conn: Connection, pseudonym: str) -> int:
@@ -236,9 +242,10 @@ class Responses(StoreCore):
         if response_id is None:
             instrument = self._checked_start(instrument, occasion, source)
         with self._write() as conn:
+            begun = False
             if response_id is None:
-                response_id = self._begin(conn, respondent, instrument, occasion, source, actor)
-            self._save(conn, response_id, answers, complete, submission, actor)
+                response_id, begun = self._begin(conn, respondent, instrument, occasion, source, actor)
+            self._save(conn, response_id, answers, complete, submission, actor, begun=instrument if begun else None)
         return response_id
 
     def _save(
@@ -249,17 +256,16 @@ class Responses(StoreCore):
         complete: bool,
         submission: str | None,
         actor: str | None,
+        begun: Instrument | None = None,
     ) -> bool:
-        """save_answers inside an open write transaction."""
-        query = _LOCKED_RESPONSE if conn.dialect.name == "postgresql" else _RESPONSE
-        row = conn.execute(query, {"response_id": response_id}).first()
-        if row is None:
-            raise NotInStore(f"no response with id {response_id}")
-        if submission is not None and conn.execute(_SUBMITTED, {"response_id": response_id, "key": submission}).first():
+        """save_answers inside an open write transaction.
+
+        ``begun`` is the instrument of a response begun in this same transaction: it is partial and
+        has no submissions yet, so neither is looked up (two of the queries of a form's first page).
+        """
+        instrument = begun if begun is not None else self._open_for_saving(conn, response_id, submission)
+        if instrument is None:
             return False
-        if row.status == "complete":
-            raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
-        instrument = self.instrument(row.instrument, row.version)
         values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers)
         if values:
             conn.execute(_update_of(answer_table(instrument)), values | {"row_id": response_id})
@@ -271,6 +277,18 @@ class Responses(StoreCore):
             conn, "complete_response" if complete else "save_answers", response_id, f"{len(answers)} columns", actor
         )
         return True
+
+    def _open_for_saving(self, conn: Connection, response_id: int, submission: str | None) -> Instrument | None:
+        """The instrument of a response that may be saved to; None if this submission was saved before."""
+        query = _LOCKED_RESPONSE if conn.dialect.name == "postgresql" else _RESPONSE
+        row = conn.execute(query, {"response_id": response_id}).first()
+        if row is None:
+            raise NotInStore(f"no response with id {response_id}")
+        if submission is not None and conn.execute(_SUBMITTED, {"response_id": response_id, "key": submission}).first():
+            return None
+        if row.status == "complete":
+            raise ResponseLocked(f"response {response_id} is complete and can no longer be changed")
+        return self.instrument(row.instrument, row.version)
 
     def answers(self, response_id: int) -> dict[str, Any]:
         """The stored answers of one response: column to value (identifier answers as pseudonyms)."""
