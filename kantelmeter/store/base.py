@@ -35,6 +35,7 @@ from kantelmeter.store.schema import (
     instruments,
     respondents,
     schema_versions,
+    writer_lock,
 )
 from kantelmeter.store.schema import (
     responses_table as responses,
@@ -82,6 +83,7 @@ class StoreCore:
     ):
         self.url = url
         self.engine: Engine = _engine(url)
+        self._writers = writer_lock(url)
         self._importing = threading.local()  # this thread's import transaction, which its own reads share
         self._pseudonymiser = Pseudonymiser(key_file)
         self._key_checked = False
@@ -160,7 +162,7 @@ class StoreCore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with self._writers, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
