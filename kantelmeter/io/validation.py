@@ -237,7 +237,7 @@ def validate_responses(
     identifier_items = {item.id: item.identifier for item in instrument.identifiers}
     kind = respondent_kind or identifier_items.get(respondent)
     problems = _Problems(rows, set(identifier_items) | ({respondent} if kind else set()))
-    typed = pd.DataFrame(index=frame.index)
+    checked: dict[str, pd.Series] = {}  # made a frame once: a column at a time fragments it
 
     by_column = domains(instrument)
     multiple = {item.id: item for item in instrument.items if item.type is ItemType.multiple_choice}
@@ -261,10 +261,10 @@ def validate_responses(
         )
 
     pseudonyms = _respondents(frame, respondent, kind, pseudonymise, problems)
-    typed["respondent"] = pseudonyms
-    typed["cohort"] = _cohorts(frame, cohort)
+    checked["respondent"] = pseudonyms
+    checked["cohort"] = _cohorts(frame, cohort)
     if "collected_at" in frame:
-        typed["collected_at"] = _times(frame["collected_at"], problems)
+        checked["collected_at"] = _times(frame["collected_at"], problems)
     if "occasion" in frame:
         raw = frame["occasion"].astype(object)
         problems.cells(
@@ -289,7 +289,8 @@ def validate_responses(
                     column,
                     f"item {item.id!r} is not asked at occasion {occasion!r}",
                 )
-            typed[column] = series
+            checked[column] = series
+    typed = pd.DataFrame(checked, index=frame.index)
 
     _required(instrument, occasion, asked, typed, frame, problems)
     _duplicates(instrument, occasion, typed, store, problems, rows)
