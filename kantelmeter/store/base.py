@@ -406,9 +406,8 @@ class StoreCore:
         size = bulk_rows(frame.shape[1])
         if conn.dialect.name != "postgresql":
             cursor = conn.connection.driver_connection.cursor()
-            statement = _insert_statement(table, list(frame.columns))
             for block in _frame_blocks(frame, size):
-                cursor.executemany(statement, _sqlite_rows(block))
+                _sqlite_insert(cursor, table, block)
             cursor.close()
             return
         cursor = conn.connection.driver_connection.cursor()
@@ -514,17 +513,40 @@ def _insert_statement(table: Table, columns: list[str]) -> str:
     return f"INSERT INTO {table.name} ({_quoted(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
-def _sqlite_rows(block: pd.DataFrame) -> Iterator[tuple]:
-    """The rows of a block as tuples for SQLite's driver, converted a column at a time.
+NARROW_ROWS = 3
+"""Columns that differ between rows up to which a block goes to SQLite as one JSON array (see _sqlite_insert)."""
 
-    A row at a time, with blanks found cell by cell, cost more than the insert itself.
 
-    >>> block = pd.DataFrame({"id": [1, 2], "a": [4.0, None], "t": ["x", None]})
-    >>> block["at"] = pd.to_datetime(["2026-01-02 03:04:05", None])
-    >>> list(_sqlite_rows(block))
-    [(1, 4.0, 'x', '2026-01-02 03:04:05.000000'), (2, nan, None, None)]
+def _sqlite_insert(cursor: Any, table: Table, block: pd.DataFrame) -> None:
+    """Insert a block of rows into a SQLite table with the driver's cursor.
+
+    When at most NARROW_ROWS columns differ between the rows (responses and respondents of an
+    import share their instrument, occasion, status and time), the columns all rows share are
+    bound once and the others are read by ``json_each`` from one JSON array: binding every
+    value of every row cost twice the insert. Other blocks (answers) go by ``executemany``.
+
+    >>> import sqlite3
+    >>> from sqlalchemy import MetaData
+    >>> db = sqlite3.connect(":memory:")
+    >>> _ = db.execute("CREATE TABLE r (id INTEGER, occasion TEXT, note TEXT)")
+    >>> rows = pd.DataFrame({"id": [1, 2], "occasion": "intake", "note": ["a\tb", None]})
+    >>> _sqlite_insert(db.cursor(), Table("r", MetaData()), rows)
+    >>> db.execute("SELECT * FROM r").fetchall()
+    [(1, 'intake', 'a\tb'), (2, 'intake', None)]
     """
-    return zip(*(_sqlite_values(column) for _, column in block.items()))
+    values = {name: _sqlite_values(column) for name, column in block.items()}
+    varying: list[str] = []
+    for name, column in values.items():
+        if len(varying) > NARROW_ROWS or block[name].dtype.kind == "f":  # a NaN has no JSON: bind floats
+            cursor.executemany(_insert_statement(table, list(values)), zip(*values.values()))
+            return
+        if any(value != column[0] for value in column):
+            varying.append(name)
+    rows = list(zip(*(values[name] for name in varying))) if varying else [()] * len(block)
+    chosen = [f"value ->> {varying.index(name)}" if name in varying else "?" for name in values]
+    shared = [values[name][0] for name in values if name not in varying]
+    statement = f"INSERT INTO {table.name} ({_quoted(list(values))}) SELECT {', '.join(chosen)} FROM json_each(?)"
+    cursor.execute(statement, [*shared, json.dumps(rows)])
 
 
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -535,7 +557,11 @@ def _sqlite_values(column: pd.Series) -> list:
     """A column's values as SQLite's driver binds them.
 
     Plain numbers go as they are: SQLite stores a NaN as NULL. A time is written once per
-    distinct value (an import's rows mostly share one), other blanks go as None.
+    distinct value (an import's rows mostly share one), other blanks go as None. A column at
+    a time: a row at a time, with blanks found cell by cell, cost more than the insert itself.
+
+    >>> _sqlite_values(pd.Series(["x", None])), _sqlite_values(pd.to_datetime(pd.Series(["2026-01-02 03:04", None])))
+    (['x', None], ['2026-01-02 03:04:00.000000', None])
     """
     if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iufb":
         return column.tolist()
