@@ -537,11 +537,11 @@ def _sqlite_insert(cursor: Any, table: Table, block: pd.DataFrame) -> None:
     values = {name: _sqlite_values(column) for name, column in block.items()}
     varying: list[str] = []
     for name, column in values.items():
+        if any(value != column[0] for value in column):
+            varying.append(name)
         if len(varying) > NARROW_ROWS or block[name].dtype.kind == "f":  # a NaN has no JSON: bind floats
             cursor.executemany(_insert_statement(table, list(values)), zip(*values.values()))
             return
-        if any(value != column[0] for value in column):
-            varying.append(name)
     rows = list(zip(*(values[name] for name in varying))) if varying else [()] * len(block)
     chosen = [f"value ->> {varying.index(name)}" if name in varying else "?" for name in values]
     shared = [values[name][0] for name in values if name not in varying]
