@@ -34,11 +34,9 @@ from kantelmeter.store.schema import (
     audit,
     instruments,
     respondents,
+    responses_table,
     schema_versions,
     writer_lock,
-)
-from kantelmeter.store.schema import (
-    responses_table as responses,
 )
 
 KEY_ACTIONS = ("key_fingerprint", "adopt_key")
@@ -185,7 +183,9 @@ class StoreCore:
         """The write transaction of an import, which this thread's reads share until it ends."""
         with self._write() as conn:
             self._importing.conn = conn
-            self._importing.last_response = conn.execute(select(func.coalesce(func.max(responses.c.id), 0))).scalar()
+            self._importing.last_response = conn.execute(
+                select(func.coalesce(func.max(responses_table.c.id), 0))
+            ).scalar()
             try:
                 yield conn
             finally:
@@ -199,7 +199,7 @@ class StoreCore:
         """
         if getattr(self._importing, "conn", None) is None:
             return true()
-        return responses.c.id <= self._importing.last_response
+        return responses_table.c.id <= self._importing.last_response
 
     def _open_schema(self) -> None:
         """Create a new store at the latest schema; refuse one at an older schema instead of migrating it."""
