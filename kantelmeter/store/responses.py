@@ -41,6 +41,17 @@ _EXISTING = select(responses_table.c.id, responses_table.c.status).where(
     responses_table.c.instrument == bindparam("instrument"),
     responses_table.c.occasion == bindparam("occasion"),
 )
+# The respondent's id and their response here, if any, in one look-up: what beginning a response needs first.
+_RESPONDENT_AND_EXISTING = (
+    select(respondents.c.id.label("respondent_id"), responses_table.c.id, responses_table.c.status)
+    .outerjoin(
+        responses_table,
+        (responses_table.c.respondent_id == respondents.c.id)
+        & (responses_table.c.instrument == bindparam("instrument"))
+        & (responses_table.c.occasion == bindparam("occasion")),
+    )
+    .where(respondents.c.pseudonym == bindparam("pseudonym"))
+)
 _NEW_RESPONSE = insert(responses_table).returning(responses_table.c.id)
 # The columns set are the parameters given with it; the row's id is bound by a name no column has.
 _UPDATE_RESPONSE = update(responses_table).where(responses_table.c.id == bindparam("row_id"))
@@ -126,12 +137,27 @@ class Responses(StoreCore):
         return instrument
 
     def _begin(
-        self, conn: Connection, respondent: str, instrument: Instrument, occasion: str, source: str, actor: str | None
+        self,
+        conn: Connection,
+        respondent: str,
+        instrument: Instrument,
+        occasion: str,
+        source: str,
+        actor: str | None,
+        answers: Mapping[str, Any] | None = None,
     ) -> tuple[int, bool]:
-        """The partial response of this respondent here, begun in this transaction if there is none; and whether it was."""
-        respondent_id = self._respondent_id(conn, respondent)
-        existing = {"respondent_id": respondent_id, "instrument": instrument.id, "occasion": occasion}
-        row = conn.execute(_EXISTING, existing).first()
+        """The partial response of this respondent here, begun in this transaction if there is none; and whether it was.
+
+        A response begun here gets its row of answers with ``answers`` in it: a form's first page is
+        one insert, not an empty row and then its update.
+        """
+        found = conn.execute(
+            _RESPONDENT_AND_EXISTING, {"pseudonym": respondent, "instrument": instrument.id, "occasion": occasion}
+        ).first()
+        if found is None:
+            raise NotInStore(f"no respondent with pseudonym {respondent!r} in this store")
+        existing = {"respondent_id": found.respondent_id, "instrument": instrument.id, "occasion": occasion}
+        row = found if found.id is not None else None
         if row is None:
             try:
                 # A savepoint on PostgreSQL: losing a race must not end the whole transaction. SQLite needs
@@ -140,7 +166,8 @@ class Responses(StoreCore):
                     response_id = conn.execute(
                         _NEW_RESPONSE, existing | {"version": instrument.version, "status": "partial", "source": source}
                     ).scalar()
-                    conn.execute(_new_row_of(answer_table(instrument)), {"response_id": response_id})
+                    values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers or {})
+                    conn.execute(_new_row_of(answer_table(instrument)), values | {"response_id": response_id})
                     if source == "interview":
                         conn.execute(
                             insert(interviews).values(response_id=response_id, interviewer=actor or self.actor)
@@ -242,10 +269,12 @@ class Responses(StoreCore):
         if response_id is None:
             instrument = self._checked_start(instrument, occasion, source)
         with self._write() as conn:
-            begun = False
             if response_id is None:
-                response_id, begun = self._begin(conn, respondent, instrument, occasion, source, actor)
-            self._save(conn, response_id, answers, complete, submission, actor, begun=instrument if begun else None)
+                response_id, begun = self._begin(conn, respondent, instrument, occasion, source, actor, answers)
+                if begun:  # its answers are in; new, it has no submissions and is partial
+                    self._saved(conn, response_id, len(answers), complete, submission, actor)
+                    return response_id
+            self._save(conn, response_id, answers, complete, submission, actor)
         return response_id
 
     def _save(
@@ -256,27 +285,32 @@ class Responses(StoreCore):
         complete: bool,
         submission: str | None,
         actor: str | None,
-        begun: Instrument | None = None,
     ) -> bool:
-        """save_answers inside an open write transaction.
-
-        ``begun`` is the instrument of a response begun in this same transaction: it is partial and
-        has no submissions yet, so neither is looked up (two of the queries of a form's first page).
-        """
-        instrument = begun if begun is not None else self._open_for_saving(conn, response_id, submission)
+        """save_answers inside an open write transaction."""
+        instrument = self._open_for_saving(conn, response_id, submission)
         if instrument is None:
             return False
         values = _parsed_answers(instrument, partial(self._pseudonymise, conn), response_id, answers)
         if values:
             conn.execute(_update_of(answer_table(instrument)), values | {"row_id": response_id})
+        self._saved(conn, response_id, len(answers), complete, submission, actor)
+        return True
+
+    def _saved(
+        self,
+        conn: Connection,
+        response_id: int,
+        columns: int,
+        complete: bool,
+        submission: str | None,
+        actor: str | None,
+    ) -> None:
+        """What follows the answers of a save: its submission key, the completion, the audit row."""
         if submission is not None:
             conn.execute(_SUBMISSION, {"response_id": response_id, "key": submission, "saved_at": _now()})
         if complete:
             conn.execute(_UPDATE_RESPONSE, {"status": "complete", "collected_at": _now(), "row_id": response_id})
-        self._log(
-            conn, "complete_response" if complete else "save_answers", response_id, f"{len(answers)} columns", actor
-        )
-        return True
+        self._log(conn, "complete_response" if complete else "save_answers", response_id, f"{columns} columns", actor)
 
     def _open_for_saving(self, conn: Connection, response_id: int, submission: str | None) -> Instrument | None:
         """The instrument of a response that may be saved to; None if this submission was saved before."""

@@ -421,7 +421,11 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
-WORKER_THREADS = 40  # anyio's default thread limiter, which runs Starlette's blocking calls
+# The web server's worker threads, which run Starlette's blocking calls (anyio's limiter, 40 by default):
+# they share one core through the GIL, and 40 of them spent a quarter of a form post's CPU handing it to
+# each other (23 context switches per post against 6 with one thread). Four leave two for the forms while
+# the sign-in gate runs two password checks.
+WORKER_THREADS = 4
 
 
 def _engine(url: str) -> Engine:
@@ -432,12 +436,13 @@ def _engine(url: str) -> Engine:
             f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
             "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
         )
-    # A connection for every worker thread of the web server (anyio's default limiter), none beyond; an
-    # in-memory SQLite database is one connection that SQLAlchemy keeps per thread, with no pool to size.
+    # Two connections for every worker thread of the web server, none beyond: a thread holding a write
+    # may read an instrument not yet cached on a second one. An in-memory SQLite database is one
+    # connection that SQLAlchemy keeps per thread, with no pool to size.
     in_memory = backend == "sqlite" and make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        **({} if in_memory else {"pool_size": WORKER_THREADS, "max_overflow": 0}),
+        **({} if in_memory else {"pool_size": 2 * WORKER_THREADS, "max_overflow": 0}),
         **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
     )
     if backend == "sqlite":
