@@ -2,9 +2,9 @@
 
 ``POST /submit`` with SOC-13 answers stores one complete response with its
 answers in one write transaction, on a SQLite file with the store's settings
-(the store's own pragmas: WAL, foreign keys, ``synchronous=NORMAL``, secure delete). No template, no
-CSRF check, no session, no validation: what the HTTP stack plus the database
-write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
+(the store's own pragmas: WAL, foreign keys, ``synchronous=NORMAL``, secure
+delete) and the form's number of worker threads. No template, no CSRF check,
+no session, no validation: what the HTTP stack plus the database write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from kantelmeter.store.schema import _sqlite_pragmas
+from kantelmeter.store.schema import WORKER_THREADS, _sqlite_pragmas
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission TEXT UNIQUE, status TEXT NOT NULL);
@@ -60,7 +63,12 @@ def app(path: str) -> Starlette:
         await run_in_threadpool(write)
         return RedirectResponse("/done", status_code=303)
 
-    return Starlette(routes=[Route("/submit", submit, methods=["POST"])])
+    @asynccontextmanager
+    async def worker_threads(app: Starlette) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        yield
+
+    return Starlette(routes=[Route("/submit", submit, methods=["POST"])], lifespan=worker_threads)
 
 
 if __name__ == "__main__":
