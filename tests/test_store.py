@@ -11,7 +11,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from kantelmeter import BSNError, load_instrument
-from kantelmeter.store import SCHEMA_VERSION, DuplicateResponse, ResponseLocked, Store, StoreError, answer_table
+from kantelmeter.store import (
+    SCHEMA_VERSION,
+    DuplicateResponse,
+    NotInStore,
+    ResponseLocked,
+    Store,
+    StoreError,
+    answer_table,
+)
 
 BSN = "111222333"  # passes the eleven-test: 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
 
@@ -99,6 +107,25 @@ def test_a_resubmission_with_the_same_key_is_stored_once(store, sample_instrumen
     assert store.save_answers(response, {"age": 41}, complete=True, submission="form-2") is False
     saves = store.audit_log().query("action in ['save_answers', 'complete_response']")
     assert len(saves) == 2
+
+
+def test_a_first_page_begins_its_response_with_its_answers_or_not_at_all(store, sample_instrument):
+    person = store.add_respondent()
+    with pytest.raises(StoreError, match="item 'age' \\(column 'age'\\): value 'old': not a number"):
+        store.save_page(None, person, sample_instrument, "intake", {"age": "old"}, submission="page-1")
+    with pytest.raises(BSNError):
+        store.save_page(None, person, sample_instrument, "intake", {"bsn": "123456789"})
+    assert store.completion()["n"].sum() == 0  # a refused first page begins nothing
+    response = store.save_page(None, person, sample_instrument, "intake", {"age": 40}, submission="page-1")
+    assert store.answers(response) == {"age": 40.0}
+    # the same page posted again (a retry): the response it began is found, the repeat changes nothing
+    assert store.save_page(None, person, sample_instrument, "intake", {"age": 99}, submission="page-1") == response
+    assert store.answers(response) == {"age": 40.0}
+    log = store.audit_log()
+    saves = log[log["action"].isin(["start_response", "save_answers"]) & (log["object"] == str(response))]
+    assert saves["action"].tolist() == ["start_response", "save_answers"]
+    with pytest.raises(NotInStore, match="no respondent with pseudonym"):
+        store.save_page(None, "R-unknown", sample_instrument, "intake", {"age": 40})
 
 
 def test_none_clears_an_answer_and_bad_columns_or_values_are_refused(store, sample_instrument):
