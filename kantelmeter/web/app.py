@@ -170,7 +170,11 @@ def create_app(
 
 @asynccontextmanager
 async def _worker_threads(app: Starlette) -> AsyncIterator[None]:
-    """The app's blocking calls run on :data:`~kantelmeter.store.schema.WORKER_THREADS` threads, to which the store's pool is sized."""
+    """The app's blocking calls run on :data:`~kantelmeter.store.schema.WORKER_THREADS` threads.
+
+    The store's connection pool is sized to them; anyio's default of 40 threads spent a quarter
+    of a POST's CPU on handing the GIL from one to another.
+    """
     to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     yield
 
