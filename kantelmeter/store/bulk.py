@@ -6,17 +6,16 @@ from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from datetime import datetime
 from functools import partial
-from itertools import chain
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kantelmeter.answers import DATETIME_FORMS, Domain, domains, parse_datetimes
 from kantelmeter.instruments import Instrument
-from kantelmeter.store.base import StoreCore, _among, _driver_blocks
+from kantelmeter.store.base import StoreCore, _among, _new_ids
 from kantelmeter.store.errors import DuplicateResponse, StoreError
 from kantelmeter.store.keys import BULK_KEY_ROWS, keys_checked_at_end
 from kantelmeter.store.responses import _parsed_answer, _refused
@@ -203,12 +202,13 @@ class BulkLoad(StoreCore):
             )
         times = collected.values.dt.tz_localize(None) if collected is not None else pd.Series(now, index=frame.index)
         ids = self._respondent_ids(conn, dict(zip(frame["respondent"], cohorts)), actor)
-        before = conn.execute(select(func.coalesce(func.max(responses_table.c.id), 0))).scalar()
+        response_ids = _new_ids(conn, responses_table, len(frame))
         self._bulk_insert_frame(
             conn,
             responses_table,
             pd.DataFrame(
                 {
+                    "id": response_ids,
                     "respondent_id": frame["respondent"].map(ids).to_numpy(),
                     "instrument": instrument.id,
                     "version": instrument.version,
@@ -220,15 +220,6 @@ class BulkLoad(StoreCore):
                 }
             ),
         )
-        # Each respondent has one response per instrument and occasion, so the ids follow from it.
-        just_added = select(responses_table.c.respondent_id, responses_table.c.id).where(
-            responses_table.c.instrument == instrument.id,
-            responses_table.c.occasion == occasion,
-            responses_table.c.id > before,  # only those just added: a chunk need not read the whole table
-        )
-        response_of = dict(chain.from_iterable(_driver_blocks(conn, just_added)))
-        response_ids = [response_of[ids[p]] for p in frame["respondent"]]
-        del response_of
         table = answer_table(instrument)
         columns = [c for c in table.c.keys() if c in frame.columns]
         for start in range(0, len(frame), ANSWER_BLOCK):
