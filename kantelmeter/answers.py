@@ -458,6 +458,8 @@ class Domain:
         text = str(value).strip()
         if len(text) > TEXT_LIMIT:
             raise ValueRefused(f"longer than {TEXT_LIMIT} characters", "too_long", limit=TEXT_LIMIT)
+        if "\x00" in text:  # PostgreSQL text cannot hold it, and SQLite's JSON functions cut the text at it
+            raise ValueRefused("holds a NUL character (0x00)", "hidden_character")
         if self.identifier == "bsn" and not is_pseudonym(text):
             validate_bsn(text)
         return text

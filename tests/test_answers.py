@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from kantelmeter import load_instrument
 from kantelmeter.answers import AnswerError, domains, parse_datetime
 from kantelmeter.io import validate_responses
 from kantelmeter.scoring import answers as scored_answers
-from kantelmeter.store import AnswerRefused
+from kantelmeter.store import AnswerRefused, StoreError
 from kantelmeter.web.forms import pages, read_page
 
 RAW = ["4", "4.0", " 7 ", "3.5", "9", "0", "x", "", "1e0"]
@@ -67,3 +68,21 @@ def test_an_identifier_value_is_never_shown_in_a_refusal():
         domain.parse("123456789")
     assert "123456789" not in str(refused.value) and "<withheld>" in str(refused.value)
     assert domain.parse("p-0123456789abcdef0123") == "p-0123456789abcdef0123"  # already a pseudonym
+
+
+def test_a_nul_character_is_refused_by_name_before_it_reaches_either_store(store, sample_instrument):
+    """PostgreSQL cannot hold a NUL and SQLite's JSON functions cut text at it, so a text would be lost or cut."""
+    assert domains(sample_instrument)["remarks"].refusal("fine\x00print").key == "hidden_character"
+    help_page = next(page for page in pages(sample_instrument, "intake") if page.id == "help")
+    form = read_page(sample_instrument, help_page, {"remarks": ["a\x00b"]}, {}, check_required=False)
+    assert form.errors["remarks"].key == "hidden_character" and form.answers.get("remarks") is None
+    response = store.start_response(store.add_respondent(), sample_instrument, "intake")
+    with pytest.raises(AnswerRefused, match="column 'remarks'.*holds a NUL character"):
+        store.save_answers(response, {"remarks": "a\x00b"})
+    assert store.answers(response) == {}
+    with store.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM respondents")).scalar()
+    with pytest.raises(StoreError, match="respondents.cohort: value 'pilot\\\\x00' holds a NUL character"):
+        store.add_respondent(cohort="pilot\x00")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM respondents")).scalar() == before
