@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, insert, literal, select
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, func, insert, literal, select
 
 from kantelmeter.store import Store
 from kantelmeter.store.base import StoreCore, _among, _new_ids
@@ -96,6 +96,20 @@ def test_a_look_up_of_a_value_with_a_nul_character_is_refused_by_name(store_url,
         pytest.raises(StoreError, match="a look-up: value 'a\\\\x00b' holds a NUL character"),
     ):
         conn.execute(select(_among(conn, literal("a"), ["a", "a\x00b"])))
+    store.close()
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_bulk_text_with_a_nul_character_is_refused_by_column_whatever_its_dtype(store_url, key_file, dtype):
+    store = Store(store_url, key_file=key_file)
+    table = sample_table()
+    frame = pd.DataFrame({"id": [1, 2], "note": pd.Series(["fine", "cut\x00here"], dtype=dtype)})
+    with store.engine.begin() as conn:
+        table.create(conn)
+    with store.engine.begin() as conn, pytest.raises(StoreError, match="sample.note: value 'cut\\\\x00here'"):
+        StoreCore._bulk_insert_frame(conn, table, frame)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
     store.close()
 
 

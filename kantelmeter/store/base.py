@@ -403,7 +403,7 @@ class StoreCore:
         writing 4 million answers a row at a time (``write_row``) cost more client time than the server's work.
         """
         for name, column in frame.items():
-            if column.dtype == object:
+            if pd.api.types.is_string_dtype(column.dtype):  # object columns and pandas' own strings alike
                 _refuse_nul(column.dropna().astype(str), f"{table.name}.{name}")
         if conn.dialect.name != "postgresql":
             cursor = conn.connection.driver_connection.cursor()
