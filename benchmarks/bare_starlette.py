@@ -3,7 +3,7 @@
 ``POST /submit`` with SOC-13 answers stores one complete response with its
 answers in one write transaction, on a SQLite file with the store's settings
 (the store's own pragmas: WAL, foreign keys, ``synchronous=NORMAL``, secure
-delete) and the form's number of worker threads. No template, no CSRF check,
+delete) on a lane of as many threads as the form's questionnaire lane. No template, no CSRF check,
 no session, no validation: what the HTTP stack plus the database write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
 """
 
@@ -12,17 +12,15 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import uvicorn
-from anyio import to_thread
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from kantelmeter.store.schema import WORKER_THREADS, _sqlite_pragmas
+from kantelmeter.store.schema import QUESTIONNAIRE_THREADS, _sqlite_pragmas
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission TEXT UNIQUE, status TEXT NOT NULL);
@@ -45,6 +43,7 @@ def connection(path: str) -> sqlite3.Connection:
 def app(path: str) -> Starlette:
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA)
+    lane = CapacityLimiter(QUESTIONNAIRE_THREADS)
 
     async def submit(request):
         form = await request.form()
@@ -60,15 +59,10 @@ def app(path: str) -> Starlette:
             db.executemany("INSERT INTO answers VALUES (?, ?, ?)", [(response, item, value) for item, value in answers])
             db.execute("COMMIT")
 
-        await run_in_threadpool(write)
+        await run_sync(write, limiter=lane)
         return RedirectResponse("/done", status_code=303)
 
-    @asynccontextmanager
-    async def worker_threads(app: Starlette) -> AsyncIterator[None]:
-        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        yield
-
-    return Starlette(routes=[Route("/submit", submit, methods=["POST"])], lifespan=worker_threads)
+    return Starlette(routes=[Route("/submit", submit, methods=["POST"])])
 
 
 if __name__ == "__main__":

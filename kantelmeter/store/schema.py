@@ -418,14 +418,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # A writer takes the write lock at once: a deferred transaction that reads first and
     # writes later fails with 'database is locked' when another writer got in between.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+    # Sent on the driver's own connection: through exec_driver_sql it cost a tenth of a form post.
+    conn.connection.driver_connection.execute(
+        "BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE"
+    )
 
 
 # The web server's worker threads, which run Starlette's blocking calls (anyio's limiter, 40 by default):
 # they share one core through the GIL, and 40 of them spent a quarter of a form post's CPU handing it to
-# each other (23 context switches per post against 6 with one thread). Four leave two for the forms while
-# the sign-in gate runs two password checks.
+# each other (23 context switches per post against 6 with one thread). Four let the sign-in gate run
+# two password checks while interviewer pages are served.
 WORKER_THREADS = 4
+# The questionnaire's pages (shown and saved) have a lane of their own with one thread. Their work is
+# Python under the GIL, and SQLite has one writer: a second thread adds no capacity, only the cost of
+# handing the GIL over. Under 50 connections posting at once a page save cost 1.95 ms of CPU on four
+# threads, 1.3 ms on one (bench_web.py); a password check on the other threads no longer delays it.
+QUESTIONNAIRE_THREADS = 1
 
 
 def _engine(url: str) -> Engine:
@@ -436,13 +444,13 @@ def _engine(url: str) -> Engine:
             f"database {backend!r} in {make_url(url).render_as_string(hide_password=True)!r} is "
             "not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
         )
-    # Two connections for every worker thread of the web server, none beyond: a thread holding a write
+    # Two connections for every thread of the web server, none beyond: a thread holding a write
     # may read an instrument not yet cached on a second one. An in-memory SQLite database is one
     # connection that SQLAlchemy keeps per thread, with no pool to size.
     in_memory = backend == "sqlite" and make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        **({} if in_memory else {"pool_size": 2 * WORKER_THREADS, "max_overflow": 0}),
+        **({} if in_memory else {"pool_size": 2 * (WORKER_THREADS + QUESTIONNAIRE_THREADS), "max_overflow": 0}),
         **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
     )
     if backend == "sqlite":

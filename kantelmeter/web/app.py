@@ -36,7 +36,7 @@ from functools import cached_property, partial, wraps
 from urllib.parse import quote, urlencode
 
 import pandas as pd
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -51,7 +51,7 @@ from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
-from kantelmeter.store.schema import WORKER_THREADS
+from kantelmeter.store.schema import QUESTIONNAIRE_THREADS, WORKER_THREADS
 from kantelmeter.web import access, flow, forms
 from kantelmeter.web.carry import carried_answers
 from kantelmeter.web.i18n import choose_language, translate
@@ -172,7 +172,8 @@ def create_app(
 async def _worker_threads(app: Starlette) -> AsyncIterator[None]:
     """The app's blocking calls run on :data:`~kantelmeter.store.schema.WORKER_THREADS` threads.
 
-    The store's connection pool is sized to them; anyio's default of 40 threads spent a quarter
+    The questionnaire's pages have a lane of their own besides (:meth:`_FormApp.answer`). The
+    store's connection pool is sized to both; anyio's default of 40 threads spent a quarter
     of a POST's CPU on handing the GIL from one to another.
     """
     to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
@@ -269,6 +270,7 @@ class _FormApp:
     ):
         self.store, self.secret, self.throttle, self.survey = store, secret, throttle, survey
         self.gate = VerificationGate()
+        self.lane = CapacityLimiter(QUESTIONNAIRE_THREADS)
         self.extra = {i.id: i for i in instruments}
         self.env = environment()
 
@@ -416,10 +418,11 @@ class _FormApp:
         ``find`` looks up whose response it is (raising 404). The body of a post is read first, on
         the event loop (at most ``max_body`` bytes), so that the look-up, the form check and the
         save are one call on a worker thread: each hop between the loop and a thread costs a
-        fraction of a millisecond of CPU, on the one core the web form runs on.
+        fraction of a millisecond of CPU, on the one core the web form runs on. That thread is the
+        questionnaire's lane (:data:`~kantelmeter.store.schema.QUESTIONNAIRE_THREADS`).
         """
         form = await request.form() if request.method == "POST" else None
-        return await run_in_threadpool(self.take, request, find, form)
+        return await to_thread.run_sync(self.take, request, find, form, limiter=self.lane)
 
     def take(self, request: Request, find: Callable[[], Target], form: FormData | None) -> Response:
         """:meth:`answer` on the worker thread."""
