@@ -404,7 +404,7 @@ class StoreCore:
         """
         for name, column in frame.items():
             if pd.api.types.is_string_dtype(column.dtype):  # object columns and pandas' own strings alike
-                _refuse_nul(column.dropna().astype(str), f"{table.name}.{name}")
+                _refuse_nul(column.dropna(), f"{table.name}.{name}")
         if conn.dialect.name != "postgresql":
             cursor = conn.connection.driver_connection.cursor()
             for block in _frame_blocks(frame, bulk_rows(frame.shape[1])):
@@ -456,18 +456,27 @@ def _among(conn: Connection, column: Any, values: Iterable[str]) -> Any:
     return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
 
 
-def _refuse_nul(values: Iterable[str], where: str) -> None:
+def _refuse_nul(values: Iterable[str] | pd.Series, where: str) -> None:
     """Refuse text with a NUL character: PostgreSQL cannot hold one and SQLite's JSON functions cut text at it.
 
+    A column of pandas' own strings is searched by Arrow, in C; iterating it from Python cost 0.4 s
+    for an import of 100,000 responses.
+
     >>> _refuse_nul(["a", "b"], "respondents.cohort")
-    >>> _refuse_nul(["a", "b\\x00"], "respondents.cohort")
+    >>> _refuse_nul(pd.Series(["a", "b\\x00"], dtype="string"), "respondents.cohort")
     Traceback (most recent call last):
     kantelmeter.store.errors.StoreError: respondents.cohort: value 'b\\x00' holds a NUL character; allowed: text without NUL characters
     """
-    values = list(values)
-    if "\x00" in "".join(values):  # one pass in C; the value is looked for only when there is one
-        held = next(value for value in values if "\x00" in value)
-        raise StoreError(f"{where}: value {held!r} holds a NUL character; allowed: text without NUL characters")
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        held = values[values.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)]
+    else:
+        values = [str(value) for value in values]
+        # one pass in C; the value is looked for only when there is one
+        held = [value for value in values if "\x00" in value] if "\x00" in "".join(values) else []
+    if len(held):
+        raise StoreError(
+            f"{where}: value {list(held)[0]!r} holds a NUL character; allowed: text without NUL characters"
+        )
 
 
 class ArrayText(UserDefinedType):
