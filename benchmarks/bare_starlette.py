@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from kantelmeter.store.schema import QUESTIONNAIRE_THREADS, _sqlite_pragmas
+from kantelmeter.store.schema import _sqlite_pragmas, questionnaire_threads
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (id INTEGER PRIMARY KEY, submission TEXT UNIQUE, status TEXT NOT NULL);
@@ -43,7 +43,7 @@ def connection(path: str) -> sqlite3.Connection:
 def app(path: str) -> Starlette:
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA)
-    lane = CapacityLimiter(QUESTIONNAIRE_THREADS)
+    lane = CapacityLimiter(questionnaire_threads("sqlite"))
 
     async def submit(request):
         form = await request.form()

@@ -429,11 +429,21 @@ def _sqlite_begin(conn: Connection) -> None:
 # each other (23 context switches per post against 6 with one thread). Four let the sign-in gate run
 # two password checks while interviewer pages are served.
 WORKER_THREADS = 4
-# The questionnaire's pages (shown and saved) have a lane of their own with one thread. Their work is
-# Python under the GIL, and SQLite has one writer: a second thread adds no capacity, only the cost of
-# handing the GIL over. Under 50 connections posting at once a page save cost 1.95 ms of CPU on four
-# threads, 1.3 ms on one (bench_web.py); a password check on the other threads no longer delays it.
-QUESTIONNAIRE_THREADS = 1
+
+
+def questionnaire_threads(backend: str) -> int:
+    """The threads of the web form's lane for the questionnaire's pages (shown and saved), by database.
+
+    On SQLite one: a page's work is Python under the GIL and SQLite has one writer, so a second
+    thread adds no capacity, only the cost of handing the GIL over (under 50 connections posting at
+    once a page save cost 1.95 ms of CPU on four threads, 1.3 ms on one). On PostgreSQL a page
+    waits for the server at every statement, and other pages run meanwhile: four threads saved
+    290 pages/s, one 160/s, eight 260/s (``bench_web.py``'s load on a store on this machine).
+
+    >>> questionnaire_threads("sqlite"), questionnaire_threads("postgresql")
+    (1, 4)
+    """
+    return 1 if backend == "sqlite" else WORKER_THREADS
 
 
 def _engine(url: str) -> Engine:
@@ -450,7 +460,9 @@ def _engine(url: str) -> Engine:
     in_memory = backend == "sqlite" and make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        **({} if in_memory else {"pool_size": 2 * (WORKER_THREADS + QUESTIONNAIRE_THREADS), "max_overflow": 0}),
+        **(
+            {} if in_memory else {"pool_size": 2 * (WORKER_THREADS + questionnaire_threads(backend)), "max_overflow": 0}
+        ),
         **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
     )
     if backend == "sqlite":

@@ -51,7 +51,7 @@ from kantelmeter.contract import RESPONDENT_IDENTIFIERS
 from kantelmeter.instruments import Instrument, list_instruments, load_instrument
 from kantelmeter.privacy import BSNError, find_bsns
 from kantelmeter.store import SESSION_LIFETIME, Account, ResponseLocked, Store, StoreError
-from kantelmeter.store.schema import QUESTIONNAIRE_THREADS, WORKER_THREADS
+from kantelmeter.store.schema import WORKER_THREADS, questionnaire_threads
 from kantelmeter.web import access, flow, forms
 from kantelmeter.web.carry import carried_answers
 from kantelmeter.web.i18n import choose_language, translate
@@ -270,7 +270,7 @@ class _FormApp:
     ):
         self.store, self.secret, self.throttle, self.survey = store, secret, throttle, survey
         self.gate = VerificationGate()
-        self.lane = CapacityLimiter(QUESTIONNAIRE_THREADS)
+        self.lane = CapacityLimiter(questionnaire_threads(store.engine.dialect.name))
         self.extra = {i.id: i for i in instruments}
         self.env = environment()
 
@@ -419,7 +419,7 @@ class _FormApp:
         the event loop (at most ``max_body`` bytes), so that the look-up, the form check and the
         save are one call on a worker thread: each hop between the loop and a thread costs a
         fraction of a millisecond of CPU, on the one core the web form runs on. That thread is the
-        questionnaire's lane (:data:`~kantelmeter.store.schema.QUESTIONNAIRE_THREADS`).
+        questionnaire's lane (:func:`~kantelmeter.store.schema.questionnaire_threads`).
         """
         form = await request.form() if request.method == "POST" else None
         return await to_thread.run_sync(self.take, request, find, form, limiter=self.lane)
