@@ -468,15 +468,13 @@ def _refuse_nul(values: Iterable[str] | pd.Series, where: str) -> None:
     kantelmeter.store.errors.StoreError: respondents.cohort: value 'b\\x00' holds a NUL character; allowed: text without NUL characters
     """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
-        held = values[values.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)]
+        held = values[values.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)].tolist()
     else:
         values = [str(value) for value in values]
         # one pass in C; the value is looked for only when there is one
         held = [value for value in values if "\x00" in value] if "\x00" in "".join(values) else []
-    if len(held):
-        raise StoreError(
-            f"{where}: value {list(held)[0]!r} holds a NUL character; allowed: text without NUL characters"
-        )
+    if held:
+        raise StoreError(f"{where}: value {held[0]!r} holds a NUL character; allowed: text without NUL characters")
 
 
 class ArrayText(UserDefinedType):
