@@ -3,8 +3,10 @@
 ``POST /submit`` with SOC-13 answers stores one complete response with its
 answers in one write transaction, on a SQLite file with the store's settings
 (the store's own pragmas: WAL, foreign keys, ``synchronous=NORMAL``, secure
-delete) on a lane of as many threads as the form's questionnaire lane. No template, no CSRF check,
-no session, no validation: what the HTTP stack plus the database write cost. Run by ``bench_web.py``: ``python bare_starlette.py DB PORT``.
+delete), on a lane of as many threads as the form's questionnaire lane on
+SQLite. No template, no CSRF check, no session, no validation: what the HTTP
+stack plus the database write cost. Run by ``bench_web.py``:
+``python bare_starlette.py DB PORT``.
 """
 
 from __future__ import annotations
