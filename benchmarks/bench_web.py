@@ -20,7 +20,12 @@ it twice (target: at least 60% flat out):
   review page, which completes the response), against bare POSTs, each of
   which stores a complete response.
 
-Flat-out runs alternate form and bare for ``--rounds`` rounds and keep each
+The floor is the form served with a store that costs nothing on the POST
+(``floor_serve.py``: the invitation look-up remembered, the save dropped):
+what the form's own work costs, and so how close to the ceiling a faster
+database could bring it at most.
+
+Flat-out runs alternate form, floor and bare for ``--rounds`` rounds and keep each
 one's best, so a burst of other work on the machine does not land on one
 side only. Then both are paced at ``--rate`` submissions per second (target:
 the form keeps the pace with p95 under 50 ms). Two more baselines:
@@ -176,6 +181,12 @@ async def drive(
     )
 
 
+class FloorServer(Server):
+    """The form app with a store that costs nothing on a page's POST (``floor_serve.py``)."""
+
+    program = (str(Path(__file__).with_name("floor_serve.py")),)
+
+
 class BareServer:
     """``bare_starlette.py`` under uvicorn in a subprocess, on a free port."""
 
@@ -225,15 +236,22 @@ class Results:
     pages: Run
     submissions: Run
     bare: Run
+    floor: Run
     paced: Run
     bare_paced: Run
     gets: Run
 
 
-async def measure(form: Server, bare: BareServer, tokens: list[str], count: int, rounds: int, rate: float) -> Results:
-    """Every timed run of the benchmark, flat out in alternating rounds, then paced."""
-    form_pid, bare_pid = form.process.pid, bare.process.pid
+async def measure(
+    form: Server, floor: FloorServer, bare: BareServer, tokens: list[str], count: int, rounds: int, rate: float
+) -> Results:
+    """Every timed run of the benchmark, flat out in alternating rounds, then paced.
+
+    The floor reuses one block of links in every round (it saves nothing), the last one.
+    """
+    form_pid, floor_pid, bare_pid = form.process.pid, floor.process.pid, bare.process.pid
     clients, bare_clients = connections(form.url, cookies=True), connections(bare.url, cookies=False)
+    floor_clients, floor_links = connections(floor.url, cookies=True), tokens[-count:]
     gets = await drive(
         form_pid, clients, [[(c.request_bytes("GET", "/login"),)] * (count // CLIENTS) for c in clients], expect=200
     )
@@ -249,11 +267,12 @@ async def measure(form: Server, bare: BareServer, tokens: list[str], count: int,
     for _ in range(rounds):
         keep("pages", await drive(form_pid, clients, await form_jobs(clients, next(links), send=False)))
         keep("bare", await drive(bare_pid, bare_clients, bare_jobs(bare_clients, next(numbers))))
+        keep("floor", await drive(floor_pid, floor_clients, await form_jobs(floor_clients, floor_links, send=False)))
         keep("submissions", await drive(form_pid, clients, await form_jobs(clients, next(links), send=True)))
         keep("bare", await drive(bare_pid, bare_clients, bare_jobs(bare_clients, next(numbers))))
     paced = await drive(form_pid, clients, await form_jobs(clients, next(links), send=True), rate=rate)
     bare_paced = await drive(bare_pid, bare_clients, bare_jobs(bare_clients, next(numbers)), rate=rate)
-    return Results(best["pages"], best["submissions"], best["bare"], paced, bare_paced, gets)
+    return Results(best["pages"], best["submissions"], best["bare"], best["floor"], paced, bare_paced, gets)
 
 
 def line(label: str, run: Run, unit: str) -> str:
@@ -274,6 +293,7 @@ def report(results: Results, rounds: int, rate: float, completed: int, save_rate
     print(line("form: page saves (1 POST)", r.pages, "saves/s"))
     print(line("form: submissions (2 POSTs)", r.submissions, "submissions/s"))
     print(line("bare Starlette (1 POST)", r.bare, "posts/s"))
+    print(line("floor: a store for free", r.floor, "saves/s"))
     print(f"paced at {rate:.0f} submissions/s ({completed} form submissions stored complete in all)")
     print(line("form: submissions", r.paced, "submissions/s"))
     print(line("bare Starlette", r.bare_paced, "posts/s"))
@@ -282,6 +302,11 @@ def report(results: Results, rounds: int, rate: float, completed: int, save_rate
         f"flat out, form against bare (target at least {TARGET_RATIO:.2f}): per POST {verdict(r.pages.rate / r.bare.rate)},"
         f" per submission {verdict(r.submissions.rate / r.bare.rate)};"
         f" server CPU per POST, bare/form page save {r.bare.cpu_per_post(r.bare.server_cpu) / r.pages.cpu_per_post(r.pages.server_cpu):4.2f}"
+    )
+    print(
+        f"floor against bare: {r.floor.rate / r.bare.rate:4.2f} per POST, the most a faster store could give;"
+        f" the store's part of a page save's server CPU"
+        f" {1 - r.floor.cpu_per_post(r.floor.server_cpu) / r.pages.cpu_per_post(r.pages.server_cpu):4.2f}"
     )
     print(
         f"paced: {r.paced.rate:.0f}/s with p95 {r.paced.percentile(95) * 1000:.0f} ms"
@@ -305,12 +330,13 @@ def main() -> None:
         folder = Path(tmp)
         store = Store(f"sqlite:///{folder / 'k.db'}", key_file=folder / "k.key")
         store.register_instrument(load_instrument("soc13"))
-        tokens = store.create_invitations("soc13", "intake", (2 * args.rounds + 1) * args.count)
+        tokens = store.create_invitations("soc13", "intake", (2 * args.rounds + 2) * args.count)
         with (
             Server(store.url, folder / "k.key", folder / "server.log") as form,
+            FloorServer(store.url, folder / "k.key", folder / "floor.log") as floor,
             BareServer(folder / "bare.db", folder / "bare.log") as bare,
         ):
-            results = uvloop.run(measure(form, bare, tokens, args.count, args.rounds, args.rate))
+            results = uvloop.run(measure(form, floor, bare, tokens, args.count, args.rounds, args.rate))
         counts = store.completion()
         completed = int(counts.loc[counts["status"] == "complete", "n"].sum())
         store.close()

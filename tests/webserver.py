@@ -66,6 +66,8 @@ class Server:
         The deployment's ``survey.yaml``.
     """
 
+    program: tuple[str, ...] = ("-c", "from kantelmeter.cli import main; main()")  # what python runs
+
     def __init__(
         self,
         db_url: str,
@@ -86,8 +88,7 @@ class Server:
     def start(self, timeout: float = 60) -> Server:
         command = [
             sys.executable,
-            "-c",
-            "from kantelmeter.cli import main; main()",
+            *self.program,
             "serve",
             "--db",
             self.db_url,
