@@ -597,7 +597,7 @@ def _sqlite_insert(cursor: Any, table: Table, block: pd.DataFrame) -> None:
     values = {name: _sqlite_values(column) for name, column in block.items()}
     varying: list[str] = []
     for name, column in values.items():
-        if any(value != column[0] for value in column):
+        if column.count(column[0]) != len(column):  # counted in C: a shared column is compared in full
             varying.append(name)
         if len(varying) > NARROW_ROWS or block[name].dtype.kind == "f":  # a NaN has no JSON: bind floats
             cursor.executemany(_insert_statement(table, list(values)), zip(*values.values()))
