@@ -458,11 +458,10 @@ def _engine(url: str) -> Engine:
     # may read an instrument not yet cached on a second one. An in-memory SQLite database is one
     # connection that SQLAlchemy keeps per thread, with no pool to size.
     in_memory = backend == "sqlite" and make_url(url).database in (None, "", ":memory:")
+    threads = WORKER_THREADS + questionnaire_threads(backend)
     engine = create_engine(
         url,
-        **(
-            {} if in_memory else {"pool_size": 2 * (WORKER_THREADS + questionnaire_threads(backend)), "max_overflow": 0}
-        ),
+        **({} if in_memory else {"pool_size": 2 * threads, "max_overflow": 0}),
         **({"connect_args": {"timeout": 30}} if backend == "sqlite" else {}),
     )
     if backend == "sqlite":
